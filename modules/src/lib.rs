@@ -1,0 +1,163 @@
+//! What stockman changes on a host.
+//!
+//! Each module turns its arguments and a few facts probed on the host into a plan
+//! (what would change), then applies the plan unless the run is in check mode.
+//! An empty plan means "ok, unchanged". Modules never see SSH, the CLI or the
+//! playbook: they talk to the host only through [`Target`], and to the
+//! controller (files beside the playbook, templates, variables) only through
+//! [`Controller`]. Every remote command is built with [`shell::Cmd`].
+//!
+//! Central types: [`Target`] (run a command on the host), [`ModuleResult`]
+//! (what a task reports), [`spec::ModuleSpec`] (the arguments a module takes,
+//! used to validate a playbook before any host is contacted).
+//!
+//! ```ignore
+//! let module = stockman_modules::spec::lookup("ansible.builtin.copy").unwrap();
+//! let result = stockman_modules::run(module.kind, &args, &target, &controller, &mode).await?;
+//! ```
+//!
+//! # Layout
+//! - `shell`: the one quoting builder for remote commands.
+//! - `spec`: module names, aliases and parameter specs; argument validation.
+//! - `args`: typed access to a module's (already templated) arguments.
+//! - `command`, `copy`, `file`, `template`, `debug`: one file per module.
+//! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
+
+use std::future::Future;
+
+use serde_json::{Map, Value};
+
+pub mod args;
+pub mod command;
+pub mod copy;
+pub mod debug;
+pub mod file;
+pub mod remote_file;
+pub mod shell;
+pub mod spec;
+pub mod template;
+
+pub use args::Args;
+pub use spec::{ModuleKind, ModuleSpec};
+
+/// Output of one command run on a target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// Exit status; -1 when the command was killed by a signal or gave none.
+    pub rc: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl ExecOutput {
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn stderr_str(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// The host could not be talked to: the task's host becomes UNREACHABLE.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct TargetError(pub String);
+
+/// The small API a module needs from a host. The engine implements it for SSH
+/// and for the local machine; how commands travel (one exec channel each, or
+/// one long-lived shell) is the transport's business, not the module's.
+pub trait Target: Send + Sync {
+    /// Runs `command` with POSIX `sh -c` semantics, feeding `stdin` (then EOF).
+    /// `command` must have been built with [`shell::Cmd`] or [`shell::quote`].
+    fn exec(
+        &self,
+        command: &str,
+        stdin: Option<&[u8]>,
+    ) -> impl Future<Output = Result<ExecOutput, TargetError>> + Send;
+}
+
+/// What a module may ask of the controller side: files beside the playbook and
+/// rendered templates. Errors are messages for the task's failure.
+pub trait Controller: Send + Sync {
+    /// Bytes of a file named by a `copy` `src` (looked up in the playbook's files/).
+    fn read_src(&self, src: &str) -> Result<Vec<u8>, String>;
+    /// A template (looked up in the playbook's templates/) rendered with the host's variables.
+    fn render_template(&self, src: &str) -> Result<String, String>;
+    /// The value of a variable or expression (for `debug: var=`).
+    fn eval_var(&self, expr: &str) -> Result<Value, String>;
+}
+
+/// How the run treats changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunMode {
+    /// --check: plan only, change nothing.
+    pub check: bool,
+    /// --diff: report before/after of what changes.
+    pub diff: bool,
+}
+
+/// One before/after pair for --diff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FileDiff {
+    pub before_header: String,
+    pub after_header: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// What a task reports for one host.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModuleResult {
+    pub changed: bool,
+    pub failed: bool,
+    pub skipped: bool,
+    pub msg: Option<String>,
+    pub diff: Vec<FileDiff>,
+    /// Module-specific return values (`rc`, `stdout`, `dest`, ...), as `register` sees them.
+    pub data: Map<String, Value>,
+}
+
+impl ModuleResult {
+    pub fn ok() -> Self {
+        Self::default()
+    }
+    pub fn changed(changed: bool) -> Self {
+        Self { changed, ..Self::default() }
+    }
+    pub fn failed(msg: impl Into<String>) -> Self {
+        Self { failed: true, msg: Some(msg.into()), ..Self::default() }
+    }
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.data.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+/// A module could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    /// Arguments are wrong in a way only visible once templated (the task fails).
+    #[error("{0}")]
+    BadArgs(String),
+    /// The host went away (the host becomes UNREACHABLE).
+    #[error(transparent)]
+    Unreachable(#[from] TargetError),
+}
+
+/// Runs one module on one host.
+pub async fn run<T: Target>(
+    kind: ModuleKind,
+    args: &Args,
+    target: &T,
+    controller: &dyn Controller,
+    mode: RunMode,
+) -> Result<ModuleResult, ModuleError> {
+    match kind {
+        ModuleKind::Command => command::run(args, target, mode, false).await,
+        ModuleKind::Shell => command::run(args, target, mode, true).await,
+        ModuleKind::Copy => copy::run(args, target, controller, mode).await,
+        ModuleKind::Template => template::run(args, target, controller, mode).await,
+        ModuleKind::File => file::run(args, target, mode).await,
+        ModuleKind::Debug => debug::run(args, controller),
+    }
+}

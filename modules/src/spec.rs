@@ -1,0 +1,150 @@
+//! Module names and the arguments each module takes, so a playbook can be
+//! validated before any host is contacted.
+
+/// The closed set of modules stockman ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModuleKind {
+    Command,
+    Shell,
+    Copy,
+    File,
+    Template,
+    Debug,
+}
+
+/// One parameter a module accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+}
+
+const fn p(name: &'static str) -> Param {
+    Param { name, aliases: &[], required: false }
+}
+const fn req(name: &'static str) -> Param {
+    Param { name, aliases: &[], required: true }
+}
+const fn alias(name: &'static str, aliases: &'static [&'static str], required: bool) -> Param {
+    Param { name, aliases, required }
+}
+
+/// A module's name and parameters.
+#[derive(Debug)]
+pub struct ModuleSpec {
+    pub name: &'static str,
+    pub kind: ModuleKind,
+    /// Takes a free-form string (`command: echo hi`), stored as `_raw_params`.
+    pub free_form: bool,
+    pub params: &'static [Param],
+}
+
+impl ModuleSpec {
+    /// The canonical parameter name for `name` (resolving aliases).
+    pub fn canonical(&self, name: &str) -> Option<&'static str> {
+        self.params
+            .iter()
+            .find(|p| p.name == name || p.aliases.contains(&name))
+            .map(|p| p.name)
+    }
+
+    /// Every accepted spelling, for "did you mean" suggestions.
+    pub fn spellings(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.params.iter().flat_map(|p| std::iter::once(p.name).chain(p.aliases.iter().copied()))
+    }
+}
+
+const COMMAND_PARAMS: &[Param] = &[
+    p("_raw_params"),
+    p("cmd"),
+    p("argv"),
+    p("chdir"),
+    p("creates"),
+    p("removes"),
+    p("stdin"),
+    p("stdin_add_newline"),
+    p("strip_empty_ends"),
+    p("executable"),
+];
+
+const FILE_ATTRS: [Param; 3] = [p("mode"), p("owner"), p("group")];
+
+const COPY_PARAMS: &[Param] = &[
+    p("src"),
+    p("content"),
+    alias("dest", &["path"], true),
+    FILE_ATTRS[0],
+    FILE_ATTRS[1],
+    FILE_ATTRS[2],
+    p("backup"),
+    p("force"),
+];
+
+const TEMPLATE_PARAMS: &[Param] = &[
+    req("src"),
+    alias("dest", &["path"], true),
+    FILE_ATTRS[0],
+    FILE_ATTRS[1],
+    FILE_ATTRS[2],
+    p("backup"),
+    p("force"),
+];
+
+const FILE_PARAMS: &[Param] = &[
+    alias("path", &["dest", "name"], true),
+    p("state"),
+    p("src"),
+    FILE_ATTRS[0],
+    FILE_ATTRS[1],
+    FILE_ATTRS[2],
+    p("recurse"),
+    p("force"),
+    p("follow"),
+    p("access_time"),
+    p("modification_time"),
+];
+
+const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];
+
+pub static MODULES: &[ModuleSpec] = &[
+    ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, params: COMMAND_PARAMS },
+    ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, params: COMMAND_PARAMS },
+    ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, params: COPY_PARAMS },
+    ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, params: TEMPLATE_PARAMS },
+    ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, params: FILE_PARAMS },
+    ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, params: DEBUG_PARAMS },
+];
+
+/// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN.
+pub fn lookup(name: &str) -> Option<&'static ModuleSpec> {
+    let short = name
+        .strip_prefix("ansible.builtin.")
+        .or_else(|| name.strip_prefix("ansible.legacy."))
+        .unwrap_or(name);
+    MODULES.iter().find(|m| m.name == short)
+}
+
+/// Every module name, for "did you mean" suggestions.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    MODULES.iter().map(|m| m.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fqcn_and_short_names_resolve() {
+        assert_eq!(lookup("ansible.builtin.copy").unwrap().kind, ModuleKind::Copy);
+        assert_eq!(lookup("shell").unwrap().kind, ModuleKind::Shell);
+        assert!(lookup("cpoy").is_none());
+    }
+
+    #[test]
+    fn aliases_resolve_to_canonical() {
+        let file = lookup("file").unwrap();
+        assert_eq!(file.canonical("dest"), Some("path"));
+        assert_eq!(file.canonical("bogus"), None);
+    }
+}

@@ -1,0 +1,24 @@
+//! stockman: an agentless configuration manager that runs Ansible playbooks over SSH.
+//!
+//! # Layout
+//! - [`cli`]: clap flags → validated [`config::Settings`]; nothing else sees a raw flag.
+//! - [`yaml`]: YAML 1.1 with a file:line:column on every node.
+//! - [`inventory`]: hosts, groups, variables; host patterns.
+//! - [`playbook`]: the immutable model of plays, tasks and handlers, loaded and validated with spans.
+//! - [`template`]: the minijinja environment configured like Ansible's Jinja2.
+//! - [`transport`]: SSH (russh) and local connections implementing the modules' `Target`.
+//! - [`executor`]: runs plays (hosts in parallel, handlers, results); emits events, never prints.
+//! - [`report`]: events → ansible-playbook's output and the PLAY RECAP; the only place that prints.
+//!
+//! Dependencies point one way: cli → executor → {transport, playbook, inventory,
+//! template, report events} → stockman-modules.
+
+pub mod cli;
+pub mod config;
+pub mod executor;
+pub mod inventory;
+pub mod playbook;
+pub mod report;
+pub mod template;
+pub mod transport;
+pub mod yaml;
