@@ -91,9 +91,17 @@ pub fn parse_str(text: &str, file: Arc<str>) -> Result<Node, YamlError> {
     Ok(builder.root.unwrap_or(Node { value: Yaml::Null, span: Span { file, line: 1, col: 1 } }))
 }
 
+/// A mapping being built; `merged[i]` says entry i came from a `<<` merge key
+/// (explicit keys may override those, but not each other).
+#[derive(Default)]
+struct MapEntries {
+    entries: Vec<(Node, Node)>,
+    merged: Vec<bool>,
+}
+
 enum Open {
     Seq(Node, usize, Vec<Node>),
-    Map(Node, usize, Vec<(Node, Node)>, Option<Node>),
+    Map(Node, usize, MapEntries, Option<Node>),
 }
 
 struct Builder {
@@ -124,7 +132,7 @@ impl Builder {
                 self.open(Open::Seq(Node { value: Yaml::Null, span }, anchor, Vec::new()))
             }
             Event::MappingStart(anchor, _) => {
-                self.open(Open::Map(Node { value: Yaml::Null, span }, anchor, Vec::new(), None))
+                self.open(Open::Map(Node { value: Yaml::Null, span }, anchor, MapEntries::default(), None))
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(),
             Event::Alias(id) => {
@@ -157,7 +165,7 @@ impl Builder {
                 (n, a)
             }
             Some(Open::Map(mut n, a, entries, _)) => {
-                n.value = Yaml::Map(entries);
+                n.value = Yaml::Map(entries.entries);
                 (n, a)
             }
             None => return Ok(()),
@@ -188,7 +196,7 @@ impl Builder {
             Some(Open::Seq(_, _, items)) => items.push(node),
             Some(Open::Map(_, _, entries, pending)) => match pending.take() {
                 None => *pending = Some(node),
-                Some(key) => insert_entry(entries, key, node).map_err(|(span, m)| YamlError {
+                Some(key) => entries.insert(key, node).map_err(|(span, m)| YamlError {
                     span: Span { file, ..span },
                     message: m,
                 })?,
@@ -198,9 +206,31 @@ impl Builder {
     }
 }
 
-/// Adds a mapping entry, expanding `<<` merge keys and rejecting duplicates.
-fn insert_entry(entries: &mut Vec<(Node, Node)>, key: Node, value: Node) -> Result<(), (Span, String)> {
-    if key.value == Yaml::Str("<<".into()) {
+impl MapEntries {
+    /// Adds an entry, expanding `<<` merge keys and rejecting duplicate explicit keys.
+    fn insert(&mut self, key: Node, value: Node) -> Result<(), (Span, String)> {
+        if key.value == Yaml::Str("<<".into()) {
+            return self.merge(value);
+        }
+        match self.entries.iter().position(|(k, _)| k.value == key.value) {
+            Some(pos) if !self.merged[pos] => {
+                let first = self.entries[pos].0.span.line;
+                Err((key.span.clone(), format!("duplicate key {} (first at line {first})", key.display_key())))
+            }
+            Some(pos) => {
+                self.entries[pos] = (key, value);
+                self.merged[pos] = false;
+                Ok(())
+            }
+            None => {
+                self.entries.push((key, value));
+                self.merged.push(false);
+                Ok(())
+            }
+        }
+    }
+
+    fn merge(&mut self, value: Node) -> Result<(), (Span, String)> {
         let sources = match value.value {
             Yaml::Map(m) => vec![m],
             Yaml::Seq(items) => items
@@ -210,23 +240,13 @@ fn insert_entry(entries: &mut Vec<(Node, Node)>, key: Node, value: Node) -> Resu
             _ => return Err((value.span, "a merge key `<<` needs a mapping or a list of mappings".into())),
         };
         for (k, v) in sources.into_iter().flatten() {
-            if !entries.iter().any(|(existing, _)| existing.value == k.value) {
-                entries.push((k, v));
+            if !self.entries.iter().any(|(existing, _)| existing.value == k.value) {
+                self.entries.push((k, v));
+                self.merged.push(true);
             }
         }
-        return Ok(());
+        Ok(())
     }
-    if let Some(pos) = entries.iter().position(|(k, _)| k.value == key.value) {
-        // A later explicit key overrides a merged one; two explicit ones are a mistake.
-        let first = &entries[pos].0.span;
-        if first.line < key.span.line || (first.line == key.span.line && first.col < key.span.col) {
-            return Err((key.span.clone(), format!("duplicate key {} (first at line {})", key.display_key(), first.line)));
-        }
-        entries[pos] = (key, value);
-        return Ok(());
-    }
-    entries.push((key, value));
-    Ok(())
 }
 
 fn count_nodes(node: &Node) -> usize {

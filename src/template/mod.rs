@@ -1,1 +1,208 @@
-//! TODO
+//! The minijinja environment, configured like Ansible's Jinja2.
+//!
+//! - Undefined variables are errors naming the variable (except under
+//!   `default`, `is defined` and friends).
+//! - A string that is one `{{ expression }}` keeps the expression's native type
+//!   (`"{{ my_list }}"` stays a list), as in ansible-core.
+//! - No HTML auto-escaping; `trim_blocks` and a kept trailing newline for
+//!   template files, as Ansible's template module does.
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value as Jinja};
+use serde_json::Value;
+
+mod filters;
+
+/// A template that could not be rendered.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateError {
+    pub message: String,
+}
+
+/// Renders strings, values, conditions and template files.
+pub struct Templar {
+    env: Environment<'static>,
+}
+
+impl Default for Templar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Templar {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        // Bounds a template that would never end (a huge range loop).
+        env.set_fuel(Some(50_000_000));
+        let syntax = SyntaxConfig::builder().trim_blocks(true).keep_trailing_newline(true).build();
+        env.set_syntax(syntax.expect("static syntax config is valid"));
+        filters::register(&mut env);
+        Self { env }
+    }
+
+    /// Builds the variable context handed to every render.
+    pub fn context(vars: &serde_json::Map<String, Value>) -> Jinja {
+        Jinja::from(minijinja::value::Serde(vars))
+    }
+
+    /// Templates every string inside `value`, recursively.
+    pub fn render_value(&self, value: &Value, ctx: &Jinja) -> Result<Value, TemplateError> {
+        match value {
+            Value::String(s) => self.render_str(s, ctx),
+            Value::Array(items) => items.iter().map(|v| self.render_value(v, ctx)).collect::<Result<_, _>>().map(Value::Array),
+            Value::Object(map) => {
+                let mut out = serde_json::Map::new();
+                for (k, v) in map {
+                    out.insert(k.clone(), self.render_value(v, ctx)?);
+                }
+                Ok(Value::Object(out))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// Templates one string; a lone `{{ expr }}` keeps its native type.
+    pub fn render_str(&self, text: &str, ctx: &Jinja) -> Result<Value, TemplateError> {
+        if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
+            return Ok(Value::String(text.to_string()));
+        }
+        if let Some(expr) = single_expression(text) {
+            return self.eval(expr, ctx);
+        }
+        self.env.render_str(text, ctx).map(Value::String).map_err(|e| self.explain(e, text, ctx))
+    }
+
+    /// Renders a template file's source (the `template` module).
+    pub fn render_file(&self, name: &str, source: &str, ctx: &Jinja) -> Result<String, TemplateError> {
+        self.env.render_named_str(name, source, ctx).map_err(|e| self.explain(e, source, ctx))
+    }
+
+    /// Evaluates a bare expression (`when:`, `debug: var=`).
+    pub fn eval(&self, expr: &str, ctx: &Jinja) -> Result<Value, TemplateError> {
+        let compiled = self.env.compile_expression(expr).map_err(|e| self.explain(e, expr, ctx))?;
+        let value = compiled.eval(ctx).map_err(|e| self.explain(e, expr, ctx))?;
+        if value.is_undefined() {
+            return Err(self.undefined_error(expr, ctx));
+        }
+        serde_json::to_value(&value).map_err(|e| TemplateError { message: format!("cannot convert the result of `{expr}`: {e}") })
+    }
+
+    /// Evaluates a `when:` condition. A condition written with `{{ }}` is
+    /// templated first, as Ansible does.
+    pub fn eval_condition(&self, condition: &str, ctx: &Jinja) -> Result<bool, TemplateError> {
+        let expr = condition.trim();
+        let value = match single_expression(expr) {
+            Some(inner) => self.eval(inner, ctx)?,
+            None if expr.contains("{{") => self.render_str(expr, ctx)?,
+            None => self.eval(expr, ctx)?,
+        };
+        Ok(truthy(&value))
+    }
+
+    /// Rewrites minijinja's error into Ansible's wording, naming the variable.
+    fn explain(&self, e: minijinja::Error, source: &str, ctx: &Jinja) -> TemplateError {
+        if e.kind() == ErrorKind::UndefinedError {
+            return self.undefined_error(source, ctx);
+        }
+        let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+        TemplateError { message: format!("template error while templating `{source}`: {}{detail}", e.kind()) }
+    }
+
+    fn undefined_error(&self, source: &str, ctx: &Jinja) -> TemplateError {
+        let is_template = source.contains("{{") || source.contains("{%");
+        let names = if is_template {
+            self.env.template_from_str(source).map(|t| t.undeclared_variables(false))
+        } else {
+            self.env.compile_expression(source).map(|e| e.undeclared_variables(false))
+        };
+        let mut missing: Vec<String> = names
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|name| ctx.get_attr(name).map(|v| v.is_undefined()).unwrap_or(true))
+            .filter(|name| self.env.globals().all(|(g, _)| g != name))
+            .collect();
+        missing.sort();
+        let message = match missing.first() {
+            Some(name) => format!("'{name}' is undefined (in `{source}`)"),
+            None => format!("an attribute or key is undefined in `{source}`"),
+        };
+        TemplateError { message }
+    }
+}
+
+/// `Some(expr)` when the whole text is exactly one `{{ expr }}`.
+fn single_expression(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
+        return None;
+    }
+    Some(inner.trim())
+}
+
+/// Jinja truthiness, with Ansible's boolean strings for string results.
+pub fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        Value::String(s) => stockman_modules::args::parse_bool(value).unwrap_or(!s.is_empty()),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx(v: Value) -> Jinja {
+        Templar::context(v.as_object().unwrap())
+    }
+
+    #[test]
+    fn single_expressions_keep_native_types() {
+        let t = Templar::new();
+        let c = ctx(json!({"xs": [1, 2], "n": 3}));
+        assert_eq!(t.render_str("{{ xs }}", &c).unwrap(), json!([1, 2]));
+        assert_eq!(t.render_str("{{ n + 1 }}", &c).unwrap(), json!(4));
+        assert_eq!(t.render_str("n={{ n }}", &c).unwrap(), json!("n=3"));
+    }
+
+    #[test]
+    fn undefined_names_the_variable() {
+        let t = Templar::new();
+        let e = t.render_str("hello {{ nobody }}", &ctx(json!({}))).unwrap_err();
+        assert!(e.message.contains("'nobody' is undefined"), "{}", e.message);
+        let e = t.eval_condition("missing_flag", &ctx(json!({}))).unwrap_err();
+        assert!(e.message.contains("'missing_flag' is undefined"), "{}", e.message);
+    }
+
+    #[test]
+    fn default_and_defined_tolerate_undefined() {
+        let t = Templar::new();
+        let c = ctx(json!({}));
+        assert_eq!(t.render_str("{{ x | default('d') }}", &c).unwrap(), json!("d"));
+        assert!(!t.eval_condition("x is defined", &c).unwrap());
+    }
+
+    #[test]
+    fn no_html_escaping_and_trim_blocks() {
+        let t = Templar::new();
+        let c = ctx(json!({"s": "<a&b>"}));
+        assert_eq!(t.render_file("f.j2", "{% if true %}\n{{ s }}\n{% endif %}\n", &c).unwrap(), "<a&b>\n");
+    }
+
+    #[test]
+    fn conditions_use_ansible_truthiness() {
+        let t = Templar::new();
+        let c = ctx(json!({"flag": "no", "n": 2}));
+        assert!(!t.eval_condition("flag | bool", &c).unwrap());
+        assert!(t.eval_condition("n > 1", &c).unwrap());
+        assert!(t.eval_condition("{{ n == 2 }}", &c).unwrap());
+    }
+}

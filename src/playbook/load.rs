@@ -1,0 +1,365 @@
+//! YAML nodes → the playbook model, validating everything that can be checked
+//! before any host is contacted.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+use stockman_modules::spec::{self, ModuleSpec};
+
+use super::{did_you_mean, parse_kv, Action, Meta, Play, Playbook, Task};
+use crate::yaml::{self, Node, Span, Yaml};
+
+/// A playbook that cannot be run, with where and (when known) how to fix it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{span}: {message}{}", hint.as_ref().map(|h| format!(". {h}")).unwrap_or_default())]
+pub struct LoadError {
+    pub span: Span,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl From<yaml::YamlError> for LoadError {
+    fn from(e: yaml::YamlError) -> Self {
+        LoadError { span: e.span, message: format!("YAML syntax error: {}", e.message), hint: None }
+    }
+}
+
+fn err(node: &Node, message: impl Into<String>) -> LoadError {
+    LoadError { span: node.span.clone(), message: message.into(), hint: None }
+}
+
+fn with_hint(mut e: LoadError, hint: Option<String>) -> LoadError {
+    e.hint = hint;
+    e
+}
+
+const PLAY_SUPPORTED: &[&str] =
+    &["name", "hosts", "vars", "gather_facts", "connection", "remote_user", "pre_tasks", "tasks", "post_tasks", "handlers", "tags"];
+/// Ansible play keywords stockman does not implement yet: a clear error, not a typo hint.
+const PLAY_LATER: &[&str] = &[
+    "any_errors_fatal", "become", "become_exe", "become_flags", "become_method", "become_user", "check_mode",
+    "collections", "debugger", "diff", "environment", "fact_path", "force_handlers", "gather_subset",
+    "gather_timeout", "ignore_errors", "ignore_unreachable", "max_fail_percentage", "module_defaults", "no_log",
+    "order", "port", "roles", "run_once", "serial", "strategy", "throttle", "timeout", "vars_files", "vars_prompt",
+    "import_playbook",
+];
+const TASK_SUPPORTED: &[&str] = &["name", "when", "register", "notify", "ignore_errors", "vars", "args", "tags"];
+const HANDLER_ONLY: &[&str] = &["listen"];
+const TASK_LATER: &[&str] = &[
+    "action", "local_action", "any_errors_fatal", "async", "become", "become_exe", "become_flags", "become_method",
+    "become_user", "changed_when", "check_mode", "collections", "connection", "debugger", "delay", "delegate_facts",
+    "delegate_to", "diff", "environment", "failed_when", "ignore_unreachable", "loop", "loop_control",
+    "module_defaults", "no_log", "poll", "port", "remote_user", "retries", "run_once", "throttle", "timeout", "until",
+    "block", "rescue", "always", "include_tasks", "import_tasks", "include_role", "import_role", "include_vars",
+    "set_fact",
+];
+
+/// Loads and validates a playbook file.
+pub fn load(path: &Path) -> Result<Playbook, LoadError> {
+    let root = yaml::parse_file(path)?;
+    let items = root
+        .as_seq()
+        .ok_or_else(|| err(&root, format!("a playbook must be a list of plays, found {}", root.kind_name())))?;
+    let plays = items.iter().map(load_play).collect::<Result<_, _>>()?;
+    Ok(Playbook { path: path.to_path_buf(), plays })
+}
+
+fn load_play(node: &Node) -> Result<Play, LoadError> {
+    let map = node.as_map().ok_or_else(|| err(node, format!("a play must be a mapping, found {}", node.kind_name())))?;
+    check_keywords(map, PLAY_SUPPORTED, PLAY_LATER, "play")?;
+    let hosts = node.get("hosts").ok_or_else(|| {
+        with_hint(err(node, "this play has no `hosts:`"), Some("add e.g. `hosts: all`".into()))
+    })?;
+    let mut play = Play {
+        name: opt_string(node.get("name"))?,
+        hosts: host_pattern(hosts)?,
+        span: node.span.clone(),
+        vars: vars_of(node.get("vars"))?,
+        gather_facts: opt_bool(node.get("gather_facts"))?.unwrap_or(true),
+        connection: opt_string(node.get("connection"))?,
+        remote_user: opt_string(node.get("remote_user"))?,
+        pre_tasks: task_list(node.get("pre_tasks"), false)?,
+        tasks: task_list(node.get("tasks"), false)?,
+        post_tasks: task_list(node.get("post_tasks"), false)?,
+        handlers: task_list(node.get("handlers"), true)?,
+    };
+    if let Some(conn) = &play.connection {
+        if !["ssh", "local", "smart", "paramiko"].contains(&conn.as_str()) {
+            return Err(err(node.get("connection").unwrap_or(node), format!("unknown connection `{conn}`: use ssh or local")));
+        }
+        if conn == "smart" || conn == "paramiko" {
+            play.connection = Some("ssh".into());
+        }
+    }
+    check_notify_targets(&play)?;
+    Ok(play)
+}
+
+fn check_keywords(map: &[(Node, Node)], supported: &[&str], later: &[&str], what: &str) -> Result<(), LoadError> {
+    for (key, _) in map {
+        let name = key.display_key();
+        if supported.contains(&name.as_str()) {
+            continue;
+        }
+        if later.contains(&name.as_str()) {
+            return Err(err(key, format!("the {what} keyword `{name}` is not supported by stockman yet")));
+        }
+        let hint = did_you_mean(&name, supported.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+        return Err(with_hint(err(key, format!("`{name}` is not a valid attribute for a {what}")), hint));
+    }
+    Ok(())
+}
+
+fn host_pattern(node: &Node) -> Result<String, LoadError> {
+    match &node.value {
+        Yaml::Str(s) => Ok(s.clone()),
+        Yaml::Seq(items) => {
+            let names: Result<Vec<String>, _> = items.iter().map(|n| scalar_string(n)).collect();
+            Ok(names?.join(","))
+        }
+        _ => scalar_string(node),
+    }
+}
+
+fn task_list(node: Option<&Node>, handlers: bool) -> Result<Vec<Task>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
+    let items = node.as_seq().ok_or_else(|| err(node, format!("expected a list of tasks, found {}", node.kind_name())))?;
+    items.iter().map(|item| load_task(item, handlers)).collect()
+}
+
+fn load_task(node: &Node, handler: bool) -> Result<Task, LoadError> {
+    let map = node.as_map().ok_or_else(|| err(node, format!("a task must be a mapping, found {}", node.kind_name())))?;
+    let mut action = None;
+    for (key, value) in map {
+        let name = key.display_key();
+        if TASK_SUPPORTED.contains(&name.as_str()) || (handler && HANDLER_ONLY.contains(&name.as_str())) {
+            continue;
+        }
+        if let Some(meta) = meta_action(&name, value)? {
+            action = set_action(action, Action::Meta(meta), key)?;
+            continue;
+        }
+        if let Some(spec) = spec::lookup(&name) {
+            let args = module_args(spec, value, node.get("args"))?;
+            action = set_action(action, Action::Module { spec, written_as: name, args }, key)?;
+            continue;
+        }
+        if TASK_LATER.contains(&name.as_str()) || name.starts_with("with_") {
+            return Err(err(key, format!("the task keyword `{name}` is not supported by stockman yet")));
+        }
+        let candidates = spec::names().chain(TASK_SUPPORTED.iter().copied()).chain(["meta"]);
+        let hint = did_you_mean(&name, candidates).map(|s| format!("did you mean `{s}`?"));
+        let message = format!("couldn't resolve module/action `{name}`: not a module stockman ships nor a task keyword");
+        return Err(with_hint(err(key, message), hint));
+    }
+    let action = action.ok_or_else(|| {
+        with_hint(err(node, "no module/action detected in task"), Some("add a module such as `command: ...`".into()))
+    })?;
+    Ok(Task {
+        name: opt_string(node.get("name"))?,
+        action,
+        span: node.span.clone(),
+        when: conditions(node.get("when"))?,
+        register: opt_string(node.get("register"))?,
+        notify: string_list(node.get("notify"))?,
+        listen: string_list(node.get("listen"))?,
+        ignore_errors: node.get("ignore_errors").map(Node::to_json).unwrap_or(Value::Bool(false)),
+        vars: vars_of(node.get("vars"))?,
+    })
+}
+
+fn set_action(current: Option<Action>, new: Action, key: &Node) -> Result<Option<Action>, LoadError> {
+    if current.is_some() {
+        return Err(err(key, format!("conflicting action statements: a task runs one module, and `{}` is a second one", key.display_key())));
+    }
+    Ok(Some(new))
+}
+
+fn meta_action(name: &str, value: &Node) -> Result<Option<Meta>, LoadError> {
+    if name != "meta" && name != "ansible.builtin.meta" {
+        return Ok(None);
+    }
+    match value.as_str() {
+        Some("flush_handlers") => Ok(Some(Meta::FlushHandlers)),
+        Some("noop") => Ok(Some(Meta::Noop)),
+        Some(other) => Err(err(value, format!("meta `{other}` is not supported by stockman yet (supported: flush_handlers, noop)"))),
+        None => Err(err(value, "meta takes the name of an action, e.g. `meta: flush_handlers`")),
+    }
+}
+
+/// Module arguments from a mapping, a `key=value` string or nothing, merged with
+/// the task's `args:`; every name is checked against the module's spec.
+fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
+    let mut args = Map::new();
+    if let Some(extra) = extra.filter(|n| !n.is_null()) {
+        let entries = extra.as_map().ok_or_else(|| err(extra, "`args` must be a mapping"))?;
+        add_mapping_args(spec, entries, &mut args)?;
+    }
+    match &value.value {
+        Yaml::Null => {}
+        Yaml::Map(entries) => add_mapping_args(spec, entries, &mut args)?,
+        Yaml::Str(text) => {
+            let parsed = parse_kv(text, spec.free_form, |k| k != "_raw_params" && spec.canonical(k).is_some())
+                .map_err(|m| err(value, m))?;
+            for (name, v) in parsed {
+                let canonical = canonical_arg(spec, &name, value)?;
+                args.insert(canonical.into(), v);
+            }
+        }
+        _ if spec.free_form => {
+            args.insert("_raw_params".into(), Value::String(crate::yaml::Node::to_json(value).to_string()));
+        }
+        _ => return Err(err(value, format!("arguments of `{}` must be a mapping or key=value string, found {}", spec.name, value.kind_name()))),
+    }
+    check_required(spec, &args, value)?;
+    Ok(args)
+}
+
+fn add_mapping_args(spec: &ModuleSpec, entries: &[(Node, Node)], args: &mut Map<String, Value>) -> Result<(), LoadError> {
+    for (key, v) in entries {
+        let canonical = canonical_arg(spec, &key.display_key(), key)?;
+        args.insert(canonical.into(), v.to_json());
+    }
+    Ok(())
+}
+
+fn canonical_arg(spec: &ModuleSpec, name: &str, at: &Node) -> Result<&'static str, LoadError> {
+    spec.canonical(name).ok_or_else(|| {
+        let hint = did_you_mean(name, spec.spellings()).map(|s| format!("did you mean `{s}`?"));
+        let mut accepted: Vec<&str> = spec.spellings().filter(|s| !s.starts_with('_')).collect();
+        accepted.sort_unstable();
+        let message = format!("unsupported parameter `{name}` for module `{}` (accepted: {})", spec.name, accepted.join(", "));
+        with_hint(err(at, message), hint)
+    })
+}
+
+fn check_required(spec: &ModuleSpec, args: &Map<String, Value>, at: &Node) -> Result<(), LoadError> {
+    if spec.free_form && !["_raw_params", "cmd", "argv"].iter().any(|k| args.contains_key(*k)) {
+        return Err(err(at, format!("no command given to `{}`", spec.name)));
+    }
+    let missing: Vec<&str> = spec.params.iter().filter(|p| p.required && !args.contains_key(p.name)).map(|p| p.name).collect();
+    if !missing.is_empty() {
+        return Err(err(at, format!("missing required arguments for `{}`: {}", spec.name, missing.join(", "))));
+    }
+    Ok(())
+}
+
+/// Checks every `notify` names a handler or a `listen` topic, as Ansible does at load time.
+fn check_notify_targets(play: &Play) -> Result<(), LoadError> {
+    let known = |name: &str| play.handlers.iter().any(|h| h.name.as_deref() == Some(name) || h.listen.iter().any(|l| l == name));
+    let tasks = play.pre_tasks.iter().chain(&play.tasks).chain(&play.post_tasks).chain(&play.handlers);
+    for task in tasks {
+        for target in &task.notify {
+            if !known(target) {
+                let names = play.handlers.iter().filter_map(|h| h.name.as_deref());
+                let hint = did_you_mean(target, names).map(|s| format!("did you mean `{s}`?"));
+                let message = format!("the task `{}` notifies `{target}`, but no handler has that name or listens to it", task.display_name());
+                return Err(LoadError { span: task.span.clone(), message, hint });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn vars_of(node: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Map::new()) };
+    match node.to_json() {
+        Value::Object(map) => Ok(map),
+        _ => Err(err(node, format!("`vars` must be a mapping, found {}", node.kind_name()))),
+    }
+}
+
+fn conditions(node: Option<&Node>) -> Result<Vec<String>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
+    let one = |n: &Node| match &n.value {
+        Yaml::Bool(b) => Ok(if *b { "True" } else { "False" }.to_string()),
+        Yaml::Seq(_) | Yaml::Map(_) => Err(err(n, "a condition must be an expression string")),
+        _ => scalar_string(n),
+    };
+    match node.as_seq() {
+        Some(items) => items.iter().map(one).collect(),
+        None => Ok(vec![one(node)?]),
+    }
+}
+
+fn string_list(node: Option<&Node>) -> Result<Vec<String>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
+    match node.as_seq() {
+        Some(items) => items.iter().map(scalar_string).collect(),
+        None => Ok(vec![scalar_string(node)?]),
+    }
+}
+
+fn scalar_string(node: &Node) -> Result<String, LoadError> {
+    match &node.value {
+        Yaml::Str(s) => Ok(s.clone()),
+        Yaml::Int(_) | Yaml::Float(_) | Yaml::Bool(_) => Ok(node.to_json().to_string()),
+        _ => Err(err(node, format!("expected a string, found {}", node.kind_name()))),
+    }
+}
+
+fn opt_string(node: Option<&Node>) -> Result<Option<String>, LoadError> {
+    node.filter(|n| !n.is_null()).map(scalar_string).transpose()
+}
+
+fn opt_bool(node: Option<&Node>) -> Result<Option<bool>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(None) };
+    stockman_modules::args::parse_bool(&node.to_json())
+        .map(Some)
+        .ok_or_else(|| err(node, format!("expected a boolean, found {}", node.kind_name())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn load_str(text: &str) -> Result<Playbook, LoadError> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        load(f.path())
+    }
+
+    #[test]
+    fn loads_tasks_handlers_and_kv_args() {
+        let pb = load_str(
+            "- hosts: all\n  tasks:\n    - name: c\n      copy: content=hi dest=/tmp/x\n      notify: h\n  handlers:\n    - name: h\n      command: echo hi creates=/tmp/y\n",
+        )
+        .unwrap();
+        let play = &pb.plays[0];
+        let Action::Module { spec, args, .. } = &play.tasks[0].action else { panic!() };
+        assert_eq!(spec.name, "copy");
+        assert_eq!(args["dest"], "/tmp/x");
+        let Action::Module { args, .. } = &play.handlers[0].action else { panic!() };
+        assert_eq!(args["_raw_params"], "echo hi");
+        assert_eq!(args["creates"], "/tmp/y");
+    }
+
+    #[test]
+    fn misspelled_module_points_at_line_and_suggests() {
+        let e = load_str("- hosts: all\n  tasks:\n    - name: x\n      cpoy:\n        dest: /tmp/x\n").unwrap_err();
+        assert_eq!((e.span.line, e.span.col), (4, 7));
+        assert_eq!(e.hint.as_deref(), Some("did you mean `copy`?"));
+    }
+
+    #[test]
+    fn unknown_argument_is_an_error_with_hint() {
+        let e = load_str("- hosts: all\n  tasks:\n    - copy:\n        dset: /tmp/x\n        content: a\n").unwrap_err();
+        assert_eq!((e.span.line, e.span.col), (4, 9));
+        assert!(e.message.contains("unsupported parameter `dset`"), "{}", e.message);
+        assert_eq!(e.hint.as_deref(), Some("did you mean `dest`?"));
+    }
+
+    #[test]
+    fn notify_of_missing_handler_is_an_error() {
+        let e = load_str("- hosts: all\n  tasks:\n    - command: 'true'\n      notify: restart web\n  handlers:\n    - name: restart webs\n      command: 'true'\n").unwrap_err();
+        assert_eq!(e.span.line, 3);
+        assert_eq!(e.hint.as_deref(), Some("did you mean `restart webs`?"));
+    }
+
+    #[test]
+    fn keywords_not_yet_supported_are_named() {
+        let e = load_str("- hosts: all\n  tasks:\n    - command: 'true'\n      loop: [1]\n").unwrap_err();
+        assert!(e.message.contains("`loop` is not supported"), "{}", e.message);
+    }
+}
