@@ -1,2 +1,155 @@
-//! TODO
-pub fn main() -> i32 { 0 }
+//! Command-line flags (clap) → validated [`Settings`], then the run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use serde_json::{Map, Value};
+
+use crate::config::{env_bool, Settings, DEFAULT_FORKS};
+use crate::executor::Executor;
+use crate::inventory::Inventory;
+use crate::playbook::{self, parse_kv};
+use crate::report::{self, human::Human};
+
+const EXAMPLES: &str = "\
+Examples:
+  stockman playbook -i inventory-examples/localhost.ini playbooks/quickstart.yml
+  stockman playbook -i hosts.ini -l web site.yml --check --diff
+  stockman playbook -i hosts.yml -u admin --private-key ~/.ssh/deploy -e version=1.2 site.yml
+  stockman playbook -i hosts.ini -e @vars.yml -f 100 -v site.yml";
+
+#[derive(Parser, Debug)]
+#[command(name = "stockman", version, about = "Runs Ansible playbooks over SSH: agentless, fast, one binary.", after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run playbooks against the hosts of an inventory (like ansible-playbook).
+    #[command(after_help = EXAMPLES)]
+    Playbook(PlaybookArgs),
+}
+
+#[derive(Args, Debug)]
+struct PlaybookArgs {
+    /// Inventory file, directory or comma-separated host list; repeatable.
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY", action = ArgAction::Append)]
+    inventory: Vec<PathBuf>,
+    /// Further limit the selected hosts to a pattern (e.g. `web,!web3`).
+    #[arg(short = 'l', long = "limit", value_name = "SUBSET")]
+    limit: Option<String>,
+    /// Number of hosts worked on in parallel.
+    #[arg(short = 'f', long = "forks", value_name = "FORKS", default_value_t = DEFAULT_FORKS)]
+    forks: usize,
+    /// Connect as this user (inventory and play settings take precedence).
+    #[arg(short = 'u', long = "user", value_name = "REMOTE_USER")]
+    user: Option<String>,
+    /// Private key file for SSH (the inventory's ansible_ssh_private_key_file takes precedence).
+    #[arg(long = "private-key", visible_alias = "key-file", value_name = "FILE")]
+    private_key: Option<PathBuf>,
+    /// Extra variables: KEY=VALUE pairs, a YAML/JSON mapping, or @FILE; repeatable.
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS", action = ArgAction::Append)]
+    extra_vars: Vec<String>,
+    /// Report what would change without changing anything.
+    #[arg(short = 'C', long = "check")]
+    check: bool,
+    /// Show the differences in files that change.
+    #[arg(short = 'D', long = "diff")]
+    diff: bool,
+    /// More detail: -v results, -vv task paths, -vvv connections.
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
+    verbose: u8,
+    /// No colour, even on a terminal (NO_COLOR works too).
+    #[arg(long = "no-color")]
+    no_color: bool,
+    /// Load and validate the playbooks, then stop.
+    #[arg(long = "syntax-check")]
+    syntax_check: bool,
+    /// Playbook files to run, in order.
+    #[arg(required = true, value_name = "PLAYBOOK")]
+    playbooks: Vec<PathBuf>,
+}
+
+/// Parses the command line, runs it, and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Playbook(args) => run_playbook(args),
+    };
+    ExitCode::from(code)
+}
+
+fn run_playbook(args: PlaybookArgs) -> u8 {
+    let settings = match settings_from(&args) {
+        Ok(s) => s,
+        Err(message) => return report::error::fatal(&message, 5),
+    };
+    let mut playbooks = Vec::new();
+    for path in &args.playbooks {
+        match playbook::load(path) {
+            Ok(pb) => playbooks.push(pb),
+            Err(e) => return report::error::load_error(&e),
+        }
+    }
+    let inventory = match Inventory::load(&settings.inventories) {
+        Ok(inv) => inv,
+        Err(e) => return report::error::fatal(&e.to_string(), 1),
+    };
+    if args.syntax_check {
+        for path in &args.playbooks {
+            report::error::note(&format!("\nplaybook: {}", path.display()));
+        }
+        return 0;
+    }
+    let reporter = Human::new(settings.verbosity, settings.no_color);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return report::error::fatal(&format!("cannot start the async runtime: {e}"), 1),
+    };
+    let code = runtime.block_on(Executor::new(&settings, &inventory, &reporter).run(&playbooks));
+    u8::try_from(code).unwrap_or(1)
+}
+
+fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
+    if args.forks == 0 {
+        return Err("--forks must be at least 1".into());
+    }
+    let mut extra_vars = Map::new();
+    for spec in &args.extra_vars {
+        extra_vars.extend(parse_extra_vars(spec)?);
+    }
+    let defaults = Settings::default();
+    Ok(Settings {
+        inventories: args.inventory.clone(),
+        limit: args.limit.clone(),
+        forks: args.forks,
+        remote_user: args.user.clone(),
+        private_key: args.private_key.clone(),
+        extra_vars,
+        check: args.check,
+        diff: args.diff,
+        verbosity: args.verbose,
+        host_key_checking: env_bool("ANSIBLE_HOST_KEY_CHECKING").unwrap_or(true),
+        no_color: args.no_color || env_bool("ANSIBLE_NOCOLOR").unwrap_or(false),
+        ..defaults
+    })
+}
+
+/// `-e`: `@file` (YAML or JSON), an inline mapping, or `key=value` words.
+fn parse_extra_vars(spec: &str) -> Result<Map<String, Value>, String> {
+    let node = if let Some(file) = spec.strip_prefix('@') {
+        crate::yaml::parse_file(std::path::Path::new(file)).map_err(|e| format!("-e @{file}: {e}"))?
+    } else if spec.trim_start().starts_with('{') {
+        crate::yaml::parse_str(spec, "-e".into()).map_err(|e| format!("-e {spec}: {e}"))?
+    } else {
+        return parse_kv(spec, false, |_| true).map_err(|e| format!("-e {spec}: {e}"));
+    };
+    match node.to_json() {
+        Value::Object(map) => Ok(map),
+        Value::Null => Ok(Map::new()),
+        _ => Err(format!("-e {spec}: extra vars must be a mapping")),
+    }
+}

@@ -1,3 +1,3 @@
-fn main() {
-    std::process::exit(stockman::cli::main());
+fn main() -> std::process::ExitCode {
+    stockman::cli::main()
 }

@@ -1,1 +1,83 @@
-//! TODO
+//! Runs plays: hosts in parallel up to `forks`, tasks in order (Ansible's
+//! linear strategy), handlers at flush points, results as events.
+//!
+//! The executor never prints: it emits [`crate::report::Event`]s. Per-host
+//! state (variables, registered results, notified handlers, the connection)
+//! lives here, never on the parsed playbook.
+//!
+//! Variable precedence, lowest first, resolved once per host per play and
+//! layered per task: inventory (group then host vars) < gathered facts <
+//! play vars < task vars < registered results < extra vars (`-e`).
+
+mod controller;
+mod facts;
+mod host;
+mod play;
+mod select;
+mod task;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::inventory::Inventory;
+use crate::playbook::Playbook;
+use crate::report::{Event, Reporter, Stats};
+use crate::template::Templar;
+use crate::transport::Connection;
+
+pub use host::HostState;
+
+/// A host's connection, opened on first use and shared by all later tasks and plays.
+type SharedConnection = Arc<tokio::sync::OnceCell<Connection>>;
+
+pub struct Executor<'a> {
+    settings: &'a Settings,
+    inventory: &'a Inventory,
+    reporter: &'a dyn Reporter,
+    templar: Templar,
+    connections: HashMap<String, SharedConnection>,
+    /// Hosts that failed or became unreachable: later plays leave them out, as Ansible does.
+    dead_hosts: HashSet<String>,
+    stats: Stats,
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(settings: &'a Settings, inventory: &'a Inventory, reporter: &'a dyn Reporter) -> Self {
+        Executor {
+            settings,
+            inventory,
+            reporter,
+            templar: Templar::new(),
+            connections: HashMap::new(),
+            dead_hosts: HashSet::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Runs every play of every playbook, prints the recap and returns
+    /// ansible-playbook's exit code.
+    pub async fn run(mut self, playbooks: &[Playbook]) -> i32 {
+        for playbook in playbooks {
+            self.emit(Event::PlaybookStart { path: playbook.path.display().to_string() });
+            for play in &playbook.plays {
+                self.run_play(playbook, play).await;
+            }
+        }
+        self.emit(Event::Recap(self.stats.clone()));
+        for (_, conn) in self.connections.drain() {
+            if let Some(conn) = Arc::try_unwrap(conn).ok().and_then(|c| c.into_inner()) {
+                conn.close().await;
+            }
+        }
+        self.stats.exit_code()
+    }
+
+    fn emit(&self, event: Event) {
+        self.reporter.event(&event);
+    }
+
+    fn connection_for(&mut self, host: &str) -> SharedConnection {
+        self.connections.entry(host.to_string()).or_default().clone()
+    }
+}

@@ -1,0 +1,158 @@
+//! Per-host state during a play: variables by layer, registered results,
+//! notified handlers, failure flags and the connection.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use super::SharedConnection;
+use crate::config::{home_dir, Settings};
+use crate::inventory::Host;
+use crate::playbook::Play;
+use crate::template::Templar;
+use crate::transport::{ConnectSpec, ConnectionKind};
+
+/// The value that makes a module argument disappear (`{{ x | default(omit) }}`).
+pub const OMIT: &str = "__omit_place_holder__stockman__";
+
+pub struct HostState {
+    pub name: String,
+    pub spec: ConnectSpec,
+    /// Inventory variables and magic variables.
+    base: Map<String, Value>,
+    facts: Map<String, Value>,
+    registered: Map<String, Value>,
+    pub failed: bool,
+    pub unreachable: bool,
+    /// Indexes into the play's handlers.
+    pub notified: BTreeSet<usize>,
+    pub conn: SharedConnection,
+}
+
+impl HostState {
+    pub fn new(host: &Host, play: &Play, settings: &Settings, magic: &Map<String, Value>, conn: SharedConnection, templar: &Templar) -> Result<Self, String> {
+        let mut base = host.vars.clone();
+        base.extend(magic.iter().map(|(k, v)| (k.clone(), v.clone())));
+        base.insert("inventory_hostname".into(), host.name.clone().into());
+        base.insert("inventory_hostname_short".into(), host.name.split('.').next().unwrap_or_default().into());
+        base.insert("group_names".into(), host.groups.clone().into());
+        let mut state = HostState {
+            name: host.name.clone(),
+            spec: placeholder_spec(&host.name),
+            base,
+            facts: Map::new(),
+            registered: Map::new(),
+            failed: false,
+            unreachable: false,
+            notified: BTreeSet::new(),
+            conn,
+        };
+        let vars = state.vars(&play.vars, &Map::new(), &settings.extra_vars, templar);
+        state.spec = connect_spec(&host.name, &vars, play, settings, templar)?;
+        Ok(state)
+    }
+
+    pub fn active(&self) -> bool {
+        !self.failed && !self.unreachable
+    }
+
+    pub fn set_facts(&mut self, facts: Map<String, Value>) {
+        for (k, v) in &facts {
+            self.facts.insert(format!("ansible_{k}"), v.clone());
+        }
+        self.facts.insert("ansible_facts".into(), Value::Object(facts));
+    }
+
+    pub fn register(&mut self, name: &str, value: Value) {
+        self.registered.insert(name.to_string(), value);
+    }
+
+    /// All variables visible to a task, by precedence (see the executor's doc).
+    /// Play and task vars that are templates are rendered against the rest.
+    pub fn vars(&self, play_vars: &Map<String, Value>, task_vars: &Map<String, Value>, extra: &Map<String, Value>, templar: &Templar) -> Map<String, Value> {
+        let mut vars = self.base.clone();
+        for layer in [&self.facts, play_vars, task_vars, &self.registered, extra] {
+            vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let templated: Vec<String> = play_vars.iter().chain(task_vars).filter(|(_, v)| has_template(v)).map(|(k, _)| k.clone()).collect();
+        if !templated.is_empty() {
+            let ctx = Templar::context(&vars);
+            for key in templated {
+                if let Ok(rendered) = templar.render_value(&vars[&key], &ctx) {
+                    vars.insert(key, rendered);
+                }
+            }
+        }
+        vars
+    }
+}
+
+fn has_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("{{") || s.contains("{%"),
+        Value::Array(items) => items.iter().any(has_template),
+        Value::Object(map) => map.values().any(has_template),
+        _ => false,
+    }
+}
+
+fn placeholder_spec(name: &str) -> ConnectSpec {
+    ConnectSpec {
+        name: name.to_string(),
+        address: name.to_string(),
+        port: 22,
+        user: None,
+        private_key: None,
+        host_key_checking: true,
+        known_hosts: PathBuf::new(),
+        connect_timeout: std::time::Duration::from_secs(10),
+        kind: ConnectionKind::Ssh,
+    }
+}
+
+/// How to reach the host. Inventory variables win over play keywords, which
+/// win over command-line flags, as in Ansible.
+fn connect_spec(name: &str, vars: &Map<String, Value>, play: &Play, settings: &Settings, templar: &Templar) -> Result<ConnectSpec, String> {
+    let ctx = Templar::context(vars);
+    let get = |key: &str| -> Result<Option<String>, String> {
+        match vars.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => templar
+                .render_value(v, &ctx)
+                .map(|v| Some(stockman_modules::args::value_to_string(&v)))
+                .map_err(|e| format!("{key}: {e}")),
+        }
+    };
+    let kind = match get("ansible_connection")?.or_else(|| play.connection.clone()).as_deref() {
+        None | Some("ssh" | "smart" | "paramiko") => ConnectionKind::Ssh,
+        Some("local") => ConnectionKind::Local,
+        Some(other) => return Err(format!("unknown ansible_connection `{other}` for host `{name}` (use ssh or local)")),
+    };
+    let port = match get("ansible_port")?.or(get("ansible_ssh_port")?) {
+        None => 22,
+        Some(p) => p.parse().map_err(|_| format!("ansible_port `{p}` of host `{name}` is not a port number"))?,
+    };
+    let checking = match get("ansible_host_key_checking")?.or(get("ansible_ssh_host_key_checking")?) {
+        Some(v) => stockman_modules::args::parse_bool(&Value::String(v.clone())).ok_or_else(|| format!("ansible_host_key_checking `{v}` is not a boolean"))?,
+        None => settings.host_key_checking,
+    };
+    Ok(ConnectSpec {
+        name: name.to_string(),
+        address: get("ansible_host")?.or(get("ansible_ssh_host")?).unwrap_or_else(|| name.to_string()),
+        port,
+        user: get("ansible_user")?.or(get("ansible_ssh_user")?).or_else(|| play.remote_user.clone()).or_else(|| settings.remote_user.clone()),
+        private_key: get("ansible_ssh_private_key_file")?.or(get("ansible_private_key_file")?).map(expand_tilde).or_else(|| settings.private_key.clone()),
+        host_key_checking: checking,
+        known_hosts: settings.known_hosts.clone(),
+        connect_timeout: settings.connect_timeout,
+        kind,
+    })
+}
+
+fn expand_tilde(path: String) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => home_dir().join(rest),
+        None => PathBuf::from(path),
+    }
+}

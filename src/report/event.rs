@@ -1,0 +1,60 @@
+//! What happens during a run, as data.
+
+use serde_json::{Map, Value};
+use stockman_modules::FileDiff;
+
+use super::Stats;
+use crate::yaml::Span;
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    PlaybookStart { path: String },
+    PlayStart { name: String },
+    /// The play's pattern matched no host.
+    NoHostsMatched,
+    TaskStart(TaskHeader),
+    HostResult(HostResult),
+    /// Every host of the play has failed or become unreachable.
+    NoMoreHosts,
+    Warning(String),
+    Recap(Stats),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    Task,
+    Handler,
+    GatherFacts,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskHeader {
+    pub name: String,
+    pub kind: TaskKind,
+    pub span: Option<Span>,
+    /// How many hosts will report (for progress).
+    pub hosts: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Changed,
+    Skipped,
+    Failed,
+    Unreachable,
+}
+
+/// One host's result for one task.
+#[derive(Debug, Clone)]
+pub struct HostResult {
+    pub host: String,
+    pub status: Status,
+    /// A failure that `ignore_errors` turned into "...ignoring".
+    pub ignored: bool,
+    /// The result as `register` sees it (changed, failed, msg, rc, stdout...).
+    pub result: Map<String, Value>,
+    pub diff: Vec<FileDiff>,
+    /// Print the result even without -v (debug does this).
+    pub verbose_always: bool,
+}

@@ -1,0 +1,220 @@
+//! ansible-playbook's default output, byte for byte where it matters (banners,
+//! result lines, the PLAY RECAP), with colour only on a terminal.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value};
+use stockman_modules::FileDiff;
+
+use super::{Event, HostResult, Reporter, Stats, Status, TaskHeader, TaskKind};
+use crate::report::pyjson;
+
+const GREEN: &str = "0;32";
+const YELLOW: &str = "0;33";
+const RED: &str = "0;31";
+const BRIGHT_RED: &str = "1;31";
+const CYAN: &str = "0;36";
+const PURPLE: &str = "1;35";
+
+/// Writes human output to stdout (warnings to stderr).
+pub struct Human {
+    verbosity: u8,
+    color: bool,
+    progress: bool,
+    /// Ansible's banner width: terminal columns - 1, at least 79.
+    columns: usize,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl Human {
+    pub fn new(verbosity: u8, no_color: bool) -> Self {
+        let tty = std::io::stdout().is_terminal();
+        let color = tty && !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let width = if tty { terminal_width().unwrap_or(80) } else { 0 };
+        Human { verbosity, color, progress: tty, columns: width.saturating_sub(1).max(79), bar: Mutex::new(None) }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn out(&self, text: &str) {
+        let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        let write = || {
+            let mut stdout = std::io::stdout().lock();
+            // A closed stdout (e.g. piped into `head`) must not abort the run.
+            let _ = writeln!(stdout, "{text}");
+            let _ = stdout.flush();
+        };
+        match bar.as_ref() {
+            Some(b) => b.suspend(write),
+            None => write(),
+        }
+    }
+
+    fn banner(&self, title: &str, code: Option<&str>) {
+        let stars = "*".repeat(self.columns.saturating_sub(title.chars().count()).max(3));
+        let line = format!("\n{title} {stars}");
+        self.out(&match code {
+            Some(c) => self.paint(&line, c),
+            None => line,
+        });
+    }
+
+    fn end_progress(&self) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn task_start(&self, header: &TaskHeader) {
+        self.end_progress();
+        let title = match header.kind {
+            TaskKind::Handler => format!("RUNNING HANDLER [{}]", header.name),
+            _ => format!("TASK [{}]", header.name),
+        };
+        self.banner(&title, None);
+        if self.verbosity >= 2 {
+            if let Some(span) = &header.span {
+                self.out(&format!("task path: {}:{}", span.file, span.line));
+            }
+        }
+        if self.progress && header.hosts > 1 {
+            let bar = ProgressBar::new(header.hosts as u64);
+            let style = ProgressStyle::with_template("{spinner} {pos}/{len} hosts done, {elapsed}").ok();
+            if let Some(style) = style {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+        }
+    }
+
+    fn host_result(&self, r: &HostResult) {
+        for diff in &r.diff {
+            if let Some(text) = unified_diff(diff) {
+                self.out(&text);
+            }
+        }
+        let shown = displayed_result(&r.result, r.verbose_always);
+        let indent = (r.verbose_always || self.verbosity > 2).then_some(4);
+        let dump = || pyjson::dumps(&Value::Object(shown.clone()), indent);
+        let verbose = self.verbosity > 0 || r.verbose_always;
+        let line = match r.status {
+            Status::Ok | Status::Changed | Status::Skipped => {
+                let (word, code) = match r.status {
+                    Status::Ok => ("ok", GREEN),
+                    Status::Changed => ("changed", YELLOW),
+                    _ => ("skipping", CYAN),
+                };
+                let tail = if verbose { format!(" => {}", dump()) } else { String::new() };
+                self.paint(&format!("{word}: [{}]{tail}", r.host), code)
+            }
+            Status::Failed => self.paint(&format!("fatal: [{}]: FAILED! => {}", r.host, dump()), RED),
+            Status::Unreachable => self.paint(&format!("fatal: [{}]: UNREACHABLE! => {}", r.host, dump()), BRIGHT_RED),
+        };
+        self.out(&line);
+        if r.ignored {
+            self.out(&self.paint("...ignoring", CYAN));
+        }
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            bar.inc(1);
+        }
+    }
+
+    fn recap(&self, stats: &Stats) {
+        self.end_progress();
+        self.banner("PLAY RECAP", None);
+        for (host, s) in &stats.hosts {
+            let host_text = if self.color {
+                let code = if s.failed > 0 || s.unreachable > 0 {
+                    RED
+                } else if s.changed > 0 {
+                    YELLOW
+                } else {
+                    GREEN
+                };
+                format!("{:<37}", self.paint(host, code))
+            } else {
+                format!("{host:<26}")
+            };
+            let counter = |name: &str, n: u32, code: &str| {
+                let text = format!("{name}={n:<4}");
+                if n != 0 { self.paint(&text, code) } else { text }
+            };
+            self.out(&format!(
+                "{host_text} : {} {} {} {} {} {} {}",
+                counter("ok", s.ok, GREEN),
+                counter("changed", s.changed, YELLOW),
+                counter("unreachable", s.unreachable, BRIGHT_RED),
+                counter("failed", s.failed, RED),
+                counter("skipped", s.skipped, CYAN),
+                counter("rescued", s.rescued, GREEN),
+                counter("ignored", s.ignored, PURPLE),
+            ));
+        }
+        self.out("");
+    }
+}
+
+impl Reporter for Human {
+    fn event(&self, event: &Event) {
+        match event {
+            Event::PlaybookStart { path } => {
+                if self.verbosity >= 1 {
+                    self.out(&format!("\nPLAYBOOK: {path} {}", "*".repeat(self.columns.saturating_sub(10 + path.len()).max(3))));
+                }
+            }
+            Event::PlayStart { name } => {
+                self.end_progress();
+                self.banner(&format!("PLAY [{name}]"), None);
+            }
+            Event::NoHostsMatched => self.out(&self.paint("skipping: no hosts matched", CYAN)),
+            Event::TaskStart(header) => self.task_start(header),
+            Event::HostResult(r) => self.host_result(r),
+            Event::NoMoreHosts => {
+                self.end_progress();
+                self.banner("NO MORE HOSTS LEFT", Some(RED));
+            }
+            Event::Warning(text) => {
+                let mut stderr = std::io::stderr().lock();
+                let _ = writeln!(stderr, "{}", self.paint(&format!("[WARNING]: {text}"), PURPLE));
+            }
+            Event::Recap(stats) => self.recap(stats),
+        }
+    }
+}
+
+/// What the screen shows of a result: no `failed` flag, no diff; debug keeps only its message.
+fn displayed_result(result: &Map<String, Value>, debug: bool) -> Map<String, Value> {
+    let hidden: &[&str] = if debug {
+        &["changed", "failed", "skipped", "invocation", "skip_reason", "diff"]
+    } else {
+        &["failed", "diff", "invocation", "exception"]
+    };
+    result.iter().filter(|(k, _)| !hidden.contains(&k.as_str()) && !k.starts_with("_ansible")).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// `--diff` output as Ansible's default callback prints it.
+fn unified_diff(diff: &FileDiff) -> Option<String> {
+    if diff.before == diff.after {
+        return None;
+    }
+    let header = |prefix: &str, h: &str| if h.is_empty() { prefix.to_string() } else { format!("{prefix}: {h}") };
+    let text = similar::TextDiff::from_lines(&diff.before, &diff.after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&header("before", &diff.before_header), &header("after", &diff.after_header))
+        .to_string();
+    Some(text.trim_end_matches('\n').to_string())
+}
+
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}

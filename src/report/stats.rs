@@ -1,0 +1,63 @@
+//! The counters behind the PLAY RECAP.
+
+use std::collections::BTreeMap;
+
+use super::{HostResult, Status};
+
+/// Per-host counters, named as in Ansible's recap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostStats {
+    pub ok: u32,
+    pub changed: u32,
+    pub unreachable: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub rescued: u32,
+    pub ignored: u32,
+}
+
+/// Counters for every host that took part, sorted by host name like Ansible's recap.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub hosts: BTreeMap<String, HostStats>,
+}
+
+impl Stats {
+    /// Counts one result as Ansible's strategy does: a changed result counts in
+    /// both ok and changed; an ignored failure counts as ok and ignored (and
+    /// changed when it changed something).
+    pub fn record(&mut self, r: &HostResult) {
+        let s = self.hosts.entry(r.host.clone()).or_default();
+        match r.status {
+            Status::Ok => s.ok += 1,
+            Status::Changed => {
+                s.ok += 1;
+                s.changed += 1;
+            }
+            Status::Skipped => s.skipped += 1,
+            Status::Failed if r.ignored => {
+                s.ok += 1;
+                s.ignored += 1;
+                s.changed += u32::from(r.result.get("changed").and_then(|c| c.as_bool()).unwrap_or(false));
+            }
+            Status::Failed => s.failed += 1,
+            Status::Unreachable => s.unreachable += 1,
+        }
+    }
+
+    /// Makes a host appear in the recap even if it reported nothing.
+    pub fn touch(&mut self, host: &str) {
+        self.hosts.entry(host.to_string()).or_default();
+    }
+
+    /// ansible-playbook's exit code: 4 if a host was unreachable, else 2 if one failed, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.hosts.values().any(|s| s.unreachable > 0) {
+            4
+        } else if self.hosts.values().any(|s| s.failed > 0) {
+            2
+        } else {
+            0
+        }
+    }
+}
