@@ -1,0 +1,265 @@
+//! Real playbooks through the real binary against a real sshd.
+
+use crate::run::{recap, Project};
+use crate::sshd::TestSshd;
+
+const SITE: &str = r#"
+- name: Site
+  hosts: test
+  gather_facts: false
+  tasks:
+    - name: Make a directory
+      file:
+        path: "{{ remote }}/{{ inventory_hostname }}"
+        state: directory
+        mode: "0750"
+    - name: Copy content
+      copy:
+        content: "hello {{ inventory_hostname }}\n"
+        dest: "{{ remote }}/{{ inventory_hostname }}/hello.txt"
+        mode: "0640"
+      notify: restart app
+    - name: Copy a file from files/
+      copy:
+        src: payload.bin
+        dest: "{{ remote }}/{{ inventory_hostname }}/payload.bin"
+    - name: Template
+      template:
+        src: app.conf.j2
+        dest: "{{ remote }}/{{ inventory_hostname }}/app.conf"
+      notify: restart app
+    - name: Touch once
+      command: touch {{ remote }}/{{ inventory_hostname }}/touched
+      args:
+        creates: "{{ remote }}/{{ inventory_hostname }}/touched"
+  handlers:
+    - name: restart app
+      shell: echo restarted >> {{ remote | quote }}/{{ inventory_hostname }}/handler.log
+"#;
+
+fn site_project(sshd: &TestSshd) -> Project {
+    let p = Project::new();
+    p.inventory(sshd, &["alpha", "beta"]).write("site.yml", SITE);
+    p.write("files/payload.bin", "binary\u{0}payload\n");
+    p.write("templates/app.conf.j2", "name={{ inventory_hostname }}\n{% for i in range(3) %}\nline {{ i }}\n{% endfor %}\n");
+    p
+}
+
+#[test]
+fn first_run_changes_second_run_is_a_no_op() {
+    let sshd = TestSshd::start();
+    let p = site_project(&sshd);
+    let remote = format!("remote={}", p.remote_str());
+    let first = p.run(&sshd, "site.yml", &["-e", &remote]);
+    first.assert_code(0);
+    for host in ["alpha", "beta"] {
+        assert_eq!(first.recap(host), recap(host, 6, 6, 0, 0, 0, 0), "{}", first.stdout);
+        let dir = p.remote(host);
+        assert_eq!(std::fs::read_to_string(dir.join("hello.txt")).unwrap(), format!("hello {host}\n"));
+        assert_eq!(std::fs::read(dir.join("payload.bin")).unwrap(), b"binary\0payload\n");
+        assert_eq!(std::fs::read_to_string(dir.join("app.conf")).unwrap(), format!("name={host}\nline 0\nline 1\nline 2\n"));
+        assert_eq!(std::fs::read_to_string(dir.join("handler.log")).unwrap(), "restarted\n", "handler runs once though notified twice");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(dir.join("hello.txt")).unwrap().permissions().mode() & 0o7777, 0o640);
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7777, 0o750);
+    }
+    assert!(first.stdout.contains("RUNNING HANDLER [restart app]"), "{}", first.stdout);
+
+    let second = p.run(&sshd, "site.yml", &["-e", &remote]);
+    second.assert_code(0);
+    for host in ["alpha", "beta"] {
+        assert_eq!(second.recap(host), recap(host, 5, 0, 0, 0, 0, 0), "{}", second.stdout);
+        assert_eq!(std::fs::read_to_string(p.remote(host).join("handler.log")).unwrap(), "restarted\n");
+    }
+    assert!(!second.stdout.contains("RUNNING HANDLER"), "{}", second.stdout);
+}
+
+#[test]
+fn check_mode_reports_changes_but_makes_none() {
+    let sshd = TestSshd::start();
+    let p = site_project(&sshd);
+    let remote = format!("remote={}", p.remote_str());
+    let run = p.run(&sshd, "site.yml", &["-e", &remote, "--check", "--diff"]);
+    run.assert_code(0);
+    assert!(std::fs::read_dir(p.remote.path()).unwrap().next().is_none(), "check mode wrote something");
+    assert!(run.stdout.contains("+hello alpha"), "diff shows new content:\n{}", run.stdout);
+    assert!(run.stdout.contains("changed: [alpha]"), "{}", run.stdout);
+}
+
+#[test]
+fn handlers_follow_ansible_semantics() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]).write(
+        "handlers.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: changes
+      command: "true"
+      notify: [second, first, by topic]
+    - name: does not change
+      command: "true"
+      changed_when_is_not_supported_yet: x
+"#,
+    );
+    // An unsupported keyword is a load error naming the line, before any host is contacted.
+    let run = p.run(&sshd, "handlers.yml", &[]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("handlers.yml:10:7"), "{}", run.stderr);
+
+    p.write(
+        "handlers.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: changes
+      command: "true"
+      notify: [second, first, by topic]
+    - name: skipped task does not notify
+      command: "true"
+      when: false
+      notify: never
+    - meta: flush_handlers
+    - name: after flush
+      debug:
+        msg: after
+  handlers:
+    - name: first
+      shell: echo first >> {{ remote | quote }}/order
+    - name: second
+      shell: echo second >> {{ remote | quote }}/order
+      notify: chained
+    - name: never
+      shell: echo never >> {{ remote | quote }}/order
+    - name: topic listener
+      shell: echo topic >> {{ remote | quote }}/order
+      listen: by topic
+    - name: chained
+      shell: echo chained >> {{ remote | quote }}/order
+"#,
+    );
+    let remote = format!("remote={}", p.remote_str());
+    let run = p.run(&sshd, "handlers.yml", &["-e", &remote]);
+    run.assert_code(0);
+    let order = std::fs::read_to_string(p.remote("order")).unwrap();
+    assert_eq!(order, "first\nsecond\ntopic\nchained\n", "definition order, chained handler runs too");
+    let flush = run.stdout.find("RUNNING HANDLER [first]").unwrap();
+    let after = run.stdout.find("TASK [after flush]").unwrap();
+    assert!(flush < after, "meta: flush_handlers runs handlers before the next task:\n{}", run.stdout);
+}
+
+#[test]
+fn a_failing_task_stops_that_host_and_skips_its_handlers() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["good", "bad"]).write(
+        "fail.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: notify
+      command: "true"
+      notify: h
+    - name: fail on bad
+      command: "false"
+      when: inventory_hostname == 'bad'
+    - name: ignored failure
+      command: "false"
+      ignore_errors: true
+    - name: register and use
+      shell: echo out-{{ inventory_hostname }}
+      register: result
+    - name: show
+      debug:
+        msg: "{{ result.stdout }}"
+  handlers:
+    - name: h
+      shell: echo {{ inventory_hostname }} >> {{ remote | quote }}/handled
+"#,
+    );
+    let remote = format!("remote={}", p.remote_str());
+    let run = p.run(&sshd, "fail.yml", &["-e", &remote]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("fatal: [bad]: FAILED! => {"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"non-zero return code\""), "{}", run.stdout);
+    assert!(run.stdout.contains("...ignoring"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"out-good\""), "{}", run.stdout);
+    assert_eq!(run.recap("good"), recap("good", 5, 4, 0, 0, 1, 1));
+    assert_eq!(run.recap("bad"), recap("bad", 1, 1, 0, 1, 0, 0));
+    assert_eq!(std::fs::read_to_string(p.remote("handled")).unwrap(), "good\n", "no handler on the failed host");
+}
+
+#[test]
+fn an_unreachable_host_does_not_stop_the_others() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["up"]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let inventory = std::fs::read_to_string(p.path("hosts.ini")).unwrap();
+    p.write("hosts.ini", &format!("{inventory}down ansible_host=127.0.0.1 ansible_port={closed}\n"));
+    p.write("up.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo hi\n    - command: echo again\n");
+    let run = p.run(&sshd, "up.yml", &[]);
+    run.assert_code(4);
+    assert!(run.stdout.contains("fatal: [down]: UNREACHABLE! => {"), "{}", run.stdout);
+    assert_eq!(run.recap("up"), recap("up", 2, 2, 0, 0, 0, 0));
+    assert_eq!(run.recap("down"), recap("down", 0, 0, 1, 0, 0, 0));
+}
+
+#[test]
+fn a_changed_host_key_is_refused() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["spoofed"]).write("k.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo hi\n");
+    let run = p.run_with_home(Some(sshd.wrong_known_hosts.as_path()), "k.yml", &[]);
+    run.assert_code(4);
+    assert!(run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert!(run.stdout.contains("known_hosts line 1"), "names the file and line:\n{}", run.stdout);
+}
+
+#[test]
+fn load_errors_point_at_the_line_and_suggest() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]).write("typo.yml", "- hosts: all\n  tasks:\n    - name: oops\n      cpoy:\n        content: x\n        dest: /tmp/x\n");
+    let run = p.run(&sshd, "typo.yml", &[]);
+    run.assert_code(4);
+    assert!(run.stderr.contains("typo.yml:4:7"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `copy`?"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "nothing ran: {}", run.stdout);
+}
+
+#[test]
+fn hostile_values_are_data_not_code() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let r = p.remote_str();
+    let hostile = format!("it's $(touch {r}/PWNED) `touch {r}/PWNED2`; touch {r}/PWNED3\nline2 \"q\" & touch {r}/PWNED4 | x > y");
+    p.inventory(&sshd, &["h"]).write(
+        "hostile.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy:
+        content: "{{ hostile }}"
+        dest: "{{ remote }}/{{ hostile_name }}"
+    - command: printf '%s' {{ hostile | quote }}
+      register: echoed
+    - copy:
+        content: "{{ echoed.stdout }}"
+        dest: "{{ remote }}/echoed"
+"#,
+    );
+    let vars = serde_json::json!({"hostile": hostile, "hostile_name": "a b;$(x)'c", "remote": p.remote_str()}).to_string();
+    let run = p.run(&sshd, "hostile.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert_eq!(std::fs::read_to_string(p.remote("a b;$(x)'c")).unwrap(), hostile);
+    assert_eq!(std::fs::read_to_string(p.remote("echoed")).unwrap(), hostile);
+    for marker in ["PWNED", "PWNED2", "PWNED3", "PWNED4"] {
+        assert!(!p.remote(marker).exists(), "{marker} was executed");
+    }
+}
