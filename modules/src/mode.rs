@@ -172,9 +172,9 @@ fn apply_op(user: char, op: char, bits: u32, mode: u32) -> u32 {
     }
 }
 
-/// Ansible's rendering of a mode in results: four octal digits.
+/// Ansible's rendering of a mode in results (`'0%03o'`): "0644", "01777".
 pub fn format_mode(mode: u32) -> String {
-    format!("{:04o}", mode & PERM_BITS)
+    format!("0{:03o}", mode & PERM_BITS)
 }
 
 #[cfg(test)]
@@ -248,8 +248,9 @@ mod tests {
     }
 
     #[test]
-    fn formats_as_four_octal_digits() {
+    fn formats_like_ansible() {
         assert_eq!(format_mode(0o644), "0644");
-        assert_eq!(format_mode(0o1777), "1777");
+        assert_eq!(format_mode(0o1777), "01777");
+        assert_eq!(format_mode(0o7), "0007");
     }
 }

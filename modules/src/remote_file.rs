@@ -267,13 +267,19 @@ impl AttrChanges {
     }
 
     /// `owner:group`, `owner` or `:group` for chown, if any.
-    pub fn chown_spec(&self) -> Option<String> {
+    /// An exact numeric mode for GNU chmod: five digits, because with fewer it keeps
+/// a directory's setuid/setgid bits.
+pub fn chmod_arg(mode: u32) -> String {
+    format!("0{:04o}", mode & 0o7777)
+}
+
+pub fn chown_spec(&self) -> Option<String> {
         chown_spec(self.owner.as_deref(), self.group.as_deref())
     }
 
     /// `chmod`/`chown` commands (joined with `&&`); `no_deref` changes a symlink itself.
     pub fn apply_cmd(&self, path: &str, no_deref: bool) -> Option<Cmd> {
-        let chmod = self.mode.map(|m| Cmd::new("chmod").flag("--").arg(format_mode(m)).arg(path));
+        let chmod = self.mode.map(|m| Cmd::new("chmod").flag("--").arg(chmod_arg(m)).arg(path));
         let chown = self.chown_spec().map(|spec| {
             let base = if no_deref { Cmd::new("chown").flag("-h") } else { Cmd::new("chown") };
             base.flag("--").arg(spec).arg(path)
@@ -305,6 +311,12 @@ fn set_name_or_id(wanted: &str, name: &mut String, id: &mut u32) {
         Ok(n) => *id = n,
         Err(_) => *name = wanted.to_string(),
     }
+}
+
+/// An exact numeric mode for GNU chmod: five digits, because with fewer it keeps
+/// a directory's setuid/setgid bits.
+pub fn chmod_arg(mode: u32) -> String {
+    format!("0{:04o}", mode & 0o7777)
 }
 
 pub fn chown_spec(owner: Option<&str>, group: Option<&str>) -> Option<String> {
@@ -356,7 +368,7 @@ impl WritePlan {
             .arg("sh")
             .arg(&self.dest)
             .arg(parent_dir(&self.dest))
-            .arg(format_mode(self.mode))
+            .arg(chmod_arg(self.mode))
             .arg(self.chown.as_deref().unwrap_or(""))
             .arg(keep)
             .arg(if self.create_dir { "1" } else { "0" })
@@ -464,7 +476,7 @@ mod tests {
         let changes = wanted.changes(&facts, 0o022);
         assert_eq!(changes.mode, Some(0o664));
         assert_eq!(changes.chown_spec().as_deref(), Some("bob"));
-        assert_eq!(changes.apply_cmd("-x", false).unwrap().as_str(), "chmod -- 0664 -x && chown -- bob -x");
+        assert_eq!(changes.apply_cmd("-x", false).unwrap().as_str(), "chmod -- 00664 -x && chown -- bob -x");
     }
 
     #[test]
