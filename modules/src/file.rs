@@ -138,7 +138,7 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     });
     let plan = match plan(&request, state, &found) {
         Ok(plan) => plan,
-        Err(failure) => return Ok(failure),
+        Err(refusal) => return Ok(refusal.into_result(&request.path)),
     };
     let base = ModuleResult::ok().with("path", request.path.clone());
     let base = match (&request.src, state) {
@@ -215,7 +215,7 @@ fn parse_tree(fields: &mut Fields<'_>) -> Option<Vec<TreeEntry>> {
 }
 
 /// Decides the steps for `state`; `Err` is the task's failure.
-fn plan(request: &Request, state: State, found: &Found) -> Result<Plan, ModuleResult> {
+fn plan(request: &Request, state: State, found: &Found) -> Result<Plan, Refusal> {
     match state {
         State::Absent => Ok(plan_absent(request, found)),
         State::File => plan_file(request, found),
@@ -226,8 +226,26 @@ fn plan(request: &Request, state: State, found: &Found) -> Result<Plan, ModuleRe
     }
 }
 
-fn fail(msg: String, path: &str) -> ModuleResult {
-    ModuleResult::failed(msg).with("path", path.to_string())
+/// Why the path cannot be brought to the wanted state (the task fails).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refusal {
+    msg: String,
+    /// The state the path is in, reported like Ansible for `state: file`.
+    state: Option<&'static str>,
+}
+
+impl Refusal {
+    fn into_result(self, path: &str) -> ModuleResult {
+        let result = ModuleResult::failed(self.msg).with("path", path.to_string());
+        match self.state {
+            Some(state) => result.with("state", state),
+            None => result,
+        }
+    }
+}
+
+fn fail(msg: String) -> Refusal {
+    Refusal { msg, state: None }
 }
 
 fn plan_absent(request: &Request, found: &Found) -> Plan {
@@ -242,17 +260,17 @@ fn plan_absent(request: &Request, found: &Found) -> Plan {
     }
 }
 
-fn plan_file(request: &Request, found: &Found) -> Result<Plan, ModuleResult> {
+fn plan_file(request: &Request, found: &Found) -> Result<Plan, Refusal> {
     let facts = &found.path;
     if facts.kind != FileKind::File {
         let what = facts.kind.state();
-        return Err(fail(format!("file ({}) is {what}, cannot continue", request.path), &request.path)
-            .with("state", what));
+        let msg = format!("file ({}) is {what}, cannot continue", request.path);
+        return Err(Refusal { msg, state: Some(what) });
     }
     Ok(attrs_plan(request, found, facts, "file", Vec::new()))
 }
 
-fn plan_directory(request: &Request, found: &Found) -> Result<Plan, ModuleResult> {
+fn plan_directory(request: &Request, found: &Found) -> Result<Plan, Refusal> {
     let facts = &found.path;
     match facts.kind {
         FileKind::Directory => {
@@ -267,7 +285,7 @@ fn plan_directory(request: &Request, found: &Found) -> Result<Plan, ModuleResult
             let mkdir = Cmd::new("mkdir").flag("-p --").arg(&request.path);
             Ok(attrs_plan(request, found, &new_dir, "directory", vec![mkdir]))
         }
-        other => Err(fail(format!("{} already exists as a {}", request.path, other.state()), &request.path)),
+        other => Err(fail(format!("{} already exists as a {}", request.path, other.state()))),
     }
 }
 
@@ -285,10 +303,10 @@ fn plan_touch(request: &Request, found: &Found) -> Plan {
     plan
 }
 
-fn plan_link(request: &Request, found: &Found) -> Result<Plan, ModuleResult> {
+fn plan_link(request: &Request, found: &Found) -> Result<Plan, Refusal> {
     let path = &request.path;
     let Some(src) = request.src.clone() else {
-        return Err(fail("src is required for creating a link".into(), path));
+        return Err(fail("src is required for creating a link".into()));
     };
     let facts = &found.path;
     if facts.kind == FileKind::Link && facts.link_target.as_deref() == Some(src.as_str()) {
@@ -296,21 +314,20 @@ fn plan_link(request: &Request, found: &Found) -> Result<Plan, ModuleResult> {
     }
     let src_exists = found.src.as_ref().is_some_and(FileFacts::exists);
     if !src_exists && !request.force {
-        return Err(fail(
-            format!("src file does not exist, use \"force=yes\" if you really want to create the link: {src}"),
-            path,
-        ));
+        return Err(fail(format!(
+            "src file does not exist, use \"force=yes\" if you really want to create the link: {src}"
+        )));
     }
     let mut steps = Vec::new();
     match facts.kind {
         FileKind::Absent | FileKind::Link => {}
         FileKind::Directory if request.force => steps.push(Cmd::new("rmdir").flag("--").arg(path)),
         FileKind::Directory => {
-            return Err(fail(format!("refusing to convert from directory to symlink for {path}"), path))
+            return Err(fail(format!("refusing to convert from directory to symlink for {path}")))
         }
         _ if request.force => {}
         other => {
-            return Err(fail(format!("refusing to convert from {} to symlink for {path}", other.state()), path))
+            return Err(fail(format!("refusing to convert from {} to symlink for {path}", other.state())))
         }
     }
     steps.push(replace_with_link(&src, path, false));
@@ -318,21 +335,21 @@ fn plan_link(request: &Request, found: &Found) -> Result<Plan, ModuleResult> {
     Ok(link_attrs_plan(request, found, &new_link, steps))
 }
 
-fn plan_hard(request: &Request, found: &Found) -> Result<Plan, ModuleResult> {
+fn plan_hard(request: &Request, found: &Found) -> Result<Plan, Refusal> {
     let path = &request.path;
     let Some(src) = request.src.clone() else {
-        return Err(fail("src is required for creating a hard link".into(), path));
+        return Err(fail("src is required for creating a hard link".into()));
     };
     let facts = &found.path;
     let src_facts = found.src.clone().unwrap_or_else(FileFacts::absent);
     if !src_facts.exists() {
-        return Err(fail(format!("src does not exist: {src}"), path));
+        return Err(fail(format!("src does not exist: {src}")));
     }
     if facts.exists() && facts.inode == src_facts.inode {
         return Ok(attrs_plan(request, found, facts, "hard", Vec::new()));
     }
     if facts.exists() && !request.force {
-        return Err(fail(format!("Cannot link, {} exists at destination", facts.kind.state()), path));
+        return Err(fail(format!("Cannot link, {} exists at destination", facts.kind.state())));
     }
     let steps = vec![replace_with_link(&src, path, true)];
     Ok(attrs_plan(request, found, &src_facts, "hard", steps))
@@ -464,7 +481,7 @@ mod tests {
     fn state_file_on_missing_path_fails_like_ansible() {
         let r = request(json!({"path": "/nope", "state": "file"}));
         let err = plan(&r, State::File, &found(FileFacts::absent())).unwrap_err();
-        assert_eq!(err.msg.as_deref(), Some("file (/nope) is absent, cannot continue"));
+        assert_eq!(err.msg, "file (/nope) is absent, cannot continue");
     }
 
     #[test]

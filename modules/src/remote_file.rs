@@ -449,7 +449,7 @@ mod tests {
 
     #[test]
     fn parses_present_absent_and_links() {
-        let out = b"0022\0present\0081a4 1000 1000 12 2049 77\0alice\0staff\0\0da39a3ee5e6b4b0d3255bfef95601890afd80709\0absent\0present\0a1ff 0 0 4 2049 78\0root\0root\0a\nb\0\0";
+        let out = b"0022\0present\x0081a4 1000 1000 12 2049 77\0alice\0staff\0\0da39a3ee5e6b4b0d3255bfef95601890afd80709\0absent\0present\0a1ff 0 0 4 2049 78\0root\0root\0a\nb\0\0";
         let probe = parse_probe(&mut Fields::new(out), 3).unwrap();
         assert_eq!(probe.umask, 0o022);
         let f = &probe.files[0];
@@ -463,7 +463,7 @@ mod tests {
 
     #[test]
     fn truncated_output_is_rejected() {
-        assert!(parse_probe(&mut Fields::new(b"0022\0present\0081a4 1000"), 1).is_none());
+        assert!(parse_probe(&mut Fields::new(b"0022\0present\x0081a4 1000"), 1).is_none());
         assert!(parse_probe(&mut Fields::new(b"0022\0"), 1).is_none());
     }
 

@@ -78,6 +78,9 @@ async fn replacing_keeps_mode_unless_asked() {
 
 #[tokio::test]
 async fn owner_and_group_by_name_and_id() {
+    if !is_root() {
+        return;
+    }
     let w = World::new();
     let dest = w.path("f");
     let (r, _) = w.ok(Copy, json!({"content": "x", "dest": dest, "owner": "root", "group": "0"}), NORMAL).await;
@@ -162,7 +165,8 @@ async fn hostile_names_and_bytes_survive() {
     let mut content = b"$(touch PWNED)\n`id`;'\"\\\0\xff\xfe end without newline".to_vec();
     content.extend_from_slice(HOSTILE_NAME.as_bytes());
     let content_str = unsafe_bytes_to_json(&content);
-    let args = json!({"content": content_str, "dest": dest, "owner": "root", "mode": "0640"});
+    let owner = if is_root() { "root".to_string() } else { whoami() };
+    let args = json!({"content": content_str, "dest": dest, "owner": owner, "mode": "0640"});
     let (r, _) = w.ok(Copy, args.clone(), NORMAL).await;
     assert!(r.changed && !r.failed, "{r:?}");
     assert_eq!(std::fs::read(&dest).unwrap(), content_str.as_bytes());
@@ -194,3 +198,20 @@ async fn binary_src_bytes_are_preserved() {
 fn unsafe_bytes_to_json(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+#[tokio::test]
+async fn replacing_keeps_owner_and_group() {
+    if !is_root() {
+        return;
+    }
+    let w = World::new();
+    let dest = w.path("f");
+    std::fs::write(&dest, "v1").unwrap();
+    std::os::unix::fs::chown(&dest, Some(4321), Some(4322)).unwrap();
+    let (r, _) = w.ok(Copy, json!({"content": "v2", "dest": dest}), NORMAL).await;
+    assert!(r.changed);
+    assert_eq!((r.data["uid"].clone(), r.data["gid"].clone()), (json!(4321), json!(4322)));
+    let (r, _) = w.ok(Copy, json!({"content": "v3", "dest": dest, "group": "0"}), NORMAL).await;
+    assert_eq!((r.data["uid"].clone(), r.data["gid"].clone()), (json!(4321), json!(0)));
+}
+

@@ -170,3 +170,17 @@ async fn follow_applies_mode_to_the_link_target() {
     assert!(r.changed && !r.failed, "{r:?}");
     assert_eq!(mode_of(&target), 0o600);
 }
+
+#[tokio::test]
+async fn relative_paths_with_leading_dash() {
+    let w = World::new();
+    let (r, _) = w.ok(File, json!({"path": "-x", "state": "directory", "mode": "0700", "recurse": true}), NORMAL).await;
+    assert!(r.changed && !r.failed, "{r:?}");
+    std::fs::write(w.dir.path().join("-x/f"), "").unwrap();
+    let (r, _) = w.ok(File, json!({"path": "-x", "state": "directory", "mode": "0700", "recurse": true}), NORMAL).await;
+    assert!(r.changed && !r.failed, "{r:?}");
+    assert_eq!(mode_of(w.dir.path().join("-x/f").to_str().unwrap()), 0o700);
+    let (r, n) = w.ok(File, json!({"path": "-x", "state": "absent"}), NORMAL).await;
+    assert!(r.changed && n == 2);
+    assert!(w.listing().is_empty());
+}

@@ -135,3 +135,17 @@ pub fn mode_of(path: &str) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
 }
+
+fn id(flag: &str) -> String {
+    let out = std::process::Command::new("id").arg(flag).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Tests that chown to other users need root.
+pub fn is_root() -> bool {
+    id("-u") == "0"
+}
+
+pub fn whoami() -> String {
+    id("-un")
+}
