@@ -92,13 +92,16 @@ pub struct FileFacts {
     pub sha1: Option<String>,
 }
 
+/// Owner/group id not known yet (a path about to be created): matches no wanted id.
+pub const UNKNOWN_ID: u32 = u32::MAX;
+
 impl FileFacts {
     pub fn absent() -> Self {
         FileFacts {
             kind: FileKind::Absent,
             mode: 0,
-            uid: 0,
-            gid: 0,
+            uid: UNKNOWN_ID,
+            gid: UNKNOWN_ID,
             owner: String::new(),
             group: String::new(),
             size: 0,
@@ -411,14 +414,21 @@ pub fn with_file_fields(result: ModuleResult, facts: &FileFacts) -> ModuleResult
     if !facts.exists() {
         return result.with("state", "absent");
     }
-    result
-        .with("mode", format_mode(facts.mode))
-        .with("owner", facts.owner.clone())
-        .with("group", facts.group.clone())
-        .with("uid", facts.uid)
-        .with("gid", facts.gid)
-        .with("size", facts.size)
-        .with("state", facts.kind.state())
+    let mut result = result.with("mode", format_mode(facts.mode));
+    // Check mode may not know who will own a file it has not created.
+    if !facts.owner.is_empty() {
+        result = result.with("owner", facts.owner.clone());
+    }
+    if !facts.group.is_empty() {
+        result = result.with("group", facts.group.clone());
+    }
+    if facts.uid != UNKNOWN_ID {
+        result = result.with("uid", facts.uid);
+    }
+    if facts.gid != UNKNOWN_ID {
+        result = result.with("gid", facts.gid);
+    }
+    result.with("size", facts.size).with("state", facts.kind.state())
 }
 
 /// Above this size (or with NUL bytes) a diff shows a note instead of content.
@@ -470,6 +480,9 @@ mod tests {
     #[test]
     fn attr_changes_compare_names_or_ids() {
         let facts = FileFacts { kind: FileKind::File, mode: 0o644, uid: 0, gid: 0, owner: "root".into(), group: "root".into(), ..FileFacts::absent() };
+        let new = FileFacts { kind: FileKind::File, ..FileFacts::absent() };
+        let root = WantedAttrs { mode: None, owner: Some("0".into()), group: Some("0".into()) };
+        assert_eq!(root.changes(&new, 0o022).chown_spec().as_deref(), Some("0:0"), "a new path always gets chown");
         let wanted = WantedAttrs { mode: Some(ModeSpec::Octal(0o644)), owner: Some("0".into()), group: Some("root".into()) };
         assert!(wanted.changes(&facts, 0o022).is_empty());
         let wanted = WantedAttrs { mode: Some(ModeSpec::parse("g+w").unwrap()), owner: Some("bob".into()), group: None };
