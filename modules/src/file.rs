@@ -106,7 +106,7 @@ struct Found {
     umask: u32,
     path: FileFacts,
     src: Option<FileFacts>,
-    /// With `recurse`: (is_dir, mode, uid, gid, owner, group) of everything below.
+    /// With `recurse`: type, mode and owner of everything below (symlinks skipped).
     tree: Vec<TreeEntry>,
 }
 
