@@ -23,7 +23,13 @@ pub fn format_delta(delta: Duration) -> String {
     let secs = delta.as_secs();
     let days = secs / 86_400;
     let rem = secs % 86_400;
-    let clock = format!("{}:{:02}:{:02}.{:06}", rem / 3600, rem % 3600 / 60, rem % 60, delta.subsec_micros());
+    let clock = format!(
+        "{}:{:02}:{:02}.{:06}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        delta.subsec_micros()
+    );
     match days {
         0 => clock,
         1 => format!("1 day, {clock}"),
@@ -63,6 +69,9 @@ mod tests {
     fn deltas_match_python_str() {
         assert_eq!(format_delta(Duration::from_micros(3210)), "0:00:00.003210");
         assert_eq!(format_delta(Duration::from_secs(3723)), "1:02:03.000000");
-        assert_eq!(format_delta(Duration::from_secs(86_400 + 5)), "1 day, 0:00:05.000000");
+        assert_eq!(
+            format_delta(Duration::from_secs(86_400 + 5)),
+            "1 day, 0:00:05.000000"
+        );
     }
 }

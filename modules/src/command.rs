@@ -37,7 +37,12 @@ enum Guard {
     NoChdir(String),
 }
 
-pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode, shell: bool) -> Result<ModuleResult, ModuleError> {
+pub async fn run<T: Target>(
+    args: &Args,
+    target: &T,
+    mode: RunMode,
+    shell: bool,
+) -> Result<ModuleResult, ModuleError> {
     let request = match Request::from_args(args, shell)? {
         Ok(r) => r,
         Err(failure) => return Ok(failure),
@@ -51,11 +56,14 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode, shell: bool)
     match guard {
         Guard::Run => {}
         Guard::NoChdir(err) => {
-            return Ok(base_result(&request)
-                .failed_with(format!("Unable to change directory before execution: {err}")));
+            return Ok(base_result(&request).failed_with(format!(
+                "Unable to change directory before execution: {err}"
+            )));
         }
         Guard::Exists(pattern) => return Ok(skipped_by_guard(&request, verb, &pattern, "exists")),
-        Guard::Missing(pattern) => return Ok(skipped_by_guard(&request, verb, &pattern, "does not exist")),
+        Guard::Missing(pattern) => {
+            return Ok(skipped_by_guard(&request, verb, &pattern, "does not exist"))
+        }
     }
     if mode.check {
         return Ok(would_run(&request));
@@ -71,13 +79,22 @@ impl Request {
         let raw = raw.filter(|r| !r.trim().is_empty());
         let (line, reported) = match (raw, argv) {
             (Some(_), Some(_)) => {
-                return Ok(Err(ModuleResult::failed("only command or argv can be given, not both").with("rc", 256)))
+                return Ok(Err(ModuleResult::failed(
+                    "only command or argv can be given, not both",
+                )
+                .with("rc", 256)))
             }
-            (None, None) => return Ok(Err(ModuleResult::failed("no command given").with("rc", 256))),
+            (None, None) => {
+                return Ok(Err(ModuleResult::failed("no command given").with("rc", 256)))
+            }
             (Some(script), None) if shell => (shell_line(args, &script), Value::String(script)),
             (Some(text), None) => match shlex::split(&text) {
                 Ok(words) => words_line(words),
-                Err(e) => return Ok(Err(ModuleResult::failed(format!("cannot split command `{text}`: {e}")))),
+                Err(e) => {
+                    return Ok(Err(ModuleResult::failed(format!(
+                        "cannot split command `{text}`: {e}"
+                    ))))
+                }
             },
             (None, Some(words)) => words_line(words),
         };
@@ -107,7 +124,11 @@ impl Request {
     /// The line as sent to the host, with `cd` in front when `chdir` is set.
     fn full_line(&self) -> String {
         match &self.chdir {
-            Some(dir) => Cmd::new("cd").flag("--").arg(dir).then("&&", self.line.clone()).into_string(),
+            Some(dir) => Cmd::new("cd")
+                .flag("--")
+                .arg(dir)
+                .then("&&", self.line.clone())
+                .into_string(),
             None => self.line.as_str().to_string(),
         }
     }
@@ -117,8 +138,12 @@ fn argv_of(args: &Args) -> Result<Option<Vec<String>>, ModuleError> {
     match args.get("argv") {
         None => Ok(None),
         Some(Value::Array(items)) if items.is_empty() => Ok(None),
-        Some(Value::Array(items)) => Ok(Some(items.iter().map(crate::args::value_to_string).collect())),
-        Some(other) => Err(ModuleError::BadArgs(format!("argument 'argv' must be a list, got {other}"))),
+        Some(Value::Array(items)) => Ok(Some(
+            items.iter().map(crate::args::value_to_string).collect(),
+        )),
+        Some(other) => Err(ModuleError::BadArgs(format!(
+            "argument 'argv' must be a list, got {other}"
+        ))),
     }
 }
 
@@ -126,12 +151,19 @@ fn argv_of(args: &Args) -> Result<Option<Vec<String>>, ModuleError> {
 /// and every word (the program too) is quoted.
 fn words_line(words: Vec<String>) -> (Cmd, Value) {
     let line = Cmd::new("command").flag("--").args(&words);
-    (line, Value::Array(words.into_iter().map(Value::String).collect()))
+    (
+        line,
+        Value::Array(words.into_iter().map(Value::String).collect()),
+    )
 }
 
 fn shell_line(args: &Args, script: &str) -> Cmd {
     match args.str("executable") {
-        Some(exe) => Cmd::new("command").flag("--").arg(exe).flag("-c").arg(script),
+        Some(exe) => Cmd::new("command")
+            .flag("--")
+            .arg(exe)
+            .flag("-c")
+            .arg(script),
         None => Cmd::sh(script),
     }
 }
@@ -159,7 +191,10 @@ echo run"#;
         (0, "exists") => Guard::Exists(request.creates.clone().unwrap_or_default()),
         (0, "missing") => Guard::Missing(request.removes.clone().unwrap_or_default()),
         (0, "run") => Guard::Run,
-        (rc, _) => Guard::NoChdir(format!("probe failed with rc {rc}: {}", out.stderr_str().trim())),
+        (rc, _) => Guard::NoChdir(format!(
+            "probe failed with rc {rc}: {}",
+            out.stderr_str().trim()
+        )),
     })
 }
 
@@ -179,7 +214,11 @@ fn base_result(request: &Request) -> ModuleResult {
     ] {
         data.insert(key.to_string(), value);
     }
-    ModuleResult { msg: Some(String::new()), data, ..ModuleResult::default() }
+    ModuleResult {
+        msg: Some(String::new()),
+        data,
+        ..ModuleResult::default()
+    }
 }
 
 trait FailedWith {
@@ -196,7 +235,9 @@ impl FailedWith for ModuleResult {
 
 fn skipped_by_guard(request: &Request, verb: &str, pattern: &str, why: &str) -> ModuleResult {
     let stdout = format!("skipped, since {pattern} {why}");
-    let mut result = base_result(request).with("rc", 0).with("stdout_lines", json!([stdout]));
+    let mut result = base_result(request)
+        .with("rc", 0)
+        .with("stdout_lines", json!([stdout]));
     result = result.with("stdout", stdout);
     result.msg = Some(format!("{verb} not run command since '{pattern}' {why}"));
     result
@@ -217,12 +258,17 @@ fn would_run(request: &Request) -> ModuleResult {
 async fn execute<T: Target>(target: &T, request: &Request) -> Result<ModuleResult, ModuleError> {
     let started_at = SystemTime::now();
     let timer = Instant::now();
-    let out = target.exec(&request.full_line(), request.stdin.as_deref()).await?;
+    let out = target
+        .exec(&request.full_line(), request.stdin.as_deref())
+        .await?;
     let elapsed = timer.elapsed();
     let ended_at = SystemTime::now();
     let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
     let (stdout, stderr) = if request.strip_empty_ends {
-        (stdout.trim_end_matches(['\r', '\n']).to_string(), stderr.trim_end_matches(['\r', '\n']).to_string())
+        (
+            stdout.trim_end_matches(['\r', '\n']).to_string(),
+            stderr.trim_end_matches(['\r', '\n']).to_string(),
+        )
     } else {
         (stdout, stderr)
     };
@@ -274,23 +320,44 @@ mod tests {
 
     #[test]
     fn shell_script_is_one_quoted_word() {
-        let r = request(json!({"cmd": "echo $HOME | wc -c", "chdir": "/tmp/a b"}), true);
-        assert_eq!(r.full_line(), "cd -- '/tmp/a b' && /bin/sh -c 'echo $HOME | wc -c'");
+        let r = request(
+            json!({"cmd": "echo $HOME | wc -c", "chdir": "/tmp/a b"}),
+            true,
+        );
+        assert_eq!(
+            r.full_line(),
+            "cd -- '/tmp/a b' && /bin/sh -c 'echo $HOME | wc -c'"
+        );
         assert_eq!(r.reported, json!("echo $HOME | wc -c"));
     }
 
     #[test]
     fn stdin_gets_a_newline_unless_disabled() {
-        assert_eq!(request(json!({"cmd": "cat", "stdin": "x"}), true).stdin.unwrap(), b"x\n");
-        let r = request(json!({"cmd": "cat", "stdin": "x", "stdin_add_newline": false}), true);
+        assert_eq!(
+            request(json!({"cmd": "cat", "stdin": "x"}), true)
+                .stdin
+                .unwrap(),
+            b"x\n"
+        );
+        let r = request(
+            json!({"cmd": "cat", "stdin": "x", "stdin_add_newline": false}),
+            true,
+        );
         assert_eq!(r.stdin.unwrap(), b"x");
     }
 
     #[test]
     fn missing_or_conflicting_commands_fail_like_ansible() {
-        let none = Request::from_args(&args(json!({"_raw_params": "  "})), false).unwrap().unwrap_err();
+        let none = Request::from_args(&args(json!({"_raw_params": "  "})), false)
+            .unwrap()
+            .unwrap_err();
         assert_eq!(none.msg.as_deref(), Some("no command given"));
-        let both = Request::from_args(&args(json!({"cmd": "ls", "argv": ["ls"]})), false).unwrap().unwrap_err();
-        assert_eq!(both.msg.as_deref(), Some("only command or argv can be given, not both"));
+        let both = Request::from_args(&args(json!({"cmd": "ls", "argv": ["ls"]})), false)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            both.msg.as_deref(),
+            Some("only command or argv can be given, not both")
+        );
     }
 }

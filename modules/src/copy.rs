@@ -8,8 +8,8 @@
 use sha1::{Digest, Sha1};
 
 use crate::remote_file::{
-    self, apply, basename, chown_spec, content_bytes, diff_text, with_file_fields, FileFacts, FileKind, Follow,
-    WantedAttrs, WritePlan, MAX_DIFF_BYTES,
+    self, apply, basename, chown_spec, content_bytes, diff_text, with_file_fields, FileFacts,
+    FileKind, Follow, WantedAttrs, WritePlan, MAX_DIFF_BYTES,
 };
 use crate::shell::Cmd;
 use crate::{Args, Controller, FileDiff, ModuleError, ModuleResult, RunMode, Target};
@@ -22,7 +22,11 @@ pub async fn run<T: Target>(
 ) -> Result<ModuleResult, ModuleError> {
     let src = args.str("src");
     let content = match (&src, args.get("content")) {
-        (Some(_), Some(_)) => return Ok(ModuleResult::failed("src and content are mutually exclusive")),
+        (Some(_), Some(_)) => {
+            return Ok(ModuleResult::failed(
+                "src and content are mutually exclusive",
+            ))
+        }
         (None, None) => return Ok(ModuleResult::failed("src (or content) is required")),
         (Some(src), None) => match controller.read_src(src) {
             Ok(bytes) => bytes,
@@ -30,7 +34,9 @@ pub async fn run<T: Target>(
         },
         (None, Some(value)) => content_bytes(value),
     };
-    let after_header = src.clone().unwrap_or_else(|| "dynamically generated".to_string());
+    let after_header = src
+        .clone()
+        .unwrap_or_else(|| "dynamically generated".to_string());
     let request = PutRequest::from_args(args, content, src, after_header)?;
     put(target, &request, mode).await
 }
@@ -53,7 +59,12 @@ pub struct PutRequest {
 
 impl PutRequest {
     /// `dest`, `mode`, `owner`, `group`, `backup`, `force` from a task's arguments.
-    pub fn from_args(args: &Args, content: Vec<u8>, src: Option<String>, after_header: String) -> Result<Self, ModuleError> {
+    pub fn from_args(
+        args: &Args,
+        content: Vec<u8>,
+        src: Option<String>,
+        after_header: String,
+    ) -> Result<Self, ModuleError> {
         Ok(PutRequest {
             dest: args.required_str("dest")?,
             content,
@@ -75,15 +86,23 @@ enum Plan {
 }
 
 /// Makes `request.dest` hold `request.content` with the wanted attributes.
-pub async fn put<T: Target>(target: &T, request: &PutRequest, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+pub async fn put<T: Target>(
+    target: &T,
+    request: &PutRequest,
+    mode: RunMode,
+) -> Result<ModuleResult, ModuleError> {
     let Some(candidates) = dest_candidates(request) else {
-        return Ok(ModuleResult::failed("can not use content with a dir as dest"));
+        return Ok(ModuleResult::failed(
+            "can not use content with a dir as dest",
+        ));
     };
     let paths: Vec<&str> = candidates.iter().map(String::as_str).collect();
     let probe = remote_file::probe(target, &paths, Follow::Yes, true).await?;
     let use_second = paths.len() == 2 && probe.files[0].kind == FileKind::Directory;
     if paths.len() == 1 && probe.files[0].kind == FileKind::Directory && request.src.is_none() {
-        return Ok(ModuleResult::failed("can not use content with a dir as dest"));
+        return Ok(ModuleResult::failed(
+            "can not use content with a dir as dest",
+        ));
     }
     let index = usize::from(use_second);
     let (dest, facts) = (candidates[index].clone(), &probe.files[index]);
@@ -94,7 +113,14 @@ pub async fn put<T: Target>(target: &T, request: &PutRequest, mode: RunMode) -> 
         )));
     }
     let checksum = sha1_hex(&request.content);
-    let plan = plan(request, &dest, facts, &checksum, probe.umask, request.dest.ends_with('/'));
+    let plan = plan(
+        request,
+        &dest,
+        facts,
+        &checksum,
+        probe.umask,
+        request.dest.ends_with('/'),
+    );
     let base = ModuleResult::ok().with("dest", dest.clone());
     let base = match &request.src {
         Some(src) => base.with("src", src.clone()),
@@ -111,11 +137,20 @@ pub async fn put<T: Target>(target: &T, request: &PutRequest, mode: RunMode) -> 
             Ok(result)
         }
         Plan::Write(write) => {
-            let diff = diff(target, request, &dest, facts, &Plan::Write(write.clone()), mode).await?;
-            let applied = match apply(target, &write.cmd(), Some(&request.content), 1, &dest).await? {
-                Ok(applied) => applied,
-                Err(msg) => return Ok(ModuleResult::failed(msg)),
-            };
+            let diff = diff(
+                target,
+                request,
+                &dest,
+                facts,
+                &Plan::Write(write.clone()),
+                mode,
+            )
+            .await?;
+            let applied =
+                match apply(target, &write.cmd(), Some(&request.content), 1, &dest).await? {
+                    Ok(applied) => applied,
+                    Err(msg) => return Ok(ModuleResult::failed(msg)),
+                };
             let mut result = with_file_fields(base, &applied.facts);
             if !applied.leading[0].is_empty() {
                 result = result.with("backup_file", applied.leading[0].clone());
@@ -149,7 +184,14 @@ fn dest_candidates(request: &PutRequest) -> Option<Vec<String>> {
     }
 }
 
-fn plan(request: &PutRequest, dest: &str, facts: &FileFacts, checksum: &str, umask: u32, create_dir: bool) -> Plan {
+fn plan(
+    request: &PutRequest,
+    dest: &str,
+    facts: &FileFacts,
+    checksum: &str,
+    umask: u32,
+    create_dir: bool,
+) -> Plan {
     if facts.exists() && !request.force {
         return Plan::Nothing;
     }
@@ -160,12 +202,23 @@ fn plan(request: &PutRequest, dest: &str, facts: &FileFacts, checksum: &str, uma
         };
     }
     // A new file gets Ansible's default (0666 minus umask); a replaced one keeps its mode.
-    let current = if facts.exists() { facts.mode } else { 0o666 & !umask };
-    let mode = request.attrs.mode.as_ref().map_or(current, |m| m.resolve(current, false, umask));
+    let current = if facts.exists() {
+        facts.mode
+    } else {
+        0o666 & !umask
+    };
+    let mode = request
+        .attrs
+        .mode
+        .as_ref()
+        .map_or(current, |m| m.resolve(current, false, umask));
     Plan::Write(WritePlan {
         dest: dest.to_string(),
         mode,
-        chown: chown_spec(request.attrs.owner.as_deref(), request.attrs.group.as_deref()),
+        chown: chown_spec(
+            request.attrs.owner.as_deref(),
+            request.attrs.group.as_deref(),
+        ),
         keep_ids: facts.exists().then_some((facts.uid, facts.gid)),
         create_dir,
         backup: request.backup && facts.exists(),
@@ -173,7 +226,13 @@ fn plan(request: &PutRequest, dest: &str, facts: &FileFacts, checksum: &str, uma
 }
 
 /// The destination as check mode expects it to end up.
-fn predict(plan: &Plan, facts: &FileFacts, request: &PutRequest, checksum: &str, umask: u32) -> FileFacts {
+fn predict(
+    plan: &Plan,
+    facts: &FileFacts,
+    request: &PutRequest,
+    checksum: &str,
+    umask: u32,
+) -> FileFacts {
     let changes = request.attrs.changes(facts, umask);
     let mut after = changes.predict(facts);
     after.kind = FileKind::File;
@@ -202,11 +261,16 @@ async fn diff<T: Target>(
     } else if facts.size as usize > MAX_DIFF_BYTES {
         format!("(diff skipped: `{dest}` is larger than {MAX_DIFF_BYTES} bytes)\n")
     } else {
-        let out = target.exec(Cmd::new("cat").flag("--").arg(dest).as_str(), None).await?;
+        let out = target
+            .exec(Cmd::new("cat").flag("--").arg(dest).as_str(), None)
+            .await?;
         if out.rc == 0 {
             diff_text(&out.stdout)
         } else {
-            format!("(diff skipped: could not read `{dest}`: {})\n", out.stderr_str().trim())
+            format!(
+                "(diff skipped: could not read `{dest}`: {})\n",
+                out.stderr_str().trim()
+            )
         }
     };
     Ok(vec![FileDiff {
@@ -230,7 +294,10 @@ mod tests {
     #[test]
     fn sha1_matches_known_values() {
         assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-        assert_eq!(sha1_hex(b"hello\n"), "f572d396fae9206628714fb2ce00f72e94f2258f");
+        assert_eq!(
+            sha1_hex(b"hello\n"),
+            "f572d396fae9206628714fb2ce00f72e94f2258f"
+        );
     }
 
     fn request(dest: &str, src: Option<&str>) -> PutRequest {
@@ -247,26 +314,52 @@ mod tests {
 
     #[test]
     fn directory_destinations() {
-        assert_eq!(dest_candidates(&request("/d/", Some("f/a.txt"))).unwrap(), ["/d/a.txt"]);
-        assert_eq!(dest_candidates(&request("/d", Some("a.txt"))).unwrap(), ["/d", "/d/a.txt"]);
+        assert_eq!(
+            dest_candidates(&request("/d/", Some("f/a.txt"))).unwrap(),
+            ["/d/a.txt"]
+        );
+        assert_eq!(
+            dest_candidates(&request("/d", Some("a.txt"))).unwrap(),
+            ["/d", "/d/a.txt"]
+        );
         assert_eq!(dest_candidates(&request("/d", None)).unwrap(), ["/d"]);
         assert!(dest_candidates(&request("/d/", None)).is_none());
     }
 
     #[test]
     fn new_file_gets_umask_default_mode() {
-        let plan = plan(&request("/x", None), "/x", &FileFacts::absent(), "abc", 0o027, false);
-        let Plan::Write(write) = plan else { panic!("expected a write") };
+        let plan = plan(
+            &request("/x", None),
+            "/x",
+            &FileFacts::absent(),
+            "abc",
+            0o027,
+            false,
+        );
+        let Plan::Write(write) = plan else {
+            panic!("expected a write")
+        };
         assert_eq!(write.mode, 0o640);
         assert_eq!(write.keep_ids, None);
     }
 
     #[test]
     fn same_checksum_and_attrs_is_nothing() {
-        let facts = FileFacts { kind: FileKind::File, mode: 0o600, sha1: Some("abc".into()), ..FileFacts::absent() };
-        assert_eq!(plan(&request("/x", None), "/x", &facts, "abc", 0o022, false), Plan::Nothing);
+        let facts = FileFacts {
+            kind: FileKind::File,
+            mode: 0o600,
+            sha1: Some("abc".into()),
+            ..FileFacts::absent()
+        };
+        assert_eq!(
+            plan(&request("/x", None), "/x", &facts, "abc", 0o022, false),
+            Plan::Nothing
+        );
         let mut keep = request("/x", None);
         keep.force = false;
-        assert_eq!(plan(&keep, "/x", &facts, "other", 0o022, false), Plan::Nothing);
+        assert_eq!(
+            plan(&keep, "/x", &facts, "other", 0o022, false),
+            Plan::Nothing
+        );
     }
 }

@@ -11,13 +11,19 @@ pub const UNDEFINED: &str = "VARIABLE IS NOT DEFINED!";
 /// lands in `data[name]`. `verbosity` is the engine's business.
 pub fn run(args: &Args, controller: &dyn Controller) -> Result<ModuleResult, ModuleError> {
     match (args.get("msg"), args.str("var")) {
-        (Some(_), Some(_)) => Err(ModuleError::BadArgs("parameters are mutually exclusive: msg|var".into())),
+        (Some(_), Some(_)) => Err(ModuleError::BadArgs(
+            "parameters are mutually exclusive: msg|var".into(),
+        )),
         (None, Some(var)) => {
-            let value = controller.eval_var(&var).unwrap_or_else(|_| Value::String(UNDEFINED.into()));
+            let value = controller
+                .eval_var(&var)
+                .unwrap_or_else(|_| Value::String(UNDEFINED.into()));
             Ok(ModuleResult::ok().with(&var, value))
         }
         (msg, None) => {
-            let msg = msg.cloned().unwrap_or_else(|| Value::String("Hello world!".into()));
+            let msg = msg
+                .cloned()
+                .unwrap_or_else(|| Value::String("Hello world!".into()));
             Ok(ModuleResult::ok().with("msg", msg))
         }
     }
@@ -58,18 +64,30 @@ mod tests {
 
     #[test]
     fn msg_can_be_any_value() {
-        assert_eq!(debug(json!({"msg": [1, {"a": 2}]})).unwrap().data["msg"], json!([1, {"a": 2}]));
+        assert_eq!(
+            debug(json!({"msg": [1, {"a": 2}]})).unwrap().data["msg"],
+            json!([1, {"a": 2}])
+        );
     }
 
     #[test]
     fn var_shows_value_or_ansible_placeholder() {
-        assert_eq!(debug(json!({"var": "answer"})).unwrap().data["answer"], json!(42));
-        assert_eq!(debug(json!({"var": "nope"})).unwrap().data["nope"], json!(UNDEFINED));
+        assert_eq!(
+            debug(json!({"var": "answer"})).unwrap().data["answer"],
+            json!(42)
+        );
+        assert_eq!(
+            debug(json!({"var": "nope"})).unwrap().data["nope"],
+            json!(UNDEFINED)
+        );
     }
 
     #[test]
     fn msg_and_var_are_exclusive() {
         let err = debug(json!({"msg": "x", "var": "answer"})).unwrap_err();
-        assert_eq!(err.to_string(), "parameters are mutually exclusive: msg|var");
+        assert_eq!(
+            err.to_string(),
+            "parameters are mutually exclusive: msg|var"
+        );
     }
 }

@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::mode::{format_mode, ModeSpec};
 use crate::remote_file::{
-    self, apply, chmod_arg, parent_dir, with_file_fields, Fields, FileFacts, FileKind, Follow, WantedAttrs,
+    self, apply, chmod_arg, parent_dir, with_file_fields, Fields, FileFacts, FileKind, Follow,
+    WantedAttrs,
 };
 use crate::shell::Cmd;
 use crate::{Args, FileDiff, ModuleError, ModuleResult, RunMode, Target};
@@ -73,10 +74,14 @@ impl Request {
             force: args.bool("force", false)?,
         };
         if request.recurse && !matches!(state, None | Some(State::Directory)) {
-            return Err(ModuleError::BadArgs("recurse option requires state to be 'directory'".into()));
+            return Err(ModuleError::BadArgs(
+                "recurse option requires state to be 'directory'".into(),
+            ));
         }
         if request.src.is_some() && !matches!(state, Some(State::Link | State::Hard)) {
-            return Err(ModuleError::BadArgs("src option requires state to be 'link' or 'hard'".into()));
+            return Err(ModuleError::BadArgs(
+                "src option requires state to be 'link' or 'hard'".into(),
+            ));
         }
         Ok(request)
     }
@@ -86,7 +91,9 @@ impl Request {
     fn src_on_host(&self) -> Option<String> {
         let src = self.src.as_deref()?;
         Some(match self.state {
-            Some(State::Link) if !src.starts_with('/') => format!("{}/{src}", parent_dir(&self.path)),
+            Some(State::Link) if !src.starts_with('/') => {
+                format!("{}/{src}", parent_dir(&self.path))
+            }
             _ => src.to_string(),
         })
     }
@@ -127,7 +134,11 @@ struct Plan {
     after: Option<FileFacts>,
 }
 
-pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+pub async fn run<T: Target>(
+    args: &Args,
+    target: &T,
+    mode: RunMode,
+) -> Result<ModuleResult, ModuleError> {
     let request = Request::from_args(args)?;
     let found = probe(target, &request).await?;
     let state = request.state.unwrap_or(match found.path.kind {
@@ -142,14 +153,20 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     };
     let base = ModuleResult::ok().with("path", request.path.clone());
     let base = match (&request.src, state) {
-        (Some(src), State::Link | State::Hard) => base.with("dest", request.path.clone()).with("src", src.clone()),
+        (Some(src), State::Link | State::Hard) => base
+            .with("dest", request.path.clone())
+            .with("src", src.clone()),
         _ => base,
     };
     if plan.steps.is_empty() && !plan.always_changed {
         return Ok(with_file_fields(base, &found.path).with("state", plan.state));
     }
     let after = plan.after.clone().unwrap_or_else(FileFacts::absent);
-    let diff = if mode.diff { vec![state_diff(&request.path, &found.path, &after, plan.state)] } else { Vec::new() };
+    let diff = if mode.diff {
+        vec![state_diff(&request.path, &found.path, &after, plan.state)]
+    } else {
+        Vec::new()
+    };
     if mode.check {
         let mut result = with_file_fields(base, &after).with("state", plan.state);
         result.changed = true;
@@ -181,12 +198,27 @@ async fn probe<T: Target>(target: &T, request: &Request) -> Result<Found, Module
         cmd = cmd.then("&&", list.quiet().then("||", Cmd::new("true")));
     }
     let out = target.exec(cmd.as_str(), None).await?;
-    let unexpected = || ModuleError::BadArgs(format!("could not inspect `{}` on the host: {}", request.path, out.stderr_str().trim()));
+    let unexpected = || {
+        ModuleError::BadArgs(format!(
+            "could not inspect `{}` on the host: {}",
+            request.path,
+            out.stderr_str().trim()
+        ))
+    };
     let mut fields = Fields::new(&out.stdout);
     let probe = remote_file::parse_probe(&mut fields, paths.len()).ok_or_else(unexpected)?;
-    let tree = if request.recurse { parse_tree(&mut fields).ok_or_else(unexpected)? } else { Vec::new() };
+    let tree = if request.recurse {
+        parse_tree(&mut fields).ok_or_else(unexpected)?
+    } else {
+        Vec::new()
+    };
     let mut files = probe.files.into_iter();
-    Ok(Found { umask: probe.umask, path: files.next().ok_or_else(unexpected)?, src: files.next(), tree })
+    Ok(Found {
+        umask: probe.umask,
+        path: files.next().ok_or_else(unexpected)?,
+        src: files.next(),
+        tree,
+    })
 }
 
 /// `find` takes no `--`: a path starting with `-` is made relative-explicit.
@@ -208,8 +240,22 @@ fn parse_tree(fields: &mut Fields<'_>) -> Option<Vec<TreeEntry>> {
         let gid = n.next()?.parse().ok()?;
         let owner = fields.next_field()?;
         let group = fields.next_field()?;
-        let kind = if kind == "d" { FileKind::Directory } else { FileKind::File };
-        entries.push(TreeEntry { facts: FileFacts { kind, mode, uid, gid, owner, group, ..FileFacts::absent() } });
+        let kind = if kind == "d" {
+            FileKind::Directory
+        } else {
+            FileKind::File
+        };
+        entries.push(TreeEntry {
+            facts: FileFacts {
+                kind,
+                mode,
+                uid,
+                gid,
+                owner,
+                group,
+                ..FileFacts::absent()
+            },
+        });
     }
     Some(entries)
 }
@@ -250,7 +296,10 @@ fn fail(msg: String) -> Refusal {
 
 fn plan_absent(request: &Request, found: &Found) -> Plan {
     if !found.path.exists() {
-        return Plan { state: "absent", ..Plan::default() };
+        return Plan {
+            state: "absent",
+            ..Plan::default()
+        };
     }
     Plan {
         steps: vec![Cmd::new("rm").flag("-rf --").arg(&request.path)],
@@ -265,7 +314,10 @@ fn plan_file(request: &Request, found: &Found) -> Result<Plan, Refusal> {
     if facts.kind != FileKind::File {
         let what = facts.kind.state();
         let msg = format!("file ({}) is {what}, cannot continue", request.path);
-        return Err(Refusal { msg, state: Some(what) });
+        return Err(Refusal {
+            msg,
+            state: Some(what),
+        });
     }
     Ok(attrs_plan(request, found, facts, "file", Vec::new()))
 }
@@ -281,23 +333,49 @@ fn plan_directory(request: &Request, found: &Found) -> Result<Plan, Refusal> {
             Ok(plan)
         }
         FileKind::Absent => {
-            let new_dir = FileFacts { kind: FileKind::Directory, mode: 0o777 & !found.umask, ..FileFacts::absent() };
+            let new_dir = FileFacts {
+                kind: FileKind::Directory,
+                mode: 0o777 & !found.umask,
+                ..FileFacts::absent()
+            };
             let mkdir = Cmd::new("mkdir").flag("-p --").arg(&request.path);
-            Ok(attrs_plan(request, found, &new_dir, "directory", vec![mkdir]))
+            Ok(attrs_plan(
+                request,
+                found,
+                &new_dir,
+                "directory",
+                vec![mkdir],
+            ))
         }
-        other => Err(fail(format!("{} already exists as a {}", request.path, other.state()))),
+        other => Err(fail(format!(
+            "{} already exists as a {}",
+            request.path,
+            other.state()
+        ))),
     }
 }
 
 fn plan_touch(request: &Request, found: &Found) -> Plan {
     let facts = &found.path;
-    let touch = if request.follow { Cmd::new("touch").flag("--") } else { Cmd::new("touch").flag("-h --") };
+    let touch = if request.follow {
+        Cmd::new("touch").flag("--")
+    } else {
+        Cmd::new("touch").flag("-h --")
+    };
     let base = if facts.exists() {
         facts.clone()
     } else {
-        FileFacts { kind: FileKind::File, mode: 0o666 & !found.umask, ..FileFacts::absent() }
+        FileFacts {
+            kind: FileKind::File,
+            mode: 0o666 & !found.umask,
+            ..FileFacts::absent()
+        }
     };
-    let state = if facts.exists() { base.kind.state() } else { "file" };
+    let state = if facts.exists() {
+        base.kind.state()
+    } else {
+        "file"
+    };
     let mut plan = attrs_plan(request, found, &base, state, vec![touch.arg(&request.path)]);
     plan.always_changed = true;
     plan
@@ -323,15 +401,24 @@ fn plan_link(request: &Request, found: &Found) -> Result<Plan, Refusal> {
         FileKind::Absent | FileKind::Link => {}
         FileKind::Directory if request.force => steps.push(Cmd::new("rmdir").flag("--").arg(path)),
         FileKind::Directory => {
-            return Err(fail(format!("refusing to convert from directory to symlink for {path}")))
+            return Err(fail(format!(
+                "refusing to convert from directory to symlink for {path}"
+            )))
         }
         _ if request.force => {}
         other => {
-            return Err(fail(format!("refusing to convert from {} to symlink for {path}", other.state())))
+            return Err(fail(format!(
+                "refusing to convert from {} to symlink for {path}",
+                other.state()
+            )))
         }
     }
     steps.push(replace_with_link(&src, path, false));
-    let new_link = FileFacts { kind: FileKind::Link, link_target: Some(src), ..facts.clone() };
+    let new_link = FileFacts {
+        kind: FileKind::Link,
+        link_target: Some(src),
+        ..facts.clone()
+    };
     Ok(link_attrs_plan(request, found, &new_link, steps))
 }
 
@@ -349,7 +436,10 @@ fn plan_hard(request: &Request, found: &Found) -> Result<Plan, Refusal> {
         return Ok(attrs_plan(request, found, facts, "hard", Vec::new()));
     }
     if facts.exists() && !request.force {
-        return Err(fail(format!("Cannot link, {} exists at destination", facts.kind.state())));
+        return Err(fail(format!(
+            "Cannot link, {} exists at destination",
+            facts.kind.state()
+        )));
     }
     let steps = vec![replace_with_link(&src, path, true)];
     Ok(attrs_plan(request, found, &src_facts, "hard", steps))
@@ -371,23 +461,44 @@ r=$?; rm -rf -- "$t"; exit $r"#;
 }
 
 /// `steps`, then whatever chmod/chown `facts` needs.
-fn attrs_plan(request: &Request, found: &Found, facts: &FileFacts, state: &'static str, mut steps: Vec<Cmd>) -> Plan {
+fn attrs_plan(
+    request: &Request,
+    found: &Found,
+    facts: &FileFacts,
+    state: &'static str,
+    mut steps: Vec<Cmd>,
+) -> Plan {
     let changes = request.attrs.changes(facts, found.umask);
     let mut after = changes.predict(facts);
     if after.kind == FileKind::Absent {
         after.kind = FileKind::File;
     }
     steps.extend(changes.apply_cmd(&request.path, false));
-    Plan { steps, state, after: Some(after), ..Plan::default() }
+    Plan {
+        steps,
+        state,
+        after: Some(after),
+        ..Plan::default()
+    }
 }
 
 /// Symlinks: only owner/group (of the link itself); a link has no mode of its own.
-fn link_attrs_plan(request: &Request, found: &Found, facts: &FileFacts, mut steps: Vec<Cmd>) -> Plan {
+fn link_attrs_plan(
+    request: &Request,
+    found: &Found,
+    facts: &FileFacts,
+    mut steps: Vec<Cmd>,
+) -> Plan {
     let mut changes = request.attrs.changes(facts, found.umask);
     changes.mode = None;
     let after = changes.predict(facts);
     steps.extend(changes.apply_cmd(&request.path, true));
-    Plan { steps, state: "link", after: Some(after), ..Plan::default() }
+    Plan {
+        steps,
+        state: "link",
+        after: Some(after),
+        ..Plan::default()
+    }
 }
 
 /// `chmod -R`/`chown -R` when anything below the directory differs.
@@ -419,21 +530,37 @@ fn mode_text(request: &Request) -> Option<String> {
 }
 
 /// Runs the plan's steps, then probes the path for the result.
-async fn execute<T: Target>(target: &T, request: &Request, plan: &Plan) -> Result<Result<FileFacts, String>, ModuleError> {
+async fn execute<T: Target>(
+    target: &T,
+    request: &Request,
+    plan: &Plan,
+) -> Result<Result<FileFacts, String>, ModuleError> {
     let mut steps = plan.steps.iter().cloned();
     let Some(first) = steps.next() else {
         return Ok(Err("nothing to do".into()));
     };
     let chained = steps.fold(first, |acc, step| acc.then("&&", step));
-    let follow = if plan.state == "link" { Follow::No } else { request.follow() };
-    let cmd = chained.then("&&", remote_file::probe_cmd(&[&request.path], follow, false));
-    Ok(apply(target, &cmd, None, 0, &request.path).await?.map(|applied| applied.facts))
+    let follow = if plan.state == "link" {
+        Follow::No
+    } else {
+        request.follow()
+    };
+    let cmd = chained.then(
+        "&&",
+        remote_file::probe_cmd(&[&request.path], follow, false),
+    );
+    Ok(apply(target, &cmd, None, 0, &request.path)
+        .await?
+        .map(|applied| applied.facts))
 }
 
 /// Ansible's file diff: {path, state[, mode, owner, group]} before and after, as
 /// sorted, 4-space-indented JSON.
 fn state_diff(path: &str, before: &FileFacts, after: &FileFacts, state: &str) -> FileDiff {
-    let mut b = BTreeMap::from([("path", Value::from(path)), ("state", Value::from(before.kind.state()))]);
+    let mut b = BTreeMap::from([
+        ("path", Value::from(path)),
+        ("state", Value::from(before.kind.state())),
+    ]);
     let mut a = BTreeMap::from([("path", Value::from(path)), ("state", Value::from(state))]);
     if before.exists() && after.exists() {
         if before.mode != after.mode {
@@ -449,7 +576,12 @@ fn state_diff(path: &str, before: &FileFacts, after: &FileFacts, state: &str) ->
             a.insert("group", after.gid.into());
         }
     }
-    FileDiff { before_header: String::new(), after_header: String::new(), before: pretty(&b), after: pretty(&a) }
+    FileDiff {
+        before_header: String::new(),
+        after_header: String::new(),
+        before: pretty(&b),
+        after: pretty(&a),
+    }
 }
 
 fn pretty(map: &BTreeMap<&str, Value>) -> String {
@@ -470,11 +602,22 @@ mod tests {
     }
 
     fn found(path: FileFacts) -> Found {
-        Found { umask: 0o022, path, src: None, tree: Vec::new() }
+        Found {
+            umask: 0o022,
+            path,
+            src: None,
+            tree: Vec::new(),
+        }
     }
 
     fn file(mode: u32) -> FileFacts {
-        FileFacts { kind: FileKind::File, mode, owner: "root".into(), group: "root".into(), ..FileFacts::absent() }
+        FileFacts {
+            kind: FileKind::File,
+            mode,
+            owner: "root".into(),
+            group: "root".into(),
+            ..FileFacts::absent()
+        }
     }
 
     #[test]
@@ -487,29 +630,51 @@ mod tests {
     #[test]
     fn symbolic_mode_is_idempotent_once_applied() {
         let r = request(json!({"path": "/f", "mode": "u=rw,g=r,o="}));
-        assert_eq!(plan(&r, State::File, &found(file(0o644))).unwrap().steps.len(), 1);
-        assert!(plan(&r, State::File, &found(file(0o640))).unwrap().steps.is_empty());
+        assert_eq!(
+            plan(&r, State::File, &found(file(0o644)))
+                .unwrap()
+                .steps
+                .len(),
+            1
+        );
+        assert!(plan(&r, State::File, &found(file(0o640)))
+            .unwrap()
+            .steps
+            .is_empty());
     }
 
     #[test]
     fn link_to_same_target_is_unchanged() {
         let r = request(json!({"path": "/l", "state": "link", "src": "/t"}));
-        let link = FileFacts { kind: FileKind::Link, link_target: Some("/t".into()), ..file(0o777) };
-        assert!(plan(&r, State::Link, &found(link)).unwrap().steps.is_empty());
+        let link = FileFacts {
+            kind: FileKind::Link,
+            link_target: Some("/t".into()),
+            ..file(0o777)
+        };
+        assert!(plan(&r, State::Link, &found(link))
+            .unwrap()
+            .steps
+            .is_empty());
     }
 
     #[test]
     fn bad_state_and_misplaced_options_are_rejected() {
         let args = |v: Value| Args::new(v.as_object().unwrap().clone());
         assert!(Request::from_args(&args(json!({"path": "/x", "state": "dir"}))).is_err());
-        assert!(Request::from_args(&args(json!({"path": "/x", "state": "file", "recurse": true}))).is_err());
+        assert!(Request::from_args(&args(
+            json!({"path": "/x", "state": "file", "recurse": true})
+        ))
+        .is_err());
         assert!(Request::from_args(&args(json!({"path": "/x", "src": "/y"}))).is_err());
     }
 
     #[test]
     fn diff_is_ansible_shaped_json() {
         let d = state_diff("/x", &FileFacts::absent(), &file(0o755), "directory");
-        assert_eq!(d.before, "{\n    \"path\": \"/x\",\n    \"state\": \"absent\"\n}\n");
+        assert_eq!(
+            d.before,
+            "{\n    \"path\": \"/x\",\n    \"state\": \"absent\"\n}\n"
+        );
         assert!(d.after.contains("\"state\": \"directory\""));
     }
 }

@@ -38,7 +38,9 @@ impl ModeSpec {
     pub fn from_value(value: &Value) -> Result<Self, ModeError> {
         match value {
             Value::Number(n) => {
-                let raw = n.as_u64().ok_or_else(|| ModeError::Unparsable(n.to_string()))?;
+                let raw = n
+                    .as_u64()
+                    .ok_or_else(|| ModeError::Unparsable(n.to_string()))?;
                 in_range(raw, &n.to_string()).map(ModeSpec::Octal)
             }
             Value::String(s) => Self::parse(s),
@@ -51,7 +53,8 @@ impl ModeSpec {
         let trimmed = text.trim();
         let digits = trimmed.strip_prefix("0o").unwrap_or(trimmed);
         if !digits.is_empty() && digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-            let raw = u64::from_str_radix(digits, 8).map_err(|_| ModeError::OutOfRange(text.into()))?;
+            let raw =
+                u64::from_str_radix(digits, 8).map_err(|_| ModeError::OutOfRange(text.into()))?;
             return in_range(raw, text).map(ModeSpec::Octal);
         }
         let clauses = trimmed
@@ -66,9 +69,9 @@ impl ModeSpec {
     pub fn resolve(&self, current: u32, is_dir: bool, umask: u32) -> u32 {
         match self {
             ModeSpec::Octal(m) => *m,
-            ModeSpec::Symbolic(clauses) => {
-                clauses.iter().fold(current & PERM_BITS, |mode, c| c.apply(mode, is_dir, umask))
-            }
+            ModeSpec::Symbolic(clauses) => clauses
+                .iter()
+                .fold(current & PERM_BITS, |mode, c| c.apply(mode, is_dir, umask)),
         }
     }
 
@@ -91,7 +94,11 @@ fn parse_clause(text: &str) -> Option<Clause> {
     if !who.chars().all(|c| "ugoa".contains(c)) {
         return None;
     }
-    let who = if who.contains('a') { "ugo".to_string() } else { who.to_string() };
+    let who = if who.contains('a') {
+        "ugo".to_string()
+    } else {
+        who.to_string()
+    };
     let mut ops = Vec::new();
     let mut chars = rest.chars().peekable();
     while let Some(op) = chars.next() {
@@ -117,9 +124,9 @@ impl Clause {
         let who = if use_umask { "ugo" } else { self.who.as_str() };
         for (op, perms) in &self.ops {
             for user in who.chars() {
-                let bits = perms
-                    .chars()
-                    .fold(0, |acc, p| acc | perm_bits(user, p, mode, is_dir, use_umask, umask));
+                let bits = perms.chars().fold(0, |acc, p| {
+                    acc | perm_bits(user, p, mode, is_dir, use_umask, umask)
+                });
                 mode = apply_op(user, *op, bits, mode);
             }
         }
@@ -188,9 +195,15 @@ mod tests {
 
     #[test]
     fn yaml_integers_are_taken_as_is() {
-        assert_eq!(ModeSpec::from_value(&json!(493)).unwrap(), ModeSpec::Octal(0o755));
+        assert_eq!(
+            ModeSpec::from_value(&json!(493)).unwrap(),
+            ModeSpec::Octal(0o755)
+        );
         // `mode: 644` in YAML is decimal 644, as in Ansible (0o1204).
-        assert_eq!(ModeSpec::from_value(&json!(644)).unwrap(), ModeSpec::Octal(644));
+        assert_eq!(
+            ModeSpec::from_value(&json!(644)).unwrap(),
+            ModeSpec::Octal(644)
+        );
         assert!(ModeSpec::from_value(&json!(70000)).is_err());
     }
 
@@ -200,7 +213,10 @@ mod tests {
         assert_eq!(ModeSpec::parse("755").unwrap(), ModeSpec::Octal(0o755));
         assert_eq!(ModeSpec::parse("01777").unwrap(), ModeSpec::Octal(0o1777));
         assert_eq!(ModeSpec::parse("0o644").unwrap(), ModeSpec::Octal(0o644));
-        assert!(matches!(ModeSpec::parse("017777"), Err(ModeError::OutOfRange(_))));
+        assert!(matches!(
+            ModeSpec::parse("017777"),
+            Err(ModeError::OutOfRange(_))
+        ));
     }
 
     #[test]

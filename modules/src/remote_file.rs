@@ -142,8 +142,15 @@ pub fn probe_cmd(paths: &[&str], follow: Follow, checksum: bool) -> Cmd {
 }
 
 /// Runs the probe for `paths` (one command).
-pub async fn probe<T: Target>(target: &T, paths: &[&str], follow: Follow, checksum: bool) -> Result<Probe, ModuleError> {
-    let out = target.exec(probe_cmd(paths, follow, checksum).as_str(), None).await?;
+pub async fn probe<T: Target>(
+    target: &T,
+    paths: &[&str],
+    follow: Follow,
+    checksum: bool,
+) -> Result<Probe, ModuleError> {
+    let out = target
+        .exec(probe_cmd(paths, follow, checksum).as_str(), None)
+        .await?;
     if out.rc != 0 {
         return Err(ModuleError::BadArgs(format!(
             "could not inspect `{}` on the host: {}",
@@ -151,8 +158,9 @@ pub async fn probe<T: Target>(target: &T, paths: &[&str], follow: Follow, checks
             out.stderr_str().trim()
         )));
     }
-    parse_probe(&mut Fields::new(&out.stdout), paths.len())
-        .ok_or_else(|| ModuleError::BadArgs(format!("unexpected probe output: {:?}", out.stdout_str())))
+    parse_probe(&mut Fields::new(&out.stdout), paths.len()).ok_or_else(|| {
+        ModuleError::BadArgs(format!("unexpected probe output: {:?}", out.stdout_str()))
+    })
 }
 
 /// NUL-terminated fields of a command's output.
@@ -176,7 +184,9 @@ impl<'a> Fields<'a> {
 /// Parses the probe's output for `count` paths.
 pub(crate) fn parse_probe(fields: &mut Fields<'_>, count: usize) -> Option<Probe> {
     let umask = u32::from_str_radix(fields.next_field()?.trim(), 8).ok()?;
-    let files = (0..count).map(|_| parse_one(fields)).collect::<Option<Vec<_>>>()?;
+    let files = (0..count)
+        .map(|_| parse_one(fields))
+        .collect::<Option<Vec<_>>>()?;
     Some(Probe { umask, files })
 }
 
@@ -230,7 +240,11 @@ impl WantedAttrs {
             .map(ModeSpec::from_value)
             .transpose()
             .map_err(|e| ModuleError::BadArgs(e.to_string()))?;
-        Ok(WantedAttrs { mode, owner: args.str("owner"), group: args.str("group") })
+        Ok(WantedAttrs {
+            mode,
+            owner: args.str("owner"),
+            group: args.str("group"),
+        })
     }
 
     /// The attributes of `facts` that differ from what is wanted.
@@ -242,8 +256,14 @@ impl WantedAttrs {
                 .as_ref()
                 .map(|m| m.resolve(facts.mode, is_dir, umask))
                 .filter(|&m| m != facts.mode),
-            owner: self.owner.clone().filter(|o| !names_match(o, &facts.owner, facts.uid)),
-            group: self.group.clone().filter(|g| !names_match(g, &facts.group, facts.gid)),
+            owner: self
+                .owner
+                .clone()
+                .filter(|o| !names_match(o, &facts.owner, facts.uid)),
+            group: self
+                .group
+                .clone()
+                .filter(|g| !names_match(g, &facts.group, facts.gid)),
         }
     }
 }
@@ -271,20 +291,26 @@ impl AttrChanges {
 
     /// `owner:group`, `owner` or `:group` for chown, if any.
     /// An exact numeric mode for GNU chmod: five digits, because with fewer it keeps
-/// a directory's setuid/setgid bits.
-pub fn chmod_arg(mode: u32) -> String {
-    format!("0{:04o}", mode & 0o7777)
-}
+    /// a directory's setuid/setgid bits.
+    pub fn chmod_arg(mode: u32) -> String {
+        format!("0{:04o}", mode & 0o7777)
+    }
 
-pub fn chown_spec(&self) -> Option<String> {
+    pub fn chown_spec(&self) -> Option<String> {
         chown_spec(self.owner.as_deref(), self.group.as_deref())
     }
 
     /// `chmod`/`chown` commands (joined with `&&`); `no_deref` changes a symlink itself.
     pub fn apply_cmd(&self, path: &str, no_deref: bool) -> Option<Cmd> {
-        let chmod = self.mode.map(|m| Cmd::new("chmod").flag("--").arg(chmod_arg(m)).arg(path));
+        let chmod = self
+            .mode
+            .map(|m| Cmd::new("chmod").flag("--").arg(chmod_arg(m)).arg(path));
         let chown = self.chown_spec().map(|spec| {
-            let base = if no_deref { Cmd::new("chown").flag("-h") } else { Cmd::new("chown") };
+            let base = if no_deref {
+                Cmd::new("chown").flag("-h")
+            } else {
+                Cmd::new("chown")
+            };
             base.flag("--").arg(spec).arg(path)
         });
         match (chmod, chown) {
@@ -364,7 +390,10 @@ pub struct WritePlan {
 impl WritePlan {
     /// The write command; its stdin is the new content. Ends with a probe of `dest`.
     pub fn cmd(&self) -> Cmd {
-        let keep = self.keep_ids.map(|(u, g)| format!("{u}:{g}")).unwrap_or_default();
+        let keep = self
+            .keep_ids
+            .map(|(u, g)| format!("{u}:{g}"))
+            .unwrap_or_default();
         Cmd::new("/bin/sh")
             .flag("-c")
             .arg(WRITE_SCRIPT)
@@ -398,14 +427,25 @@ pub async fn apply<T: Target>(
 ) -> Result<Result<Applied, String>, ModuleError> {
     let out: ExecOutput = target.exec(cmd.as_str(), stdin).await?;
     if out.rc != 0 {
-        return Ok(Err(format!("could not change `{path}`: {}", out.stderr_str().trim())));
+        return Ok(Err(format!(
+            "could not change `{path}`: {}",
+            out.stderr_str().trim()
+        )));
     }
     let mut fields = Fields::new(&out.stdout);
-    let leading = (0..leading).map(|_| fields.next_field()).collect::<Option<Vec<_>>>();
+    let leading = (0..leading)
+        .map(|_| fields.next_field())
+        .collect::<Option<Vec<_>>>();
     let parsed = leading.and_then(|l| parse_probe(&mut fields, 1).map(|p| (l, p)));
     match parsed {
-        Some((leading, mut probe)) => Ok(Ok(Applied { leading, facts: probe.files.remove(0) })),
-        None => Ok(Err(format!("unexpected output after changing `{path}`: {:?}", out.stdout_str()))),
+        Some((leading, mut probe)) => Ok(Ok(Applied {
+            leading,
+            facts: probe.files.remove(0),
+        })),
+        None => Ok(Err(format!(
+            "unexpected output after changing `{path}`: {:?}",
+            out.stdout_str()
+        ))),
     }
 }
 
@@ -428,7 +468,9 @@ pub fn with_file_fields(result: ModuleResult, facts: &FileFacts) -> ModuleResult
     if facts.gid != UNKNOWN_ID {
         result = result.with("gid", facts.gid);
     }
-    result.with("size", facts.size).with("state", facts.kind.state())
+    result
+        .with("size", facts.size)
+        .with("state", facts.kind.state())
 }
 
 /// Above this size (or with NUL bytes) a diff shows a note instead of content.
@@ -463,9 +505,15 @@ mod tests {
         let probe = parse_probe(&mut Fields::new(out), 3).unwrap();
         assert_eq!(probe.umask, 0o022);
         let f = &probe.files[0];
-        assert_eq!((f.kind, f.mode, f.uid, f.size), (FileKind::File, 0o644, 1000, 12));
+        assert_eq!(
+            (f.kind, f.mode, f.uid, f.size),
+            (FileKind::File, 0o644, 1000, 12)
+        );
         assert_eq!((f.owner.as_str(), f.group.as_str()), ("alice", "staff"));
-        assert_eq!(f.sha1.as_deref(), Some("da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+        assert_eq!(
+            f.sha1.as_deref(),
+            Some("da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        );
         assert_eq!(probe.files[1].kind, FileKind::Absent);
         assert_eq!(probe.files[2].kind, FileKind::Link);
         assert_eq!(probe.files[2].link_target.as_deref(), Some("a\nb"));
@@ -479,17 +527,47 @@ mod tests {
 
     #[test]
     fn attr_changes_compare_names_or_ids() {
-        let facts = FileFacts { kind: FileKind::File, mode: 0o644, uid: 0, gid: 0, owner: "root".into(), group: "root".into(), ..FileFacts::absent() };
-        let new = FileFacts { kind: FileKind::File, ..FileFacts::absent() };
-        let root = WantedAttrs { mode: None, owner: Some("0".into()), group: Some("0".into()) };
-        assert_eq!(root.changes(&new, 0o022).chown_spec().as_deref(), Some("0:0"), "a new path always gets chown");
-        let wanted = WantedAttrs { mode: Some(ModeSpec::Octal(0o644)), owner: Some("0".into()), group: Some("root".into()) };
+        let facts = FileFacts {
+            kind: FileKind::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            owner: "root".into(),
+            group: "root".into(),
+            ..FileFacts::absent()
+        };
+        let new = FileFacts {
+            kind: FileKind::File,
+            ..FileFacts::absent()
+        };
+        let root = WantedAttrs {
+            mode: None,
+            owner: Some("0".into()),
+            group: Some("0".into()),
+        };
+        assert_eq!(
+            root.changes(&new, 0o022).chown_spec().as_deref(),
+            Some("0:0"),
+            "a new path always gets chown"
+        );
+        let wanted = WantedAttrs {
+            mode: Some(ModeSpec::Octal(0o644)),
+            owner: Some("0".into()),
+            group: Some("root".into()),
+        };
         assert!(wanted.changes(&facts, 0o022).is_empty());
-        let wanted = WantedAttrs { mode: Some(ModeSpec::parse("g+w").unwrap()), owner: Some("bob".into()), group: None };
+        let wanted = WantedAttrs {
+            mode: Some(ModeSpec::parse("g+w").unwrap()),
+            owner: Some("bob".into()),
+            group: None,
+        };
         let changes = wanted.changes(&facts, 0o022);
         assert_eq!(changes.mode, Some(0o664));
         assert_eq!(changes.chown_spec().as_deref(), Some("bob"));
-        assert_eq!(changes.apply_cmd("-x", false).unwrap().as_str(), "chmod -- 00664 -x && chown -- bob -x");
+        assert_eq!(
+            changes.apply_cmd("-x", false).unwrap().as_str(),
+            "chmod -- 00664 -x && chown -- bob -x"
+        );
     }
 
     #[test]

@@ -95,7 +95,10 @@ mod tests {
 
     #[test]
     fn quotes_group_and_disappear() {
-        assert_eq!(s(r#"echo 'a b' "c d" e'f'g"#), ["echo", "a b", "c d", "efg"]);
+        assert_eq!(
+            s(r#"echo 'a b' "c d" e'f'g"#),
+            ["echo", "a b", "c d", "efg"]
+        );
         assert_eq!(s("echo '' \"\""), ["echo", "", ""]);
         assert_eq!(s(r#"echo 'it"s' "it's""#), ["echo", "it\"s", "it's"]);
     }
@@ -103,13 +106,19 @@ mod tests {
     #[test]
     fn backslashes_like_python() {
         assert_eq!(s(r"echo a\ b \$HOME"), ["echo", "a b", "$HOME"]);
-        assert_eq!(s(r#"echo "a\"b" "c\d" "e\\f""#), ["echo", "a\"b", "c\\d", "e\\f"]);
+        assert_eq!(
+            s(r#"echo "a\"b" "c\d" "e\\f""#),
+            ["echo", "a\"b", "c\\d", "e\\f"]
+        );
         assert_eq!(s(r"echo 'a\b'"), ["echo", "a\\b"]);
     }
 
     #[test]
     fn shell_operators_are_plain_words() {
-        assert_eq!(s("echo $HOME ; ls | wc"), ["echo", "$HOME", ";", "ls", "|", "wc"]);
+        assert_eq!(
+            s("echo $HOME ; ls | wc"),
+            ["echo", "$HOME", ";", "ls", "|", "wc"]
+        );
     }
 
     #[test]

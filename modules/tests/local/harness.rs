@@ -8,7 +8,8 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 use stockman_modules::{
-    Args, Controller, ExecOutput, ModuleError, ModuleKind, ModuleResult, RunMode, Target, TargetError,
+    Args, Controller, ExecOutput, ModuleError, ModuleKind, ModuleResult, RunMode, Target,
+    TargetError,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -19,7 +20,10 @@ pub struct ShellTarget {
 
 impl ShellTarget {
     pub fn new(cwd: &Path) -> Self {
-        ShellTarget { cwd: cwd.to_path_buf(), commands: Mutex::new(Vec::new()) }
+        ShellTarget {
+            cwd: cwd.to_path_buf(),
+            commands: Mutex::new(Vec::new()),
+        }
     }
 
     /// How many commands ran since the last call (and forgets them).
@@ -50,9 +54,16 @@ impl Target for ShellTarget {
             // A command that does not read stdin closes it early: not an error.
             let _ = pipe.write_all(&input).await;
         });
-        let out = child.wait_with_output().await.map_err(|e| TargetError(e.to_string()))?;
+        let out = child
+            .wait_with_output()
+            .await
+            .map_err(|e| TargetError(e.to_string()))?;
         writer.await.map_err(|e| TargetError(e.to_string()))?;
-        Ok(ExecOutput { rc: out.status.code().unwrap_or(-1), stdout: out.stdout, stderr: out.stderr })
+        Ok(ExecOutput {
+            rc: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
     }
 }
 
@@ -66,13 +77,22 @@ pub struct MapController {
 
 impl Controller for MapController {
     fn read_src(&self, src: &str) -> Result<Vec<u8>, String> {
-        self.files.get(src).cloned().ok_or_else(|| format!("Could not find or access '{src}'"))
+        self.files
+            .get(src)
+            .cloned()
+            .ok_or_else(|| format!("Could not find or access '{src}'"))
     }
     fn render_template(&self, src: &str) -> Result<String, String> {
-        self.templates.get(src).cloned().ok_or_else(|| format!("Could not find or access '{src}'"))
+        self.templates
+            .get(src)
+            .cloned()
+            .ok_or_else(|| format!("Could not find or access '{src}'"))
     }
     fn eval_var(&self, expr: &str) -> Result<Value, String> {
-        self.vars.get(expr).cloned().ok_or_else(|| format!("'{expr}' is undefined"))
+        self.vars
+            .get(expr)
+            .cloned()
+            .ok_or_else(|| format!("'{expr}' is undefined"))
     }
 }
 
@@ -87,14 +107,23 @@ impl World {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let target = ShellTarget::new(dir.path());
-        World { dir, target, controller: MapController::default() }
+        World {
+            dir,
+            target,
+            controller: MapController::default(),
+        }
     }
 
     pub fn path(&self, name: &str) -> String {
         self.dir.path().join(name).to_str().unwrap().to_string()
     }
 
-    pub async fn run(&self, kind: ModuleKind, args: Value, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    pub async fn run(
+        &self,
+        kind: ModuleKind,
+        args: Value,
+        mode: RunMode,
+    ) -> Result<ModuleResult, ModuleError> {
         let map: Map<String, Value> = args.as_object().expect("args are a mapping").clone();
         stockman_modules::run(kind, &Args::new(map), &self.target, &self.controller, mode).await
     }
@@ -117,23 +146,43 @@ impl World {
     }
 }
 
-pub const NORMAL: RunMode = RunMode { check: false, diff: false };
-pub const CHECK: RunMode = RunMode { check: true, diff: false };
-pub const DIFF: RunMode = RunMode { check: false, diff: true };
-pub const CHECK_DIFF: RunMode = RunMode { check: true, diff: true };
+pub const NORMAL: RunMode = RunMode {
+    check: false,
+    diff: false,
+};
+pub const CHECK: RunMode = RunMode {
+    check: true,
+    diff: false,
+};
+pub const DIFF: RunMode = RunMode {
+    check: false,
+    diff: true,
+};
+pub const CHECK_DIFF: RunMode = RunMode {
+    check: true,
+    diff: true,
+};
 
 /// A file name that is every kind of trouble for a shell.
 pub const HOSTILE_NAME: &str = "-a b'c\"$(touch PWNED)`touch PWNED2`;x\nl2 *";
 
 /// The process umask, as the target's shell sees it.
 pub fn umask() -> u32 {
-    let out = std::process::Command::new("/bin/sh").arg("-c").arg("umask").output().unwrap();
+    let out = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg("umask")
+        .output()
+        .unwrap();
     u32::from_str_radix(String::from_utf8_lossy(&out.stdout).trim(), 8).unwrap()
 }
 
 pub fn mode_of(path: &str) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777
 }
 
 fn id(flag: &str) -> String {
