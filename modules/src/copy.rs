@@ -1,3 +1,365 @@
-//! TODO
-use crate::{Args, Controller, ModuleError, ModuleResult, RunMode, Target};
-pub async fn run<T: Target>(_args: &Args, _t: &T, _c: &dyn Controller, _m: RunMode) -> Result<ModuleResult, ModuleError> { todo!() }
+//! `copy`: put bytes (`content`, or a controller file `src`) at `dest`, atomically.
+//!
+//! One probe reads the destination (type, sha1, attributes); an unchanged file
+//! costs nothing more. A different checksum is written through a temp file in
+//! the same directory and renamed over `dest`; equal content with other
+//! attributes is fixed in place. `template` shares [`put`].
+
+use sha1::{Digest, Sha1};
+
+use crate::remote_file::{
+    self, apply, basename, chown_spec, content_bytes, diff_text, with_file_fields, FileFacts,
+    FileKind, Follow, WantedAttrs, WritePlan, MAX_DIFF_BYTES,
+};
+use crate::shell::Cmd;
+use crate::{Args, Controller, FileDiff, ModuleError, ModuleResult, RunMode, Target};
+
+pub async fn run<T: Target>(
+    args: &Args,
+    target: &T,
+    controller: &dyn Controller,
+    mode: RunMode,
+) -> Result<ModuleResult, ModuleError> {
+    let src = args.str("src");
+    let content = match (&src, args.get("content")) {
+        (Some(_), Some(_)) => {
+            return Ok(ModuleResult::failed(
+                "src and content are mutually exclusive",
+            ))
+        }
+        (None, None) => return Ok(ModuleResult::failed("src (or content) is required")),
+        (Some(src), None) => match controller.read_src(src) {
+            Ok(bytes) => bytes,
+            Err(msg) => return Ok(ModuleResult::failed(msg)),
+        },
+        (None, Some(value)) => content_bytes(value),
+    };
+    let after_header = src
+        .clone()
+        .unwrap_or_else(|| "dynamically generated".to_string());
+    let request = PutRequest::from_args(args, content, src, after_header)?;
+    put(target, &request, mode).await
+}
+
+/// New content for a file, and how to treat what is there.
+#[derive(Debug, Clone)]
+pub struct PutRequest {
+    pub dest: String,
+    pub content: Vec<u8>,
+    /// The controller-side source: reported as `src`, and its basename is used
+    /// when `dest` is a directory.
+    pub src: Option<String>,
+    /// Diff header for the new content.
+    pub after_header: String,
+    pub attrs: WantedAttrs,
+    pub backup: bool,
+    /// false: never replace an existing file.
+    pub force: bool,
+}
+
+impl PutRequest {
+    /// `dest`, `mode`, `owner`, `group`, `backup`, `force` from a task's arguments.
+    pub fn from_args(
+        args: &Args,
+        content: Vec<u8>,
+        src: Option<String>,
+        after_header: String,
+    ) -> Result<Self, ModuleError> {
+        Ok(PutRequest {
+            dest: args.required_str("dest")?,
+            content,
+            src,
+            after_header,
+            attrs: WantedAttrs::from_args(args)?,
+            backup: args.bool("backup", false)?,
+            force: args.bool("force", true)?,
+        })
+    }
+}
+
+/// What `put` will do to the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Plan {
+    Nothing,
+    Write(WritePlan),
+    Attrs(Cmd),
+}
+
+/// Makes `request.dest` hold `request.content` with the wanted attributes.
+pub async fn put<T: Target>(
+    target: &T,
+    request: &PutRequest,
+    mode: RunMode,
+) -> Result<ModuleResult, ModuleError> {
+    let Some(candidates) = dest_candidates(request) else {
+        return Ok(ModuleResult::failed(
+            "can not use content with a dir as dest",
+        ));
+    };
+    let paths: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    let probe = remote_file::probe(target, &paths, Follow::Yes, true).await?;
+    let use_second = paths.len() == 2 && probe.files[0].kind == FileKind::Directory;
+    if paths.len() == 1 && probe.files[0].kind == FileKind::Directory && request.src.is_none() {
+        return Ok(ModuleResult::failed(
+            "can not use content with a dir as dest",
+        ));
+    }
+    let index = usize::from(use_second);
+    let (dest, facts) = (candidates[index].clone(), &probe.files[index]);
+    if !matches!(facts.kind, FileKind::Absent | FileKind::File) {
+        return Ok(ModuleResult::failed(format!(
+            "`{dest}` exists and is a {}, not a file; remove it or choose another dest",
+            facts.kind.state()
+        )));
+    }
+    let checksum = sha1_hex(&request.content);
+    let plan = plan(
+        request,
+        &dest,
+        facts,
+        &checksum,
+        probe.umask,
+        request.dest.ends_with('/'),
+    );
+    let base = ModuleResult::ok().with("dest", dest.clone());
+    let base = match &request.src {
+        Some(src) => base.with("src", src.clone()),
+        None => base,
+    };
+    let base = base.with("checksum", checksum.clone());
+    let predicted = predict(&plan, facts, request, &checksum, probe.umask);
+    match plan {
+        Plan::Nothing => Ok(with_file_fields(base, facts)),
+        _ if mode.check => {
+            let mut result = with_file_fields(base, &predicted);
+            result.changed = true;
+            result.diff = diff(target, request, &dest, facts, &plan, mode).await?;
+            Ok(result)
+        }
+        Plan::Write(write) => {
+            let diff = diff(
+                target,
+                request,
+                &dest,
+                facts,
+                &Plan::Write(write.clone()),
+                mode,
+            )
+            .await?;
+            let applied =
+                match apply(target, &write.cmd(), Some(&request.content), 1, &dest).await? {
+                    Ok(applied) => applied,
+                    Err(msg) => return Ok(ModuleResult::failed(msg)),
+                };
+            let mut result = with_file_fields(base, &applied.facts);
+            if !applied.leading[0].is_empty() {
+                result = result.with("backup_file", applied.leading[0].clone());
+            }
+            result.changed = true;
+            result.diff = diff;
+            Ok(result)
+        }
+        Plan::Attrs(cmd) => {
+            let cmd = cmd.then("&&", remote_file::probe_cmd(&[&dest], Follow::No, false));
+            let applied = match apply(target, &cmd, None, 0, &dest).await? {
+                Ok(applied) => applied,
+                Err(msg) => return Ok(ModuleResult::failed(msg)),
+            };
+            let mut result = with_file_fields(base, &applied.facts);
+            result.changed = true;
+            Ok(result)
+        }
+    }
+}
+
+/// The paths to probe: `dest`, plus `dest/basename(src)` in case `dest` is a
+/// directory. None when content is aimed at a directory.
+fn dest_candidates(request: &PutRequest) -> Option<Vec<String>> {
+    let dest = &request.dest;
+    match (&request.src, dest.ends_with('/')) {
+        (None, true) => None,
+        (Some(src), true) => Some(vec![format!("{dest}{}", basename(src))]),
+        (Some(src), false) => Some(vec![dest.clone(), format!("{dest}/{}", basename(src))]),
+        (None, false) => Some(vec![dest.clone()]),
+    }
+}
+
+fn plan(
+    request: &PutRequest,
+    dest: &str,
+    facts: &FileFacts,
+    checksum: &str,
+    umask: u32,
+    create_dir: bool,
+) -> Plan {
+    if facts.exists() && !request.force {
+        return Plan::Nothing;
+    }
+    if facts.sha1.as_deref() == Some(checksum) {
+        return match request.attrs.changes(facts, umask).apply_cmd(dest, false) {
+            Some(cmd) => Plan::Attrs(cmd),
+            None => Plan::Nothing,
+        };
+    }
+    // A new file gets Ansible's default (0666 minus umask); a replaced one keeps its mode.
+    let current = if facts.exists() {
+        facts.mode
+    } else {
+        0o666 & !umask
+    };
+    let mode = request
+        .attrs
+        .mode
+        .as_ref()
+        .map_or(current, |m| m.resolve(current, false, umask));
+    Plan::Write(WritePlan {
+        dest: dest.to_string(),
+        mode,
+        chown: chown_spec(
+            request.attrs.owner.as_deref(),
+            request.attrs.group.as_deref(),
+        ),
+        keep_ids: facts.exists().then_some((facts.uid, facts.gid)),
+        create_dir,
+        backup: request.backup && facts.exists(),
+    })
+}
+
+/// The destination as check mode expects it to end up.
+fn predict(
+    plan: &Plan,
+    facts: &FileFacts,
+    request: &PutRequest,
+    checksum: &str,
+    umask: u32,
+) -> FileFacts {
+    let changes = request.attrs.changes(facts, umask);
+    let mut after = changes.predict(facts);
+    after.kind = FileKind::File;
+    if let Plan::Write(write) = plan {
+        after.mode = write.mode;
+        after.size = request.content.len() as u64;
+        after.sha1 = Some(checksum.to_string());
+    }
+    after
+}
+
+/// Before/after text for --diff (reads the old content: one extra command, only with --diff).
+async fn diff<T: Target>(
+    target: &T,
+    request: &PutRequest,
+    dest: &str,
+    facts: &FileFacts,
+    plan: &Plan,
+    mode: RunMode,
+) -> Result<Vec<FileDiff>, ModuleError> {
+    if !mode.diff || !matches!(plan, Plan::Write(_)) {
+        return Ok(Vec::new());
+    }
+    let before = if !facts.exists() {
+        String::new()
+    } else if facts.size as usize > MAX_DIFF_BYTES {
+        format!("(diff skipped: `{dest}` is larger than {MAX_DIFF_BYTES} bytes)\n")
+    } else {
+        let out = target
+            .exec(Cmd::new("cat").flag("--").arg(dest).as_str(), None)
+            .await?;
+        if out.rc == 0 {
+            diff_text(&out.stdout)
+        } else {
+            format!(
+                "(diff skipped: could not read `{dest}`: {})\n",
+                out.stderr_str().trim()
+            )
+        }
+    };
+    Ok(vec![FileDiff {
+        before_header: dest.to_string(),
+        after_header: request.after_header.clone(),
+        before,
+        after: diff_text(&request.content),
+    }])
+}
+
+/// The sha1 Ansible reports as `checksum`.
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    let digest = Sha1::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_matches_known_values() {
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            sha1_hex(b"hello\n"),
+            "f572d396fae9206628714fb2ce00f72e94f2258f"
+        );
+    }
+
+    fn request(dest: &str, src: Option<&str>) -> PutRequest {
+        PutRequest {
+            dest: dest.into(),
+            content: b"x".to_vec(),
+            src: src.map(Into::into),
+            after_header: String::new(),
+            attrs: WantedAttrs::default(),
+            backup: false,
+            force: true,
+        }
+    }
+
+    #[test]
+    fn directory_destinations() {
+        assert_eq!(
+            dest_candidates(&request("/d/", Some("f/a.txt"))).unwrap(),
+            ["/d/a.txt"]
+        );
+        assert_eq!(
+            dest_candidates(&request("/d", Some("a.txt"))).unwrap(),
+            ["/d", "/d/a.txt"]
+        );
+        assert_eq!(dest_candidates(&request("/d", None)).unwrap(), ["/d"]);
+        assert!(dest_candidates(&request("/d/", None)).is_none());
+    }
+
+    #[test]
+    fn new_file_gets_umask_default_mode() {
+        let plan = plan(
+            &request("/x", None),
+            "/x",
+            &FileFacts::absent(),
+            "abc",
+            0o027,
+            false,
+        );
+        let Plan::Write(write) = plan else {
+            panic!("expected a write")
+        };
+        assert_eq!(write.mode, 0o640);
+        assert_eq!(write.keep_ids, None);
+    }
+
+    #[test]
+    fn same_checksum_and_attrs_is_nothing() {
+        let facts = FileFacts {
+            kind: FileKind::File,
+            mode: 0o600,
+            sha1: Some("abc".into()),
+            ..FileFacts::absent()
+        };
+        assert_eq!(
+            plan(&request("/x", None), "/x", &facts, "abc", 0o022, false),
+            Plan::Nothing
+        );
+        let mut keep = request("/x", None);
+        keep.force = false;
+        assert_eq!(
+            plan(&keep, "/x", &facts, "other", 0o022, false),
+            Plan::Nothing
+        );
+    }
+}

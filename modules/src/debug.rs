@@ -1,3 +1,93 @@
-//! TODO
+//! `debug`: show a message or a variable's value; never changes anything.
+
+use serde_json::Value;
+
 use crate::{Args, Controller, ModuleError, ModuleResult};
-pub fn run(_args: &Args, _c: &dyn Controller) -> Result<ModuleResult, ModuleError> { todo!() }
+
+/// Ansible's placeholder for a variable that does not evaluate.
+pub const UNDEFINED: &str = "VARIABLE IS NOT DEFINED!";
+
+/// `msg` (any value, default "Hello world!") lands in `data.msg`; `var: name`
+/// lands in `data[name]`. `verbosity` is the engine's business.
+pub fn run(args: &Args, controller: &dyn Controller) -> Result<ModuleResult, ModuleError> {
+    match (args.get("msg"), args.str("var")) {
+        (Some(_), Some(_)) => Err(ModuleError::BadArgs(
+            "parameters are mutually exclusive: msg|var".into(),
+        )),
+        (None, Some(var)) => {
+            let value = controller
+                .eval_var(&var)
+                .unwrap_or_else(|_| Value::String(UNDEFINED.into()));
+            Ok(ModuleResult::ok().with(&var, value))
+        }
+        (msg, None) => {
+            let msg = msg
+                .cloned()
+                .unwrap_or_else(|| Value::String("Hello world!".into()));
+            Ok(ModuleResult::ok().with("msg", msg))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    struct Vars;
+
+    impl Controller for Vars {
+        fn read_src(&self, _: &str) -> Result<Vec<u8>, String> {
+            Err("no files".into())
+        }
+        fn render_template(&self, _: &str) -> Result<String, String> {
+            Err("no templates".into())
+        }
+        fn eval_var(&self, expr: &str) -> Result<Value, String> {
+            match expr {
+                "answer" => Ok(json!(42)),
+                _ => Err(format!("'{expr}' is undefined")),
+            }
+        }
+    }
+
+    fn debug(args: Value) -> Result<ModuleResult, ModuleError> {
+        run(&Args::new(args.as_object().unwrap().clone()), &Vars)
+    }
+
+    #[test]
+    fn msg_defaults_to_hello_world() {
+        let r = debug(json!({})).unwrap();
+        assert_eq!(r.data["msg"], json!("Hello world!"));
+        assert!(!r.changed && !r.failed);
+    }
+
+    #[test]
+    fn msg_can_be_any_value() {
+        assert_eq!(
+            debug(json!({"msg": [1, {"a": 2}]})).unwrap().data["msg"],
+            json!([1, {"a": 2}])
+        );
+    }
+
+    #[test]
+    fn var_shows_value_or_ansible_placeholder() {
+        assert_eq!(
+            debug(json!({"var": "answer"})).unwrap().data["answer"],
+            json!(42)
+        );
+        assert_eq!(
+            debug(json!({"var": "nope"})).unwrap().data["nope"],
+            json!(UNDEFINED)
+        );
+    }
+
+    #[test]
+    fn msg_and_var_are_exclusive() {
+        let err = debug(json!({"msg": "x", "var": "answer"})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "parameters are mutually exclusive: msg|var"
+        );
+    }
+}

@@ -21,6 +21,8 @@
 //! - `spec`: module names, aliases and parameter specs; argument validation.
 //! - `args`: typed access to a module's (already templated) arguments.
 //! - `command`, `copy`, `file`, `template`, `debug`: one file per module.
+//! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
+//! - `shlex`: Python-compatible word splitting for `command`.
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 
 use std::future::Future;
@@ -28,12 +30,15 @@ use std::future::Future;
 use serde_json::{Map, Value};
 
 pub mod args;
+mod clock;
 pub mod command;
 pub mod copy;
 pub mod debug;
 pub mod file;
+pub mod mode;
 pub mod remote_file;
 pub mod shell;
+pub mod shlex;
 pub mod spec;
 pub mod template;
 

@@ -1,3 +1,20 @@
-//! TODO template
+//! `template`: render a controller-side template, then write it exactly as `copy`
+//! writes content (same probe, same atomic write, same results).
+
+use crate::copy::{put, PutRequest};
 use crate::{Args, Controller, ModuleError, ModuleResult, RunMode, Target};
-pub async fn run<T: Target>(_args: &Args, _t: &T, _c: &dyn Controller, _m: RunMode) -> Result<ModuleResult, ModuleError> { todo!() }
+
+pub async fn run<T: Target>(
+    args: &Args,
+    target: &T,
+    controller: &dyn Controller,
+    mode: RunMode,
+) -> Result<ModuleResult, ModuleError> {
+    let src = args.required_str("src")?;
+    let rendered = match controller.render_template(&src) {
+        Ok(text) => text,
+        Err(msg) => return Ok(ModuleResult::failed(msg)),
+    };
+    let request = PutRequest::from_args(args, rendered.into_bytes(), Some(src.clone()), src)?;
+    put(target, &request, mode).await
+}
