@@ -1,1 +1,4 @@
 //! Tier 1: the real binary and transport against a real OpenSSH sshd on 127.0.0.1.
+
+mod sshd;
+mod transport;
