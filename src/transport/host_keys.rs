@@ -54,9 +54,13 @@ impl KnownHostsEntry {
             .collect())
     }
 
-    /// The verdict for `presented`, as a connection error unless trusted.
-    pub fn check(&self, presented: &PublicKey) -> Result<(), TransportError> {
-        match verdict(&self.recorded_keys()?, presented) {
+    /// The verdict for `presented` given the `recorded` keys, as a connection error unless trusted.
+    pub fn check(
+        &self,
+        recorded: &[(usize, PublicKey)],
+        presented: &PublicKey,
+    ) -> Result<(), TransportError> {
+        match verdict(recorded, presented) {
             Verdict::Trusted => Ok(()),
             Verdict::Changed { line } => Err(TransportError::HostKeyChanged {
                 host: self.host_pattern(),
@@ -136,8 +140,8 @@ pub(crate) fn preferred_host_key_algorithms(
 
 /// The russh client handler: it only has to judge the host key.
 pub(crate) struct HostKeyCheck {
-    /// None when host key checking is off.
-    pub entry: Option<KnownHostsEntry>,
+    /// The host's entry and the keys recorded for it; None when checking is off.
+    pub known: Option<(KnownHostsEntry, Vec<(usize, PublicKey)>)>,
 }
 
 /// What can stop a session from the handler's side.
@@ -160,7 +164,7 @@ impl client::Handler for HostKeyCheck {
         &mut self,
         server_key: &PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
-        let Some(entry) = &self.entry else {
+        let Some((entry, recorded)) = &self.known else {
             return Ok(true);
         };
         // We never advertise certificate host key algorithms, so a plain key is expected.
@@ -168,7 +172,7 @@ impl client::Handler for HostKeyCheck {
             return Ok(false);
         };
         entry
-            .check(key)
+            .check(recorded, key)
             .map(|()| true)
             .map_err(HandlerError::HostKey)
     }

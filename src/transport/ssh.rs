@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use russh::client::{self, Handle};
+use russh::keys::PublicKey;
 use russh::{kex, Disconnect, Preferred};
 use stockman_modules::{ExecOutput, TargetError};
 use tokio::net::TcpStream;
@@ -60,17 +61,13 @@ impl SshConnection {
         spec: &ConnectSpec,
         sources: &IdentitySources,
     ) -> Result<SshConnection, TransportError> {
-        let entry = spec.host_key_checking.then(|| KnownHostsEntry {
-            file: spec.known_hosts.clone(),
-            address: spec.address.clone(),
-            port: spec.port,
-        });
-        let recorded = match &entry {
-            Some(entry) => entry.recorded_keys()?,
-            None => Vec::new(),
+        let known = match spec.host_key_checking {
+            true => Some(known_host(spec)?),
+            false => None,
         };
-        let config = client_config(preferred_host_key_algorithms(&recorded));
-        let handshake = open_session(spec, config, HostKeyCheck { entry });
+        let recorded = known.as_ref().map_or(&[][..], |(_, keys)| keys.as_slice());
+        let config = client_config(preferred_host_key_algorithms(recorded));
+        let handshake = open_session(spec, config, HostKeyCheck { known });
         let mut session = timeout(spec.connect_timeout, handshake)
             .await
             .map_err(|_| timed_out(spec))??;
@@ -118,6 +115,19 @@ impl SshConnection {
             self.label
         ))
     }
+}
+
+/// The host's known_hosts entry and the keys recorded for it.
+fn known_host(
+    spec: &ConnectSpec,
+) -> Result<(KnownHostsEntry, Vec<(usize, PublicKey)>), TransportError> {
+    let entry = KnownHostsEntry {
+        file: spec.known_hosts.clone(),
+        address: spec.address.clone(),
+        port: spec.port,
+    };
+    let recorded = entry.recorded_keys()?;
+    Ok((entry, recorded))
 }
 
 async fn open_session(

@@ -32,6 +32,16 @@ pub const WRONG_KEY_LINE: usize = 4;
 
 impl TestSshd {
     pub fn start() -> TestSshd {
+        Self::start_logging("VERBOSE")
+    }
+
+    /// sshd logging at DEBUG1 into `sshd.log` (which names the key exchange);
+    /// beware that it also writes debug lines into every session's stderr.
+    pub fn start_with_debug_log() -> TestSshd {
+        Self::start_logging("DEBUG1")
+    }
+
+    fn start_logging(log_level: &str) -> TestSshd {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: tier 1 tests need OpenSSH's server (apt-get install openssh-server)"
@@ -47,7 +57,7 @@ impl TestSshd {
         if is_root() {
             fs::create_dir_all("/run/sshd").expect("mkdir /run/sshd");
         }
-        let (port, child) = spawn_on_free_port(dir.path());
+        let (port, child) = spawn_on_free_port(dir.path(), log_level);
         let host = format!("[127.0.0.1]:{port}");
         fs::write(
             path("known_hosts"),
@@ -116,11 +126,11 @@ impl Drop for TestSshd {
     }
 }
 
-fn spawn_on_free_port(dir: &Path) -> (u16, Child) {
+fn spawn_on_free_port(dir: &Path, log_level: &str) -> (u16, Child) {
     for _ in 0..10 {
         let port = free_port();
         let config = dir.join("sshd_config");
-        fs::write(&config, sshd_config(dir, port)).unwrap();
+        fs::write(&config, sshd_config(dir, port, log_level)).unwrap();
         let log = fs::File::create(dir.join("sshd.log")).unwrap();
         let mut child = Command::new(SSHD)
             .args(["-D", "-e", "-f"])
@@ -142,13 +152,13 @@ fn spawn_on_free_port(dir: &Path) -> (u16, Child) {
     );
 }
 
-fn sshd_config(dir: &Path, port: u16) -> String {
+fn sshd_config(dir: &Path, port: u16, log_level: &str) -> String {
     let d = dir.display();
     format!(
         "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\n\
          AuthorizedKeysFile {d}/authorized_keys\nPidFile {d}/sshd.pid\n\
          UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\n\
-         PasswordAuthentication no\nKbdInteractiveAuthentication no\nLogLevel VERBOSE\n"
+         PasswordAuthentication no\nKbdInteractiveAuthentication no\nLogLevel {log_level}\n"
     )
 }
 

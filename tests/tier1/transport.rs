@@ -149,7 +149,7 @@ async fn many_sequential_execs_reuse_the_connection() {
     let sshd = TestSshd::start();
     let conn = connect(&sshd).await;
     let first = run(&conn, "echo $SSH_CONNECTION", None).await.stdout;
-    let count = 200;
+    let count = 100;
     let started = Instant::now();
     for i in 0..count {
         let out = run(&conn, &format!("echo {i}"), None).await;
@@ -193,6 +193,15 @@ async fn hostile_arguments_round_trip_byte_for_byte() {
     let script = "printf '%s|' \"$0\" x'$(y)'; echo";
     let out = run(&conn, Cmd::sh(script).as_str(), None).await;
     assert_eq!(out.stdout_str(), "/bin/sh|x$(y)|\n");
+}
+
+#[tokio::test]
+async fn key_exchange_is_the_cheap_curve25519() {
+    let sshd = TestSshd::start_with_debug_log();
+    let conn = connect(&sshd).await;
+    run(&conn, "true", None).await;
+    let log = read(&sshd.path("sshd.log"));
+    assert!(log.contains("kex: algorithm: curve25519-sha256 "), "sshd log: {log}");
 }
 
 // ---------------------------------------------------------------- host keys
