@@ -1,15 +1,34 @@
 //! How commands reach a host: SSH (russh) or the local machine.
 //!
 //! Both implement [`stockman_modules::Target`]. A [`Connection`] is opened once
-//! per host and reused for all of that host's tasks.
+//! per host and reused for all of that host's tasks; over SSH several commands
+//! may run on it at once (one channel each).
+//!
+//! ```ignore
+//! let conn = Connection::open(&spec).await?;          // TransportError → UNREACHABLE
+//! let out = conn.exec("uname -r", None).await?;       // TargetError → UNREACHABLE
+//! conn.close().await;
+//! ```
+//!
+//! # Layout
+//! - `ssh`: connect (timeout, keepalives, kex order), the session, exec dispatch.
+//! - `exec_channel`: one command on one exec channel: stdin, EOF, output, exit status.
+//! - `auth`: public key authentication (key file, ssh-agent, default identities).
+//! - `host_keys`: strict known_hosts checking.
+//! - `local`: `/bin/sh -c` on the controller.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use stockman_modules::{ExecOutput, Target, TargetError};
 
+mod auth;
+mod exec_channel;
+mod host_keys;
 pub mod local;
 pub mod ssh;
+
+pub use auth::IdentitySources;
 
 /// Everything needed to open a connection to one host, resolved from the
 /// inventory, the play and the command line.
@@ -46,19 +65,32 @@ pub enum TransportError {
     Connect(String),
     #[error(
         "host key for `{host}` has changed and you have requested strict checking: \
-         the key in {file} line {line} does not match (a man-in-the-middle attack, or the host \
-         was reinstalled; remove that line if you trust the new key)"
+         the key in {file} line {line} does not match the key the host presented ({fingerprint}) \
+         (a man-in-the-middle attack, or the host was reinstalled; remove that line if you \
+         trust the new key)"
     )]
-    HostKeyChanged { host: String, file: String, line: usize },
+    HostKeyChanged {
+        host: String,
+        file: String,
+        line: usize,
+        fingerprint: String,
+    },
     #[error(
-        "host key for `{host}` is not in {file} (strict host key checking): add it with \
-         `ssh-keyscan -p {port} {address} >> {file}`, or set ansible_host_key_checking=false"
+        "host key for `{host}` ({fingerprint}) is not in {file} (strict host key checking): \
+         add it with `ssh-keyscan -p {port} {address} >> {file}`, or set \
+         ansible_host_key_checking=false"
     )]
-    HostKeyUnknown { host: String, address: String, port: u16, file: String },
+    HostKeyUnknown {
+        host: String,
+        address: String,
+        port: u16,
+        file: String,
+        fingerprint: String,
+    },
+    #[error("cannot check host keys: cannot read {file}: {reason}")]
+    KnownHosts { file: String, reason: String },
     #[error("Failed to authenticate as `{user}`: tried {tried}")]
     Auth { user: String, tried: String },
-    #[error("{0}")]
-    Key(String),
 }
 
 /// An open connection to one host.
@@ -68,10 +100,22 @@ pub enum Connection {
 }
 
 impl Connection {
+    /// Opens a connection with identities (ssh-agent, ~/.ssh/id_*) from the environment.
     pub async fn open(spec: &ConnectSpec) -> Result<Connection, TransportError> {
+        Self::open_with(spec, &IdentitySources::from_env()).await
+    }
+
+    /// Opens a connection with the given identity sources (read the
+    /// environment once per run with [`IdentitySources::from_env`]).
+    pub async fn open_with(
+        spec: &ConnectSpec,
+        sources: &IdentitySources,
+    ) -> Result<Connection, TransportError> {
         match spec.kind {
             ConnectionKind::Local => Ok(Connection::Local(local::LocalConnection::new())),
-            ConnectionKind::Ssh => Ok(Connection::Ssh(ssh::SshConnection::connect(spec).await?)),
+            ConnectionKind::Ssh => Ok(Connection::Ssh(
+                ssh::SshConnection::connect_with(spec, sources).await?,
+            )),
         }
     }
 
@@ -89,4 +133,35 @@ impl Target for Connection {
             Connection::Local(c) => c.exec(command, stdin).await,
         }
     }
+}
+
+/// `~/.ssh/known_hosts`, the default for [`ConnectSpec::known_hosts`].
+pub fn default_known_hosts() -> PathBuf {
+    home_dir()
+        .unwrap_or_default()
+        .join(".ssh")
+        .join("known_hosts")
+}
+
+/// The user name on the controller: the default remote user, as for `ssh`.
+pub fn controller_user() -> String {
+    let from_env = ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty());
+    from_env
+        .or_else(user_from_id)
+        .unwrap_or_else(|| "root".to_string())
+}
+
+fn user_from_id() -> Option<String> {
+    let out = std::process::Command::new("id").arg("-un").output().ok()?;
+    let name = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !name.is_empty()).then_some(name)
+}
+
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
 }

@@ -1,0 +1,173 @@
+//! Running one command on its own SSH session channel (`exec` request).
+//!
+//! Stdin is fed while the output is read: a command may fill its output
+//! window before it has read all its input, so doing one after the other
+//! could deadlock. EOF is always sent. Output is drained until the server
+//! closes the channel, since data may follow the exit status. Every wait ends
+//! when the session dies (russh then drops the channel), and a dead peer is
+//! detected by the session's keepalives.
+
+use russh::client::{Handle, Msg};
+use russh::{Channel, ChannelMsg, ChannelReadHalf, Sig};
+use stockman_modules::ExecOutput;
+
+use super::host_keys::HostKeyCheck;
+
+/// Why a command did not give a result.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ExecError {
+    #[error("could not open a channel: {0}")]
+    Open(String),
+    #[error("the server refused to run the command")]
+    Refused,
+    #[error("the connection was lost while the command ran")]
+    Lost,
+}
+
+/// Runs `command` (the remote login shell runs it with `-c`) and collects its result.
+pub(crate) async fn run(
+    session: &Handle<HostKeyCheck>,
+    command: &str,
+    stdin: Option<&[u8]>,
+) -> Result<ExecOutput, ExecError> {
+    let channel = open(session, command).await?;
+    let (mut reader, writer) = channel.split();
+    let feed = async {
+        if let Some(data) = stdin {
+            writer.data_bytes(data.to_vec()).await?;
+        }
+        writer.eof().await
+    };
+    let collect = collect(&mut reader);
+    tokio::pin!(collect);
+    tokio::select! {
+        // The command ended (maybe without reading all its input): stop feeding it.
+        collected = &mut collect => return finish(collected, &writer).await,
+        // A failed write means the channel or session closed: the reader sees that.
+        _fed = feed => {}
+    }
+    let collected = collect.await;
+    finish(collected, &writer).await
+}
+
+async fn open(session: &Handle<HostKeyCheck>, command: &str) -> Result<Channel<Msg>, ExecError> {
+    let channel = session.channel_open_session().await.map_err(|e| match e {
+        russh::Error::ChannelOpenFailure(reason) => ExecError::Open(format!("{reason:?}")),
+        _ => ExecError::Lost,
+    })?;
+    channel
+        .exec(true, command.as_bytes())
+        .await
+        .map_err(|_| ExecError::Lost)?;
+    Ok(channel)
+}
+
+async fn finish(
+    collected: Result<ExecOutput, ExecError>,
+    writer: &russh::ChannelWriteHalf<Msg>,
+) -> Result<ExecOutput, ExecError> {
+    if matches!(collected, Err(ExecError::Refused)) {
+        // The server leaves a refused channel open: close it to free the session slot.
+        let _ = writer.close().await;
+    }
+    collected
+}
+
+/// What the channel said, gathered until it closes.
+#[derive(Default)]
+struct Gathered {
+    output: ExecOutput,
+    exit_status: Option<u32>,
+    signal: Option<String>,
+}
+
+async fn collect(reader: &mut ChannelReadHalf) -> Result<ExecOutput, ExecError> {
+    let mut got = Gathered::default();
+    loop {
+        match reader.wait().await {
+            Some(ChannelMsg::Data { data }) => got.output.stdout.extend_from_slice(&data),
+            Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
+                got.output.stderr.extend_from_slice(&data);
+            }
+            Some(ChannelMsg::ExitStatus { exit_status }) => got.exit_status = Some(exit_status),
+            Some(ChannelMsg::ExitSignal {
+                signal_name,
+                core_dumped,
+                error_message,
+                ..
+            }) => {
+                got.signal = Some(describe_signal(&signal_name, core_dumped, &error_message));
+            }
+            Some(ChannelMsg::Failure) => return Err(ExecError::Refused),
+            Some(ChannelMsg::Close) => return Ok(got.into_output()),
+            // The session ended without closing the channel: the host went away.
+            None => return Err(ExecError::Lost),
+            Some(_) => {}
+        }
+    }
+}
+
+impl Gathered {
+    fn into_output(mut self) -> ExecOutput {
+        self.output.rc = match (self.exit_status, &self.signal) {
+            (Some(status), _) => i32::try_from(status).unwrap_or(-1),
+            (None, Some(signal)) => {
+                if !self.output.stderr.is_empty() && !self.output.stderr.ends_with(b"\n") {
+                    self.output.stderr.push(b'\n');
+                }
+                self.output.stderr.extend_from_slice(signal.as_bytes());
+                -1
+            }
+            (None, None) => -1,
+        };
+        self.output
+    }
+}
+
+fn describe_signal(signal: &Sig, core_dumped: bool, message: &str) -> String {
+    let name = match signal {
+        Sig::Custom(name) => name.clone(),
+        known => format!("{known:?}"),
+    };
+    let mut text = format!("killed by signal SIG{name}");
+    if core_dumped {
+        text.push_str(" (core dumped)");
+    }
+    if !message.is_empty() {
+        text.push_str(": ");
+        text.push_str(message);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_status_wins_over_signal() {
+        let got = Gathered {
+            exit_status: Some(3),
+            ..Gathered::default()
+        };
+        assert_eq!(got.into_output().rc, 3);
+    }
+
+    #[test]
+    fn signal_gives_rc_minus_one_and_a_note() {
+        let mut got = Gathered {
+            signal: Some(describe_signal(&Sig::TERM, false, "")),
+            ..Default::default()
+        };
+        got.output.stderr = b"partial".to_vec();
+        let out = got.into_output();
+        assert_eq!(out.rc, -1);
+        assert_eq!(out.stderr_str(), "partial\nkilled by signal SIGTERM");
+    }
+
+    #[test]
+    fn custom_signal_and_core_dump_are_described() {
+        let text = describe_signal(&Sig::Custom("XCPU".into()), true, "limit");
+        assert_eq!(text, "killed by signal SIGXCPU (core dumped): limit");
+    }
+}
