@@ -61,9 +61,10 @@ impl SshConnection {
         spec: &ConnectSpec,
         sources: &IdentitySources,
     ) -> Result<SshConnection, TransportError> {
-        let known = match spec.host_key_checking {
-            true => Some(known_host(spec)?),
-            false => None,
+        let known = if spec.host_key_checking {
+            Some(known_host(spec)?)
+        } else {
+            None
         };
         let recorded = known.as_ref().map_or(&[][..], |(_, keys)| keys.as_slice());
         let config = client_config(preferred_host_key_algorithms(recorded));
