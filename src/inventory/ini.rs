@@ -138,6 +138,9 @@ impl Reader<'_> {
                     word.text
                 )));
             };
+            if key.is_empty() {
+                return Err(self.error(word.start, format!("missing variable name before `=` in `{}`", word.text)));
+            }
             vars.push((key.to_string(), parse_value(value)));
         }
         let (names, port) = names;
