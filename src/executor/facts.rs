@@ -8,7 +8,6 @@ use stockman_modules::Target;
 use super::play::PlayRun;
 use super::Executor;
 use crate::report::{Event, HostResult, Status, TaskHeader, TaskKind};
-use crate::transport::Connection;
 
 /// A fixed script (no user input): prints `key=value` lines.
 const PROBE: &str = r#"printf 'system=%s\nkernel=%s\nmachine=%s\nnodename=%s\n' "$(uname -s)" "$(uname -r)" "$(uname -m)" "$(uname -n)"
@@ -31,7 +30,7 @@ impl Executor<'_> {
                 .map(|h| async move {
                     let host = &hosts[h];
                     let probe = async {
-                        let conn = host.conn.get_or_try_init(|| Connection::open(&host.spec)).await.map_err(|e| e.to_string())?;
+                        let conn = this.connect(host).await.map_err(|e| e.to_string())?;
                         conn.exec(PROBE, None).await.map_err(|e| e.to_string())
                     };
                     let (status, result, facts) = match probe.await {

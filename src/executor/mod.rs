@@ -13,7 +13,6 @@ mod controller;
 mod facts;
 mod host;
 mod play;
-mod select;
 mod task;
 
 use std::collections::{HashMap, HashSet};
@@ -24,7 +23,7 @@ use crate::inventory::Inventory;
 use crate::playbook::Playbook;
 use crate::report::{Event, Reporter, Stats};
 use crate::template::Templar;
-use crate::transport::Connection;
+use crate::transport::{Connection, IdentitySources};
 
 pub use host::HostState;
 
@@ -33,9 +32,13 @@ type SharedConnection = Arc<tokio::sync::OnceCell<Connection>>;
 
 pub struct Executor<'a> {
     settings: &'a Settings,
-    inventory: &'a Inventory,
+    /// The inventory with the current playbook's group_vars/ and host_vars/ layered in.
+    inventory: Inventory,
+    base_inventory: &'a Inventory,
     reporter: &'a dyn Reporter,
     templar: Templar,
+    /// ssh-agent, default key files, whether a passphrase can be asked: read once per run.
+    identities: IdentitySources,
     connections: HashMap<String, SharedConnection>,
     /// Hosts that failed or became unreachable: later plays leave them out, as Ansible does.
     dead_hosts: HashSet<String>,
@@ -46,9 +49,11 @@ impl<'a> Executor<'a> {
     pub fn new(settings: &'a Settings, inventory: &'a Inventory, reporter: &'a dyn Reporter) -> Self {
         Executor {
             settings,
-            inventory,
+            inventory: inventory.clone(),
+            base_inventory: inventory,
             reporter,
             templar: Templar::new(),
+            identities: IdentitySources::from_env(),
             connections: HashMap::new(),
             dead_hosts: HashSet::new(),
             stats: Stats::default(),
@@ -58,8 +63,19 @@ impl<'a> Executor<'a> {
     /// Runs every play of every playbook, prints the recap and returns
     /// ansible-playbook's exit code.
     pub async fn run(mut self, playbooks: &[Playbook]) -> i32 {
+        for warning in self.base_inventory.warnings() {
+            self.emit(Event::Warning(warning.clone()));
+        }
         for playbook in playbooks {
             self.emit(Event::PlaybookStart { path: playbook.path.display().to_string() });
+            let dir = playbook.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            match self.base_inventory.with_playbook_dir(dir) {
+                Ok(inventory) => self.inventory = inventory,
+                Err(e) => {
+                    self.emit(Event::Warning(format!("group_vars/host_vars beside {} not used: {e}", playbook.path.display())));
+                    self.inventory = self.base_inventory.clone();
+                }
+            }
             for play in &playbook.plays {
                 self.run_play(playbook, play).await;
             }
@@ -75,6 +91,11 @@ impl<'a> Executor<'a> {
 
     fn emit(&self, event: Event) {
         self.reporter.event(&event);
+    }
+
+    /// The host's connection, opening it on first use.
+    async fn connect<'h>(&self, host: &'h HostState) -> Result<&'h Connection, crate::transport::TransportError> {
+        host.conn.get_or_try_init(|| Connection::open_with(&host.spec, &self.identities)).await
     }
 
     fn connection_for(&mut self, host: &str) -> SharedConnection {

@@ -44,18 +44,17 @@ impl Executor<'_> {
 
     /// Resolves the play's hosts and their state; None when there are none.
     fn start_play<'p>(&mut self, playbook: &'p Playbook, play: &'p Play) -> Option<PlayRun<'p>> {
-        let selected = match self.inventory.select_play_hosts(&play.hosts, self.settings.limit.as_deref()) {
+        let selection = match self.inventory.select(&play.hosts, self.settings.limit.as_deref()) {
             Ok(selection) => selection,
             Err(e) => {
                 self.emit(Event::Warning(e.to_string()));
-                (Vec::new(), Vec::new())
+                crate::inventory::Selection { hosts: Vec::new(), warnings: Vec::new() }
             }
         };
-        let (hosts, warnings) = selected;
-        for w in warnings {
+        for w in selection.warnings {
             self.emit(Event::Warning(w));
         }
-        let hosts: Vec<Host> = hosts.into_iter().filter(|h| !self.dead_hosts.contains(&h.name)).collect();
+        let hosts: Vec<Host> = selection.hosts.into_iter().filter(|h| !self.dead_hosts.contains(&h.name)).collect();
         if hosts.is_empty() {
             self.emit(Event::NoHostsMatched);
             return None;
@@ -78,7 +77,7 @@ impl Executor<'_> {
 
     fn magic_vars(&self, playbook: &Playbook, hosts: &[Host]) -> Map<String, Value> {
         let names: Vec<Value> = hosts.iter().map(|h| Value::String(h.name.clone())).collect();
-        let groups: Map<String, Value> = self.inventory.groups.iter().map(|(g, members)| (g.clone(), members.clone().into())).collect();
+        let groups: Map<String, Value> = self.inventory.groups().iter().map(|(g, members)| (g.clone(), members.clone().into())).collect();
         let dir = playbook.path.parent().map(|p| p.display().to_string()).unwrap_or_default();
         let mut magic = Map::new();
         magic.insert("playbook_dir".into(), Value::String(if dir.is_empty() { ".".into() } else { dir }));

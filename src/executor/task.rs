@@ -12,7 +12,6 @@ use super::Executor;
 use crate::playbook::{Action, Task};
 use crate::report::{Event, HostResult, Status, TaskHeader, TaskKind};
 use crate::template::{Templar, TemplateError};
-use crate::transport::Connection;
 
 /// What running a task on one host changes in that host's state.
 pub(super) struct Outcome {
@@ -76,7 +75,7 @@ impl Executor<'_> {
         let outcome = if spec.kind == ModuleKind::Debug {
             stockman_modules::run(spec.kind, &args, &NoTarget, &controller, mode).await
         } else {
-            match host.conn.get_or_try_init(|| Connection::open(&host.spec)).await {
+            match self.connect(host).await {
                 Ok(conn) => stockman_modules::run(spec.kind, &args, conn, &controller, mode).await,
                 Err(e) => return unreachable(host, e.to_string()),
             }
