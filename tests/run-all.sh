@@ -42,6 +42,12 @@ install_packages() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+ansible_version() {
+	local v
+	v=$("$VENV/bin/ansible-playbook" --version)
+	printf '%s\n' "${v%%$'\n'*}"
+}
+
 # Another process (a benchmark, a second checkout) may be creating the same venv:
 # wait for it instead of racing it.
 install_ansible() {
@@ -49,13 +55,13 @@ install_ansible() {
 	(
 		flock 7
 		if [[ -x $VENV/bin/ansible-playbook && -x $VENV/bin/ansible-inventory ]]; then
-			echo "present: $("$VENV/bin/ansible-playbook" --version | head -n1)"
+			echo "present: $(ansible_version)"
 			exit 0
 		fi
 		echo "installing ansible-core into $VENV"
 		python3 -m venv --clear "$VENV"
 		"$VENV/bin/pip" install -q ansible-core
-		"$VENV/bin/ansible-playbook" --version | head -n1
+		echo "installed: $(ansible_version)"
 	) 7>"$CACHE/.venv.lock"
 }
 
