@@ -5,7 +5,7 @@
 #   1. system packages (openssh-server for tier 1, the fleet's tools, a C compiler)
 #   2. tests/fleet/fleet prepare    (root filesystem + offline repo, cached in /var/cache/stockman)
 #   3. ansible-core in /var/cache/stockman/ansible-venv (for side-by-side comparisons)
-#   4. cargo test --workspace                       (unit tests + tier 1: sshd on 127.0.0.1)
+#   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1)
 #   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet)
 # Both tiers run even if the first fails; the exit status is non-zero if anything failed.
 # The fleet is always taken down on exit.
@@ -91,7 +91,7 @@ bash "$FLEET" prepare
 section "ansible-core (comparisons)"
 install_ansible
 
-step "Unit tests and tier 1: cargo test --workspace" cargo test --workspace
+step "Unit tests and tier 1: cargo test --workspace" cargo test --workspace --no-fail-fast
 step "Tier 2: cargo test --test tier2 -- --test-threads=1" cargo test --test tier2 -- --test-threads=1
 
 section "Summary ($((SECONDS - started)) s)"

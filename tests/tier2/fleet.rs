@@ -11,17 +11,45 @@
 //!
 //! Only one fleet exists on a machine, so `Fleet::up` holds a process-wide lock for
 //! the fleet's lifetime: tests that use a fleet run one after another even when the
-//! test harness runs them in parallel. Any failure (not root, missing packages,
+//! test harness runs them in parallel. Booting 3 hosts takes about 2 s, so each test
+//! can afford a fresh fleet of its own. Any failure (not root, missing packages,
 //! a host that does not boot) panics with the script's own message: in CI a missing
 //! prerequisite is a failure, never a skip.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-/// Serializes fleets within this test binary (the script serializes across processes).
-static FLEET_LOCK: Mutex<()> = Mutex::new(());
+/// Whether a [`Fleet`] exists in this test binary (the script serializes across processes).
+static BUSY: Mutex<bool> = Mutex::new(false);
+static FREED: Condvar = Condvar::new();
+
+/// Held by the one live [`Fleet`]; a plain token (not a guard) so `Fleet` is `Send`.
+struct Exclusive;
+
+impl Exclusive {
+    fn acquire() -> Exclusive {
+        let mut busy = busy_flag();
+        while *busy {
+            busy = FREED.wait(busy).unwrap_or_else(PoisonError::into_inner);
+        }
+        *busy = true;
+        Exclusive
+    }
+}
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        *busy_flag() = false;
+        FREED.notify_one();
+    }
+}
+
+/// A test that panicked with a fleet still tore it down (Drop), so poisoning is harmless.
+fn busy_flag() -> MutexGuard<'static, bool> {
+    BUSY.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// One booted host of the fleet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,16 +66,14 @@ pub struct Fleet {
     known_hosts: PathBuf,
     key: PathBuf,
     hosts: Vec<FleetHost>,
-    _exclusive: MutexGuard<'static, ()>,
+    _exclusive: Exclusive,
 }
 
 impl Fleet {
     /// Boots `n` hosts (fleet01..) and waits until each one's sshd answers.
     /// Panics with the script's stderr if anything goes wrong.
     pub fn up(n: usize) -> Fleet {
-        // A test that panicked while holding a fleet poisons the lock; the fleet
-        // itself was still taken down by Drop, so the next test may go ahead.
-        let exclusive = FLEET_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let exclusive = Exclusive::acquire();
         let up = run_script(&["up", &n.to_string()]);
         let inventory = PathBuf::from(String::from_utf8_lossy(&up.stdout).trim());
         let paths = String::from_utf8_lossy(&run_script(&["paths"]).stdout).into_owned();
