@@ -1,1 +1,10 @@
 //! Tier 2: the real binary against a fleet of systemd-nspawn Debian hosts (root only).
+//!
+//! Run with `cargo test --test tier2 -- --test-threads=1` after `tests/fleet/fleet prepare`
+//! (`bash tests/run-all.sh` does both). [`fleet::Fleet`] boots the hosts; tests that use
+//! it run one at a time.
+
+// Parts of the wrapper are used only by some tests.
+#[allow(dead_code)]
+mod fleet;
+mod smoke;

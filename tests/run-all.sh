@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# stockman's test command: `bash tests/run-all.sh`, as root, on Debian 12.
+#
+# On a fresh machine it sets everything up, then runs both tiers:
+#   1. system packages (openssh-server for tier 1, the fleet's tools, a C compiler)
+#   2. tests/fleet/fleet prepare    (root filesystem + offline repo, cached in /var/cache/stockman)
+#   3. ansible-core in /var/cache/stockman/ansible-venv (for side-by-side comparisons)
+#   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1)
+#   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet)
+# Both tiers run even if the first fails; the exit status is non-zero if anything failed.
+# The fleet is always taken down on exit.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+readonly CACHE=${STOCKMAN_CACHE:-/var/cache/stockman}
+readonly VENV=$CACHE/ansible-venv
+readonly FLEET=tests/fleet/fleet
+readonly PACKAGES="openssh-server openssh-client gcc libc6-dev pkg-config python3 python3-venv
+	debootstrap systemd-container iproute2 apt-utils git util-linux procps"
+export DEBIAN_FRONTEND=noninteractive
+
+started=$SECONDS
+failures=()
+
+section() { printf '\n==== %s ====\n' "$*"; }
+die() {
+	printf 'run-all: error: %s\n' "$*" >&2
+	exit 1
+}
+
+install_packages() {
+	local missing=() pkg
+	for pkg in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+	done
+	if ((${#missing[@]} == 0)); then
+		echo "all present"
+		return 0
+	fi
+	echo "installing: ${missing[*]}"
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ansible_version() {
+	local v
+	v=$("$VENV/bin/ansible-playbook" --version)
+	printf '%s\n' "${v%%$'\n'*}"
+}
+
+# Another process (a benchmark, a second checkout) may be creating the same venv:
+# wait for it instead of racing it.
+install_ansible() {
+	mkdir -p "$CACHE"
+	(
+		flock 7
+		if [[ -x $VENV/bin/ansible-playbook && -x $VENV/bin/ansible-inventory ]]; then
+			echo "present: $(ansible_version)"
+			exit 0
+		fi
+		echo "installing ansible-core into $VENV"
+		python3 -m venv --clear "$VENV"
+		"$VENV/bin/pip" install -q ansible-core
+		echo "installed: $(ansible_version)"
+	) 7>"$CACHE/.venv.lock"
+}
+
+# Runs one step; records a failure instead of stopping, so both tiers always report.
+step() {
+	local name=$1 t0=$SECONDS
+	shift
+	section "$name"
+	if "$@"; then
+		printf -- '---- %s: ok (%d s)\n' "$name" $((SECONDS - t0))
+	else
+		printf -- '---- %s: FAILED (%d s)\n' "$name" $((SECONDS - t0))
+		failures+=("$name")
+	fi
+}
+
+fleet_down() { bash "$FLEET" down >/dev/null 2>&1 || true; }
+
+[[ $(id -u) -eq 0 ]] || die "run as root (tier 2 boots containers): sudo bash tests/run-all.sh"
+command -v cargo >/dev/null || die "cargo not found; install Rust (https://rustup.rs) and retry"
+trap fleet_down EXIT
+
+section "System packages"
+install_packages
+section "Fleet root filesystem and offline repository"
+bash "$FLEET" prepare
+section "ansible-core (comparisons)"
+install_ansible
+
+step "Unit tests and tier 1: cargo test --workspace" cargo test --workspace --no-fail-fast
+step "Tier 2: cargo test --test tier2 -- --test-threads=1" cargo test --test tier2 -- --test-threads=1
+
+section "Summary ($((SECONDS - started)) s)"
+if ((${#failures[@]} > 0)); then
+	printf 'FAILED: %s\n' "${failures[@]}"
+	exit 1
+fi
+echo "all tests passed"
