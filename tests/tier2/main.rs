@@ -7,4 +7,5 @@
 // Parts of the wrapper are used only by some tests.
 #[allow(dead_code)]
 mod fleet;
+mod playbook;
 mod smoke;
