@@ -217,7 +217,8 @@ fn a_changed_host_key_is_refused() {
     let run = p.run_with_home(Some(sshd.wrong_known_hosts.as_path()), "k.yml", &[]);
     run.assert_code(4);
     assert!(run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
-    assert!(run.stdout.contains("known_hosts line 1"), "names the file and line:\n{}", run.stdout);
+    let expected = format!("home/.ssh/known_hosts line {}", crate::sshd::WRONG_KEY_LINE);
+    assert!(run.stdout.contains(&expected), "names the file and line:\n{}", run.stdout);
 }
 
 #[test]
