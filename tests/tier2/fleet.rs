@@ -171,9 +171,11 @@ pub fn script_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fleet/fleet")
 }
 
+/// The fleet belongs to this process: another test run's `up` waits for it and
+/// stray `fleet down`s spare it.
 fn script_command(args: &[&str]) -> Command {
     let mut cmd = Command::new("bash");
-    cmd.arg(script_path()).args(args);
+    cmd.arg(script_path()).args(args).env("STOCKMAN_FLEET_OWNER", std::process::id().to_string());
     cmd
 }
 
