@@ -44,7 +44,8 @@ const SITE: &str = r#"
       args:
         creates: "{{ app_dir }}/initialised"
     - name: Only on the first host
-      command: echo first
+      debug:
+        msg: "first is {{ inventory_hostname }} on {{ ansible_distribution_release }}"
       when: inventory_hostname == 'fleet01'
   handlers:
     - name: Reload app
