@@ -11,7 +11,7 @@
 //! (what a task reports), [`spec::ModuleSpec`] (the arguments a module takes,
 //! used to validate a playbook before any host is contacted).
 //!
-//! ```ignore
+//! ```text
 //! let module = stockman_modules::spec::lookup("ansible.builtin.copy").unwrap();
 //! let result = stockman_modules::run(module.kind, &args, &target, &controller, &mode).await?;
 //! ```

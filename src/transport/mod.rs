@@ -4,7 +4,7 @@
 //! per host and reused for all of that host's tasks; over SSH several commands
 //! may run on it at once (one channel each).
 //!
-//! ```ignore
+//! ```text
 //! let conn = Connection::open(&spec).await?;          // TransportError → UNREACHABLE
 //! let out = conn.exec("uname -r", None).await?;       // TargetError → UNREACHABLE
 //! conn.close().await;

@@ -1,7 +1,7 @@
 //! The tier-2 fleet from Rust: Debian hosts booted in systemd-nspawn containers by
 //! `tests/fleet/fleet`, each with sshd on its own address.
 //!
-//! ```ignore
+//! ```text
 //! let fleet = Fleet::up(3);                  // boots fleet01..fleet03, or panics
 //! let inventory = fleet.inventory_path();    // INI inventory, [fleet] group, user root
 //! let out = fleet.exec("fleet01", &["cat", "/etc/hostname"]); // no SSH involved
