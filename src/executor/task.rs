@@ -34,7 +34,8 @@ impl Executor<'_> {
             let playbook_dir = run.playbook.path.parent().unwrap_or(std::path::Path::new("."));
             let mut pending = stream::iter(targets.iter().copied())
                 .map(|h| async move {
-                    let result = this.run_on_host(task, &hosts[h], &play.vars, playbook_dir).await;
+                    let mut result = this.run_on_host(task, &hosts[h], &play.vars, playbook_dir).await;
+                    result.no_log = this.no_log(task, &hosts[h], &play.vars);
                     Outcome { host: h, result }
                 })
                 .buffer_unordered(self.settings.forks.max(1));
@@ -49,6 +50,15 @@ impl Executor<'_> {
             self.stats.record(&outcome.result);
             apply(run, task, outcome);
         }
+    }
+
+    /// Whether `no_log` holds for this host; an unreadable value hides the output, to be safe.
+    fn no_log(&self, task: &Task, host: &HostState, play_vars: &Map<String, Value>) -> bool {
+        if task.no_log == Value::Bool(false) {
+            return false;
+        }
+        let vars = host.vars(play_vars, &task.vars, &self.settings.extra_vars, &self.templar);
+        self.templar.render_value(&task.no_log, &Templar::context(&vars)).map(|v| crate::template::truthy(&v)).unwrap_or(true)
     }
 
     async fn run_on_host(&self, task: &Task, host: &HostState, play_vars: &Map<String, Value>, playbook_dir: &std::path::Path) -> HostResult {
@@ -139,7 +149,7 @@ fn debug_is_quiet(args: &Args, verbosity: u8) -> bool {
 }
 
 fn base(host: &HostState, status: Status, result: Map<String, Value>) -> HostResult {
-    HostResult { host: host.name.clone(), status, ignored: false, result, diff: Vec::new(), verbose_always: false }
+    HostResult { host: host.name.clone(), status, ignored: false, result, diff: Vec::new(), verbose_always: false, no_log: false }
 }
 
 fn with_ignore(mut r: HostResult, ignore: bool) -> HostResult {

@@ -43,13 +43,13 @@ const PLAY_LATER: &[&str] = &[
     "order", "port", "roles", "run_once", "serial", "strategy", "throttle", "timeout", "vars_files", "vars_prompt",
     "import_playbook",
 ];
-const TASK_SUPPORTED: &[&str] = &["name", "when", "register", "notify", "ignore_errors", "vars", "args", "tags"];
+const TASK_SUPPORTED: &[&str] = &["name", "when", "register", "notify", "ignore_errors", "no_log", "vars", "args", "tags"];
 const HANDLER_ONLY: &[&str] = &["listen"];
 const TASK_LATER: &[&str] = &[
     "action", "local_action", "any_errors_fatal", "async", "become", "become_exe", "become_flags", "become_method",
     "become_user", "changed_when", "check_mode", "collections", "connection", "debugger", "delay", "delegate_facts",
     "delegate_to", "diff", "environment", "failed_when", "ignore_unreachable", "loop", "loop_control",
-    "module_defaults", "no_log", "poll", "port", "remote_user", "retries", "run_once", "throttle", "timeout", "until",
+    "module_defaults", "poll", "port", "remote_user", "retries", "run_once", "throttle", "timeout", "until",
     "block", "rescue", "always", "include_tasks", "import_tasks", "include_role", "import_role", "include_vars",
     "set_fact",
 ];
@@ -164,6 +164,7 @@ fn load_task(node: &Node, handler: bool) -> Result<Task, LoadError> {
         notify: string_list(node.get("notify"))?,
         listen: string_list(node.get("listen"))?,
         ignore_errors: node.get("ignore_errors").map(Node::to_json).unwrap_or(Value::Bool(false)),
+        no_log: node.get("no_log").map(Node::to_json).unwrap_or(Value::Bool(false)),
         vars: vars_of(node.get("vars"))?,
     })
 }

@@ -64,6 +64,8 @@ pub struct Task {
     pub listen: Vec<String>,
     /// A boolean or a template evaluated per host.
     pub ignore_errors: Value,
+    /// A boolean or a template: hide this task's results in every output.
+    pub no_log: Value,
     pub vars: Map<String, Value>,
 }
 

@@ -57,4 +57,27 @@ pub struct HostResult {
     pub diff: Vec<FileDiff>,
     /// Print the result even without -v (debug does this).
     pub verbose_always: bool,
+    /// `no_log`: every output shows Ansible's censored text instead of the result.
+    pub no_log: bool,
+}
+
+/// What Ansible prints instead of a `no_log` result.
+pub const CENSORED: &str = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+impl HostResult {
+    /// The result as outputs may show it: censored under `no_log`, keeping
+    /// only whether it changed (and failed/skipped), as Ansible does.
+    pub fn visible(&self) -> std::borrow::Cow<'_, Map<String, Value>> {
+        if !self.no_log {
+            return std::borrow::Cow::Borrowed(&self.result);
+        }
+        let mut shown = Map::new();
+        shown.insert("censored".into(), CENSORED.into());
+        for key in ["changed", "skipped", "unreachable"] {
+            if let Some(v) = self.result.get(key) {
+                shown.insert(key.into(), v.clone());
+            }
+        }
+        std::borrow::Cow::Owned(shown)
+    }
 }

@@ -97,12 +97,12 @@ impl Human {
     }
 
     fn host_result(&self, r: &HostResult) {
-        for diff in &r.diff {
+        for diff in r.diff.iter().filter(|_| !r.no_log) {
             if let Some(text) = unified_diff(diff) {
                 self.out(&text);
             }
         }
-        let shown = displayed_result(&r.result, r.verbose_always);
+        let shown = displayed_result(&r.visible(), r.verbose_always && !r.no_log);
         let indent = (r.verbose_always || self.verbosity > 2).then_some(4);
         let dump = || pyjson::dumps(&Value::Object(shown.clone()), indent);
         let verbose = self.verbosity > 0 || r.verbose_always;

@@ -10,7 +10,7 @@ pub mod human;
 mod pyjson;
 mod stats;
 
-pub use event::{Event, HostResult, Status, TaskHeader, TaskKind};
+pub use event::{Event, HostResult, Status, TaskHeader, TaskKind, CENSORED};
 pub use stats::{HostStats, Stats};
 
 /// Receives every event of a run, in order, from one thread at a time.

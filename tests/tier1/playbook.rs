@@ -264,3 +264,40 @@ fn hostile_values_are_data_not_code() {
         assert!(!p.remote(marker).exists(), "{marker} was executed");
     }
 }
+
+#[test]
+fn no_log_hides_results_at_every_verbosity() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]).write(
+        "secret.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  vars:
+    token: s3cr3t-t0ken
+  tasks:
+    - name: uses the secret
+      shell: echo {{ token }}
+      no_log: true
+    - name: fails with the secret
+      shell: echo {{ token }}; exit 3
+      no_log: "{{ 1 == 1 }}"
+      ignore_errors: true
+    - name: diff of a secret file
+      copy:
+        content: "{{ token }}\n"
+        dest: "{{ remote }}/secret"
+      no_log: true
+"#,
+    );
+    let remote = format!("remote={}", p.remote_str());
+    for verbosity in ["-v", "-vvv"] {
+        let run = p.run(&sshd, "secret.yml", &["-e", &remote, "--diff", verbosity]);
+        run.assert_code(0);
+        assert!(!run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"), "secret leaked at {verbosity}:\n{}", run.stdout);
+        assert!(run.stdout.contains("the output has been hidden due to the fact that 'no_log: true' was specified for this result"), "{}", run.stdout);
+        let fatal = run.stdout.split("fatal: [h]: FAILED! => {").nth(1).expect("the failure is reported");
+        assert!(fatal.trim_start().starts_with("\"censored\""), "{}", run.stdout);
+    }
+}
