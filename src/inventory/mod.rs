@@ -52,6 +52,7 @@ mod sources;
 mod vars_dirs;
 mod yaml_source;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -170,7 +171,7 @@ impl Inventory {
         let mut warnings = Vec::new();
         let mut targets = pattern::evaluate(&self.model, &pattern::split(pattern), &mut warnings)?;
         if let Some(limit) = limit {
-            let allowed = pattern::evaluate(&self.model, &pattern::limit_terms(limit)?, &mut warnings)?;
+            let allowed: HashSet<Target> = pattern::evaluate(&self.model, &pattern::limit_terms(limit)?, &mut warnings)?.into_iter().collect();
             targets.retain(|t| allowed.contains(t));
         }
         let mut unique = Vec::new();

@@ -8,6 +8,7 @@
 //! terms are applied first, in order, then intersections, then exclusions;
 //! with only `&`/`!` terms, `all` is implied.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use super::host_range;
@@ -18,7 +19,7 @@ use super::InventoryError;
 /// gives Ansible's implicit localhost.
 pub(crate) const LOCALHOST_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Target {
     Host(HostId),
     /// The implicit localhost, under the name the pattern used.
@@ -92,24 +93,30 @@ pub(crate) fn evaluate(model: &Model, terms: &[String], warnings: &mut Vec<Strin
     let mut targets: Vec<Target> = Vec::new();
     for term in ordered(terms) {
         if let Some(id) = model.host_id(term) {
-            push_unique(&mut targets, Target::Host(id));
+            targets.push(Target::Host(id));
             continue;
         }
         let bare = if term.starts_with(['&', '!']) { &term[1..] } else { term };
         let matched = match_term(model, bare, warnings)?;
         match term.chars().next() {
-            Some('!') => targets.retain(|t| !matched.contains(t)),
-            Some('&') => targets.retain(|t| matched.contains(t)),
-            _ => matched.into_iter().for_each(|t| push_unique(&mut targets, t)),
+            Some('!') => {
+                let matched: HashSet<Target> = matched.into_iter().collect();
+                targets.retain(|t| !matched.contains(t));
+            }
+            Some('&') => {
+                let matched: HashSet<Target> = matched.into_iter().collect();
+                targets.retain(|t| matched.contains(t));
+            }
+            _ => targets.extend(matched),
         }
     }
-    Ok(targets)
+    Ok(unique(targets))
 }
 
-fn push_unique(targets: &mut Vec<Target>, target: Target) {
-    if !targets.contains(&target) {
-        targets.push(target);
-    }
+/// Keeps the first occurrence of each target.
+pub(crate) fn unique(targets: Vec<Target>) -> Vec<Target> {
+    let mut seen = HashSet::new();
+    targets.into_iter().filter(|t| seen.insert(t.clone())).collect()
 }
 
 fn match_term(model: &Model, term: &str, warnings: &mut Vec<String>) -> Result<Vec<Target>, InventoryError> {
@@ -230,11 +237,10 @@ fn glob_match(glob: &[char], name: &[char]) -> bool {
         None => name.is_empty(),
         Some('*') => (0..=name.len()).any(|i| glob_match(&glob[1..], &name[i..])),
         Some('?') => !name.is_empty() && glob_match(&glob[1..], &name[1..]),
-        Some('[') => match char_class(&glob[1..]) {
-            Some((class_len, negated, members)) => {
+        Some('[') => match CharClass::parse(&glob[1..]) {
+            Some(class) => {
                 let Some(&c) = name.first() else { return false };
-                let inside = members.iter().any(|&(lo, hi)| lo <= c && c <= hi);
-                inside != negated && glob_match(&glob[1 + class_len..], &name[1..])
+                class.matches(c) && glob_match(&glob[1 + class.len..], &name[1..])
             }
             None => name.first() == Some(&'[') && glob_match(&glob[1..], &name[1..]),
         },
@@ -242,27 +248,41 @@ fn glob_match(glob: &[char], name: &[char]) -> bool {
     }
 }
 
-/// Parses a `[...]` class after its `[`: (length incl. `]`, negated, ranges).
-fn char_class(rest: &[char]) -> Option<(usize, bool, Vec<(char, char)>)> {
-    let negated = rest.first() == Some(&'!');
-    let mut i = usize::from(negated);
-    let mut members = Vec::new();
-    let mut first = true;
-    while i < rest.len() {
-        let c = rest[i];
-        if c == ']' && !first {
-            return Some((i + 1, negated, members));
+/// A `[set]` or `[!set]` of a glob.
+struct CharClass {
+    /// Characters after the `[`, including the closing `]`.
+    len: usize,
+    negated: bool,
+    ranges: Vec<(char, char)>,
+}
+
+impl CharClass {
+    /// Parses the class that follows a `[`; None when it is never closed.
+    fn parse(rest: &[char]) -> Option<CharClass> {
+        let negated = rest.first() == Some(&'!');
+        let mut i = usize::from(negated);
+        let mut ranges = Vec::new();
+        let mut first = true;
+        while i < rest.len() {
+            let c = rest[i];
+            if c == ']' && !first {
+                return Some(CharClass { len: i + 1, negated, ranges });
+            }
+            if rest.get(i + 1) == Some(&'-') && rest.get(i + 2).is_some_and(|&e| e != ']') {
+                ranges.push((c, rest[i + 2]));
+                i += 3;
+            } else {
+                ranges.push((c, c));
+                i += 1;
+            }
+            first = false;
         }
-        if rest.get(i + 1) == Some(&'-') && rest.get(i + 2).is_some_and(|&e| e != ']') {
-            members.push((c, rest[i + 2]));
-            i += 3;
-        } else {
-            members.push((c, c));
-            i += 1;
-        }
-        first = false;
+        None
     }
-    None
+
+    fn matches(&self, c: char) -> bool {
+        self.ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != self.negated
+    }
 }
 
 /// `--limit` terms, with `@file` expanded to the names listed in the file.

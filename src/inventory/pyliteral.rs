@@ -61,13 +61,15 @@ impl Parser {
             return Some(first);
         }
         let mut items = vec![first];
-        self.skip_space();
-        while self.pos < self.chars.len() {
+        loop {
+            self.skip_space();
+            if self.peek().is_none_or(|c| c == ')') {
+                break;
+            }
             items.push(self.expression()?);
             if !self.eat(',') {
                 break;
             }
-            self.skip_space();
         }
         Some(Value::Array(items))
     }
@@ -395,6 +397,8 @@ mod tests {
         assert_eq!(parse_value("(1, 2)"), json!([1, 2]));
         assert_eq!(parse_value("1,2"), json!([1, 2]));
         assert_eq!(parse_value("(1)"), json!(1));
+        assert_eq!(parse_value("(1,)"), json!([1]));
+        assert_eq!(parse_value("1,"), json!([1]));
         assert_eq!(parse_value("{1, 2}"), json!([1, 2]));
         assert_eq!(parse_value("{}"), json!({}));
         assert_eq!(parse_value(" 1 # comment"), json!(1));

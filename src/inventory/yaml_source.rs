@@ -78,9 +78,14 @@ impl Reader<'_> {
                         "`{key_name}` of group `{group_name}` must be a mapping, found {}", value.kind_name()
                     )))
                 }
-                (_, false) => self.warnings.push(format!(
+                (Yaml::Map(_), false) => self.warnings.push(format!(
                     "{}: Skipping unexpected key ({key_name}) in group ({group_name}), only \"vars\", \"children\" and \"hosts\" are valid",
                     key.span
+                )),
+                (_, false) => self.warnings.push(format!(
+                    "{}: Skipping key ({key_name}) in group ({group_name}) as it is not a mapping, it is {}",
+                    key.span,
+                    value.kind_name()
                 )),
             }
         }
@@ -187,9 +192,10 @@ mod tests {
 
     #[test]
     fn odd_keys_are_warnings() {
-        let (_, warnings) = load("all:\n  host:\n    x:\nweb: [a]\n");
+        let (_, warnings) = load("all:\n  host:\n    x:\n  foo: bar\nweb: [a]\n");
         assert!(warnings[0].contains("inv.yml:2:3: Skipping unexpected key (host)"), "{warnings:?}");
-        assert!(warnings[1].contains("Skipping 'web'"), "{warnings:?}");
+        assert!(warnings[1].contains("Skipping key (foo) in group (all) as it is not a mapping, it is a string"), "{warnings:?}");
+        assert!(warnings[2].contains("Skipping 'web'"), "{warnings:?}");
     }
 
     #[test]
