@@ -65,6 +65,12 @@ struct PlaybookArgs {
     /// No colour, even on a terminal (NO_COLOR works too).
     #[arg(long = "no-color")]
     no_color: bool,
+    /// Only run tasks tagged with these (comma-separated; repeatable).
+    #[arg(short = 't', long = "tags", value_name = "TAGS", action = ArgAction::Append)]
+    tags: Vec<String>,
+    /// Skip tasks tagged with these (comma-separated; repeatable).
+    #[arg(long = "skip-tags", value_name = "TAGS", action = ArgAction::Append)]
+    skip_tags: Vec<String>,
     /// Load and validate the playbooks, then stop.
     #[arg(long = "syntax-check")]
     syntax_check: bool,
@@ -134,8 +140,14 @@ fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
         verbosity: args.verbose,
         host_key_checking: env_bool("ANSIBLE_HOST_KEY_CHECKING").unwrap_or(true),
         no_color: args.no_color || env_bool("ANSIBLE_NOCOLOR").unwrap_or(false),
+        tags: split_commas(&args.tags),
+        skip_tags: split_commas(&args.skip_tags),
         ..defaults
     })
+}
+
+fn split_commas(values: &[String]) -> Vec<String> {
+    values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
 }
 
 /// `-e`: `@file` (YAML or JSON), an inline mapping, or `key=value` words.

@@ -26,6 +26,10 @@ pub struct Settings {
     pub known_hosts: PathBuf,
     pub connect_timeout: Duration,
     pub no_color: bool,
+    /// `--tags`: run only tasks with one of these (empty: all).
+    pub tags: Vec<String>,
+    /// `--skip-tags`: never run tasks with one of these.
+    pub skip_tags: Vec<String>,
 }
 
 impl Default for Settings {
@@ -44,6 +48,8 @@ impl Default for Settings {
             known_hosts: home_dir().join(".ssh/known_hosts"),
             connect_timeout: Duration::from_secs(10),
             no_color: false,
+            tags: Vec::new(),
+            skip_tags: Vec::new(),
         }
     }
 }

@@ -164,5 +164,8 @@ pub async fn run<T: Target>(
         ModuleKind::Template => template::run(args, target, controller, mode).await,
         ModuleKind::File => file::run(args, target, mode).await,
         ModuleKind::Debug => debug::run(args, controller),
+        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => {
+            Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
+        }
     }
 }

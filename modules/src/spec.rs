@@ -10,6 +10,17 @@ pub enum ModuleKind {
     File,
     Template,
     Debug,
+    /// Controller-side actions: the engine runs these itself.
+    SetFact,
+    Assert,
+    Fail,
+}
+
+impl ModuleKind {
+    /// Runs on the controller only, never contacting the host.
+    pub fn is_controller_side(self) -> bool {
+        matches!(self, ModuleKind::Debug | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail)
+    }
 }
 
 /// One parameter a module accepts.
@@ -37,6 +48,8 @@ pub struct ModuleSpec {
     pub kind: ModuleKind,
     /// Takes a free-form string (`command: echo hi`), stored as `_raw_params`.
     pub free_form: bool,
+    /// Takes any argument name (`set_fact`: the names are the variables).
+    pub any_params: bool,
     pub params: &'static [Param],
 }
 
@@ -107,13 +120,18 @@ const FILE_PARAMS: &[Param] = &[
 
 const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];
 
+const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet")];
+
 pub static MODULES: &[ModuleSpec] = &[
-    ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, params: COMMAND_PARAMS },
-    ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, params: COMMAND_PARAMS },
-    ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, params: COPY_PARAMS },
-    ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, params: TEMPLATE_PARAMS },
-    ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, params: FILE_PARAMS },
-    ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, params: DEBUG_PARAMS },
+    ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, any_params: false, params: COMMAND_PARAMS },
+    ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, any_params: false, params: COMMAND_PARAMS },
+    ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, any_params: false, params: COPY_PARAMS },
+    ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: TEMPLATE_PARAMS },
+    ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: FILE_PARAMS },
+    ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS },
+    ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
+    ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },
+    ModuleSpec { name: "fail", kind: ModuleKind::Fail, free_form: false, any_params: false, params: &[p("msg")] },
 ];
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN.

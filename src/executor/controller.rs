@@ -12,6 +12,8 @@ pub(super) struct TaskController<'a> {
     pub templar: &'a Templar,
     pub ctx: &'a minijinja::Value,
     pub playbook_dir: &'a Path,
+    /// The task's role: its files/ and templates/ are searched first.
+    pub role: Option<&'a crate::playbook::Role>,
 }
 
 impl TaskController<'_> {
@@ -21,7 +23,11 @@ impl TaskController<'_> {
         if path.is_absolute() {
             return if path.is_file() { Ok(path.to_path_buf()) } else { Err(format!("Could not find or access '{name}' on the Ansible Controller.")) };
         }
-        let candidates = [self.playbook_dir.join(dir).join(path), self.playbook_dir.join(path)];
+        let mut candidates = Vec::new();
+        if let Some(role) = self.role {
+            candidates.extend([role.path.join(dir).join(path), role.path.join(path)]);
+        }
+        candidates.extend([self.playbook_dir.join(dir).join(path), self.playbook_dir.join(path)]);
         candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| {
             let searched: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
             format!("Could not find or access '{name}'\nSearched in:\n\t{}\non the Ansible Controller.", searched.join("\n\t"))

@@ -48,7 +48,7 @@ impl Executor<'_> {
                             (Status::Unreachable, r, None)
                         }
                     };
-                    let result = HostResult { host: host.name.clone(), status, ignored: false, result, diff: Vec::new(), verbose_always: false, no_log: false };
+                    let result = HostResult::new(&host.name, status, result);
                     this.reporter.event(&Event::HostResult(result.clone()));
                     (h, result, facts)
                 })

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::SharedConnection;
 use crate::config::{home_dir, Settings};
 use crate::inventory::Host;
-use crate::playbook::Play;
+use crate::playbook::{Play, Role};
 use crate::template::Templar;
 use crate::transport::{ConnectSpec, ConnectionKind};
 
@@ -25,6 +25,10 @@ pub struct HostState {
     registered: Map<String, Value>,
     pub failed: bool,
     pub unreachable: bool,
+    /// `meta: end_host`: done with this play, not failed.
+    pub ended: bool,
+    /// Not taking part in the current rescue section (its block did not fail here).
+    pub sitting_out: bool,
     /// Indexes into the play's handlers.
     pub notified: BTreeSet<usize>,
     pub conn: SharedConnection,
@@ -45,16 +49,18 @@ impl HostState {
             registered: Map::new(),
             failed: false,
             unreachable: false,
+            ended: false,
+            sitting_out: false,
             notified: BTreeSet::new(),
             conn,
         };
-        let vars = state.vars(&play.vars, &Map::new(), &settings.extra_vars, templar);
+        let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), extra: &settings.extra_vars }, templar);
         state.spec = connect_spec(&host.name, &vars, play, settings, templar)?;
         Ok(state)
     }
 
     pub fn active(&self) -> bool {
-        !self.failed && !self.unreachable
+        !self.failed && !self.unreachable && !self.ended && !self.sitting_out
     }
 
     pub fn set_facts(&mut self, facts: Map<String, Value>) {
@@ -64,18 +70,30 @@ impl HostState {
         self.facts.insert("ansible_facts".into(), Value::Object(facts));
     }
 
+    /// A registered result or a `set_fact`: above everything but extra vars.
     pub fn register(&mut self, name: &str, value: Value) {
         self.registered.insert(name.to_string(), value);
     }
 
     /// All variables visible to a task, by precedence (see the executor's doc).
-    /// Play and task vars that are templates are rendered against the rest.
-    pub fn vars(&self, play_vars: &Map<String, Value>, task_vars: &Map<String, Value>, extra: &Map<String, Value>, templar: &Templar) -> Map<String, Value> {
-        let mut vars = self.base.clone();
-        for layer in [&self.facts, play_vars, task_vars, &self.registered, extra] {
+    /// Play, role and task vars that are templates are rendered against the rest.
+    pub fn vars(&self, layers: &Layers<'_>, templar: &Templar) -> Map<String, Value> {
+        let empty = Map::new();
+        let (defaults, role_vars) = match layers.role {
+            Some(role) => (&role.defaults, &role.vars),
+            None => (&empty, &empty),
+        };
+        let mut vars = defaults.clone();
+        let play = layers.play;
+        for layer in [&self.base, &self.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &self.registered, layers.extra] {
             vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        let templated: Vec<String> = play_vars.iter().chain(task_vars).filter(|(_, v)| has_template(v)).map(|(k, _)| k.clone()).collect();
+        if let Some(role) = layers.role {
+            vars.insert("role_name".into(), role.name.clone().into());
+            vars.insert("role_path".into(), role.path.display().to_string().into());
+        }
+        let lazy = [defaults, &play.vars, &play.vars_files, role_vars, layers.task_vars];
+        let templated: Vec<String> = lazy.iter().flat_map(|l| l.iter()).filter(|(_, v)| has_template(v)).map(|(k, _)| k.clone()).collect();
         if !templated.is_empty() {
             let ctx = Templar::context(&vars);
             for key in templated {
@@ -86,6 +104,14 @@ impl HostState {
         }
         vars
     }
+}
+
+/// The variable layers of a task besides the host's own.
+pub struct Layers<'a> {
+    pub play: &'a Play,
+    pub role: Option<&'a Role>,
+    pub task_vars: &'a Map<String, Value>,
+    pub extra: &'a Map<String, Value>,
 }
 
 fn has_template(v: &Value) -> bool {

@@ -9,9 +9,12 @@
 //! layered per task: inventory (group then host vars) < gathered facts <
 //! play vars < task vars < registered results < extra vars (`-e`).
 
+mod actions;
 mod controller;
 mod facts;
 mod host;
+mod item;
+mod loops;
 mod play;
 mod task;
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::host::{HostState, OMIT};
 use super::Executor;
 use crate::inventory::Host;
-use crate::playbook::{Action, Meta, Play, Playbook, Task};
+use crate::playbook::{Action, Block, Meta, Play, Playbook, Step};
 use crate::report::{Event, TaskKind};
 
 /// The hosts of a play and what they need to know about each other.
@@ -14,6 +14,8 @@ pub(super) struct PlayRun<'p> {
     pub playbook: &'p Playbook,
     pub play: &'p Play,
     pub hosts: Vec<HostState>,
+    /// `meta: end_play` was reached.
+    pub ended: bool,
 }
 
 impl PlayRun<'_> {
@@ -30,7 +32,14 @@ impl Executor<'_> {
             self.gather_facts(&mut run).await;
         }
         for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
-            if !self.run_section(&mut run, section).await {
+            let go_on = self.run_steps(&mut run, section, false).await;
+            if run.active().is_empty() && !run.ended && !run.hosts.iter().all(|h| h.ended) {
+                self.emit(Event::NoMoreHosts);
+            }
+            if !go_on {
+                if play.force_handlers {
+                    self.flush_handlers(&mut run).await;
+                }
                 break;
             }
             self.flush_handlers(&mut run).await;
@@ -72,7 +81,7 @@ impl Executor<'_> {
                 }
             }
         }
-        Some(PlayRun { playbook, play, hosts: states })
+        Some(PlayRun { playbook, play, hosts: states, ended: false })
     }
 
     fn magic_vars(&self, playbook: &Playbook, hosts: &[Host]) -> Map<String, Value> {
@@ -92,27 +101,98 @@ impl Executor<'_> {
         magic
     }
 
-    /// Runs a list of tasks; false when no host is left to run anything on.
-    async fn run_section(&mut self, run: &mut PlayRun<'_>, tasks: &[Task]) -> bool {
-        for task in tasks {
-            if run.active().is_empty() {
-                self.emit(Event::NoMoreHosts);
-                return false;
+    /// Runs a list of steps; false when the play must stop (no host left, `end_play`).
+    async fn run_steps(&mut self, run: &mut PlayRun<'_>, steps: &[Step], rescuable: bool) -> bool {
+        for step in steps {
+            if run.ended || run.active().is_empty() {
+                break;
             }
-            match &task.action {
-                Action::Meta(Meta::FlushHandlers) => self.flush_handlers(run).await,
-                Action::Meta(Meta::Noop) => {}
-                Action::Module { .. } => {
-                    let targets = run.active();
-                    self.run_task(run, task, TaskKind::Task, &targets).await;
+            match step {
+                Step::Block(block) => {
+                    if !Box::pin(self.run_block(run, block, rescuable)).await {
+                        return false;
+                    }
+                }
+                Step::Task(task) if !self.selected_by_tags(&task.tags) => {}
+                Step::Task(task) => match &task.action {
+                    Action::Meta(meta) => self.run_meta(run, *meta).await,
+                    Action::Module { .. } => {
+                        let targets = run.active();
+                        self.run_task(run, task, TaskKind::Task, &targets, rescuable).await;
+                    }
+                },
+            }
+        }
+        !run.ended && !run.active().is_empty()
+    }
+
+    /// `block`, then `rescue` for the hosts that failed in it (their failure
+    /// counts as rescued), then `always` for every host that entered.
+    async fn run_block(&mut self, run: &mut PlayRun<'_>, block: &Block, rescuable: bool) -> bool {
+        let entering = run.active();
+        let has_rescue = !block.rescue.is_empty();
+        self.run_steps(run, &block.block, rescuable || has_rescue).await;
+        let failed: Vec<usize> = entering.iter().copied().filter(|&h| run.hosts[h].failed).collect();
+        if has_rescue && !failed.is_empty() {
+            let others: Vec<usize> = entering.iter().copied().filter(|h| !failed.contains(h) && run.hosts[*h].active()).collect();
+            for &h in &failed {
+                run.hosts[h].failed = false;
+            }
+            for &h in &others {
+                run.hosts[h].sitting_out = true;
+            }
+            self.run_steps(run, &block.rescue, rescuable).await;
+            for &h in &others {
+                run.hosts[h].sitting_out = false;
+            }
+        }
+        if !block.always.is_empty() {
+            let still_failed: Vec<usize> = entering.iter().copied().filter(|&h| run.hosts[h].failed).collect();
+            for &h in &still_failed {
+                run.hosts[h].failed = false;
+            }
+            self.run_steps(run, &block.always, rescuable).await;
+            for &h in &still_failed {
+                run.hosts[h].failed = true;
+            }
+        }
+        !run.ended && !run.active().is_empty()
+    }
+
+    async fn run_meta(&mut self, run: &mut PlayRun<'_>, meta: Meta) {
+        match meta {
+            Meta::FlushHandlers => self.flush_handlers(run).await,
+            Meta::Noop => {}
+            Meta::EndPlay => run.ended = true,
+            Meta::EndHost => {
+                for h in run.active() {
+                    run.hosts[h].ended = true;
+                }
+            }
+            Meta::ClearHostErrors => {
+                for host in run.hosts.iter_mut().filter(|h| h.failed) {
+                    host.failed = false;
                 }
             }
         }
-        if run.active().is_empty() {
-            self.emit(Event::NoMoreHosts);
+    }
+
+    /// `--tags`/`--skip-tags`, with Ansible's special tags `always`, `never`,
+    /// `tagged`, `untagged` and `all`.
+    fn selected_by_tags(&self, tags: &[String]) -> bool {
+        let has = |t: &str| tags.iter().any(|x| x == t);
+        let skip = &self.settings.skip_tags;
+        if skip.iter().any(|s| has(s) || (s == "tagged" && !tags.is_empty()) || (s == "untagged" && tags.is_empty())) {
             return false;
         }
-        true
+        let wanted = &self.settings.tags;
+        if has("always") {
+            return true;
+        }
+        if wanted.is_empty() || wanted.iter().any(|w| w == "all") {
+            return !has("never");
+        }
+        wanted.iter().any(|w| has(w) || (w == "tagged" && !tags.is_empty()) || (w == "untagged" && tags.is_empty()))
     }
 
     /// Runs notified handlers in the order they are defined, each once per
@@ -122,9 +202,11 @@ impl Executor<'_> {
         for _pass in 0..=play.handlers.len() {
             let mut ran = false;
             for (index, handler) in play.handlers.iter().enumerate() {
-                let targets: Vec<usize> = run.active().into_iter().filter(|&h| run.hosts[h].notified.remove(&index)).collect();
+                let force = play.force_handlers;
+                let eligible = |h: &HostState| h.active() || (force && h.failed && !h.unreachable);
+                let targets: Vec<usize> = (0..run.hosts.len()).filter(|&h| eligible(&run.hosts[h]) && run.hosts[h].notified.remove(&index)).collect();
                 if !targets.is_empty() {
-                    self.run_task(run, handler, TaskKind::Handler, &targets).await;
+                    self.run_task(run, handler, TaskKind::Handler, &targets, false).await;
                     ran = true;
                 }
             }

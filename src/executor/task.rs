@@ -3,116 +3,124 @@
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
-use stockman_modules::{spec::ModuleKind, Args, ModuleError, ModuleResult, RunMode};
+use stockman_modules::spec::ModuleKind;
 
-use super::controller::TaskController;
-use super::host::{HostState, OMIT};
+use super::host::{HostState, Layers};
 use super::play::PlayRun;
 use super::Executor;
 use crate::playbook::{Action, Task};
 use crate::report::{Event, HostResult, Status, TaskHeader, TaskKind};
-use crate::template::{Templar, TemplateError};
+use crate::template::{truthy, Templar};
 
-/// What running a task on one host changes in that host's state.
+/// One host's result for the task, to be applied to that host's state.
 pub(super) struct Outcome {
     pub host: usize,
     pub result: HostResult,
 }
 
 impl Executor<'_> {
-    pub(super) async fn run_task(&mut self, run: &mut PlayRun<'_>, task: &Task, kind: TaskKind, targets: &[usize]) {
+    pub(super) async fn run_task(&mut self, run: &mut PlayRun<'_>, task: &Task, kind: TaskKind, targets: &[usize], rescuable: bool) {
         self.emit(Event::TaskStart(TaskHeader {
-            name: task.display_name().to_string(),
+            name: task.display_name(),
             kind,
             span: Some(task.span.clone()),
             hosts: targets.len(),
         }));
-        let outcomes = {
-            let this = &*self;
-            let hosts = &run.hosts;
-            let play = run.play;
-            let playbook_dir = run.playbook.path.parent().unwrap_or(std::path::Path::new("."));
-            let mut pending = stream::iter(targets.iter().copied())
-                .map(|h| async move {
-                    let mut result = this.run_on_host(task, &hosts[h], &play.vars, playbook_dir).await;
-                    result.no_log = this.no_log(task, &hosts[h], &play.vars);
-                    Outcome { host: h, result }
-                })
-                .buffer_unordered(self.settings.forks.max(1));
-            let mut outcomes = Vec::with_capacity(targets.len());
-            while let Some(outcome) = pending.next().await {
-                this.reporter.event(&Event::HostResult(outcome.result.clone()));
-                outcomes.push(outcome);
-            }
-            outcomes
-        };
+        let run_once = self.is_run_once(run, task, targets);
+        let runners: Vec<usize> = if run_once { targets.iter().copied().take(1).collect() } else { targets.to_vec() };
+        let outcomes = self.run_on_hosts(run, task, &runners).await;
+        let mut fatal = false;
         for outcome in outcomes {
-            self.stats.record(&outcome.result);
-            apply(run, task, outcome);
+            let rescued = rescuable && outcome.result.status == Status::Failed && !outcome.result.ignored;
+            if rescued {
+                self.stats.record_rescued(&outcome.result.host);
+            } else {
+                self.stats.record(&outcome.result);
+            }
+            fatal |= outcome.result.status == Status::Failed && !outcome.result.ignored && !rescued;
+            let shared_with: Vec<usize> = if run_once { targets.to_vec() } else { vec![outcome.host] };
+            apply(run, task, &outcome, &shared_with, rescued);
         }
+        if fatal && run.play.any_errors_fatal {
+            for h in run.active() {
+                run.hosts[h].failed = true;
+            }
+        }
+    }
+
+    /// `run_once`, decided with the first host's variables.
+    fn is_run_once(&self, run: &PlayRun<'_>, task: &Task, targets: &[usize]) -> bool {
+        if task.run_once == Value::Bool(false) || targets.is_empty() {
+            return false;
+        }
+        let vars = run.hosts[targets[0]].vars(&self.layers(run, task), &self.templar);
+        self.templar.render_value(&task.run_once, &Templar::context(&vars)).map(|v| truthy(&v)).unwrap_or(false)
+    }
+
+    pub(super) fn layers<'r>(&'r self, run: &'r PlayRun<'_>, task: &'r Task) -> Layers<'r> {
+        Layers { play: run.play, role: task.role.as_deref(), task_vars: &task.vars, extra: &self.settings.extra_vars }
+    }
+
+    async fn run_on_hosts(&self, run: &PlayRun<'_>, task: &Task, runners: &[usize]) -> Vec<Outcome> {
+        let playbook_dir = run.playbook.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let mut pending = stream::iter(runners.iter().copied())
+            .map(|h| async move {
+                let host = &run.hosts[h];
+                let mut result = self.run_on_host(run, task, host, playbook_dir).await;
+                result.no_log = self.no_log(run, task, host);
+                Outcome { host: h, result }
+            })
+            .buffer_unordered(self.settings.forks.max(1));
+        let mut outcomes = Vec::with_capacity(runners.len());
+        while let Some(outcome) = pending.next().await {
+            self.reporter.event(&Event::HostResult(outcome.result.clone()));
+            outcomes.push(outcome);
+        }
+        outcomes
     }
 
     /// Whether `no_log` holds for this host; an unreadable value hides the output, to be safe.
-    fn no_log(&self, task: &Task, host: &HostState, play_vars: &Map<String, Value>) -> bool {
+    pub(super) fn no_log(&self, run: &PlayRun<'_>, task: &Task, host: &HostState) -> bool {
         if task.no_log == Value::Bool(false) {
             return false;
         }
-        let vars = host.vars(play_vars, &task.vars, &self.settings.extra_vars, &self.templar);
-        self.templar.render_value(&task.no_log, &Templar::context(&vars)).map(|v| crate::template::truthy(&v)).unwrap_or(true)
-    }
-
-    async fn run_on_host(&self, task: &Task, host: &HostState, play_vars: &Map<String, Value>, playbook_dir: &std::path::Path) -> HostResult {
-        let vars = host.vars(play_vars, &task.vars, &self.settings.extra_vars, &self.templar);
-        let ctx = Templar::context(&vars);
-        for condition in &task.when {
-            match self.templar.eval_condition(condition, &ctx) {
-                Ok(true) => {}
-                Ok(false) => return skipped(host, condition),
-                Err(e) => return failed(host, task_error(task, &e)),
-            }
-        }
-        let Action::Module { spec, args, .. } = &task.action else { return failed(host, "meta tasks run no module".into()) };
-        let args = match render_args(&self.templar, args, &ctx) {
-            Ok(args) => args,
-            Err(e) => return failed(host, task_error(task, &e)),
-        };
-        if spec.kind == ModuleKind::Debug && debug_is_quiet(&args, self.settings.verbosity) {
-            return skipped_verbosity(host);
-        }
-        let controller = TaskController { templar: &self.templar, ctx: &ctx, playbook_dir };
-        let mode = RunMode { check: self.settings.check, diff: self.settings.diff };
-        let ignore_errors = self.templar.render_value(&task.ignore_errors, &ctx).map(|v| crate::template::truthy(&v)).unwrap_or(false);
-        let outcome = if spec.kind == ModuleKind::Debug {
-            stockman_modules::run(spec.kind, &args, &NoTarget, &controller, mode).await
-        } else {
-            match self.connect(host).await {
-                Ok(conn) => stockman_modules::run(spec.kind, &args, conn, &controller, mode).await,
-                Err(e) => return unreachable(host, e.to_string()),
-            }
-        };
-        match outcome {
-            Ok(result) => module_result(host, result, ignore_errors, spec.kind == ModuleKind::Debug),
-            Err(ModuleError::BadArgs(msg)) => with_ignore(failed(host, msg), ignore_errors),
-            Err(ModuleError::Unreachable(e)) => unreachable(host, e.to_string()),
-        }
+        let vars = host.vars(&self.layers(run, task), &self.templar);
+        self.templar.render_value(&task.no_log, &Templar::context(&vars)).map(|v| truthy(&v)).unwrap_or(true)
     }
 }
 
-/// Applies one host's result: registered variable, failure, notifications.
-fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: Outcome) {
+/// Applies one result: registered variable, facts, failure, notifications.
+/// `shared_with` are the hosts that take the result (all of them under `run_once`).
+fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], rescued: bool) {
     let play = run.play;
-    let host = &mut run.hosts[outcome.host];
     let r = &outcome.result;
-    if let Some(name) = &task.register {
-        let mut registered = r.result.clone();
-        registered.insert("failed".into(), (r.status == Status::Failed).into());
-        if r.status == Status::Skipped {
-            registered.insert("skipped".into(), true.into());
+    let registered = registered_value(r);
+    let facts = match &task.action {
+        Action::Module { spec, .. } if spec.kind == ModuleKind::SetFact && r.status != Status::Failed => {
+            r.result.get("ansible_facts").and_then(Value::as_object).cloned()
         }
-        host.register(name, Value::Object(registered));
+        _ => None,
+    };
+    for &h in shared_with {
+        let host = &mut run.hosts[h];
+        if let Some(name) = &task.register {
+            host.register(name, registered.clone());
+        }
+        for (k, v) in facts.iter().flatten() {
+            host.register(k, v.clone());
+        }
     }
+    let host = &mut run.hosts[outcome.host];
     match r.status {
-        Status::Failed if !r.ignored => host.failed = true,
+        Status::Failed if r.ignored => {}
+        Status::Failed => {
+            host.failed = true;
+            if rescued {
+                host.register("ansible_failed_result", registered);
+                let task_info = serde_json::json!({"name": task.display_name(), "action": action_name(task)});
+                host.register("ansible_failed_task", task_info);
+            }
+        }
         Status::Unreachable => host.unreachable = true,
         Status::Changed => {
             for topic in &task.notify {
@@ -127,96 +135,19 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: Outcome) {
     }
 }
 
-/// Templates the arguments and drops those set to `omit`.
-fn render_args(templar: &Templar, args: &Map<String, Value>, ctx: &minijinja::Value) -> Result<Args, TemplateError> {
-    let mut rendered = Map::new();
-    for (key, value) in args {
-        let value = templar.render_value(value, ctx)?;
-        if value != Value::String(OMIT.into()) {
-            rendered.insert(key.clone(), value);
-        }
+/// The value `register:` stores: the result with `failed` (and `skipped`) set.
+fn registered_value(r: &HostResult) -> Value {
+    let mut registered: Map<String, Value> = r.result.clone();
+    registered.insert("failed".into(), (r.status == Status::Failed).into());
+    if r.status == Status::Skipped {
+        registered.insert("skipped".into(), true.into());
     }
-    Ok(Args::new(rendered))
+    Value::Object(registered)
 }
 
-fn task_error(task: &Task, e: &TemplateError) -> String {
-    format!("task `{}` at {}: {}", task.display_name(), task.span, e.message)
-}
-
-fn debug_is_quiet(args: &Args, verbosity: u8) -> bool {
-    let wanted = args.get("verbosity").and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(0);
-    wanted > u64::from(verbosity)
-}
-
-fn base(host: &HostState, status: Status, result: Map<String, Value>) -> HostResult {
-    HostResult { host: host.name.clone(), status, ignored: false, result, diff: Vec::new(), verbose_always: false, no_log: false }
-}
-
-fn with_ignore(mut r: HostResult, ignore: bool) -> HostResult {
-    r.ignored = ignore && r.status == Status::Failed;
-    r
-}
-
-fn failed(host: &HostState, msg: String) -> HostResult {
-    let mut m = Map::new();
-    m.insert("changed".into(), false.into());
-    m.insert("msg".into(), msg.into());
-    base(host, Status::Failed, m)
-}
-
-fn unreachable(host: &HostState, msg: String) -> HostResult {
-    let mut m = Map::new();
-    m.insert("changed".into(), false.into());
-    m.insert("msg".into(), msg.into());
-    m.insert("unreachable".into(), true.into());
-    base(host, Status::Unreachable, m)
-}
-
-fn skipped(host: &HostState, condition: &str) -> HostResult {
-    let mut m = Map::new();
-    m.insert("changed".into(), false.into());
-    m.insert("false_condition".into(), condition.into());
-    m.insert("skip_reason".into(), "Conditional result was False".into());
-    base(host, Status::Skipped, m)
-}
-
-fn skipped_verbosity(host: &HostState) -> HostResult {
-    let mut m = Map::new();
-    m.insert("changed".into(), false.into());
-    m.insert("skipped_reason".into(), "Verbosity threshold not met.".into());
-    base(host, Status::Skipped, m)
-}
-
-fn module_result(host: &HostState, r: ModuleResult, ignore_errors: bool, debug: bool) -> HostResult {
-    let mut m = Map::new();
-    m.insert("changed".into(), r.changed.into());
-    if let Some(msg) = r.msg {
-        m.insert("msg".into(), msg.into());
-    }
-    m.extend(r.data);
-    if r.skipped {
-        m.insert("skipped".into(), true.into());
-    }
-    let status = if r.failed {
-        Status::Failed
-    } else if r.skipped {
-        Status::Skipped
-    } else if r.changed {
-        Status::Changed
-    } else {
-        Status::Ok
-    };
-    let mut result = with_ignore(base(host, status, m), ignore_errors);
-    result.diff = r.diff;
-    result.verbose_always = debug;
-    result
-}
-
-/// The target of controller-side modules (debug), which never run commands.
-struct NoTarget;
-
-impl stockman_modules::Target for NoTarget {
-    async fn exec(&self, _: &str, _: Option<&[u8]>) -> Result<stockman_modules::ExecOutput, stockman_modules::TargetError> {
-        Err(stockman_modules::TargetError("this module runs on the controller only".into()))
+fn action_name(task: &Task) -> String {
+    match &task.action {
+        Action::Module { written_as, .. } => written_as.clone(),
+        Action::Meta(_) => "meta".into(),
     }
 }

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use serde_json::{Map, Value};
-use stockman_modules::spec::{self, ModuleSpec};
+use stockman_modules::spec::ModuleSpec;
 
-use super::{did_you_mean, parse_kv, Action, Meta, Play, Playbook, Task};
+use super::{did_you_mean, parse_kv, roles, tasks, Play, Playbook, Step, Task};
 use crate::yaml::{self, Node, Span, Yaml};
 
 /// A playbook that cannot be run, with where and (when known) how to fix it.
@@ -24,34 +24,25 @@ impl From<yaml::YamlError> for LoadError {
     }
 }
 
-fn err(node: &Node, message: impl Into<String>) -> LoadError {
+pub(super) fn err(node: &Node, message: impl Into<String>) -> LoadError {
     LoadError { span: node.span.clone(), message: message.into(), hint: None }
 }
 
-fn with_hint(mut e: LoadError, hint: Option<String>) -> LoadError {
+pub(super) fn with_hint(mut e: LoadError, hint: Option<String>) -> LoadError {
     e.hint = hint;
     e
 }
 
-const PLAY_SUPPORTED: &[&str] =
-    &["name", "hosts", "vars", "gather_facts", "connection", "remote_user", "pre_tasks", "tasks", "post_tasks", "handlers", "tags"];
+const PLAY_SUPPORTED: &[&str] = &[
+    "name", "hosts", "vars", "vars_files", "gather_facts", "connection", "remote_user", "pre_tasks", "roles", "tasks",
+    "post_tasks", "handlers", "tags", "any_errors_fatal", "force_handlers",
+];
 /// Ansible play keywords stockman does not implement yet: a clear error, not a typo hint.
 const PLAY_LATER: &[&str] = &[
-    "any_errors_fatal", "become", "become_exe", "become_flags", "become_method", "become_user", "check_mode",
-    "collections", "debugger", "diff", "environment", "fact_path", "force_handlers", "gather_subset",
-    "gather_timeout", "ignore_errors", "ignore_unreachable", "max_fail_percentage", "module_defaults", "no_log",
-    "order", "port", "roles", "run_once", "serial", "strategy", "throttle", "timeout", "vars_files", "vars_prompt",
-    "import_playbook",
-];
-const TASK_SUPPORTED: &[&str] = &["name", "when", "register", "notify", "ignore_errors", "no_log", "vars", "args", "tags"];
-const HANDLER_ONLY: &[&str] = &["listen"];
-const TASK_LATER: &[&str] = &[
-    "action", "local_action", "any_errors_fatal", "async", "become", "become_exe", "become_flags", "become_method",
-    "become_user", "changed_when", "check_mode", "collections", "connection", "debugger", "delay", "delegate_facts",
-    "delegate_to", "diff", "environment", "failed_when", "ignore_unreachable", "loop", "loop_control",
-    "module_defaults", "poll", "port", "remote_user", "retries", "run_once", "throttle", "timeout", "until",
-    "block", "rescue", "always", "include_tasks", "import_tasks", "include_role", "import_role", "include_vars",
-    "set_fact",
+    "become", "become_exe", "become_flags", "become_method", "become_user", "check_mode", "collections", "debugger",
+    "diff", "environment", "fact_path", "gather_subset", "gather_timeout", "ignore_errors", "ignore_unreachable",
+    "max_fail_percentage", "module_defaults", "no_log", "order", "port", "run_once", "serial", "strategy", "throttle",
+    "timeout", "vars_prompt", "import_playbook",
 ];
 
 /// Loads and validates a playbook file.
@@ -60,28 +51,43 @@ pub fn load(path: &Path) -> Result<Playbook, LoadError> {
     let items = root
         .as_seq()
         .ok_or_else(|| err(&root, format!("a playbook must be a list of plays, found {}", root.kind_name())))?;
-    let plays = items.iter().map(load_play).collect::<Result<_, _>>()?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let plays = items.iter().map(|p| load_play(p, dir)).collect::<Result<_, _>>()?;
     Ok(Playbook { path: path.to_path_buf(), plays })
 }
 
-fn load_play(node: &Node) -> Result<Play, LoadError> {
+fn load_play(node: &Node, dir: &Path) -> Result<Play, LoadError> {
     let map = node.as_map().ok_or_else(|| err(node, format!("a play must be a mapping, found {}", node.kind_name())))?;
     check_keywords(map, PLAY_SUPPORTED, PLAY_LATER, "play")?;
     let hosts = node.get("hosts").ok_or_else(|| {
         with_hint(err(node, "this play has no `hosts:`"), Some("add e.g. `hosts: all`".into()))
     })?;
+    let ctx = tasks::Ctx::new(dir);
+    let roles = roles::load_all(node.get("roles"), dir)?;
+    let mut role_tasks = Vec::new();
+    let mut role_handlers = Vec::new();
+    for role in roles {
+        role_tasks.extend(role.tasks);
+        role_handlers.extend(role.handlers);
+    }
+    role_tasks.extend(tasks::steps(node.get("tasks"), &ctx)?);
+    let mut handlers = tasks::handlers(node.get("handlers"), &ctx)?;
+    handlers.extend(role_handlers);
     let mut play = Play {
         name: opt_string(node.get("name"))?,
         hosts: host_pattern(hosts)?,
         span: node.span.clone(),
         vars: vars_of(node.get("vars"))?,
+        vars_files: vars_files(node.get("vars_files"), dir)?,
         gather_facts: opt_bool(node.get("gather_facts"))?.unwrap_or(true),
         connection: opt_string(node.get("connection"))?,
         remote_user: opt_string(node.get("remote_user"))?,
-        pre_tasks: task_list(node.get("pre_tasks"), false)?,
-        tasks: task_list(node.get("tasks"), false)?,
-        post_tasks: task_list(node.get("post_tasks"), false)?,
-        handlers: task_list(node.get("handlers"), true)?,
+        pre_tasks: tasks::steps(node.get("pre_tasks"), &ctx)?,
+        tasks: role_tasks,
+        post_tasks: tasks::steps(node.get("post_tasks"), &ctx)?,
+        handlers,
+        any_errors_fatal: opt_bool(node.get("any_errors_fatal"))?.unwrap_or(false),
+        force_handlers: opt_bool(node.get("force_handlers"))?.unwrap_or(false),
     };
     if let Some(conn) = &play.connection {
         if !["ssh", "local", "smart", "paramiko"].contains(&conn.as_str()) {
@@ -93,6 +99,36 @@ fn load_play(node: &Node) -> Result<Play, LoadError> {
     }
     check_notify_targets(&play)?;
     Ok(play)
+}
+
+/// `vars_files:` read now, relative to the playbook; later files win.
+fn vars_files(node: Option<&Node>, dir: &Path) -> Result<Map<String, Value>, LoadError> {
+    let mut vars = Map::new();
+    for name_node in string_nodes(node)? {
+        let name = scalar_string(name_node)?;
+        if name.contains("{{") {
+            return Err(err(name_node, "`vars_files` with a templated file name is not supported by stockman yet"));
+        }
+        let path = dir.join(&name);
+        if !path.is_file() {
+            return Err(err(name_node, format!("vars file `{name}` not found (looked for {})", path.display())));
+        }
+        let doc = yaml::parse_file(&path)?;
+        match doc.to_json() {
+            Value::Object(map) => vars.extend(map),
+            Value::Null => {}
+            _ => return Err(err(&doc, format!("vars file `{name}` must hold a mapping, found {}", doc.kind_name()))),
+        }
+    }
+    Ok(vars)
+}
+
+fn string_nodes(node: Option<&Node>) -> Result<Vec<&Node>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
+    Ok(match node.as_seq() {
+        Some(items) => items.iter().collect(),
+        None => vec![node],
+    })
 }
 
 fn check_keywords(map: &[(Node, Node)], supported: &[&str], later: &[&str], what: &str) -> Result<(), LoadError> {
@@ -121,76 +157,9 @@ fn host_pattern(node: &Node) -> Result<String, LoadError> {
     }
 }
 
-fn task_list(node: Option<&Node>, handlers: bool) -> Result<Vec<Task>, LoadError> {
-    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
-    let items = node.as_seq().ok_or_else(|| err(node, format!("expected a list of tasks, found {}", node.kind_name())))?;
-    items.iter().map(|item| load_task(item, handlers)).collect()
-}
-
-fn load_task(node: &Node, handler: bool) -> Result<Task, LoadError> {
-    let map = node.as_map().ok_or_else(|| err(node, format!("a task must be a mapping, found {}", node.kind_name())))?;
-    let mut action = None;
-    for (key, value) in map {
-        let name = key.display_key();
-        if TASK_SUPPORTED.contains(&name.as_str()) || (handler && HANDLER_ONLY.contains(&name.as_str())) {
-            continue;
-        }
-        if let Some(meta) = meta_action(&name, value)? {
-            action = set_action(action, Action::Meta(meta), key)?;
-            continue;
-        }
-        if let Some(spec) = spec::lookup(&name) {
-            let args = module_args(spec, value, node.get("args"))?;
-            action = set_action(action, Action::Module { spec, written_as: name, args }, key)?;
-            continue;
-        }
-        if TASK_LATER.contains(&name.as_str()) || name.starts_with("with_") {
-            return Err(err(key, format!("the task keyword `{name}` is not supported by stockman yet")));
-        }
-        let candidates = spec::names().chain(TASK_SUPPORTED.iter().copied()).chain(["meta"]);
-        let hint = did_you_mean(&name, candidates).map(|s| format!("did you mean `{s}`?"));
-        let message = format!("couldn't resolve module/action `{name}`: not a module stockman ships nor a task keyword");
-        return Err(with_hint(err(key, message), hint));
-    }
-    let action = action.ok_or_else(|| {
-        with_hint(err(node, "no module/action detected in task"), Some("add a module such as `command: ...`".into()))
-    })?;
-    Ok(Task {
-        name: opt_string(node.get("name"))?,
-        action,
-        span: node.span.clone(),
-        when: conditions(node.get("when"))?,
-        register: opt_string(node.get("register"))?,
-        notify: string_list(node.get("notify"))?,
-        listen: string_list(node.get("listen"))?,
-        ignore_errors: node.get("ignore_errors").map(Node::to_json).unwrap_or(Value::Bool(false)),
-        no_log: node.get("no_log").map(Node::to_json).unwrap_or(Value::Bool(false)),
-        vars: vars_of(node.get("vars"))?,
-    })
-}
-
-fn set_action(current: Option<Action>, new: Action, key: &Node) -> Result<Option<Action>, LoadError> {
-    if current.is_some() {
-        return Err(err(key, format!("conflicting action statements: a task runs one module, and `{}` is a second one", key.display_key())));
-    }
-    Ok(Some(new))
-}
-
-fn meta_action(name: &str, value: &Node) -> Result<Option<Meta>, LoadError> {
-    if name != "meta" && name != "ansible.builtin.meta" {
-        return Ok(None);
-    }
-    match value.as_str() {
-        Some("flush_handlers") => Ok(Some(Meta::FlushHandlers)),
-        Some("noop") => Ok(Some(Meta::Noop)),
-        Some(other) => Err(err(value, format!("meta `{other}` is not supported by stockman yet (supported: flush_handlers, noop)"))),
-        None => Err(err(value, "meta takes the name of an action, e.g. `meta: flush_handlers`")),
-    }
-}
-
 /// Module arguments from a mapping, a `key=value` string or nothing, merged with
 /// the task's `args:`; every name is checked against the module's spec.
-fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
+pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
     let mut args = Map::new();
     if let Some(extra) = extra.filter(|n| !n.is_null()) {
         let entries = extra.as_map().ok_or_else(|| err(extra, "`args` must be a mapping"))?;
@@ -200,11 +169,11 @@ fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option<&Node>) ->
         Yaml::Null => {}
         Yaml::Map(entries) => add_mapping_args(spec, entries, &mut args)?,
         Yaml::Str(text) => {
-            let parsed = parse_kv(text, spec.free_form, |k| k != "_raw_params" && spec.canonical(k).is_some())
+            let parsed = parse_kv(text, spec.free_form, |k| k != "_raw_params" && (spec.any_params || spec.canonical(k).is_some()))
                 .map_err(|m| err(value, m))?;
             for (name, v) in parsed {
                 let canonical = canonical_arg(spec, &name, value)?;
-                args.insert(canonical.into(), v);
+                args.insert(canonical, v);
             }
         }
         _ if spec.free_form => {
@@ -219,13 +188,16 @@ fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option<&Node>) ->
 fn add_mapping_args(spec: &ModuleSpec, entries: &[(Node, Node)], args: &mut Map<String, Value>) -> Result<(), LoadError> {
     for (key, v) in entries {
         let canonical = canonical_arg(spec, &key.display_key(), key)?;
-        args.insert(canonical.into(), v.to_json());
+        args.insert(canonical, v.to_json());
     }
     Ok(())
 }
 
-fn canonical_arg(spec: &ModuleSpec, name: &str, at: &Node) -> Result<&'static str, LoadError> {
-    spec.canonical(name).ok_or_else(|| {
+fn canonical_arg(spec: &ModuleSpec, name: &str, at: &Node) -> Result<String, LoadError> {
+    if spec.any_params {
+        return Ok(name.to_string());
+    }
+    spec.canonical(name).map(str::to_string).ok_or_else(|| {
         let hint = did_you_mean(name, spec.spellings()).map(|s| format!("did you mean `{s}`?"));
         let mut accepted: Vec<&str> = spec.spellings().filter(|s| !s.starts_with('_')).collect();
         accepted.sort_unstable();
@@ -248,8 +220,11 @@ fn check_required(spec: &ModuleSpec, args: &Map<String, Value>, at: &Node) -> Re
 /// Checks every `notify` names a handler or a `listen` topic, as Ansible does at load time.
 fn check_notify_targets(play: &Play) -> Result<(), LoadError> {
     let known = |name: &str| play.handlers.iter().any(|h| h.name.as_deref() == Some(name) || h.listen.iter().any(|l| l == name));
-    let tasks = play.pre_tasks.iter().chain(&play.tasks).chain(&play.post_tasks).chain(&play.handlers);
-    for task in tasks {
+    let mut all: Vec<&Task> = play.handlers.iter().collect();
+    for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
+        collect_tasks(section, &mut all);
+    }
+    for task in all {
         for target in &task.notify {
             if !known(target) {
                 let names = play.handlers.iter().filter_map(|h| h.name.as_deref());
@@ -262,7 +237,20 @@ fn check_notify_targets(play: &Play) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn vars_of(node: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
+fn collect_tasks<'a>(steps: &'a [Step], out: &mut Vec<&'a Task>) {
+    for step in steps {
+        match step {
+            Step::Task(t) => out.push(t),
+            Step::Block(b) => {
+                for part in [&b.block, &b.rescue, &b.always] {
+                    collect_tasks(part, out);
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn vars_of(node: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
     let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Map::new()) };
     match node.to_json() {
         Value::Object(map) => Ok(map),
@@ -270,7 +258,7 @@ fn vars_of(node: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
     }
 }
 
-fn conditions(node: Option<&Node>) -> Result<Vec<String>, LoadError> {
+pub(super) fn conditions(node: Option<&Node>) -> Result<Vec<String>, LoadError> {
     let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
     let one = |n: &Node| match &n.value {
         Yaml::Bool(b) => Ok(if *b { "True" } else { "False" }.to_string()),
@@ -283,7 +271,7 @@ fn conditions(node: Option<&Node>) -> Result<Vec<String>, LoadError> {
     }
 }
 
-fn string_list(node: Option<&Node>) -> Result<Vec<String>, LoadError> {
+pub(super) fn string_list(node: Option<&Node>) -> Result<Vec<String>, LoadError> {
     let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
     match node.as_seq() {
         Some(items) => items.iter().map(scalar_string).collect(),
@@ -291,7 +279,7 @@ fn string_list(node: Option<&Node>) -> Result<Vec<String>, LoadError> {
     }
 }
 
-fn scalar_string(node: &Node) -> Result<String, LoadError> {
+pub(super) fn scalar_string(node: &Node) -> Result<String, LoadError> {
     match &node.value {
         Yaml::Str(s) => Ok(s.clone()),
         Yaml::Int(_) | Yaml::Float(_) | Yaml::Bool(_) => Ok(node.to_json().to_string()),
@@ -299,7 +287,7 @@ fn scalar_string(node: &Node) -> Result<String, LoadError> {
     }
 }
 
-fn opt_string(node: Option<&Node>) -> Result<Option<String>, LoadError> {
+pub(super) fn opt_string(node: Option<&Node>) -> Result<Option<String>, LoadError> {
     node.filter(|n| !n.is_null()).map(scalar_string).transpose()
 }
 
@@ -313,6 +301,7 @@ fn opt_bool(node: Option<&Node>) -> Result<Option<bool>, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::playbook::Action;
     use std::io::Write;
 
     fn load_str(text: &str) -> Result<Playbook, LoadError> {
@@ -328,7 +317,8 @@ mod tests {
         )
         .unwrap();
         let play = &pb.plays[0];
-        let Action::Module { spec, args, .. } = &play.tasks[0].action else { panic!() };
+        let Step::Task(task) = &play.tasks[0] else { panic!() };
+        let Action::Module { spec, args, .. } = &task.action else { panic!() };
         assert_eq!(spec.name, "copy");
         assert_eq!(args["dest"], "/tmp/x");
         let Action::Module { args, .. } = &play.handlers[0].action else { panic!() };

@@ -13,7 +13,9 @@ use crate::yaml::Span;
 
 mod kv;
 mod load;
+mod roles;
 mod suggest;
+mod tasks;
 
 pub use kv::{parse_kv, split_args};
 pub use load::{load, LoadError};
@@ -37,10 +39,77 @@ pub struct Play {
     /// `connection:` (ssh, local), overriding the inventory's.
     pub connection: Option<String>,
     pub remote_user: Option<String>,
-    pub pre_tasks: Vec<Task>,
-    pub tasks: Vec<Task>,
-    pub post_tasks: Vec<Task>,
+    /// `vars_files`, read at load time, in order (later files win).
+    pub vars_files: Map<String, Value>,
+    pub pre_tasks: Vec<Step>,
+    /// The roles' tasks, then the play's `tasks`.
+    pub tasks: Vec<Step>,
+    pub post_tasks: Vec<Step>,
+    /// The play's handlers, then its roles' handlers.
     pub handlers: Vec<Task>,
+    pub any_errors_fatal: bool,
+    pub force_handlers: bool,
+}
+
+/// One entry of a task list: a task, or a block of them.
+#[derive(Debug)]
+pub enum Step {
+    Task(Task),
+    Block(Block),
+}
+
+/// `block:` with its `rescue:` and `always:` sections. Block keywords (when,
+/// vars, tags, ...) are already folded into every task inside at load time.
+#[derive(Debug)]
+pub struct Block {
+    pub name: Option<String>,
+    pub span: Span,
+    pub block: Vec<Step>,
+    pub rescue: Vec<Step>,
+    pub always: Vec<Step>,
+}
+
+/// A role a task came from: its name, directory and variables.
+#[derive(Debug)]
+pub struct Role {
+    pub name: String,
+    pub path: std::path::PathBuf,
+    /// `defaults/main.yml`: the lowest precedence of all.
+    pub defaults: Map<String, Value>,
+    /// `vars/main.yml` and the `roles:` entry's vars: above play vars.
+    pub vars: Map<String, Value>,
+}
+
+/// `loop:` / `with_*:` and `loop_control:`.
+#[derive(Debug, Clone)]
+pub struct Loop {
+    /// The list, or a template giving it (not yet flattened for `with_items`).
+    pub items: Value,
+    pub kind: LoopKind,
+    pub loop_var: String,
+    pub index_var: Option<String>,
+    pub label: Option<Value>,
+    pub pause: f64,
+    pub extended: bool,
+}
+
+/// How `with_*` turns its argument into items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopKind {
+    /// `loop:` and `with_list:`: the list as it is.
+    List,
+    /// `with_items:`: flattened one level.
+    Items,
+    /// `with_dict:`: `{key, value}` items.
+    Dict,
+    /// `with_sequence:`: `start=1 end=5 format=...`.
+    Sequence,
+    /// `with_nested:`: the cartesian product of the lists.
+    Nested,
+    /// `with_together:`: the lists zipped.
+    Together,
+    /// `with_fileglob:`: controller files matching the patterns.
+    Fileglob,
 }
 
 impl Play {
@@ -64,6 +133,21 @@ pub struct Task {
     pub listen: Vec<String>,
     /// A boolean or a template evaluated per host.
     pub ignore_errors: Value,
+    /// Conditions that, when any holds, make the result changed (empty: the module decides).
+    pub changed_when: Vec<String>,
+    /// Conditions that, when any holds, make the result failed (empty: the module decides).
+    pub failed_when: Vec<String>,
+    pub loop_: Option<Loop>,
+    /// `until:` conditions retried up to `retries` times, `delay` seconds apart.
+    pub until: Vec<String>,
+    pub retries: Value,
+    pub delay: Value,
+    pub tags: Vec<String>,
+    pub run_once: Value,
+    /// `check_mode:` / `diff:` overriding the command line for this task.
+    pub check_mode: Option<Value>,
+    pub diff: Option<Value>,
+    pub role: Option<std::sync::Arc<Role>>,
     /// A boolean or a template: hide this task's results in every output.
     pub no_log: Value,
     pub vars: Map<String, Value>,
@@ -71,11 +155,15 @@ pub struct Task {
 
 impl Task {
     /// The name `TASK [..]` shows: the task's name, else the action as written.
-    pub fn display_name(&self) -> &str {
-        match (&self.name, &self.action) {
-            (Some(name), _) => name,
-            (None, Action::Module { written_as, .. }) => written_as,
+    pub fn display_name(&self) -> String {
+        let base = match (&self.name, &self.action) {
+            (Some(name), _) => name.as_str(),
+            (None, Action::Module { written_as, .. }) => written_as.as_str(),
             (None, Action::Meta(_)) => "meta",
+        };
+        match &self.role {
+            Some(role) => format!("{} : {base}", role.name),
+            None => base.to_string(),
         }
     }
 }
@@ -96,4 +184,7 @@ pub enum Action {
 pub enum Meta {
     FlushHandlers,
     Noop,
+    EndPlay,
+    EndHost,
+    ClearHostErrors,
 }

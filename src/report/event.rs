@@ -17,6 +17,8 @@ pub enum Event {
     /// Every host of the play has failed or become unreachable.
     NoMoreHosts,
     Warning(String),
+    /// `until` did not hold yet: the task runs again.
+    Retry { host: String, task: String, retries_left: u64 },
     Recap(Stats),
 }
 
@@ -59,6 +61,26 @@ pub struct HostResult {
     pub verbose_always: bool,
     /// `no_log`: every output shows Ansible's censored text instead of the result.
     pub no_log: bool,
+    /// For one item of a loop: the label shown as `(item=...)`.
+    pub item: Option<String>,
+    /// The whole of a looped task on a host: counted once, its items already shown.
+    pub loop_summary: bool,
+}
+
+impl HostResult {
+    pub fn new(host: &str, status: Status, result: Map<String, Value>) -> Self {
+        HostResult {
+            host: host.to_string(),
+            status,
+            ignored: false,
+            result,
+            diff: Vec::new(),
+            verbose_always: false,
+            no_log: false,
+            item: None,
+            loop_summary: false,
+        }
+    }
 }
 
 /// What Ansible prints instead of a `no_log` result.

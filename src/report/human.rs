@@ -106,25 +106,45 @@ impl Human {
         let indent = (r.verbose_always || self.verbosity > 2).then_some(4);
         let dump = || pyjson::dumps(&Value::Object(shown.clone()), indent);
         let verbose = self.verbosity > 0 || r.verbose_always;
-        let line = match r.status {
+        // A looped task's items were shown one by one; Ansible prints no summary line.
+        if !r.loop_summary || matches!(r.status, Status::Unreachable) {
+            self.out(&self.result_line(r, verbose, &dump));
+        }
+        if r.ignored {
+            self.out(&self.paint("...ignoring", CYAN));
+        }
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            bar.inc(1);
+        }
+    }
+
+    /// `ok: [h]`, `changed: [h] => (item=x)`, `failed: [h] (item=x) => {...}`, `fatal: [h]: FAILED! => {...}`.
+    fn result_line(&self, r: &HostResult, verbose: bool, dump: &dyn Fn() -> String) -> String {
+        let item = r.item.as_ref().map(|label| format!("(item={label})"));
+        match r.status {
             Status::Ok | Status::Changed | Status::Skipped => {
                 let (word, code) = match r.status {
                     Status::Ok => ("ok", GREEN),
                     Status::Changed => ("changed", YELLOW),
                     _ => ("skipping", CYAN),
                 };
-                let tail = if verbose { format!(" => {}", dump()) } else { String::new() };
-                self.paint(&format!("{word}: [{}]{tail}", r.host), code)
+                let mut line = format!("{word}: [{}]", r.host);
+                if let Some(item) = &item {
+                    line.push_str(&format!(" => {item}"));
+                    if r.status == Status::Skipped {
+                        line.push(' ');
+                    }
+                }
+                if verbose {
+                    line.push_str(&format!(" => {}", dump()));
+                }
+                self.paint(&line, code)
             }
-            Status::Failed => self.paint(&format!("fatal: [{}]: FAILED! => {}", r.host, dump()), RED),
+            Status::Failed => match &item {
+                Some(item) => self.paint(&format!("failed: [{}] {item} => {}", r.host, dump()), RED),
+                None => self.paint(&format!("fatal: [{}]: FAILED! => {}", r.host, dump()), RED),
+            },
             Status::Unreachable => self.paint(&format!("fatal: [{}]: UNREACHABLE! => {}", r.host, dump()), BRIGHT_RED),
-        };
-        self.out(&line);
-        if r.ignored {
-            self.out(&self.paint("...ignoring", CYAN));
-        }
-        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            bar.inc(1);
         }
     }
 
@@ -187,6 +207,9 @@ impl Reporter for Human {
                 let _ = writeln!(stderr, "{}", self.paint(&format!("[WARNING]: {text}"), PURPLE));
             }
             Event::Recap(stats) => self.recap(stats),
+            Event::Retry { host, task, retries_left } => {
+                self.out(&self.paint(&format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left)."), RED));
+            }
         }
     }
 }

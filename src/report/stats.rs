@@ -45,6 +45,11 @@ impl Stats {
         }
     }
 
+    /// A failure inside a block whose `rescue` handles it: counted as rescued, not failed.
+    pub fn record_rescued(&mut self, host: &str) {
+        self.hosts.entry(host.to_string()).or_default().rescued += 1;
+    }
+
     /// Makes a host appear in the recap even if it reported nothing.
     pub fn touch(&mut self, host: &str) {
         self.hosts.entry(host.to_string()).or_default();

@@ -1,0 +1,380 @@
+//! One task on one host: its loop, and for each item the `when` check, the
+//! module (retried under `until`), then `changed_when` and `failed_when`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use stockman_modules::{spec::ModuleKind, Args, ModuleError, ModuleResult, RunMode};
+
+use super::controller::TaskController;
+use super::host::{HostState, OMIT};
+use super::play::PlayRun;
+use super::{actions, loops, Executor};
+use crate::playbook::{Action, Loop, Task};
+use crate::report::{Event, HostResult, Status};
+use crate::template::{truthy, Templar, TemplateError};
+
+impl Executor<'_> {
+    pub(super) async fn run_on_host(&self, run: &PlayRun<'_>, task: &Task, host: &HostState, playbook_dir: &Path) -> HostResult {
+        let vars = host.vars(&self.layers(run, task), &self.templar);
+        let Some(lp) = &task.loop_ else {
+            return self.run_item(task, host, &vars, playbook_dir).await;
+        };
+        let ctx = Templar::context(&vars);
+        let items = match loops::items(lp, &self.templar, &ctx, playbook_dir) {
+            Ok(items) => items,
+            Err(message) => return failed(host, task_error(task, &message)),
+        };
+        let mut results = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 && lp.pause > 0.0 {
+                tokio::time::sleep(Duration::from_secs_f64(lp.pause)).await;
+            }
+            let item_vars = loops::item_vars(lp, &vars, &items, index);
+            let mut r = self.run_item(task, host, &item_vars, playbook_dir).await;
+            r.item = Some(self.item_label(lp, item, &item_vars));
+            r.result.insert(lp.loop_var.clone(), item.clone());
+            r.result.insert("ansible_loop_var".into(), lp.loop_var.clone().into());
+            if let Some(index_var) = &lp.index_var {
+                r.result.insert(index_var.clone(), index.into());
+                r.result.insert("ansible_index_var".into(), index_var.clone().into());
+            }
+            r.no_log = self.no_log(run, task, host);
+            self.reporter.event(&Event::HostResult(r.clone()));
+            results.push(r);
+        }
+        loop_summary(host, results)
+    }
+
+    fn item_label(&self, lp: &Loop, item: &Value, item_vars: &Map<String, Value>) -> String {
+        let label = match &lp.label {
+            Some(template) => self.templar.render_value(template, &Templar::context(item_vars)).unwrap_or_else(|_| item.clone()),
+            None => item.clone(),
+        };
+        python_str(&label)
+    }
+
+    /// One run of the task's action with these variables (one loop item, or the task).
+    async fn run_item(&self, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
+        let ctx = Templar::context(vars);
+        for condition in &task.when {
+            match self.templar.eval_condition(condition, &ctx) {
+                Ok(true) => {}
+                Ok(false) => return skipped(host, condition),
+                Err(e) => return failed(host, task_error(task, &e.message)),
+            }
+        }
+        let r = if task.until.is_empty() {
+            let r = self.attempt(task, host, &ctx, playbook_dir).await;
+            self.judge(task, r, vars)
+        } else {
+            self.retry_until(task, host, vars, playbook_dir).await
+        };
+        let ignore = self.flag(&task.ignore_errors, &ctx).unwrap_or(false);
+        with_ignore(r, ignore)
+    }
+
+    /// `until`: runs again, `delay` seconds apart, until the conditions hold
+    /// or `retries` more attempts were made.
+    async fn retry_until(&self, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
+        let ctx = Templar::context(vars);
+        let number = |v: &Value, default: u64| self.templar.render_value(v, &ctx).ok().and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(default);
+        let attempts = number(&task.retries, 3) + 1;
+        let delay = number(&task.delay, 5);
+        let mut attempt = 1;
+        loop {
+            let r = self.attempt(task, host, &ctx, playbook_dir).await;
+            let mut r = self.judge(task, r, vars);
+            r.result.insert("attempts".into(), attempt.into());
+            let with_result = with_registered(vars, task, &r);
+            let done = r.status == Status::Unreachable || self.all_hold(&task.until, &with_result).unwrap_or(false);
+            if done {
+                return r;
+            }
+            if attempt >= attempts {
+                r.status = Status::Failed;
+                r.result.insert("failed".into(), true.into());
+                return r;
+            }
+            self.reporter.event(&Event::Retry { host: host.name.clone(), task: task.display_name(), retries_left: attempts - attempt - 1 });
+            tokio::time::sleep(Duration::from_secs(delay)).await;
+            attempt += 1;
+        }
+    }
+
+    /// Runs the module (or controller action) once.
+    async fn attempt(&self, task: &Task, host: &HostState, ctx: &minijinja::Value, playbook_dir: &Path) -> HostResult {
+        let Action::Module { spec, args, .. } = &task.action else { return failed(host, "meta tasks run no module".into()) };
+        let args = match render_args(&self.templar, args, ctx) {
+            Ok(args) => args,
+            Err(e) => return failed(host, task_error(task, &e.message)),
+        };
+        let mode = RunMode {
+            check: task.check_mode.as_ref().and_then(|v| self.flag(v, ctx)).unwrap_or(self.settings.check),
+            diff: task.diff.as_ref().and_then(|v| self.flag(v, ctx)).unwrap_or(self.settings.diff),
+        };
+        let outcome = match spec.kind {
+            ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => Ok(actions::run(spec.kind, &args, &self.templar, ctx)),
+            ModuleKind::Debug if debug_is_quiet(&args, self.settings.verbosity) => return skipped_verbosity(host),
+            kind if kind.is_controller_side() => {
+                let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
+                stockman_modules::run(kind, &args, &NoTarget, &controller, mode).await
+            }
+            kind => match self.connect(host).await {
+                Ok(conn) => {
+                    let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
+                    stockman_modules::run(kind, &args, conn, &controller, mode).await
+                }
+                Err(e) => return unreachable(host, e.to_string()),
+            },
+        };
+        let verbose_always = matches!(spec.kind, ModuleKind::Debug) || (spec.kind == ModuleKind::Assert && !quiet(&args));
+        match outcome {
+            Ok(result) => module_result(host, result, verbose_always),
+            Err(ModuleError::BadArgs(msg)) => failed(host, msg),
+            Err(ModuleError::Unreachable(e)) => unreachable(host, e.to_string()),
+        }
+    }
+
+    /// Applies `changed_when` and `failed_when` (the registered name already set to the result).
+    fn judge(&self, task: &Task, mut r: HostResult, vars: &Map<String, Value>) -> HostResult {
+        if r.status == Status::Unreachable || r.status == Status::Skipped || (task.changed_when.is_empty() && task.failed_when.is_empty()) {
+            return r;
+        }
+        let with_result = with_registered(vars, task, &r);
+        if !task.changed_when.is_empty() {
+            match self.all_hold(&task.changed_when, &with_result) {
+                Ok(changed) => {
+                    r.result.insert("changed".into(), changed.into());
+                    if r.status != Status::Failed {
+                        r.status = if changed { Status::Changed } else { Status::Ok };
+                    }
+                }
+                Err(e) => return failed_like(r, task_error(task, &e.message)),
+            }
+        }
+        if !task.failed_when.is_empty() {
+            match self.all_hold(&task.failed_when, &with_result) {
+                Ok(fails) => {
+                    r.result.insert("failed_when_result".into(), fails.into());
+                    let changed = r.result.get("changed").and_then(Value::as_bool).unwrap_or(false);
+                    r.status = match (fails, changed) {
+                        (true, _) => Status::Failed,
+                        (false, true) => Status::Changed,
+                        (false, false) => Status::Ok,
+                    };
+                }
+                Err(e) => return failed_like(r, task_error(task, &e.message)),
+            }
+        }
+        r
+    }
+
+    fn all_hold(&self, conditions: &[String], vars: &Map<String, Value>) -> Result<bool, TemplateError> {
+        let ctx = Templar::context(vars);
+        for condition in conditions {
+            if !self.templar.eval_condition(condition, &ctx)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn flag(&self, value: &Value, ctx: &minijinja::Value) -> Option<bool> {
+        self.templar.render_value(value, ctx).ok().map(|v| truthy(&v))
+    }
+}
+
+/// The variables with the task's registered name bound to this result, for
+/// `changed_when`, `failed_when` and `until`.
+fn with_registered(vars: &Map<String, Value>, task: &Task, r: &HostResult) -> Map<String, Value> {
+    let mut vars = vars.clone();
+    if let Some(name) = &task.register {
+        let mut value = r.result.clone();
+        value.insert("failed".into(), (r.status == Status::Failed).into());
+        vars.insert(name.clone(), Value::Object(value));
+    }
+    vars
+}
+
+/// A looped task's result on a host: every item's result under `results`.
+fn loop_summary(host: &HostState, results: Vec<HostResult>) -> HostResult {
+    let any = |s: Status| results.iter().any(|r| r.status == s);
+    let failed_items = results.iter().filter(|r| r.status == Status::Failed).count();
+    let ignored = failed_items > 0 && results.iter().filter(|r| r.status == Status::Failed).all(|r| r.ignored);
+    let all_skipped = results.iter().all(|r| r.status == Status::Skipped);
+    let status = if any(Status::Unreachable) {
+        Status::Unreachable
+    } else if failed_items > 0 {
+        Status::Failed
+    } else if all_skipped {
+        Status::Skipped
+    } else if any(Status::Changed) {
+        Status::Changed
+    } else {
+        Status::Ok
+    };
+    let mut map = Map::new();
+    map.insert("changed".into(), any(Status::Changed).into());
+    let msg = if failed_items > 0 { "One or more items failed" } else { "All items completed" };
+    map.insert("msg".into(), msg.into());
+    if results.is_empty() {
+        map.insert("skipped_reason".into(), "No items in the list".into());
+    }
+    let items: Vec<Value> = results.iter().map(|r| Value::Object(item_registered(r))).collect();
+    map.insert("results".into(), Value::Array(items));
+    let mut summary = HostResult::new(&host.name, status, map);
+    summary.ignored = ignored;
+    summary.loop_summary = true;
+    summary.diff = results.into_iter().flat_map(|r| r.diff).collect();
+    summary
+}
+
+fn item_registered(r: &HostResult) -> Map<String, Value> {
+    let mut m = r.result.clone();
+    m.insert("failed".into(), (r.status == Status::Failed).into());
+    if r.status == Status::Skipped {
+        m.insert("skipped".into(), true.into());
+    }
+    m
+}
+
+/// Templates the arguments and drops those set to `omit`.
+fn render_args(templar: &Templar, args: &Map<String, Value>, ctx: &minijinja::Value) -> Result<Args, TemplateError> {
+    let mut rendered = Map::new();
+    for (key, value) in args {
+        let value = templar.render_value(value, ctx)?;
+        if value != Value::String(OMIT.into()) {
+            rendered.insert(key.clone(), value);
+        }
+    }
+    Ok(Args::new(rendered))
+}
+
+fn task_error(task: &Task, message: &str) -> String {
+    format!("task `{}` at {}: {message}", task.display_name(), task.span)
+}
+
+fn debug_is_quiet(args: &Args, verbosity: u8) -> bool {
+    let wanted = args.get("verbosity").and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(0);
+    wanted > u64::from(verbosity)
+}
+
+fn quiet(args: &Args) -> bool {
+    args.bool("quiet", false).unwrap_or(false)
+}
+
+fn with_ignore(mut r: HostResult, ignore: bool) -> HostResult {
+    r.ignored = ignore && r.status == Status::Failed;
+    r
+}
+
+fn failed_like(mut r: HostResult, msg: String) -> HostResult {
+    r.status = Status::Failed;
+    r.result.insert("msg".into(), msg.into());
+    r
+}
+
+fn message(msg: String, extra: &[(&str, Value)]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("changed".into(), false.into());
+    m.insert("msg".into(), msg.into());
+    for (k, v) in extra {
+        m.insert((*k).into(), v.clone());
+    }
+    m
+}
+
+pub(super) fn failed(host: &HostState, msg: String) -> HostResult {
+    HostResult::new(&host.name, Status::Failed, message(msg, &[]))
+}
+
+fn unreachable(host: &HostState, msg: String) -> HostResult {
+    HostResult::new(&host.name, Status::Unreachable, message(msg, &[("unreachable", true.into())]))
+}
+
+fn skipped(host: &HostState, condition: &str) -> HostResult {
+    let mut m = Map::new();
+    m.insert("changed".into(), false.into());
+    m.insert("false_condition".into(), condition.into());
+    m.insert("skip_reason".into(), "Conditional result was False".into());
+    HostResult::new(&host.name, Status::Skipped, m)
+}
+
+fn skipped_verbosity(host: &HostState) -> HostResult {
+    let mut m = Map::new();
+    m.insert("changed".into(), false.into());
+    m.insert("skipped_reason".into(), "Verbosity threshold not met.".into());
+    HostResult::new(&host.name, Status::Skipped, m)
+}
+
+fn module_result(host: &HostState, r: ModuleResult, verbose_always: bool) -> HostResult {
+    let mut m = Map::new();
+    m.insert("changed".into(), r.changed.into());
+    if let Some(msg) = r.msg {
+        m.insert("msg".into(), msg.into());
+    }
+    m.extend(r.data);
+    if r.skipped {
+        m.insert("skipped".into(), true.into());
+    }
+    let status = if r.failed {
+        Status::Failed
+    } else if r.skipped {
+        Status::Skipped
+    } else if r.changed {
+        Status::Changed
+    } else {
+        Status::Ok
+    };
+    let mut result = HostResult::new(&host.name, status, m);
+    result.diff = r.diff;
+    result.verbose_always = verbose_always;
+    result
+}
+
+/// How Python's `str()` shows a value, as Ansible's `(item=...)` labels do.
+pub(super) fn python_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+fn python_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'").replace('\n', "\\n")),
+        Value::Array(items) => format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => {
+            let entries: Vec<String> = map.iter().map(|(k, v)| format!("{}: {}", python_repr(&Value::String(k.clone())), python_repr(v))).collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+    }
+}
+
+/// The target of controller-side modules (debug), which never run commands.
+struct NoTarget;
+
+impl stockman_modules::Target for NoTarget {
+    async fn exec(&self, _: &str, _: Option<&[u8]>) -> Result<stockman_modules::ExecOutput, stockman_modules::TargetError> {
+        Err(stockman_modules::TargetError("this module runs on the controller only".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn labels_look_like_python() {
+        assert_eq!(python_str(&json!("web")), "web");
+        assert_eq!(python_str(&json!({"key": "a", "value": 1})), "{'key': 'a', 'value': 1}");
+        assert_eq!(python_str(&json!([true, null, "it's"])), "[True, None, 'it\\'s']");
+    }
+}

@@ -1,0 +1,196 @@
+//! The items of `loop:` and `with_*:`, and the variables each item sees.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::playbook::{Loop, LoopKind};
+use crate::template::Templar;
+
+/// The loop's items, templated, then shaped as its `with_*` kind does.
+pub(super) fn items(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, playbook_dir: &Path) -> Result<Vec<Value>, String> {
+    let value = templar.render_value(&lp.items, ctx).map_err(|e| e.message)?;
+    match lp.kind {
+        LoopKind::List => match value {
+            Value::Array(items) => Ok(items),
+            other => Err(format!("Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", super::item::python_str(&other))),
+        },
+        LoopKind::Items => Ok(flatten_once(value)),
+        LoopKind::Dict => match value {
+            Value::Object(map) => Ok(map.into_iter().map(|(k, v)| serde_json::json!({"key": k, "value": v})).collect()),
+            other => Err(format!("with_dict expects a dict, got {}", super::item::python_str(&other))),
+        },
+        LoopKind::Sequence => sequence(&value),
+        LoopKind::Nested => Ok(nested(lists(value)?)),
+        LoopKind::Together => Ok(together(lists(value)?)),
+        LoopKind::Fileglob => Ok(fileglob(&value, playbook_dir)),
+    }
+}
+
+/// The task's variables plus the loop variable, `index_var` and `ansible_loop`.
+pub(super) fn item_vars(lp: &Loop, vars: &Map<String, Value>, items: &[Value], index: usize) -> Map<String, Value> {
+    let mut out = vars.clone();
+    out.insert(lp.loop_var.clone(), items[index].clone());
+    if let Some(index_var) = &lp.index_var {
+        out.insert(index_var.clone(), index.into());
+    }
+    if lp.extended {
+        let len = items.len();
+        let info = serde_json::json!({
+            "index": index + 1, "index0": index, "revindex": len - index, "revindex0": len - index - 1,
+            "first": index == 0, "last": index + 1 == len, "length": len,
+            "previtem": if index > 0 { items[index - 1].clone() } else { Value::Null },
+            "nextitem": items.get(index + 1).cloned().unwrap_or(Value::Null),
+            "allitems": items,
+        });
+        out.insert("ansible_loop".into(), info);
+    }
+    out
+}
+
+fn flatten_once(value: Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items
+            .into_iter()
+            .flat_map(|v| match v {
+                Value::Array(inner) => inner,
+                other => vec![other],
+            })
+            .collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+fn lists(value: Value) -> Result<Vec<Vec<Value>>, String> {
+    let Value::Array(outer) = value else { return Err("expects a list of lists".into()) };
+    Ok(outer
+        .into_iter()
+        .map(|v| match v {
+            Value::Array(items) => items,
+            other => vec![other],
+        })
+        .collect())
+}
+
+fn nested(lists: Vec<Vec<Value>>) -> Vec<Value> {
+    let mut product: Vec<Vec<Value>> = vec![Vec::new()];
+    for list in lists {
+        product = product.into_iter().flat_map(|prefix| list.iter().map(move |v| [prefix.clone(), vec![v.clone()]].concat())).collect();
+    }
+    product.into_iter().map(Value::Array).collect()
+}
+
+fn together(lists: Vec<Vec<Value>>) -> Vec<Value> {
+    let len = lists.iter().map(Vec::len).max().unwrap_or(0);
+    (0..len).map(|i| Value::Array(lists.iter().map(|l| l.get(i).cloned().unwrap_or(Value::Null)).collect())).collect()
+}
+
+/// `with_sequence`: `start=1 end=10 stride=2 format=web%02d` or `count=3`.
+fn sequence(value: &Value) -> Result<Vec<Value>, String> {
+    let spec: Map<String, Value> = match value {
+        Value::String(s) => crate::playbook::parse_kv(s, false, |_| true)?,
+        Value::Object(m) => m.clone(),
+        _ => return Err("with_sequence takes `start=N end=M [stride=S] [format=F]`".into()),
+    };
+    let num = |k: &str| -> Result<Option<i64>, String> {
+        match spec.get(k) {
+            None => Ok(None),
+            Some(v) => {
+                let text = stockman_modules::args::value_to_string(v);
+                let parsed = match text.strip_prefix("0x") {
+                    Some(hex) => i64::from_str_radix(hex, 16),
+                    None => text.parse(),
+                };
+                parsed.map(Some).map_err(|_| format!("with_sequence: `{k}` is not a number: {text}"))
+            }
+        }
+    };
+    let start = num("start")?.unwrap_or(1);
+    let stride = num("stride")?.unwrap_or(1);
+    let end = match (num("end")?, num("count")?) {
+        (Some(e), None) => e,
+        (None, Some(c)) => start + (c - 1) * stride,
+        _ => return Err("with_sequence needs exactly one of `end` and `count`".into()),
+    };
+    if stride == 0 {
+        return Err("with_sequence: stride must not be 0".into());
+    }
+    let format = spec.get("format").map(stockman_modules::args::value_to_string).unwrap_or_else(|| "%d".into());
+    let mut out = Vec::new();
+    let mut i = start;
+    while (stride > 0 && i <= end) || (stride < 0 && i >= end) {
+        out.push(Value::String(printf_int(&format, i)));
+        i += stride;
+        if out.len() > 1_000_000 {
+            return Err("with_sequence: more than a million items".into());
+        }
+    }
+    Ok(out)
+}
+
+/// The `%d`/`%0Nd`/`%x`/`%o` subset of printf that with_sequence formats use.
+fn printf_int(format: &str, n: i64) -> String {
+    let Some(pos) = format.find('%') else { return format.to_string() };
+    let rest = &format[pos + 1..];
+    let spec_len = rest.find(|c: char| c.is_ascii_alphabetic()).map(|i| i + 1).unwrap_or(rest.len());
+    let (spec, tail) = rest.split_at(spec_len);
+    let width: usize = spec.trim_start_matches('0').trim_end_matches(char::is_alphabetic).parse().unwrap_or(0);
+    let zero = spec.starts_with('0');
+    let body = match spec.chars().last() {
+        Some('x') => format!("{n:x}"),
+        Some('X') => format!("{n:X}"),
+        Some('o') => format!("{n:o}"),
+        _ => n.to_string(),
+    };
+    let padded = if zero { format!("{body:0>width$}") } else { format!("{body:>width$}") };
+    format!("{}{padded}{tail}", &format[..pos])
+}
+
+/// `with_fileglob`: files on the controller matching each pattern (in `files/` for relative ones).
+fn fileglob(value: &Value, playbook_dir: &Path) -> Vec<Value> {
+    let patterns: Vec<String> = match value {
+        Value::Array(items) => items.iter().map(stockman_modules::args::value_to_string).collect(),
+        other => vec![stockman_modules::args::value_to_string(other)],
+    };
+    let mut out = Vec::new();
+    for pattern in patterns {
+        let path = Path::new(&pattern);
+        let full = if path.is_absolute() { path.to_path_buf() } else { playbook_dir.join("files").join(path) };
+        let (Some(dir), Some(name)) = (full.parent(), full.file_name().and_then(|n| n.to_str())) else { continue };
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let mut found: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .filter(|e| e.file_name().to_str().is_some_and(|n| crate::inventory::fnmatch(name, n)))
+            .map(|e| e.path().display().to_string())
+            .collect();
+        found.sort();
+        out.extend(found.into_iter().map(Value::String));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn with_items_flattens_one_level() {
+        assert_eq!(flatten_once(json!([1, [2, [3]], "a"])), vec![json!(1), json!(2), json!([3]), json!("a")]);
+    }
+
+    #[test]
+    fn sequences_format_like_printf() {
+        let items = sequence(&json!("start=1 end=3 format=web%02d")).unwrap();
+        assert_eq!(items, vec![json!("web01"), json!("web02"), json!("web03")]);
+        assert_eq!(sequence(&json!("start=10 count=2 stride=5")).unwrap(), vec![json!("10"), json!("15")]);
+    }
+
+    #[test]
+    fn nested_and_together() {
+        assert_eq!(nested(vec![vec![json!(1), json!(2)], vec![json!("a")]]), vec![json!([1, "a"]), json!([2, "a"])]);
+        assert_eq!(together(vec![vec![json!(1), json!(2)], vec![json!("a")]]), vec![json!([1, "a"]), json!([2, null])]);
+    }
+}

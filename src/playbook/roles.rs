@@ -1,0 +1,127 @@
+//! Roles: `roles/NAME/{tasks,handlers,defaults,vars,templates,files,meta}/main.yml`,
+//! found beside the playbook or in ANSIBLE_ROLES_PATH, dependencies first.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::load::{err, scalar_string, vars_of, LoadError};
+use super::tasks::{self, Ctx};
+use super::{Role, Step, Task};
+use crate::yaml::{self, Node};
+
+/// A role ready to run: its tasks and handlers carry the role.
+pub(super) struct LoadedRole {
+    pub tasks: Vec<Step>,
+    pub handlers: Vec<Task>,
+}
+
+const MAX_DEPENDENCY_DEPTH: usize = 16;
+
+/// Every role of a play's `roles:`, each preceded by its dependencies; a role
+/// already loaded with the same variables is not repeated, as in Ansible.
+pub(super) fn load_all(node: Option<&Node>, playbook_dir: &Path) -> Result<Vec<LoadedRole>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
+    let entries = node.as_seq().ok_or_else(|| err(node, "`roles` must be a list"))?;
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for entry in entries {
+        load_entry(entry, playbook_dir, &mut seen, &mut out, 0)?;
+    }
+    Ok(out)
+}
+
+fn load_entry(entry: &Node, playbook_dir: &Path, seen: &mut Vec<(String, Map<String, Value>)>, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
+    if depth > MAX_DEPENDENCY_DEPTH {
+        return Err(err(entry, "role dependencies nested too deep (a dependency cycle?)"));
+    }
+    let (name, params, when, tags) = entry_parts(entry)?;
+    if seen.iter().any(|(n, p)| *n == name && *p == params) {
+        return Ok(());
+    }
+    seen.push((name.clone(), params.clone()));
+    let path = find_role(&name, playbook_dir).ok_or_else(|| {
+        err(entry, format!("the role `{name}` was not found in {}/roles, ANSIBLE_ROLES_PATH or {}", playbook_dir.display(), playbook_dir.display()))
+    })?;
+    if let Some(meta) = read_main(&path, "meta")? {
+        if let Some(deps) = meta.get("dependencies").and_then(Node::as_seq) {
+            for dep in deps {
+                load_entry(dep, playbook_dir, seen, out, depth + 1)?;
+            }
+        }
+    }
+    let mut vars = mapping(read_main(&path, "vars")?)?;
+    vars.extend(params);
+    let role = Arc::new(Role { name, path: path.clone(), defaults: mapping(read_main(&path, "defaults")?)?, vars });
+    let mut ctx = Ctx::new(playbook_dir);
+    ctx.dir = path.join("tasks");
+    ctx.role = Some(role);
+    let wrapper = wrapper_node(entry, when, tags);
+    let ctx = tasks::with_entry_keywords(&ctx, &wrapper)?;
+    let tasks = tasks::steps(read_main(&path, "tasks")?.as_ref(), &ctx)?;
+    let handlers = tasks::handlers(read_main(&path, "handlers")?.as_ref(), &ctx)?;
+    out.push(LoadedRole { tasks, handlers });
+    Ok(())
+}
+
+/// A role entry: `name`, or `{role: name, vars: {...}, when: ..., tags: ..., other: params}`.
+fn entry_parts(entry: &Node) -> Result<(String, Map<String, Value>, Option<Node>, Option<Node>), LoadError> {
+    if let Some(name) = entry.as_str() {
+        return Ok((name.to_string(), Map::new(), None, None));
+    }
+    let map = entry.as_map().ok_or_else(|| err(entry, "a role entry is a name or a mapping with `role:`"))?;
+    let name_node = entry.get("role").or_else(|| entry.get("name")).ok_or_else(|| err(entry, "this role entry has no `role:`"))?;
+    let mut params = vars_of(entry.get("vars"))?;
+    for (k, v) in map {
+        let key = k.display_key();
+        if !["role", "name", "vars", "when", "tags"].contains(&key.as_str()) {
+            params.insert(key, v.to_json());
+        }
+    }
+    Ok((scalar_string(name_node)?, params, entry.get("when").cloned(), entry.get("tags").cloned()))
+}
+
+/// A synthetic mapping carrying the entry's `when`/`tags`, folded into the role's tasks.
+fn wrapper_node(entry: &Node, when: Option<Node>, tags: Option<Node>) -> Node {
+    let key = |k: &str| Node { value: crate::yaml::Yaml::Str(k.into()), span: entry.span.clone() };
+    let mut entries = Vec::new();
+    if let Some(w) = when {
+        entries.push((key("when"), w));
+    }
+    if let Some(t) = tags {
+        entries.push((key("tags"), t));
+    }
+    Node { value: crate::yaml::Yaml::Map(entries), span: entry.span.clone() }
+}
+
+fn find_role(name: &str, playbook_dir: &Path) -> Option<PathBuf> {
+    let mut candidates = vec![playbook_dir.join("roles").join(name)];
+    if let Ok(paths) = std::env::var("ANSIBLE_ROLES_PATH") {
+        candidates.extend(paths.split(':').filter(|p| !p.is_empty()).map(|p| Path::new(p).join(name)));
+    }
+    candidates.push(playbook_dir.join(name));
+    candidates.into_iter().find(|c| c.is_dir())
+}
+
+/// `DIR/main.yml` (or main.yaml, main) of a role, parsed; None when absent.
+fn read_main(role: &Path, dir: &str) -> Result<Option<Node>, LoadError> {
+    for file in ["main.yml", "main.yaml", "main"] {
+        let path = role.join(dir).join(file);
+        if path.is_file() {
+            return Ok(Some(yaml::parse_file(&path)?));
+        }
+    }
+    Ok(None)
+}
+
+fn mapping(node: Option<Node>) -> Result<Map<String, Value>, LoadError> {
+    match node {
+        None => Ok(Map::new()),
+        Some(n) => match n.to_json() {
+            Value::Object(m) => Ok(m),
+            Value::Null => Ok(Map::new()),
+            _ => Err(err(&n, format!("expected a mapping of variables, found {}", n.kind_name()))),
+        },
+    }
+}

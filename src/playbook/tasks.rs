@@ -1,0 +1,316 @@
+//! Task lists: tasks, blocks and static includes, with the keywords of
+//! enclosing blocks and includes folded into every task they contain.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use stockman_modules::spec;
+
+use super::load::{conditions, err, module_args, opt_string, scalar_string, string_list, vars_of, with_hint, LoadError};
+use super::{did_you_mean, Action, Block, Loop, LoopKind, Meta, Role, Step, Task};
+use crate::yaml::{self, Node, Yaml};
+
+/// Keywords a task may carry besides its module.
+const TASK_KEYWORDS: &[&str] = &[
+    "name", "when", "register", "notify", "ignore_errors", "no_log", "vars", "args", "tags", "changed_when",
+    "failed_when", "loop", "loop_control", "until", "retries", "delay", "run_once", "check_mode", "diff",
+];
+const HANDLER_KEYWORDS: &[&str] = &["listen"];
+const BLOCK_KEYWORDS: &[&str] = &[
+    "name", "block", "rescue", "always", "when", "vars", "tags", "ignore_errors", "no_log", "check_mode", "diff",
+    "run_once",
+];
+const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
+    ("loop", LoopKind::List),
+    ("with_list", LoopKind::List),
+    ("with_items", LoopKind::Items),
+    ("with_dict", LoopKind::Dict),
+    ("with_sequence", LoopKind::Sequence),
+    ("with_nested", LoopKind::Nested),
+    ("with_together", LoopKind::Together),
+    ("with_fileglob", LoopKind::Fileglob),
+];
+/// Ansible task keywords stockman does not implement yet: a clear error, not a typo hint.
+const TASK_LATER: &[&str] = &[
+    "action", "local_action", "any_errors_fatal", "async", "become", "become_exe", "become_flags", "become_method",
+    "become_user", "collections", "connection", "debugger", "delegate_facts", "delegate_to", "environment",
+    "ignore_unreachable", "module_defaults", "poll", "port", "remote_user", "throttle", "timeout", "include_role",
+    "import_role", "include_vars", "with_subelements", "with_first_found", "with_random_choice", "with_indexed_items",
+];
+const INCLUDES: &[&str] = &["import_tasks", "include_tasks", "ansible.builtin.import_tasks", "ansible.builtin.include_tasks", "include"];
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// What enclosing blocks and includes pass down to each task.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Inherited {
+    when: Vec<String>,
+    vars: Map<String, Value>,
+    tags: Vec<String>,
+    ignore_errors: Option<Value>,
+    no_log: Option<Value>,
+    check_mode: Option<Value>,
+    diff: Option<Value>,
+    run_once: Option<Value>,
+}
+
+/// Where task lists are being read from.
+#[derive(Debug, Clone)]
+pub(super) struct Ctx {
+    /// Directory relative includes are resolved against (the playbook's, or the role's tasks/).
+    pub dir: PathBuf,
+    pub playbook_dir: PathBuf,
+    pub role: Option<Arc<Role>>,
+    pub inherited: Inherited,
+    pub depth: usize,
+}
+
+impl Ctx {
+    pub fn new(playbook_dir: &Path) -> Ctx {
+        Ctx { dir: playbook_dir.to_path_buf(), playbook_dir: playbook_dir.to_path_buf(), role: None, inherited: Inherited::default(), depth: 0 }
+    }
+}
+
+/// A list of tasks and blocks.
+pub(super) fn steps(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Step>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
+    let items = node.as_seq().ok_or_else(|| err(node, format!("expected a list of tasks, found {}", node.kind_name())))?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let map = item.as_map().ok_or_else(|| err(item, format!("a task must be a mapping, found {}", item.kind_name())))?;
+        if item.get("block").is_some() {
+            out.push(Step::Block(block(item, map, ctx)?));
+        } else if let Some((key, value)) = map.iter().find(|(k, _)| INCLUDES.contains(&k.display_key().as_str())) {
+            out.extend(include(item, key, value, ctx)?);
+        } else {
+            out.push(Step::Task(task(item, map, ctx, false)?));
+        }
+    }
+    Ok(out)
+}
+
+/// A handler list: tasks (and includes of tasks), no blocks.
+pub(super) fn handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
+    let mut out = Vec::new();
+    for step in steps_for_handlers(node, ctx)? {
+        out.push(step);
+    }
+    Ok(out)
+}
+
+fn steps_for_handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
+    let items = node.as_seq().ok_or_else(|| err(node, format!("expected a list of handlers, found {}", node.kind_name())))?;
+    let mut out = Vec::new();
+    for item in items {
+        let map = item.as_map().ok_or_else(|| err(item, format!("a handler must be a mapping, found {}", item.kind_name())))?;
+        if item.get("block").is_some() {
+            return Err(err(item, "blocks in handlers are not supported by stockman yet"));
+        }
+        out.push(task(item, map, ctx, true)?);
+    }
+    Ok(out)
+}
+
+fn block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Block, LoadError> {
+    check_keys(map, BLOCK_KEYWORDS, &[], "block")?;
+    let mut inner = ctx.clone();
+    inner.inherited = inherit(&ctx.inherited, node)?;
+    Ok(Block {
+        name: opt_string(node.get("name"))?,
+        span: node.span.clone(),
+        block: steps(node.get("block"), &inner)?,
+        rescue: steps(node.get("rescue"), &inner)?,
+        always: steps(node.get("always"), &inner)?,
+    })
+}
+
+/// The keywords of a block or include, on top of what encloses it.
+fn inherit(outer: &Inherited, node: &Node) -> Result<Inherited, LoadError> {
+    let mut inner = outer.clone();
+    inner.when.extend(conditions(node.get("when"))?);
+    inner.vars.extend(vars_of(node.get("vars"))?);
+    inner.tags.extend(string_list(node.get("tags"))?);
+    let keep = |v: Option<&Node>, outer: &Option<Value>| v.map(Node::to_json).or_else(|| outer.clone());
+    inner.ignore_errors = keep(node.get("ignore_errors"), &outer.ignore_errors);
+    inner.no_log = keep(node.get("no_log"), &outer.no_log);
+    inner.check_mode = keep(node.get("check_mode"), &outer.check_mode);
+    inner.diff = keep(node.get("diff"), &outer.diff);
+    inner.run_once = keep(node.get("run_once"), &outer.run_once);
+    Ok(inner)
+}
+
+/// `import_tasks`/`include_tasks`: read at load time; the include's `when`,
+/// `vars` and `tags` apply to every task of the file.
+fn include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Step>, LoadError> {
+    let file = match value.get("file") {
+        Some(f) => scalar_string(f)?,
+        None => scalar_string(value)?,
+    };
+    if file.contains("{{") {
+        return Err(err(value, format!("`{}` with a templated file name is not supported by stockman yet", key.display_key())));
+    }
+    if ctx.depth >= MAX_INCLUDE_DEPTH {
+        return Err(err(value, format!("includes nested deeper than {MAX_INCLUDE_DEPTH} levels (an include cycle?)")));
+    }
+    let allowed: Vec<&str> = INCLUDES.iter().copied().chain(["name", "when", "vars", "tags", "args", "apply"]).collect();
+    check_keys(node.as_map().unwrap_or_default(), &allowed, &[], "include")?;
+    let path = resolve(&file, ctx).ok_or_else(|| {
+        err(value, format!("could not find the task file `{file}` (looked in {} and {})", ctx.dir.display(), ctx.playbook_dir.display()))
+    })?;
+    let doc = yaml::parse_file(&path)?;
+    let mut inner = ctx.clone();
+    inner.inherited = inherit(&ctx.inherited, node)?;
+    inner.depth += 1;
+    if let Some(dir) = path.parent() {
+        inner.dir = dir.to_path_buf();
+    }
+    steps(Some(&doc), &inner)
+}
+
+fn resolve(file: &str, ctx: &Ctx) -> Option<PathBuf> {
+    let path = Path::new(file);
+    if path.is_absolute() {
+        return path.is_file().then(|| path.to_path_buf());
+    }
+    [ctx.dir.join(path), ctx.playbook_dir.join(path)].into_iter().find(|p| p.is_file())
+}
+
+fn check_keys(map: &[(Node, Node)], allowed: &[&str], later: &[&str], what: &str) -> Result<(), LoadError> {
+    for (key, _) in map {
+        let name = key.display_key();
+        if allowed.contains(&name.as_str()) {
+            continue;
+        }
+        if later.contains(&name.as_str()) || TASK_LATER.contains(&name.as_str()) {
+            return Err(err(key, format!("the {what} keyword `{name}` is not supported by stockman yet")));
+        }
+        let hint = did_you_mean(&name, allowed.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+        return Err(with_hint(err(key, format!("`{name}` is not a valid attribute for a {what}")), hint));
+    }
+    Ok(())
+}
+
+pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) -> Result<Task, LoadError> {
+    let action = action(node, map, handler)?;
+    let inherited = &ctx.inherited;
+    let mut when = inherited.when.clone();
+    when.extend(conditions(node.get("when"))?);
+    let mut vars = inherited.vars.clone();
+    vars.extend(vars_of(node.get("vars"))?);
+    let mut tags = inherited.tags.clone();
+    tags.extend(string_list(node.get("tags"))?);
+    let value_or = |key: &str, outer: &Option<Value>, default: Value| {
+        node.get(key).map(Node::to_json).or_else(|| outer.clone()).unwrap_or(default)
+    };
+    Ok(Task {
+        name: opt_string(node.get("name"))?,
+        action,
+        span: node.span.clone(),
+        when,
+        register: opt_string(node.get("register"))?,
+        notify: string_list(node.get("notify"))?,
+        listen: string_list(node.get("listen"))?,
+        ignore_errors: value_or("ignore_errors", &inherited.ignore_errors, Value::Bool(false)),
+        no_log: value_or("no_log", &inherited.no_log, Value::Bool(false)),
+        changed_when: conditions(node.get("changed_when"))?,
+        failed_when: conditions(node.get("failed_when"))?,
+        loop_: loop_of(node, map)?,
+        until: conditions(node.get("until"))?,
+        retries: node.get("retries").map(Node::to_json).unwrap_or(Value::from(3)),
+        delay: node.get("delay").map(Node::to_json).unwrap_or(Value::from(5)),
+        tags,
+        run_once: value_or("run_once", &inherited.run_once, Value::Bool(false)),
+        check_mode: node.get("check_mode").map(Node::to_json).or_else(|| inherited.check_mode.clone()),
+        diff: node.get("diff").map(Node::to_json).or_else(|| inherited.diff.clone()),
+        role: ctx.role.clone(),
+        vars,
+    })
+}
+
+/// The task's one module (or meta action), validated against its spec.
+fn action(node: &Node, map: &[(Node, Node)], handler: bool) -> Result<Action, LoadError> {
+    let mut action = None;
+    for (key, value) in map {
+        let name = key.display_key();
+        let is_loop = LOOP_KEYWORDS.iter().any(|(k, _)| *k == name);
+        if TASK_KEYWORDS.contains(&name.as_str()) || is_loop || (handler && HANDLER_KEYWORDS.contains(&name.as_str())) {
+            continue;
+        }
+        let found = if let Some(meta) = meta_action(&name, value)? {
+            Action::Meta(meta)
+        } else if let Some(spec) = spec::lookup(&name) {
+            Action::Module { spec, written_as: name.clone(), args: module_args(spec, value, node.get("args"))? }
+        } else if TASK_LATER.contains(&name.as_str()) || name.starts_with("with_") {
+            return Err(err(key, format!("the task keyword `{name}` is not supported by stockman yet")));
+        } else {
+            let candidates = spec::names().chain(TASK_KEYWORDS.iter().copied()).chain(["meta", "block", "import_tasks", "include_tasks"]);
+            let hint = did_you_mean(&name, candidates).map(|s| format!("did you mean `{s}`?"));
+            let message = format!("couldn't resolve module/action `{name}`: not a module stockman ships nor a task keyword");
+            return Err(with_hint(err(key, message), hint));
+        };
+        if action.is_some() {
+            return Err(err(key, format!("conflicting action statements: a task runs one module, and `{name}` is a second one")));
+        }
+        action = Some(found);
+    }
+    action.ok_or_else(|| with_hint(err(node, "no module/action detected in task"), Some("add a module such as `command: ...`".into())))
+}
+
+fn meta_action(name: &str, value: &Node) -> Result<Option<Meta>, LoadError> {
+    if name != "meta" && name != "ansible.builtin.meta" {
+        return Ok(None);
+    }
+    match value.as_str() {
+        Some("flush_handlers") => Ok(Some(Meta::FlushHandlers)),
+        Some("noop") => Ok(Some(Meta::Noop)),
+        Some("end_play") => Ok(Some(Meta::EndPlay)),
+        Some("end_host") => Ok(Some(Meta::EndHost)),
+        Some("clear_host_errors") => Ok(Some(Meta::ClearHostErrors)),
+        Some(other) => Err(err(value, format!("meta `{other}` is not supported by stockman yet (supported: flush_handlers, noop, end_play, end_host, clear_host_errors)"))),
+        None => Err(err(value, "meta takes the name of an action, e.g. `meta: flush_handlers`")),
+    }
+}
+
+fn loop_of(node: &Node, map: &[(Node, Node)]) -> Result<Option<Loop>, LoadError> {
+    let mut found = map.iter().filter_map(|(k, v)| {
+        let name = k.display_key();
+        LOOP_KEYWORDS.iter().find(|(kw, _)| *kw == name).map(|(_, kind)| (k, v, *kind))
+    });
+    let Some((key, value, kind)) = found.next() else {
+        if let Some(control) = node.get("loop_control") {
+            return Err(err(control, "`loop_control` without `loop` or `with_*`"));
+        }
+        return Ok(None);
+    };
+    if let Some((second, _, _)) = found.next() {
+        return Err(err(second, format!("a task takes one loop, and `{}` comes after `{}`", second.display_key(), key.display_key())));
+    }
+    let mut lp = Loop { items: value.to_json(), kind, loop_var: "item".into(), index_var: None, label: None, pause: 0.0, extended: false };
+    if let Some(control) = node.get("loop_control").filter(|c| !c.is_null()) {
+        let entries = control.as_map().ok_or_else(|| err(control, "`loop_control` must be a mapping"))?;
+        for (k, v) in entries {
+            match k.display_key().as_str() {
+                "loop_var" => lp.loop_var = scalar_string(v)?,
+                "index_var" => lp.index_var = Some(scalar_string(v)?),
+                "label" => lp.label = Some(v.to_json()),
+                "pause" => lp.pause = v.to_json().as_f64().ok_or_else(|| err(v, "`pause` must be a number of seconds"))?,
+                "extended" => lp.extended = matches!(v.value, Yaml::Bool(true)),
+                "extended_allitems" => {}
+                other => {
+                    let known = ["loop_var", "index_var", "label", "pause", "extended"];
+                    let hint = did_you_mean(other, known).map(|s| format!("did you mean `{s}`?"));
+                    return Err(with_hint(err(k, format!("`{other}` is not a valid loop_control option")), hint));
+                }
+            }
+        }
+    }
+    Ok(Some(lp))
+}
+
+/// The context for a role's tasks with its `roles:` entry's `when`/`tags` folded in.
+pub(super) fn with_entry_keywords(ctx: &Ctx, entry: &Node) -> Result<Ctx, LoadError> {
+    let mut inner = ctx.clone();
+    inner.inherited = inherit(&ctx.inherited, entry)?;
+    Ok(inner)
+}

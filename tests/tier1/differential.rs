@@ -1,0 +1,120 @@
+//! The same playbooks through stockman and through ansible-playbook, both over
+//! SSH to the tier-1 sshd: the output (hosts' lines sorted within each task)
+//! and the exit code must be the same.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::sshd::TestSshd;
+
+const ANSIBLE_PLAYBOOK: &str = "/var/cache/stockman/ansible-venv/bin/ansible-playbook";
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/differential").join(name)
+}
+
+struct Side {
+    code: i32,
+    stdout: String,
+}
+
+fn inventory(dir: &Path, sshd: &TestSshd) -> PathBuf {
+    let mut text = String::from("[test]\n");
+    for name in ["h1", "h2"] {
+        text.push_str(&format!(
+            "{name} ansible_host=127.0.0.1 ansible_port={} ansible_user={} ansible_ssh_private_key_file={}\n",
+            sshd.port,
+            sshd.user,
+            sshd.client_key.display()
+        ));
+    }
+    text.push_str(&format!(
+        "[test:vars]\nansible_ssh_common_args='-o UserKnownHostsFile={}'\nansible_python_interpreter=/usr/bin/python3\n",
+        sshd.known_hosts.display()
+    ));
+    let path = dir.join("hosts.ini");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run(program: &str, pre_args: &[&str], dir: &Path, inventory: &Path, playbook: &Path, args: &[&str], sshd: &TestSshd) -> Side {
+    let home = dir.join("home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::copy(&sshd.known_hosts, home.join(".ssh/known_hosts")).unwrap();
+    let out = Command::new(program)
+        .args(pre_args)
+        .arg("-i")
+        .arg(inventory)
+        .arg(playbook)
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", &home)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_SSH_CONTROL_PATH_DIR", dir.join("cp"))
+        .env("ANSIBLE_LOCAL_TEMP", dir.join("tmp"))
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("ANSIBLE_HOST_KEY_CHECKING")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    Side { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned() }
+}
+
+/// Lines per banner block, host lines sorted; times in results blanked.
+fn normalized(output: &str) -> Vec<String> {
+    let times = regex::Regex::new(r#""(start|end|delta)": "[^"]*""#).unwrap();
+    let mut blocks: Vec<Vec<String>> = Vec::new();
+    for line in output.lines().filter(|l| !l.trim().is_empty()) {
+        let line = times.replace_all(line, "\"$1\": \"T\"").trim_end().to_string();
+        let banner = line.starts_with("PLAY") || line.starts_with("TASK [") || line.starts_with("RUNNING HANDLER") || line.starts_with("NO MORE HOSTS");
+        if banner || blocks.is_empty() {
+            blocks.push(Vec::new());
+        }
+        blocks.last_mut().unwrap().push(line);
+    }
+    blocks
+        .into_iter()
+        .flat_map(|mut b| {
+            let head = b.remove(0);
+            b.sort();
+            std::iter::once(head).chain(b)
+        })
+        .collect()
+}
+
+fn compare(name: &str, args: &[&str]) {
+    assert!(Path::new(ANSIBLE_PLAYBOOK).exists(), "{ANSIBLE_PLAYBOOK} is missing: run tests/run-all.sh, which installs it");
+    let sshd = TestSshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = inventory(dir.path(), &sshd);
+    let playbook = scenario(name);
+    let ours = run(env!("CARGO_BIN_EXE_stockman"), &["playbook"], dir.path(), &inventory, &playbook, args, &sshd);
+    let theirs = run(ANSIBLE_PLAYBOOK, &[], dir.path(), &inventory, &playbook, args, &sshd);
+    let (a, b) = (normalized(&ours.stdout), normalized(&theirs.stdout));
+    if a != b {
+        let (b_text, a_text) = (b.join("\n") + "\n", a.join("\n") + "\n");
+        let diff = similar::TextDiff::from_lines(&b_text, &a_text).unified_diff().header("ansible-playbook", "stockman").to_string();
+        panic!("{name}: output differs from ansible-playbook's\n{diff}\n--- stockman:\n{}\n--- ansible:\n{}", ours.stdout, theirs.stdout);
+    }
+    assert_eq!(ours.code, theirs.code, "{name}: exit code differs\n{}", ours.stdout);
+}
+
+#[test]
+fn loops_match_ansible() {
+    compare("loops.yml", &[]);
+}
+
+#[test]
+fn blocks_match_ansible() {
+    compare("blocks.yml", &[]);
+}
+
+#[test]
+fn conditions_and_controller_actions_match_ansible() {
+    compare("conditions.yml", &[]);
+}
+
+#[test]
+fn tags_match_ansible() {
+    compare("tags.yml", &["--tags", "web", "--skip-tags", "slow"]);
+}
