@@ -10,6 +10,7 @@ pub enum ModuleKind {
     File,
     Template,
     Debug,
+    Apt,
 }
 
 /// One parameter a module accepts.
@@ -107,6 +108,24 @@ const FILE_PARAMS: &[Param] = &[
 
 const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];
 
+const APT_PARAMS: &[Param] = &[
+    alias("name", &["package", "pkg"], false),
+    p("state"),
+    alias("update_cache", &["update-cache"], false),
+    p("cache_valid_time"),
+    p("purge"),
+    p("autoremove"),
+    p("autoclean"),
+    alias("install_recommends", &["install-recommends"], false),
+    p("deb"),
+    p("upgrade"),
+    alias("default_release", &["default-release"], false),
+    alias("allow_downgrade", &["allow-downgrade", "allow_downgrades", "allow-downgrades"], false),
+    p("only_upgrade"),
+    p("dpkg_options"),
+    p("lock_timeout"),
+];
+
 pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, params: COMMAND_PARAMS },
     ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, params: COMMAND_PARAMS },
@@ -114,6 +133,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, params: TEMPLATE_PARAMS },
     ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, params: FILE_PARAMS },
     ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, params: DEBUG_PARAMS },
+    ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, params: APT_PARAMS },
 ];
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN.

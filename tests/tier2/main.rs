@@ -9,3 +9,6 @@
 mod fleet;
 mod playbook;
 mod smoke;
+mod modules_apt;
+#[allow(dead_code)]
+mod modules_support;
