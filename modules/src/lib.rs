@@ -20,7 +20,7 @@
 //! - `shell`: the one quoting builder for remote commands.
 //! - `spec`: module names, aliases and parameter specs; argument validation.
 //! - `args`: typed access to a module's (already templated) arguments.
-//! - `command`, `copy`, `file`, `template`, `debug`, `apt`: one file per module.
+//! - `command`, `copy`, `file`, `template`, `debug`, `apt`, `user`, `group`: one file per module.
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
@@ -37,6 +37,7 @@ pub mod command;
 pub mod copy;
 pub mod debug;
 pub mod file;
+pub mod group;
 mod listarg;
 pub mod mode;
 pub mod remote_file;
@@ -44,6 +45,7 @@ pub mod shell;
 pub mod shlex;
 pub mod spec;
 pub mod template;
+pub mod user;
 
 pub use args::Args;
 pub use spec::{ModuleKind, ModuleSpec};
@@ -168,5 +170,7 @@ pub async fn run<T: Target>(
         ModuleKind::File => file::run(args, target, mode).await,
         ModuleKind::Debug => debug::run(args, controller),
         ModuleKind::Apt => apt::run(args, target, mode).await,
+        ModuleKind::User => user::run(args, target, mode).await,
+        ModuleKind::Group => group::run(args, target, mode).await,
     }
 }

@@ -11,6 +11,8 @@ pub enum ModuleKind {
     Template,
     Debug,
     Apt,
+    User,
+    Group,
 }
 
 /// One parameter a module accepts.
@@ -126,6 +128,30 @@ const APT_PARAMS: &[Param] = &[
     p("lock_timeout"),
 ];
 
+const USER_PARAMS: &[Param] = &[
+    alias("name", &["user"], true),
+    p("state"),
+    p("uid"),
+    p("group"),
+    p("groups"),
+    p("append"),
+    p("shell"),
+    alias("home", &[], false),
+    alias("create_home", &["createhome"], false),
+    p("move_home"),
+    p("system"),
+    p("comment"),
+    p("password"),
+    p("update_password"),
+    p("password_lock"),
+    p("remove"),
+    p("force"),
+    p("expires"),
+    p("non_unique"),
+];
+
+const GROUP_PARAMS: &[Param] = &[req("name"), p("state"), p("gid"), p("system"), p("non_unique")];
+
 pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, params: COMMAND_PARAMS },
     ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, params: COMMAND_PARAMS },
@@ -134,6 +160,8 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, params: FILE_PARAMS },
     ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, params: DEBUG_PARAMS },
     ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, params: APT_PARAMS },
+    ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, params: USER_PARAMS },
+    ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, params: GROUP_PARAMS },
 ];
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN.

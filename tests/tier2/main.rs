@@ -12,3 +12,4 @@ mod smoke;
 mod modules_apt;
 #[allow(dead_code)]
 mod modules_support;
+mod modules_user;
