@@ -20,7 +20,7 @@
 //! - `shell`: the one quoting builder for remote commands.
 //! - `spec`: module names, aliases and parameter specs; argument validation.
 //! - `args`: typed access to a module's (already templated) arguments.
-//! - `command`, `copy`, `file`, `template`, `debug`, `apt`, `user`, `group`: one file per module.
+//! - `command`, `copy`, `file`, `template`, `debug`, `apt`, `user`, `group`, `systemd` (also `service`): one file per module.
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
@@ -44,6 +44,7 @@ pub mod remote_file;
 pub mod shell;
 pub mod shlex;
 pub mod spec;
+pub mod systemd;
 pub mod template;
 pub mod user;
 
@@ -172,5 +173,6 @@ pub async fn run<T: Target>(
         ModuleKind::Apt => apt::run(args, target, mode).await,
         ModuleKind::User => user::run(args, target, mode).await,
         ModuleKind::Group => group::run(args, target, mode).await,
+        ModuleKind::Systemd => systemd::run(args, target, mode).await,
     }
 }

@@ -13,6 +13,7 @@ pub enum ModuleKind {
     Apt,
     User,
     Group,
+    Systemd,
 }
 
 /// One parameter a module accepts.
@@ -152,6 +153,20 @@ const USER_PARAMS: &[Param] = &[
 
 const GROUP_PARAMS: &[Param] = &[req("name"), p("state"), p("gid"), p("system"), p("non_unique")];
 
+const SYSTEMD_PARAMS: &[Param] = &[
+    alias("name", &["service", "unit"], false),
+    p("state"),
+    p("enabled"),
+    p("masked"),
+    alias("daemon_reload", &["daemon-reload"], false),
+    alias("daemon_reexec", &["daemon-reexec"], false),
+    p("scope"),
+    p("no_block"),
+];
+
+/// `service` on a systemd host: the subset of its arguments that map onto `systemd`.
+const SERVICE_PARAMS: &[Param] = &[req("name"), p("state"), p("enabled")];
+
 pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, params: COMMAND_PARAMS },
     ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, params: COMMAND_PARAMS },
@@ -162,6 +177,9 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, params: APT_PARAMS },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, params: USER_PARAMS },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, params: GROUP_PARAMS },
+    ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, params: SYSTEMD_PARAMS },
+    ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, params: SYSTEMD_PARAMS },
+    ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, params: SERVICE_PARAMS },
 ];
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN.

@@ -13,3 +13,4 @@ mod modules_apt;
 #[allow(dead_code)]
 mod modules_support;
 mod modules_user;
+mod modules_systemd;
