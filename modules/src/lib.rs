@@ -20,7 +20,7 @@
 //! - `shell`: the one quoting builder for remote commands.
 //! - `spec`: module names, aliases and parameter specs; argument validation.
 //! - `args`: typed access to a module's (already templated) arguments.
-//! - `command`, `copy`, `file`, `template`, `debug`, `apt`, `user`, `group`, `systemd` (also `service`): one file per module.
+//! - `command`, `copy`, `file`, `template`, `debug`, `apt`, `user`, `group`, `systemd` (also `service`), `git`: one file per module.
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
@@ -37,6 +37,7 @@ pub mod command;
 pub mod copy;
 pub mod debug;
 pub mod file;
+pub mod git;
 pub mod group;
 mod listarg;
 pub mod mode;
@@ -174,5 +175,6 @@ pub async fn run<T: Target>(
         ModuleKind::User => user::run(args, target, mode).await,
         ModuleKind::Group => group::run(args, target, mode).await,
         ModuleKind::Systemd => systemd::run(args, target, mode).await,
+        ModuleKind::Git => git::run(args, target, mode).await,
     }
 }

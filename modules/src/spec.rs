@@ -14,6 +14,7 @@ pub enum ModuleKind {
     User,
     Group,
     Systemd,
+    Git,
 }
 
 /// One parameter a module accepts.
@@ -167,6 +168,25 @@ const SYSTEMD_PARAMS: &[Param] = &[
 /// `service` on a systemd host: the subset of its arguments that map onto `systemd`.
 const SERVICE_PARAMS: &[Param] = &[req("name"), p("state"), p("enabled")];
 
+const GIT_PARAMS: &[Param] = &[
+    alias("repo", &["name"], true),
+    req("dest"),
+    p("version"),
+    p("remote"),
+    p("force"),
+    p("update"),
+    p("clone"),
+    p("bare"),
+    p("depth"),
+    p("single_branch"),
+    p("refspec"),
+    p("recursive"),
+    p("accept_hostkey"),
+    p("accept_newhostkey"),
+    p("key_file"),
+    p("umask"),
+];
+
 pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, params: COMMAND_PARAMS },
     ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, params: COMMAND_PARAMS },
@@ -179,6 +199,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, params: GROUP_PARAMS },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, params: SYSTEMD_PARAMS },
     ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, params: SYSTEMD_PARAMS },
+    ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, params: GIT_PARAMS },
     ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, params: SERVICE_PARAMS },
 ];
 

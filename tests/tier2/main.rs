@@ -14,3 +14,4 @@ mod modules_apt;
 mod modules_support;
 mod modules_user;
 mod modules_systemd;
+mod modules_git;
