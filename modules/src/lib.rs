@@ -20,7 +20,8 @@
 //! - `shell`: the one quoting builder for remote commands.
 //! - `spec`: module names, aliases and parameter specs; argument validation.
 //! - `args`: typed access to a module's (already templated) arguments.
-//! - `command`, `copy`, `file`, `template`, `debug`: one file per module.
+//! - `command`, `copy`, `file`, `template`, `debug`, `apt`, `user`, `group`, `systemd` (also `service`), `git`: one file per module.
+//! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
@@ -29,18 +30,24 @@ use std::future::Future;
 
 use serde_json::{Map, Value};
 
+pub mod apt;
 pub mod args;
 mod clock;
 pub mod command;
 pub mod copy;
 pub mod debug;
 pub mod file;
+pub mod git;
+pub mod group;
+mod listarg;
 pub mod mode;
 pub mod remote_file;
 pub mod shell;
 pub mod shlex;
 pub mod spec;
+pub mod systemd;
 pub mod template;
+pub mod user;
 
 pub use args::Args;
 pub use spec::{ModuleKind, ModuleSpec};
@@ -164,6 +171,11 @@ pub async fn run<T: Target>(
         ModuleKind::Template => template::run(args, target, controller, mode).await,
         ModuleKind::File => file::run(args, target, mode).await,
         ModuleKind::Debug => debug::run(args, controller),
+        ModuleKind::Apt => apt::run(args, target, mode).await,
+        ModuleKind::User => user::run(args, target, mode).await,
+        ModuleKind::Group => group::run(args, target, mode).await,
+        ModuleKind::Systemd => systemd::run(args, target, mode).await,
+        ModuleKind::Git => git::run(args, target, mode).await,
         ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -10,6 +10,11 @@ pub enum ModuleKind {
     File,
     Template,
     Debug,
+    Apt,
+    User,
+    Group,
+    Systemd,
+    Git,
     /// Controller-side actions: the engine runs these itself.
     SetFact,
     Assert,
@@ -120,6 +125,81 @@ const FILE_PARAMS: &[Param] = &[
 
 const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];
 
+const APT_PARAMS: &[Param] = &[
+    alias("name", &["package", "pkg"], false),
+    p("state"),
+    alias("update_cache", &["update-cache"], false),
+    p("cache_valid_time"),
+    p("purge"),
+    p("autoremove"),
+    p("autoclean"),
+    alias("install_recommends", &["install-recommends"], false),
+    p("deb"),
+    p("upgrade"),
+    alias("default_release", &["default-release"], false),
+    alias("allow_downgrade", &["allow-downgrade", "allow_downgrades", "allow-downgrades"], false),
+    p("only_upgrade"),
+    p("dpkg_options"),
+    p("lock_timeout"),
+];
+
+const USER_PARAMS: &[Param] = &[
+    alias("name", &["user"], true),
+    p("state"),
+    p("uid"),
+    p("group"),
+    p("groups"),
+    p("append"),
+    p("shell"),
+    alias("home", &[], false),
+    alias("create_home", &["createhome"], false),
+    p("move_home"),
+    p("system"),
+    p("comment"),
+    p("password"),
+    p("update_password"),
+    p("password_lock"),
+    p("remove"),
+    p("force"),
+    p("expires"),
+    p("non_unique"),
+];
+
+const GROUP_PARAMS: &[Param] = &[req("name"), p("state"), p("gid"), p("system"), p("non_unique")];
+
+const SYSTEMD_PARAMS: &[Param] = &[
+    alias("name", &["service", "unit"], false),
+    p("state"),
+    p("enabled"),
+    p("masked"),
+    alias("daemon_reload", &["daemon-reload"], false),
+    alias("daemon_reexec", &["daemon-reexec"], false),
+    p("scope"),
+    p("no_block"),
+];
+
+/// `service` on a systemd host: the subset of its arguments that map onto `systemd`.
+const SERVICE_PARAMS: &[Param] = &[req("name"), p("state"), p("enabled")];
+
+const GIT_PARAMS: &[Param] = &[
+    alias("repo", &["name"], true),
+    req("dest"),
+    p("version"),
+    p("remote"),
+    p("force"),
+    p("update"),
+    p("clone"),
+    p("bare"),
+    p("depth"),
+    p("single_branch"),
+    p("refspec"),
+    p("recursive"),
+    p("accept_hostkey"),
+    p("accept_newhostkey"),
+    p("key_file"),
+    p("umask"),
+];
+
 const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet")];
 
 pub static MODULES: &[ModuleSpec] = &[
@@ -129,6 +209,13 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: TEMPLATE_PARAMS },
     ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: FILE_PARAMS },
     ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS },
+    ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: APT_PARAMS },
+    ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
+    ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
+    ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
+    ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
+    ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: GIT_PARAMS },
+    ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SERVICE_PARAMS },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },
     ModuleSpec { name: "fail", kind: ModuleKind::Fail, free_form: false, any_params: false, params: &[p("msg")] },

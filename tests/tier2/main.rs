@@ -9,3 +9,9 @@
 mod fleet;
 mod playbook;
 mod smoke;
+mod modules_apt;
+#[allow(dead_code)]
+mod modules_support;
+mod modules_user;
+mod modules_systemd;
+mod modules_git;

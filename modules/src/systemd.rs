@@ -1,0 +1,272 @@
+//! `systemd` (and `service` on systemd hosts): a unit started, stopped,
+//! restarted or reloaded; enabled or not; masked or not.
+//!
+//! An optional `daemon-reload`/`daemon-reexec` first, then one probe
+//! (`systemctl show`), then one apply command chaining the needed `systemctl`
+//! calls with `&&` (mask/unmask, enable/disable, then the state), in Ansible's
+//! order. `status` is the unit's properties before any change, as in Ansible.
+
+use serde_json::{Map, Value};
+
+use crate::listarg::choice;
+use crate::shell::Cmd;
+use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Started,
+    Stopped,
+    Restarted,
+    Reloaded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    System,
+    User,
+    Global,
+}
+
+#[derive(Debug, Clone)]
+struct Request {
+    name: Option<String>,
+    state: Option<State>,
+    enabled: Option<bool>,
+    masked: Option<bool>,
+    daemon_reload: bool,
+    daemon_reexec: bool,
+    scope: Scope,
+    no_block: bool,
+}
+
+impl Request {
+    fn from_args(args: &Args) -> Result<Self, ModuleError> {
+        let state = match choice(args, "state", &["started", "stopped", "restarted", "reloaded"])? {
+            None => None,
+            Some("started") => Some(State::Started),
+            Some("stopped") => Some(State::Stopped),
+            Some("restarted") => Some(State::Restarted),
+            Some(_) => Some(State::Reloaded),
+        };
+        let optional_bool = |name: &str| args.get(name).map(|_| args.bool(name, false)).transpose();
+        let scope = match choice(args, "scope", &["system", "user", "global"])? {
+            Some("user") => Scope::User,
+            Some("global") => Scope::Global,
+            _ => Scope::System,
+        };
+        let request = Request {
+            name: args.str("name"),
+            state,
+            enabled: optional_bool("enabled")?,
+            masked: optional_bool("masked")?,
+            daemon_reload: args.bool("daemon_reload", false)?,
+            daemon_reexec: args.bool("daemon_reexec", false)?,
+            scope,
+            no_block: args.bool("no_block", false)?,
+        };
+        let acts_on_unit = request.state.is_some() || request.enabled.is_some() || request.masked.is_some();
+        if acts_on_unit && request.name.is_none() {
+            return Err(ModuleError::BadArgs("missing parameter(s) required by 'state', 'enabled', 'masked': name".into()));
+        }
+        if !acts_on_unit && !request.daemon_reload && !request.daemon_reexec {
+            return Err(ModuleError::BadArgs(
+                "one of the following is required: state, enabled, masked, daemon_reload, daemon_reexec".into(),
+            ));
+        }
+        if request.scope == Scope::Global && request.state.is_some() {
+            return Err(ModuleError::BadArgs("scope=global cannot start or stop units; use enabled or masked".into()));
+        }
+        Ok(request)
+    }
+
+    fn systemctl(&self) -> Cmd {
+        let cmd = Cmd::new("systemctl");
+        match self.scope {
+            Scope::System => cmd,
+            Scope::User => cmd.flag("--user"),
+            Scope::Global => cmd.flag("--global"),
+        }
+    }
+}
+
+/// `Key=Value` lines of `systemctl show`, in order.
+fn parse_show(text: &str) -> Map<String, Value> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect()
+}
+
+fn prop<'a>(status: &'a Map<String, Value>, key: &str) -> &'a str {
+    status.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn is_running(status: &Map<String, Value>) -> bool {
+    matches!(prop(status, "ActiveState"), "active" | "activating" | "reloading")
+}
+
+/// `systemctl is-enabled` succeeds for these unit file states.
+fn is_enabled(status: &Map<String, Value>) -> bool {
+    matches!(
+        prop(status, "UnitFileState"),
+        "enabled" | "enabled-runtime" | "static" | "alias" | "indirect" | "generated" | "linked" | "linked-runtime"
+    )
+}
+
+fn is_masked(status: &Map<String, Value>) -> bool {
+    prop(status, "LoadState") == "masked" || prop(status, "UnitFileState").starts_with("masked")
+}
+
+/// The `systemctl` calls that bring the unit to the wanted state, in order.
+fn plan(request: &Request, name: &str, status: &Map<String, Value>) -> Vec<Cmd> {
+    let verb = |v: &'static str| request.systemctl().flag(v).flag("--").arg(name);
+    let mut steps = Vec::new();
+    match request.masked {
+        Some(true) if !is_masked(status) => steps.push(verb("mask")),
+        Some(false) if is_masked(status) => steps.push(verb("unmask")),
+        _ => {}
+    }
+    match request.enabled {
+        Some(true) if !is_enabled(status) => steps.push(verb("enable")),
+        Some(false) if is_enabled(status) && prop(status, "UnitFileState") != "static" => steps.push(verb("disable")),
+        _ => {}
+    }
+    let action = match request.state {
+        Some(State::Started) if !is_running(status) => Some("start"),
+        Some(State::Stopped) if is_running(status) || prop(status, "ActiveState") == "deactivating" => Some("stop"),
+        Some(State::Restarted) => Some("restart"),
+        Some(State::Reloaded) if is_running(status) => Some("reload"),
+        Some(State::Reloaded) => Some("start"),
+        _ => None,
+    };
+    if let Some(action) = action {
+        let cmd = request.systemctl();
+        let cmd = if request.no_block { cmd.flag("--no-block") } else { cmd };
+        let cmd = match action {
+            "start" => cmd.flag("start"),
+            "stop" => cmd.flag("stop"),
+            "restart" => cmd.flag("restart"),
+            _ => cmd.flag("reload"),
+        };
+        steps.push(cmd.flag("--").arg(name));
+    }
+    steps
+}
+
+pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    let request = Request::from_args(args)?;
+    if !mode.check {
+        for (wanted, verb) in [(request.daemon_reexec, "daemon-reexec"), (request.daemon_reload, "daemon-reload")] {
+            if !wanted {
+                continue;
+            }
+            let cmd = match verb {
+                "daemon-reexec" => request.systemctl().flag("daemon-reexec"),
+                _ => request.systemctl().flag("daemon-reload"),
+            };
+            let out = target.exec(cmd.as_str(), None).await?;
+            if out.rc != 0 {
+                return Ok(ModuleResult::failed(format!("failure {} during {verb}: {}", out.rc, out.stderr_str().trim())));
+            }
+        }
+    }
+    let Some(name) = request.name.clone() else {
+        return Ok(ModuleResult::ok());
+    };
+    let show = request.systemctl().flag("show").flag("--").arg(&name);
+    let out = target.exec(show.as_str(), None).await?;
+    let status = parse_show(&out.stdout_str());
+    let base = ModuleResult::ok().with("name", name.clone());
+    let unknown = out.rc != 0 || matches!(prop(&status, "LoadState"), "not-found" | "");
+    // Masking works on a unit with no file (Ansible allows it); nothing else does.
+    if unknown && request.masked != Some(true) {
+        let why = out.stderr_str();
+        let why = if why.trim().is_empty() { "unit not found".to_string() } else { why.trim().to_string() };
+        return Ok(ModuleResult { failed: true, msg: Some(format!("Could not find the requested service {name}: {why}")), ..base });
+    }
+    let steps = plan(&request, &name, &status);
+    let result = with_fields(base, &request, status);
+    if steps.is_empty() {
+        return Ok(result);
+    }
+    let mut result = ModuleResult { changed: true, ..result };
+    if mode.check {
+        return Ok(result);
+    }
+    let mut steps = steps.into_iter();
+    let first = steps.next().unwrap_or_else(|| Cmd::new("true"));
+    let cmd = steps.fold(first, |acc, step| acc.then("&&", step));
+    let out = target.exec(cmd.as_str(), None).await?;
+    if out.rc != 0 {
+        result.failed = true;
+        result.changed = false;
+        result.msg = Some(format!("Unable to change the state of unit `{name}`: {}", out.stderr_str().trim()));
+    }
+    Ok(result)
+}
+
+fn with_fields(result: ModuleResult, request: &Request, status: Map<String, Value>) -> ModuleResult {
+    let mut result = result;
+    if let Some(state) = request.state {
+        let word = match state {
+            State::Started => "started",
+            State::Stopped => "stopped",
+            State::Restarted => "started",
+            State::Reloaded => "started",
+        };
+        result = result.with("state", word);
+    }
+    if let Some(enabled) = request.enabled {
+        result = result.with("enabled", enabled);
+    }
+    result.with("status", Value::Object(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request(v: serde_json::Value) -> Request {
+        Request::from_args(&Args::new(v.as_object().unwrap().clone())).unwrap()
+    }
+
+    fn status(active: &str, file: &str) -> Map<String, Value> {
+        parse_show(&format!("Id=demo.service\nLoadState=loaded\nActiveState={active}\nSubState=x\nUnitFileState={file}\nExecStart={{ path=/bin/sleep ; argv[]=/bin/sleep a=b }}\n"))
+    }
+
+    fn plan_of(v: serde_json::Value, s: &Map<String, Value>) -> Vec<String> {
+        let r = request(v);
+        plan(&r, r.name.as_deref().unwrap(), s).into_iter().map(Cmd::into_string).collect()
+    }
+
+    #[test]
+    fn show_output_keeps_values_with_equals_signs() {
+        let s = status("active", "enabled");
+        assert_eq!(prop(&s, "ExecStart"), "{ path=/bin/sleep ; argv[]=/bin/sleep a=b }");
+        assert!(is_running(&s) && is_enabled(&s) && !is_masked(&s));
+    }
+
+    #[test]
+    fn plans_follow_ansible_order_and_skip_what_is_in_state() {
+        let s = status("inactive", "disabled");
+        assert_eq!(
+            plan_of(json!({"name": "a b;$(x)", "state": "started", "enabled": true, "masked": false}), &s),
+            ["systemctl enable -- 'a b;$(x)'", "systemctl start -- 'a b;$(x)'"]
+        );
+        let s = status("active", "enabled");
+        assert!(plan_of(json!({"name": "demo", "state": "started", "enabled": true}), &s).is_empty());
+        assert_eq!(plan_of(json!({"name": "demo", "state": "restarted", "no_block": true}), &s), ["systemctl --no-block restart -- demo"]);
+        assert_eq!(plan_of(json!({"name": "demo", "state": "reloaded", "scope": "user"}), &s), ["systemctl --user reload -- demo"]);
+        assert_eq!(plan_of(json!({"name": "demo", "masked": true, "state": "stopped"}), &s), ["systemctl mask -- demo", "systemctl stop -- demo"]);
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        let args = |v: serde_json::Value| Args::new(v.as_object().unwrap().clone());
+        assert!(Request::from_args(&args(json!({"state": "started"}))).is_err());
+        assert!(Request::from_args(&args(json!({"name": "x"}))).is_err());
+        assert!(Request::from_args(&args(json!({"daemon_reload": true}))).is_ok());
+        assert!(Request::from_args(&args(json!({"name": "x", "state": "running"}))).is_err());
+    }
+}
