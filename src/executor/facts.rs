@@ -22,7 +22,7 @@ true"#;
 impl Executor<'_> {
     pub(super) async fn gather_facts(&mut self, run: &mut PlayRun<'_>) {
         let targets = run.active();
-        self.emit(Event::TaskStart(TaskHeader { name: "Gathering Facts".into(), kind: TaskKind::GatherFacts, span: None, hosts: targets.len() }));
+        self.emit(Event::TaskStart(TaskHeader { name: "Gathering Facts".into(), kind: TaskKind::GatherFacts, span: None, hosts: targets.len(), action: None }));
         let results: Vec<(usize, HostResult, Option<Map<String, Value>>)> = {
             let hosts = &run.hosts;
             let this = &*self;

@@ -124,12 +124,19 @@ impl Executor<'_> {
             kind => match self.connect(host).await {
                 Ok(conn) => {
                     let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
-                    stockman_modules::run(kind, &args, conn, &controller, mode).await
+                    let outcome = stockman_modules::run(kind, &args, conn, &controller, mode).await;
+                    let mut r = self.to_result(host, outcome, false);
+                    r.module_failed = r.status == Status::Failed;
+                    return r;
                 }
                 Err(e) => return unreachable(host, e.to_string()),
             },
         };
         let verbose_always = matches!(spec.kind, ModuleKind::Debug) || (spec.kind == ModuleKind::Assert && !quiet(&args));
+        self.to_result(host, outcome, verbose_always)
+    }
+
+    fn to_result(&self, host: &HostState, outcome: Result<ModuleResult, ModuleError>, verbose_always: bool) -> HostResult {
         match outcome {
             Ok(result) => module_result(host, result, verbose_always),
             Err(ModuleError::BadArgs(msg)) => failed(host, msg),
@@ -159,6 +166,7 @@ impl Executor<'_> {
                 Ok(fails) => {
                     r.result.insert("failed_when_result".into(), fails.into());
                     let changed = r.result.get("changed").and_then(Value::as_bool).unwrap_or(false);
+                    r.module_failed &= fails;
                     r.status = match (fails, changed) {
                         (true, _) => Status::Failed,
                         (false, true) => Status::Changed,
@@ -291,7 +299,7 @@ pub(super) fn failed(host: &HostState, msg: String) -> HostResult {
 }
 
 fn unreachable(host: &HostState, msg: String) -> HostResult {
-    HostResult::new(&host.name, Status::Unreachable, message(msg, &[("unreachable", true.into())]))
+    HostResult::new(&host.name, Status::Unreachable, message(format!("Task failed: {msg}"), &[("unreachable", true.into())]))
 }
 
 fn skipped(host: &HostState, condition: &str) -> HostResult {

@@ -33,7 +33,8 @@ impl Executor<'_> {
         }
         for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
             let go_on = self.run_steps(&mut run, section, false).await;
-            if run.active().is_empty() && !run.ended && !run.hosts.iter().all(|h| h.ended) {
+            // ansible-core 2.19 announces it only when any_errors_fatal ended the play.
+            if play.any_errors_fatal && run.active().is_empty() && run.hosts.iter().any(|h| h.failed) {
                 self.emit(Event::NoMoreHosts);
             }
             if !go_on {

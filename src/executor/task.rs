@@ -25,6 +25,10 @@ impl Executor<'_> {
             kind,
             span: Some(task.span.clone()),
             hosts: targets.len(),
+            action: match &task.action {
+                Action::Module { spec, .. } => Some(spec.name.to_string()),
+                Action::Meta(_) => Some("meta".into()),
+            },
         }));
         let run_once = self.is_run_once(run, task, targets);
         let runners: Vec<usize> = if run_once { targets.iter().copied().take(1).collect() } else { targets.to_vec() };

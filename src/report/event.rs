@@ -36,6 +36,8 @@ pub struct TaskHeader {
     pub span: Option<Span>,
     /// How many hosts will report (for progress).
     pub hosts: usize,
+    /// The module or action, short name (`debug`, `copy`); None for fact gathering.
+    pub action: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +67,8 @@ pub struct HostResult {
     pub item: Option<String>,
     /// The whole of a looped task on a host: counted once, its items already shown.
     pub loop_summary: bool,
+    /// The failure came from the module on the host (not from an action, `failed_when`...).
+    pub module_failed: bool,
 }
 
 impl HostResult {
@@ -79,6 +83,7 @@ impl HostResult {
             no_log: false,
             item: None,
             loop_summary: false,
+            module_failed: false,
         }
     }
 }

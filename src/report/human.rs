@@ -18,6 +18,15 @@ const BRIGHT_RED: &str = "1;31";
 const CYAN: &str = "0;36";
 const PURPLE: &str = "1;35";
 
+/// What the reporter remembers of the running task.
+#[derive(Default)]
+struct Current {
+    span: Option<crate::yaml::Span>,
+    is_debug: bool,
+    /// Error texts already shown (ansible-core shows each once per task).
+    errors: Vec<String>,
+}
+
 /// Writes human output to stdout (warnings to stderr).
 pub struct Human {
     verbosity: u8,
@@ -26,6 +35,8 @@ pub struct Human {
     /// Ansible's banner width: terminal columns - 1, at least 79.
     columns: usize,
     bar: Mutex<Option<ProgressBar>>,
+    /// The running task's position and the error texts already shown for it.
+    current: Mutex<Current>,
 }
 
 impl Human {
@@ -33,7 +44,7 @@ impl Human {
         let tty = std::io::stdout().is_terminal();
         let color = tty && !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let width = if tty { terminal_width().unwrap_or(80) } else { 0 };
-        Human { verbosity, color, progress: tty, columns: width.saturating_sub(1).max(79), bar: Mutex::new(None) }
+        Human { verbosity, color, progress: tty, columns: width.saturating_sub(1).max(79), bar: Mutex::new(None), current: Mutex::new(Current::default()) }
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
@@ -80,6 +91,8 @@ impl Human {
             _ => format!("TASK [{}]", header.name),
         };
         self.banner(&title, None);
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) =
+            Current { span: header.span.clone(), is_debug: header.action.as_deref() == Some("debug"), errors: Vec::new() };
         if self.verbosity >= 2 {
             if let Some(span) = &header.span {
                 self.out(&format!("task path: {}:{}", span.file, span.line));
@@ -102,10 +115,14 @@ impl Human {
                 self.out(&text);
             }
         }
-        let shown = displayed_result(&r.visible(), r.verbose_always && !r.no_log);
+        let is_debug = self.current.lock().unwrap_or_else(|e| e.into_inner()).is_debug;
+        let shown = displayed_result(&r.visible(), is_debug && !r.no_log);
         let indent = (r.verbose_always || self.verbosity > 2).then_some(4);
         let dump = || pyjson::dumps(&Value::Object(shown.clone()), indent);
         let verbose = self.verbosity > 0 || r.verbose_always;
+        if matches!(r.status, Status::Failed | Status::Unreachable) && (!r.loop_summary || r.status == Status::Unreachable) {
+            self.error_block(r);
+        }
         // A looped task's items were shown one by one; Ansible prints no summary line.
         if !r.loop_summary || matches!(r.status, Status::Unreachable) {
             self.out(&self.result_line(r, verbose, &dump));
@@ -116,6 +133,34 @@ impl Human {
         if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             bar.inc(1);
         }
+    }
+
+    /// ansible-core 2.19's `[ERROR]: Task failed: ...` with the task's origin
+    /// and source lines, once per distinct message within a task.
+    fn error_block(&self, r: &HostResult) {
+        let shown = r.visible();
+        let msg = shown.get("msg").map(stockman_modules::args::value_to_string).unwrap_or_default();
+        let text = match (r.status, r.module_failed) {
+            (Status::Unreachable, _) => msg.clone(),
+            (_, true) => format!("Task failed: Module failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
+            (_, false) => format!("Task failed: Action failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
+        };
+        let span = {
+            let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+            if current.errors.contains(&text) {
+                return;
+            }
+            current.errors.push(text.clone());
+            current.span.clone()
+        };
+        let mut block = self.paint(&format!("[ERROR]: {text}"), RED);
+        if let Some(span) = span {
+            block.push_str(&format!("\nOrigin: {span}\n"));
+            if let Some(excerpt) = source_excerpt(&span) {
+                block.push_str(&format!("\n{excerpt}\n"));
+            }
+        }
+        self.out(&block);
     }
 
     /// `ok: [h]`, `changed: [h] => (item=x)`, `failed: [h] (item=x) => {...}`, `fatal: [h]: FAILED! => {...}`.
@@ -214,8 +259,13 @@ impl Reporter for Human {
     }
 }
 
-/// What the screen shows of a result: no `failed` flag, no diff; debug keeps only its message.
+/// What the screen shows of a result: no `failed` flag, no diff; debug
+/// (and assert) keep only their message, as Ansible's callback does.
 fn displayed_result(result: &Map<String, Value>, debug: bool) -> Map<String, Value> {
+    if debug && result.contains_key("msg") {
+        let keep = ["msg", "exception", "warnings", "deprecations"];
+        return result.iter().filter(|(k, _)| keep.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    }
     let hidden: &[&str] = if debug {
         &["changed", "failed", "skipped", "invocation", "skip_reason", "diff"]
     } else {
@@ -236,6 +286,21 @@ fn unified_diff(diff: &FileDiff) -> Option<String> {
         .header(&header("before", &diff.before_header), &header("after", &diff.after_header))
         .to_string();
     Some(text.trim_end_matches('\n').to_string())
+}
+
+/// Two lines before the task, its first line, and a caret at its column.
+fn source_excerpt(span: &crate::yaml::Span) -> Option<String> {
+    let text = std::fs::read_to_string(&*span.file).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let last = span.line.min(lines.len());
+    let first = last.saturating_sub(2).max(1);
+    let width = last.to_string().len();
+    let mut out = String::new();
+    for n in first..=last {
+        out.push_str(&format!("{n:<width$} {}\n", lines[n - 1]));
+    }
+    out.push_str(&format!("{}^ column {}", " ".repeat(width + span.col), span.col));
+    Some(out)
 }
 
 fn terminal_width() -> Option<usize> {
