@@ -118,3 +118,8 @@ fn conditions_and_controller_actions_match_ansible() {
 fn tags_match_ansible() {
     compare("tags.yml", &["--tags", "web", "--skip-tags", "slow"]);
 }
+
+#[test]
+fn roles_imports_and_vars_files_match_ansible() {
+    compare("roles.yml", &[]);
+}
