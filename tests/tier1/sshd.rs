@@ -152,10 +152,14 @@ fn spawn_on_free_port(dir: &Path, log_level: &str) -> (u16, Child) {
     );
 }
 
+/// Sessions get their own empty HOME: the account's shell rc files (a
+/// developer's ~/.bashrc, which bash reads for commands run over SSH) must not
+/// slow down or break the tests.
 fn sshd_config(dir: &Path, port: u16, log_level: &str) -> String {
     let d = dir.display();
+    let _ = std::fs::create_dir_all(dir.join("home"));
     format!(
-        "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\n\
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\nSetEnv HOME={d}/home\n\
          AuthorizedKeysFile {d}/authorized_keys\nPidFile {d}/sshd.pid\n\
          UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\n\
          PasswordAuthentication no\nKbdInteractiveAuthentication no\nLogLevel {log_level}\n"
