@@ -39,7 +39,8 @@ pub fn register(env: &mut Environment<'static>) {
 }
 
 fn add_path_tests(env: &mut Environment<'static>) {
-    let tests: [(&str, fn(&Path) -> bool); 5] = [
+    type PathTest = (&'static str, fn(&Path) -> bool);
+    let tests: [PathTest; 5] = [
         ("file", |p| p.is_file()),
         ("directory", |p| p.is_dir()),
         ("exists", |p| p.exists()),

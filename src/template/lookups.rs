@@ -86,7 +86,7 @@ fn search_path(state: &State) -> Vec<PathBuf> {
         .filter_map(|v| v.as_str().map(PathBuf::from))
         .collect();
     if dirs.is_empty() {
-        vec![PathBuf::from(".")]
+        vec![std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))]
     } else {
         dirs
     }

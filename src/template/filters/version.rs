@@ -99,8 +99,11 @@ fn loose_cmp(a: &[Part], b: &[Part]) -> Result<Ordering, String> {
     Ok(a.len().cmp(&b.len()))
 }
 
+/// major, minor, patch, and (release?, a|b, pre-release number).
+type StrictVersion = (u64, u64, u64, (u8, char, u64));
+
 /// StrictVersion: `N.N[.N][(a|b)N]`; a pre-release sorts before the release.
-fn strict(v: &str) -> Result<(u64, u64, u64, (u8, char, u64)), String> {
+fn strict(v: &str) -> Result<StrictVersion, String> {
     let re = regex::Regex::new(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:([ab])(\d+))?$").expect("static pattern");
     let caps = re.captures(v).ok_or_else(|| format!("invalid version number '{v}'"))?;
     let num = |i: usize| caps.get(i).map_or(Ok(0), |m| m.as_str().parse::<u64>()).map_err(|e| e.to_string());
