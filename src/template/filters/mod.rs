@@ -76,3 +76,31 @@ pub(crate) fn contains(container: &Jinja, item: &Jinja) -> bool {
     }
     container.try_iter().map(|mut it| it.any(|x| &x == item)).unwrap_or(false)
 }
+
+/// Writes a value into template output as Ansible does: Python's `str()`
+/// (`True`, `['a', 1]`), and nothing for none. For the Templar:
+/// `env.set_formatter(filters::format_like_python)`.
+// Not yet registered: the Templar owner decides when output switches to it.
+#[allow(dead_code)]
+pub(crate) fn format_like_python(out: &mut minijinja::Output, _state: &mut minijinja::State, value: &Jinja) -> Result<(), Error> {
+    if value.is_none() {
+        return Ok(());
+    }
+    if value.is_undefined() {
+        return Err(Error::new(ErrorKind::UndefinedError, "undefined value in output"));
+    }
+    out.write_str(&py_str(value)).map_err(|e| fail(format!("cannot write template output: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_reads_like_python() {
+        let mut env = Environment::new();
+        env.set_formatter(format_like_python);
+        let text = env.render_str("v={{ true }} {{ xs }} {{ n }}|", minijinja::context! { xs => vec![Jinja::from(1), Jinja::from("a")], n => () });
+        assert_eq!(text.unwrap(), "v=True [1, 'a'] |");
+    }
+}
