@@ -88,10 +88,16 @@ impl HostState {
         for layer in [&self.base, &self.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &self.registered, layers.extra] {
             vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
+        let mut search_path = Vec::new();
         if let Some(role) = layers.role {
             vars.insert("role_name".into(), role.name.clone().into());
             vars.insert("role_path".into(), role.path.display().to_string().into());
+            search_path.push(Value::String(role.path.display().to_string()));
         }
+        if let Some(dir) = self.base.get("playbook_dir") {
+            search_path.push(dir.clone());
+        }
+        vars.insert("ansible_search_path".into(), Value::Array(search_path));
         let lazy = [defaults, &play.vars, &play.vars_files, role_vars, layers.task_vars];
         let templated: Vec<String> = lazy.iter().flat_map(|l| l.iter()).filter(|(_, v)| has_template(v)).map(|(k, _)| k.clone()).collect();
         if !templated.is_empty() {

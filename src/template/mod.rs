@@ -12,6 +12,8 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value as 
 use serde_json::Value;
 
 mod filters;
+mod jinja_tests;
+mod lookups;
 
 /// A template that could not be rendered.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -41,6 +43,10 @@ impl Templar {
         let syntax = SyntaxConfig::builder().trim_blocks(true).keep_trailing_newline(true).build();
         env.set_syntax(syntax.expect("static syntax config is valid"));
         filters::register(&mut env);
+        // Values inside text print as Python's str() would: True, [1, 'a'].
+        env.set_formatter(filters::format_like_python);
+        jinja_tests::register(&mut env);
+        lookups::register(&mut env);
         Self { env }
     }
 

@@ -1,0 +1,241 @@
+//! Python's renderings of plain data: `str()`, `repr()` and `json.dumps`.
+//!
+//! Ansible's filters are Python functions, so what users see (`True`,
+//! `['a', 'b']`, `{"a": 1}` with a space) is Python's formatting.
+
+use serde_json::Value;
+
+/// Python's `str(value)`: strings as they are, everything else as `repr`.
+pub fn to_str(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => repr(other),
+    }
+}
+
+/// Python's `repr(value)` of JSON-like data.
+pub fn repr(value: &Value) -> String {
+    let mut out = String::new();
+    write_repr(value, &mut out);
+    out
+}
+
+fn write_repr(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("None"),
+        Value::Bool(true) => out.push_str("True"),
+        Value::Bool(false) => out.push_str("False"),
+        Value::Number(n) => out.push_str(&number(n)),
+        Value::String(s) => out.push_str(&str_repr(s)),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_repr(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&str_repr(k));
+                out.push_str(": ");
+                write_repr(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn number(n: &serde_json::Number) -> String {
+    match (n.as_i64(), n.as_u64(), n.as_f64()) {
+        (Some(i), _, _) => i.to_string(),
+        (_, Some(u), _) => u.to_string(),
+        (_, _, Some(f)) => float_repr(f),
+        _ => n.to_string(),
+    }
+}
+
+/// Python's `repr(float)`: shortest round-trip digits, `.0` on integral
+/// values, exponent form outside [1e-4, 1e16).
+pub fn float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
+        let s = format!("{f:e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let (sign, digits) = exp.strip_prefix('-').map(|d| ('-', d)).unwrap_or(('+', exp));
+        return format!("{mantissa}e{sign}{digits:0>2}");
+    }
+    let s = format!("{f}");
+    if s.contains('.') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// Python's `repr(str)`: single quotes unless the text holds one and no
+/// double quote.
+pub fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// How `json.dumps` lays out its output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonStyle {
+    /// `None` is one line with `", "` and `": "` separators.
+    pub indent: Option<usize>,
+    pub sort_keys: bool,
+}
+
+/// Python's `json.dumps` (with its default `ensure_ascii=True`).
+pub fn json_dumps(value: &Value, style: JsonStyle) -> String {
+    let mut out = String::new();
+    write_json(value, style, 0, &mut out);
+    out
+}
+
+fn write_json(value: &Value, style: JsonStyle, depth: usize, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&json_number(n)),
+        Value::String(s) => json_string(s, out),
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
+        Value::Object(map) if map.is_empty() => out.push_str("{}"),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                separator(style, depth + 1, i == 0, out);
+                write_json(item, style, depth + 1, out);
+            }
+            closing(style, depth, out);
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            if style.sort_keys {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+            }
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                separator(style, depth + 1, i == 0, out);
+                json_string(k, out);
+                out.push_str(": ");
+                write_json(v, style, depth + 1, out);
+            }
+            closing(style, depth, out);
+            out.push('}');
+        }
+    }
+}
+
+fn separator(style: JsonStyle, depth: usize, first: bool, out: &mut String) {
+    match style.indent {
+        Some(width) => {
+            if !first {
+                out.push(',');
+            }
+            out.push('\n');
+            out.push_str(&" ".repeat(width * depth));
+        }
+        None if !first => out.push_str(", "),
+        None => {}
+    }
+}
+
+fn closing(style: JsonStyle, depth: usize, out: &mut String) {
+    if let Some(width) = style.indent {
+        out.push('\n');
+        out.push_str(&" ".repeat(width * depth));
+    }
+}
+
+fn json_number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if !n.is_i64() && !n.is_u64() => {
+            if f.is_nan() {
+                "NaN".into()
+            } else if f.is_infinite() {
+                if f > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+            } else {
+                float_repr(f)
+            }
+        }
+        _ => n.to_string(),
+    }
+}
+
+fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn repr_matches_python() {
+        assert_eq!(repr(&json!([1, "a", true, null, 1.5, {"k": "it's"}])), r#"[1, 'a', True, None, 1.5, {'k': "it's"}]"#);
+        assert_eq!(float_repr(1.0), "1.0");
+        assert_eq!(float_repr(1e16), "1e+16");
+        assert_eq!(float_repr(0.00001), "1e-05");
+    }
+
+    #[test]
+    fn json_dumps_matches_python() {
+        let v = json!({"b": [1, 2], "a": "é"});
+        assert_eq!(json_dumps(&v, JsonStyle::default()), r#"{"b": [1, 2], "a": "\u00e9"}"#);
+        let nice = json_dumps(&v, JsonStyle { indent: Some(2), sort_keys: true });
+        assert_eq!(nice, "{\n  \"a\": \"\\u00e9\",\n  \"b\": [\n    1,\n    2\n  ]\n}");
+    }
+}
