@@ -70,7 +70,9 @@ struct Output {
 
 /// Runs the script with no stdin, collecting its output, killing it after `timeout`.
 fn run(script: &Path, args: &[&str], timeout: Duration) -> Result<Output, String> {
-    let mut child = Command::new(script)
+    // A bare relative name (`-i inventory.sh`) means the file, not a program on PATH.
+    let program = std::path::absolute(script).unwrap_or_else(|_| script.to_path_buf());
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -1,5 +1,6 @@
 //! Tier 1: the real binary and transport against a real OpenSSH sshd on 127.0.0.1.
 mod playbook;
+mod inventory_sources;
 mod run;
 mod sshd;
 mod transport;
