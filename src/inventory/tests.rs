@@ -350,3 +350,11 @@ fn example_inventories_parse_and_agree() {
     assert!(!lh.implicit);
     assert_eq!(lh.vars["ansible_connection"], "local");
 }
+
+#[test]
+fn the_example_dynamic_script_lists_its_machines() {
+    let inv = Inventory::load(&[examples().join("dynamic/inventory.sh")]).unwrap();
+    assert_eq!(select(&inv, "prod:&web"), ["web-1", "web-2"]);
+    assert_eq!(select(&inv, "db"), ["db-1"]);
+    assert_eq!(var(&inv, "db-1", "ansible_host"), json!("10.0.3.5"));
+}
