@@ -1,4 +1,5 @@
-//! Hosts, groups and their variables, read from Ansible INI or YAML inventories,
+//! Hosts, groups and their variables, read from Ansible INI, YAML or JSON
+//! inventories, dynamic inventory scripts and Terraform state or outputs,
 //! and host patterns (`-l`, a play's `hosts:`).
 //!
 //! Central types: [`Inventory`] (all hosts and groups), [`Host`], [`Selection`].
@@ -23,6 +24,16 @@
 //! Ansible's ignored extensions such as `.md`, `.txt`, `.cfg`, `.retry`), or a
 //! host list (`web1,web2:2222,`: contains a comma and is not a path).
 //!
+//! Some files are recognised by content, whatever their name: an executable
+//! starting with `#!` (or an ELF program) is a dynamic inventory script, run
+//! with `--list` (see `script`); a JSON object with `terraform_version` and
+//! `resources` is a Terraform state, one of `{value, type, sensitive}` objects
+//! a saved `terraform output -json` (see `terraform` for the hosts, groups and
+//! the `terraform` / `terraform_outputs` variables they give); a JSON object
+//! with `_meta` or groups listing their hosts is Ansible's script protocol
+//! (`ansible-inventory --list` output). Inside directories, Terraform's own
+//! files (`.tf`, `.tfvars`, `.hcl`, `.tfstate.backup`) are skipped.
+//!
 //! # Variable precedence (lowest first), as Ansible's defaults
 //! 1. inventory `all` group vars; 2. other inventory group vars, groups
 //!    ordered by (depth, `ansible_group_priority`, name) so children override
@@ -43,12 +54,15 @@
 
 mod host_range;
 mod ini;
+mod json_source;
 mod merge;
 mod model;
 mod pattern;
 mod pyliteral;
+mod script;
 mod shlex;
 mod sources;
+mod terraform;
 mod vars_dirs;
 mod yaml_source;
 
@@ -94,6 +108,7 @@ pub struct Inventory {
     implicit_localhosts: Vec<Host>,
     groups: Vec<(String, Vec<String>)>,
     warnings: Vec<String>,
+    secrets: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +137,9 @@ impl Inventory {
             inventory_dirs.push(load_vars_dir(&loaded.model, dir, &mut warnings)?);
         }
         warnings.extend(name_clashes(&loaded.model));
-        Ok(Inventory::resolve(loaded.model, inventory_dirs, Vec::new(), warnings))
+        let mut inventory = Inventory::resolve(loaded.model, inventory_dirs, Vec::new(), warnings);
+        inventory.secrets = loaded.secrets;
+        Ok(inventory)
     }
 
     /// This inventory with `group_vars/` and `host_vars/` of a playbook's
@@ -132,7 +149,9 @@ impl Inventory {
         let mut warnings = self.warnings.clone();
         let mut playbook_dirs = self.playbook_dirs.clone();
         playbook_dirs.push(load_vars_dir(&self.model, dir, &mut warnings)?);
-        Ok(Inventory::resolve(self.model.clone(), self.inventory_dirs.clone(), playbook_dirs, warnings))
+        let mut inventory = Inventory::resolve(self.model.clone(), self.inventory_dirs.clone(), playbook_dirs, warnings);
+        inventory.secrets = self.secrets.clone();
+        Ok(inventory)
     }
 
     /// Every inventory host, in the order first defined (no implicit localhost).
@@ -164,6 +183,12 @@ impl Inventory {
     /// Warnings found while loading (skipped YAML keys, name clashes, …).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Values taken from sensitive Terraform outputs (addresses, variables):
+    /// whatever prints output or errors should mask them.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     /// The hosts matching `pattern` (a play's `hosts:`; join a list with `,`),
@@ -212,7 +237,7 @@ impl Inventory {
             .enumerate()
             .map(|(g, group)| (group.name.clone(), model.group_hosts(g).into_iter().map(|h| model.hosts[h].name.clone()).collect()))
             .collect();
-        Inventory { model, inventory_dirs, playbook_dirs, hosts, implicit_localhosts, groups, warnings }
+        Inventory { model, inventory_dirs, playbook_dirs, hosts, implicit_localhosts, groups, warnings, secrets: Vec::new() }
     }
 }
 

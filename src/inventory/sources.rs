@@ -1,12 +1,14 @@
 //! Turning `-i` arguments into inventory data: files (INI or YAML, decided as
-//! Ansible's plugins would), directories of such files, and host lists.
+//! Ansible's plugins would; JSON documents recognised by content: Terraform
+//! state and outputs, Ansible's script protocol), executables (dynamic
+//! inventory scripts), directories of such files, and host lists.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::model::{Model, UNGROUPED};
-use super::{host_range, ini, yaml_error, yaml_source, InventoryError};
+use super::{host_range, ini, json_source, script, terraform, yaml_error, yaml_source, InventoryError};
 
 /// What reading the sources produced.
 pub(crate) struct Loaded {
@@ -14,6 +16,8 @@ pub(crate) struct Loaded {
     /// Directories whose `group_vars/` and `host_vars/` apply, in source order.
     pub vars_dirs: Vec<PathBuf>,
     pub warnings: Vec<String>,
+    /// Values from sensitive Terraform outputs, never to be printed.
+    pub secrets: Vec<String>,
 }
 
 /// Extensions skipped inside inventory directories (Ansible's
@@ -23,7 +27,7 @@ const IGNORED_EXTENSIONS: [&str; 12] =
 const IGNORED_NAMES: [&str; 3] = ["host_vars", "group_vars", "vars_plugins"];
 
 pub(crate) fn load(sources: &[PathBuf]) -> Result<Loaded, InventoryError> {
-    let mut loaded = Loaded { model: Model::default(), vars_dirs: Vec::new(), warnings: Vec::new() };
+    let mut loaded = Loaded { model: Model::default(), vars_dirs: Vec::new(), warnings: Vec::new(), secrets: Vec::new() };
     for source in sources {
         load_source(source, &mut loaded)?;
     }
@@ -89,29 +93,71 @@ fn load_dir(dir: &Path, loaded: &mut Loaded) -> Result<(), InventoryError> {
     Ok(())
 }
 
+/// Terraform files beside a state in an inventory directory: configuration
+/// and the previous state (which would duplicate every host).
+const TERRAFORM_EXTENSIONS: [&str; 4] = [".tfstate.backup", ".tf", ".tfvars", ".hcl"];
+
 fn is_ignored(name: &str) -> bool {
-    name.starts_with('.') || IGNORED_NAMES.contains(&name) || IGNORED_EXTENSIONS.iter().any(|ext| name.ends_with(ext))
+    name.starts_with('.')
+        || IGNORED_NAMES.contains(&name)
+        || IGNORED_EXTENSIONS.iter().chain(&TERRAFORM_EXTENSIONS).any(|ext| name.ends_with(ext))
 }
 
 fn load_file(path: &Path, loaded: &mut Loaded) -> Result<(), InventoryError> {
     let name = path.display().to_string();
     let read_error = |message: String| InventoryError::Read { path: path.to_path_buf(), message };
     let bytes = std::fs::read(path).map_err(|e| read_error(e.to_string()))?;
-    if bytes.starts_with(b"#!") && is_executable(path) {
-        return Err(read_error(
-            "dynamic inventory scripts are not supported yet; save the script's output as a YAML or JSON file and use that".into(),
-        ));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| read_error(format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to())))?;
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     loaded.model.origin.file = Value::String(absolute.display().to_string());
     loaded.model.origin.dir = absolute.parent().map(|p| Value::String(p.display().to_string())).unwrap_or(Value::Null);
+    if is_program(&bytes) && is_executable(path) {
+        script::load(path, &mut loaded.model, script::TIMEOUT).map_err(read_error)?;
+        loaded.model.reconcile();
+        return Ok(());
+    }
+    let text = String::from_utf8(bytes).map_err(|e| read_error(format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to())))?;
+    if let Some(doc) = json_object(&text) {
+        if load_json(&doc, loaded).map_err(read_error)? {
+            loaded.model.reconcile();
+            return Ok(());
+        }
+    }
     match detect(path, &text, &name)? {
         Some(doc) => yaml_source::Reader { model: &mut loaded.model, warnings: &mut loaded.warnings }.read(&doc)?,
         None => ini::parse(&text, &name, &mut loaded.model)?,
     }
     loaded.model.reconcile();
     Ok(())
+}
+
+/// A script (`#!`) or a compiled program (ELF).
+fn is_program(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"#!") || bytes.starts_with(b"\x7fELF")
+}
+
+/// The text as a JSON object, if it is one (cheaply ruled out otherwise).
+fn json_object(text: &str) -> Option<Value> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    serde_json::from_str::<Value>(text).ok().filter(Value::is_object)
+}
+
+/// Reads JSON documents that are not YAML inventories: Terraform states and
+/// outputs, and Ansible's script protocol. False when `doc` is none of them.
+fn load_json(doc: &Value, loaded: &mut Loaded) -> Result<bool, String> {
+    let extras = match terraform::recognise(doc) {
+        Some(terraform::Document::State) => terraform::read_state(doc, &mut loaded.model)?,
+        Some(terraform::Document::Outputs) => terraform::read_outputs(doc, &mut loaded.model)?,
+        None if doc.as_object().is_some_and(json_source::is_script_shape) => {
+            json_source::read(doc, &mut loaded.model)?;
+            return Ok(true);
+        }
+        None => return Ok(false),
+    };
+    loaded.warnings.extend(extras.warnings);
+    loaded.secrets.extend(extras.secrets);
+    Ok(true)
 }
 
 #[cfg(unix)]
@@ -165,7 +211,8 @@ mod tests {
         for name in [".git", "group_vars", "host_vars", "README.md", "notes.txt", "x.retry", "ansible.cfg", "hosts~"] {
             assert!(is_ignored(name), "{name}");
         }
-        for name in ["hosts", "hosts.ini", "prod.yml", "inv.json"] {
+        assert!(is_ignored("terraform.tfstate.backup") && is_ignored("main.tf"));
+        for name in ["hosts", "hosts.ini", "prod.yml", "inv.json", "terraform.tfstate"] {
             assert!(!is_ignored(name), "{name}");
         }
     }

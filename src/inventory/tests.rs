@@ -154,10 +154,44 @@ fn missing_sources_and_scripts_are_clear_errors() {
     assert!(err.contains("/nonexistent/hosts") && err.contains("-i 'web1,'"), "{err}");
     let tmp = tempfile::tempdir().unwrap();
     let script = tmp.path().join("inv.py");
-    write(&script, "#!/usr/bin/env python3\nprint('{}')\n");
+    write(&script, "#!/bin/sh\necho 'cannot reach the CMDB' >&2\nexit 4\n");
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let err = Inventory::load(&[script]).unwrap_err().to_string();
-    assert!(err.contains("dynamic inventory scripts"), "{err}");
+    assert!(err.contains("inv.py --list` exited with code 4; its stderr:\ncannot reach the CMDB"), "{err}");
+}
+
+#[test]
+fn json_files_in_the_yaml_structure_and_in_the_script_protocol() {
+    let yaml_shaped = r#"{"all": {"children": {"web": {"hosts": {"w1": {"x": 1}}, "vars": {"port": 80}}}}}"#;
+    let (_t, inv) = inventory_from(&[("inv.json", yaml_shaped)]);
+    assert_eq!((var(&inv, "w1", "x"), var(&inv, "w1", "port")), (json!(1), json!(80)));
+    let script_shaped = r#"{"web": {"hosts": ["w1"]}, "db": ["d1"], "_meta": {"hostvars": {"d1": {"y": 2}}}}"#;
+    let (_t, inv) = inventory_from(&[("saved-list.json", script_shaped), ("group_vars/db.yml", "from_file: yes\n")]);
+    assert_eq!(select(&inv, "all"), ["w1", "d1"]);
+    assert_eq!((var(&inv, "d1", "y"), var(&inv, "d1", "from_file")), (json!(2), json!(true)));
+    let err = Inventory::load(&[_t.path().join("broken.json")]).unwrap_err().to_string();
+    assert!(err.contains("broken.json"), "{err}");
+    write(&_t.path().join("broken.json"), "{\"all\": {\"hosts\": {\"a\": 3}}}");
+    let err = Inventory::load(&[_t.path().join("broken.json")]).unwrap_err().to_string();
+    assert!(err.contains("broken.json:1:"), "a YAML-shaped JSON error has its location: {err}");
+}
+
+#[test]
+fn scripts_and_terraform_state_take_group_vars_from_beside_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = tmp.path().join("inventory");
+    write(&script, "#!/bin/sh\n[ \"$1\" = --list ] && echo '{\"web\": [\"w1\"]}' || echo '{\"asked\": true}'\n");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    write(&tmp.path().join("group_vars/web.yml"), "ansible_port: 2222\n");
+    let state = tmp.path().join("tf/terraform.tfstate");
+    write(&state, r#"{"version": 4, "terraform_version": "1.7.5", "resources": [{"mode": "managed", "type": "hcloud_server",
+        "name": "box", "instances": [{"attributes": {"name": "h1", "ipv4_address": "203.0.113.1", "labels": {"Role": "edge"}}}]}]}"#);
+    write(&tmp.path().join("tf/group_vars/all.yml"), "ansible_user: deploy\n");
+    let inv = Inventory::load(&[script, state]).unwrap();
+    assert_eq!((var(&inv, "w1", "ansible_port"), var(&inv, "w1", "asked")), (json!(2222), json!(true)));
+    assert_eq!(var(&inv, "h1", "ansible_user"), json!("deploy"));
+    assert_eq!(var(&inv, "h1", "ansible_port"), Value::Null, "the script's group_vars are for its groups");
+    assert_eq!(select(&inv, "edge:web"), ["h1", "w1"]);
 }
 
 #[test]
@@ -315,4 +349,12 @@ fn example_inventories_parse_and_agree() {
     let lh = local.host("localhost").unwrap();
     assert!(!lh.implicit);
     assert_eq!(lh.vars["ansible_connection"], "local");
+}
+
+#[test]
+fn the_example_dynamic_script_lists_its_machines() {
+    let inv = Inventory::load(&[examples().join("dynamic/inventory.sh")]).unwrap();
+    assert_eq!(select(&inv, "prod:&web"), ["web-1", "web-2"]);
+    assert_eq!(select(&inv, "db"), ["db-1"]);
+    assert_eq!(var(&inv, "db-1", "ansible_host"), json!("10.0.3.5"));
 }

@@ -2,6 +2,7 @@
 mod differential;
 mod filters_differential;
 mod playbook;
+mod inventory_sources;
 mod run;
 mod sshd;
 mod transport;

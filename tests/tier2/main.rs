@@ -7,6 +7,7 @@
 // Parts of the wrapper are used only by some tests.
 #[allow(dead_code)]
 mod fleet;
+mod inventory_sources;
 mod playbook;
 mod smoke;
 mod modules_apt;
