@@ -1,8 +1,8 @@
 //! Tier 1: the real binary and transport against a real OpenSSH sshd on 127.0.0.1.
 mod differential;
 mod filters_differential;
-mod playbook;
 mod inventory_sources;
+mod playbook;
 mod run;
 mod sshd;
 mod transport;
