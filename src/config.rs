@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::transport::{BecomeSpec, Secret};
+
 /// Everything the executor needs to know about how to run.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -26,6 +28,14 @@ pub struct Settings {
     pub known_hosts: PathBuf,
     pub connect_timeout: Duration,
     pub no_color: bool,
+    /// --ssh-config: an OpenSSH client config read instead of ~/.ssh/config (like `ssh -F`).
+    pub ssh_config: Option<PathBuf>,
+    /// -k: the SSH password when the inventory gives none.
+    pub password: Option<Secret>,
+    /// --private-key-passphrase-file: decrypts encrypted private keys.
+    pub key_passphrase: Option<Secret>,
+    /// -b/--become, --become-user, --become-method, -K: the default for every task.
+    pub become_default: Option<BecomeSpec>,
 }
 
 impl Default for Settings {
@@ -44,6 +54,10 @@ impl Default for Settings {
             known_hosts: home_dir().join(".ssh/known_hosts"),
             connect_timeout: Duration::from_secs(10),
             no_color: false,
+            ssh_config: None,
+            password: None,
+            key_passphrase: None,
+            become_default: None,
         }
     }
 }

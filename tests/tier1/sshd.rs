@@ -93,10 +93,11 @@ impl TestSshd {
             port: self.port,
             user: Some(self.user.clone()),
             private_key: Some(self.client_key.clone()),
-            host_key_checking: true,
-            known_hosts: self.known_hosts.clone(),
+            known_hosts: vec![self.known_hosts.clone()],
+            global_known_hosts: Vec::new(),
             connect_timeout: Duration::from_secs(5),
             kind: ConnectionKind::Ssh,
+            ..ConnectSpec::default()
         }
     }
 
