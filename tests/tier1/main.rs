@@ -1,5 +1,7 @@
 //! Tier 1: the real binary and transport against a real OpenSSH sshd on 127.0.0.1.
 mod playbook;
 mod run;
+mod ssh_auth;
+mod ssh_host_keys;
 mod sshd;
 mod transport;
