@@ -9,3 +9,4 @@
 mod fleet;
 mod playbook;
 mod smoke;
+mod ssh_access;
