@@ -10,3 +10,4 @@ mod fleet;
 mod playbook;
 mod smoke;
 mod ssh_access;
+mod ssh_become;
