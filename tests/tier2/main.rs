@@ -11,3 +11,4 @@ mod playbook;
 mod smoke;
 mod ssh_access;
 mod ssh_become;
+mod ssh_robust;
