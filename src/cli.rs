@@ -11,6 +11,7 @@ use crate::executor::Executor;
 use crate::inventory::Inventory;
 use crate::playbook::{self, parse_kv};
 use crate::report::{self, human::Human};
+use crate::transport::{BecomeMethod, BecomeSpec, Secret};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -71,6 +72,27 @@ struct PlaybookArgs {
     /// Skip tasks tagged with these (comma-separated; repeatable).
     #[arg(long = "skip-tags", value_name = "TAGS", action = ArgAction::Append)]
     skip_tags: Vec<String>,
+    /// OpenSSH client config read instead of ~/.ssh/config (like `ssh -F`).
+    #[arg(long = "ssh-config", value_name = "FILE")]
+    ssh_config: Option<PathBuf>,
+    /// Ask for the SSH password (for hosts without a key yet).
+    #[arg(short = 'k', long = "ask-pass")]
+    ask_pass: bool,
+    /// File whose first line is the passphrase of encrypted private keys.
+    #[arg(long = "private-key-passphrase-file", value_name = "FILE")]
+    private_key_passphrase_file: Option<PathBuf>,
+    /// Run tasks as another user (sudo by default), like `become: true`.
+    #[arg(short = 'b', long = "become")]
+    r#become: bool,
+    /// The user to become (default root).
+    #[arg(long = "become-user", value_name = "USER")]
+    become_user: Option<String>,
+    /// How to become: sudo or su.
+    #[arg(long = "become-method", value_name = "METHOD")]
+    become_method: Option<String>,
+    /// Ask for the become (sudo) password.
+    #[arg(short = 'K', long = "ask-become-pass")]
+    ask_become_pass: bool,
     /// Load and validate the playbooks, then stop.
     #[arg(long = "syntax-check")]
     syntax_check: bool,
@@ -128,7 +150,14 @@ fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
         extra_vars.extend(parse_extra_vars(spec)?);
     }
     let defaults = Settings::default();
+    let password = args.ask_pass.then(|| ask_secret("SSH password: ")).transpose()?;
+    let key_passphrase = args.private_key_passphrase_file.as_deref().map(read_passphrase_file).transpose()?;
+    let become_default = become_from(args, password.as_ref())?;
     Ok(Settings {
+        ssh_config: args.ssh_config.clone(),
+        password,
+        key_passphrase,
+        become_default,
         inventories: args.inventory.clone(),
         limit: args.limit.clone(),
         forks: args.forks,
@@ -148,6 +177,42 @@ fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
 
 fn split_commas(values: &[String]) -> Vec<String> {
     values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
+}
+
+/// -b/--become-user/--become-method/-K: the become settings every task starts from.
+fn become_from(args: &PlaybookArgs, ssh_password: Option<&Secret>) -> Result<Option<BecomeSpec>, String> {
+    let method = match args.become_method.as_deref() {
+        None => BecomeMethod::Sudo,
+        Some(name) => BecomeMethod::parse(name).ok_or_else(|| format!("--become-method `{name}`: use sudo or su"))?,
+    };
+    if !args.r#become && !args.ask_become_pass && args.become_user.is_none() && args.become_method.is_none() {
+        return Ok(None);
+    }
+    let password = if args.ask_become_pass {
+        // As Ansible: an empty answer means "the same as the SSH password".
+        let given = ask_secret(&format!("{} password: ", method_label(method)))?;
+        if given.expose().is_empty() { ssh_password.cloned() } else { Some(given) }
+    } else {
+        None
+    };
+    Ok(Some(BecomeSpec { method, user: args.become_user.clone().unwrap_or_else(|| "root".into()), password }))
+}
+
+fn method_label(method: BecomeMethod) -> &'static str {
+    match method {
+        BecomeMethod::Sudo => "BECOME (sudo)",
+        BecomeMethod::Su => "BECOME (su)",
+    }
+}
+
+fn ask_secret(prompt: &str) -> Result<Secret, String> {
+    rpassword::prompt_password(prompt).map(Secret::new).map_err(|e| format!("cannot read the password: {e}"))
+}
+
+fn read_passphrase_file(path: &std::path::Path) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--private-key-passphrase-file {}: {e}", path.display()))?;
+    Ok(Secret::new(text.lines().next().unwrap_or_default()))
 }
 
 /// `-e`: `@file` (YAML or JSON), an inline mapping, or `key=value` words.

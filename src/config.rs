@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::transport::{BecomeSpec, Secret};
+
 /// Everything the executor needs to know about how to run.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -30,6 +32,14 @@ pub struct Settings {
     pub tags: Vec<String>,
     /// `--skip-tags`: never run tasks with one of these.
     pub skip_tags: Vec<String>,
+    /// --ssh-config: an OpenSSH client config read instead of ~/.ssh/config (like `ssh -F`).
+    pub ssh_config: Option<PathBuf>,
+    /// -k: the SSH password when the inventory gives none.
+    pub password: Option<Secret>,
+    /// --private-key-passphrase-file: decrypts encrypted private keys.
+    pub key_passphrase: Option<Secret>,
+    /// -b/--become, --become-user, --become-method, -K: the default for every task.
+    pub become_default: Option<BecomeSpec>,
 }
 
 impl Default for Settings {
@@ -50,6 +60,10 @@ impl Default for Settings {
             no_color: false,
             tags: Vec::new(),
             skip_tags: Vec::new(),
+            ssh_config: None,
+            password: None,
+            key_passphrase: None,
+            become_default: None,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::config::{home_dir, Settings};
 use crate::inventory::Host;
 use crate::playbook::{Play, Role};
 use crate::template::Templar;
-use crate::transport::{ConnectSpec, ConnectionKind};
+use crate::transport::{ssh_config, ConnectSpec, ConnectionKind, HostKeyPolicy, Secret, SshInputs};
 
 /// The value that makes a module argument disappear (`{{ x | default(omit) }}`).
 pub const OMIT: &str = "__omit_place_holder__stockman__";
@@ -130,17 +130,7 @@ fn has_template(v: &Value) -> bool {
 }
 
 fn placeholder_spec(name: &str) -> ConnectSpec {
-    ConnectSpec {
-        name: name.to_string(),
-        address: name.to_string(),
-        port: 22,
-        user: None,
-        private_key: None,
-        host_key_checking: true,
-        known_hosts: PathBuf::new(),
-        connect_timeout: std::time::Duration::from_secs(10),
-        kind: ConnectionKind::Ssh,
-    }
+    ConnectSpec { name: name.to_string(), address: name.to_string(), ..ConnectSpec::default() }
 }
 
 /// How to reach the host. Inventory variables win over play keywords, which
@@ -169,17 +159,34 @@ fn connect_spec(name: &str, vars: &Map<String, Value>, play: &Play, settings: &S
         Some(v) => stockman_modules::args::parse_bool(&Value::String(v.clone())).ok_or_else(|| format!("ansible_host_key_checking `{v}` is not a boolean"))?,
         None => settings.host_key_checking,
     };
-    Ok(ConnectSpec {
+    let address = get("ansible_host")?.or(get("ansible_ssh_host")?).unwrap_or_else(|| name.to_string());
+    if kind == ConnectionKind::Local {
+        return Ok(ConnectSpec { name: name.to_string(), address, kind, ..ConnectSpec::default() });
+    }
+    let number = |key: &str| -> Result<Option<u64>, String> {
+        get(key)?.map(|v| v.parse().map_err(|_| format!("{key} `{v}` of host `{name}` is not a number"))).transpose()
+    };
+    let inputs = SshInputs {
         name: name.to_string(),
-        address: get("ansible_host")?.or(get("ansible_ssh_host")?).unwrap_or_else(|| name.to_string()),
-        port,
+        host: address,
+        // An explicit port overrides ssh_config; none lets ssh_config (or 22) decide.
+        port: has_any(vars, &["ansible_port", "ansible_ssh_port"]).then_some(port),
         user: get("ansible_user")?.or(get("ansible_ssh_user")?).or_else(|| play.remote_user.clone()).or_else(|| settings.remote_user.clone()),
         private_key: get("ansible_ssh_private_key_file")?.or(get("ansible_private_key_file")?).map(expand_tilde).or_else(|| settings.private_key.clone()),
-        host_key_checking: checking,
-        known_hosts: settings.known_hosts.clone(),
-        connect_timeout: settings.connect_timeout,
-        kind,
-    })
+        host_key_policy: (!checking).then_some(HostKeyPolicy::Off),
+        connect_timeout: number("ansible_ssh_timeout")?.or(number("ansible_timeout")?).map(std::time::Duration::from_secs),
+        default_timeout: settings.connect_timeout,
+        config_file: settings.ssh_config.clone(),
+        ssh_args: [get("ansible_ssh_common_args")?, get("ansible_ssh_extra_args")?].into_iter().flatten().collect(),
+        password: get("ansible_password")?.or(get("ansible_ssh_pass")?).or(get("ansible_ssh_password")?).map(Secret::new).or_else(|| settings.password.clone()),
+        key_passphrase: settings.key_passphrase.clone(),
+        retries: number("ansible_ssh_retries")?.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+    };
+    ssh_config::resolve(&inputs).map_err(|e| format!("host `{name}`: {e}"))
+}
+
+fn has_any(vars: &Map<String, Value>, keys: &[&str]) -> bool {
+    keys.iter().any(|k| !matches!(vars.get(*k), None | Some(Value::Null)))
 }
 
 fn expand_tilde(path: String) -> PathBuf {

@@ -17,13 +17,13 @@ use std::time::Duration;
 use russh::client::{AuthResult, Handle};
 use russh::keys::agent::client::AgentClient;
 use russh::keys::agent::AgentIdentity;
-use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
+use russh::keys::{Certificate, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use russh::MethodSet;
 use tokio::net::UnixStream;
 use tokio::time::timeout;
 
 use super::host_keys::HostKeyCheck;
-use super::TransportError;
+use super::{ConnectSpec, Secret, TransportError};
 
 /// Where identities come from besides an explicit key file. Read from the
 /// environment once with [`IdentitySources::from_env`]; tests build their own.
@@ -76,28 +76,39 @@ struct Attempts<'a> {
     /// The methods the server said it would accept, from its last refusal.
     server_methods: Option<MethodSet>,
     rsa_hash: Option<Option<HashAlg>>,
+    /// --private-key-passphrase-file.
+    passphrase: Option<Secret>,
+    /// CertificateFile entries; `KEY-cert.pub` files are found beside keys.
+    certificates: Vec<PathBuf>,
 }
 
-/// Authenticates `user` on `session`; an error names the user and what was tried.
+/// Authenticates on `session` as `spec` says: key files (with their
+/// certificates), agent keys, default identities, then the password.
+/// An error names the user and what was tried.
 pub(crate) async fn authenticate(
     session: &mut Session,
-    user: &str,
-    key_file: Option<&Path>,
+    spec: &ConnectSpec,
     sources: &IdentitySources,
-    step_timeout: Duration,
 ) -> Result<(), TransportError> {
+    let user = spec.user.clone().unwrap_or_else(super::controller_user);
     let mut run = Attempts {
         session,
-        user,
-        step_timeout,
+        user: &user,
+        step_timeout: spec.connect_timeout,
         agent: None,
         offered: Vec::new(),
         tried: Vec::new(),
         server_methods: None,
         rsa_hash: None,
+        passphrase: spec.key_passphrase.clone(),
+        certificates: spec.certificate_files.clone(),
     };
     run.agent = run.connect_agent(sources.agent_socket.as_deref()).await;
-    if let Some(path) = key_file {
+    let files: Vec<PathBuf> = spec.private_key.iter().chain(&spec.identity_files).cloned().collect();
+    if spec.identities_only {
+        run.keep_agent_keys_of(&files);
+    }
+    for path in &files {
         if run.with_file(path, sources.can_prompt).await? {
             return Ok(());
         }
@@ -105,11 +116,16 @@ pub(crate) async fn authenticate(
     if run.with_agent_keys().await? {
         return Ok(());
     }
-    if key_file.is_none() {
+    if files.is_empty() {
         for path in sources.default_identity_files.iter().filter(|p| p.exists()) {
             if run.with_file(path, sources.can_prompt).await? {
                 return Ok(());
             }
+        }
+    }
+    if let Some(password) = &spec.password {
+        if run.with_password(password).await? {
+            return Ok(());
         }
     }
     Err(run.failure())
@@ -145,16 +161,121 @@ impl Attempts<'_> {
                 .await;
         }
         let path_buf = path.to_path_buf();
-        let loaded = tokio::task::spawn_blocking(move || load_key_file(&path_buf, can_prompt))
+        let passphrase = self.passphrase.clone();
+        let loaded = tokio::task::spawn_blocking(move || load_key_file(&path_buf, can_prompt, passphrase.as_ref()))
             .await
             .unwrap_or_else(|e| Err(format!("could not load: {e}")));
         match loaded {
-            Ok(key) => self.offer_key(key, &path.display().to_string()).await,
+            Ok(key) => {
+                if let Some((cert_path, cert)) = self.certificate_for(path, key.public_key()) {
+                    let label = format!("{} with certificate {}", path.display(), cert_path.display());
+                    if self.offer_certificate(key.clone(), cert, &label).await? {
+                        return Ok(true);
+                    }
+                }
+                self.offer_key(key, &path.display().to_string()).await
+            }
             Err(problem) => {
                 self.note(format!("{}: {problem}", path.display()));
                 Ok(false)
             }
         }
+    }
+
+    /// With IdentitiesOnly, the agent may only sign for the listed files' keys.
+    fn keep_agent_keys_of(&mut self, files: &[PathBuf]) {
+        let listed: Vec<PublicKey> = files.iter().filter_map(|f| file_public_key(f)).collect();
+        if let Some((_, keys)) = self.agent.as_mut() {
+            keys.retain(|k| listed.iter().any(|l| l.key_data() == k.key_data()));
+        }
+    }
+
+    /// A certificate for `key`: a CertificateFile holding it, or `PATH-cert.pub`.
+    fn certificate_for(&mut self, path: &Path, key: &PublicKey) -> Option<(PathBuf, Certificate)> {
+        let mut beside = path.as_os_str().to_owned();
+        beside.push("-cert.pub");
+        let candidates: Vec<PathBuf> = self.certificates.iter().cloned().chain([PathBuf::from(beside)]).collect();
+        for candidate in candidates.into_iter().filter(|c| c.exists()) {
+            match russh::keys::load_openssh_certificate(&candidate) {
+                Ok(cert) if cert.public_key() == key.key_data() => return Some((candidate, cert)),
+                Ok(_) => {}
+                Err(e) => self.note(format!("{}: not a certificate ({e})", candidate.display())),
+            }
+        }
+        None
+    }
+
+    async fn offer_certificate(
+        &mut self,
+        key: Arc<PrivateKey>,
+        cert: Certificate,
+        label: &str,
+    ) -> Result<bool, TransportError> {
+        let user = self.user.to_string();
+        let reply = timeout(
+            self.step_timeout,
+            self.session.authenticate_openssh_cert(user, key, cert),
+        )
+        .await;
+        let reply = self
+            .bounded(reply)?
+            .map_err(|e| lost_during_auth(&e.to_string()))?;
+        Ok(self.record(label, reply))
+    }
+
+    /// Password, then keyboard-interactive answering every hidden prompt with it
+    /// (what PAM asks for). The password itself never reaches a message.
+    async fn with_password(&mut self, password: &Secret) -> Result<bool, TransportError> {
+        let user = self.user.to_string();
+        let reply = timeout(
+            self.step_timeout,
+            self.session.authenticate_password(user.clone(), password.expose()),
+        )
+        .await;
+        let reply = self
+            .bounded(reply)?
+            .map_err(|e| lost_during_auth(&e.to_string()))?;
+        if self.record("password", reply) {
+            return Ok(true);
+        }
+        let interactive = timeout(self.step_timeout, self.keyboard_interactive(&user, password)).await;
+        let done = self.bounded(interactive)?;
+        Ok(self.record("keyboard-interactive with the password", done?))
+    }
+
+    async fn keyboard_interactive(
+        &mut self,
+        user: &str,
+        password: &Secret,
+    ) -> Result<AuthResult, TransportError> {
+        use russh::client::KeyboardInteractiveAuthResponse as Reply;
+        let lost = |e: russh::Error| lost_during_auth(&e.to_string());
+        let mut reply = self
+            .session
+            .authenticate_keyboard_interactive_start(user, None::<String>)
+            .await
+            .map_err(lost)?;
+        // A bounded number of rounds: a server that keeps asking is refused.
+        for _ in 0..4 {
+            match reply {
+                Reply::Success => return Ok(AuthResult::Success),
+                Reply::Failure { remaining_methods, partial_success } => {
+                    return Ok(AuthResult::Failure { remaining_methods, partial_success })
+                }
+                Reply::InfoRequest { prompts, .. } => {
+                    let answers = prompts
+                        .iter()
+                        .map(|p| if p.echo { String::new() } else { password.expose().to_string() })
+                        .collect();
+                    reply = self
+                        .session
+                        .authenticate_keyboard_interactive_respond(answers)
+                        .await
+                        .map_err(lost)?;
+                }
+            }
+        }
+        Ok(AuthResult::Failure { remaining_methods: MethodSet::empty(), partial_success: false })
     }
 
     /// Tries every agent identity not offered yet.
@@ -282,7 +403,16 @@ impl Attempts<'_> {
         let mut tried = if self.tried.is_empty() {
             "no identity at all (no key file given, no ssh-agent, no ~/.ssh/id_* file)".to_string()
         } else {
-            format!("publickey with {}", self.tried.join("; "))
+            let (secret, keys): (Vec<&String>, Vec<&String>) = self
+                .tried
+                .iter()
+                .partition(|t| t.starts_with("password") || t.starts_with("keyboard-interactive"));
+            let mut parts = Vec::new();
+            if !keys.is_empty() {
+                parts.push(format!("publickey with {}", join(&keys)));
+            }
+            parts.extend(secret.into_iter().cloned());
+            parts.join("; ")
         };
         if let Some(methods) = self.server_methods {
             let names: Vec<&str> = methods.iter().map(|m| m.into()).collect();
@@ -293,6 +423,10 @@ impl Attempts<'_> {
             tried,
         }
     }
+}
+
+fn join(items: &[&String]) -> String {
+    items.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
 }
 
 fn lost_during_auth(why: &str) -> TransportError {
@@ -336,7 +470,11 @@ static LOADED_KEYS: Mutex<BTreeMap<PathBuf, Result<Arc<PrivateKey>, String>>> =
     Mutex::new(BTreeMap::new());
 
 /// Loads (and decrypts, asking once if allowed) a private key file. Blocking.
-fn load_key_file(path: &Path, can_prompt: bool) -> Result<Arc<PrivateKey>, String> {
+fn load_key_file(
+    path: &Path,
+    can_prompt: bool,
+    passphrase: Option<&Secret>,
+) -> Result<Arc<PrivateKey>, String> {
     // Held while prompting, so parallel hosts wait for the one passphrase.
     let mut loaded = LOADED_KEYS
         .lock()
@@ -347,6 +485,11 @@ fn load_key_file(path: &Path, can_prompt: bool) -> Result<Arc<PrivateKey>, Strin
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
     let result = match russh::keys::decode_secret_key(&text, None) {
         Ok(key) => Ok(Arc::new(key)),
+        Err(russh::keys::Error::KeyIsEncrypted) if passphrase.is_some() => {
+            russh::keys::decode_secret_key(&text, passphrase.map(Secret::expose))
+                .map(Arc::new)
+                .map_err(|_| "encrypted, and the passphrase file's passphrase does not decrypt it".to_string())
+        }
         Err(russh::keys::Error::KeyIsEncrypted) if can_prompt => decrypt_with_prompt(path, &text),
         Err(russh::keys::Error::KeyIsEncrypted) => return Err(encrypted_without_terminal(path)),
         Err(e) => Err(format!("cannot use it as a private key: {e}")),
@@ -381,7 +524,7 @@ mod tests {
 
     #[test]
     fn missing_key_file_is_reported_not_fatal() {
-        let err = load_key_file(Path::new("/nonexistent/stockman/key"), false).unwrap_err();
+        let err = load_key_file(Path::new("/nonexistent/stockman/key"), false, None).unwrap_err();
         assert!(err.starts_with("cannot read it"), "{err}");
     }
 

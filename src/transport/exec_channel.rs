@@ -50,6 +50,103 @@ pub(crate) async fn run(
     finish(collected, &writer).await
 }
 
+/// What a [`Gate`] decides after seeing the command's first stderr output.
+pub(crate) enum GateStep {
+    /// Not decided yet: read more.
+    Wait,
+    /// Write these bytes to the command's stdin (an answer to a prompt), keep reading.
+    Reply(Vec<u8>),
+    /// The real command starts after the first `consumed` bytes of stderr
+    /// (which are dropped): feed its stdin now.
+    Open { consumed: usize },
+    /// Give up with this message (the channel is closed).
+    Fail(String),
+}
+
+/// Watches a wrapper's stderr before the wrapped command runs (become's
+/// password prompt and success marker).
+pub(crate) trait Gate: Send {
+    fn step(&mut self, stderr: &[u8]) -> GateStep;
+    /// The command ended before the gate opened: why, from its stderr.
+    fn closed(&mut self, stderr: &[u8], rc: Option<u32>) -> String;
+}
+
+/// Like [`run`], but `stdin` is held back until `gate` opens; the gate may
+/// answer prompts in the meantime. The gate phase is bounded by `gate_timeout`.
+pub(crate) async fn run_gated(
+    session: &Handle<HostKeyCheck>,
+    command: &str,
+    stdin: Option<&[u8]>,
+    gate: &mut dyn Gate,
+    gate_timeout: std::time::Duration,
+) -> Result<Result<ExecOutput, String>, ExecError> {
+    let channel = open(session, command).await?;
+    let (mut reader, writer) = channel.split();
+    let opened = tokio::time::timeout(gate_timeout, pass_gate(&mut reader, &writer, gate)).await;
+    let got = match opened {
+        Err(_) => {
+            let _ = writer.close().await;
+            return Ok(Err(format!("no answer within {gate_timeout:?} (is the command waiting for a password?)")));
+        }
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(Err(message))) => {
+            let _ = writer.close().await;
+            return Ok(Err(message));
+        }
+        Ok(Ok(Ok(got))) => got,
+    };
+    let feed = async {
+        if let Some(data) = stdin {
+            writer.data_bytes(data.to_vec()).await?;
+        }
+        writer.eof().await
+    };
+    let collect = collect_from(&mut reader, got);
+    tokio::pin!(collect);
+    tokio::select! {
+        collected = &mut collect => return finish(collected, &writer).await.map(Ok),
+        _fed = feed => {}
+    }
+    let collected = collect.await;
+    finish(collected, &writer).await.map(Ok)
+}
+
+/// Reads until the gate opens; Ok(Err) when it fails or the command ends first.
+async fn pass_gate(
+    reader: &mut ChannelReadHalf,
+    writer: &russh::ChannelWriteHalf<Msg>,
+    gate: &mut dyn Gate,
+) -> Result<Result<Gathered, String>, ExecError> {
+    let mut got = Gathered::default();
+    let mut early = Vec::new();
+    loop {
+        match reader.wait().await {
+            Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
+                early.extend_from_slice(&data);
+                match gate.step(&early) {
+                    GateStep::Wait => {}
+                    GateStep::Reply(bytes) => {
+                        writer.data_bytes(bytes).await.map_err(|_| ExecError::Lost)?;
+                    }
+                    GateStep::Open { consumed } => {
+                        got.output.stderr = early.split_off(consumed.min(early.len()));
+                        return Ok(Ok(got));
+                    }
+                    GateStep::Fail(message) => return Ok(Err(message)),
+                }
+            }
+            Some(ChannelMsg::Data { data }) => got.output.stdout.extend_from_slice(&data),
+            Some(ChannelMsg::ExitStatus { exit_status }) => got.exit_status = Some(exit_status),
+            Some(ChannelMsg::Close) => {
+                return Ok(Err(gate.closed(&early, got.exit_status)))
+            }
+            Some(ChannelMsg::Failure) => return Err(ExecError::Refused),
+            None => return Err(ExecError::Lost),
+            Some(_) => {}
+        }
+    }
+}
+
 async fn open(session: &Handle<HostKeyCheck>, command: &str) -> Result<Channel<Msg>, ExecError> {
     let channel = session.channel_open_session().await.map_err(|e| match e {
         russh::Error::ChannelOpenFailure(reason) => ExecError::Open(format!("{reason:?}")),
@@ -82,7 +179,10 @@ struct Gathered {
 }
 
 async fn collect(reader: &mut ChannelReadHalf) -> Result<ExecOutput, ExecError> {
-    let mut got = Gathered::default();
+    collect_from(reader, Gathered::default()).await
+}
+
+async fn collect_from(reader: &mut ChannelReadHalf, mut got: Gathered) -> Result<ExecOutput, ExecError> {
     loop {
         match reader.wait().await {
             Some(ChannelMsg::Data { data }) => got.output.stdout.extend_from_slice(&data),

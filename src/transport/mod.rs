@@ -13,8 +13,11 @@
 //! # Layout
 //! - `ssh`: connect (timeout, keepalives, kex order), the session, exec dispatch.
 //! - `exec_channel`: one command on one exec channel: stdin, EOF, output, exit status.
-//! - `auth`: public key authentication (key file, ssh-agent, default identities).
-//! - `host_keys`: strict known_hosts checking.
+//! - `auth`: authentication (key files and certificates, ssh-agent, default identities, password).
+//! - `known_hosts`: reading, matching and appending known_hosts files.
+//! - `host_keys`: judging a host key or certificate under a [`HostKeyPolicy`].
+//! - `ssh_config`: OpenSSH client configuration → [`ConnectSpec`].
+//! - `become`: sudo/su around commands ([`BecomeTarget`]).
 //! - `local`: `/bin/sh -c` on the controller.
 
 use std::path::PathBuf;
@@ -23,12 +26,20 @@ use std::time::Duration;
 use stockman_modules::{ExecOutput, Target, TargetError};
 
 mod auth;
+pub mod r#become;
 mod exec_channel;
 mod host_keys;
+mod known_hosts;
 pub mod local;
 pub mod ssh;
+pub mod ssh_config;
 
 pub use auth::IdentitySources;
+pub use host_keys::HostKeyPolicy;
+pub use r#become::{BecomeMethod, BecomeSpec, BecomeTarget};
+pub use ssh_config::SshInputs;
+
+
 
 /// Everything needed to open a connection to one host, resolved from the
 /// inventory, the play and the command line.
@@ -42,14 +53,82 @@ pub struct ConnectSpec {
     pub port: u16,
     /// `ansible_user` / `-u`; None means the controller's user name.
     pub user: Option<String>,
-    /// `ansible_ssh_private_key_file` / `--private-key`.
+    /// `ansible_ssh_private_key_file` / `--private-key`: tried first.
     pub private_key: Option<PathBuf>,
-    /// False with `ansible_host_key_checking=false` or ANSIBLE_HOST_KEY_CHECKING=False.
-    pub host_key_checking: bool,
-    /// Default ~/.ssh/known_hosts.
-    pub known_hosts: PathBuf,
+    /// `IdentityFile`s from ssh_config, tried after `private_key`.
+    pub identity_files: Vec<PathBuf>,
+    /// `IdentitiesOnly`: only the files above, and agent keys matching them.
+    pub identities_only: bool,
+    /// `CertificateFile`s: OpenSSH user certificates for the keys above
+    /// (`KEY-cert.pub` beside a key file is found without being listed).
+    pub certificate_files: Vec<PathBuf>,
+    /// StrictHostKeyChecking; Off with `ansible_host_key_checking=false`.
+    pub host_key_policy: HostKeyPolicy,
+    /// `UserKnownHostsFile`s (default ~/.ssh/known_hosts); accept-new writes to the first.
+    pub known_hosts: Vec<PathBuf>,
+    /// `GlobalKnownHostsFile`s (default /etc/ssh/ssh_known_hosts).
+    pub global_known_hosts: Vec<PathBuf>,
     pub connect_timeout: Duration,
+    /// ServerAliveInterval/CountMax: a silent host is lost after about their product.
+    pub keepalive_interval: Duration,
+    pub keepalive_max: usize,
+    /// `ansible_password` / -k: tried after public keys (password, keyboard-interactive).
+    pub password: Option<Secret>,
+    /// --private-key-passphrase-file: decrypts encrypted key files.
+    pub key_passphrase: Option<Secret>,
+    /// ProxyJump hops, in order, each fully resolved (and with no hops of its own).
+    pub jumps: Vec<ConnectSpec>,
+    /// `ansible_ssh_retries`: further attempts after a failed connection (not after
+    /// a host key or authentication failure).
+    pub retries: u32,
     pub kind: ConnectionKind,
+}
+
+impl Default for ConnectSpec {
+    fn default() -> Self {
+        ConnectSpec {
+            name: String::new(),
+            address: String::new(),
+            port: 22,
+            user: None,
+            private_key: None,
+            identity_files: Vec::new(),
+            identities_only: false,
+            certificate_files: Vec::new(),
+            host_key_policy: HostKeyPolicy::Strict,
+            known_hosts: vec![default_known_hosts()],
+            global_known_hosts: vec![PathBuf::from("/etc/ssh/ssh_known_hosts")],
+            connect_timeout: Duration::from_secs(10),
+            keepalive_interval: Duration::from_secs(15),
+            keepalive_max: 3,
+            password: None,
+            key_passphrase: None,
+            jumps: Vec::new(),
+            retries: 0,
+            kind: ConnectionKind::Ssh,
+        }
+    }
+}
+
+/// A password or passphrase: never printed (its Debug is a placeholder).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<hidden>)")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +156,8 @@ pub enum TransportError {
     },
     #[error(
         "host key for `{host}` ({fingerprint}) is not in {file} (strict host key checking): \
-         add it with `ssh-keyscan -p {port} {address} >> {file}`, or set \
-         ansible_host_key_checking=false"
+         add it with `ssh-keyscan -p {port} {address} >> {file}`, or use \
+         StrictHostKeyChecking=accept-new (ssh_config or -o in ansible_ssh_common_args)"
     )]
     HostKeyUnknown {
         host: String,
@@ -87,7 +166,19 @@ pub enum TransportError {
         file: String,
         fingerprint: String,
     },
-    #[error("cannot check host keys: cannot read {file}: {reason}")]
+    #[error(
+        "host key for `{host}` ({fingerprint}) is REVOKED in {file} line {line}: \
+         refusing to connect"
+    )]
+    HostKeyRevoked {
+        host: String,
+        file: String,
+        line: usize,
+        fingerprint: String,
+    },
+    #[error("host certificate of `{host}` refused: {reason}")]
+    HostCertificate { host: String, reason: String },
+    #[error("cannot check host keys: cannot use {file}: {reason}")]
     KnownHosts { file: String, reason: String },
     #[error("Failed to authenticate as `{user}`: tried {tried}")]
     Auth { user: String, tried: String },
@@ -113,15 +204,32 @@ impl Connection {
     ) -> Result<Connection, TransportError> {
         match spec.kind {
             ConnectionKind::Local => Ok(Connection::Local(local::LocalConnection::new())),
-            ConnectionKind::Ssh => Ok(Connection::Ssh(
-                ssh::SshConnection::connect_with(spec, sources).await?,
-            )),
+            ConnectionKind::Ssh => Ok(Connection::Ssh(connect_retrying(spec, sources).await?)),
         }
     }
 
     pub async fn close(self) {
         if let Connection::Ssh(c) = self {
             c.close().await;
+        }
+    }
+}
+
+/// Connects, trying again `spec.retries` times (1 s, 2 s, 4 s... apart, as
+/// Ansible does) when the host could not be reached; a host key or
+/// authentication failure is final.
+async fn connect_retrying(
+    spec: &ConnectSpec,
+    sources: &IdentitySources,
+) -> Result<ssh::SshConnection, TransportError> {
+    let mut attempt = 0;
+    loop {
+        match ssh::SshConnection::connect_with(spec, sources).await {
+            Err(TransportError::Connect(_)) if attempt < spec.retries => {
+                tokio::time::sleep(Duration::from_secs(1 << attempt.min(5))).await;
+                attempt += 1;
+            }
+            other => return other,
         }
     }
 }

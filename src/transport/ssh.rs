@@ -6,24 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use russh::client::{self, Handle};
-use russh::keys::PublicKey;
 use russh::{kex, Disconnect, Preferred};
 use stockman_modules::{ExecOutput, TargetError};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
 use super::auth::{self, IdentitySources};
 use super::exec_channel;
-use super::host_keys::{
-    preferred_host_key_algorithms, HandlerError, HostKeyCheck, KnownHostsEntry,
-};
+use super::host_keys::{HandlerError, HostKeyCheck, HostKeyJudge, HostKeyPolicy};
+use super::known_hosts::{self, KnownHosts};
 use super::{ConnectSpec, TransportError};
-
-/// Keepalive probes: a host that stops answering is declared lost after
-/// about `KEEPALIVE_INTERVAL * KEEPALIVE_MAX` instead of hanging a command forever.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
-const KEEPALIVE_MAX: usize = 3;
 
 /// OpenSSH's sshd serves at most 10 sessions per connection (`MaxSessions`);
 /// more concurrent channels would be refused, so they wait here instead.
@@ -43,6 +37,9 @@ enum ExecPath {
 
 pub struct SshConnection {
     session: Handle<HostKeyCheck>,
+    /// ProxyJump sessions the main one tunnels through, first hop first; they
+    /// must live as long as it does.
+    jumps: Vec<Handle<HostKeyCheck>>,
     /// `name (address:port)`, for messages.
     label: String,
     path: ExecPath,
@@ -55,32 +52,44 @@ impl SshConnection {
         Self::connect_with(spec, &IdentitySources::from_env()).await
     }
 
-    /// Connects (TCP and key exchange bounded by `spec.connect_timeout`),
-    /// checks the host key, and authenticates.
+    /// Connects (each hop's TCP, key exchange and authentication bounded by
+    /// its `connect_timeout`), through the ProxyJump hops if any.
     pub async fn connect_with(
         spec: &ConnectSpec,
         sources: &IdentitySources,
     ) -> Result<SshConnection, TransportError> {
-        let known = if spec.host_key_checking {
-            Some(known_host(spec)?)
-        } else {
-            None
-        };
-        let recorded = known.as_ref().map_or(&[][..], |(_, keys)| keys.as_slice());
-        let config = client_config(preferred_host_key_algorithms(recorded));
-        let handshake = open_session(spec, config, HostKeyCheck { known });
-        let mut session = timeout(spec.connect_timeout, handshake)
-            .await
-            .map_err(|_| timed_out(spec))??;
-        let user = spec.user.clone().unwrap_or_else(super::controller_user);
-        let key_file = spec.private_key.as_deref();
-        auth::authenticate(&mut session, &user, key_file, sources, spec.connect_timeout).await?;
+        let mut jumps: Vec<Handle<HostKeyCheck>> = Vec::new();
+        for (index, hop) in spec.jumps.iter().chain([spec]).enumerate() {
+            let session = match jumps.last() {
+                None => {
+                    let stream = tcp_connect(hop).await?;
+                    login(hop, stream, sources).await?
+                }
+                Some(via) => {
+                    let stream = tunnel(via, &spec.jumps[index - 1], hop).await?;
+                    login(hop, stream, sources).await?
+                }
+            };
+            jumps.push(session);
+        }
+        let session = jumps.pop().expect("at least the target itself");
         Ok(SshConnection {
             session,
+            jumps,
             label: format!("{} ({}:{})", spec.name, spec.address, spec.port),
             path: ExecPath::ChannelPerCommand,
             channel_slots: Semaphore::new(MAX_CONCURRENT_CHANNELS),
         })
+    }
+
+    /// The session, for callers that need a channel of their own (become).
+    pub(crate) fn session(&self) -> &Handle<HostKeyCheck> {
+        &self.session
+    }
+
+    /// Waits for a free channel slot (sshd's MaxSessions).
+    pub(crate) async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, TargetError> {
+        self.channel_slots.acquire().await.map_err(|_| self.lost("closed"))
     }
 
     /// Runs `command` with the login shell's `-c`, feeding `stdin` then EOF.
@@ -89,11 +98,7 @@ impl SshConnection {
         command: &str,
         stdin: Option<&[u8]>,
     ) -> Result<ExecOutput, TargetError> {
-        let _slot = self
-            .channel_slots
-            .acquire()
-            .await
-            .map_err(|_| self.lost("closed"))?;
+        let _slot = self.slot().await?;
         match self.path {
             ExecPath::ChannelPerCommand => exec_channel::run(&self.session, command, stdin)
                 .await
@@ -108,9 +113,12 @@ impl SshConnection {
             .disconnect(Disconnect::ByApplication, "", "en")
             .await;
         let _ = timeout(Duration::from_secs(2), self.session).await;
+        for jump in self.jumps.into_iter().rev() {
+            let _ = jump.disconnect(Disconnect::ByApplication, "", "en").await;
+        }
     }
 
-    fn lost(&self, why: &str) -> TargetError {
+    pub(crate) fn lost(&self, why: &str) -> TargetError {
         TargetError(format!(
             "Failed to run a command on {} over ssh: {why}",
             self.label
@@ -118,45 +126,87 @@ impl SshConnection {
     }
 }
 
-/// The host's known_hosts entry and the keys recorded for it.
-fn known_host(
+/// Key exchange, host key judgement and authentication for one hop over `stream`.
+async fn login<S>(
     spec: &ConnectSpec,
-) -> Result<(KnownHostsEntry, Vec<(usize, PublicKey)>), TransportError> {
-    let entry = KnownHostsEntry {
-        file: spec.known_hosts.clone(),
-        address: spec.address.clone(),
-        port: spec.port,
-    };
-    let recorded = entry.recorded_keys()?;
-    Ok((entry, recorded))
-}
-
-async fn open_session(
-    spec: &ConnectSpec,
-    config: client::Config,
-    handler: HostKeyCheck,
-) -> Result<Handle<HostKeyCheck>, TransportError> {
-    let stream = TcpStream::connect((spec.address.as_str(), spec.port))
+    stream: S,
+    sources: &IdentitySources,
+) -> Result<Handle<HostKeyCheck>, TransportError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let judge = host_key_judge(spec)?;
+    let config = client_config(spec, &judge);
+    let handshake = client::connect_stream(Arc::new(config), stream, HostKeyCheck { judge });
+    let mut session = timeout(spec.connect_timeout, handshake)
         .await
-        .map_err(|e| connect_failed(spec, &e.to_string()))?;
-    // Commands are small request/response exchanges: don't let Nagle delay them.
-    let _ = stream.set_nodelay(true);
-    client::connect_stream(Arc::new(config), stream, handler)
-        .await
+        .map_err(|_| timed_out(spec))?
         .map_err(|e| match e {
             HandlerError::HostKey(e) => e,
             HandlerError::Ssh(e) => connect_failed(spec, &e.to_string()),
-        })
+        })?;
+    auth::authenticate(&mut session, spec, sources).await?;
+    Ok(session)
 }
 
-fn client_config(host_key_algorithms: Cow<'static, [russh::keys::Algorithm]>) -> client::Config {
+async fn tcp_connect(spec: &ConnectSpec) -> Result<TcpStream, TransportError> {
+    let connect = TcpStream::connect((spec.address.as_str(), spec.port));
+    let stream = timeout(spec.connect_timeout, connect)
+        .await
+        .map_err(|_| timed_out(spec))?
+        .map_err(|e| connect_failed(spec, &e.to_string()))?;
+    // Commands are small request/response exchanges: don't let Nagle delay them.
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// A direct-tcpip channel from the jump host `via` to `to` (what `ssh -W` does).
+async fn tunnel(
+    via: &Handle<HostKeyCheck>,
+    via_spec: &ConnectSpec,
+    to: &ConnectSpec,
+) -> Result<russh::ChannelStream<client::Msg>, TransportError> {
+    let open = via.channel_open_direct_tcpip(to.address.clone(), u32::from(to.port), "127.0.0.1", 0);
+    let channel = timeout(to.connect_timeout, open)
+        .await
+        .map_err(|_| timed_out(to))?
+        .map_err(|e| {
+            connect_failed(
+                to,
+                &format!("the jump host `{}` could not open a tunnel: {e}", via_spec.name),
+            )
+        })?;
+    Ok(channel.into_stream())
+}
+
+/// Loads the known_hosts files (unless checking is off) for this hop.
+fn host_key_judge(spec: &ConnectSpec) -> Result<HostKeyJudge, TransportError> {
+    let known = if spec.host_key_policy == HostKeyPolicy::Off {
+        KnownHosts::default()
+    } else {
+        let files: Vec<_> = spec.known_hosts.iter().chain(&spec.global_known_hosts).cloned().collect();
+        KnownHosts::load(&files)?
+    };
+    Ok(HostKeyJudge {
+        name: known_hosts::host_name(&spec.address, spec.port),
+        address: spec.address.clone(),
+        port: spec.port,
+        policy: spec.host_key_policy,
+        known,
+        record_to: spec.known_hosts.first().cloned().unwrap_or_else(super::default_known_hosts),
+    })
+}
+
+fn client_config(spec: &ConnectSpec, judge: &HostKeyJudge) -> client::Config {
+    let keepalive = !spec.keepalive_interval.is_zero();
     client::Config {
-        keepalive_interval: Some(KEEPALIVE_INTERVAL),
-        keepalive_max: KEEPALIVE_MAX,
+        keepalive_interval: keepalive.then_some(spec.keepalive_interval),
+        keepalive_max: spec.keepalive_max,
         nodelay: true,
         preferred: Preferred {
             kex: Cow::Owned(kex_order()),
-            key: host_key_algorithms,
+            key: judge.preferred_algorithms(),
+            host_key_certificates: judge.certificate_algorithms(),
             ..Preferred::DEFAULT
         },
         ..client::Config::default()

@@ -4,5 +4,7 @@ mod filters_differential;
 mod inventory_sources;
 mod playbook;
 mod run;
+mod ssh_auth;
+mod ssh_host_keys;
 mod sshd;
 mod transport;

@@ -42,6 +42,16 @@ impl TestSshd {
     }
 
     fn start_logging(log_level: &str) -> TestSshd {
+        Self::start_custom(log_level, |_| String::new())
+    }
+
+    /// sshd with extra `sshd_config` lines, made by `setup` in the server's
+    /// directory once the keys exist (e.g. to sign them with a CA first).
+    pub fn start_with(setup: impl FnOnce(&Path) -> String) -> TestSshd {
+        Self::start_custom("VERBOSE", setup)
+    }
+
+    fn start_custom(log_level: &str, setup: impl FnOnce(&Path) -> String) -> TestSshd {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: tier 1 tests need OpenSSH's server (apt-get install openssh-server)"
@@ -57,7 +67,8 @@ impl TestSshd {
         if is_root() {
             fs::create_dir_all("/run/sshd").expect("mkdir /run/sshd");
         }
-        let (port, child) = spawn_on_free_port(dir.path(), log_level);
+        let extra = setup(dir.path());
+        let (port, child) = spawn_on_free_port(dir.path(), log_level, &extra);
         let host = format!("[127.0.0.1]:{port}");
         fs::write(
             path("known_hosts"),
@@ -93,10 +104,11 @@ impl TestSshd {
             port: self.port,
             user: Some(self.user.clone()),
             private_key: Some(self.client_key.clone()),
-            host_key_checking: true,
-            known_hosts: self.known_hosts.clone(),
+            known_hosts: vec![self.known_hosts.clone()],
+            global_known_hosts: Vec::new(),
             connect_timeout: Duration::from_secs(5),
             kind: ConnectionKind::Ssh,
+            ..ConnectSpec::default()
         }
     }
 
@@ -126,11 +138,11 @@ impl Drop for TestSshd {
     }
 }
 
-fn spawn_on_free_port(dir: &Path, log_level: &str) -> (u16, Child) {
+fn spawn_on_free_port(dir: &Path, log_level: &str, extra: &str) -> (u16, Child) {
     for _ in 0..10 {
         let port = free_port();
         let config = dir.join("sshd_config");
-        fs::write(&config, sshd_config(dir, port, log_level)).unwrap();
+        fs::write(&config, sshd_config(dir, port, log_level) + extra).unwrap();
         let log = fs::File::create(dir.join("sshd.log")).unwrap();
         let mut child = Command::new(SSHD)
             .args(["-D", "-e", "-f"])
@@ -195,6 +207,12 @@ pub fn keygen(path: &Path, kind: &str) {
     }
     let status = cmd.stdin(Stdio::null()).status().expect("run ssh-keygen");
     assert!(status.success(), "ssh-keygen -t {kind} failed");
+}
+
+/// Runs ssh-keygen with `args`, panicking with its stderr on failure.
+pub fn ssh_keygen(args: &[&str]) {
+    let out = Command::new("ssh-keygen").args(args).stdin(Stdio::null()).output().expect("run ssh-keygen");
+    assert!(out.status.success(), "ssh-keygen {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 pub fn read(path: &Path) -> String {

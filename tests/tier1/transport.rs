@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use stockman::transport::{
-    ConnectSpec, Connection, ConnectionKind, IdentitySources, TransportError,
+    ConnectSpec, Connection, ConnectionKind, HostKeyPolicy, IdentitySources, TransportError,
 };
 use stockman_modules::shell::{quote, Cmd};
 use stockman_modules::{ExecOutput, Target};
@@ -224,7 +224,7 @@ async fn hashed_known_hosts_entry_is_trusted() {
         read(&hashed)
     );
     let spec = ConnectSpec {
-        known_hosts: hashed,
+        known_hosts: vec![hashed],
         ..sshd.spec()
     };
     let conn = open(&spec).await.expect("hashed entry accepted");
@@ -235,7 +235,7 @@ async fn hashed_known_hosts_entry_is_trusted() {
 async fn changed_host_key_is_refused_naming_file_and_line() {
     let sshd = TestSshd::start();
     let spec = ConnectSpec {
-        known_hosts: sshd.wrong_known_hosts.clone(),
+        known_hosts: vec![sshd.wrong_known_hosts.clone()],
         ..sshd.spec()
     };
     let err = open(&spec)
@@ -266,7 +266,7 @@ async fn unknown_host_is_refused_and_the_file_left_alone() {
     fs::write(&other_hosts, &only_other).unwrap();
     for file in [other_hosts.clone(), sshd.path("missing_known_hosts")] {
         let spec = ConnectSpec {
-            known_hosts: file.clone(),
+            known_hosts: vec![file.clone()],
             ..sshd.spec()
         };
         let err = open(&spec)
@@ -296,8 +296,8 @@ async fn host_key_checking_off_accepts_any_key() {
         sshd.path("missing_known_hosts"),
     ] {
         let spec = ConnectSpec {
-            known_hosts: file,
-            host_key_checking: false,
+            known_hosts: vec![file],
+            host_key_policy: HostKeyPolicy::Off,
             ..sshd.spec()
         };
         let conn = open(&spec).await.expect("checking off connects");
@@ -608,13 +608,8 @@ async fn local_connection_runs_commands_with_sh() {
     let spec = ConnectSpec {
         name: "localhost".into(),
         address: "localhost".into(),
-        port: 22,
-        user: None,
-        private_key: None,
-        host_key_checking: true,
-        known_hosts: "/nonexistent".into(),
-        connect_timeout: Duration::from_secs(1),
         kind: ConnectionKind::Local,
+        ..ConnectSpec::default()
     };
     let conn = Connection::open(&spec)
         .await

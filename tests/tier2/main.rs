@@ -16,3 +16,6 @@ mod modules_support;
 mod modules_user;
 mod modules_systemd;
 mod modules_git;
+mod ssh_access;
+mod ssh_become;
+mod ssh_robust;
