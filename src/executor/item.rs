@@ -11,15 +11,16 @@ use super::controller::TaskController;
 use super::host::{HostState, OMIT};
 use super::play::PlayRun;
 use super::{actions, loops, Executor};
-use crate::playbook::{Action, Loop, Task};
+use crate::playbook::{Action, Loop, Play, Task};
 use crate::report::{Event, HostResult, Status};
+use crate::transport::{BecomeMethod, BecomeSpec, BecomeTarget, Secret};
 use crate::template::{truthy, Templar, TemplateError};
 
 impl Executor<'_> {
     pub(super) async fn run_on_host(&self, run: &PlayRun<'_>, task: &Task, host: &HostState, playbook_dir: &Path) -> HostResult {
         let vars = host.vars(&self.layers(run, task), &self.templar);
         let Some(lp) = &task.loop_ else {
-            return self.run_item(task, host, &vars, playbook_dir).await;
+            return self.run_item(run.play, task, host, &vars, playbook_dir).await;
         };
         let ctx = Templar::context(&vars);
         let items = match loops::items(lp, &self.templar, &ctx, playbook_dir) {
@@ -32,7 +33,7 @@ impl Executor<'_> {
                 tokio::time::sleep(Duration::from_secs_f64(lp.pause)).await;
             }
             let item_vars = loops::item_vars(lp, &vars, &items, index);
-            let mut r = self.run_item(task, host, &item_vars, playbook_dir).await;
+            let mut r = self.run_item(run.play, task, host, &item_vars, playbook_dir).await;
             r.item = Some(self.item_label(lp, item, &item_vars));
             r.result.insert(lp.loop_var.clone(), item.clone());
             r.result.insert("ansible_loop_var".into(), lp.loop_var.clone().into());
@@ -56,7 +57,7 @@ impl Executor<'_> {
     }
 
     /// One run of the task's action with these variables (one loop item, or the task).
-    async fn run_item(&self, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
+    async fn run_item(&self, play: &Play, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
         let ctx = Templar::context(vars);
         for condition in &task.when {
             match self.templar.eval_condition(condition, &ctx) {
@@ -66,10 +67,10 @@ impl Executor<'_> {
             }
         }
         let r = if task.until.is_empty() {
-            let r = self.attempt(task, host, &ctx, playbook_dir).await;
+            let r = self.attempt(play, task, host, &ctx, playbook_dir).await;
             self.judge(task, r, vars)
         } else {
-            self.retry_until(task, host, vars, playbook_dir).await
+            self.retry_until(play, task, host, vars, playbook_dir).await
         };
         let ignore = self.flag(&task.ignore_errors, &ctx).unwrap_or(false);
         with_ignore(r, ignore)
@@ -77,14 +78,14 @@ impl Executor<'_> {
 
     /// `until`: runs again, `delay` seconds apart, until the conditions hold
     /// or `retries` more attempts were made.
-    async fn retry_until(&self, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
+    async fn retry_until(&self, play: &Play, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
         let ctx = Templar::context(vars);
         let number = |v: &Value, default: u64| self.templar.render_value(v, &ctx).ok().and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(default);
         let attempts = number(&task.retries, 3) + 1;
         let delay = number(&task.delay, 5);
         let mut attempt = 1;
         loop {
-            let r = self.attempt(task, host, &ctx, playbook_dir).await;
+            let r = self.attempt(play, task, host, &ctx, playbook_dir).await;
             let mut r = self.judge(task, r, vars);
             r.result.insert("attempts".into(), attempt.into());
             let with_result = with_registered(vars, task, &r);
@@ -104,7 +105,7 @@ impl Executor<'_> {
     }
 
     /// Runs the module (or controller action) once.
-    async fn attempt(&self, task: &Task, host: &HostState, ctx: &minijinja::Value, playbook_dir: &Path) -> HostResult {
+    async fn attempt(&self, play: &Play, task: &Task, host: &HostState, ctx: &minijinja::Value, playbook_dir: &Path) -> HostResult {
         let Action::Module { spec, args, .. } = &task.action else { return failed(host, "meta tasks run no module".into()) };
         let args = match render_args(&self.templar, args, ctx) {
             Ok(args) => args,
@@ -124,7 +125,11 @@ impl Executor<'_> {
             kind => match self.connect(host).await {
                 Ok(conn) => {
                     let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
-                    let outcome = stockman_modules::run(kind, &args, conn, &controller, mode).await;
+                    let outcome = match self.become_spec(play, task, ctx) {
+                        Ok(Some(spec)) => stockman_modules::run(kind, &args, &BecomeTarget { conn, spec: &spec }, &controller, mode).await,
+                        Ok(None) => stockman_modules::run(kind, &args, conn, &controller, mode).await,
+                        Err(message) => return failed(host, task_error(task, &message)),
+                    };
                     let mut r = self.to_result(host, outcome, false);
                     r.module_failed = r.status == Status::Failed;
                     return r;
@@ -187,6 +192,41 @@ impl Executor<'_> {
             }
         }
         Ok(true)
+    }
+
+    /// Whom this task runs as: the task's (or its blocks') `become*`, else the
+    /// play's, else -b/--become-user/--become-method; the password from
+    /// `ansible_become_password` or -K.
+    fn become_spec(&self, play: &Play, task: &Task, ctx: &minijinja::Value) -> Result<Option<BecomeSpec>, String> {
+        let play = Some(play);
+        let pick = |task_value: &Option<Value>, play_value: Option<&Option<Value>>| task_value.clone().or_else(|| play_value.cloned().flatten());
+        let default = self.settings.become_default.as_ref();
+        let enabled = match pick(&task.r#become, play.map(|p| &p.r#become)) {
+            Some(v) => self.flag(&v, ctx).unwrap_or(false),
+            None => default.is_some(),
+        };
+        if !enabled {
+            return Ok(None);
+        }
+        let text = |v: Option<Value>| -> Result<Option<String>, String> {
+            v.map(|v| self.templar.render_value(&v, ctx).map(|v| stockman_modules::args::value_to_string(&v)).map_err(|e| e.message)).transpose()
+        };
+        let mut spec = default.cloned().unwrap_or_default();
+        if let Some(user) = text(pick(&task.become_user, play.map(|p| &p.become_user)))? {
+            spec.user = user;
+        }
+        if let Some(method) = text(pick(&task.become_method, play.map(|p| &p.become_method)))? {
+            spec.method = BecomeMethod::parse(&method).ok_or_else(|| format!("become_method `{method}` is not supported (use sudo or su)"))?;
+        }
+        for name in ["ansible_become_password", "ansible_become_pass", "ansible_sudo_pass"] {
+            if let Ok(v) = ctx.get_attr(name) {
+                if !v.is_undefined() && !v.is_none() {
+                    spec.password = Some(Secret::new(v.to_string()));
+                    break;
+                }
+            }
+        }
+        Ok(Some(spec))
     }
 
     fn flag(&self, value: &Value, ctx: &minijinja::Value) -> Option<bool> {

@@ -35,11 +35,11 @@ pub(super) fn with_hint(mut e: LoadError, hint: Option<String>) -> LoadError {
 
 const PLAY_SUPPORTED: &[&str] = &[
     "name", "hosts", "vars", "vars_files", "gather_facts", "connection", "remote_user", "pre_tasks", "roles", "tasks",
-    "post_tasks", "handlers", "tags", "any_errors_fatal", "force_handlers",
+    "post_tasks", "handlers", "tags", "any_errors_fatal", "force_handlers", "become", "become_user", "become_method",
 ];
 /// Ansible play keywords stockman does not implement yet: a clear error, not a typo hint.
 const PLAY_LATER: &[&str] = &[
-    "become", "become_exe", "become_flags", "become_method", "become_user", "check_mode", "collections", "debugger",
+    "become_exe", "become_flags", "check_mode", "collections", "debugger",
     "diff", "environment", "fact_path", "gather_subset", "gather_timeout", "ignore_errors", "ignore_unreachable",
     "max_fail_percentage", "module_defaults", "no_log", "order", "port", "run_once", "serial", "strategy", "throttle",
     "timeout", "vars_prompt", "import_playbook",
@@ -88,6 +88,9 @@ fn load_play(node: &Node, dir: &Path) -> Result<Play, LoadError> {
         handlers,
         any_errors_fatal: opt_bool(node.get("any_errors_fatal"))?.unwrap_or(false),
         force_handlers: opt_bool(node.get("force_handlers"))?.unwrap_or(false),
+        r#become: node.get("become").map(Node::to_json),
+        become_user: node.get("become_user").map(Node::to_json),
+        become_method: node.get("become_method").map(Node::to_json),
     };
     if let Some(conn) = &play.connection {
         if !["ssh", "local", "smart", "paramiko"].contains(&conn.as_str()) {

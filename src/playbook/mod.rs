@@ -49,6 +49,9 @@ pub struct Play {
     pub handlers: Vec<Task>,
     pub any_errors_fatal: bool,
     pub force_handlers: bool,
+    pub r#become: Option<Value>,
+    pub become_user: Option<Value>,
+    pub become_method: Option<Value>,
 }
 
 /// One entry of a task list: a task, or a block of them.
@@ -148,6 +151,11 @@ pub struct Task {
     pub check_mode: Option<Value>,
     pub diff: Option<Value>,
     pub role: Option<std::sync::Arc<Role>>,
+    /// `become`, `become_user`, `become_method` of the task or its blocks
+    /// (None: the play's, then the command line's).
+    pub r#become: Option<Value>,
+    pub become_user: Option<Value>,
+    pub become_method: Option<Value>,
     /// A boolean or a template: hide this task's results in every output.
     pub no_log: Value,
     pub vars: Map<String, Value>,

@@ -15,11 +15,12 @@ use crate::yaml::{self, Node, Yaml};
 const TASK_KEYWORDS: &[&str] = &[
     "name", "when", "register", "notify", "ignore_errors", "no_log", "vars", "args", "tags", "changed_when",
     "failed_when", "loop", "loop_control", "until", "retries", "delay", "run_once", "check_mode", "diff",
+    "become", "become_user", "become_method",
 ];
 const HANDLER_KEYWORDS: &[&str] = &["listen"];
 const BLOCK_KEYWORDS: &[&str] = &[
     "name", "block", "rescue", "always", "when", "vars", "tags", "ignore_errors", "no_log", "check_mode", "diff",
-    "run_once",
+    "run_once", "become", "become_user", "become_method",
 ];
 const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
     ("loop", LoopKind::List),
@@ -33,8 +34,7 @@ const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
 ];
 /// Ansible task keywords stockman does not implement yet: a clear error, not a typo hint.
 const TASK_LATER: &[&str] = &[
-    "action", "local_action", "any_errors_fatal", "async", "become", "become_exe", "become_flags", "become_method",
-    "become_user", "collections", "connection", "debugger", "delegate_facts", "delegate_to", "environment",
+    "action", "local_action", "any_errors_fatal", "async", "become_exe", "become_flags", "collections", "connection", "debugger", "delegate_facts", "delegate_to", "environment",
     "ignore_unreachable", "module_defaults", "poll", "port", "remote_user", "throttle", "timeout", "include_role",
     "import_role", "include_vars", "with_subelements", "with_first_found", "with_random_choice", "with_indexed_items",
 ];
@@ -52,6 +52,9 @@ pub(super) struct Inherited {
     check_mode: Option<Value>,
     diff: Option<Value>,
     run_once: Option<Value>,
+    r#become: Option<Value>,
+    become_user: Option<Value>,
+    become_method: Option<Value>,
 }
 
 /// Where task lists are being read from.
@@ -137,6 +140,9 @@ fn inherit(outer: &Inherited, node: &Node) -> Result<Inherited, LoadError> {
     inner.check_mode = keep(node.get("check_mode"), &outer.check_mode);
     inner.diff = keep(node.get("diff"), &outer.diff);
     inner.run_once = keep(node.get("run_once"), &outer.run_once);
+    inner.r#become = keep(node.get("become"), &outer.r#become);
+    inner.become_user = keep(node.get("become_user"), &outer.become_user);
+    inner.become_method = keep(node.get("become_method"), &outer.become_method);
     Ok(inner)
 }
 
@@ -223,6 +229,9 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         run_once: value_or("run_once", &inherited.run_once, Value::Bool(false)),
         check_mode: node.get("check_mode").map(Node::to_json).or_else(|| inherited.check_mode.clone()),
         diff: node.get("diff").map(Node::to_json).or_else(|| inherited.diff.clone()),
+        r#become: node.get("become").map(Node::to_json).or_else(|| inherited.r#become.clone()),
+        become_user: node.get("become_user").map(Node::to_json).or_else(|| inherited.become_user.clone()),
+        become_method: node.get("become_method").map(Node::to_json).or_else(|| inherited.become_method.clone()),
         role: ctx.role.clone(),
         vars,
     })

@@ -301,3 +301,40 @@ fn no_log_hides_results_at_every_verbosity() {
         assert!(fatal.trim_start().starts_with("\"censored\""), "{}", run.stdout);
     }
 }
+
+#[test]
+fn become_runs_tasks_as_another_user() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]).write(
+        "become.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  become_user: nobody
+  tasks:
+    - name: as the login user
+      command: id -un
+      register: plain
+    - name: as nobody, from the play's become_user
+      command: id -un
+      become: true
+      register: became
+    - name: a block can switch it off again
+      become: true
+      block:
+        - command: id -un
+          become: false
+          register: unbecome
+    - assert:
+        that:
+          - plain.stdout == 'root'
+          - became.stdout == 'nobody'
+          - unbecome.stdout == 'root'
+"#,
+    );
+    p.run(&sshd, "become.yml", &[]).assert_code(0);
+    let run = p.run(&sshd, "become.yml", &["-b", "--become-user", "daemon"]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("plain.stdout == 'root'"), "-b makes every task become:\n{}", run.stdout);
+}
