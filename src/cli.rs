@@ -31,6 +31,8 @@ enum Command {
     /// Run playbooks against the hosts of an inventory (like ansible-playbook).
     #[command(after_help = EXAMPLES)]
     Playbook(PlaybookArgs),
+    /// Encrypt, decrypt, view, edit and rekey Ansible Vault files (like ansible-vault).
+    Vault(crate::vault::command::VaultArgs),
 }
 
 #[derive(Args, Debug)]
@@ -68,6 +70,8 @@ struct PlaybookArgs {
     /// Load and validate the playbooks, then stop.
     #[arg(long = "syntax-check")]
     syntax_check: bool,
+    #[command(flatten)]
+    vault: crate::vault::command::VaultFlags,
     /// Playbook files to run, in order.
     #[arg(required = true, value_name = "PLAYBOOK")]
     playbooks: Vec<PathBuf>,
@@ -78,6 +82,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Playbook(args) => run_playbook(args),
+        Command::Vault(args) => crate::vault::command::run(args),
     };
     ExitCode::from(code)
 }
@@ -117,6 +122,9 @@ fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
     if args.forks == 0 {
         return Err("--forks must be at least 1".into());
     }
+    // Installed before `-e @file`: from here on any YAML read may hold vault data.
+    let vault_sources = args.vault.sources().map_err(|e| e.to_string())?;
+    crate::vault::install_for_run(&vault_sources).map_err(|e| e.to_string())?;
     let mut extra_vars = Map::new();
     for spec in &args.extra_vars {
         extra_vars.extend(parse_extra_vars(spec)?);
@@ -134,6 +142,7 @@ fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
         verbosity: args.verbose,
         host_key_checking: env_bool("ANSIBLE_HOST_KEY_CHECKING").unwrap_or(true),
         no_color: args.no_color || env_bool("ANSIBLE_NOCOLOR").unwrap_or(false),
+        vault_sources,
         ..defaults
     })
 }

@@ -26,6 +26,8 @@ pub struct Settings {
     pub known_hosts: PathBuf,
     pub connect_timeout: Duration,
     pub no_color: bool,
+    /// Where the vault passwords came from (already loaded into the vault keyring).
+    pub vault_sources: Vec<crate::vault::SecretSource>,
 }
 
 impl Default for Settings {
@@ -44,6 +46,7 @@ impl Default for Settings {
             known_hosts: home_dir().join(".ssh/known_hosts"),
             connect_timeout: Duration::from_secs(10),
             no_color: false,
+            vault_sources: Vec::new(),
         }
     }
 }
