@@ -183,7 +183,7 @@ fn check_output(output: &Option<PathBuf>, inputs: &[PathBuf]) -> Result<(), Vaul
 fn with_file(path: &Path) -> impl Fn(VaultError) -> VaultError + '_ {
     move |e| match e {
         VaultError::Usage(_) | VaultError::Io(_) => e,
-        _ => VaultError::Usage(format!("{e} for {}", path.display())),
+        _ => VaultError::Usage(format!("{}: {e}", path.display())),
     }
 }
 

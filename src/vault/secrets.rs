@@ -185,7 +185,9 @@ fn is_executable(_: &std::fs::Metadata) -> bool {
 /// Runs a password script. Its stderr goes to the user's terminal (scripts
 /// may prompt there); only its stdout is read, and no secret is passed in.
 fn run_script(path: &Path, id: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-    let mut command = Command::new(path);
+    // Absolute, so `pw.sh` runs the file named rather than a `pw.sh` on $PATH.
+    let program = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut command = Command::new(program);
     if is_client_script(path) {
         command.args(["--vault-id", id]);
     }

@@ -3,3 +3,4 @@ mod playbook;
 mod run;
 mod sshd;
 mod transport;
+mod vault;
