@@ -1,5 +1,6 @@
 //! Where vault passwords come from: `--vault-id [label@]SOURCE`,
-//! `--vault-password-file`, `--ask-vault-pass` and ANSIBLE_VAULT_PASSWORD_FILE,
+//! `--vault-password-file`, `--ask-vault-pass`, ANSIBLE_VAULT_PASSWORD_FILE and
+//! ANSIBLE_VAULT_IDENTITY_LIST,
 //! resolved as ansible's `setup_vault_secrets` does.
 //!
 //! A SOURCE is `prompt` (asked on the terminal without echo), an executable
@@ -109,7 +110,11 @@ pub fn ordered_sources(
     password_files: &[PathBuf],
     ask_vault_pass: bool,
 ) -> Result<Vec<SecretSource>, VaultError> {
-    let mut sources = vault_ids.iter().map(|s| SecretSource::parse_vault_id(s)).collect::<Result<Vec<_>, _>>()?;
+    // ANSIBLE_VAULT_IDENTITY_LIST (comma-separated) comes before the flags, as in Ansible.
+    let configured = std::env::var("ANSIBLE_VAULT_IDENTITY_LIST").unwrap_or_default();
+    let configured = configured.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let specs: Vec<String> = configured.chain(vault_ids.iter().cloned()).collect();
+    let mut sources = specs.iter().map(|s| SecretSource::parse_vault_id(s)).collect::<Result<Vec<_>, _>>()?;
     sources.extend(password_files.iter().map(SecretSource::file));
     if let Some(env) = std::env::var_os("ANSIBLE_VAULT_PASSWORD_FILE").filter(|v| !v.is_empty()) {
         sources.push(SecretSource::file(env));

@@ -216,14 +216,14 @@ INLINE
   tasks:
     - name: write the secrets where the app reads them
       copy:
-        content: "{{ db_password }}|{{ api_token }}|{{ group_secret }}\n"
+        content: "{{ db_password }}|{{ api_token }}|{{ group_secret }}|{{ host_secret }}\n"
         dest: "{{ remote }}/app.secret"
         mode: "0600"
 "#;
 
 /// An inline `!vault` play variable (from ansible-vault encrypt_string), a
-/// vaulted `-e @file` and a vaulted group_vars file reach the host, and no
-/// output shows them.
+/// vaulted `-e @file`, a vaulted group_vars file and an inline `!vault` in
+/// host_vars under another vault id reach the host, and no output shows them.
 #[test]
 fn a_playbook_uses_vaulted_variables_without_showing_them() {
     let sshd = TestSshd::start();
@@ -238,16 +238,18 @@ fn a_playbook_uses_vaulted_variables_without_showing_them() {
     ansible_vault(dir, &["encrypt", "--vault-password-file", "pw", "secrets.yml"]).ok();
     p.write("group_vars/test.yml", "group_secret: gr0up-s3cret\n");
     stockman_vault(dir, &["encrypt", "--vault-password-file", "pw", "group_vars/test.yml"]).ok();
+    let host_secret = stockman_vault(dir, &["encrypt_string", "--vault-id", "prod@prod-pw", "--name", "host_secret", "h0st-s3cret"]).ok();
+    p.write("host_vars/h.yml", &format!("plain_note: hello\n{}", host_secret.stdout));
 
     let remote = format!("remote={}", p.remote_str());
     for verbosity in ["-v", "-vvv"] {
-        let run = p.run(&sshd, "site.yml", &["-e", &remote, "-e", "@secrets.yml", "--vault-password-file", "pw", verbosity]);
+        let run = p.run(&sshd, "site.yml", &["-e", &remote, "-e", "@secrets.yml", "--vault-password-file", "pw", "--vault-id", "prod@prod-pw", verbosity]);
         run.assert_code(0);
         let all = format!("{}{}", run.stdout, run.stderr);
-        for secret in ["inl1ne", "t0ken", "gr0up", "correct horse"] {
+        for secret in ["inl1ne", "t0ken", "gr0up", "h0st", "correct horse", "battery"] {
             assert!(!all.contains(secret), "`{secret}` leaked at {verbosity}:\n{all}");
         }
-        assert_eq!(read_remote(&p), "inl1ne-db-pa55|t0ken-fr0m-file|gr0up-s3cret\n");
+        assert_eq!(read_remote(&p), "inl1ne-db-pa55|t0ken-fr0m-file|gr0up-s3cret|h0st-s3cret\n");
         std::fs::remove_file(p.remote("app.secret")).unwrap();
         assert_eq!(run.recap("h"), recap("h", 1, 1, 0, 0, 0, 0));
     }
