@@ -457,6 +457,16 @@ mod tests {
         assert_eq!(&*err.span.file, "e.yml");
     }
 
+    /// No lib test installs a vault keyring, so vault data must say what is missing, and where.
+    #[test]
+    fn vault_data_without_secrets_is_an_error_at_its_position() {
+        let err = parse_str("a: 1\nx: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3031\n", "v.yml".into()).unwrap_err();
+        assert_eq!((err.span.line, err.span.col), (2, 4), "{err}");
+        assert!(err.message.contains("no vault secrets found"), "{err}");
+        let err = parse_str("$ANSIBLE_VAULT;1.1;AES256\n3031\n", "f.yml".into()).unwrap_err();
+        assert!(err.to_string().starts_with("f.yml:1:1: Attempting to decrypt"), "{err}");
+    }
+
     #[test]
     fn alias_bombs_are_bounded() {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");

@@ -60,6 +60,8 @@ enum Action {
     View(ViewArgs),
     /// Decrypt into $EDITOR (a 0600 temp file), re-encrypt on save.
     Edit(EditArgs),
+    /// Write a new vault file with $EDITOR.
+    Create(CreateArgs),
     /// Re-encrypt vault files with a new password.
     Rekey(RekeyArgs),
     /// Encrypt strings into `!vault |` YAML values.
@@ -109,6 +111,17 @@ struct EditArgs {
 }
 
 #[derive(Args, Debug)]
+struct CreateArgs {
+    #[command(flatten)]
+    flags: VaultFlags,
+    /// The vault id to encrypt with (required when several are given).
+    #[arg(long = "encrypt-vault-id", value_name = "ID")]
+    encrypt_vault_id: Option<String>,
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct RekeyArgs {
     #[command(flatten)]
     flags: VaultFlags,
@@ -153,6 +166,7 @@ pub fn run(args: VaultArgs) -> u8 {
         Action::Decrypt(a) => decrypt(a),
         Action::View(a) => view(a),
         Action::Edit(a) => edit(a),
+        Action::Create(a) => create(a),
         Action::Rekey(a) => rekey(a),
         Action::EncryptString(a) => encrypt_string(a),
     };
@@ -247,6 +261,18 @@ fn edit_one(keyring: &Keyring, path: &Path) -> Result<(), VaultError> {
     }
     let text = seal(&edited, opened.secret, opened.envelope.vault_id.as_deref())?;
     files::write_output(path, text.as_bytes(), files::existing_mode(path))
+}
+
+/// Like edit, starting from nothing; an existing file is refused.
+fn create(a: CreateArgs) -> Result<(), VaultError> {
+    if a.file.exists() {
+        return Err(VaultError::Usage(format!("{} exists, please use 'edit' instead", a.file.display())));
+    }
+    let secret = encrypting(a.flags.sources_or_prompt()?, a.encrypt_vault_id.as_deref())?;
+    let temp = PlainTemp::create(&a.file, b"")?;
+    run_editor(&temp.path)?;
+    let text = seal(&temp.read()?, &secret, Some(&secret.id))?;
+    files::write_output(&a.file, text.as_bytes(), 0o600)
 }
 
 /// `$EDITOR` (split on spaces, e.g. `code --wait`) or vi, with the temp file

@@ -7,6 +7,12 @@
 //! - [`keyring`]: the passwords of a run; the CLI installs one for the YAML reader.
 //! - [`command`]: `stockman vault encrypt|decrypt|view|edit|rekey|encrypt_string`.
 //!
+//! Decrypted values are plain strings to the engine: like Ansible, a vaulted
+//! variable is not `no_log` by itself. As a last line of defence the YAML
+//! reader remembers inline `!vault` plaintexts (4 characters or more) and
+//! [`redact`] replaces them with `********` in any text; the reporter should
+//! pass what it prints through it.
+//!
 //! Passwords live in [`zeroize::Zeroizing`] buffers, are never formatted
 //! (`Secret`'s `Debug` hides them) and never passed to a process we start.
 //!

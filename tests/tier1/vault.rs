@@ -205,6 +205,11 @@ fn edit_reencrypts_through_a_private_temp_file() {
     assert!(read(&p, "e.yml").starts_with("$ANSIBLE_VAULT;1.2;AES256;prod\n"), "keeps its vault id");
     let view = ansible_vault(dir, &["view", "--vault-id", "prod@prod-pw", "e.yml"]).ok();
     assert_eq!(view.stdout, format!("{PLAIN}added: 1\n"));
+
+    let mut create = command(Path::new(env!("CARGO_BIN_EXE_stockman")), dir, &["vault", "create", "--vault-password-file", "pw", "new.yml"]);
+    create.env("EDITOR", p.path("editor.sh")).env("LOG", p.path("editor.log"));
+    finish(create.output().unwrap()).ok();
+    assert_eq!(ansible_vault(dir, &["view", "--vault-password-file", "pw", "new.yml"]).ok().stdout, "added: 1\n");
 }
 
 const PLAY: &str = r#"
