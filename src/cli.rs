@@ -32,6 +32,8 @@ enum Command {
     /// Run playbooks against the hosts of an inventory (like ansible-playbook).
     #[command(after_help = EXAMPLES)]
     Playbook(PlaybookArgs),
+    /// Encrypt, decrypt, view, edit and rekey Ansible Vault files (like ansible-vault).
+    Vault(crate::vault::command::VaultArgs),
 }
 
 #[derive(Args, Debug)]
@@ -96,6 +98,8 @@ struct PlaybookArgs {
     /// Load and validate the playbooks, then stop.
     #[arg(long = "syntax-check")]
     syntax_check: bool,
+    #[command(flatten)]
+    vault: crate::vault::command::VaultFlags,
     /// Playbook files to run, in order.
     #[arg(required = true, value_name = "PLAYBOOK")]
     playbooks: Vec<PathBuf>,
@@ -106,6 +110,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Playbook(args) => run_playbook(args),
+        Command::Vault(args) => crate::vault::command::run(args),
     };
     ExitCode::from(code)
 }
@@ -145,6 +150,9 @@ fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
     if args.forks == 0 {
         return Err("--forks must be at least 1".into());
     }
+    // Installed before `-e @file`: from here on any YAML read may hold vault data.
+    let vault_sources = args.vault.sources().map_err(|e| e.to_string())?;
+    crate::vault::install_for_run(&vault_sources).map_err(|e| e.to_string())?;
     let mut extra_vars = Map::new();
     for spec in &args.extra_vars {
         extra_vars.extend(parse_extra_vars(spec)?);
@@ -171,6 +179,7 @@ fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
         no_color: args.no_color || env_bool("ANSIBLE_NOCOLOR").unwrap_or(false),
         tags: split_commas(&args.tags),
         skip_tags: split_commas(&args.skip_tags),
+        vault_sources,
         ..defaults
     })
 }

@@ -40,6 +40,8 @@ pub struct Settings {
     pub key_passphrase: Option<Secret>,
     /// -b/--become, --become-user, --become-method, -K: the default for every task.
     pub become_default: Option<BecomeSpec>,
+    /// Where the vault passwords came from (already loaded into the vault keyring).
+    pub vault_sources: Vec<crate::vault::SecretSource>,
 }
 
 impl Default for Settings {
@@ -64,6 +66,7 @@ impl Default for Settings {
             password: None,
             key_passphrase: None,
             become_default: None,
+            vault_sources: Vec::new(),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`template`]: the minijinja environment configured like Ansible's Jinja2.
 //! - [`transport`]: SSH (russh) and local connections implementing the modules' `Target`.
 //! - [`executor`]: runs plays (hosts in parallel, handlers, results); emits events, never prints.
+//! - [`vault`]: Ansible Vault files and `!vault` values; `stockman vault`.
 //! - [`report`]: events → ansible-playbook's output and the PLAY RECAP; the only place that prints.
 //!
 //! Dependencies point one way: cli → executor → {transport, playbook, inventory,
@@ -21,4 +22,5 @@ pub mod playbook;
 pub mod report;
 pub mod template;
 pub mod transport;
+pub mod vault;
 pub mod yaml;

@@ -72,8 +72,19 @@ pub fn parse_file(path: &Path) -> Result<Node, YamlError> {
     parse_str(&text, name)
 }
 
-/// Parses one YAML document from a string; `file` names it in spans.
+/// Parses one YAML document from a string; `file` names it in spans. A
+/// whole-file vault payload is decrypted first (positions are then those of
+/// the plaintext, as `stockman vault view` shows it).
 pub fn parse_str(text: &str, file: Arc<str>) -> Result<Node, YamlError> {
+    if crate::vault::is_vault(text.as_bytes()) {
+        let plain = crate::vault::decrypt_loaded(text.as_bytes())
+            .map_err(|e| YamlError { span: Span { file: file.clone(), line: 1, col: 1 }, message: e.to_string() })?;
+        return parse_plain(&plain, file);
+    }
+    parse_plain(text, file)
+}
+
+fn parse_plain(text: &str, file: Arc<str>) -> Result<Node, YamlError> {
     let mut builder = Builder { file, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, root: None };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| YamlError {
@@ -125,7 +136,8 @@ impl Builder {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let value = resolve_scalar(&text, style, is_str_tag);
+                let is_vault = tag.as_ref().is_some_and(|t| t.handle == "!" && t.suffix == "vault");
+                let value = if is_vault { decrypt_scalar(&text, &span)? } else { resolve_scalar(&text, style, is_str_tag) };
                 self.push(Node { value, span }, anchor)
             }
             Event::SequenceStart(anchor, _) => {
@@ -247,6 +259,15 @@ impl MapEntries {
         }
         Ok(())
     }
+}
+
+/// An inline `!vault |` value: decrypted with the run's keyring and
+/// remembered so output can censor it.
+fn decrypt_scalar(text: &str, span: &Span) -> Result<Yaml, YamlError> {
+    let plain = crate::vault::decrypt_loaded(text.as_bytes())
+        .map_err(|e| YamlError { span: span.clone(), message: format!("cannot decrypt this `!vault` value: {e}") })?;
+    crate::vault::keyring::remember_secret(&plain);
+    Ok(Yaml::Str(plain.to_string()))
 }
 
 fn count_nodes(node: &Node) -> usize {
@@ -434,6 +455,16 @@ mod tests {
         let err = parse_str("a: [1, 2\nb: 3\n", "e.yml".into()).unwrap_err();
         assert!(err.span.line >= 1, "{err}");
         assert_eq!(&*err.span.file, "e.yml");
+    }
+
+    /// No lib test installs a vault keyring, so vault data must say what is missing, and where.
+    #[test]
+    fn vault_data_without_secrets_is_an_error_at_its_position() {
+        let err = parse_str("a: 1\nx: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3031\n", "v.yml".into()).unwrap_err();
+        assert_eq!((err.span.line, err.span.col), (2, 4), "{err}");
+        assert!(err.message.contains("no vault secrets found"), "{err}");
+        let err = parse_str("$ANSIBLE_VAULT;1.1;AES256\n3031\n", "f.yml".into()).unwrap_err();
+        assert!(err.to_string().starts_with("f.yml:1:1: Attempting to decrypt"), "{err}");
     }
 
     #[test]

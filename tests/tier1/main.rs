@@ -8,3 +8,4 @@ mod ssh_auth;
 mod ssh_host_keys;
 mod sshd;
 mod transport;
+mod vault;
