@@ -34,7 +34,10 @@ impl Executor<'_> {
             let playbook_dir = run.playbook.path.parent().unwrap_or(std::path::Path::new("."));
             let mut pending = stream::iter(targets.iter().copied())
                 .map(|h| async move {
+                    this.reporter.event(&Event::HostStart { host: hosts[h].name.clone() });
+                    let started = std::time::Instant::now();
                     let mut result = this.run_on_host(task, &hosts[h], &play.vars, playbook_dir).await;
+                    result.duration = Some(started.elapsed());
                     result.no_log = this.no_log(task, &hosts[h], &play.vars);
                     Outcome { host: h, result }
                 })
@@ -149,7 +152,7 @@ fn debug_is_quiet(args: &Args, verbosity: u8) -> bool {
 }
 
 fn base(host: &HostState, status: Status, result: Map<String, Value>) -> HostResult {
-    HostResult { host: host.name.clone(), status, ignored: false, result, diff: Vec::new(), verbose_always: false, no_log: false }
+    HostResult { host: host.name.clone(), status, ignored: false, result, diff: Vec::new(), verbose_always: false, no_log: false, duration: None }
 }
 
 fn with_ignore(mut r: HostResult, ignore: bool) -> HostResult {

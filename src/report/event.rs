@@ -13,11 +13,15 @@ pub enum Event {
     /// The play's pattern matched no host.
     NoHostsMatched,
     TaskStart(TaskHeader),
+    /// A host begins the current task (it got one of the `forks` slots).
+    HostStart { host: String },
     HostResult(HostResult),
     /// Every host of the play has failed or become unreachable.
     NoMoreHosts,
     Warning(String),
     Recap(Stats),
+    /// The process is about to exit with this code (sent by [`super::Outputs::finish`]).
+    Exit { code: i32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +63,8 @@ pub struct HostResult {
     pub verbose_always: bool,
     /// `no_log`: every output shows Ansible's censored text instead of the result.
     pub no_log: bool,
+    /// How long the task took on this host (None where nothing was timed).
+    pub duration: Option<std::time::Duration>,
 }
 
 /// What Ansible prints instead of a `no_log` result.
