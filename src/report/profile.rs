@@ -74,7 +74,9 @@ mod tests {
     #[test]
     fn formats_like_profile_tasks() {
         assert_eq!(clock(Duration::from_millis(3_723_045)), "1:02:03.045");
-        assert_eq!(dotted("copy", Duration::from_millis(1234), 20), "copy ---------- 1.23s");
+        let line = dotted("copy", Duration::from_millis(1234), 20);
+        assert_eq!(line.len(), 20);
+        assert_eq!(line, "copy --------- 1.23s");
     }
 
     #[test]
