@@ -1,4 +1,5 @@
 //! Tier 1: the real binary and transport against a real OpenSSH sshd on 127.0.0.1.
+mod output_ci;
 mod output_json;
 mod playbook;
 mod run;
