@@ -42,7 +42,7 @@ impl Clock {
         let last = self.stop().unwrap_or_default();
         let mut lines = vec![timing_line(last, self.run_started.elapsed()), "=".repeat(columns)];
         let mut slowest = self.done.clone();
-        slowest.sort_by(|a, b| b.1.cmp(&a.1));
+        slowest.sort_by_key(|(_, took)| std::cmp::Reverse(*took));
         for (name, took) in slowest.into_iter().take(SLOWEST) {
             lines.push(dotted(&name, took, columns));
         }
@@ -81,8 +81,7 @@ mod tests {
 
     #[test]
     fn summary_lists_the_slowest_first() {
-        let mut c = Clock::default();
-        c.done = vec![("fast".into(), Duration::from_millis(10)), ("slow".into(), Duration::from_millis(900))];
+        let mut c = Clock { done: vec![("fast".into(), Duration::from_millis(10)), ("slow".into(), Duration::from_millis(900))], ..Clock::default() };
         let text = c.summary(30);
         let slow = text.find("slow ").unwrap();
         let fast = text.find("fast ").unwrap();
