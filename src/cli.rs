@@ -10,15 +10,25 @@ use crate::config::{env_bool, Settings, DEFAULT_FORKS};
 use crate::executor::Executor;
 use crate::inventory::Inventory;
 use crate::playbook::{self, parse_kv};
-use crate::report::{self, human::Human};
 use crate::transport::{BecomeMethod, BecomeSpec, Secret};
+use crate::report::{self, Format, OutputOptions, Outputs};
 
 const EXAMPLES: &str = "\
 Examples:
   stockman playbook -i inventory-examples/localhost.ini playbooks/quickstart.yml
   stockman playbook -i hosts.ini -l web site.yml --check --diff
   stockman playbook -i hosts.yml -u admin --private-key ~/.ssh/deploy -e version=1.2 site.yml
-  stockman playbook -i hosts.ini -e @vars.yml -f 100 -v site.yml";
+  stockman playbook -i hosts.ini -e @vars.yml -f 100 -v site.yml
+  stockman playbook -i hosts.ini --output json site.yml > events.jsonl
+  stockman playbook -i hosts.ini --check --detailed-exitcode --junit report.xml site.yml
+  stockman playbook -i hosts.ini --profile site.yml
+  stockman completions bash > /etc/bash_completion.d/stockman";
+
+const COMPLETION_EXAMPLES: &str = "\
+Examples:
+  stockman completions bash > /etc/bash_completion.d/stockman
+  stockman completions zsh > \"${fpath[1]}/_stockman\"
+  stockman completions fish > ~/.config/fish/completions/stockman.fish";
 
 #[derive(Parser, Debug)]
 #[command(name = "stockman", version, about = "Runs Ansible playbooks over SSH: agentless, fast, one binary.", after_help = EXAMPLES)]
@@ -34,6 +44,12 @@ enum Command {
     Playbook(PlaybookArgs),
     /// Encrypt, decrypt, view, edit and rekey Ansible Vault files (like ansible-vault).
     Vault(crate::vault::command::VaultArgs),
+    /// Print shell completions for bash, zsh or fish.
+    #[command(after_help = COMPLETION_EXAMPLES)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -100,6 +116,8 @@ struct PlaybookArgs {
     syntax_check: bool,
     #[command(flatten)]
     vault: crate::vault::command::VaultFlags,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Playbook files to run, in order.
     #[arg(required = true, value_name = "PLAYBOOK")]
     playbooks: Vec<PathBuf>,
@@ -107,10 +125,21 @@ struct PlaybookArgs {
 
 /// Parses the command line, runs it, and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 5 (ansible's "bad options"), not clap's 2, which means drift under --detailed-exitcode.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 5 } else { 0 });
+        }
+    };
     let code = match cli.command {
         Command::Playbook(args) => run_playbook(args),
         Command::Vault(args) => crate::vault::command::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "stockman", &mut std::io::stdout());
+            0
+        }
     };
     ExitCode::from(code)
 }
@@ -137,13 +166,16 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         }
         return 0;
     }
-    let reporter = Human::new(settings.verbosity, settings.no_color);
+    let reporter = match output_options(&args, &settings).and_then(|o| Outputs::new(&o).map_err(|e| e.to_string())) {
+        Ok(r) => r,
+        Err(message) => return report::error::fatal(&message, 5),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return report::error::fatal(&format!("cannot start the async runtime: {e}"), 1),
     };
     let code = runtime.block_on(Executor::new(&settings, &inventory, &reporter).run(&playbooks));
-    u8::try_from(code).unwrap_or(1)
+    u8::try_from(reporter.finish(code)).unwrap_or(1)
 }
 
 fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
@@ -238,4 +270,43 @@ fn parse_extra_vars(spec: &str) -> Result<Map<String, Value>, String> {
         Value::Null => Ok(Map::new()),
         _ => Err(format!("-e {spec}: extra vars must be a mapping")),
     }
+}
+
+/// Output and CI flags.
+#[derive(Args, Debug)]
+struct OutputArgs {
+    /// `json`: one JSON object per event on stdout (schema in docs/output-json.md); human output goes to stderr.
+    #[arg(long = "output", value_name = "FORMAT", env = "STOCKMAN_OUTPUT", value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+    /// Also write a JUnit XML report to FILE (one testcase per task and host).
+    #[arg(long = "junit", value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// With --check: exit 0 if nothing would change, 2 if something would (drift), 1 if a host failed, 4 if one was unreachable.
+    #[arg(long = "detailed-exitcode", requires = "check")]
+    detailed_exitcode: bool,
+    /// Time each task and list the slowest after the recap (like profile_tasks).
+    #[arg(long = "profile")]
+    profile: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum OutputFormat {
+    Human,
+    Json,
+}
+
+fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOptions, String> {
+    let o = &args.output;
+    Ok(OutputOptions {
+        format: match o.format {
+            OutputFormat::Human => Format::Human,
+            OutputFormat::Json => Format::Json,
+        },
+        junit: o.junit.clone(),
+        detailed_exitcode: o.detailed_exitcode,
+        profile: o.profile,
+        verbosity: settings.verbosity,
+        no_color: settings.no_color,
+        check: settings.check,
+    })
 }

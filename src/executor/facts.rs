@@ -29,6 +29,8 @@ impl Executor<'_> {
             let mut pending = stream::iter(targets)
                 .map(|h| async move {
                     let host = &hosts[h];
+                    this.reporter.event(&Event::HostStart { host: host.name.clone() });
+                    let started = std::time::Instant::now();
                     let probe = async {
                         let conn = this.connect(host).await.map_err(|e| e.to_string())?;
                         conn.exec(PROBE, None).await.map_err(|e| e.to_string())
@@ -48,7 +50,8 @@ impl Executor<'_> {
                             (Status::Unreachable, r, None)
                         }
                     };
-                    let result = HostResult::new(&host.name, status, result);
+                    let mut result = HostResult::new(&host.name, status, result);
+                    result.duration = Some(started.elapsed());
                     this.reporter.event(&Event::HostResult(result.clone()));
                     (h, result, facts)
                 })

@@ -70,7 +70,10 @@ impl Executor<'_> {
         let mut pending = stream::iter(runners.iter().copied())
             .map(|h| async move {
                 let host = &run.hosts[h];
+                self.reporter.event(&Event::HostStart { host: host.name.clone() });
+                let started = std::time::Instant::now();
                 let mut result = self.run_on_host(run, task, host, playbook_dir).await;
+                result.duration = Some(started.elapsed());
                 result.no_log = self.no_log(run, task, host);
                 Outcome { host: h, result }
             })

@@ -13,6 +13,8 @@ pub enum Event {
     /// The play's pattern matched no host.
     NoHostsMatched,
     TaskStart(TaskHeader),
+    /// A host begins the current task (it got one of the `forks` slots).
+    HostStart { host: String },
     HostResult(HostResult),
     /// Every host of the play has failed or become unreachable.
     NoMoreHosts,
@@ -20,6 +22,8 @@ pub enum Event {
     /// `until` did not hold yet: the task runs again.
     Retry { host: String, task: String, retries_left: u64 },
     Recap(Stats),
+    /// The process is about to exit with this code (sent by [`super::Outputs::finish`]).
+    Exit { code: i32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +73,8 @@ pub struct HostResult {
     pub loop_summary: bool,
     /// The failure came from the module on the host (not from an action, `failed_when`...).
     pub module_failed: bool,
+    /// How long the task took on this host (None where nothing was timed).
+    pub duration: Option<std::time::Duration>,
 }
 
 impl HostResult {
@@ -84,6 +90,7 @@ impl HostResult {
             item: None,
             loop_summary: false,
             module_failed: false,
+            duration: None,
         }
     }
 }

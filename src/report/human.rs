@@ -4,12 +4,13 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Map, Value};
-use stockman_modules::FileDiff;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::{Event, HostResult, Reporter, Stats, Status, TaskHeader, TaskKind};
-use crate::report::pyjson;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use serde_json::{Map, Value};
+
+use super::{diff, profile, pyjson, Event, HostResult, Reporter, Stats, Status, TaskHeader, TaskKind};
 
 const GREEN: &str = "0;32";
 const YELLOW: &str = "0;33";
@@ -27,24 +28,85 @@ struct Current {
     errors: Vec<String>,
 }
 
-/// Writes human output to stdout (warnings to stderr).
+/// Where human output goes: stdout normally, stderr when stdout carries JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    Stdout,
+    Stderr,
+}
+
+impl Sink {
+    fn is_terminal(self) -> bool {
+        match self {
+            Sink::Stdout => std::io::stdout().is_terminal(),
+            Sink::Stderr => std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn write_line(self, text: &str) {
+        // A closed stream (e.g. piped into `head`) must not abort the run.
+        let _ = match self {
+            Sink::Stdout => writeln!(std::io::stdout().lock(), "{text}").and_then(|_| std::io::stdout().flush()),
+            Sink::Stderr => writeln!(std::io::stderr().lock(), "{text}"),
+        };
+    }
+
+    fn draw_target(self) -> ProgressDrawTarget {
+        match self {
+            Sink::Stdout => ProgressDrawTarget::stdout(),
+            Sink::Stderr => ProgressDrawTarget::stderr(),
+        }
+    }
+}
+
+/// Writes human output to its sink (warnings to stderr).
 pub struct Human {
     verbosity: u8,
     color: bool,
     progress: bool,
+    sink: Sink,
     /// Ansible's banner width: terminal columns - 1, at least 79.
     columns: usize,
     bar: Mutex<Option<ProgressBar>>,
+    /// Hosts working on the current task, for the progress bar's "slowest".
+    running: Arc<Mutex<Running>>,
     /// The running task's position and the error texts already shown for it.
     current: Mutex<Current>,
+    profile: Option<Mutex<profile::Clock>>,
+}
+
+/// When each still-running host started the current task.
+#[derive(Default)]
+struct Running(Vec<(String, Instant)>);
+
+impl Running {
+    /// The host that has been running longest, and for how long.
+    fn slowest(&self) -> Option<(&str, Duration)> {
+        self.0.iter().min_by_key(|(_, t)| *t).map(|(h, t)| (h.as_str(), t.elapsed()))
+    }
 }
 
 impl Human {
     pub fn new(verbosity: u8, no_color: bool) -> Self {
-        let tty = std::io::stdout().is_terminal();
+        Human::to(Sink::Stdout, verbosity, no_color, false)
+    }
+
+    /// Human output on `sink`; colour and the progress bar only when it is a terminal.
+    pub fn to(sink: Sink, verbosity: u8, no_color: bool, profile: bool) -> Self {
+        let tty = sink.is_terminal();
         let color = tty && !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let width = if tty { terminal_width().unwrap_or(80) } else { 0 };
-        Human { verbosity, color, progress: tty, columns: width.saturating_sub(1).max(79), bar: Mutex::new(None), current: Mutex::new(Current::default()) }
+        Human {
+            verbosity,
+            color,
+            progress: tty,
+            sink,
+            columns: width.saturating_sub(1).max(79),
+            bar: Mutex::new(None),
+            running: Arc::default(),
+            profile: profile.then(Mutex::default),
+            current: Mutex::new(Current::default()),
+        }
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
@@ -57,12 +119,7 @@ impl Human {
 
     fn out(&self, text: &str) {
         let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
-        let write = || {
-            let mut stdout = std::io::stdout().lock();
-            // A closed stdout (e.g. piped into `head`) must not abort the run.
-            let _ = writeln!(stdout, "{text}");
-            let _ = stdout.flush();
-        };
+        let write = || self.sink.write_line(text);
         match bar.as_ref() {
             Some(b) => b.suspend(write),
             None => write(),
@@ -76,6 +133,30 @@ impl Human {
             Some(c) => self.paint(&line, c),
             None => line,
         });
+    }
+
+    /// A warning on stderr, without tearing the progress bar.
+    fn warn(&self, text: &str) {
+        let line = self.paint(&format!("[WARNING]: {text}"), PURPLE);
+        let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        let write = || Sink::Stderr.write_line(&line);
+        match bar.as_ref() {
+            Some(b) => b.suspend(write),
+            None => write(),
+        }
+    }
+
+    fn profile_line(&self, name: &str) {
+        if let Some(clock) = &self.profile {
+            let line = clock.lock().unwrap_or_else(|e| e.into_inner()).start(name);
+            self.out(&line);
+        }
+    }
+
+    fn profile_stop(&self) {
+        if let Some(clock) = &self.profile {
+            clock.lock().unwrap_or_else(|e| e.into_inner()).stop();
+        }
     }
 
     fn end_progress(&self) {
@@ -98,20 +179,39 @@ impl Human {
                 self.out(&format!("task path: {}:{}", span.file, span.line));
             }
         }
+        self.profile_line(&header.name);
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).0.clear();
         if self.progress && header.hosts > 1 {
-            let bar = ProgressBar::new(header.hosts as u64);
-            let style = ProgressStyle::with_template("{spinner} {pos}/{len} hosts done, {elapsed}").ok();
-            if let Some(style) = style {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let bar = ProgressBar::with_draw_target(Some(header.hosts as u64), self.sink.draw_target());
+            bar.set_style(self.bar_style());
+            bar.enable_steady_tick(Duration::from_millis(120));
             *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
         }
     }
 
+    /// `⠙ 3/10 hosts done, 00:00:04, slowest: web7 (4s)`: kept short so it never wraps.
+    fn bar_style(&self) -> ProgressStyle {
+        let running = Arc::clone(&self.running);
+        let slowest = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let running = running.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((host, took)) = running.slowest() {
+                let host: String = host.chars().take(30).collect();
+                let _ = write!(w, ", slowest: {host} ({}s)", took.as_secs());
+            }
+        };
+        ProgressStyle::with_template("{spinner} {pos}/{len} hosts done, {elapsed_precise}{slowest}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner())
+            .with_key("slowest", slowest)
+    }
+
+    fn host_start(&self, host: &str) {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).0.push((host.to_string(), Instant::now()));
+    }
+
     fn host_result(&self, r: &HostResult) {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).0.retain(|(h, _)| *h != r.host);
         for diff in r.diff.iter().filter(|_| !r.no_log) {
-            if let Some(text) = unified_diff(diff) {
+            if let Some(text) = diff::unified(diff) {
                 self.out(&text);
             }
         }
@@ -225,6 +325,10 @@ impl Human {
             ));
         }
         self.out("");
+        if let Some(clock) = &self.profile {
+            let summary = clock.lock().unwrap_or_else(|e| e.into_inner()).summary(self.columns);
+            self.out(&summary);
+        }
     }
 }
 
@@ -238,23 +342,24 @@ impl Reporter for Human {
             }
             Event::PlayStart { name } => {
                 self.end_progress();
+                self.profile_stop();
                 self.banner(&format!("PLAY [{name}]"), None);
             }
             Event::NoHostsMatched => self.out(&self.paint("skipping: no hosts matched", CYAN)),
             Event::TaskStart(header) => self.task_start(header),
             Event::HostResult(r) => self.host_result(r),
+            Event::HostStart { host } => self.host_start(host),
             Event::NoMoreHosts => {
                 self.end_progress();
+                self.profile_stop();
                 self.banner("NO MORE HOSTS LEFT", Some(RED));
             }
-            Event::Warning(text) => {
-                let mut stderr = std::io::stderr().lock();
-                let _ = writeln!(stderr, "{}", self.paint(&format!("[WARNING]: {text}"), PURPLE));
-            }
+            Event::Warning(text) => self.warn(text),
             Event::Recap(stats) => self.recap(stats),
             Event::Retry { host, task, retries_left } => {
                 self.out(&self.paint(&format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left)."), RED));
             }
+            Event::Exit { .. } => {}
         }
     }
 }
@@ -272,20 +377,6 @@ fn displayed_result(result: &Map<String, Value>, debug: bool) -> Map<String, Val
         &["failed", "diff", "invocation", "exception"]
     };
     result.iter().filter(|(k, _)| !hidden.contains(&k.as_str()) && !k.starts_with("_ansible")).map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
-/// `--diff` output as Ansible's default callback prints it.
-fn unified_diff(diff: &FileDiff) -> Option<String> {
-    if diff.before == diff.after {
-        return None;
-    }
-    let header = |prefix: &str, h: &str| if h.is_empty() { prefix.to_string() } else { format!("{prefix}: {h}") };
-    let text = similar::TextDiff::from_lines(&diff.before, &diff.after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&header("before", &diff.before_header), &header("after", &diff.after_header))
-        .to_string();
-    Some(text.trim_end_matches('\n').to_string())
 }
 
 /// Two lines before the task, its first line, and a caret at its column.

@@ -1,16 +1,29 @@
 //! Output: the executor emits [`Event`]s; a [`Reporter`] turns them into what
-//! people read. This is the only place in the engine that prints.
+//! people and CI read. This is the only place in the engine that prints.
 //!
-//! [`human::Human`] writes ansible-playbook's default layout: `PLAY [..]`,
-//! `TASK [..]`, `ok:`/`changed:`/`fatal:` lines and the PLAY RECAP.
+//! - [`human::Human`] writes ansible-playbook's default layout: `PLAY [..]`,
+//!   `TASK [..]`, `ok:`/`changed:`/`fatal:` lines and the PLAY RECAP, with a
+//!   progress bar on terminals and `--profile` timings.
+//! - [`json::Json`] writes one JSON object per event (`--output json`).
+//! - [`junit::Junit`] collects a JUnit XML report (`--junit FILE`).
+//! - [`Outputs`] fans events out to those asked for and decides the exit code.
+//!
+//! Every format shows results through [`HostResult::visible`], so `no_log`
+//! results are censored everywhere.
 
+mod diff;
 pub mod error;
 mod event;
 pub mod human;
+pub mod json;
+pub mod junit;
+mod outputs;
+mod profile;
 mod pyjson;
 mod stats;
 
 pub use event::{Event, HostResult, Status, TaskHeader, TaskKind, CENSORED};
+pub use outputs::{exit_code, Format, OutputError, OutputOptions, Outputs};
 pub use stats::{HostStats, Stats};
 
 /// Receives every event of a run, in order, from one thread at a time.

@@ -2,6 +2,9 @@
 mod differential;
 mod filters_differential;
 mod inventory_sources;
+mod output_ci;
+mod output_json;
+mod output_terminal;
 mod playbook;
 mod run;
 mod ssh_auth;
