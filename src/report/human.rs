@@ -118,8 +118,10 @@ impl Human {
     }
 
     fn out(&self, text: &str) {
+        // Values decrypted from inline `!vault` strings never reach the screen.
+        let text = crate::vault::redact(text);
         let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
-        let write = || self.sink.write_line(text);
+        let write = || self.sink.write_line(&text);
         match bar.as_ref() {
             Some(b) => b.suspend(write),
             None => write(),

@@ -44,7 +44,8 @@ impl Json {
         }
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         // A closed stdout must not abort the run.
-        let _ = writeln!(out, "{}", Value::Object(obj));
+        // Values decrypted from inline `!vault` strings never reach the output.
+        let _ = writeln!(out, "{}", crate::vault::redact(&Value::Object(obj).to_string()));
         let _ = out.flush();
     }
 
