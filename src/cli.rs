@@ -160,6 +160,10 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         Ok(inv) => inv,
         Err(e) => return report::error::fatal(&e.to_string(), 1),
     };
+    // Sensitive Terraform outputs are censored in every output, like vault values.
+    for secret in inventory.secrets() {
+        crate::vault::keyring::remember_secret(secret);
+    }
     if args.syntax_check {
         for path in &args.playbooks {
             report::error::note(&format!("\nplaybook: {}", path.display()));

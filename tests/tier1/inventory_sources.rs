@@ -132,6 +132,15 @@ fn terraform_outputs_reach_every_address_and_never_print_sensitive_ones() {
     let all = format!("{}{}", secret.stdout, secret.stderr);
     assert!(!all.contains("hunter2"), "a sensitive output was printed:\n{all}");
     assert!(!all.contains("127.0.0.1"), "a sensitive address was printed:\n{all}");
+
+    // Unreachable: the transport's error names the address, and the output must not.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = format!("ansible_port={closed}");
+    let unreachable = run(&p, &sshd, "secret-outputs.json", &["-e", &closed, "-vvv"]);
+    unreachable.assert_code(4);
+    let all = format!("{}{}", unreachable.stdout, unreachable.stderr);
+    assert!(all.contains("UNREACHABLE"), "{all}");
+    assert!(!all.contains("127.0.0.1"), "a sensitive address was printed in an error:\n{all}");
 }
 
 #[test]
