@@ -39,6 +39,9 @@ pub enum Yaml {
     Null,
     Bool(bool),
     Int(i64),
+    /// An integer written in octal (`0644`, `0o644`): kept apart so that a
+    /// `mode: 644` written in decimal can be told from it.
+    OctalInt(i64),
     Float(f64),
     Str(String),
     Seq(Vec<Node>),
@@ -293,7 +296,9 @@ fn resolve_scalar(text: &str, style: ScalarStyle, forced_str: bool) -> Yaml {
         _ => {}
     }
     if let Some(i) = parse_int(text) {
-        return Yaml::Int(i);
+        let digits = text.trim_start_matches(['-', '+']);
+        let octal = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0x") && !digits.starts_with("0b");
+        return if octal { Yaml::OctalInt(i) } else { Yaml::Int(i) };
     }
     if looks_like_float(text) {
         if let Ok(f) = text.replace('_', "").parse::<f64>() {
@@ -378,7 +383,7 @@ impl Node {
         match self.value {
             Yaml::Null => "null",
             Yaml::Bool(_) => "a boolean",
-            Yaml::Int(_) => "an integer",
+            Yaml::Int(_) | Yaml::OctalInt(_) => "an integer",
             Yaml::Float(_) => "a float",
             Yaml::Str(_) => "a string",
             Yaml::Seq(_) => "a list",
@@ -391,7 +396,7 @@ impl Node {
         match &self.value {
             Yaml::Null => Value::Null,
             Yaml::Bool(b) => Value::Bool(*b),
-            Yaml::Int(i) => Value::Number((*i).into()),
+            Yaml::Int(i) | Yaml::OctalInt(i) => Value::Number((*i).into()),
             Yaml::Float(f) => Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
             Yaml::Str(s) => Value::String(s.clone()),
             Yaml::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
@@ -429,7 +434,7 @@ mod tests {
         let doc = parse("a: yes\nb: 'yes'\nc: 0755\nd: 1.5\ne: ~\nf: 0x1f\ng: 12abc\n");
         assert_eq!(doc.get("a").unwrap().value, Yaml::Bool(true));
         assert_eq!(doc.get("b").unwrap().value, Yaml::Str("yes".into()));
-        assert_eq!(doc.get("c").unwrap().value, Yaml::Int(0o755));
+        assert_eq!(doc.get("c").unwrap().value, Yaml::OctalInt(0o755));
         assert_eq!(doc.get("d").unwrap().value, Yaml::Float(1.5));
         assert_eq!(doc.get("e").unwrap().value, Yaml::Null);
         assert_eq!(doc.get("f").unwrap().value, Yaml::Int(31));

@@ -191,9 +191,26 @@ pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option
 fn add_mapping_args(spec: &ModuleSpec, entries: &[(Node, Node)], args: &mut Map<String, Value>) -> Result<(), LoadError> {
     for (key, v) in entries {
         let canonical = canonical_arg(spec, &key.display_key(), key)?;
+        if canonical.ends_with("mode") {
+            check_decimal_mode(&canonical, v)?;
+        }
         args.insert(canonical, v.to_json());
     }
     Ok(())
+}
+
+/// `mode: 644` is the decimal number 644 (octal 1204) to YAML, and so to
+/// Ansible, which applies it as is. Refused, with the fix: a deliberate
+/// improvement on Ansible (see the README).
+fn check_decimal_mode(name: &str, v: &Node) -> Result<(), LoadError> {
+    let Yaml::Int(n) = v.value else { return Ok(()) };
+    let digits = n.to_string();
+    if n < 8 || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return Ok(());
+    }
+    let message = format!("`{name}: {n}` is the decimal number {n} (octal {n:o}) to YAML, not the permissions {digits}");
+    let hint = format!("write `{name}: \"0{digits}\"` (a string) or `{name}: 0{digits}` (octal)");
+    Err(with_hint(err(v, message), Some(hint)))
 }
 
 fn canonical_arg(spec: &ModuleSpec, name: &str, at: &Node) -> Result<String, LoadError> {
@@ -285,7 +302,7 @@ pub(super) fn string_list(node: Option<&Node>) -> Result<Vec<String>, LoadError>
 pub(super) fn scalar_string(node: &Node) -> Result<String, LoadError> {
     match &node.value {
         Yaml::Str(s) => Ok(s.clone()),
-        Yaml::Int(_) | Yaml::Float(_) | Yaml::Bool(_) => Ok(node.to_json().to_string()),
+        Yaml::Int(_) | Yaml::OctalInt(_) | Yaml::Float(_) | Yaml::Bool(_) => Ok(node.to_json().to_string()),
         _ => Err(err(node, format!("expected a string, found {}", node.kind_name()))),
     }
 }
@@ -342,6 +359,17 @@ mod tests {
         assert_eq!((e.span.line, e.span.col), (4, 9));
         assert!(e.message.contains("unsupported parameter `dset`"), "{}", e.message);
         assert_eq!(e.hint.as_deref(), Some("did you mean `dest`?"));
+    }
+
+    #[test]
+    fn decimal_modes_are_refused_with_the_fix() {
+        let e = load_str("- hosts: all\n  tasks:\n    - file:\n        path: /tmp/x\n        mode: 644\n").unwrap_err();
+        assert_eq!((e.span.line, e.span.col), (5, 15));
+        assert!(e.message.contains("decimal number 644 (octal 1204)"), "{}", e.message);
+        assert_eq!(e.hint.as_deref(), Some("write `mode: \"0644\"` (a string) or `mode: 0644` (octal)"));
+        for ok in ["0644", "'644'", "\"0755\"", "u=rw,g=r", "0o600"] {
+            load_str(&format!("- hosts: all\n  tasks:\n    - file:\n        path: /tmp/x\n        mode: {ok}\n")).unwrap();
+        }
     }
 
     #[test]
