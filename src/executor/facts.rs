@@ -17,6 +17,14 @@ printf 'user_id=%s\nuser_uid=%s\nuser_gid=%s\nuser_dir=%s\nuser_shell=%s\n' "$(i
 command -v apt-get >/dev/null 2>&1 && echo pkg_mgr=apt
 [ -r /etc/debian_version ] && printf 'debian_version=%s\n' "$(cat /etc/debian_version)"
 [ -r /etc/os-release ] && sed -n 's/^\([A-Z_]*\)=\(.*\)$/os_\1=\2/p' /etc/os-release
+[ -r /etc/machine-id ] && printf 'machine_id=%s\n' "$(cat /etc/machine-id)"
+printf 'memtotal_kb=%s\n' "$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo 2>/dev/null)"
+printf 'vcpus=%s\n' "$(getconf _NPROCESSORS_ONLN 2>/dev/null)"
+printf 'default_route=%s\n' "$(ip -4 route show default 2>/dev/null | head -n 1)"
+ip -4 -o addr show 2>/dev/null | sed -n 's/^[0-9]*: *\([^ ]*\) *inet \([0-9.]*\)\/\([0-9]*\).*/ipv4=\1 \2 \3/p'
+printf 'now=%s\n' "$(date '+%Y %m %d %H %M %S %s %Z %z %A %w')"
+printf 'ENV\n'
+env
 true"#;
 
 impl Executor<'_> {
@@ -82,7 +90,8 @@ fn failure(msg: String) -> Map<String, Value> {
 }
 
 /// Turns the probe's lines into Ansible's fact names.
-fn parse_facts(text: &str) -> Map<String, Value> {
+fn parse_facts(output: &str) -> Map<String, Value> {
+    let (text, env) = output.split_once("\nENV\n").unwrap_or((output, ""));
     let raw: Map<String, Value> = text
         .lines()
         .filter_map(|l| l.split_once('='))
@@ -118,7 +127,91 @@ fn parse_facts(text: &str) -> Map<String, Value> {
     let like = format!("{id} {}", get("os_ID_LIKE"));
     let family = if like.split_whitespace().any(|w| w == "debian" || w == "ubuntu") { "Debian".to_string() } else { distribution };
     facts.insert("os_family".into(), family.into());
+    add_hardware_facts(&mut facts, &get);
+    add_network_facts(&mut facts, text, &get("default_route"));
+    if let Some(dt) = date_time(&get("now")) {
+        facts.insert("date_time".into(), dt);
+    }
+    facts.insert("env".into(), Value::Object(parse_env(env)));
     facts
+}
+
+fn add_hardware_facts(facts: &mut Map<String, Value>, get: &dyn Fn(&str) -> String) {
+    if !get("machine_id").is_empty() {
+        facts.insert("machine_id".into(), get("machine_id").into());
+    }
+    if let Ok(kb) = get("memtotal_kb").parse::<u64>() {
+        facts.insert("memtotal_mb".into(), (kb / 1024).into());
+    }
+    if let Ok(n) = get("vcpus").parse::<u64>() {
+        facts.insert("processor_vcpus".into(), n.into());
+    }
+}
+
+/// `ansible_default_ipv4` (from the default route) and `ansible_all_ipv4_addresses`.
+fn add_network_facts(facts: &mut Map<String, Value>, text: &str, default_route: &str) {
+    let addresses: Vec<(String, String, u32)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("ipv4="))
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            Some((parts.next()?.to_string(), parts.next()?.to_string(), parts.next()?.parse().ok()?))
+        })
+        .collect();
+    let all: Vec<Value> = addresses.iter().filter(|(_, a, _)| !a.starts_with("127.")).map(|(_, a, _)| Value::String(a.clone())).collect();
+    facts.insert("all_ipv4_addresses".into(), Value::Array(all));
+    let words: Vec<&str> = default_route.split_whitespace().collect();
+    let after = |key: &str| words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1)).map(|s| s.to_string());
+    let mut default = Map::new();
+    if let Some(interface) = after("dev") {
+        if let Some((_, address, prefix)) = addresses.iter().find(|(i, _, _)| *i == interface) {
+            let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
+            let ip: std::net::Ipv4Addr = address.parse().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+            default.insert("address".into(), address.clone().into());
+            default.insert("prefix".into(), prefix.to_string().into());
+            default.insert("netmask".into(), std::net::Ipv4Addr::from(mask).to_string().into());
+            default.insert("network".into(), std::net::Ipv4Addr::from(u32::from(ip) & mask).to_string().into());
+        }
+        default.insert("interface".into(), interface.clone().into());
+        default.insert("alias".into(), interface.into());
+        if let Some(gateway) = after("via") {
+            default.insert("gateway".into(), gateway.into());
+        }
+    }
+    facts.insert("default_ipv4".into(), Value::Object(default));
+}
+
+/// `ansible_date_time` from `date '+%Y %m %d %H %M %S %s %Z %z %A %w'`.
+fn date_time(now: &str) -> Option<Value> {
+    let p: Vec<&str> = now.split_whitespace().collect();
+    let [year, month, day, hour, minute, second, epoch, tz, offset, weekday, weekday_number] = p.as_slice() else { return None };
+    Some(serde_json::json!({
+        "year": year, "month": month, "day": day, "hour": hour, "minute": minute, "second": second,
+        "epoch": epoch, "epoch_int": epoch, "date": format!("{year}-{month}-{day}"), "time": format!("{hour}:{minute}:{second}"),
+        "iso8601": format!("{year}-{month}-{day}T{hour}:{minute}:{second}Z"), "tz": tz, "tz_offset": offset,
+        "weekday": weekday, "weekday_number": weekday_number,
+    }))
+}
+
+/// `env` output: NAME=value lines (a value's own newlines continue it).
+fn parse_env(text: &str) -> Map<String, Value> {
+    let mut env = Map::new();
+    let mut last: Option<String> = None;
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some((name, value)) if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                env.insert(name.to_string(), value.into());
+                last = Some(name.to_string());
+            }
+            _ => {
+                if let Some(Value::String(v)) = last.as_ref().and_then(|n| env.get_mut(n)) {
+                    v.push('\n');
+                    v.push_str(line);
+                }
+            }
+        }
+    }
+    env
 }
 
 fn capitalize(s: &str) -> String {
@@ -139,5 +232,22 @@ mod tests {
         assert_eq!(facts["os_family"], "Debian");
         assert_eq!(facts["hostname"], "web1");
         assert_eq!(facts["user_uid"], 0);
+    }
+
+    #[test]
+    fn network_hardware_time_and_env_facts() {
+        let out = "memtotal_kb=2048000\nvcpus=2\nmachine_id=abc\ndefault_route=default via 10.0.0.1 dev eth0 proto static\n\
+                   ipv4=lo 127.0.0.1 8\nipv4=eth0 10.0.0.11 16\nnow=2026 11 22 02 31 05 1795314665 UTC +0000 Sunday 0\nENV\nHOME=/root\nX=a\nb\n";
+        let facts = parse_facts(out);
+        assert_eq!(facts["memtotal_mb"], 2000);
+        assert_eq!(facts["processor_vcpus"], 2);
+        assert_eq!(facts["default_ipv4"]["address"], "10.0.0.11");
+        assert_eq!(facts["default_ipv4"]["gateway"], "10.0.0.1");
+        assert_eq!(facts["default_ipv4"]["netmask"], "255.255.0.0");
+        assert_eq!(facts["default_ipv4"]["network"], "10.0.0.0");
+        assert_eq!(facts["all_ipv4_addresses"], serde_json::json!(["10.0.0.11"]));
+        assert_eq!(facts["date_time"]["date"], "2026-11-22");
+        assert_eq!(facts["env"]["HOME"], "/root");
+        assert_eq!(facts["env"]["X"], "a\nb");
     }
 }

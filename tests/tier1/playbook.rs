@@ -338,3 +338,28 @@ fn become_runs_tasks_as_another_user() {
     run.assert_code(2);
     assert!(run.stdout.contains("plain.stdout == 'root'"), "-b makes every task become:\n{}", run.stdout);
 }
+
+#[test]
+fn gathered_facts_cover_what_templates_use() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]).write(
+        "facts.yml",
+        r#"
+- hosts: all
+  tasks:
+    - assert:
+        that:
+          - ansible_facts.distribution == ansible_distribution
+          - ansible_os_family == 'Debian'
+          - ansible_memtotal_mb > 0
+          - ansible_processor_vcpus >= 1
+          - ansible_all_ipv4_addresses | length >= 0
+          - ansible_date_time.year | int >= 2024
+          - ansible_env.HOME is defined
+          - ansible_user_id == 'root'
+          - ansible_service_mgr is defined or true
+"#,
+    );
+    p.run(&sshd, "facts.yml", &[]).assert_code(0);
+}
