@@ -13,7 +13,7 @@ use super::play::PlayRun;
 use super::{actions, loops, Executor};
 use crate::playbook::{Action, Loop, Play, Task};
 use crate::report::{Event, HostResult, Status};
-use crate::transport::{BecomeMethod, BecomeSpec, BecomeTarget, Secret};
+use crate::transport::{BecomeMethod, BecomeSpec, BecomeTarget, Connection, Secret};
 use crate::template::{truthy, Templar, TemplateError};
 
 impl Executor<'_> {
@@ -122,23 +122,75 @@ impl Executor<'_> {
                 let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
                 stockman_modules::run(kind, &args, &NoTarget, &controller, mode).await
             }
-            kind => match self.connect(host).await {
-                Ok(conn) => {
-                    let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
-                    let outcome = match self.become_spec(play, task, ctx) {
-                        Ok(Some(spec)) => stockman_modules::run(kind, &args, &BecomeTarget { conn, spec: &spec }, &controller, mode).await,
-                        Ok(None) => stockman_modules::run(kind, &args, conn, &controller, mode).await,
-                        Err(message) => return failed(host, task_error(task, &message)),
-                    };
-                    let mut r = self.to_result(host, outcome, false);
-                    r.module_failed = r.status == Status::Failed;
-                    return r;
-                }
-                Err(e) => return unreachable(host, e.to_string()),
-            },
+            kind => {
+                let delegate = match &task.delegate_to {
+                    Some(v) => match self.templar.render_value(v, ctx) {
+                        Ok(v) => Some(stockman_modules::args::value_to_string(&v)).filter(|d| *d != host.name),
+                        Err(e) => return failed(host, task_error(task, &e.message)),
+                    },
+                    None => None,
+                };
+                let delegated;
+                let conn = match &delegate {
+                    None => match self.connect(host).await {
+                        Ok(conn) => conn,
+                        Err(e) => return unreachable(host, e.to_string()),
+                    },
+                    Some(name) => match self.delegate_connection(play, name).await {
+                        Ok(cell) => {
+                            delegated = cell;
+                            delegated.get().expect("opened by delegate_connection")
+                        }
+                        Err(message) => return unreachable(host, message),
+                    },
+                };
+                let mut r = self.run_module(conn, play, task, host, kind, &args, ctx, playbook_dir, mode).await;
+                r.delegated_to = delegate.map(|name| self.delegate_label(name));
+                return r;
+            }
         };
         let verbose_always = matches!(spec.kind, ModuleKind::Debug) || (spec.kind == ModuleKind::Assert && !quiet(&args));
         self.to_result(host, outcome, verbose_always)
+    }
+
+    /// Runs a host-side module over `conn` (the host's own, or the delegate's).
+    #[allow(clippy::too_many_arguments)]
+    async fn run_module(&self, conn: &Connection, play: &Play, task: &Task, host: &HostState, kind: ModuleKind, args: &Args, ctx: &minijinja::Value, playbook_dir: &Path, mode: RunMode) -> HostResult {
+        let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
+        let outcome = match self.become_spec(play, task, ctx) {
+            Ok(Some(spec)) => stockman_modules::run(kind, args, &BecomeTarget { conn, spec: &spec }, &controller, mode).await,
+            Ok(None) => stockman_modules::run(kind, args, conn, &controller, mode).await,
+            Err(message) => return failed(host, task_error(task, &message)),
+        };
+        let mut r = self.to_result(host, outcome, false);
+        r.module_failed = r.status == Status::Failed;
+        r
+    }
+
+    /// `name`, or `name(address)` when its ansible_host differs, as Ansible labels delegation.
+    fn delegate_label(&self, name: String) -> String {
+        let address = self.inventory.host(&name).and_then(|h| h.vars.get("ansible_host")).map(stockman_modules::args::value_to_string);
+        match address {
+            Some(a) if a != name => format!("{name}({a})"),
+            _ => name,
+        }
+    }
+
+    /// The connection to a `delegate_to` host: its inventory variables (or just
+    /// its name as the address), opened once and shared like any host's.
+    async fn delegate_connection(&self, play: &Play, name: &str) -> Result<super::SharedConnection, String> {
+        let target = self.inventory.host(name).cloned().unwrap_or_else(|| crate::inventory::Host {
+            name: name.to_string(),
+            vars: Map::new(),
+            groups: Vec::new(),
+            implicit: false,
+        });
+        let cell = self.connection_for(name);
+        if cell.get().is_none() {
+            let state = HostState::new(&target, play, self.settings, &Map::new(), cell.clone(), &self.templar)?;
+            self.connect(&state).await.map_err(|e| e.to_string())?;
+        }
+        Ok(cell)
     }
 
     fn to_result(&self, host: &HostState, outcome: Result<ModuleResult, ModuleError>, verbose_always: bool) -> HostResult {

@@ -42,7 +42,9 @@ pub struct Executor<'a> {
     templar: Templar,
     /// ssh-agent, default key files, whether a passphrase can be asked: read once per run.
     identities: IdentitySources,
-    connections: HashMap<String, SharedConnection>,
+    /// One connection per host name, shared by the host's own tasks and by
+    /// tasks delegated to it; behind a lock because delegation adds to it mid-task.
+    connections: std::sync::Mutex<HashMap<String, SharedConnection>>,
     /// Hosts that failed or became unreachable: later plays leave them out, as Ansible does.
     dead_hosts: HashSet<String>,
     stats: Stats,
@@ -57,7 +59,7 @@ impl<'a> Executor<'a> {
             reporter,
             templar: Templar::new(),
             identities: IdentitySources::from_env(),
-            connections: HashMap::new(),
+            connections: std::sync::Mutex::new(HashMap::new()),
             dead_hosts: HashSet::new(),
             stats: Stats::default(),
         }
@@ -84,7 +86,8 @@ impl<'a> Executor<'a> {
             }
         }
         self.emit(Event::Recap(self.stats.clone()));
-        for (_, conn) in self.connections.drain() {
+        let connections = std::mem::take(&mut *self.connections.lock().unwrap_or_else(|e| e.into_inner()));
+        for (_, conn) in connections {
             if let Some(conn) = Arc::try_unwrap(conn).ok().and_then(|c| c.into_inner()) {
                 conn.close().await;
             }
@@ -101,7 +104,7 @@ impl<'a> Executor<'a> {
         host.conn.get_or_try_init(|| Connection::open_with(&host.spec, &self.identities)).await
     }
 
-    fn connection_for(&mut self, host: &str) -> SharedConnection {
-        self.connections.entry(host.to_string()).or_default().clone()
+    fn connection_for(&self, host: &str) -> SharedConnection {
+        self.connections.lock().unwrap_or_else(|e| e.into_inner()).entry(host.to_string()).or_default().clone()
     }
 }

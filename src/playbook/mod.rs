@@ -156,6 +156,8 @@ pub struct Task {
     pub r#become: Option<Value>,
     pub become_user: Option<Value>,
     pub become_method: Option<Value>,
+    /// `delegate_to`: run the action on this host, with the task's host's variables.
+    pub delegate_to: Option<Value>,
     /// A boolean or a template: hide this task's results in every output.
     pub no_log: Value,
     pub vars: Map<String, Value>,

@@ -75,6 +75,8 @@ pub struct HostResult {
     pub module_failed: bool,
     /// How long the task took on this host (None where nothing was timed).
     pub duration: Option<std::time::Duration>,
+    /// `delegate_to`: where the action ran, shown as `[host -> delegate]`.
+    pub delegated_to: Option<String>,
 }
 
 impl HostResult {
@@ -91,6 +93,7 @@ impl HostResult {
             loop_summary: false,
             module_failed: false,
             duration: None,
+            delegated_to: None,
         }
     }
 }

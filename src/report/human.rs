@@ -275,7 +275,7 @@ impl Human {
                     Status::Changed => ("changed", YELLOW),
                     _ => ("skipping", CYAN),
                 };
-                let mut line = format!("{word}: [{}]", r.host);
+                let mut line = format!("{word}: [{}]", host_label(r));
                 if let Some(item) = &item {
                     line.push_str(&format!(" => {item}"));
                     if r.status == Status::Skipped {
@@ -288,10 +288,10 @@ impl Human {
                 self.paint(&line, code)
             }
             Status::Failed => match &item {
-                Some(item) => self.paint(&format!("failed: [{}] {item} => {}", r.host, dump()), RED),
-                None => self.paint(&format!("fatal: [{}]: FAILED! => {}", r.host, dump()), RED),
+                Some(item) => self.paint(&format!("failed: [{}] {item} => {}", host_label(r), dump()), RED),
+                None => self.paint(&format!("fatal: [{}]: FAILED! => {}", host_label(r), dump()), RED),
             },
-            Status::Unreachable => self.paint(&format!("fatal: [{}]: UNREACHABLE! => {}", r.host, dump()), BRIGHT_RED),
+            Status::Unreachable => self.paint(&format!("fatal: [{}]: UNREACHABLE! => {}", host_label(r), dump()), BRIGHT_RED),
         }
     }
 
@@ -379,6 +379,14 @@ fn displayed_result(result: &Map<String, Value>, debug: bool) -> Map<String, Val
         &["failed", "diff", "invocation", "exception"]
     };
     result.iter().filter(|(k, _)| !hidden.contains(&k.as_str()) && !k.starts_with("_ansible")).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// `host`, or `host -> delegate` for a delegated task, as Ansible labels it.
+fn host_label(r: &HostResult) -> String {
+    match &r.delegated_to {
+        Some(d) if *d != r.host => format!("{} -> {d}", r.host),
+        _ => r.host.clone(),
+    }
 }
 
 /// Two lines before the task, its first line, and a caret at its column.

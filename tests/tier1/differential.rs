@@ -123,3 +123,8 @@ fn tags_match_ansible() {
 fn roles_imports_and_vars_files_match_ansible() {
     compare("roles.yml", &[]);
 }
+
+#[test]
+fn delegate_to_matches_ansible() {
+    compare("delegate.yml", &[]);
+}
