@@ -10,6 +10,7 @@ use stockman_modules::{spec::ModuleKind, Args, ModuleError, ModuleResult, RunMod
 use super::controller::TaskController;
 use super::host::{HostState, OMIT};
 use super::play::PlayRun;
+use super::trace::Traced;
 use super::{actions, loops, Executor};
 use crate::playbook::{Action, Loop, Play, Task};
 use crate::report::{Event, HostResult, Status};
@@ -157,9 +158,15 @@ impl Executor<'_> {
     #[allow(clippy::too_many_arguments)]
     async fn run_module(&self, conn: &Connection, play: &Play, task: &Task, host: &HostState, kind: ModuleKind, args: &Args, ctx: &minijinja::Value, playbook_dir: &Path, mode: RunMode) -> HostResult {
         let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
+        // Commands of a task that may be no_log are never shown.
+        let enabled = self.settings.verbosity >= 2 && task.no_log == Value::Bool(false);
+        let trace = |target| Traced { inner: target, host: &host.name, reporter: self.reporter, enabled };
         let outcome = match self.become_spec(play, task, ctx) {
-            Ok(Some(spec)) => stockman_modules::run(kind, args, &BecomeTarget { conn, spec: &spec }, &controller, mode).await,
-            Ok(None) => stockman_modules::run(kind, args, conn, &controller, mode).await,
+            Ok(Some(spec)) => {
+                let become_target = BecomeTarget { conn, spec: &spec };
+                stockman_modules::run(kind, args, &Traced { inner: &become_target, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await
+            }
+            Ok(None) => stockman_modules::run(kind, args, &trace(conn), &controller, mode).await,
             Err(message) => return failed(host, task_error(task, &message)),
         };
         let mut r = self.to_result(host, outcome, false);

@@ -17,6 +17,7 @@ mod item;
 mod loops;
 mod play;
 mod task;
+mod trace;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -101,7 +102,23 @@ impl<'a> Executor<'a> {
 
     /// The host's connection, opening it on first use.
     async fn connect<'h>(&self, host: &'h HostState) -> Result<&'h Connection, crate::transport::TransportError> {
-        host.conn.get_or_try_init(|| Connection::open_with(&host.spec, &self.identities)).await
+        host.conn.get_or_try_init(|| self.open(host)).await
+    }
+
+    /// Opens a connection, reporting it at -vvv.
+    async fn open(&self, host: &HostState) -> Result<Connection, crate::transport::TransportError> {
+        let spec = &host.spec;
+        let user = spec.user.clone().unwrap_or_else(crate::transport::controller_user);
+        let text = match spec.kind {
+            crate::transport::ConnectionKind::Local => format!("ESTABLISH LOCAL CONNECTION FOR USER: {user}"),
+            crate::transport::ConnectionKind::Ssh => format!("ESTABLISH SSH CONNECTION FOR USER: {user} TO {}:{}", spec.address, spec.port),
+        };
+        self.emit(Event::Detail { host: host.name.clone(), level: 3, text });
+        let conn = Connection::open_with(spec, &self.identities).await;
+        if let Err(e) = &conn {
+            self.emit(Event::Detail { host: host.name.clone(), level: 3, text: format!("connection failed: {e}") });
+        }
+        conn
     }
 
     fn connection_for(&self, host: &str) -> SharedConnection {

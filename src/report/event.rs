@@ -15,6 +15,8 @@ pub enum Event {
     TaskStart(TaskHeader),
     /// A host begins the current task (it got one of the `forks` slots).
     HostStart { host: String },
+    /// Detail shown from a verbosity on: -vv commands, -vvv connections, -vvvv protocol.
+    Detail { host: String, level: u8, text: String },
     HostResult(HostResult),
     /// Every host of the play has failed or become unreachable.
     NoMoreHosts,

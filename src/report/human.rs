@@ -351,6 +351,11 @@ impl Reporter for Human {
             Event::TaskStart(header) => self.task_start(header),
             Event::HostResult(r) => self.host_result(r),
             Event::HostStart { host } => self.host_start(host),
+            Event::Detail { host, level, text } => {
+                if self.verbosity >= *level {
+                    self.out(&format!("<{host}> {text}"));
+                }
+            }
             Event::NoMoreHosts => {
                 self.end_progress();
                 self.profile_stop();

@@ -76,7 +76,7 @@ impl Reporter for Json {
                 };
                 self.line("task_start", Value::Object(fields));
             }
-            Event::HostStart { .. } => {}
+            Event::HostStart { .. } | Event::Detail { .. } => {}
             Event::HostResult(r) => {
                 let fields = host_result_fields(&task_fields(&self.current()), r);
                 self.line("host_result", Value::Object(fields));

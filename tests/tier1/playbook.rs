@@ -363,3 +363,23 @@ fn gathered_facts_cover_what_templates_use() {
     );
     p.run(&sshd, "facts.yml", &[]).assert_code(0);
 }
+
+#[test]
+fn verbosity_levels_show_commands_connections_and_protocol_detail() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]).write(
+        "verbose.yml",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo visible-marker\n    - command: echo hidden-marker\n      no_log: true\n",
+    );
+    let quiet = p.run(&sshd, "verbose.yml", &["-v"]);
+    quiet.assert_code(0);
+    assert!(!quiet.stdout.contains("EXEC ") && !quiet.stdout.contains("ESTABLISH"), "{}", quiet.stdout);
+    let vv = p.run(&sshd, "verbose.yml", &["-vv"]);
+    assert!(vv.stdout.lines().any(|l| l.starts_with("<h> EXEC ") && l.contains("echo visible-marker")), "-vv shows the commands run:\n{}", vv.stdout);
+    assert!(!vv.stdout.contains("ESTABLISH"), "{}", vv.stdout);
+    let vvvv = p.run(&sshd, "verbose.yml", &["-vvvv"]);
+    assert!(vvvv.stdout.contains(&format!("<h> ESTABLISH SSH CONNECTION FOR USER: {} TO 127.0.0.1:{}", sshd.user, sshd.port)), "{}", vvvv.stdout);
+    assert!(vvvv.stdout.contains("<h> rc=0 stdout="), "{}", vvvv.stdout);
+    assert!(!vvvv.stdout.contains("echo hidden-marker"), "a no_log task's command is never shown:\n{}", vvvv.stdout);
+}
