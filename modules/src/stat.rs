@@ -28,7 +28,7 @@ if [ -z "$o" ] && [ -L "$p" ]; then
   s=$(readlink -f -- "$p"; echo x); t=$(readlink -- "$p"; echo x)
   printf 'link\0%s\0%s\0' "${s%?x}" "${t%?x}"
 else printf 'nolink\0'; fi
-if [ -n "$sum" ] && [ -f "$p" ] && [ -r "$p" ]; then
+if [ -n "$sum" ] && [ -f "$p" ] && [ -r "$p" ] && { [ -n "$o" ] || [ ! -L "$p" ]; }; then
   h=$("$sum" < "$p") || exit 1; printf '%s\0' "${h%% *}"
 else printf '\0'; fi"#;
 
