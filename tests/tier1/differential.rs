@@ -123,3 +123,10 @@ fn tags_match_ansible() {
 fn roles_imports_and_vars_files_match_ansible() {
     compare("roles.yml", &[]);
 }
+
+#[test]
+fn helper_modules_match_ansible() {
+    let base = tempfile::tempdir().unwrap();
+    let base_arg = format!("base={}", base.path().display());
+    compare("helpers.yml", &["-e", &base_arg]);
+}
