@@ -39,6 +39,7 @@ pub mod command;
 pub mod copy;
 pub mod debug;
 pub mod file;
+pub mod getent;
 pub mod git;
 pub mod group;
 pub mod lineinfile;
@@ -184,6 +185,7 @@ pub async fn run<T: Target>(
         ModuleKind::Stat => stat::run(args, target).await,
         ModuleKind::Lineinfile => lineinfile::run(args, target, mode).await,
         ModuleKind::Blockinfile => blockinfile::run(args, target, mode).await,
+        ModuleKind::Getent => getent::run(args, target).await,
         ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -18,6 +18,7 @@ pub enum ModuleKind {
     Stat,
     Lineinfile,
     Blockinfile,
+    Getent,
     /// Controller-side actions: the engine runs these itself.
     SetFact,
     Assert,
@@ -264,6 +265,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: STAT_PARAMS },
     ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: LINEINFILE_PARAMS },
     ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: BLOCKINFILE_PARAMS },
+    ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },
     ModuleSpec { name: "fail", kind: ModuleKind::Fail, free_form: false, any_params: false, params: &[p("msg")] },

@@ -193,7 +193,7 @@ mod tests {
 
     #[test]
     fn parses_a_link_with_hostile_names() {
-        let out = b"present\0a1ff 0 0 4 77 2049 1 0 4096 0 1.5 2.000000001 3.0\0root\0\0110\0link\0/real/a\nb\0a\nb\0\0";
+        let out = b"present\0a1ff 0 0 4 77 2049 1 0 4096 0 1.5 2.000000001 3.0\0root\0\0\x31\x310\0link\0/real/a\nb\0a\nb\0\0";
         let stat = parse(out, "/l").unwrap();
         assert_eq!(stat["islnk"], true);
         assert_eq!(stat["isreg"], false);

@@ -130,3 +130,8 @@ fn helper_modules_match_ansible() {
     let base_arg = format!("base={}", base.path().display());
     compare("helpers.yml", &["-e", &base_arg]);
 }
+
+#[test]
+fn getent_matches_ansible() {
+    compare("getent.yml", &[]);
+}
