@@ -24,6 +24,7 @@
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
+//! - `stat`, `lineinfile`, `blockinfile`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 
 use std::future::Future;
@@ -32,21 +33,26 @@ use serde_json::{Map, Value};
 
 pub mod apt;
 pub mod args;
+pub mod blockinfile;
 mod clock;
 pub mod command;
 pub mod copy;
 pub mod debug;
 pub mod file;
+pub mod getent;
 pub mod git;
 pub mod group;
+pub mod lineinfile;
 mod listarg;
 pub mod mode;
 pub mod remote_file;
 pub mod shell;
 pub mod shlex;
 pub mod spec;
+pub mod stat;
 pub mod systemd;
 pub mod template;
+pub mod text_edit;
 pub mod user;
 
 pub use args::Args;
@@ -176,6 +182,10 @@ pub async fn run<T: Target>(
         ModuleKind::Group => group::run(args, target, mode).await,
         ModuleKind::Systemd => systemd::run(args, target, mode).await,
         ModuleKind::Git => git::run(args, target, mode).await,
+        ModuleKind::Stat => stat::run(args, target).await,
+        ModuleKind::Lineinfile => lineinfile::run(args, target, mode).await,
+        ModuleKind::Blockinfile => blockinfile::run(args, target, mode).await,
+        ModuleKind::Getent => getent::run(args, target).await,
         ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -15,6 +15,10 @@ pub enum ModuleKind {
     Group,
     Systemd,
     Git,
+    Stat,
+    Lineinfile,
+    Blockinfile,
+    Getent,
     /// Controller-side actions: the engine runs these itself.
     SetFact,
     Assert,
@@ -200,6 +204,48 @@ const GIT_PARAMS: &[Param] = &[
     p("umask"),
 ];
 
+const STAT_PARAMS: &[Param] = &[
+    alias("path", &["dest", "name"], true),
+    p("follow"),
+    p("get_checksum"),
+    alias("get_mime", &["mime", "mime_type", "mime-type"], false),
+    alias("get_attributes", &["attr", "attributes"], false),
+    alias("checksum_algorithm", &["checksum", "checksum_algo"], false),
+];
+
+const LINEINFILE_PARAMS: &[Param] = &[
+    alias("path", &["dest", "destfile", "name"], true),
+    p("state"),
+    alias("regexp", &["regex"], false),
+    p("search_string"),
+    alias("line", &["value"], false),
+    p("insertafter"),
+    p("insertbefore"),
+    p("backrefs"),
+    p("create"),
+    p("backup"),
+    p("firstmatch"),
+    FILE_ATTRS[0],
+    FILE_ATTRS[1],
+    FILE_ATTRS[2],
+];
+
+const BLOCKINFILE_PARAMS: &[Param] = &[
+    alias("path", &["dest", "destfile", "name"], true),
+    p("state"),
+    p("marker"),
+    alias("block", &["content"], false),
+    p("insertafter"),
+    p("insertbefore"),
+    p("create"),
+    p("backup"),
+    p("marker_begin"),
+    p("marker_end"),
+    FILE_ATTRS[0],
+    FILE_ATTRS[1],
+    FILE_ATTRS[2],
+];
+
 const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet")];
 
 pub static MODULES: &[ModuleSpec] = &[
@@ -216,6 +262,10 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
     ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: GIT_PARAMS },
     ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SERVICE_PARAMS },
+    ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: STAT_PARAMS },
+    ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: LINEINFILE_PARAMS },
+    ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: BLOCKINFILE_PARAMS },
+    ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },
     ModuleSpec { name: "fail", kind: ModuleKind::Fail, free_form: false, any_params: false, params: &[p("msg")] },

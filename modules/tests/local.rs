@@ -15,3 +15,6 @@ mod file;
 
 #[path = "local/template_debug.rs"]
 mod template_debug;
+
+#[path = "local/helpers.rs"]
+mod helpers;

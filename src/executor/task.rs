@@ -3,7 +3,6 @@
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
-use stockman_modules::spec::ModuleKind;
 
 use super::host::{HostState, Layers};
 use super::play::PlayRun;
@@ -103,7 +102,8 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
     let r = &outcome.result;
     let registered = registered_value(r);
     let facts = match &task.action {
-        Action::Module { spec, .. } if spec.kind == ModuleKind::SetFact && r.status != Status::Failed => {
+        // set_fact, and any module returning `ansible_facts` (getent), stores them on the host.
+        Action::Module { .. } if r.status != Status::Failed => {
             r.result.get("ansible_facts").and_then(Value::as_object).cloned()
         }
         _ => None,

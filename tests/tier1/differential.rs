@@ -128,3 +128,15 @@ fn roles_imports_and_vars_files_match_ansible() {
 fn delegate_to_matches_ansible() {
     compare("delegate.yml", &[]);
 }
+
+#[test]
+fn helper_modules_match_ansible() {
+    let base = tempfile::tempdir().unwrap();
+    let base_arg = format!("base={}", base.path().display());
+    compare("helpers.yml", &["-e", &base_arg]);
+}
+
+#[test]
+fn getent_matches_ansible() {
+    compare("getent.yml", &[]);
+}

@@ -1,0 +1,203 @@
+//! `blockinfile`: keep a block of lines between two marker lines, as Ansible's
+//! module does (same markers, same placement rules, same messages). Shares
+//! reading and atomic writing with `lineinfile` through `text_edit`.
+//!
+//! Lines are split on `\n` only (Python's `splitlines` also splits on a lone
+//! `\r`), and `insertafter`/`insertbefore` are matched line by line (Ansible
+//! matches the whole file when the pattern sets `(?m)`).
+
+use regex::bytes::Regex;
+use serde_json::Value;
+
+use crate::remote_file::{FileKind, WantedAttrs};
+use crate::text_edit::{self, split_lines, Edit};
+use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+
+/// Where the block goes when its markers are not in the file yet.
+#[derive(Debug, Clone)]
+pub enum Place {
+    Eof,
+    Bof,
+    After(Regex),
+    Before(Regex),
+}
+
+/// A block request with everything resolved.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub begin: Vec<u8>,
+    pub end: Vec<u8>,
+    /// Empty when removing (state=absent or an empty block).
+    pub body: Vec<u8>,
+    pub present: bool,
+    pub place: Place,
+}
+
+pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    let path = args.required_str("path")?;
+    let block = match parse_request(args) {
+        Ok(b) => b,
+        Err(msg) => return Ok(ModuleResult::failed(msg)),
+    };
+    let file = match text_edit::read(target, &path).await? {
+        Ok(file) => file,
+        Err(msg) => return Ok(ModuleResult::failed(msg)),
+    };
+    if file.facts.kind == FileKind::Directory {
+        return Ok(ModuleResult::failed(format!("Path {path} is a directory !")).with("rc", 256));
+    }
+    let exists = file.facts.exists();
+    if !exists && !args.bool("create", false)? {
+        return Ok(ModuleResult::failed(format!("Path {path} does not exist !")).with("rc", 257));
+    }
+    if !exists && !block.present {
+        let mut r = ModuleResult::ok();
+        r.msg = Some(format!("File {path} not present"));
+        return Ok(r);
+    }
+    let result = apply_block(&file.content, &block);
+    let msg = if result == file.content && exists {
+        ""
+    } else if !exists {
+        "File created"
+    } else if block.body.is_empty() {
+        "Block removed"
+    } else {
+        "Block inserted"
+    };
+    let changed = !msg.is_empty();
+    let edit = Edit {
+        new_content: changed.then_some(result),
+        msg: msg.to_string(),
+        backup: args.bool("backup", false)?,
+        attrs: WantedAttrs::from_args(args)?,
+        diff_header: format!("{path} (content)"),
+    };
+    let mut result = text_edit::finish(target, &file, edit, mode).await?;
+    // blockinfile names it `backup_file`, and only when one was made.
+    match result.data.remove("backup") {
+        Some(Value::String(b)) if !b.is_empty() => Ok(result.with("backup_file", b)),
+        _ => Ok(result),
+    }
+}
+
+fn parse_request(args: &Args) -> Result<Block, String> {
+    let marker = args.str("marker").unwrap_or_else(|| "# {mark} ANSIBLE MANAGED BLOCK".into());
+    let begin = args.str("marker_begin").unwrap_or_else(|| "BEGIN".into());
+    let end = args.str("marker_end").unwrap_or_else(|| "END".into());
+    let present = match args.str("state").as_deref() {
+        None | Some("present") => true,
+        Some("absent") => false,
+        Some(other) => return Err(format!("value of state must be one of: absent, present, got: {other}")),
+    };
+    let compile = |name: &str, p: &str| {
+        Regex::new(p).map_err(|e| {
+            format!("{name} `{p}` is not a regular expression stockman supports (Rust regex syntax; no look-around or backreferences): {e}")
+        })
+    };
+    let place = match (args.str("insertbefore"), args.str("insertafter")) {
+        (Some(_), Some(_)) => return Err("parameters are mutually exclusive: insertbefore|insertafter".into()),
+        (Some(b), None) if b == "BOF" => Place::Bof,
+        (Some(b), None) => Place::Before(compile("insertbefore", &b)?),
+        (None, Some(a)) if a != "EOF" => Place::After(compile("insertafter", &a)?),
+        _ => Place::Eof,
+    };
+    let mut body = args.str("block").unwrap_or_default().into_bytes();
+    if !present {
+        body.clear();
+    } else if !body.is_empty() && !body.ends_with(b"\n") {
+        body.push(b'\n');
+    }
+    let line = |mark: &str| format!("{}\n", marker.replace("{mark}", mark)).into_bytes();
+    Ok(Block { begin: line(&begin), end: line(&end), body, present, place })
+}
+
+/// The file's new content with the block put in (or taken out).
+pub fn apply_block(original: &[u8], block: &Block) -> Vec<u8> {
+    let mut lines = split_lines(original);
+    let block_lines: Vec<Vec<u8>> = if block.body.is_empty() {
+        Vec::new()
+    } else {
+        let mut v = vec![block.begin.clone()];
+        v.extend(split_lines(&block.body));
+        v.push(block.end.clone());
+        v
+    };
+    let begin = lines.iter().rposition(|l| *l == block.begin);
+    let end = lines.iter().rposition(|l| *l == block.end);
+    let mut at = match (begin, end) {
+        (Some(b), Some(e)) if b < e => {
+            lines.drain(b..=e);
+            b
+        }
+        (Some(b), Some(e)) => {
+            lines.drain(e..=b);
+            e
+        }
+        _ => placement(&lines, &block.place),
+    };
+    at = at.min(lines.len());
+    if at > 0 && !lines[at - 1].ends_with(b"\n") {
+        lines[at - 1].push(b'\n');
+    }
+    lines.splice(at..at, block_lines);
+    lines.concat()
+}
+
+/// Where a new block goes: after the last line matching insertafter, before the
+/// last matching insertbefore, at the start, or at the end (also when nothing matches).
+fn placement(lines: &[Vec<u8>], place: &Place) -> usize {
+    let last_match = |re: &Regex| lines.iter().rposition(|l| re.is_match(l.strip_suffix(b"\n").unwrap_or(l)));
+    match place {
+        Place::Eof => lines.len(),
+        Place::Bof => 0,
+        Place::After(re) => last_match(re).map_or(lines.len(), |i| i + 1),
+        Place::Before(re) => last_match(re).unwrap_or(lines.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(body: &str, place: Place) -> Block {
+        Block {
+            begin: b"# BEGIN X\n".to_vec(),
+            end: b"# END X\n".to_vec(),
+            body: body.as_bytes().to_vec(),
+            present: !body.is_empty(),
+            place,
+        }
+    }
+
+    fn text(original: &str, b: &Block) -> String {
+        String::from_utf8(apply_block(original.as_bytes(), b)).unwrap()
+    }
+
+    #[test]
+    fn inserts_at_end_then_replaces_in_place() {
+        let b = block("one\n", Place::Eof);
+        let first = text("a", &b);
+        assert_eq!(first, "a\n# BEGIN X\none\n# END X\n");
+        assert_eq!(text(&first, &b), first, "idempotent");
+        let changed = text("x\n# BEGIN X\nold\n# END X\ny\n", &b);
+        assert_eq!(changed, "x\n# BEGIN X\none\n# END X\ny\n");
+    }
+
+    #[test]
+    fn removes_block_with_markers() {
+        let b = block("", Place::Eof);
+        assert_eq!(text("x\n# BEGIN X\nold\n# END X\ny\n", &b), "x\ny\n");
+    }
+
+    #[test]
+    fn placement_rules() {
+        let after = block("b\n", Place::After(Regex::new("^a").unwrap()));
+        assert_eq!(text("a\nz\n", &after), "a\n# BEGIN X\nb\n# END X\nz\n");
+        let before = block("b\n", Place::Before(Regex::new("^z").unwrap()));
+        assert_eq!(text("a\nz\n", &before), "a\n# BEGIN X\nb\n# END X\nz\n");
+        assert_eq!(text("a\n", &block("b\n", Place::Bof)), "# BEGIN X\nb\n# END X\na\n");
+        let nomatch = block("b\n", Place::After(Regex::new("^q").unwrap()));
+        assert_eq!(text("a\n", &nomatch), "a\n# BEGIN X\nb\n# END X\n");
+    }
+}

@@ -1,0 +1,179 @@
+//! Reading a text file whole and writing an edited version back, shared by
+//! `lineinfile` and `blockinfile`: one command reads the real path, the
+//! file's facts and its content; the edit is planned on the controller; one
+//! atomic write (plus attribute fixes) applies it.
+
+use crate::remote_file::{
+    self, apply, chown_spec, diff_text, parse_probe, FileFacts, FileKind, Follow,
+    WantedAttrs, WritePlan,
+};
+use crate::shell::Cmd;
+use crate::{FileDiff, ModuleError, ModuleResult, RunMode, Target};
+
+/// Prints the path with links resolved (empty when that fails), then the
+/// probe follows, then the content of a regular file.
+const REAL_PATH_SCRIPT: &str = r#"r=$(readlink -f -- "$1" && echo x); printf '%s\0' "${r%?x}""#;
+const CAT_SCRIPT: &str = r#"if [ -f "$1" ]; then cat -- "$1"; fi"#;
+
+/// Ansible's message when only attributes changed (or were added to a content change).
+pub const ATTRS_CHANGED: &str = "ownership, perms or SE linux context changed";
+
+/// A file as read from the target.
+#[derive(Debug, Clone)]
+pub struct TextFile {
+    pub path: String,
+    /// Where writes go: Ansible edits the file a symlink points to.
+    pub real_path: String,
+    pub facts: FileFacts,
+    pub umask: u32,
+    pub content: Vec<u8>,
+}
+
+/// Reads `path` in one command.
+pub async fn read<T: Target>(target: &T, path: &str) -> Result<Result<TextFile, String>, ModuleError> {
+    let cmd = Cmd::new("/bin/sh")
+        .flag("-c")
+        .arg(REAL_PATH_SCRIPT)
+        .arg("sh")
+        .arg(path)
+        .then("&&", remote_file::probe_cmd(&[path], Follow::Yes, false))
+        .then("&&", Cmd::new("/bin/sh").flag("-c").arg(CAT_SCRIPT).arg("sh").arg(path));
+    let out = target.exec(cmd.as_str(), None).await?;
+    if out.rc != 0 {
+        return Ok(Err(format!("could not read `{path}`: {}", out.stderr_str().trim())));
+    }
+    Ok(parse_read(&out.stdout, path).ok_or_else(|| format!("unexpected output reading `{path}`")))
+}
+
+fn parse_read(output: &[u8], path: &str) -> Option<TextFile> {
+    let mut fields = remote_file::Fields::new(output);
+    let real = fields.next_field()?;
+    let mut probe = parse_probe(&mut fields, 1)?;
+    let facts = probe.files.remove(0);
+    // real path, umask, then `absent` or six probe fields
+    let consumed = if facts.exists() { 8 } else { 3 };
+    let content = after_fields(output, consumed)?.to_vec();
+    Some(TextFile {
+        path: path.to_string(),
+        real_path: if real.is_empty() { path.to_string() } else { real },
+        facts,
+        umask: probe.umask,
+        content,
+    })
+}
+
+/// The bytes after the first `n` NUL-terminated fields.
+fn after_fields(bytes: &[u8], n: usize) -> Option<&[u8]> {
+    let mut rest = bytes;
+    for _ in 0..n {
+        let end = rest.iter().position(|&b| b == 0)?;
+        rest = &rest[end + 1..];
+    }
+    Some(rest)
+}
+
+/// Splits like Python's `readlines()` on bytes: each line keeps its `\n`.
+pub fn split_lines(content: &[u8]) -> Vec<Vec<u8>> {
+    content.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect()
+}
+
+/// An edit's outcome to apply: new content (if it changed) and the message so far.
+pub struct Edit {
+    pub new_content: Option<Vec<u8>>,
+    pub msg: String,
+    pub backup: bool,
+    pub attrs: WantedAttrs,
+    /// A header for the diff, e.g. "/etc/x (content)".
+    pub diff_header: String,
+}
+
+/// Applies `edit` to `file` (or plans it in check mode) and builds the result
+/// with `msg`, `backup` and, when asked, a diff. Attribute differences add
+/// Ansible's "ownership, perms ..." to the message.
+pub async fn finish<T: Target>(
+    target: &T,
+    file: &TextFile,
+    edit: Edit,
+    mode: RunMode,
+) -> Result<ModuleResult, ModuleError> {
+    let attr_changes = if file.facts.exists() {
+        edit.attrs.changes(&file.facts, file.umask)
+    } else {
+        // A new file gets 0666 minus umask; only a different wanted mode is a change.
+        let new = FileFacts { kind: FileKind::File, mode: 0o666 & !file.umask, ..FileFacts::absent() };
+        let mut c = edit.attrs.changes(&new, file.umask);
+        c.owner = None;
+        c.group = None;
+        c
+    };
+    let mut msg = edit.msg.clone();
+    if !attr_changes.is_empty() {
+        msg = if msg.is_empty() { ATTRS_CHANGED.to_string() } else { format!("{msg} and {ATTRS_CHANGED}") };
+    }
+    let changed = edit.new_content.is_some() || !attr_changes.is_empty();
+    let mut diff = Vec::new();
+    if mode.diff {
+        let after = edit.new_content.as_deref().unwrap_or(&file.content);
+        diff.push(FileDiff {
+            before_header: edit.diff_header.clone(),
+            after_header: edit.diff_header.clone(),
+            before: diff_text(&file.content),
+            after: diff_text(after),
+        });
+    }
+    let mut result = ModuleResult::changed(changed).with("backup", "");
+    result.msg = Some(msg);
+    result.diff = diff;
+    if !changed || mode.check {
+        return Ok(result);
+    }
+    let dest = file.real_path.as_str();
+    let applied = match &edit.new_content {
+        Some(content) => {
+            let current = if file.facts.exists() { file.facts.mode } else { 0o666 & !file.umask };
+            let wanted_mode = edit.attrs.mode.as_ref().map_or(current, |m| m.resolve(current, false, file.umask));
+            let plan = WritePlan {
+                dest: dest.to_string(),
+                mode: wanted_mode,
+                chown: chown_spec(edit.attrs.owner.as_deref(), edit.attrs.group.as_deref()),
+                keep_ids: file.facts.exists().then_some((file.facts.uid, file.facts.gid)),
+                create_dir: !file.facts.exists(),
+                backup: edit.backup && file.facts.exists(),
+            };
+            apply(target, &plan.cmd(), Some(content), 1, dest).await?
+        }
+        None => {
+            let Some(cmd) = attr_changes.apply_cmd(dest, false) else { return Ok(result) };
+            let cmd = cmd.then("&&", Cmd::new("printf").arg("\\0"));
+            let cmd = cmd.then("&&", remote_file::probe_cmd(&[dest], Follow::No, false));
+            apply(target, &cmd, None, 1, dest).await?
+        }
+    };
+    match applied {
+        // Ansible reports no file attributes here, only where the backup went.
+        Ok(applied) => Ok(result.with("backup", applied.leading[0].clone())),
+        Err(message) => Ok(ModuleResult::failed(message)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_real_path_facts_and_content() {
+        let out = b"/real\x000022\0present\x0081a4 1000 1000 4 2049 77\0alice\0staff\0\0\0a\0b\nc";
+        let file = parse_read(out, "/link").unwrap();
+        assert_eq!(file.real_path, "/real");
+        assert_eq!(file.content, b"a\0b\nc");
+        let out = b"\x000022\0absent\0";
+        let file = parse_read(out, "/new").unwrap();
+        assert_eq!((file.real_path.as_str(), file.content.len()), ("/new", 0));
+    }
+
+    #[test]
+    fn lines_keep_their_endings() {
+        assert_eq!(split_lines(b"a\nb"), vec![b"a\n".to_vec(), b"b".to_vec()]);
+        assert!(split_lines(b"").is_empty());
+    }
+}
