@@ -13,6 +13,8 @@
 //! # Layout
 //! - `ssh`: connect (timeout, keepalives, kex order), the session, exec dispatch.
 //! - `exec_channel`: one command on one exec channel: stdin, EOF, output, exit status.
+//! - `persistent_shell`: long-lived remote shells running framed commands (the default;
+//!   `STOCKMAN_SSH_EXEC=channel` goes back to one exec channel per command).
 //! - `auth`: authentication (key files and certificates, ssh-agent, default identities, password).
 //! - `known_hosts`: reading, matching and appending known_hosts files.
 //! - `host_keys`: judging a host key or certificate under a [`HostKeyPolicy`].
@@ -31,6 +33,7 @@ mod exec_channel;
 mod host_keys;
 mod known_hosts;
 pub mod local;
+mod persistent_shell;
 pub mod ssh;
 pub mod ssh_config;
 

@@ -1,5 +1,6 @@
 //! The SSH connection (russh): one session per host, reused for all of the
-//! host's commands; commands may run concurrently, one channel each.
+//! host's commands; commands may run concurrently, each on its own channel
+//! (a persistent shell by default, see `persistent_shell`).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio::time::timeout;
 
 use super::auth::{self, IdentitySources};
 use super::exec_channel;
+use super::persistent_shell::ShellPool;
 use super::host_keys::{HandlerError, HostKeyCheck, HostKeyJudge, HostKeyPolicy};
 use super::known_hosts::{self, KnownHosts};
 use super::{ConnectSpec, TransportError};
@@ -23,16 +25,31 @@ use super::{ConnectSpec, TransportError};
 /// more concurrent channels would be refused, so they wait here instead.
 const MAX_CONCURRENT_CHANNELS: usize = 10;
 
-/// How a command travels over the session.
-///
-/// This is the seam for the planned "persistent shell" mode: a second variant
-/// would hold one long-lived `sh` channel per host (behind a mutex, commands
-/// written to its stdin framed by unique markers carrying the exit status,
-/// stdin data passed with an explicit length), chosen at connect time.
-/// Callers and modules keep calling [`SshConnection::exec`] unchanged.
+/// Shells a host keeps open at most; the other session slots stay free for
+/// commands that need a channel of their own (become).
+const MAX_SHELLS: usize = MAX_CONCURRENT_CHANNELS - 2;
+
+/// Set to `channel` to run every command on its own exec channel instead of
+/// the persistent shells (the escape hatch, and the reference behaviour).
+pub const EXEC_MODE_ENV: &str = "STOCKMAN_SSH_EXEC";
+
+/// How a command travels over the session, chosen at connect time; callers
+/// and modules call [`SshConnection::exec`] either way.
 enum ExecPath {
-    /// One `exec` channel per command (OpenSSH `ssh host cmd` semantics).
+    /// One `exec` channel per command (OpenSSH `ssh host cmd` semantics):
+    /// sshd forks a session and a login shell for each.
     ChannelPerCommand,
+    /// Long-lived `/bin/sh`s on their own channels, fed framed commands.
+    PersistentShell(ShellPool),
+}
+
+impl ExecPath {
+    fn from_env() -> ExecPath {
+        match std::env::var(EXEC_MODE_ENV).as_deref() {
+            Ok("channel") => ExecPath::ChannelPerCommand,
+            _ => ExecPath::PersistentShell(ShellPool::new(MAX_SHELLS)),
+        }
+    }
 }
 
 pub struct SshConnection {
@@ -43,7 +60,7 @@ pub struct SshConnection {
     /// `name (address:port)`, for messages.
     label: String,
     path: ExecPath,
-    channel_slots: Semaphore,
+    channel_slots: Arc<Semaphore>,
 }
 
 impl SshConnection {
@@ -77,8 +94,8 @@ impl SshConnection {
             session,
             jumps,
             label: format!("{} ({}:{})", spec.name, spec.address, spec.port),
-            path: ExecPath::ChannelPerCommand,
-            channel_slots: Semaphore::new(MAX_CONCURRENT_CHANNELS),
+            path: ExecPath::from_env(),
+            channel_slots: Arc::new(Semaphore::new(MAX_CONCURRENT_CHANNELS)),
         })
     }
 
@@ -98,12 +115,16 @@ impl SshConnection {
         command: &str,
         stdin: Option<&[u8]>,
     ) -> Result<ExecOutput, TargetError> {
-        let _slot = self.slot().await?;
-        match self.path {
-            ExecPath::ChannelPerCommand => exec_channel::run(&self.session, command, stdin)
-                .await
-                .map_err(|e| self.lost(&e.to_string())),
-        }
+        let result = match &self.path {
+            ExecPath::ChannelPerCommand => {
+                let _slot = self.slot().await?;
+                exec_channel::run(&self.session, command, stdin).await
+            }
+            ExecPath::PersistentShell(pool) => {
+                pool.exec(&self.session, &self.channel_slots, command, stdin).await
+            }
+        };
+        result.map_err(|e| self.lost(&e.to_string()))
     }
 
     /// Says goodbye to the server and waits (briefly) for the session to end.

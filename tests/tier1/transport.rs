@@ -195,6 +195,94 @@ async fn hostile_arguments_round_trip_byte_for_byte() {
     assert_eq!(out.stdout_str(), "/bin/sh|x$(y)|\n");
 }
 
+// ---------------------------------------------------------------- persistent shell
+// The default exec path keeps one shell per channel; these hold on both paths
+// (run the suite again with STOCKMAN_SSH_EXEC=channel for the other one).
+
+fn persistent_shell_mode() -> bool {
+    std::env::var("STOCKMAN_SSH_EXEC").as_deref() != Ok("channel")
+}
+
+#[tokio::test]
+async fn consecutive_commands_share_one_remote_shell_by_default() {
+    if !persistent_shell_mode() {
+        return;
+    }
+    let sshd = TestSshd::start();
+    let conn = connect(&sshd).await;
+    let first = run(&conn, "echo $PPID", None).await.stdout_str();
+    let second = run(&conn, "echo $PPID", None).await.stdout_str();
+    assert_eq!(first, second, "each command got a new shell");
+}
+
+#[tokio::test]
+async fn marker_like_text_in_the_output_is_plain_data() {
+    let sshd = TestSshd::start();
+    let conn = connect(&sshd).await;
+    let fake = "\n__stockman_00000000000000000000000000000000__ 0\n__stockman_\n__stockman_ 1";
+    for (stream, redirect) in [("stdout", ""), ("stderr", " >&2")] {
+        let out = run(&conn, &format!("printf '%b' {}{redirect}; exit 5", quote(fake)), None).await;
+        let got = if stream == "stdout" { out.stdout_str() } else { out.stderr_str() };
+        assert_eq!(got, fake, "{stream}");
+        assert_eq!(out.rc, 5);
+    }
+    // Output echoing a frame's own shape, fed through stdin.
+    let framed = b"c='x'\nunset c\n__stockman_\x00\xff";
+    assert_eq!(run(&conn, "cat", Some(framed)).await.stdout, framed);
+}
+
+#[tokio::test]
+async fn commands_reading_part_of_their_stdin_leave_the_next_command_alone() {
+    let sshd = TestSshd::start();
+    let conn = connect(&sshd).await;
+    let out = run(&conn, "read a; read b; echo \"$b-$a\"", Some(b"one\ntwo\nthree\n")).await;
+    assert_eq!(out.stdout_str(), "two-one\n");
+    let head = run(&conn, "head -c 3", Some(&payload(100_000))).await;
+    assert_eq!(head.stdout, payload(3));
+    // Nothing left over reaches a later command's stdin.
+    assert_eq!(run(&conn, "cat", None).await.stdout, b"");
+    assert_eq!(run(&conn, "wc -c", Some(b"no newline")).await.stdout_str().trim(), "10");
+}
+
+#[tokio::test]
+async fn a_command_that_closes_its_stdout_early_still_reports() {
+    let sshd = TestSshd::start();
+    let conn = connect(&sshd).await;
+    let out = run(&conn, "echo before; exec >&-; echo err >&2; exit 4", None).await;
+    assert_eq!((out.rc, out.stdout_str().as_str(), out.stderr_str().as_str()), (4, "before\n", "err\n"));
+    let out = run(&conn, "exec 2>&- <&-; echo still", None).await;
+    assert_eq!((out.rc, out.stdout_str().as_str()), (0, "still\n"));
+}
+
+#[tokio::test]
+async fn exit_cd_and_variables_do_not_leak_into_later_commands() {
+    let sshd = TestSshd::start();
+    let conn = connect(&sshd).await;
+    let home = run(&conn, "pwd", None).await.stdout_str();
+    assert_eq!(run(&conn, "cd / && x=1 && export Y=2 && umask 077 && exit 7", None).await.rc, 7);
+    let after = run(&conn, "pwd; echo ${x-unset} ${Y-unset}; umask", None).await.stdout_str();
+    let umask = run(&conn, "umask", None).await.stdout_str();
+    assert_eq!(after, format!("{home}unset unset\n{umask}"));
+    assert_ne!(umask.trim(), "0077");
+    assert_eq!(run(&conn, "exec true", None).await.rc, 0);
+    assert_eq!(run(&conn, "syntax error (", None).await.rc, 2);
+    assert_eq!(run(&conn, "echo fine", None).await.stdout_str(), "fine\n");
+}
+
+#[tokio::test]
+async fn the_remote_shell_dying_gives_rc_minus_one_and_the_next_command_runs() {
+    if !persistent_shell_mode() {
+        return; // there $PPID is sshd's session process: the whole connection would go
+    }
+    let sshd = TestSshd::start();
+    let conn = connect(&sshd).await;
+    // $PPID is the persistent shell running the command.
+    let out = run(&conn, "echo partial; kill -KILL $PPID; sleep 5", None).await;
+    assert_eq!(out.rc, -1, "stderr: {}", out.stderr_str());
+    assert_eq!(out.stdout_str(), "partial\n");
+    assert_eq!(run(&conn, "echo next", None).await.stdout_str(), "next\n");
+}
+
 #[tokio::test]
 async fn key_exchange_is_the_cheap_curve25519() {
     let sshd = TestSshd::start_with_debug_log();

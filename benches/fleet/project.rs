@@ -1,0 +1,94 @@
+//! The benchmark's project directory (playbook, files, a HOME that trusts the
+//! fleet's host keys) and how each tool is run on it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::fleet::{self, Fleet};
+use crate::measure::{self, Cost, Finished};
+
+const SITE: &str = include_str!("site.yml");
+const UNIT: &str = include_str!("files/demo.service");
+
+/// Ansible's forks in the measurement; stockman gets the same.
+pub const FORKS: &str = "50";
+
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new(fleet: &Fleet) -> Project {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(dir.path().join("site.yml"), SITE).expect("write site.yml");
+        std::fs::create_dir_all(dir.path().join("files")).expect("files/");
+        std::fs::write(dir.path().join("files/demo.service"), UNIT).expect("write demo.service");
+        let project = Project { dir };
+        project.refresh_known_hosts(fleet);
+        project
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn refresh_known_hosts(&self, fleet: &Fleet) {
+        std::fs::create_dir_all(self.home().join(".ssh")).expect("HOME/.ssh");
+        std::fs::copy(fleet.known_hosts_path(), self.home().join(".ssh/known_hosts")).expect("copy known_hosts");
+    }
+
+    /// Every host back to a fresh disk (and new host keys), all at once.
+    pub fn reset_all(&self, fleet: &Fleet) {
+        let names: Vec<String> = fleet.hosts().into_iter().map(|h| h.name).collect();
+        let status = Command::new("bash")
+            .arg(fleet::script_path())
+            .arg("reset")
+            .args(&names)
+            .env("STOCKMAN_FLEET_OWNER", std::process::id().to_string())
+            .status()
+            .expect("run the fleet script");
+        assert!(status.success(), "`fleet reset` failed ({status})");
+        self.refresh_known_hosts(fleet);
+    }
+
+    /// `stockman playbook` (release build); a rerun must change nothing.
+    pub fn stockman(&self, binary: &Path, inventory: &Path, rerun: bool) -> Cost {
+        let mut cmd = Command::new(binary);
+        cmd.args(["playbook", "--forks", FORKS, "-i"]).arg(inventory).arg("site.yml");
+        self.checked("stockman", cmd, rerun)
+    }
+
+    /// `ansible-playbook` with pipelining, as in the measurement.
+    pub fn ansible(&self, binary: &Path, inventory: &Path, rerun: bool) -> Cost {
+        let mut cmd = Command::new(binary);
+        cmd.args(["--forks", FORKS, "-i"]).arg(inventory).arg("site.yml");
+        cmd.env("ANSIBLE_PIPELINING", "True").env("ANSIBLE_NOCOLOR", "1").env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3");
+        self.checked("ansible-playbook", cmd, rerun)
+    }
+
+    /// Runs a tool in the project with the project's HOME; panics with its
+    /// output unless every host succeeded (and, on a rerun, nothing changed).
+    fn checked(&self, tool: &str, mut cmd: Command, rerun: bool) -> Cost {
+        cmd.current_dir(self.dir.path()).env("HOME", self.home()).env_remove("SSH_AUTH_SOCK");
+        let run = measure::run(&mut cmd);
+        if let Err(problem) = judge(&run, rerun) {
+            panic!("{tool}: {problem}\n--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
+        }
+        run.cost
+    }
+}
+
+/// Exit code 0 and a recap without failures; a rerun with changed=0 everywhere.
+fn judge(run: &Finished, rerun: bool) -> Result<(), String> {
+    if run.code != 0 {
+        return Err(format!("exit code {}", run.code));
+    }
+    let recap = run.stdout.split("PLAY RECAP").nth(1).ok_or("no PLAY RECAP in the output")?;
+    for line in recap.lines().filter(|l| l.contains(" : ")) {
+        let bad = ["failed=0", "unreachable=0"].iter().any(|want| !line.split_whitespace().any(|w| w == *want));
+        if bad || (rerun && !line.split_whitespace().any(|w| w == "changed=0")) {
+            return Err(format!("recap line `{}`", line.trim()));
+        }
+    }
+    Ok(())
+}

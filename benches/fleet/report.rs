@@ -1,0 +1,76 @@
+//! The table the benchmark prints: wall times, ratios, the targets of issue 8,
+//! stockman's controller CPU and peak memory.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::measure::Cost;
+use crate::{FIRST_TASKS, RERUN_TASKS};
+
+#[derive(Default)]
+pub struct Figures {
+    pub hosts: usize,
+    pub stockman_first: Option<Cost>,
+    pub stockman_rerun: Option<Cost>,
+    pub ansible_first: Option<Cost>,
+    pub ansible_rerun: Option<Cost>,
+    /// Median wall time and failed commands.
+    pub ssh_per_check: Option<(Duration, usize)>,
+    pub ssh_batched: Option<(Duration, usize)>,
+}
+
+pub fn render(f: &Figures) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nstockman fleet benchmark: {} hosts, benches/fleet/site.yml (facts + 7 tasks, 1 handler)", f.hosts);
+    let _ = writeln!(out, "{}", machine());
+    let _ = writeln!(out, "\n{:<34}{:>10}{:>12}{:>14}", "", "wall", "ctl CPU", "ctl peak RSS");
+    row(&mut out, "first run    stockman", f.stockman_first);
+    row(&mut out, "             ansible-playbook", f.ansible_first);
+    row(&mut out, "no-op rerun  stockman", f.stockman_rerun);
+    row(&mut out, "             ansible-playbook", f.ansible_rerun);
+    for (label, phase) in [("             OpenSSH, mux, 1 RT/check", f.ssh_per_check), ("             OpenSSH, 1 command/host", f.ssh_batched)] {
+        if let Some((wall, failures)) = phase {
+            let note = if failures > 0 { format!("  ({failures} commands failed)") } else { String::new() };
+            let _ = writeln!(out, "{label:<34}{:>9.2}s{note}", wall.as_secs_f64());
+        }
+    }
+    let _ = writeln!(out, "\ntargets (issue 8):");
+    let wall = |c: Option<Cost>| c.map(|c| c.wall.as_secs_f64());
+    target(&mut out, "no-op rerun: ansible / stockman >= 25", ratio(wall(f.ansible_rerun), wall(f.stockman_rerun)), |r| r >= 25.0, "x");
+    target(&mut out, "no-op rerun: stockman / OpenSSH per check <= 1.5", ratio(wall(f.stockman_rerun), f.ssh_per_check.map(|p| p.0.as_secs_f64())), |r| r <= 1.5, "x");
+    target(&mut out, "no-op rerun: stockman / OpenSSH batched (info)", ratio(wall(f.stockman_rerun), f.ssh_batched.map(|p| p.0.as_secs_f64())), |_| true, "x");
+    target(&mut out, "first run: ansible / stockman >= 5", ratio(wall(f.ansible_first), wall(f.stockman_first)), |r| r >= 5.0, "x");
+    let per_task = |c: Option<Cost>, tasks: u32| c.map(|c| c.cpu.as_secs_f64() * 1000.0 / (f.hosts as f64 * f64::from(tasks)));
+    target(&mut out, "controller CPU per host-task, rerun <= 2", per_task(f.stockman_rerun, RERUN_TASKS), |ms| ms <= 2.0, " ms");
+    target(&mut out, "controller CPU per host-task, first <= 2", per_task(f.stockman_first, FIRST_TASKS), |ms| ms <= 2.0, " ms");
+    let peak = [f.stockman_first, f.stockman_rerun].iter().flatten().map(|c| c.max_rss_kib).max().map(|k| k as f64 / 1024.0);
+    target(&mut out, "controller peak memory <= 100 MiB (at 50 hosts)", peak, |mib| mib <= 100.0, " MiB");
+    out
+}
+
+fn row(out: &mut String, label: &str, cost: Option<Cost>) {
+    if let Some(c) = cost {
+        let _ = writeln!(out, "{label:<34}{:>9.2}s{:>11.2}s{:>10.1} MiB", c.wall.as_secs_f64(), c.cpu.as_secs_f64(), c.max_rss_kib as f64 / 1024.0);
+    }
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    Some(a? / b?)
+}
+
+fn target(out: &mut String, label: &str, value: Option<f64>, met: impl Fn(f64) -> bool, unit: &str) {
+    let _ = match value {
+        Some(v) => writeln!(out, "  {label:<52}{v:>9.2}{unit:<5}{}", if met(v) { "met" } else { "NOT MET" }),
+        None => writeln!(out, "  {label:<52}{:>9}", "n/a"),
+    };
+}
+
+/// Date, CPU model and core count, for the record.
+fn machine() -> String {
+    let date = std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d %H:%M UTC").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']).to_string()).unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{date}, {model}, {cores} cores, Linux {}", kernel.trim())
+}
