@@ -16,7 +16,7 @@ readonly CACHE=${STOCKMAN_CACHE:-/var/cache/stockman}
 readonly VENV=$CACHE/ansible-venv
 readonly FLEET=tests/fleet/fleet
 readonly PACKAGES="openssh-server openssh-client gcc libc6-dev pkg-config python3 python3-venv
-	debootstrap systemd-container iproute2 apt-utils git util-linux procps sudo tmux"
+	debootstrap systemd-container iproute2 apt-utils git util-linux procps sudo tmux time"
 export DEBIAN_FRONTEND=noninteractive
 
 started=$SECONDS

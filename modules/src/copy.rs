@@ -222,6 +222,7 @@ fn plan(
         keep_ids: facts.exists().then_some((facts.uid, facts.gid)),
         create_dir,
         backup: request.backup && facts.exists(),
+        size: request.content.len(),
     })
 }
 

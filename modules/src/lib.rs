@@ -170,6 +170,7 @@ pub async fn run<T: Target>(
     controller: &dyn Controller,
     mode: RunMode,
 ) -> Result<ModuleResult, ModuleError> {
+    refuse_nul(args)?;
     match kind {
         ModuleKind::Command => command::run(args, target, mode, false).await,
         ModuleKind::Shell => command::run(args, target, mode, true).await,
@@ -189,5 +190,27 @@ pub async fn run<T: Target>(
         ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
+    }
+}
+
+/// Arguments sent as data on stdin: they may hold any byte.
+const STDIN_ARGS: &[&str] = &["content", "stdin"];
+
+/// A NUL byte cannot be part of a command line (sshd drops the connection on
+/// one, and no POSIX argument or path can hold it): refuse it clearly.
+fn refuse_nul(args: &Args) -> Result<(), ModuleError> {
+    fn has_nul(value: &Value) -> bool {
+        match value {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().any(has_nul),
+            Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    match args.0.iter().find(|(name, value)| !STDIN_ARGS.contains(&name.as_str()) && has_nul(value)) {
+        Some((name, _)) => Err(ModuleError::BadArgs(format!(
+            "argument `{name}` contains a NUL byte, which no remote command, path or name can hold; remove it"
+        ))),
+        None => Ok(()),
     }
 }

@@ -34,12 +34,16 @@ done"#;
 /// failure. Args: dest, dir, mode (octal), explicit `owner[:group]` (may be
 /// empty), old `uid:gid` to keep best-effort (may be empty), mkdir flag, backup
 /// flag. Prints the backup path (or nothing), NUL-terminated.
-const WRITE_SCRIPT: &str = r#"dest=$1 dir=$2 mode=$3 own=$4 keep=$5 mk=$6 backup=$7
+// The size check matters: when the connection dies mid-transfer, sshd closes
+// the command's stdin, so `cat` sees a normal EOF after a partial content.
+const WRITE_SCRIPT: &str = r#"dest=$1 dir=$2 mode=$3 own=$4 keep=$5 mk=$6 backup=$7 size=$8
 if [ "$mk" = 1 ]; then mkdir -p -- "$dir" || exit 1; fi
 tmp=$(mktemp -- "$dir/.stockman.XXXXXXXX") || exit 1
 trap 'rm -f -- "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 cat > "$tmp" || exit 1
+got=$(wc -c < "$tmp") || exit 1
+if [ $got -ne "$size" ]; then echo "incomplete transfer: $got of $size bytes arrived" >&2; exit 1; fi
 chmod -- "$mode" "$tmp" || exit 1
 if [ -n "$keep" ]; then chown -- "$keep" "$tmp" 2>/dev/null; fi
 if [ -n "$own" ]; then chown -- "$own" "$tmp" || exit 1; fi
@@ -385,6 +389,8 @@ pub struct WritePlan {
     pub keep_ids: Option<(u32, u32)>,
     pub create_dir: bool,
     pub backup: bool,
+    /// Bytes of the new content: a shorter arrival (a cut transfer) is refused.
+    pub size: usize,
 }
 
 impl WritePlan {
@@ -405,6 +411,7 @@ impl WritePlan {
             .arg(keep)
             .arg(if self.create_dir { "1" } else { "0" })
             .arg(if self.backup { "1" } else { "0" })
+            .arg(self.size.to_string())
             .then("&&", probe_cmd(&[&self.dest], Follow::No, false))
     }
 }

@@ -139,6 +139,7 @@ pub async fn finish<T: Target>(
                 keep_ids: file.facts.exists().then_some((file.facts.uid, file.facts.gid)),
                 create_dir: !file.facts.exists(),
                 backup: edit.backup && file.facts.exists(),
+                size: content.len(),
             };
             apply(target, &plan.cmd(), Some(content), 1, dest).await?
         }

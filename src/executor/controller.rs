@@ -25,9 +25,16 @@ impl TaskController<'_> {
         }
         let mut candidates = Vec::new();
         if let Some(role) = self.role {
-            candidates.extend([role.path.join(dir).join(path), role.path.join(path)]);
+            candidates.extend(inside(&role.path, &role.path.join(dir).join(path)));
+            candidates.extend(inside(&role.path, &role.path.join(path)));
         }
-        candidates.extend([self.playbook_dir.join(dir).join(path), self.playbook_dir.join(path)]);
+        candidates.extend(inside(self.playbook_dir, &self.playbook_dir.join(dir).join(path)));
+        candidates.extend(inside(self.playbook_dir, &self.playbook_dir.join(path)));
+        if candidates.is_empty() {
+            return Err(format!(
+                "refusing '{name}': a relative name must stay inside the playbook (or role) directory, and `..` leads out of it; use an absolute path to take a file from elsewhere"
+            ));
+        }
         candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| {
             let searched: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
             format!("Could not find or access '{name}'\nSearched in:\n\t{}\non the Ansible Controller.", searched.join("\n\t"))
@@ -49,5 +56,47 @@ impl Controller for TaskController<'_> {
 
     fn eval_var(&self, expr: &str) -> Result<Value, String> {
         self.templar.eval(expr, self.ctx).map_err(|e| e.message)
+    }
+}
+
+/// `path` if it stays inside `root` once `.` and `..` are resolved (lexically:
+/// symlinks are followed as Ansible does, a `..` escape of the search roots is
+/// refused so that `src: ../../etc/passwd` cannot read the controller's files).
+fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
+    let normal = normalize(path)?;
+    normal.starts_with(normalize(root)?).then_some(normal)
+}
+
+/// `path` with `.` and `..` resolved lexically; None if `..` climbs above its start.
+fn normalize(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut normal = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir => {
+                if !normal.pop() {
+                    return None;
+                }
+            }
+            Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    Some(normal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_dot_may_not_leave_the_root() {
+        let root = Path::new("/p");
+        assert_eq!(inside(root, &root.join("files/../a.txt")), Some(PathBuf::from("/p/a.txt")));
+        assert_eq!(inside(root, &root.join("files/./sub/a.txt")), Some(PathBuf::from("/p/files/sub/a.txt")));
+        assert_eq!(inside(root, &root.join("files/../../etc/passwd")), None);
+        assert_eq!(inside(root, &root.join("../p2/x")), None);
+        assert_eq!(inside(Path::new("."), &Path::new(".").join("files/a")), Some(PathBuf::from("files/a")));
+        assert_eq!(inside(Path::new("."), &Path::new(".").join("../a")), None);
     }
 }

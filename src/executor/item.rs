@@ -105,8 +105,36 @@ impl Executor<'_> {
         }
     }
 
-    /// Runs the module (or controller action) once.
+    /// Runs the module (or controller action) once, within the task's `timeout:`.
     async fn attempt(&self, play: &Play, task: &Task, host: &HostState, ctx: &minijinja::Value, playbook_dir: &Path) -> HostResult {
+        let limit = match task.timeout.as_ref().map(|v| self.timeout_secs(v, ctx)).transpose() {
+            Ok(limit) => limit.filter(|secs| *secs > 0),
+            Err(message) => return failed(host, task_error(task, &message)),
+        };
+        let run = self.attempt_once(play, task, host, ctx, playbook_dir);
+        let Some(secs) = limit else { return run.await };
+        match tokio::time::timeout(Duration::from_secs(secs), run).await {
+            Ok(r) => r,
+            Err(_) => {
+                let action = match &task.action {
+                    Action::Module { written_as, .. } => written_as.as_str(),
+                    Action::Meta(_) => "meta",
+                };
+                failed(host, format!("The {action} action failed to execute in the expected time frame ({secs}) and was terminated"))
+            }
+        }
+    }
+
+    /// `timeout:` as whole seconds (a number, or a template giving one).
+    fn timeout_secs(&self, value: &Value, ctx: &minijinja::Value) -> Result<u64, String> {
+        let rendered = self.templar.render_value(value, ctx).map_err(|e| e.message)?;
+        rendered
+            .as_u64()
+            .or_else(|| rendered.as_str()?.trim().parse().ok())
+            .ok_or_else(|| format!("`timeout` must be a whole number of seconds, got {rendered}"))
+    }
+
+    async fn attempt_once(&self, play: &Play, task: &Task, host: &HostState, ctx: &minijinja::Value, playbook_dir: &Path) -> HostResult {
         let Action::Module { spec, args, .. } = &task.action else { return failed(host, "meta tasks run no module".into()) };
         let args = match render_args(&self.templar, args, ctx) {
             Ok(args) => args,

@@ -160,6 +160,9 @@ pub struct Task {
     pub delegate_to: Option<Value>,
     /// A boolean or a template: hide this task's results in every output.
     pub no_log: Value,
+    /// `timeout:` seconds (a number or a template) after which the action is
+    /// abandoned and the task fails; None or 0: no limit.
+    pub timeout: Option<Value>,
     pub vars: Map<String, Value>,
 }
 

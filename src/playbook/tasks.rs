@@ -15,7 +15,7 @@ use crate::yaml::{self, Node, Yaml};
 const TASK_KEYWORDS: &[&str] = &[
     "name", "when", "register", "notify", "ignore_errors", "no_log", "vars", "args", "tags", "changed_when",
     "failed_when", "loop", "loop_control", "until", "retries", "delay", "run_once", "check_mode", "diff",
-    "become", "become_user", "become_method", "delegate_to", "delegate_facts",
+    "become", "become_user", "become_method", "delegate_to", "delegate_facts", "timeout",
 ];
 const HANDLER_KEYWORDS: &[&str] = &["listen"];
 const BLOCK_KEYWORDS: &[&str] = &[
@@ -35,7 +35,7 @@ const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
 /// Ansible task keywords stockman does not implement yet: a clear error, not a typo hint.
 const TASK_LATER: &[&str] = &[
     "action", "local_action", "any_errors_fatal", "async", "become_exe", "become_flags", "collections", "connection", "debugger", "environment",
-    "ignore_unreachable", "module_defaults", "poll", "port", "remote_user", "throttle", "timeout", "include_role",
+    "ignore_unreachable", "module_defaults", "poll", "port", "remote_user", "throttle", "include_role",
     "import_role", "include_vars", "with_subelements", "with_first_found", "with_random_choice", "with_indexed_items",
 ];
 const INCLUDES: &[&str] = &["import_tasks", "include_tasks", "ansible.builtin.import_tasks", "ansible.builtin.include_tasks", "include"];
@@ -233,6 +233,7 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         become_user: node.get("become_user").map(Node::to_json).or_else(|| inherited.become_user.clone()),
         become_method: node.get("become_method").map(Node::to_json).or_else(|| inherited.become_method.clone()),
         delegate_to: node.get("delegate_to").map(Node::to_json),
+        timeout: node.get("timeout").map(Node::to_json),
         role: ctx.role.clone(),
         vars,
     })

@@ -22,6 +22,26 @@ pub(crate) enum ExecError {
     Refused,
     #[error("the connection was lost while the command ran")]
     Lost,
+    #[error("the host stopped accepting data for {} s (the link is down?)", STALL.as_secs())]
+    Stalled,
+}
+
+/// Longest one chunk of input may wait for the peer. A dead link must not
+/// block a run forever, and keepalives cannot help: russh's session loop is
+/// itself stuck on the full socket.
+const STALL: std::time::Duration = std::time::Duration::from_secs(45);
+const CHUNK: usize = 256 * 1024;
+
+/// Writes `data` to the channel in chunks, each bounded by [`STALL`].
+pub(crate) async fn send_data(writer: &russh::ChannelWriteHalf<Msg>, data: &[u8]) -> Result<(), ExecError> {
+    for chunk in data.chunks(CHUNK) {
+        match tokio::time::timeout(STALL, writer.data_bytes(chunk.to_vec())).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(ExecError::Lost),
+            Err(_) => return Err(ExecError::Stalled),
+        }
+    }
+    Ok(())
 }
 
 /// Runs `command` (the remote login shell runs it with `-c`) and collects its result.
@@ -34,17 +54,21 @@ pub(crate) async fn run(
     let (mut reader, writer) = channel.split();
     let feed = async {
         if let Some(data) = stdin {
-            writer.data_bytes(data.to_vec()).await?;
+            send_data(&writer, data).await?;
         }
-        writer.eof().await
+        writer.eof().await.map_err(|_| ExecError::Lost)
     };
     let collect = collect(&mut reader);
     tokio::pin!(collect);
     tokio::select! {
         // The command ended (maybe without reading all its input): stop feeding it.
         collected = &mut collect => return finish(collected, &writer).await,
-        // A failed write means the channel or session closed: the reader sees that.
-        _fed = feed => {}
+        // A closed channel shows in the reader; a stalled link must end the wait here.
+        fed = feed => {
+            if let Err(ExecError::Stalled) = fed {
+                return Err(ExecError::Stalled);
+            }
+        }
     }
     let collected = collect.await;
     finish(collected, &writer).await
@@ -97,15 +121,19 @@ pub(crate) async fn run_gated(
     };
     let feed = async {
         if let Some(data) = stdin {
-            writer.data_bytes(data.to_vec()).await?;
+            send_data(&writer, data).await?;
         }
-        writer.eof().await
+        writer.eof().await.map_err(|_| ExecError::Lost)
     };
     let collect = collect_from(&mut reader, got);
     tokio::pin!(collect);
     tokio::select! {
         collected = &mut collect => return finish(collected, &writer).await.map(Ok),
-        _fed = feed => {}
+        fed = feed => {
+            if let Err(ExecError::Stalled) = fed {
+                return Err(ExecError::Stalled);
+            }
+        }
     }
     let collected = collect.await;
     finish(collected, &writer).await.map(Ok)

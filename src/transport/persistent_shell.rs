@@ -213,13 +213,17 @@ impl RemoteShell {
         let marker = new_marker();
         let request = frame(command, stdin, &marker);
         let writer = &self.writer;
-        let send = async { writer.data_bytes(request).await };
+        let send = super::exec_channel::send_data(writer, &request);
         let collect = collect(&mut self.reader, Collector::new(&marker));
         tokio::pin!(collect);
         tokio::select! {
             outcome = &mut collect => return outcome,
-            // A failed write means the channel or session closed: the reader sees that.
-            _sent = send => {}
+            // A closed channel shows in the reader; a stalled link must end the wait here.
+            sent = send => {
+                if let Err(ExecError::Stalled) = sent {
+                    return Err(ExecError::Stalled);
+                }
+            }
         }
         collect.await
     }

@@ -7,6 +7,11 @@
 // Parts of the wrapper are used only by some tests.
 #[allow(dead_code)]
 mod fleet;
+mod faults_hosts;
+mod faults_network;
+#[allow(dead_code)]
+mod faults_support;
+mod faults_target;
 mod inventory_sources;
 mod playbook;
 mod smoke;

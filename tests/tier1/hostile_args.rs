@@ -1,0 +1,373 @@
+//! Hostile strings (tests/data/hostile/strings.json) through every module
+//! argument that reaches a remote command: nothing runs as code, names and
+//! contents arrive byte for byte, invalid values fail with a clear message.
+//!
+//! Each string's `@M@` becomes a marker path unique to it; a marker that
+//! exists after the run names the string that was executed. Modules that would
+//! change this (root) machine for real (user, group, apt, systemd) run in check
+//! mode here, which still sends their probes; tier 2 applies them on the fleet.
+
+use std::collections::BTreeSet;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::run::Project;
+use crate::sshd::TestSshd;
+
+/// The corpus with `@M@` replaced by `marker(index)`.
+fn corpus(marker: impl Fn(usize) -> String) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hostile/strings.json");
+    let raw: Vec<String> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    raw.iter().enumerate().map(|(i, s)| s.replace("@M@", &marker(i))).collect()
+}
+
+/// Strings for contents and arguments (markers are absolute paths), and for
+/// file names (markers are relative: no `/` in a name; they would land in the
+/// remote login's working directory, its home).
+struct Hostile {
+    values: Vec<String>,
+    names: Vec<String>,
+}
+
+impl Hostile {
+    fn new(p: &Project) -> Hostile {
+        let remote = p.remote_str();
+        Hostile { values: corpus(|i| format!("{remote}/PWNED-{i}")), names: corpus(|i| format!("PWNED-name-{i}")) }
+    }
+
+    /// `-e @vars.json` with `values`, `names` and `remote`.
+    fn vars_file(&self, p: &Project, extra: Value) -> String {
+        let mut vars = json!({"values": self.values, "names": self.names, "remote": p.remote_str()});
+        vars.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        p.write("vars.json", &vars.to_string());
+        format!("@{}", p.path("vars.json").display())
+    }
+}
+
+/// No marker anywhere a hostile string could have written one.
+fn assert_no_marker(p: &Project, sshd: &TestSshd) {
+    let home = login_home(&sshd.user);
+    for dir in [p.remote.path(), p.dir.path(), home.as_path()] {
+        let found: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("PWNED"))
+            .collect();
+        assert!(found.is_empty(), "injection: {found:?} created in {}", dir.display());
+    }
+}
+
+fn login_home(user: &str) -> PathBuf {
+    let out = std::process::Command::new("getent").args(["passwd", user]).output().unwrap();
+    let line = String::from_utf8(out.stdout).unwrap();
+    PathBuf::from(line.trim().split(':').nth(5).expect("home in passwd"))
+}
+
+/// File names in `dir`, as raw bytes turned into strings (all are UTF-8 here).
+fn names_in(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| String::from_utf8(e.unwrap().file_name().as_bytes().to_vec()).unwrap())
+        .collect()
+}
+
+const FILES: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - file: {path: "{{ remote }}/{{ d }}", state: directory}
+      loop: [copy, dirs, touch, links, tmpl, created]
+      loop_control: {loop_var: d}
+    - name: copy content to hostile names
+      copy:
+        content: "{{ values[i] }}"
+        dest: "{{ remote }}/copy/{{ item }}"
+        mode: "0640"
+      loop: "{{ names }}"
+      loop_control: {index_var: i}
+    - name: directories with hostile names
+      file: {path: "{{ remote }}/dirs/{{ item }}", state: directory}
+      loop: "{{ names }}"
+    - name: touch hostile names
+      file: {path: "{{ remote }}/touch/{{ item }}", state: touch}
+      loop: "{{ names }}"
+    - name: links to hostile targets
+      file: {src: "{{ values[i] }}", dest: "{{ remote }}/links/{{ item }}", state: link, force: true}
+      loop: "{{ names }}"
+      loop_control: {index_var: i}
+    - name: template to hostile names
+      template: {src: t.j2, dest: "{{ remote }}/tmpl/{{ item }}"}
+      loop: "{{ names }}"
+      loop_control: {index_var: i}
+    - name: command argv
+      command:
+        argv: [printf, "%s|", "{{ item }}"]
+      loop: "{{ values }}"
+      register: argv_r
+    - name: command free form with quote
+      command: printf %s| {{ item | quote }}
+      loop: "{{ values }}"
+      register: free_r
+    - name: shell with quote
+      shell: printf '%s|' {{ item | quote }}
+      loop: "{{ values }}"
+      register: shell_r
+    - name: chdir into hostile dirs
+      command: pwd
+      args: {chdir: "{{ remote }}/dirs/{{ item }}"}
+      loop: "{{ names }}"
+      register: pwd_r
+    - name: creates names an existing hostile file, so nothing runs
+      command: touch {{ remote }}/created/{{ i }}
+      args: {creates: "{{ remote }}/copy/{{ item }}"}
+      loop: "{{ names }}"
+      loop_control: {index_var: i}
+    - name: removes names a missing hostile file, so nothing runs
+      command: touch {{ remote }}/created/{{ i }}
+      args: {removes: "{{ remote }}/missing/{{ item }}"}
+      loop: "{{ names }}"
+      loop_control: {index_var: i}
+    - name: hostile owners are refused
+      copy: {content: x, dest: "{{ remote }}/owned", owner: "{{ item }}"}
+      loop: "{{ values }}"
+      register: owner_r
+      ignore_errors: true
+    - name: hostile groups are refused
+      file: {path: "{{ remote }}/touch", group: "{{ item }}"}
+      loop: "{{ values }}"
+      register: group_r
+      ignore_errors: true
+    - name: hostile modes are refused
+      copy: {content: x, dest: "{{ remote }}/moded", mode: "{{ item }}"}
+      loop: "{{ values }}"
+      register: mode_r
+      ignore_errors: true
+    - name: results
+      copy:
+        dest: "{{ remote }}/results.json"
+        content: "{{ {'argv': argv_r.results | map(attribute='stdout') | list,
+                     'free': free_r.results | map(attribute='stdout') | list,
+                     'shell': shell_r.results | map(attribute='stdout') | list,
+                     'pwd': pwd_r.results | map(attribute='stdout') | list,
+                     'owner': owner_r.results | map(attribute='failed') | list,
+                     'owner_msg': owner_r.results | map(attribute='msg') | list,
+                     'group': group_r.results | map(attribute='failed') | list,
+                     'group_msg': group_r.results | map(attribute='msg') | list,
+                     'mode': mode_r.results | map(attribute='failed') | list,
+                     'mode_msg': mode_r.results | map(attribute='msg') | list} | to_json }}"
+"#;
+
+#[test]
+fn file_modules_and_commands_keep_hostile_strings_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("files.yml", FILES).write("templates/t.j2", "{{ values[i] }}");
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "files.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert_no_marker(&p, &sshd);
+
+    let expected: BTreeSet<String> = h.names.iter().cloned().collect();
+    for dir in ["copy", "dirs", "touch", "links", "tmpl"] {
+        assert_eq!(names_in(&p.remote(dir)), expected, "names in {dir}/ preserved byte for byte");
+    }
+    for (name, value) in h.names.iter().zip(&h.values) {
+        let copy = p.remote("copy").join(name);
+        assert_eq!(std::fs::read(&copy).unwrap(), value.as_bytes(), "content of {name:?}");
+        assert_eq!(std::fs::read(p.remote("tmpl").join(name)).unwrap(), value.as_bytes(), "template {name:?}");
+        assert_eq!(std::fs::read_link(p.remote("links").join(name)).unwrap().as_os_str().as_bytes(), value.as_bytes());
+    }
+    assert!(names_in(&p.remote("created")).is_empty(), "creates/removes with hostile names ran the command");
+
+    let results: Value = serde_json::from_slice(&std::fs::read(p.remote("results.json")).unwrap()).unwrap();
+    let piped: Vec<String> = h.values.iter().map(|v| format!("{v}|")).collect();
+    for key in ["argv", "free", "shell"] {
+        assert_eq!(results[key], json!(piped), "{key}: every argument arrives byte for byte");
+    }
+    let dirs: Vec<String> = h.names.iter().map(|n| format!("{}/dirs/{n}", p.remote_str())).collect();
+    assert_eq!(results["pwd"], json!(dirs), "chdir");
+    for key in ["owner", "group", "mode"] {
+        let failed = results[key].as_array().unwrap();
+        assert!(failed.iter().all(|f| f == &json!(true)), "every hostile {key} fails: {}", results[format!("{key}_msg")]);
+        for msg in results[format!("{key}_msg")].as_array().unwrap() {
+            let msg = msg.as_str().unwrap_or_default();
+            assert!(!msg.is_empty(), "{key}: a failure says why");
+        }
+    }
+}
+
+const NUL: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: binary content with NUL is data
+      copy: {content: "{{ nul }}", dest: "{{ remote }}/binary"}
+    - name: a NUL in a path is refused
+      copy: {content: x, dest: "{{ remote }}/a{{ nul }}"}
+      register: dest_r
+      ignore_errors: true
+    - name: a NUL in an argument is refused
+      command:
+        argv: [touch, "{{ remote }}/PWNED-nul{{ nul }}"]
+      register: arg_r
+      ignore_errors: true
+"#;
+
+#[test]
+fn nul_in_a_name_or_argument_is_refused_clearly() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]).write("nul.yml", NUL);
+    let vars = json!({"remote": p.remote_str(), "nul": "x\u{0}; touch PWNED-nul"}).to_string();
+    let run = p.run(&sshd, "nul.yml", &["-e", &vars, "-v"]);
+    run.assert_code(0);
+    assert_eq!(std::fs::read(p.remote("binary")).unwrap(), b"x\0; touch PWNED-nul");
+    assert_eq!(run.stdout.matches("...ignoring").count(), 2, "both refusals fail the task:\n{}", run.stdout);
+    assert!(run.stdout.contains("NUL"), "the error names the NUL byte:\n{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    assert_eq!(names_in(p.remote.path()), BTreeSet::from(["binary".to_string()]));
+}
+
+const SYSTEM: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: user
+      user: {name: "{{ item }}", comment: "{{ values[i] }}", home: "{{ values[i] }}", shell: "{{ values[i] }}"}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+      ignore_errors: true
+    - name: group
+      group: {name: "{{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
+    - name: apt
+      apt: {name: "{{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
+    - name: systemd
+      systemd: {name: "{{ item }}", state: started}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn system_modules_probe_hostile_names_without_running_them() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("system.yml", SYSTEM);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "system.yml", &["-e", &vars, "--check"]);
+    assert!(run.code == 0 || run.code == 2, "no crash, no unreachable:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    assert!(!passwd.contains("PWNED"), "check mode created a user");
+}
+
+const GIT: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: clone into hostile names
+      git: {repo: "{{ repo }}", dest: "{{ remote }}/git/{{ item }}"}
+      loop: "{{ names }}"
+    - name: hostile versions are not found, never run
+      git: {repo: "{{ repo }}", dest: "{{ remote }}/git/plain", version: "{{ item }}"}
+      loop: "{{ values }}"
+      register: version_r
+      ignore_errors: true
+    - name: hostile repositories fail to be read
+      git: {repo: "{{ item }}", dest: "{{ remote }}/other/{{ i }}"}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+      register: repo_r
+      ignore_errors: true
+    - copy:
+        dest: "{{ remote }}/git-results.json"
+        content: "{{ {'version': version_r.results | map(attribute='failed') | list,
+                     'repo': repo_r.results | map(attribute='failed') | list} | to_json }}"
+"#;
+
+#[test]
+fn git_keeps_hostile_dest_version_and_repo_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    let repo = p.path("repo.git");
+    let git = |args: &[&str], dir: &Path| {
+        let out = std::process::Command::new("git").args(args).current_dir(dir).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let work = p.path("work");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&["init", "-q", "-b", "main"], &work);
+    std::fs::write(work.join("README"), "hi\n").unwrap();
+    git(&["add", "README"], &work);
+    git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one"], &work);
+    git(&["clone", "-q", "--bare", work.to_str().unwrap(), repo.to_str().unwrap()], p.dir.path());
+    p.inventory(&sshd, &["h"]).write("git.yml", GIT);
+    let vars = h.vars_file(&p, json!({"repo": repo.display().to_string()}));
+    let run = p.run(&sshd, "git.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert_no_marker(&p, &sshd);
+    let expected: BTreeSet<String> = h.names.iter().cloned().collect();
+    assert_eq!(names_in(&p.remote("git")), expected);
+    for name in &h.names {
+        assert_eq!(std::fs::read_to_string(p.remote("git").join(name).join("README")).unwrap(), "hi\n");
+    }
+    let results: Value = serde_json::from_slice(&std::fs::read(p.remote("git-results.json")).unwrap()).unwrap();
+    for key in ["version", "repo"] {
+        assert!(results[key].as_array().unwrap().iter().all(|f| f == &json!(true)), "{key}: {results}");
+    }
+}
+
+const TRAVERSAL: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: copy src escaping the project
+      copy: {src: "{{ item }}", dest: "{{ remote }}/escaped-copy"}
+      loop: "{{ escapes }}"
+      ignore_errors: true
+    - name: template src escaping the project
+      template: {src: "{{ item }}", dest: "{{ remote }}/escaped-template"}
+      loop: "{{ escapes }}"
+      ignore_errors: true
+    - name: dot-dot that stays inside the project is fine
+      copy: {src: ../inside.txt, dest: "{{ remote }}/inside"}
+    - name: absolute paths are allowed, as in Ansible
+      copy: {src: "{{ absolute }}", dest: "{{ remote }}/absolute"}
+"#;
+
+#[test]
+fn src_traversal_out_of_the_project_is_refused() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), "controller secret\n").unwrap();
+    let rel_secret = pathdiff(p.path("files"), &outside.path().join("secret"));
+    p.inventory(&sshd, &["h"]).write("t.yml", TRAVERSAL).write("inside.txt", "inside\n").write("files/keep", "");
+    let escapes = json!(["../../../../../../../../etc/passwd", "../../etc/hostname", rel_secret, "files/../../../x"]);
+    let absolute = outside.path().join("secret").display().to_string();
+    let vars = json!({"remote": p.remote_str(), "escapes": escapes, "absolute": absolute}).to_string();
+    let run = p.run(&sshd, "t.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert!(!p.remote("escaped-copy").exists() && !p.remote("escaped-template").exists(), "{}", run.stdout);
+    let refused = run.stdout.lines().filter(|l| l.starts_with("failed: [h]") && l.contains("refusing '")).count();
+    assert_eq!(refused, 8, "each escape refused, naming it:\n{}", run.stdout);
+    assert!(run.stdout.contains("use an absolute path"), "the error suggests the fix:\n{}", run.stdout);
+    assert_eq!(std::fs::read_to_string(p.remote("inside")).unwrap(), "inside\n");
+    assert_eq!(std::fs::read_to_string(p.remote("absolute")).unwrap(), "controller secret\n");
+}
+
+/// `target` relative to `base` (both absolute), with `..` as needed.
+fn pathdiff(base: PathBuf, target: &Path) -> String {
+    let depth = base.components().count() - 1;
+    format!("{}{}", "../".repeat(depth), target.strip_prefix("/").unwrap().display())
+}
