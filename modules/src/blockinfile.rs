@@ -9,7 +9,7 @@
 use regex::bytes::Regex;
 use serde_json::Value;
 
-use crate::remote_file::{FileKind, WantedAttrs};
+use crate::remote_file::WantedAttrs;
 use crate::text_edit::{self, split_lines, Edit};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
 
@@ -39,13 +39,10 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         Ok(b) => b,
         Err(msg) => return Ok(ModuleResult::failed(msg)),
     };
-    let file = match text_edit::read(target, &path).await? {
+    let file = match text_edit::read_editable(target, &path).await? {
         Ok(file) => file,
-        Err(msg) => return Ok(ModuleResult::failed(msg)),
+        Err(failure) => return Ok(failure),
     };
-    if file.facts.kind == FileKind::Directory {
-        return Ok(ModuleResult::failed(format!("Path {path} is a directory !")).with("rc", 256));
-    }
     let exists = file.facts.exists();
     if !exists && !args.bool("create", false)? {
         return Ok(ModuleResult::failed(format!("Path {path} does not exist !")).with("rc", 257));

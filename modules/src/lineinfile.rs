@@ -9,7 +9,7 @@
 
 use regex::bytes::Regex;
 
-use crate::remote_file::{FileKind, WantedAttrs};
+use crate::remote_file::WantedAttrs;
 use crate::text_edit::{self, split_lines, Edit};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
 
@@ -47,13 +47,10 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         Ok(r) => r,
         Err(msg) => return Ok(ModuleResult::failed(msg)),
     };
-    let file = match text_edit::read(target, &path).await? {
+    let file = match text_edit::read_editable(target, &path).await? {
         Ok(file) => file,
-        Err(msg) => return Ok(ModuleResult::failed(msg)),
+        Err(failure) => return Ok(failure),
     };
-    if file.facts.kind == FileKind::Directory {
-        return Ok(ModuleResult::failed(format!("Path {path} is a directory !")).with("rc", 256));
-    }
     let lines = split_lines(&file.content);
     let (new_lines, msg, extra) = match &request {
         Request::Present(p) => {

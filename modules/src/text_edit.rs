@@ -29,6 +29,19 @@ pub struct TextFile {
     pub content: Vec<u8>,
 }
 
+/// The file a line or block edit works on: a read that fails, or a
+/// directory, is the task's failure (as Ansible words it).
+pub async fn read_editable<T: Target>(target: &T, path: &str) -> Result<Result<TextFile, ModuleResult>, ModuleError> {
+    let file = match read(target, path).await? {
+        Ok(file) => file,
+        Err(msg) => return Ok(Err(ModuleResult::failed(msg))),
+    };
+    if file.facts.kind == FileKind::Directory {
+        return Ok(Err(ModuleResult::failed(format!("Path {path} is a directory !")).with("rc", 256)));
+    }
+    Ok(Ok(file))
+}
+
 /// Reads `path` in one command.
 pub async fn read<T: Target>(target: &T, path: &str) -> Result<Result<TextFile, String>, ModuleError> {
     let cmd = Cmd::new("/bin/sh")

@@ -70,8 +70,8 @@ fn host_list(text: &str, model: &mut Model) {
     }
 }
 
-/// Every inventory file in `dir`, in name order, subdirectories included.
-fn load_dir(dir: &Path, loaded: &mut Loaded) -> Result<(), InventoryError> {
+/// The paths in `dir`, in name order.
+pub(super) fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, InventoryError> {
     let read_error = |e: std::io::Error| InventoryError::Read { path: dir.to_path_buf(), message: e.to_string() };
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(read_error)?
@@ -79,6 +79,12 @@ fn load_dir(dir: &Path, loaded: &mut Loaded) -> Result<(), InventoryError> {
         .collect::<Result<_, _>>()
         .map_err(read_error)?;
     entries.sort();
+    Ok(entries)
+}
+
+/// Every inventory file in `dir`, in name order, subdirectories included.
+fn load_dir(dir: &Path, loaded: &mut Loaded) -> Result<(), InventoryError> {
+    let entries = sorted_entries(dir)?;
     for path in entries {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if is_ignored(&name) {

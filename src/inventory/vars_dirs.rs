@@ -92,13 +92,7 @@ fn load_entity(base: &Path, name: &str) -> Result<Option<Map<String, Value>>, In
 
 /// Vars files under `dir`, recursively, in name order.
 fn files_in(dir: &Path) -> Result<Vec<PathBuf>, InventoryError> {
-    let read_error = |e: std::io::Error| InventoryError::Read { path: dir.to_path_buf(), message: e.to_string() };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(read_error)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(read_error)?;
-    entries.sort();
+    let entries = super::sources::sorted_entries(dir)?;
     let mut files = Vec::new();
     for path in entries {
         let name = file_name(&path);
