@@ -28,6 +28,7 @@ impl Executor<'_> {
             Ok(items) => items,
             Err(message) => return failed(host, task_error(task, &message)),
         };
+        let no_log = self.no_log(run, task, host);
         let mut results = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             if index > 0 && lp.pause > 0.0 {
@@ -42,7 +43,7 @@ impl Executor<'_> {
                 r.result.insert(index_var.clone(), index.into());
                 r.result.insert("ansible_index_var".into(), index_var.clone().into());
             }
-            r.no_log = self.no_log(run, task, host);
+            r.no_log = no_log;
             self.reporter.event(&Event::HostResult(r.clone()));
             results.push(r);
         }
