@@ -19,6 +19,7 @@ pub mod config;
 pub mod executor;
 pub mod inventory;
 pub mod playbook;
+pub mod process;
 pub mod report;
 pub mod template;
 pub mod transport;

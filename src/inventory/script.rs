@@ -72,13 +72,9 @@ struct Output {
 fn run(script: &Path, args: &[&str], timeout: Duration) -> Result<Output, String> {
     // A bare relative name (`-i inventory.sh`) means the file, not a program on PATH.
     let program = std::path::absolute(script).unwrap_or_else(|_| script.to_path_buf());
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("could not be started: {e}"))?;
+    let mut command = Command::new(program);
+    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = crate::process::spawn(&mut command).map_err(|e| format!("could not be started: {e}"))?;
     // Read both pipes while waiting, so a chatty script cannot block on a full pipe.
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());

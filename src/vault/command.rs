@@ -281,10 +281,10 @@ fn run_editor(file: &Path) -> Result<(), VaultError> {
     let editor = std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()).unwrap_or_else(|| "vi".into());
     let mut words = editor.split_whitespace();
     let program = words.next().unwrap_or("vi");
-    let status = Command::new(program)
-        .args(words)
-        .arg(file)
-        .status()
+    let mut command = Command::new(program);
+    command.args(words).arg(file);
+    let status = crate::process::spawn(&mut command)
+        .and_then(|mut child| child.wait())
         .map_err(|e| VaultError::Usage(format!("Unable to execute the editor `{editor}`: {e}; set $EDITOR")))?;
     if !status.success() {
         return Err(VaultError::Usage(format!("the editor `{editor}` failed ({status}); the file was left unchanged")));

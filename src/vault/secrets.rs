@@ -196,12 +196,8 @@ fn run_script(path: &Path, id: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
     if is_client_script(path) {
         command.args(["--vault-id", id]);
     }
-    let output = command
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| {
+    command.stdin(Stdio::inherit()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let output = crate::process::output(&mut command).map_err(|e| {
             VaultError::Usage(format!(
                 "Problem running vault password script `{}` ({e}). If this is not a script, remove the executable bit from the file",
                 path.display()
