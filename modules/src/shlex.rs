@@ -1,5 +1,6 @@
-//! Splitting a command line into words like Python's `shlex.split` (POSIX mode),
-//! which is how Ansible's `command` module reads a free-form command.
+//! Splitting a line into words like Python's `shlex.split` (POSIX mode):
+//! how Ansible's `command` module reads a free-form command, and (with
+//! `comments=True`) how its INI inventory plugin reads a host line.
 
 /// The line cannot be split; messages are Python's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -10,6 +11,14 @@ pub enum SplitError {
     NoEscapedCharacter,
 }
 
+/// One word and the 0-based character offset where it starts in the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub text: String,
+    pub start: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     Between,
     Word,
@@ -19,34 +28,44 @@ enum State {
 
 /// Splits `line` into words: whitespace separates, quotes group, backslash escapes.
 pub fn split(line: &str) -> Result<Vec<String>, SplitError> {
+    Ok(split_words(line, false)?.into_iter().map(|w| w.text).collect())
+}
+
+/// Like [`split`], with each word's offset; with `comments`, a `#` outside
+/// quotes ends the line, even inside a word (Python's `comments=True`).
+pub fn split_words(line: &str, comments: bool) -> Result<Vec<Word>, SplitError> {
     let mut words = Vec::new();
-    let mut word = String::new();
+    let mut word = Word { text: String::new(), start: 0 };
     let mut state = State::Between;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
+    let mut chars = line.chars().enumerate();
+    while let Some((i, c)) = chars.next() {
+        if state == State::Between && !matches!(c, ' ' | '\t' | '\r' | '\n') {
+            word.start = i;
+        }
         state = match state {
             State::Between | State::Word => match c {
                 ' ' | '\t' | '\r' | '\n' => {
-                    if matches!(state, State::Word) {
-                        words.push(std::mem::take(&mut word));
+                    if state == State::Word {
+                        words.push(std::mem::replace(&mut word, Word { text: String::new(), start: 0 }));
                     }
                     State::Between
                 }
+                '#' if comments => break,
                 '\'' => State::Single,
                 '"' => State::Double,
                 '\\' => {
-                    word.push(chars.next().ok_or(SplitError::NoEscapedCharacter)?);
+                    word.text.push(chars.next().ok_or(SplitError::NoEscapedCharacter)?.1);
                     State::Word
                 }
                 other => {
-                    word.push(other);
+                    word.text.push(other);
                     State::Word
                 }
             },
             State::Single => match c {
                 '\'' => State::Word,
                 other => {
-                    word.push(other);
+                    word.text.push(other);
                     State::Single
                 }
             },
@@ -55,15 +74,15 @@ pub fn split(line: &str) -> Result<Vec<String>, SplitError> {
                 '\\' => {
                     // Inside double quotes only `"` and `\` are escapable; otherwise the
                     // backslash stays.
-                    let next = chars.next().ok_or(SplitError::NoClosingQuotation)?;
+                    let next = chars.next().ok_or(SplitError::NoClosingQuotation)?.1;
                     if next != '"' && next != '\\' {
-                        word.push('\\');
+                        word.text.push('\\');
                     }
-                    word.push(next);
+                    word.text.push(next);
                     State::Double
                 }
                 other => {
-                    word.push(other);
+                    word.text.push(other);
                     State::Double
                 }
             },
@@ -126,5 +145,24 @@ mod tests {
         assert_eq!(split("echo 'a"), Err(SplitError::NoClosingQuotation));
         assert_eq!(split("echo \"a"), Err(SplitError::NoClosingQuotation));
         assert_eq!(split("echo a\\"), Err(SplitError::NoEscapedCharacter));
+    }
+
+    fn commented(line: &str) -> Vec<String> {
+        split_words(line, true).unwrap().into_iter().map(|w| w.text).collect()
+    }
+
+    #[test]
+    fn comments_like_python_shlex_with_comments() {
+        assert_eq!(commented("h x=a#b y=2"), ["h", "x=a"]);
+        assert_eq!(commented(r#"h x="" y='#'"#), ["h", "x=", "y=#"]);
+        assert_eq!(commented(r#"h x="a\nb""#), ["h", r"x=a\nb"]);
+        assert_eq!(commented("  # only a comment"), Vec::<String>::new());
+        assert_eq!(s("a#b"), ["a#b"]);
+    }
+
+    #[test]
+    fn words_know_where_they_start() {
+        let words = split_words("web1  ansible_host=1.2.3.4 'q'", true).unwrap();
+        assert_eq!(words.iter().map(|w| w.start).collect::<Vec<_>>(), [0, 6, 27]);
     }
 }

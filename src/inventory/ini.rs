@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::host_range;
 use super::model::{GroupId, Model, UNGROUPED};
 use super::pyliteral::parse_value;
-use super::shlex;
+use stockman_modules::shlex;
 use super::InventoryError;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,7 +127,7 @@ impl Reader<'_> {
     }
 
     fn host_line(&mut self, line: &str) -> Result<(), InventoryError> {
-        let words = shlex::split(line).map_err(|e| self.error(0, format!("cannot split host line `{line}`: {e}")))?;
+        let words = shlex::split_words(line, true).map_err(|e| self.error(0, format!("cannot split host line `{line}`: {e}")))?;
         let Some((first, rest)) = words.split_first() else { return Ok(()) };
         let names = self.host_names(&first.text, first.start)?;
         let mut vars = Vec::new();

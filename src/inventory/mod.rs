@@ -60,7 +60,6 @@ mod model;
 mod pattern;
 mod pyliteral;
 mod script;
-mod shlex;
 mod sources;
 mod terraform;
 mod vars_dirs;
