@@ -31,7 +31,9 @@ pub fn run(cmd: &mut Command) -> Finished {
         .stderr(err.try_clone().expect("dup"));
     let started = Instant::now();
     let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    // Reaped by wait4 below, which also gives the rusage `Child::wait` can't.
     let (status, usage) = wait4(child.id());
+    std::mem::forget(child);
     let wall = started.elapsed();
     let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
     Finished {
