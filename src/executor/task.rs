@@ -53,6 +53,10 @@ impl Executor<'_> {
 
     /// `run_once`, decided with the first host's variables.
     fn is_run_once(&self, run: &PlayRun<'_>, task: &Task, targets: &[usize]) -> bool {
+        // `pause` runs once for all hosts, as Ansible's BYPASS_HOST_LOOP actions do.
+        if matches!(&task.action, Action::Module { spec, .. } if spec.kind == stockman_modules::spec::ModuleKind::Pause) {
+            return !targets.is_empty();
+        }
         if task.run_once == Value::Bool(false) || targets.is_empty() {
             return false;
         }
