@@ -30,7 +30,9 @@ impl Executor<'_> {
             },
         }));
         let run_once = self.is_run_once(run, task, targets);
-        let runners: Vec<usize> = if run_once { targets.iter().copied().take(1).collect() } else { targets.to_vec() };
+        // `pause` runs once, on the first host only (Ansible's BYPASS_HOST_LOOP: the others get no result).
+        let bypass = matches!(&task.action, Action::Module { spec, .. } if spec.kind == stockman_modules::spec::ModuleKind::Pause);
+        let runners: Vec<usize> = if run_once || bypass { targets.iter().copied().take(1).collect() } else { targets.to_vec() };
         let outcomes = self.run_on_hosts(run, task, &runners).await;
         let mut fatal = false;
         for outcome in outcomes {
@@ -53,10 +55,6 @@ impl Executor<'_> {
 
     /// `run_once`, decided with the first host's variables.
     fn is_run_once(&self, run: &PlayRun<'_>, task: &Task, targets: &[usize]) -> bool {
-        // `pause` runs once for all hosts, as Ansible's BYPASS_HOST_LOOP actions do.
-        if matches!(&task.action, Action::Module { spec, .. } if spec.kind == stockman_modules::spec::ModuleKind::Pause) {
-            return !targets.is_empty();
-        }
         if task.run_once == Value::Bool(false) || targets.is_empty() {
             return false;
         }

@@ -156,3 +156,8 @@ fn lang_wait_for_refuses_bad_combinations_like_ansible() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("port"), "an unknown argument suggests the right one:\n{}", out.stderr);
 }
+
+#[test]
+fn lang_wait_for_pause_and_vars_prompt_match_ansible() {
+    crate::differential::compare("wait_for.yml", &["-e", "given_with_e=green"]);
+}
