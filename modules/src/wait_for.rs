@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::listarg::{choice, int, list};
 use crate::shell::Cmd;
-use crate::{Args, ModuleError, ModuleResult, Target};
+use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
 
 const STATES: &[&str] = &["absent", "drained", "present", "started", "stopped"];
 const DEFAULT_ACTIVE: &[&str] = &["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "SYN_RECV", "SYN_SENT", "TIME_WAIT"];
@@ -94,7 +94,14 @@ struct WaitFor {
     exclude_hosts: Vec<IpAddr>,
 }
 
-pub async fn run<T: Target>(args: &Args, target: &T) -> Result<ModuleResult, ModuleError> {
+pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    if mode.check {
+        // Ansible's wait_for does not support check mode: the task is skipped.
+        let mut skipped = ModuleResult::ok();
+        skipped.skipped = true;
+        skipped.msg = Some("remote module (wait_for) does not support check mode".into());
+        return Ok(skipped);
+    }
     let wf = match parse(args)? {
         Ok(wf) => wf,
         Err(failure) => return Ok(failure),

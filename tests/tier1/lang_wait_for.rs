@@ -161,3 +161,8 @@ fn lang_wait_for_refuses_bad_combinations_like_ansible() {
 fn lang_wait_for_pause_and_vars_prompt_match_ansible() {
     crate::differential::compare("wait_for.yml", &["-e", "given_with_e=green"]);
 }
+
+#[test]
+fn lang_wait_for_check_mode_matches_ansible() {
+    crate::differential::compare("wait_for_check.yml", &["--check"]);
+}
