@@ -65,7 +65,7 @@ impl Executor<'_> {
                     known.insert(entry.name.clone(), value.clone());
                     answers.insert(entry.name.clone(), value);
                 }
-                Err(message) => self.emit(Event::Warning(format!("vars_prompt `{}`: {message}; the variable is left empty", entry.name))),
+                Err(message) => self.emit(Event::Warning(format!("vars_prompt `{}`: {message}; the variable is not set", entry.name))),
             }
         }
         answers
