@@ -170,6 +170,9 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         }
         return 0;
     }
+    if let Err(message) = crate::executor::prompt::check_answerable(&playbooks, &settings.extra_vars) {
+        return report::error::fatal(&message, 1);
+    }
     let reporter = match output_options(&args, &settings).and_then(|o| Outputs::new(&o).map_err(|e| e.to_string())) {
         Ok(r) => r,
         Err(message) => return report::error::fatal(&message, 5),

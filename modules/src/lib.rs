@@ -24,7 +24,7 @@
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
-//! - `stat`, `lineinfile`, `blockinfile`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile).
+//! - `stat`, `lineinfile`, `blockinfile`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 
 use std::future::Future;
@@ -34,7 +34,7 @@ use serde_json::{Map, Value};
 pub mod apt;
 pub mod args;
 pub mod blockinfile;
-mod clock;
+pub mod clock;
 pub mod command;
 pub mod copy;
 pub mod debug;
@@ -54,6 +54,7 @@ pub mod systemd;
 pub mod template;
 pub mod text_edit;
 pub mod user;
+pub mod wait_for;
 
 pub use args::Args;
 pub use spec::{ModuleKind, ModuleSpec};
@@ -187,7 +188,8 @@ pub async fn run<T: Target>(
         ModuleKind::Lineinfile => lineinfile::run(args, target, mode).await,
         ModuleKind::Blockinfile => blockinfile::run(args, target, mode).await,
         ModuleKind::Getent => getent::run(args, target).await,
-        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => {
+        ModuleKind::WaitFor => wait_for::run(args, target, mode).await,
+        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
     }

@@ -19,16 +19,19 @@ pub enum ModuleKind {
     Lineinfile,
     Blockinfile,
     Getent,
+    WaitFor,
     /// Controller-side actions: the engine runs these itself.
     SetFact,
     Assert,
     Fail,
+    /// Waits on the controller, once for all the play's hosts.
+    Pause,
 }
 
 impl ModuleKind {
     /// Runs on the controller only, never contacting the host.
     pub fn is_controller_side(self) -> bool {
-        matches!(self, ModuleKind::Debug | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail)
+        matches!(self, ModuleKind::Debug | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause)
     }
 }
 
@@ -246,6 +249,23 @@ const BLOCKINFILE_PARAMS: &[Param] = &[
     FILE_ATTRS[2],
 ];
 
+const WAIT_FOR_PARAMS: &[Param] = &[
+    p("host"),
+    p("port"),
+    p("path"),
+    p("state"),
+    p("search_regex"),
+    p("timeout"),
+    p("connect_timeout"),
+    p("delay"),
+    p("sleep"),
+    p("msg"),
+    p("active_connection_states"),
+    p("exclude_hosts"),
+];
+
+const PAUSE_PARAMS: &[Param] = &[p("seconds"), p("minutes"), p("prompt"), p("echo")];
+
 const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet")];
 
 pub static MODULES: &[ModuleSpec] = &[
@@ -266,6 +286,8 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: LINEINFILE_PARAMS },
     ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: BLOCKINFILE_PARAMS },
     ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
+    ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: WAIT_FOR_PARAMS },
+    ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },
     ModuleSpec { name: "fail", kind: ModuleKind::Fail, free_form: false, any_params: false, params: &[p("msg")] },

@@ -147,6 +147,7 @@ impl Executor<'_> {
         };
         let outcome = match spec.kind {
             ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => Ok(actions::run(spec.kind, &args, &self.templar, ctx)),
+            ModuleKind::Pause => Ok(super::pause::run(&args, &task.display_name(), self.reporter).await),
             ModuleKind::Debug if debug_is_quiet(&args, self.settings.verbosity) => return skipped_verbosity(host),
             kind if kind.is_controller_side() => {
                 let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };

@@ -15,6 +15,8 @@ mod facts;
 mod host;
 mod item;
 mod loops;
+mod pause;
+pub mod prompt;
 mod play;
 mod task;
 mod trace;

@@ -26,8 +26,9 @@ impl PlayRun<'_> {
 
 impl Executor<'_> {
     pub(super) async fn run_play(&mut self, playbook: &Playbook, play: &Play) {
+        let answers = self.answer_prompts(play);
         self.emit(Event::PlayStart { name: play.display_name().to_string() });
-        let Some(mut run) = self.start_play(playbook, play) else { return };
+        let Some(mut run) = self.start_play(playbook, play, &answers) else { return };
         if play.gather_facts {
             self.gather_facts(&mut run).await;
         }
@@ -53,7 +54,8 @@ impl Executor<'_> {
     }
 
     /// Resolves the play's hosts and their state; None when there are none.
-    fn start_play<'p>(&mut self, playbook: &'p Playbook, play: &'p Play) -> Option<PlayRun<'p>> {
+    /// `answers`: the play's `vars_prompt` variables.
+    fn start_play<'p>(&mut self, playbook: &'p Playbook, play: &'p Play, answers: &Map<String, Value>) -> Option<PlayRun<'p>> {
         let selection = match self.inventory.select(&play.hosts, self.settings.limit.as_deref()) {
             Ok(selection) => selection,
             Err(e) => {
@@ -69,7 +71,8 @@ impl Executor<'_> {
             self.emit(Event::NoHostsMatched);
             return None;
         }
-        let magic = self.magic_vars(playbook, &hosts);
+        let mut magic = self.magic_vars(playbook, &hosts);
+        magic.extend(answers.clone());
         let mut states = Vec::with_capacity(hosts.len());
         for host in &hosts {
             self.stats.touch(&host.name);

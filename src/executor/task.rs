@@ -30,7 +30,9 @@ impl Executor<'_> {
             },
         }));
         let run_once = self.is_run_once(run, task, targets);
-        let runners: Vec<usize> = if run_once { targets.iter().copied().take(1).collect() } else { targets.to_vec() };
+        // `pause` runs once, on the first host only (Ansible's BYPASS_HOST_LOOP: the others get no result).
+        let bypass = matches!(&task.action, Action::Module { spec, .. } if spec.kind == stockman_modules::spec::ModuleKind::Pause);
+        let runners: Vec<usize> = if run_once || bypass { targets.iter().copied().take(1).collect() } else { targets.to_vec() };
         let outcomes = self.run_on_hosts(run, task, &runners).await;
         let mut fatal = false;
         for outcome in outcomes {

@@ -36,13 +36,14 @@ pub(super) fn with_hint(mut e: LoadError, hint: Option<String>) -> LoadError {
 const PLAY_SUPPORTED: &[&str] = &[
     "name", "hosts", "vars", "vars_files", "gather_facts", "connection", "remote_user", "pre_tasks", "roles", "tasks",
     "post_tasks", "handlers", "tags", "any_errors_fatal", "force_handlers", "become", "become_user", "become_method",
+    "vars_prompt",
 ];
 /// Ansible play keywords stockman does not implement yet: a clear error, not a typo hint.
 const PLAY_LATER: &[&str] = &[
     "become_exe", "become_flags", "check_mode", "collections", "debugger",
     "diff", "environment", "fact_path", "gather_subset", "gather_timeout", "ignore_errors", "ignore_unreachable",
     "max_fail_percentage", "module_defaults", "no_log", "order", "port", "run_once", "serial", "strategy", "throttle",
-    "timeout", "vars_prompt", "import_playbook",
+    "timeout", "import_playbook",
 ];
 
 /// Loads and validates a playbook file.
@@ -79,6 +80,7 @@ fn load_play(node: &Node, dir: &Path) -> Result<Play, LoadError> {
         span: node.span.clone(),
         vars: vars_of(node.get("vars"))?,
         vars_files: vars_files(node.get("vars_files"), dir)?,
+        vars_prompt: super::vars_prompt::load(node.get("vars_prompt"))?,
         gather_facts: opt_bool(node.get("gather_facts"))?.unwrap_or(true),
         connection: opt_string(node.get("connection"))?,
         remote_user: opt_string(node.get("remote_user"))?,

@@ -16,10 +16,12 @@ mod load;
 mod roles;
 mod suggest;
 mod tasks;
+mod vars_prompt;
 
 pub use kv::{parse_kv, split_args};
 pub use load::{load, LoadError};
 pub use suggest::did_you_mean;
+pub use vars_prompt::VarPrompt;
 
 #[derive(Debug)]
 pub struct Playbook {
@@ -41,6 +43,8 @@ pub struct Play {
     pub remote_user: Option<String>,
     /// `vars_files`, read at load time, in order (later files win).
     pub vars_files: Map<String, Value>,
+    /// `vars_prompt:` entries, asked for just before the play runs.
+    pub vars_prompt: Vec<VarPrompt>,
     pub pre_tasks: Vec<Step>,
     /// The roles' tasks, then the play's `tasks`.
     pub tasks: Vec<Step>,

@@ -21,6 +21,8 @@ pub enum Event {
     /// Every host of the play has failed or become unreachable.
     NoMoreHosts,
     Warning(String),
+    /// A line an action shows as it runs (`pause`: "Pausing for 2 seconds"), as Ansible's display does.
+    Display(String),
     /// `until` did not hold yet: the task runs again.
     Retry { host: String, task: String, retries_left: u64 },
     Recap(Stats),

@@ -362,6 +362,10 @@ impl Reporter for Human {
                 self.banner("NO MORE HOSTS LEFT", Some(RED));
             }
             Event::Warning(text) => self.warn(text),
+            Event::Display(text) => {
+                self.end_progress();
+                self.out(text);
+            }
             Event::Recap(stats) => self.recap(stats),
             Event::Retry { host, task, retries_left } => {
                 self.out(&self.paint(&format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left)."), RED));
