@@ -20,7 +20,7 @@ mod snapshot;
 
 use std::path::Path;
 
-use compare::{against_expected, diff_maps, registered_fields, Difference, Expected};
+use compare::{against_expected, diff_maps, diff_registered, registered_fields, Difference, Expected};
 use run::{Project, Run, Tool};
 use snapshot::{Snapshot, Watch};
 
@@ -48,7 +48,7 @@ const SCENARIOS: &[Scenario] = &[
         name: "systemd",
         watch: Watch {
             units: &["parity.service", "parity2.service", "parity3.service", "nosuchunit.service"],
-            roots: &["/etc/systemd/system/multi-user.target.wants", "/etc/systemd/system/parity3.service"],
+            roots: &["/etc/systemd/system", "/usr/lib/systemd/system/parity.service"],
             ..Watch::EMPTY
         },
     },
@@ -140,7 +140,7 @@ fn scenario_differences(scenario: &Scenario, [ansible, stockman]: [&[Run; 2]; 2]
         d.iter_mut().for_each(|d| d.key = d.key.trim_end().to_string());
         found.extend(d);
         let fields = |run: &Run| registered_fields(&run.registered(), scenario.name);
-        found.extend(diff_maps(&format!("{} registered run {}", scenario.name, n + 1), &fields(&ansible[n]), &fields(&stockman[n])));
+        found.extend(diff_registered(&format!("{} registered run {}", scenario.name, n + 1), &fields(&ansible[n]), &fields(&stockman[n])));
     }
     found
 }
@@ -172,6 +172,6 @@ fn report(unexpected: &[&Difference], stale: &[&Expected], outputs: &Path) -> St
             text.push_str(&format!("  {}  ({})\n", e.key, e.reason));
         }
     }
-    text.push_str(&format!("full outputs of both tools: {}\n", outputs.display()));
+    text.push_str(&format!("full outputs of both tools (with their run times): {}\n", outputs.display()));
     text
 }

@@ -22,6 +22,14 @@ impl fmt::Display for Difference {
     }
 }
 
+/// Registered fields: what Ansible returns must come back the same; a field only
+/// stockman returns is allowed (extra information breaks no playbook).
+pub fn diff_registered(prefix: &str, ansible: &BTreeMap<String, String>, stockman: &BTreeMap<String, String>) -> Vec<Difference> {
+    let only_ansible_keys: BTreeMap<String, String> =
+        stockman.iter().filter(|(k, _)| ansible.contains_key(*k) || !k.contains('.')).map(|(k, v)| (k.clone(), v.clone())).collect();
+    diff_maps(prefix, ansible, &only_ansible_keys)
+}
+
 /// Every key whose value differs or that only one side has, in key order.
 pub fn diff_maps(prefix: &str, ansible: &BTreeMap<String, String>, stockman: &BTreeMap<String, String>) -> Vec<Difference> {
     let keys: BTreeSet<&String> = ansible.keys().chain(stockman.keys()).collect();
@@ -97,6 +105,8 @@ mod tests {
         assert_eq!(unexpected, vec![&found[0]]);
         assert_eq!(stale.len(), 1);
         assert_eq!(stale[0].key, "s w");
+        let b = BTreeMap::from([("r.x".to_string(), "1".to_string()), ("r".to_string(), "(registered)".to_string())]);
+        assert_eq!(diff_registered("p", &BTreeMap::new(), &b).len(), 1, "a whole variable only stockman has counts");
     }
 
     #[test]

@@ -44,6 +44,7 @@ impl Tool {
 #[derive(Debug, Clone)]
 pub struct Run {
     pub code: i32,
+    pub seconds: f64,
     pub stdout: String,
     pub stderr: String,
 }
@@ -143,6 +144,7 @@ impl Project {
         if tool == Tool::Ansible {
             cmd.arg("-i").arg(root.join(inventory_name(tool)));
         }
+        let started = std::time::Instant::now();
         let out: Output = cmd
             .arg(root.join("site.yml"))
             .current_dir(root)
@@ -150,6 +152,7 @@ impl Project {
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.name()));
         Run {
             code: out.status.code().unwrap_or(-1),
+            seconds: started.elapsed().as_secs_f64(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
@@ -183,6 +186,10 @@ fn remove_task(text: &str, line: usize) -> Option<(String, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let is_item = |l: &str| l.starts_with("    - ");
     let start = (0..line.min(lines.len())).rev().find(|&i| is_item(lines[i]))?;
+    // A play keyword (column 2) is not inside a task.
+    if lines[start..line.min(lines.len())].iter().any(|l| !l.starts_with(' ') && !l.trim().is_empty()) {
+        return None;
+    }
     let end = (start + 1..lines.len())
         .find(|&i| is_item(lines[i]) || (!lines[i].trim().is_empty() && !lines[i].starts_with("      ")))
         .unwrap_or(lines.len());
@@ -279,6 +286,6 @@ impl Run {
     }
 
     pub fn all(&self) -> String {
-        format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!("exit {} after {:.0} s\n--- stdout\n{}\n--- stderr\n{}", self.code, self.seconds, self.stdout, self.stderr)
     }
 }

@@ -175,7 +175,7 @@ for d in {repos}; do
   printf 'git-refs\t%s\t%s\n' "$d" "$(git -C "$d" for-each-ref --format='%(refname)' | tr '\n' ' ')"
   printf 'git-remotes\t%s\t%s\n' "$d" "$(git -C "$d" config --get-regexp '^remote\.' | tr '\n' ';')"
 done
-printf 'hostile\t/tmp/pwned\t%s\n' "$(ls /tmp/pwned /tmp/pwned2 2>/dev/null | tr '\n' ' ')"
+printf 'hostile\t/tmp/pwned\t%s\n' "$(ls /tmp/pwned /tmp/pwned2 /root/pwned /pwned 2>/dev/null | tr '\n' ' ')"
 "#,
         packages = words(watch.packages),
         users = words(watch.users),
