@@ -76,7 +76,8 @@ fn normalise_value(field: &str, v: &Value) -> String {
 
 /// A difference that is known and accepted for now, with the reason.
 pub struct Expected {
-    /// The start of the difference key (`copy path /srv/parity/copy/x`).
+    /// The whole difference key, `*` matching any run of characters
+    /// (`copy path /srv/parity/copy/contents*`, `file registered run * r_file_x.*`).
     pub key: &'static str,
     pub reason: &'static str,
 }
@@ -84,9 +85,20 @@ pub struct Expected {
 /// Splits `found` into differences nobody expected and expected ones that no
 /// longer occur (their entry should go).
 pub fn against_expected<'a>(found: &'a [Difference], expected: &'a [Expected]) -> (Vec<&'a Difference>, Vec<&'a Expected>) {
-    let unexpected = found.iter().filter(|d| !expected.iter().any(|e| d.key.starts_with(e.key))).collect();
-    let stale = expected.iter().filter(|e| !found.iter().any(|d| d.key.starts_with(e.key))).collect();
+    let unexpected = found.iter().filter(|d| !expected.iter().any(|e| glob(e.key, &d.key))).collect();
+    let stale = expected.iter().filter(|e| !found.iter().any(|d| glob(e.key, &d.key))).collect();
     (unexpected, stale)
+}
+
+/// Whether `text` matches `pattern` as a whole, `*` standing for any characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else { return false };
+            (0..=rest.len()).filter(|&i| rest.is_char_boundary(i)).any(|i| glob(tail, &rest[i..]))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -100,11 +112,12 @@ mod tests {
         let found = diff_maps("s", &a, &b);
         assert_eq!(found.len(), 2);
         assert_eq!(found[0], Difference { key: "s y".into(), ansible: Some("2".into()), stockman: None });
-        let expected = [Expected { key: "s z", reason: "r" }, Expected { key: "s w", reason: "gone" }];
+        let expected = [Expected { key: "s z", reason: "r" }, Expected { key: "s w*", reason: "gone" }];
         let (unexpected, stale) = against_expected(&found, &expected);
         assert_eq!(unexpected, vec![&found[0]]);
         assert_eq!(stale.len(), 1);
-        assert_eq!(stale[0].key, "s w");
+        assert_eq!(stale[0].key, "s w*");
+        assert!(glob("a * b.*", "a run 1 b.x") && glob("p /x*", "p /x") && !glob("p /x", "p /x/y") && !glob("a*c", "abd"));
         let b = BTreeMap::from([("r.x".to_string(), "1".to_string()), ("r".to_string(), "(registered)".to_string())]);
         assert_eq!(diff_registered("p", &BTreeMap::new(), &b).len(), 1, "a whole variable only stockman has counts");
     }

@@ -18,8 +18,8 @@ fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/parity")
 }
 
-/// A temp project: site.yml (all scenario plays), files/, templates/, a HOME that
-/// trusts the fleet, and one inventory per tool.
+/// A temp project: one playbook per scenario (NAME.yml), files/, templates/, a HOME
+/// that trusts the fleet, and one inventory per tool.
 pub struct Project {
     dir: tempfile::TempDir,
 }
@@ -61,12 +61,9 @@ impl Project {
         std::fs::write(root.join("files/binary.bin"), binary).unwrap();
         set_mode(&root.join("files/exec.sh"), 0o755);
 
-        let site: String = scenarios
-            .iter()
-            .map(|(alias, _, _)| std::fs::read_to_string(data_dir().join(format!("{alias}.yml"))).unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
-        std::fs::write(root.join("site.yml"), &site).unwrap();
+        for (alias, _, _) in scenarios {
+            std::fs::copy(data_dir().join(format!("{alias}.yml")), root.join(format!("{alias}.yml"))).unwrap();
+        }
 
         let ssh = root.join("home/.ssh");
         std::fs::create_dir_all(&ssh).unwrap();
@@ -93,11 +90,11 @@ impl Project {
         Project { dir }
     }
 
-    /// Takes out of site.yml, for both tools, each task that stockman refuses to load
-    /// (`--syntax-check`), so that the rest is still compared. Returns, per refused
-    /// task, its first line and stockman's error; the judge reports them as differences.
-    pub fn prune_refused_tasks(&self) -> Vec<Refused> {
-        let site = self.dir.path().join("site.yml");
+    /// Takes out of a scenario's playbook, for both tools, each task that stockman
+    /// refuses to load (`--syntax-check`), so that the rest is still compared. Returns,
+    /// per refused task, its lines and stockman's error; the judge reports them.
+    pub fn prune_refused_tasks(&self, scenario: &str) -> Vec<Refused> {
+        let site = self.playbook(scenario);
         let mut refused = Vec::new();
         loop {
             let check = self.stockman_command().arg("--syntax-check").arg(&site).output().unwrap();
@@ -105,11 +102,11 @@ impl Project {
                 return refused;
             }
             let stderr = String::from_utf8_lossy(&check.stderr).into_owned();
-            let line = error_line(&stderr, &site).unwrap_or_else(|| panic!("stockman refused site.yml without a line:\n{stderr}"));
+            let line = error_line(&stderr, &site).unwrap_or_else(|| panic!("stockman refused the playbook without a line:\n{stderr}"));
             let text = std::fs::read_to_string(&site).unwrap();
             let play = play_at(&text, line);
-            let (task, rest) = remove_task(&text, line).unwrap_or_else(|| panic!("no task around site.yml:{line}:\n{stderr}"));
-            assert!(refused.len() < 100, "stockman keeps refusing site.yml:\n{stderr}");
+            let (task, rest) = remove_task(&text, line).unwrap_or_else(|| panic!("no task around line {line}:\n{stderr}"));
+            assert!(refused.len() < 100, "stockman keeps refusing the playbook:\n{stderr}");
             refused.push(Refused { play, task, error: stderr.lines().next().unwrap_or("").to_string() });
             std::fs::write(&site, rest).unwrap();
         }
@@ -126,12 +123,12 @@ impl Project {
         cmd
     }
 
-    pub fn path(&self) -> &Path {
-        self.dir.path()
+    fn playbook(&self, scenario: &str) -> PathBuf {
+        self.dir.path().join(format!("{scenario}.yml"))
     }
 
-    /// Runs site.yml with `tool` against its inventory.
-    pub fn run(&self, tool: Tool) -> Run {
+    /// Runs a scenario's playbook with `tool` against its inventory.
+    pub fn run(&self, tool: Tool, scenario: &str) -> Run {
         let root = self.dir.path();
         let mut cmd = match tool {
             Tool::Ansible => {
@@ -146,7 +143,7 @@ impl Project {
         }
         let started = std::time::Instant::now();
         let out: Output = cmd
-            .arg(root.join("site.yml"))
+            .arg(self.playbook(scenario))
             .current_dir(root)
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.name()));
