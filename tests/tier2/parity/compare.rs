@@ -54,7 +54,7 @@ pub fn registered_fields(vars: &BTreeMap<(String, String), Value>, host: &str) -
         if h != host {
             continue;
         }
-        out.insert(format!("{var}"), "(registered)".to_string());
+        out.insert(var.clone(), "(registered)".to_string());
         for field in FIELDS {
             if let Some(v) = field.split('.').try_fold(value, |v, part| v.get(part)) {
                 out.insert(format!("{var}.{field}"), normalise_value(field, v));

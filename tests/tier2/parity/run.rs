@@ -221,24 +221,6 @@ fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn removes_the_task_around_a_line() {
-        let text = "- hosts: a\n  tasks:\n    - name: one\n      copy: x=1\n    - debug: var=r\n- hosts: b\n  tasks:\n    - file: y=2\n";
-        let (task, rest) = remove_task(text, 4).unwrap();
-        assert_eq!(task, "- name: one copy: x=1");
-        assert_eq!(rest, "- hosts: a\n  tasks:\n    - debug: var=r\n- hosts: b\n  tasks:\n    - file: y=2\n");
-        let (task, rest) = remove_task(text, 8).unwrap();
-        assert_eq!(task, "- file: y=2");
-        assert!(rest.ends_with("  tasks:\n"));
-        assert_eq!(play_at(text, 8), "b");
-        assert_eq!(error_line("x\n  --> /p/site.yml:245:13\n", Path::new("/p/site.yml")), Some(245));
-    }
-}
-
 impl Run {
     /// Each host's PLAY RECAP counts, whitespace collapsed: `ok=3 changed=1 …`.
     pub fn recap(&self) -> BTreeMap<String, String> {
@@ -284,5 +266,23 @@ impl Run {
 
     pub fn all(&self) -> String {
         format!("exit {} after {:.0} s\n--- stdout\n{}\n--- stderr\n{}", self.code, self.seconds, self.stdout, self.stderr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removes_the_task_around_a_line() {
+        let text = "- hosts: a\n  tasks:\n    - name: one\n      copy: x=1\n    - debug: var=r\n- hosts: b\n  tasks:\n    - file: y=2\n";
+        let (task, rest) = remove_task(text, 4).unwrap();
+        assert_eq!(task, "- name: one copy: x=1");
+        assert_eq!(rest, "- hosts: a\n  tasks:\n    - debug: var=r\n- hosts: b\n  tasks:\n    - file: y=2\n");
+        let (task, rest) = remove_task(text, 8).unwrap();
+        assert_eq!(task, "- file: y=2");
+        assert!(rest.ends_with("  tasks:\n"));
+        assert_eq!(play_at(text, 8), "b");
+        assert_eq!(error_line("x\n  --> /p/site.yml:245:13\n", Path::new("/p/site.yml")), Some(245));
     }
 }
