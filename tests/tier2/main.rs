@@ -13,6 +13,7 @@ mod faults_network;
 mod faults_support;
 mod faults_target;
 mod inventory_sources;
+mod parity;
 mod playbook;
 mod smoke;
 mod modules_apt;

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::fleet::Fleet;
 
-const ANSIBLE_PLAYBOOK: &str = "/var/cache/stockman/ansible-venv/bin/ansible-playbook";
+pub const ANSIBLE_PLAYBOOK: &str = "/var/cache/stockman/ansible-venv/bin/ansible-playbook";
 
 const SITE: &str = r#"
 - name: Deploy the demo app
@@ -84,16 +84,11 @@ impl Project {
     }
 
     fn run(&self, program: &str, inventory: &Path) -> (i32, String) {
-        let out = Command::new(program)
+        let out = ansible_command(program, &self.home())
             .args(["-i"])
             .arg(inventory)
             .arg(self.dir.path().join("site.yml"))
             .current_dir(self.dir.path())
-            .env("HOME", self.home())
-            .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
-            .env("ANSIBLE_PIPELINING", "True")
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env_remove("SSH_AUTH_SOCK")
             .output()
             .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -116,8 +111,20 @@ impl Project {
     }
 }
 
+/// `program` (ansible-playbook) set up for the fleet: python3 on the hosts, pipelining,
+/// no colours, `home` as HOME (its .ssh/known_hosts trusts the fleet), no agent.
+pub fn ansible_command(program: &str, home: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env("HOME", home)
+        .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
+        .env("ANSIBLE_PIPELINING", "True")
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env_remove("SSH_AUTH_SOCK");
+    cmd
+}
+
 /// The PLAY RECAP block, exactly as printed.
-fn recap_block(output: &str) -> String {
+pub fn recap_block(output: &str) -> String {
     let start = output.find("PLAY RECAP").unwrap_or_else(|| panic!("no recap in:\n{output}"));
     output[start..].trim_end().to_string()
 }
