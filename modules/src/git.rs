@@ -59,7 +59,7 @@ impl Request {
             }
         }
         Ok(Request {
-            repo: args.required_str("repo")?,
+            repo: with_file_scheme(args.required_str("repo")?),
             dest: args.required_str("dest")?,
             version: args.str("version").unwrap_or_else(|| "HEAD".into()),
             remote: args.str("remote").unwrap_or_else(|| "origin".into()),
@@ -283,6 +283,16 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     Ok(result.with("after", after))
 }
 
+/// A local path becomes a `file://` URL, as Ansible's module does: git
+/// ignores `depth` and `single_branch` for plain paths (it hard-links instead).
+fn with_file_scheme(repo: String) -> String {
+    if repo.starts_with('/') {
+        format!("file://{repo}")
+    } else {
+        repo
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,7 +336,7 @@ mod tests {
         let cmd = clone_cmd(&r, &Wanted::Branch("dev".into(), "b".into()));
         assert_eq!(
             cmd.as_str(),
-            "GIT_SSH_COMMAND='ssh -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=yes -i '\\''/k y'\\''' git clone --depth 1 --origin origin --branch dev -- /srv/r.git '/tmp/a b;$(x)'"
+            "GIT_SSH_COMMAND='ssh -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=yes -i '\\''/k y'\\''' git clone --depth 1 --origin origin --branch dev -- file:///srv/r.git '/tmp/a b;$(x)'"
         );
     }
 }

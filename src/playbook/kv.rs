@@ -50,15 +50,76 @@ pub fn split_args(text: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// Removes one pair of matching outer quotes and their backslash escapes.
-fn unquote(value: &str) -> String {
+/// Removes one pair of matching outer quotes, as Ansible's `unquote` does
+/// (escapes are already decoded by then).
+fn unquote(value: &str) -> &str {
     let bytes = value.as_bytes();
-    if bytes.len() >= 2 && (bytes[0] == b'"' || bytes[0] == b'\'') && bytes[bytes.len() - 1] == bytes[0] {
-        let inner = &value[1..value.len() - 1];
-        let q = bytes[0] as char;
-        return inner.replace(&format!("\\{q}"), &q.to_string()).replace("\\\\", "\\");
+    let quoted = bytes.len() >= 2
+        && matches!(bytes[0], b'"' | b'\'')
+        && bytes[bytes.len() - 1] == bytes[0]
+        && bytes[bytes.len() - 2] != b'\\';
+    if quoted {
+        &value[1..value.len() - 1]
+    } else {
+        value
     }
-    value.to_string()
+}
+
+/// Python's `unicode-escape` for the sequences Ansible's `_decode_escapes`
+/// matches in a `k=v` word: `\\ \' \" \a \b \f \n \r \t \v`, `\xHH`,
+/// `\uHHHH` and `\UHHHHHHHH` (no octal, as in ansible-core 2.19). Anything else stays as written.
+fn decode_escapes(word: &str) -> String {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out = String::with_capacity(word.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match (chars[i], chars.get(i + 1)) {
+            ('\\', Some(&next)) => match decode_one(next, &chars[i + 2..]) {
+                Some((decoded, used)) => {
+                    out.push(decoded);
+                    i += 2 + used;
+                }
+                None => {
+                    out.push('\\');
+                    i += 1;
+                }
+            },
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The character `\{letter}{rest...}` stands for and how many chars of `rest` it used.
+fn decode_one(letter: char, rest: &[char]) -> Option<(char, usize)> {
+    let simple = match letter {
+        '\\' | '\'' | '"' => Some(letter),
+        'a' => Some('\u{7}'),
+        'b' => Some('\u{8}'),
+        'f' => Some('\u{c}'),
+        'n' => Some('\n'),
+        'r' => Some('\r'),
+        't' => Some('\t'),
+        'v' => Some('\u{b}'),
+        _ => None,
+    };
+    if let Some(c) = simple {
+        return Some((c, 0));
+    }
+    let hex = |n: usize| {
+        let digits: String = rest.get(..n)?.iter().collect();
+        let code = u32::from_str_radix(&digits, 16).ok().filter(|_| digits.chars().all(|c| c.is_ascii_hexdigit()))?;
+        Some((char::from_u32(code)?, n))
+    };
+    match letter {
+        'x' => hex(2),
+        'u' => hex(4),
+        'U' => hex(8),
+        _ => None,
+    }
 }
 
 /// Parses `k=v` words into a map. Words that are not `k=v` (or whose key is
@@ -68,9 +129,10 @@ pub fn parse_kv(text: &str, free_form: bool, is_param: impl Fn(&str) -> bool) ->
     let mut map = Map::new();
     let mut raw = Vec::new();
     for word in split_args(text)? {
-        match word.split_once('=') {
+        let decoded = decode_escapes(&word);
+        match decoded.split_once('=') {
             Some((key, value)) if is_identifier(key) && (!free_form || is_param(key)) => {
-                map.insert(key.to_string(), Value::String(unquote(value)));
+                map.insert(key.to_string(), Value::String(unquote(value).to_string()));
             }
             _ if free_form => raw.push(word),
             _ => return Err(format!("`{word}` is not of the form key=value")),
@@ -110,6 +172,20 @@ mod tests {
         let map = parse_kv("echo a=b creates=/tmp/x", true, |k| k == "creates").unwrap();
         assert_eq!(map["_raw_params"], "echo a=b");
         assert_eq!(map["creates"], "/tmp/x");
+    }
+
+    #[test]
+    fn escapes_are_decoded_like_ansible() {
+        let map = parse_kv(r#"content="v2\n" a=x\ty b='it\'s' c=\x41\u00e9\101 d=a\qb e="q\"" f=\\n"#, false, |_| true).unwrap();
+        assert_eq!(map["content"], "v2\n");
+        assert_eq!(map["a"], "x\ty");
+        assert_eq!(map["b"], "it's");
+        assert_eq!(map["c"], "A\u{e9}\\101");
+        assert_eq!(map["d"], "a\\qb");
+        assert_eq!(map["e"], "q\"");
+        assert_eq!(map["f"], "\\n");
+        let raw = parse_kv(r#"printf 'a\nb' creates=/x"#, true, |k| k == "creates").unwrap();
+        assert_eq!(raw["_raw_params"], r"printf 'a\nb'");
     }
 
     #[test]
