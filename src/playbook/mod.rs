@@ -11,12 +11,17 @@ use stockman_modules::ModuleSpec;
 
 use crate::yaml::Span;
 
+mod include;
+mod include_vars;
 mod kv;
 mod load;
+mod reuse;
 mod roles;
 mod suggest;
 mod tasks;
 
+pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
+pub use include_vars::IncludedVars;
 pub use kv::{parse_kv, split_args};
 pub use load::{load, LoadError};
 pub use suggest::did_you_mean;
@@ -54,11 +59,13 @@ pub struct Play {
     pub become_method: Option<Value>,
 }
 
-/// One entry of a task list: a task, or a block of them.
+/// One entry of a task list: a task, a block of them, or a dynamic include
+/// (`include_tasks`, `include_role`, `include_vars`) resolved while the play runs.
 #[derive(Debug)]
 pub enum Step {
     Task(Task),
     Block(Block),
+    Include(Include),
 }
 
 /// `block:` with its `rescue:` and `always:` sections. Block keywords (when,
