@@ -123,7 +123,7 @@ impl IncludeSource {
     pub fn load_role(&self, role: &RoleInclude, params: &Map<String, Value>, at: &Span) -> Result<Vec<Step>, LoadError> {
         let ctx = self.inner_ctx(params)?;
         let at = Node { value: yaml::Yaml::Null, span: at.clone() };
-        Ok(roles::load_included(role, &at, &ctx)?.tasks)
+        Ok(roles::load_included(role, &at, &ctx, &self.ctx.roles_seen)?.tasks)
     }
 
     /// The role named by a dynamic include, when it can be found now: its
@@ -132,7 +132,7 @@ impl IncludeSource {
         if role.name.contains("{{") {
             return Ok(Vec::new());
         }
-        Ok(roles::load_included(role, at, &self.ctx)?.handlers)
+        Ok(roles::load_included(role, at, &self.ctx, &Default::default())?.handlers)
     }
 
     /// A file for `include_vars`: absolute, else in the current role's vars/

@@ -25,7 +25,7 @@ pub(super) fn import_role(node: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<St
     }
     let mut inner = ctx.clone();
     inner.inherited = tasks::inherit(&ctx.inherited, node)?;
-    let loaded = roles::load_included(&opts, value, &inner)?;
+    let loaded = roles::load_included(&opts, value, &inner, &ctx.roles_seen)?;
     ctx.add_handlers(loaded.handlers);
     Ok(loaded.tasks)
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::load::{err, scalar_string, vars_of, LoadError};
 use super::include::RoleInclude;
-use super::tasks::{self, Ctx};
+use super::tasks::{self, Ctx, RolesSeen};
 use super::{Role, Step, Task};
 use crate::yaml::{self, Node};
 
@@ -25,23 +25,25 @@ const MAX_DEPENDENCY_DEPTH: usize = 16;
 pub(super) fn load_all(node: Option<&Node>, base: &Ctx) -> Result<Vec<LoadedRole>, LoadError> {
     let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
     let entries = node.as_seq().ok_or_else(|| err(node, "`roles` must be a list"))?;
-    let mut seen = Vec::new();
     let mut out = Vec::new();
     for entry in entries {
-        load_entry(entry, base, &mut seen, &mut out, 0)?;
+        load_entry(entry, base, &base.roles_seen, &mut out, 0)?;
     }
     Ok(out)
 }
 
-fn load_entry(entry: &Node, base: &Ctx, seen: &mut Vec<(String, Map<String, Value>)>, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
+fn load_entry(entry: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
     if depth > MAX_DEPENDENCY_DEPTH {
         return Err(err(entry, "role dependencies nested too deep (a dependency cycle?)"));
     }
     let (name, params, when, tags) = entry_parts(entry)?;
-    if seen.iter().any(|(n, p)| *n == name && *p == params) {
-        return Ok(());
+    {
+        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.iter().any(|(n, p)| *n == name && *p == params) {
+            return Ok(());
+        }
+        seen.push((name.clone(), params.clone()));
     }
-    seen.push((name.clone(), params.clone()));
     let opts = RoleInclude { name, ..RoleInclude::default() };
     let inner = tasks::with_entry_keywords(base, &wrapper_node(entry, when, tags))?;
     load_role(&opts, params, entry, &inner, seen, out, depth)
@@ -49,9 +51,10 @@ fn load_entry(entry: &Node, base: &Ctx, seen: &mut Vec<(String, Map<String, Valu
 
 /// `import_role`/`include_role`: the role's dependencies, then the role, as one
 /// list of tasks and handlers; `base` carries the keywords of the include.
-pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx) -> Result<LoadedRole, LoadError> {
+/// Dependencies that already ran in the play (`seen`) are not repeated, as in Ansible.
+pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx, seen: &RolesSeen) -> Result<LoadedRole, LoadError> {
     let mut out = Vec::new();
-    load_role(opts, Map::new(), at, base, &mut Vec::new(), &mut out, 0)?;
+    load_role(opts, Map::new(), at, base, seen, &mut out, 0)?;
     let mut all = LoadedRole { tasks: Vec::new(), handlers: Vec::new() };
     for role in out {
         all.tasks.extend(role.tasks);
@@ -61,7 +64,7 @@ pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx) -> Result
 }
 
 /// One role and (first) its dependencies, with `params` above the role's vars.
-fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &Ctx, seen: &mut Vec<(String, Map<String, Value>)>, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
+fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
     let playbook_dir = base.playbook_dir.as_path();
     let name = &opts.name;
     let path = find_role(name, playbook_dir).ok_or_else(|| {

@@ -80,7 +80,11 @@ pub(super) struct Ctx {
     pub depth: usize,
     /// Handlers of roles imported among these tasks: the play adds them to its own.
     pub handlers: HandlerSink,
+    /// Roles (name, parameters) the play already has: dependencies run once.
+    pub roles_seen: RolesSeen,
 }
+
+pub(super) type RolesSeen = Arc<std::sync::Mutex<Vec<(String, Map<String, Value>)>>>;
 
 /// Where `import_role` (and `include_role` of a role known at load time) leave their handlers.
 pub(super) type HandlerSink = Arc<std::sync::Mutex<Vec<Task>>>;
@@ -94,6 +98,7 @@ impl Ctx {
             inherited: Inherited::default(),
             depth: 0,
             handlers: HandlerSink::default(),
+            roles_seen: RolesSeen::default(),
         }
     }
 
