@@ -97,8 +97,11 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
     let hosts = node.get("hosts").ok_or_else(|| {
         with_hint(err(node, "this play has no `hosts:`"), Some("add e.g. `hosts: all`".into()))
     })?;
+    // The play's tags (and its import_playbook's) apply to all its tasks.
+    let play_tags: Vec<String> = outer.tags.iter().cloned().chain(string_list(node.get("tags"))?).collect();
     let mut ctx = tasks::Ctx::new(dir);
     ctx.inherited = outer.clone();
+    ctx.inherited.tags = play_tags.clone();
     let roles = roles::load_all(node.get("roles"), &ctx)?;
     let mut role_tasks = Vec::new();
     let mut role_handlers = Vec::new();
@@ -119,6 +122,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
         name: opt_string(node.get("name"))?,
         hosts: host_pattern(hosts)?,
         span: node.span.clone(),
+        tags: play_tags,
         vars: vars_of(node.get("vars"))?,
         vars_files: vars_files(node.get("vars_files"), dir)?,
         gather_facts: opt_bool(node.get("gather_facts"))?.unwrap_or(true),

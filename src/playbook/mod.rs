@@ -14,6 +14,7 @@ use crate::yaml::Span;
 mod include;
 mod include_vars;
 mod kv;
+mod listing;
 mod load;
 mod reuse;
 mod roles;
@@ -23,6 +24,7 @@ mod tasks;
 pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{parse_kv, split_args};
+pub use listing::{fnmatch, list_play, start_at_task, tags_selected, PlayListing, TagFilter};
 pub use load::{load, LoadError};
 pub use suggest::did_you_mean;
 
@@ -39,6 +41,8 @@ pub struct Play {
     pub name: Option<String>,
     pub hosts: String,
     pub span: Span,
+    /// The play's own `tags:` (already folded into every task's tags).
+    pub tags: Vec<String>,
     pub vars: Map<String, Value>,
     pub gather_facts: bool,
     /// `connection:` (ssh, local), overriding the inventory's.
