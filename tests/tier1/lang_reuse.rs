@@ -128,3 +128,18 @@ fn load_errors_name_the_place_and_the_fix() {
         assert!(all.contains(message) && all.contains(detail), "{text}\n{all}");
     }
 }
+
+#[test]
+fn list_tasks_tags_and_hosts_match_ansible() {
+    crate::differential::compare("reuse/listing.yml", &["--list-tasks", "--list-tags", "--list-hosts"]);
+    crate::differential::compare("reuse/listing.yml", &["--list-tasks", "--tags", "install,inc", "--skip-tags", "always"]);
+    crate::differential::compare("reuse/listing.yml", &["--list-tags", "--limit", "h2"]);
+    crate::differential::compare("reuse/main.yml", &["--list-tasks"]);
+}
+
+#[test]
+fn start_at_task_matches_ansible() {
+    crate::differential::compare("reuse/listing.yml", &["--start-at-task", "Install*"]);
+    crate::differential::compare("reuse/listing.yml", &["--start-at-task", "in a block"]);
+    crate::differential::compare("reuse/listing.yml", &["--start-at-task", "base : *"]);
+}
