@@ -163,12 +163,39 @@ fn steps_for_handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Task>, LoadE
     let mut out = Vec::new();
     for item in items {
         let map = item.as_map().ok_or_else(|| err(item, format!("a handler must be a mapping, found {}", item.kind_name())))?;
+        let has = |names: &[&str]| map.iter().find(|(k, _)| names.contains(&k.display_key().as_str()));
         if item.get("block").is_some() {
-            return Err(err(item, "blocks in handlers are not supported by stockman yet"));
+            out.extend(handler_block(item, map, ctx)?);
+        } else if let Some((key, value)) = has(IMPORTS) {
+            out.extend(handler_import(item, key, value, ctx)?);
+        } else if let Some((key, _)) = has(INCLUDE_TASKS).or(has(INCLUDE_ROLE)).or(has(IMPORT_ROLE)) {
+            let hint = Some("list the handler's tasks, `import_tasks` or a `block` in handlers".into());
+            return Err(with_hint(err(key, format!("`{}` in handlers is not supported by stockman yet", key.display_key())), hint));
+        } else {
+            out.push(task(item, map, ctx, true)?);
         }
-        out.push(task(item, map, ctx, true)?);
     }
     Ok(out)
+}
+
+/// A block among handlers: each of its tasks is a handler, with the block's keywords.
+fn handler_block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
+    check_keys(map, BLOCK_KEYWORDS, &[], "block")?;
+    for section in ["rescue", "always"] {
+        if let Some(part) = node.get(section).filter(|n| !n.is_null()) {
+            return Err(err(part, format!("`{section}` in a handler block is not supported by stockman yet")));
+        }
+    }
+    let mut inner = ctx.clone();
+    inner.inherited = inherit(&ctx.inherited, node)?;
+    steps_for_handlers(node.get("block"), &inner)
+}
+
+/// `import_tasks` among handlers: every task of the file is a handler.
+fn handler_import(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
+    let (path, inner) = import_target(node, key, value, ctx)?;
+    let doc = yaml::parse_file(&path)?;
+    steps_for_handlers(Some(&doc), &inner)
 }
 
 fn block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Block, LoadError> {
@@ -205,6 +232,13 @@ pub(super) fn inherit(outer: &Inherited, node: &Node) -> Result<Inherited, LoadE
 /// `import_tasks`/`include_tasks`: read at load time; the include's `when`,
 /// `vars` and `tags` apply to every task of the file.
 fn include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Step>, LoadError> {
+    let (path, inner) = import_target(node, key, value, ctx)?;
+    let doc = yaml::parse_file(&path)?;
+    steps(Some(&doc), &inner)
+}
+
+/// The file an import names and the context its tasks are read in.
+fn import_target(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<(PathBuf, Ctx), LoadError> {
     let file = match value.get("file") {
         Some(f) => scalar_string(f)?,
         None => scalar_string(value)?,
@@ -220,14 +254,13 @@ fn include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Step>
     let path = resolve(&file, ctx).ok_or_else(|| {
         err(value, format!("could not find the task file `{file}` (looked in {} and {})", ctx.dir.display(), ctx.playbook_dir.display()))
     })?;
-    let doc = yaml::parse_file(&path)?;
     let mut inner = ctx.clone();
     inner.inherited = inherit(&ctx.inherited, node)?;
     inner.depth += 1;
     if let Some(dir) = path.parent() {
         inner.dir = dir.to_path_buf();
     }
-    steps(Some(&doc), &inner)
+    Ok((path, inner))
 }
 
 /// A task file: absolute, else beside the including file, then beside the playbook.

@@ -143,3 +143,8 @@ fn start_at_task_matches_ansible() {
     crate::differential::compare("reuse/listing.yml", &["--start-at-task", "in a block"]);
     crate::differential::compare("reuse/listing.yml", &["--start-at-task", "base : *"]);
 }
+
+#[test]
+fn blocks_and_imports_in_handlers_match_ansible() {
+    crate::differential::compare("reuse/handlers.yml", &[]);
+}
