@@ -126,6 +126,9 @@ struct PlaybookArgs {
     /// Start at the first task whose name (or `role : name`) matches this fnmatch pattern.
     #[arg(long = "start-at-task", value_name = "TASK")]
     start_at_task: Option<String>,
+    /// Confirm each task before running it (needs a terminal).
+    #[arg(long = "step")]
+    step: bool,
     #[command(flatten)]
     vault: crate::vault::command::VaultFlags,
     #[command(flatten)]
@@ -157,6 +160,9 @@ pub fn main() -> ExitCode {
 }
 
 fn run_playbook(args: PlaybookArgs) -> u8 {
+    if let Err(message) = check_step(&args) {
+        return report::error::fatal(&message, 5);
+    }
     let settings = match settings_from(&args) {
         Ok(s) => s,
         Err(message) => return report::error::fatal(&message, 5),
@@ -203,6 +209,19 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         report::error::fatal(&format!("No matching task \"{pattern}\" found. Note: --start-at-task can only follow static includes."), 0);
     }
     u8::try_from(reporter.finish(code)).unwrap_or(1)
+}
+
+/// `--step` asks on the terminal before each task: refused up front when there is none to ask on.
+fn check_step(args: &PlaybookArgs) -> Result<(), String> {
+    use std::io::IsTerminal;
+    if !args.step || args.syntax_check || args.list_hosts || args.list_tasks || args.list_tags {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err("--step asks \"Perform task: TASK: ... (N)o/(y)es/(c)ontinue:\" before each task and needs a terminal on stdin; run interactively, or drop --step".into());
+    }
+    // The executor has no per-task confirmation hook yet; refusing beats running every task unasked.
+    Err("--step is not supported by stockman yet".into())
 }
 
 /// `--list-hosts`, `--list-tasks`, `--list-tags`: what would run, as ansible-playbook lists it.

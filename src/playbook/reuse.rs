@@ -102,10 +102,15 @@ fn role_options(value: &Node) -> Result<RoleInclude, LoadError> {
     let map = value.as_map().ok_or_else(|| err(value, "expected `name: ROLE` and options"))?;
     tasks::check_keys(map, &[ROLE_OPTIONS, &["role"]].concat(), &[], "role include")?;
     let name = value.get("name").or_else(|| value.get("role")).ok_or_else(|| err(value, "the role to include has no `name:`"))?;
-    let public = match value.get("public").map(Node::to_json) {
+    let public = match value.get("public") {
         None => false,
-        Some(v) => stockman_modules::args::parse_bool(&v).ok_or_else(|| err(value, "`public` must be a boolean"))?,
+        Some(node) => stockman_modules::args::parse_bool(&node.to_json()).ok_or_else(|| err(node, "`public` must be a boolean"))?,
     };
+    if public {
+        let at = value.get("public").unwrap_or(value);
+        let hint = Some("pass what later tasks need with `set_fact` inside the role".into());
+        return Err(super::load::with_hint(err(at, "`public: true` (role variables visible after the role) is not supported by stockman yet"), hint));
+    }
     Ok(RoleInclude {
         name: scalar_string(name)?,
         tasks_from: opt_string(value.get("tasks_from"))?,

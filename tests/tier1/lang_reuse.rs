@@ -148,3 +148,13 @@ fn start_at_task_matches_ansible() {
 fn blocks_and_imports_in_handlers_match_ansible() {
     crate::differential::compare("reuse/handlers.yml", &[]);
 }
+
+#[test]
+fn step_without_a_terminal_is_a_clear_error() {
+    let p = Project::new();
+    p.write("hosts.ini", "h1 ansible_connection=local\n").write("site.yml", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n");
+    let run = p.run_with_home(None, "site.yml", &["--step"]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("--step") && run.stderr.contains("needs a terminal on stdin"), "{}", run.stderr);
+    assert!(!run.stdout.contains("TASK ["), "{}", run.stdout);
+}
