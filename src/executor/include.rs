@@ -53,14 +53,17 @@ impl Executor<'_> {
         }));
         let mut inclusions: Vec<Inclusion> = Vec::new();
         for h in targets {
-            match self.host_scopes(run, inc, h) {
-                Ok(scopes) if matches!(inc.kind, IncludeKind::Vars { .. }) => self.include_vars(run, inc, h, scopes, rescuable),
-                Ok(scopes) => {
-                    if let Err(r) = self.add_inclusions(run, inc, h, scopes, &mut inclusions) {
-                        self.settle(run, h, r, rescuable);
-                    }
+            let added = match self.host_scopes(run, inc, h) {
+                Ok(scopes) if matches!(inc.kind, IncludeKind::Vars { .. }) => {
+                    self.include_vars(run, inc, h, scopes, rescuable);
+                    Ok(())
                 }
-                Err(r) => self.settle(run, h, r, rescuable),
+                Ok(scopes) => self.add_inclusions(inc, h, scopes, &mut inclusions),
+                Err(message) => Err(message),
+            };
+            if let Err(message) = added {
+                let r = failed(&run.hosts[h], message);
+                self.settle(run, h, r, rescuable);
             }
         }
         for inclusion in &inclusions {
@@ -76,8 +79,8 @@ impl Executor<'_> {
     }
 
     /// The include's `when` and loop on one host: one scope per item, none
-    /// when skipped (the skip is reported here).
-    fn host_scopes(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize) -> Result<Vec<ItemScope>, HostResult> {
+    /// when skipped (the skip is reported here); Err is the failure message.
+    fn host_scopes(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize) -> Result<Vec<ItemScope>, String> {
         let host = &run.hosts[h];
         let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, extra: &self.settings.extra_vars };
         let vars = host.vars(&layers, &self.templar);
@@ -90,14 +93,14 @@ impl Executor<'_> {
                     self.settle(run, h, r, false);
                     return Ok(Vec::new());
                 }
-                Err(e) => return Err(failed(host, include_error(inc, &e.message))),
+                Err(e) => return Err(include_error(inc, &e.message)),
             }
         }
         let Some(lp) = &inc.loop_ else {
             return Ok(vec![ItemScope { vars, params: Map::new(), label: None }]);
         };
         let dir = run.playbook.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        let items = loops::items(lp, &self.templar, &ctx, dir).map_err(|m| failed(host, include_error(inc, &m)))?;
+        let items = loops::items(lp, &self.templar, &ctx, dir).map_err(|m| include_error(inc, &m))?;
         Ok((0..items.len()).map(|i| self.item_scope(lp, &vars, &items, i)).collect())
     }
 
@@ -112,15 +115,14 @@ impl Executor<'_> {
     }
 
     /// Resolves the file (or role) of each scope and files the host under it.
-    fn add_inclusions(&self, run: &PlayRun<'_>, inc: &Include, h: usize, scopes: Vec<ItemScope>, inclusions: &mut Vec<Inclusion>) -> Result<(), HostResult> {
-        let host = &run.hosts[h];
+    fn add_inclusions(&self, inc: &Include, h: usize, scopes: Vec<ItemScope>, inclusions: &mut Vec<Inclusion>) -> Result<(), String> {
         for scope in scopes {
             let ctx = Templar::context(&scope.vars);
-            let render = |v: &Value| self.templar.render_value(v, &ctx).map(|v| stockman_modules::args::value_to_string(&v)).map_err(|e| failed(host, include_error(inc, &e.message)));
+            let render = |v: &Value| self.templar.render_value(v, &ctx).map(|v| stockman_modules::args::value_to_string(&v)).map_err(|e| include_error(inc, &e.message));
             let target = match &inc.kind {
                 IncludeKind::Tasks { file } => {
                     let name = render(file)?;
-                    let path = inc.source.task_file(&name).ok_or_else(|| failed(host, not_found(inc, &name)))?;
+                    let path = inc.source.task_file(&name).ok_or_else(|| not_found(inc, &name))?;
                     Target::File(path)
                 }
                 IncludeKind::Role(role) => Target::Role(RoleInclude { name: render(&Value::String(role.name.clone()))?, ..role.clone() }),

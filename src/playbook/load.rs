@@ -199,7 +199,7 @@ fn host_pattern(node: &Node) -> Result<String, LoadError> {
     match &node.value {
         Yaml::Str(s) => Ok(s.clone()),
         Yaml::Seq(items) => {
-            let names: Result<Vec<String>, _> = items.iter().map(|n| scalar_string(n)).collect();
+            let names: Result<Vec<String>, _> = items.iter().map(scalar_string).collect();
             Ok(names?.join(","))
         }
         _ => scalar_string(node),
