@@ -345,7 +345,7 @@ fn action(node: &Node, map: &[(Node, Node)], handler: bool) -> Result<Action, Lo
         } else if TASK_LATER.contains(&name.as_str()) || name.starts_with("with_") {
             return Err(err(key, format!("the task keyword `{name}` is not supported by stockman yet")));
         } else {
-            let candidates = spec::names().chain(TASK_KEYWORDS.iter().copied()).chain(["meta", "block", "import_tasks", "include_tasks"]);
+            let candidates = spec::names().chain(TASK_KEYWORDS.iter().copied()).chain(["meta", "block", "import_tasks", "include_tasks", "import_role", "include_role", "include_vars"]);
             let hint = did_you_mean(&name, candidates).map(|s| format!("did you mean `{s}`?"));
             let message = format!("couldn't resolve module/action `{name}`: not a module stockman ships nor a task keyword");
             return Err(with_hint(err(key, message), hint));
