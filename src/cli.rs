@@ -114,6 +114,21 @@ struct PlaybookArgs {
     /// Load and validate the playbooks, then stop.
     #[arg(long = "syntax-check")]
     syntax_check: bool,
+    /// List the hosts each play would run on, then stop.
+    #[arg(long = "list-hosts")]
+    list_hosts: bool,
+    /// List the tasks each play would run (with their tags), then stop.
+    #[arg(long = "list-tasks")]
+    list_tasks: bool,
+    /// List the tags of the tasks each play would run, then stop.
+    #[arg(long = "list-tags")]
+    list_tags: bool,
+    /// Start at the first task whose name (or `role : name`) matches this fnmatch pattern.
+    #[arg(long = "start-at-task", value_name = "TASK")]
+    start_at_task: Option<String>,
+    /// Confirm each task before running it (needs a terminal).
+    #[arg(long = "step")]
+    step: bool,
     #[command(flatten)]
     vault: crate::vault::command::VaultFlags,
     #[command(flatten)]
@@ -145,11 +160,14 @@ pub fn main() -> ExitCode {
 }
 
 fn run_playbook(args: PlaybookArgs) -> u8 {
+    if let Err(message) = check_step(&args) {
+        return report::error::fatal(&message, 5);
+    }
     let settings = match settings_from(&args) {
         Ok(s) => s,
         Err(message) => return report::error::fatal(&message, 5),
     };
-    let mut playbooks = Vec::new();
+    let mut playbooks: Vec<playbook::Playbook> = Vec::new();
     for path in &args.playbooks {
         match playbook::load(path) {
             Ok(pb) => playbooks.push(pb),
@@ -170,9 +188,16 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         }
         return 0;
     }
+    if args.list_hosts || args.list_tasks || args.list_tags {
+        return list(&args, &settings, &playbooks, &inventory);
+    }
     if let Err(message) = crate::executor::prompt::check_answerable(&playbooks, &settings.extra_vars) {
         return report::error::fatal(&message, 1);
     }
+    let started = match &args.start_at_task {
+        Some(pattern) => playbook::start_at_task(&mut playbooks, pattern),
+        None => true,
+    };
     let reporter = match output_options(&args, &settings).and_then(|o| Outputs::new(&o).map_err(|e| e.to_string())) {
         Ok(r) => r,
         Err(message) => return report::error::fatal(&message, 5),
@@ -182,7 +207,47 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         Err(e) => return report::error::fatal(&format!("cannot start the async runtime: {e}"), 1),
     };
     let code = runtime.block_on(Executor::new(&settings, &inventory, &reporter).run(&playbooks));
+    if let (false, Some(pattern)) = (started, &args.start_at_task) {
+        // As ansible-playbook: reported after the recap, and not a failure.
+        report::error::fatal(&format!("No matching task \"{pattern}\" found. Note: --start-at-task can only follow static includes."), 0);
+    }
     u8::try_from(reporter.finish(code)).unwrap_or(1)
+}
+
+/// `--step` asks on the terminal before each task: refused up front when there is none to ask on.
+fn check_step(args: &PlaybookArgs) -> Result<(), String> {
+    use std::io::IsTerminal;
+    if !args.step || args.syntax_check || args.list_hosts || args.list_tasks || args.list_tags {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err("--step asks \"Perform task: TASK: ... (N)o/(y)es/(c)ontinue:\" before each task and needs a terminal on stdin; run interactively, or drop --step".into());
+    }
+    // The executor has no per-task confirmation hook yet; refusing beats running every task unasked.
+    Err("--step is not supported by stockman yet".into())
+}
+
+/// `--list-hosts`, `--list-tasks`, `--list-tags`: what would run, as ansible-playbook lists it.
+fn list(args: &PlaybookArgs, settings: &Settings, playbooks: &[playbook::Playbook], inventory: &Inventory) -> u8 {
+    let what = report::listing::ListWhat { hosts: args.list_hosts, tasks: args.list_tasks, tags: args.list_tags };
+    // Listing tags shows `never` tasks too, unless tags were asked for (as Ansible).
+    let mut only = settings.tags.clone();
+    if args.list_tags && settings.tags.is_empty() && settings.skip_tags.is_empty() {
+        only = vec!["never".into(), "all".into()];
+    }
+    let filter = playbook::TagFilter { only, skip: settings.skip_tags.clone() };
+    for (pb, path) in playbooks.iter().zip(&args.playbooks) {
+        let mut plays = Vec::new();
+        for (index, play) in pb.plays.iter().enumerate() {
+            let hosts = match inventory.select(&play.hosts, settings.limit.as_deref()) {
+                Ok(selection) => selection.hosts.into_iter().map(|h| h.name).collect(),
+                Err(_) => Vec::new(),
+            };
+            plays.push(report::listing::ListedPlay { listing: playbook::list_play(play, index + 1, &filter), hosts });
+        }
+        report::listing::print(&report::listing::render(&path.display().to_string(), &plays, what));
+    }
+    0
 }
 
 fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {

@@ -13,6 +13,7 @@ mod actions;
 mod controller;
 mod facts;
 mod host;
+mod include;
 mod item;
 mod loops;
 mod pause;

@@ -106,7 +106,7 @@ impl Executor<'_> {
     }
 
     /// Runs a list of steps; false when the play must stop (no host left, `end_play`).
-    async fn run_steps(&mut self, run: &mut PlayRun<'_>, steps: &[Step], rescuable: bool) -> bool {
+    pub(super) async fn run_steps(&mut self, run: &mut PlayRun<'_>, steps: &[Step], rescuable: bool) -> bool {
         for step in steps {
             if run.ended || run.active().is_empty() {
                 break;
@@ -114,6 +114,11 @@ impl Executor<'_> {
             match step {
                 Step::Block(block) => {
                     if !Box::pin(self.run_block(run, block, rescuable)).await {
+                        return false;
+                    }
+                }
+                Step::Include(include) => {
+                    if !Box::pin(self.run_include(run, include, rescuable)).await {
                         return false;
                     }
                 }
@@ -183,7 +188,7 @@ impl Executor<'_> {
 
     /// `--tags`/`--skip-tags`, with Ansible's special tags `always`, `never`,
     /// `tagged`, `untagged` and `all`.
-    fn selected_by_tags(&self, tags: &[String]) -> bool {
+    pub(super) fn selected_by_tags(&self, tags: &[String]) -> bool {
         let has = |t: &str| tags.iter().any(|x| x == t);
         let skip = &self.settings.skip_tags;
         if skip.iter().any(|s| has(s) || (s == "tagged" && !tags.is_empty()) || (s == "untagged" && tags.is_empty())) {

@@ -43,50 +43,96 @@ const PLAY_LATER: &[&str] = &[
     "become_exe", "become_flags", "check_mode", "collections", "debugger",
     "diff", "environment", "fact_path", "gather_subset", "gather_timeout", "ignore_errors", "ignore_unreachable",
     "max_fail_percentage", "module_defaults", "no_log", "order", "port", "run_once", "serial", "strategy", "throttle",
-    "timeout", "import_playbook",
+    "timeout",
 ];
+const IMPORT_PLAYBOOK: &[&str] = &["import_playbook", "ansible.builtin.import_playbook"];
+/// Keywords beside `import_playbook` (Ansible's set; `vars` become play vars).
+const IMPORT_PLAYBOOK_KEYWORDS: &[&str] = &["name", "when", "tags", "vars"];
+const MAX_PLAYBOOK_DEPTH: usize = 16;
 
 /// Loads and validates a playbook file.
 pub fn load(path: &Path) -> Result<Playbook, LoadError> {
+    let mut plays = Vec::new();
+    load_plays(path, &tasks::Inherited::default(), 0, &mut plays)?;
+    Ok(Playbook { path: path.to_path_buf(), plays })
+}
+
+/// The plays of a playbook file, `import_playbook` entries expanded in place
+/// (relative to the importing file; its `when`/`tags`/`vars` on every play).
+fn load_plays(path: &Path, outer: &tasks::Inherited, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
     let root = yaml::parse_file(path)?;
     let items = root
         .as_seq()
         .ok_or_else(|| err(&root, format!("a playbook must be a list of plays, found {}", root.kind_name())))?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let plays = items.iter().map(|p| load_play(p, dir)).collect::<Result<_, _>>()?;
-    Ok(Playbook { path: path.to_path_buf(), plays })
+    for item in items {
+        match item.as_map().and_then(|m| m.iter().find(|(k, _)| IMPORT_PLAYBOOK.contains(&k.display_key().as_str()))) {
+            Some((_, value)) => import_playbook(item, value, dir, outer, depth, plays)?,
+            None => plays.push(load_play(item, dir, outer)?),
+        }
+    }
+    Ok(())
 }
 
-fn load_play(node: &Node, dir: &Path) -> Result<Play, LoadError> {
+fn import_playbook(node: &Node, value: &Node, dir: &Path, outer: &tasks::Inherited, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
+    let allowed: Vec<&str> = IMPORT_PLAYBOOK_KEYWORDS.iter().chain(IMPORT_PLAYBOOK).copied().collect();
+    check_keywords(node.as_map().unwrap_or_default(), &allowed, &[], "import_playbook")?;
+    let file = scalar_string(value)?;
+    if file.contains("{{") {
+        return Err(with_hint(err(value, "`import_playbook` needs a fixed file name"), Some("it is read before any host is contacted".into())));
+    }
+    if depth >= MAX_PLAYBOOK_DEPTH {
+        return Err(err(value, format!("`import_playbook` nested deeper than {MAX_PLAYBOOK_DEPTH} levels (an import cycle?)")));
+    }
+    let path = if Path::new(&file).is_absolute() { Path::new(&file).to_path_buf() } else { dir.join(&file) };
+    if !path.is_file() {
+        return Err(err(value, format!("the playbook `{file}` to import was not found (looked for {})", path.display())));
+    }
+    let inner = tasks::inherit(outer, node)?;
+    load_plays(&path, &inner, depth + 1, plays)
+}
+
+fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, LoadError> {
     let map = node.as_map().ok_or_else(|| err(node, format!("a play must be a mapping, found {}", node.kind_name())))?;
     check_keywords(map, PLAY_SUPPORTED, PLAY_LATER, "play")?;
     let hosts = node.get("hosts").ok_or_else(|| {
         with_hint(err(node, "this play has no `hosts:`"), Some("add e.g. `hosts: all`".into()))
     })?;
-    let ctx = tasks::Ctx::new(dir);
-    let roles = roles::load_all(node.get("roles"), dir)?;
+    // The play's tags (and its import_playbook's) apply to all its tasks.
+    let play_tags: Vec<String> = outer.tags.iter().cloned().chain(string_list(node.get("tags"))?).collect();
+    let mut ctx = tasks::Ctx::new(dir);
+    ctx.inherited = outer.clone();
+    ctx.inherited.tags = play_tags.clone();
+    let roles = roles::load_all(node.get("roles"), &ctx)?;
     let mut role_tasks = Vec::new();
     let mut role_handlers = Vec::new();
     for role in roles {
         role_tasks.extend(role.tasks);
         role_handlers.extend(role.handlers);
     }
+    let pre_tasks = tasks::steps(node.get("pre_tasks"), &ctx)?;
     role_tasks.extend(tasks::steps(node.get("tasks"), &ctx)?);
+    let post_tasks = tasks::steps(node.get("post_tasks"), &ctx)?;
     let mut handlers = tasks::handlers(node.get("handlers"), &ctx)?;
-    handlers.extend(role_handlers);
+    for handler in role_handlers.into_iter().chain(ctx.take_handlers()) {
+        if !handlers.iter().any(|h| h.span == handler.span) {
+            handlers.push(handler);
+        }
+    }
     let mut play = Play {
         name: opt_string(node.get("name"))?,
         hosts: host_pattern(hosts)?,
         span: node.span.clone(),
+        tags: play_tags,
         vars: vars_of(node.get("vars"))?,
         vars_files: vars_files(node.get("vars_files"), dir)?,
         vars_prompt: super::vars_prompt::load(node.get("vars_prompt"))?,
         gather_facts: opt_bool(node.get("gather_facts"))?.unwrap_or(true),
         connection: opt_string(node.get("connection"))?,
         remote_user: opt_string(node.get("remote_user"))?,
-        pre_tasks: tasks::steps(node.get("pre_tasks"), &ctx)?,
+        pre_tasks,
         tasks: role_tasks,
-        post_tasks: tasks::steps(node.get("post_tasks"), &ctx)?,
+        post_tasks,
         handlers,
         any_errors_fatal: opt_bool(node.get("any_errors_fatal"))?.unwrap_or(false),
         force_handlers: opt_bool(node.get("force_handlers"))?.unwrap_or(false),
@@ -155,7 +201,7 @@ fn host_pattern(node: &Node) -> Result<String, LoadError> {
     match &node.value {
         Yaml::Str(s) => Ok(s.clone()),
         Yaml::Seq(items) => {
-            let names: Result<Vec<String>, _> = items.iter().map(|n| scalar_string(n)).collect();
+            let names: Result<Vec<String>, _> = items.iter().map(scalar_string).collect();
             Ok(names?.join(","))
         }
         _ => scalar_string(node),
@@ -268,6 +314,8 @@ fn collect_tasks<'a>(steps: &'a [Step], out: &mut Vec<&'a Task>) {
                     collect_tasks(part, out);
                 }
             }
+            // Loaded while the play runs; notify targets are checked then.
+            Step::Include(_) => {}
         }
     }
 }

@@ -11,14 +11,21 @@ use stockman_modules::ModuleSpec;
 
 use crate::yaml::Span;
 
+mod include;
+mod include_vars;
 mod kv;
+mod listing;
 mod load;
+mod reuse;
 mod roles;
 mod suggest;
 mod tasks;
 mod vars_prompt;
 
+pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
+pub use include_vars::IncludedVars;
 pub use kv::{parse_kv, split_args};
+pub use listing::{fnmatch, list_play, start_at_task, tags_selected, PlayListing, TagFilter};
 pub use load::{load, LoadError};
 pub use suggest::did_you_mean;
 pub use vars_prompt::VarPrompt;
@@ -36,6 +43,8 @@ pub struct Play {
     pub name: Option<String>,
     pub hosts: String,
     pub span: Span,
+    /// The play's own `tags:` (already folded into every task's tags).
+    pub tags: Vec<String>,
     pub vars: Map<String, Value>,
     pub gather_facts: bool,
     /// `connection:` (ssh, local), overriding the inventory's.
@@ -58,11 +67,13 @@ pub struct Play {
     pub become_method: Option<Value>,
 }
 
-/// One entry of a task list: a task, or a block of them.
+/// One entry of a task list: a task, a block of them, or a dynamic include
+/// (`include_tasks`, `include_role`, `include_vars`) resolved while the play runs.
 #[derive(Debug)]
 pub enum Step {
     Task(Task),
     Block(Block),
+    Include(Include),
 }
 
 /// `block:` with its `rescue:` and `always:` sections. Block keywords (when,

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::load::{err, scalar_string, vars_of, LoadError};
-use super::tasks::{self, Ctx};
+use super::include::RoleInclude;
+use super::tasks::{self, Ctx, RolesSeen};
 use super::{Role, Step, Task};
 use crate::yaml::{self, Node};
 
@@ -21,46 +22,76 @@ const MAX_DEPENDENCY_DEPTH: usize = 16;
 
 /// Every role of a play's `roles:`, each preceded by its dependencies; a role
 /// already loaded with the same variables is not repeated, as in Ansible.
-pub(super) fn load_all(node: Option<&Node>, playbook_dir: &Path) -> Result<Vec<LoadedRole>, LoadError> {
+pub(super) fn load_all(node: Option<&Node>, base: &Ctx) -> Result<Vec<LoadedRole>, LoadError> {
     let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
     let entries = node.as_seq().ok_or_else(|| err(node, "`roles` must be a list"))?;
-    let mut seen = Vec::new();
     let mut out = Vec::new();
     for entry in entries {
-        load_entry(entry, playbook_dir, &mut seen, &mut out, 0)?;
+        load_entry(entry, base, &base.roles_seen, &mut out, 0)?;
     }
     Ok(out)
 }
 
-fn load_entry(entry: &Node, playbook_dir: &Path, seen: &mut Vec<(String, Map<String, Value>)>, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
+fn load_entry(entry: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
     if depth > MAX_DEPENDENCY_DEPTH {
         return Err(err(entry, "role dependencies nested too deep (a dependency cycle?)"));
     }
     let (name, params, when, tags) = entry_parts(entry)?;
-    if seen.iter().any(|(n, p)| *n == name && *p == params) {
-        return Ok(());
+    {
+        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.iter().any(|(n, p)| *n == name && *p == params) {
+            return Ok(());
+        }
+        seen.push((name.clone(), params.clone()));
     }
-    seen.push((name.clone(), params.clone()));
-    let path = find_role(&name, playbook_dir).ok_or_else(|| {
-        err(entry, format!("the role `{name}` was not found in {}/roles, ANSIBLE_ROLES_PATH or {}", playbook_dir.display(), playbook_dir.display()))
+    let opts = RoleInclude { name, ..RoleInclude::default() };
+    let inner = tasks::with_entry_keywords(base, &wrapper_node(entry, when, tags))?;
+    load_role(&opts, params, entry, &inner, seen, out, depth)
+}
+
+/// `import_role`/`include_role`: the role's dependencies, then the role, as one
+/// list of tasks and handlers; `base` carries the keywords of the include.
+/// Dependencies that already ran in the play (`seen`) are not repeated, as in Ansible.
+pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx, seen: &RolesSeen) -> Result<LoadedRole, LoadError> {
+    let mut out = Vec::new();
+    load_role(opts, Map::new(), at, base, seen, &mut out, 0)?;
+    let mut all = LoadedRole { tasks: Vec::new(), handlers: Vec::new() };
+    for role in out {
+        all.tasks.extend(role.tasks);
+        all.handlers.extend(role.handlers);
+    }
+    Ok(all)
+}
+
+/// One role and (first) its dependencies, with `params` above the role's vars.
+fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
+    let playbook_dir = base.playbook_dir.as_path();
+    let name = &opts.name;
+    let path = find_role(name, playbook_dir).ok_or_else(|| {
+        err(at, format!("the role `{name}` was not found in {}/roles, ANSIBLE_ROLES_PATH or {}", playbook_dir.display(), playbook_dir.display()))
     })?;
     if let Some(meta) = read_main(&path, "meta")? {
         if let Some(deps) = meta.get("dependencies").and_then(Node::as_seq) {
             for dep in deps {
-                load_entry(dep, playbook_dir, seen, out, depth + 1)?;
+                load_entry(dep, base, seen, out, depth + 1)?;
             }
         }
     }
-    let mut vars = mapping(read_main(&path, "vars")?)?;
+    let mut vars = mapping(read_named(&path, "vars", opts.vars_from.as_deref(), at)?)?;
     vars.extend(params);
-    let role = Arc::new(Role { name, path: path.clone(), defaults: mapping(read_main(&path, "defaults")?)?, vars });
-    let mut ctx = Ctx::new(playbook_dir);
+    let defaults = mapping(read_named(&path, "defaults", opts.defaults_from.as_deref(), at)?)?;
+    let role = Arc::new(Role { name: name.clone(), path: path.clone(), defaults, vars });
+    let mut ctx = base.clone();
     ctx.dir = path.join("tasks");
     ctx.role = Some(role);
-    let wrapper = wrapper_node(entry, when, tags);
-    let ctx = tasks::with_entry_keywords(&ctx, &wrapper)?;
-    let tasks = tasks::steps(read_main(&path, "tasks")?.as_ref(), &ctx)?;
-    let handlers = tasks::handlers(read_main(&path, "handlers")?.as_ref(), &ctx)?;
+    ctx.depth += 1;
+    ctx.handlers = Default::default();
+    if ctx.depth > tasks::MAX_INCLUDE_DEPTH {
+        return Err(err(at, format!("roles and includes nested deeper than {} levels (a cycle?)", tasks::MAX_INCLUDE_DEPTH)));
+    }
+    let tasks = tasks::steps(read_named(&path, "tasks", opts.tasks_from.as_deref(), at)?.as_ref(), &ctx)?;
+    let mut handlers = tasks::handlers(read_named(&path, "handlers", opts.handlers_from.as_deref(), at)?.as_ref(), &ctx)?;
+    handlers.extend(ctx.take_handlers());
     out.push(LoadedRole { tasks, handlers });
     Ok(())
 }
@@ -113,6 +144,18 @@ fn read_main(role: &Path, dir: &str) -> Result<Option<Node>, LoadError> {
         }
     }
     Ok(None)
+}
+
+/// `DIR/main.yml`, or the file `*_from` names (`alt`, `alt.yml`): absent main is
+/// fine, an absent named file is an error.
+fn read_named(role: &Path, dir: &str, from: Option<&str>, at: &Node) -> Result<Option<Node>, LoadError> {
+    let Some(from) = from else { return read_main(role, dir) };
+    let base = role.join(dir);
+    let found = ["", ".yml", ".yaml", ".json"].iter().map(|ext| base.join(format!("{from}{ext}"))).find(|p| p.is_file());
+    match found {
+        Some(path) => Ok(Some(yaml::parse_file(&path)?)),
+        None => Err(err(at, format!("could not find `{from}` in {} (tried {from}, {from}.yml, {from}.yaml, {from}.json)", base.display()))),
+    }
 }
 
 fn mapping(node: Option<Node>) -> Result<Map<String, Value>, LoadError> {

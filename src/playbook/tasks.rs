@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use stockman_modules::spec;
 
 use super::load::{conditions, err, module_args, opt_string, scalar_string, string_list, vars_of, with_hint, LoadError};
-use super::{did_you_mean, Action, Block, Loop, LoopKind, Meta, Role, Step, Task};
+use super::{did_you_mean, reuse, Action, Block, Loop, LoopKind, Meta, Role, Step, Task};
 use crate::yaml::{self, Node, Yaml};
 
 /// Keywords a task may carry besides its module.
@@ -35,20 +35,32 @@ const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
 /// Ansible task keywords stockman does not implement yet: a clear error, not a typo hint.
 const TASK_LATER: &[&str] = &[
     "action", "local_action", "any_errors_fatal", "async", "become_exe", "become_flags", "collections", "connection", "debugger", "environment",
-    "ignore_unreachable", "module_defaults", "poll", "port", "remote_user", "throttle", "include_role",
-    "import_role", "include_vars", "with_subelements", "with_first_found", "with_random_choice", "with_indexed_items",
+    "ignore_unreachable", "module_defaults", "poll", "port", "remote_user", "throttle", "with_subelements", "with_first_found", "with_random_choice", "with_indexed_items",
 ];
-const INCLUDES: &[&str] = &["import_tasks", "include_tasks", "ansible.builtin.import_tasks", "ansible.builtin.include_tasks", "include"];
-const MAX_INCLUDE_DEPTH: usize = 32;
+/// Read at load time, their tasks spliced in place.
+const IMPORTS: &[&str] = &["import_tasks", "ansible.builtin.import_tasks", "include"];
+const IMPORT_ROLE: &[&str] = &["import_role", "ansible.builtin.import_role"];
+/// Resolved while the play runs ([`Include`]).
+const INCLUDE_TASKS: &[&str] = &["include_tasks", "ansible.builtin.include_tasks"];
+const INCLUDE_ROLE: &[&str] = &["include_role", "ansible.builtin.include_role"];
+const INCLUDE_VARS: &[&str] = &["include_vars", "ansible.builtin.include_vars"];
+/// Keywords an include (or an import of a role) may carry besides its action.
+pub(super) const INCLUDE_KEYWORDS: &[&str] = &[
+    "name", "when", "vars", "tags", "args", "apply", "loop_control", "ignore_errors", "no_log", "register",
+    "become", "become_user", "become_method", "check_mode", "diff", "run_once", "delegate_to", "timeout",
+];
+pub(super) const ROLE_OPTIONS: &[&str] = &["name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "apply", "public", "allow_duplicates", "rolespec_validate"];
+pub(super) const INCLUDE_VARS_OPTIONS: &[&str] = &["file", "dir", "name", "depth", "files_matching", "ignore_files", "extensions", "ignore_unknown_extensions", "hash_behaviour", "_raw_params"];
+pub(super) const MAX_INCLUDE_DEPTH: usize = 32;
 
 /// What enclosing blocks and includes pass down to each task.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Inherited {
-    when: Vec<String>,
-    vars: Map<String, Value>,
-    tags: Vec<String>,
-    ignore_errors: Option<Value>,
-    no_log: Option<Value>,
+    pub(super) when: Vec<String>,
+    pub(super) vars: Map<String, Value>,
+    pub(super) tags: Vec<String>,
+    pub(super) ignore_errors: Option<Value>,
+    pub(super) no_log: Option<Value>,
     check_mode: Option<Value>,
     diff: Option<Value>,
     run_once: Option<Value>,
@@ -66,11 +78,50 @@ pub(super) struct Ctx {
     pub role: Option<Arc<Role>>,
     pub inherited: Inherited,
     pub depth: usize,
+    /// Handlers of roles imported among these tasks: the play adds them to its own.
+    pub handlers: HandlerSink,
+    /// Roles (name, parameters) the play already has: dependencies run once.
+    pub roles_seen: RolesSeen,
 }
+
+pub(super) type RolesSeen = Arc<std::sync::Mutex<Vec<(String, Map<String, Value>)>>>;
+
+/// Where `import_role` (and `include_role` of a role known at load time) leave their handlers.
+pub(super) type HandlerSink = Arc<std::sync::Mutex<Vec<Task>>>;
 
 impl Ctx {
     pub fn new(playbook_dir: &Path) -> Ctx {
-        Ctx { dir: playbook_dir.to_path_buf(), playbook_dir: playbook_dir.to_path_buf(), role: None, inherited: Inherited::default(), depth: 0 }
+        Ctx {
+            dir: playbook_dir.to_path_buf(),
+            playbook_dir: playbook_dir.to_path_buf(),
+            role: None,
+            inherited: Inherited::default(),
+            depth: 0,
+            handlers: HandlerSink::default(),
+            roles_seen: RolesSeen::default(),
+        }
+    }
+
+    /// The handlers collected so far (emptied).
+    pub fn take_handlers(&self) -> Vec<Task> {
+        std::mem::take(&mut *self.handlers.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Adds handlers not already there: a role imported twice has its handlers once.
+    pub(super) fn add_handlers(&self, handlers: Vec<Task>) {
+        let mut sink = self.handlers.lock().unwrap_or_else(|e| e.into_inner());
+        for handler in handlers {
+            if !sink.iter().any(|h| h.span == handler.span) {
+                sink.push(handler);
+            }
+        }
+    }
+}
+
+impl Inherited {
+    /// Variables every task below gets (include parameters, a loop item).
+    pub(super) fn add_vars(&mut self, vars: &Map<String, Value>) {
+        self.vars.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
 }
 
@@ -81,10 +132,15 @@ pub(super) fn steps(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Step>, LoadErr
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let map = item.as_map().ok_or_else(|| err(item, format!("a task must be a mapping, found {}", item.kind_name())))?;
+        let has = |names: &[&str]| map.iter().find(|(k, _)| names.contains(&k.display_key().as_str()));
         if item.get("block").is_some() {
             out.push(Step::Block(block(item, map, ctx)?));
-        } else if let Some((key, value)) = map.iter().find(|(k, _)| INCLUDES.contains(&k.display_key().as_str())) {
+        } else if let Some((key, value)) = has(IMPORTS) {
             out.extend(include(item, key, value, ctx)?);
+        } else if let Some((_, value)) = has(IMPORT_ROLE) {
+            out.extend(reuse::import_role(item, value, ctx)?);
+        } else if let Some((key, value)) = has(INCLUDE_TASKS).or(has(INCLUDE_ROLE)).or(has(INCLUDE_VARS)) {
+            out.push(Step::Include(reuse::dynamic_include(item, key, value, ctx)?));
         } else {
             out.push(Step::Task(task(item, map, ctx, false)?));
         }
@@ -107,12 +163,39 @@ fn steps_for_handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Task>, LoadE
     let mut out = Vec::new();
     for item in items {
         let map = item.as_map().ok_or_else(|| err(item, format!("a handler must be a mapping, found {}", item.kind_name())))?;
+        let has = |names: &[&str]| map.iter().find(|(k, _)| names.contains(&k.display_key().as_str()));
         if item.get("block").is_some() {
-            return Err(err(item, "blocks in handlers are not supported by stockman yet"));
+            out.extend(handler_block(item, map, ctx)?);
+        } else if let Some((key, value)) = has(IMPORTS) {
+            out.extend(handler_import(item, key, value, ctx)?);
+        } else if let Some((key, _)) = has(INCLUDE_TASKS).or(has(INCLUDE_ROLE)).or(has(IMPORT_ROLE)) {
+            let hint = Some("list the handler's tasks, `import_tasks` or a `block` in handlers".into());
+            return Err(with_hint(err(key, format!("`{}` in handlers is not supported by stockman yet", key.display_key())), hint));
+        } else {
+            out.push(task(item, map, ctx, true)?);
         }
-        out.push(task(item, map, ctx, true)?);
     }
     Ok(out)
+}
+
+/// A block among handlers: each of its tasks is a handler, with the block's keywords.
+fn handler_block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
+    check_keys(map, BLOCK_KEYWORDS, &[], "block")?;
+    for section in ["rescue", "always"] {
+        if let Some(part) = node.get(section).filter(|n| !n.is_null()) {
+            return Err(err(part, format!("`{section}` in a handler block is not supported by stockman yet")));
+        }
+    }
+    let mut inner = ctx.clone();
+    inner.inherited = inherit(&ctx.inherited, node)?;
+    steps_for_handlers(node.get("block"), &inner)
+}
+
+/// `import_tasks` among handlers: every task of the file is a handler.
+fn handler_import(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
+    let (path, inner) = import_target(node, key, value, ctx)?;
+    let doc = yaml::parse_file(&path)?;
+    steps_for_handlers(Some(&doc), &inner)
 }
 
 fn block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Block, LoadError> {
@@ -129,7 +212,7 @@ fn block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Block, LoadErro
 }
 
 /// The keywords of a block or include, on top of what encloses it.
-fn inherit(outer: &Inherited, node: &Node) -> Result<Inherited, LoadError> {
+pub(super) fn inherit(outer: &Inherited, node: &Node) -> Result<Inherited, LoadError> {
     let mut inner = outer.clone();
     inner.when.extend(conditions(node.get("when"))?);
     inner.vars.extend(vars_of(node.get("vars"))?);
@@ -149,6 +232,13 @@ fn inherit(outer: &Inherited, node: &Node) -> Result<Inherited, LoadError> {
 /// `import_tasks`/`include_tasks`: read at load time; the include's `when`,
 /// `vars` and `tags` apply to every task of the file.
 fn include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Step>, LoadError> {
+    let (path, inner) = import_target(node, key, value, ctx)?;
+    let doc = yaml::parse_file(&path)?;
+    steps(Some(&doc), &inner)
+}
+
+/// The file an import names and the context its tasks are read in.
+fn import_target(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<(PathBuf, Ctx), LoadError> {
     let file = match value.get("file") {
         Some(f) => scalar_string(f)?,
         None => scalar_string(value)?,
@@ -159,22 +249,22 @@ fn include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Step>
     if ctx.depth >= MAX_INCLUDE_DEPTH {
         return Err(err(value, format!("includes nested deeper than {MAX_INCLUDE_DEPTH} levels (an include cycle?)")));
     }
-    let allowed: Vec<&str> = INCLUDES.iter().copied().chain(["name", "when", "vars", "tags", "args", "apply"]).collect();
+    let allowed: Vec<&str> = IMPORTS.iter().copied().chain(["name", "when", "vars", "tags", "args"]).collect();
     check_keys(node.as_map().unwrap_or_default(), &allowed, &[], "include")?;
     let path = resolve(&file, ctx).ok_or_else(|| {
         err(value, format!("could not find the task file `{file}` (looked in {} and {})", ctx.dir.display(), ctx.playbook_dir.display()))
     })?;
-    let doc = yaml::parse_file(&path)?;
     let mut inner = ctx.clone();
     inner.inherited = inherit(&ctx.inherited, node)?;
     inner.depth += 1;
     if let Some(dir) = path.parent() {
         inner.dir = dir.to_path_buf();
     }
-    steps(Some(&doc), &inner)
+    Ok((path, inner))
 }
 
-fn resolve(file: &str, ctx: &Ctx) -> Option<PathBuf> {
+/// A task file: absolute, else beside the including file, then beside the playbook.
+pub(super) fn resolve(file: &str, ctx: &Ctx) -> Option<PathBuf> {
     let path = Path::new(file);
     if path.is_absolute() {
         return path.is_file().then(|| path.to_path_buf());
@@ -182,7 +272,7 @@ fn resolve(file: &str, ctx: &Ctx) -> Option<PathBuf> {
     [ctx.dir.join(path), ctx.playbook_dir.join(path)].into_iter().find(|p| p.is_file())
 }
 
-fn check_keys(map: &[(Node, Node)], allowed: &[&str], later: &[&str], what: &str) -> Result<(), LoadError> {
+pub(super) fn check_keys(map: &[(Node, Node)], allowed: &[&str], later: &[&str], what: &str) -> Result<(), LoadError> {
     for (key, _) in map {
         let name = key.display_key();
         if allowed.contains(&name.as_str()) {
@@ -255,7 +345,7 @@ fn action(node: &Node, map: &[(Node, Node)], handler: bool) -> Result<Action, Lo
         } else if TASK_LATER.contains(&name.as_str()) || name.starts_with("with_") {
             return Err(err(key, format!("the task keyword `{name}` is not supported by stockman yet")));
         } else {
-            let candidates = spec::names().chain(TASK_KEYWORDS.iter().copied()).chain(["meta", "block", "import_tasks", "include_tasks"]);
+            let candidates = spec::names().chain(TASK_KEYWORDS.iter().copied()).chain(["meta", "block", "import_tasks", "include_tasks", "import_role", "include_role", "include_vars"]);
             let hint = did_you_mean(&name, candidates).map(|s| format!("did you mean `{s}`?"));
             let message = format!("couldn't resolve module/action `{name}`: not a module stockman ships nor a task keyword");
             return Err(with_hint(err(key, message), hint));
@@ -283,7 +373,7 @@ fn meta_action(name: &str, value: &Node) -> Result<Option<Meta>, LoadError> {
     }
 }
 
-fn loop_of(node: &Node, map: &[(Node, Node)]) -> Result<Option<Loop>, LoadError> {
+pub(super) fn loop_of(node: &Node, map: &[(Node, Node)]) -> Result<Option<Loop>, LoadError> {
     let mut found = map.iter().filter_map(|(k, v)| {
         let name = k.display_key();
         LOOP_KEYWORDS.iter().find(|(kw, _)| *kw == name).map(|(_, kind)| (k, v, *kind))

@@ -18,6 +18,9 @@ pub enum Event {
     /// Detail shown from a verbosity on: -vv commands, -vvv connections, -vvvv protocol.
     Detail { host: String, level: u8, text: String },
     HostResult(HostResult),
+    /// A dynamic include gave these hosts a task file (or role) to run:
+    /// ansible-playbook's `included: FILE for h1, h2 => (item=...)`.
+    Included { file: String, hosts: Vec<String>, item: Option<String> },
     /// Every host of the play has failed or become unreachable.
     NoMoreHosts,
     Warning(String),

@@ -356,6 +356,10 @@ impl Reporter for Human {
                     self.out(&format!("<{host}> {text}"));
                 }
             }
+            Event::Included { file, hosts, item } => {
+                let item = item.as_ref().map(|i| format!(" => (item={i})")).unwrap_or_default();
+                self.out(&self.paint(&format!("included: {file} for {}{item}", hosts.join(", ")), CYAN));
+            }
             Event::NoMoreHosts => {
                 self.end_progress();
                 self.profile_stop();

@@ -81,6 +81,9 @@ impl Reporter for Json {
                 let fields = host_result_fields(&task_fields(&self.current()), r);
                 self.line("host_result", Value::Object(fields));
             }
+            Event::Included { file, hosts, item } => {
+                self.line("included", json!({ "file": file, "hosts": hosts, "item": item }));
+            }
             Event::NoMoreHosts => {
                 let play = self.current().play.clone();
                 self.line("no_more_hosts", json!({ "play": play }));

@@ -17,6 +17,7 @@ mod event;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod listing;
 mod outputs;
 mod profile;
 mod pyjson;

@@ -5,6 +5,7 @@ mod differential;
 mod filters_differential;
 mod hostile_args;
 mod inventory_sources;
+mod lang_reuse;
 mod lang_wait_for;
 mod lang_wait_prompt;
 mod output_ci;

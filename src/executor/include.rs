@@ -1,0 +1,293 @@
+//! Dynamic includes while the play runs: `include_tasks` and `include_role`
+//! decide per host (and per loop item) which file or role to run, announce it
+//! as ansible-playbook does (`included: FILE for h1, h2`), then run its tasks
+//! for those hosts only; `include_vars` reads variables for each host.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use super::host::Layers;
+use super::item::{failed, python_str};
+use super::play::PlayRun;
+use super::{loops, Executor};
+use crate::playbook::{Include, IncludeKind, Loop, RoleInclude, Step};
+use crate::report::{Event, HostResult, Status, TaskHeader, TaskKind};
+use crate::template::{truthy, Templar};
+
+/// What an include resolved to for one host and item.
+#[derive(Debug, Clone, PartialEq)]
+enum Target {
+    File(PathBuf),
+    Role(RoleInclude),
+}
+
+/// One file or role to run for some hosts, with the variables its tasks get.
+struct Inclusion {
+    target: Target,
+    params: Map<String, Value>,
+    item: Option<String>,
+    hosts: Vec<usize>,
+}
+
+/// One loop item of an include on a host (or the include itself, without a loop).
+struct ItemScope {
+    vars: Map<String, Value>,
+    params: Map<String, Value>,
+    label: Option<String>,
+}
+
+impl Executor<'_> {
+    /// Runs an include on the play's active hosts; false when the play must stop.
+    pub(super) async fn run_include(&mut self, run: &mut PlayRun<'_>, inc: &Include, rescuable: bool) -> bool {
+        if !self.selected_by_tags(&inc.tags) {
+            return true;
+        }
+        let targets = run.active();
+        self.emit(Event::TaskStart(TaskHeader {
+            name: inc.display_name(),
+            kind: TaskKind::Task,
+            span: Some(inc.span.clone()),
+            hosts: targets.len(),
+            action: Some(inc.action().to_string()),
+        }));
+        let mut inclusions: Vec<Inclusion> = Vec::new();
+        for h in targets {
+            let added = match self.host_scopes(run, inc, h) {
+                Ok(scopes) if matches!(inc.kind, IncludeKind::Vars { .. }) => {
+                    self.include_vars(run, inc, h, scopes, rescuable);
+                    Ok(())
+                }
+                Ok(scopes) => self.add_inclusions(inc, h, scopes, &mut inclusions),
+                Err(message) => Err(message),
+            };
+            if let Err(message) = added {
+                let r = failed(&run.hosts[h], message);
+                self.settle(run, h, r, rescuable);
+            }
+        }
+        for inclusion in &inclusions {
+            self.announce(run, inclusion);
+        }
+        for inclusion in inclusions {
+            self.run_inclusion(run, inc, inclusion, rescuable).await;
+            if run.ended {
+                break;
+            }
+        }
+        !run.ended && !run.active().is_empty()
+    }
+
+    /// The include's `when` and loop on one host: one scope per item, none
+    /// when skipped (the skip is reported here); Err is the failure message.
+    fn host_scopes(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize) -> Result<Vec<ItemScope>, String> {
+        let host = &run.hosts[h];
+        let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, extra: &self.settings.extra_vars };
+        let vars = host.vars(&layers, &self.templar);
+        let ctx = Templar::context(&vars);
+        for condition in &inc.when {
+            match self.templar.eval_condition(condition, &ctx) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let r = skipped(&host.name, condition);
+                    self.settle(run, h, r, false);
+                    return Ok(Vec::new());
+                }
+                Err(e) => return Err(include_error(inc, &e.message)),
+            }
+        }
+        let Some(lp) = &inc.loop_ else {
+            return Ok(vec![ItemScope { vars, params: Map::new(), label: None }]);
+        };
+        let dir = run.playbook.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let items = loops::items(lp, &self.templar, &ctx, dir).map_err(|m| include_error(inc, &m))?;
+        Ok((0..items.len()).map(|i| self.item_scope(lp, &vars, &items, i)).collect())
+    }
+
+    fn item_scope(&self, lp: &Loop, vars: &Map<String, Value>, items: &[Value], index: usize) -> ItemScope {
+        let item_vars = loops::item_vars(lp, vars, items, index);
+        let params: Map<String, Value> = item_vars.iter().filter(|(k, v)| vars.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let label = match &lp.label {
+            Some(template) => self.templar.render_value(template, &Templar::context(&item_vars)).unwrap_or_else(|_| items[index].clone()),
+            None => items[index].clone(),
+        };
+        ItemScope { vars: item_vars, params, label: Some(python_str(&label)) }
+    }
+
+    /// Resolves the file (or role) of each scope and files the host under it.
+    fn add_inclusions(&self, inc: &Include, h: usize, scopes: Vec<ItemScope>, inclusions: &mut Vec<Inclusion>) -> Result<(), String> {
+        for scope in scopes {
+            let ctx = Templar::context(&scope.vars);
+            let render = |v: &Value| self.templar.render_value(v, &ctx).map(|v| stockman_modules::args::value_to_string(&v)).map_err(|e| include_error(inc, &e.message));
+            let target = match &inc.kind {
+                IncludeKind::Tasks { file } => {
+                    let name = render(file)?;
+                    let path = inc.source.task_file(&name).ok_or_else(|| not_found(inc, &name))?;
+                    Target::File(path)
+                }
+                IncludeKind::Role(role) => Target::Role(RoleInclude { name: render(&Value::String(role.name.clone()))?, ..role.clone() }),
+                IncludeKind::Vars { .. } => unreachable!("include_vars has no inclusion"),
+            };
+            let same = |i: &&mut Inclusion| i.target == target && i.params == scope.params && i.item == scope.label;
+            match inclusions.iter_mut().find(|i| same(i)) {
+                Some(existing) => existing.hosts.push(h),
+                None => inclusions.push(Inclusion { target, params: scope.params, item: scope.label, hosts: vec![h] }),
+            }
+        }
+        Ok(())
+    }
+
+    /// `included: FILE for h1, h2`, counted as ok for each host, as Ansible does.
+    fn announce(&mut self, run: &PlayRun<'_>, inclusion: &Inclusion) {
+        let hosts: Vec<String> = inclusion.hosts.iter().map(|&h| run.hosts[h].name.clone()).collect();
+        let file = match &inclusion.target {
+            Target::File(path) => absolute(path).display().to_string(),
+            Target::Role(role) => role.name.clone(),
+        };
+        self.emit(Event::Included { file, hosts: hosts.clone(), item: inclusion.item.clone() });
+        for host in hosts {
+            self.stats.record(&HostResult::new(&host, Status::Ok, Map::new()));
+        }
+    }
+
+    /// Loads the included tasks and runs them for the inclusion's hosts only.
+    async fn run_inclusion(&mut self, run: &mut PlayRun<'_>, inc: &Include, inclusion: Inclusion, rescuable: bool) {
+        let mut params = inc.vars.clone();
+        params.extend(inclusion.params);
+        let loaded = match &inclusion.target {
+            Target::File(path) => inc.source.load_tasks(path, &params),
+            Target::Role(role) => inc.source.load_role(role, &params, &inc.span),
+        };
+        let steps: Vec<Step> = match loaded {
+            Ok(steps) => steps,
+            Err(e) => {
+                for h in inclusion.hosts {
+                    let r = failed(&run.hosts[h], e.to_string());
+                    self.settle(run, h, r, rescuable);
+                }
+                return;
+            }
+        };
+        let others: Vec<usize> = run.active().into_iter().filter(|h| !inclusion.hosts.contains(h)).collect();
+        for &h in &others {
+            run.hosts[h].sitting_out = true;
+        }
+        Box::pin(self.run_steps(run, &steps, rescuable)).await;
+        for &h in &others {
+            run.hosts[h].sitting_out = false;
+        }
+    }
+
+    /// `include_vars` on one host: each scope's files read and stored on the host.
+    fn include_vars(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize, scopes: Vec<ItemScope>, rescuable: bool) {
+        let IncludeKind::Vars { args } = &inc.kind else { return };
+        let looped = inc.loop_.is_some();
+        let mut items = Vec::new();
+        for scope in scopes {
+            let host = &run.hosts[h];
+            let ctx = Templar::context(&scope.vars);
+            let mut r = match self.templar.render_value(&Value::Object(args.clone()), &ctx) {
+                Ok(Value::Object(rendered)) => vars_result(&host.name, inc.source.include_vars(&rendered)),
+                Ok(_) => failed(host, include_error(inc, "arguments must be a mapping")),
+                Err(e) => failed(host, include_error(inc, &e.message)),
+            };
+            r.no_log = self.include_flag(&inc.no_log, &ctx).unwrap_or(true);
+            r.ignored = r.status == Status::Failed && self.include_flag(&inc.ignore_errors, &ctx).unwrap_or(false);
+            if r.status != Status::Failed {
+                let facts = r.result.get("ansible_facts").and_then(Value::as_object).cloned().unwrap_or_default();
+                for (k, v) in facts {
+                    run.hosts[h].register(&k, v);
+                }
+            }
+            if looped {
+                r.item = scope.label;
+                self.emit(Event::HostResult(r.clone()));
+            }
+            items.push(r);
+        }
+        let r = if looped { loop_result(&run.hosts[h].name, items) } else { items.pop().unwrap_or_else(|| failed(&run.hosts[h], "no result".into())) };
+        if let Some(name) = &inc.register {
+            let mut value = r.result.clone();
+            value.insert("failed".into(), (r.status == Status::Failed).into());
+            run.hosts[h].register(name, Value::Object(value));
+        }
+        self.settle(run, h, r, rescuable);
+    }
+
+    fn include_flag(&self, value: &Value, ctx: &minijinja::Value) -> Option<bool> {
+        if *value == Value::Bool(false) {
+            return Some(false);
+        }
+        self.templar.render_value(value, ctx).ok().map(|v| truthy(&v))
+    }
+
+    /// Reports a host's result for the include and applies it to the host.
+    fn settle(&mut self, run: &mut PlayRun<'_>, h: usize, r: HostResult, rescuable: bool) {
+        self.emit(Event::HostResult(r.clone()));
+        let fails = r.status == Status::Failed && !r.ignored;
+        if fails && rescuable {
+            self.stats.record_rescued(&r.host);
+        } else {
+            self.stats.record(&r);
+        }
+        if fails {
+            run.hosts[h].failed = true;
+        }
+    }
+}
+
+fn vars_result(host: &str, read: Result<crate::playbook::IncludedVars, String>) -> HostResult {
+    let mut m = Map::new();
+    m.insert("changed".into(), false.into());
+    match read {
+        Ok(included) => {
+            m.insert("ansible_facts".into(), Value::Object(included.vars));
+            m.insert("ansible_included_var_files".into(), included.files.into());
+            HostResult::new(host, Status::Ok, m)
+        }
+        Err(message) => {
+            m.insert("ansible_facts".into(), Value::Object(Map::new()));
+            m.insert("ansible_included_var_files".into(), Value::Array(Vec::new()));
+            m.insert("message".into(), message.into());
+            HostResult::new(host, Status::Failed, m)
+        }
+    }
+}
+
+/// A looped `include_vars` on a host: its items under `results`.
+fn loop_result(host: &str, items: Vec<HostResult>) -> HostResult {
+    let failed_any = items.iter().any(|r| r.status == Status::Failed && !r.ignored);
+    let ignored = !failed_any && items.iter().any(|r| r.status == Status::Failed);
+    let results: Vec<Value> = items.iter().map(|r| Value::Object(r.result.clone())).collect();
+    let mut m = Map::new();
+    m.insert("changed".into(), false.into());
+    m.insert("msg".into(), if failed_any || ignored { "One or more items failed" } else { "All items completed" }.into());
+    m.insert("results".into(), results.into());
+    let status = if failed_any || ignored { Status::Failed } else { Status::Ok };
+    let mut r = HostResult::new(host, status, m);
+    r.ignored = ignored;
+    r.loop_summary = true;
+    r
+}
+
+fn skipped(host: &str, condition: &str) -> HostResult {
+    let mut m = Map::new();
+    m.insert("changed".into(), false.into());
+    m.insert("false_condition".into(), condition.into());
+    m.insert("skip_reason".into(), "Conditional result was False".into());
+    HostResult::new(host, Status::Skipped, m)
+}
+
+fn include_error(inc: &Include, message: &str) -> String {
+    format!("task `{}` at {}: {message}", inc.display_name(), inc.span)
+}
+
+fn not_found(inc: &Include, name: &str) -> String {
+    let dirs: Vec<String> = inc.source.search_dirs().iter().map(|d| d.display().to_string()).collect();
+    include_error(inc, &format!("could not find the task file `{name}` (looked in {})", dirs.join(" and ")))
+}
+
+/// Ansible shows the included file's absolute path.
+fn absolute(path: &std::path::Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}

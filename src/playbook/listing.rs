@@ -1,0 +1,232 @@
+//! What `--list-tasks`, `--list-tags` and `--start-at-task` see of a play:
+//! its tasks in order as ansible-playbook lists them, tag selection, and
+//! Ansible's fnmatch task patterns.
+
+use super::{Action, Include, IncludeKind, Play, Playbook, Step, Task};
+
+/// `--tags` / `--skip-tags` as Ansible applies them, with the special tags
+/// `always`, `never`, `tagged`, `untagged` and `all`.
+#[derive(Debug, Clone, Default)]
+pub struct TagFilter {
+    /// Empty: Ansible's default, `all`.
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+}
+
+/// Whether a task with `tags` runs under `filter` (Ansible's `evaluate_tags`).
+pub fn tags_selected(tags: &[String], filter: &TagFilter) -> bool {
+    let has = |t: &str| tags.iter().any(|x| x == t);
+    let untagged = tags.is_empty();
+    let named = |list: &[String], w: &str| list.iter().any(|x| x == w);
+    let default_only = [String::from("all")];
+    let only: &[String] = if filter.only.is_empty() { &default_only } else { &filter.only };
+    let runs = has("always")
+        || (named(only, "all") && !has("never"))
+        || only.iter().any(|w| has(w) || (w == "untagged" && untagged))
+        || (named(only, "tagged") && !untagged && !has("never"));
+    let skip = &filter.skip;
+    if !runs || skip.is_empty() {
+        return runs;
+    }
+    if named(skip, "all") {
+        return has("always") && !named(skip, "always");
+    }
+    !(skip.iter().any(|s| has(s) || (s == "untagged" && untagged)) || (named(skip, "tagged") && !untagged))
+}
+
+/// One play as `--list-tasks`/`--list-tags` show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayListing {
+    /// 1-based, counted across the playbook (imported plays included).
+    pub number: usize,
+    pub hosts: String,
+    pub name: String,
+    pub play_tags: Vec<String>,
+    /// Each selected task's listed name and its tags with the play's, sorted.
+    pub tasks: Vec<(String, Vec<String>)>,
+    /// Every tag of the selected tasks and of the play, sorted.
+    pub all_tags: Vec<String>,
+}
+
+/// The play's tasks that `filter` selects, as ansible-playbook lists them:
+/// pre_tasks, roles, tasks, post_tasks; the `block:` part of blocks (not
+/// rescue/always); dynamic includes as one entry; handlers left out.
+pub fn list_play(play: &Play, number: usize, filter: &TagFilter) -> PlayListing {
+    let mut tasks = Vec::new();
+    for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
+        collect(section, filter, &mut tasks);
+    }
+    let with_play_tags = |tags: &[String]| {
+        let mut all: Vec<String> = play.tags.iter().chain(tags).cloned().collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    let tasks: Vec<(String, Vec<String>)> = tasks.into_iter().map(|(name, tags)| (name, with_play_tags(&tags))).collect();
+    let all_tags = with_play_tags(&tasks.iter().flat_map(|(_, t)| t.iter().cloned()).collect::<Vec<_>>());
+    let mut play_tags = play.tags.clone();
+    play_tags.sort();
+    play_tags.dedup();
+    PlayListing { number, hosts: play.hosts.clone(), name: play.display_name().to_string(), play_tags, tasks, all_tags }
+}
+
+fn collect(steps: &[Step], filter: &TagFilter, out: &mut Vec<(String, Vec<String>)>) {
+    for step in steps {
+        match step {
+            Step::Task(task) if tags_selected(&task.tags, filter) => out.push((listed_name(task), task.tags.clone())),
+            Step::Task(_) => {}
+            Step::Block(block) => collect(&block.block, filter, out),
+            Step::Include(inc) if tags_selected(&inc.tags, filter) => out.push((include_listed_name(inc), inc.tags.clone())),
+            Step::Include(_) => {}
+        }
+    }
+}
+
+/// A named task as its banner shows it (`role : name`), an unnamed one by its action.
+fn listed_name(task: &Task) -> String {
+    match (&task.name, &task.action) {
+        (Some(_), _) => task.display_name(),
+        (None, Action::Module { written_as, .. }) => written_as.clone(),
+        (None, Action::Meta(_)) => "meta".into(),
+    }
+}
+
+fn include_listed_name(inc: &Include) -> String {
+    match (&inc.name, &inc.kind) {
+        (Some(_), _) => inc.display_name(),
+        (None, IncludeKind::Tasks { .. }) => "include_tasks".into(),
+        (None, IncludeKind::Role(_)) => "include_role".into(),
+        (None, IncludeKind::Vars { .. }) => "include_vars".into(),
+    }
+}
+
+/// `--start-at-task PATTERN`: drops every task before the first one whose
+/// name (or `role : name`) equals or fnmatches the pattern, as Ansible's play
+/// iterator skips them; plays before it keep only their banner (no fact
+/// gathering either); the matching play gathers facts as usual. Only tasks known at load time can
+/// match (not those inside `include_tasks`), as in Ansible. False when none matched.
+pub fn start_at_task(playbooks: &mut [Playbook], pattern: &str) -> bool {
+    for play in playbooks.iter_mut().flat_map(|pb| pb.plays.iter_mut()) {
+        let mut found = false;
+        for section in [&mut play.pre_tasks, &mut play.tasks, &mut play.post_tasks] {
+            if found {
+                break;
+            }
+            found = drop_before(section, pattern);
+        }
+        if found {
+            return true;
+        }
+        play.gather_facts = false;
+    }
+    false
+}
+
+/// Removes the steps before the match; true when the match is in `steps`.
+fn drop_before(steps: &mut Vec<Step>, pattern: &str) -> bool {
+    while !steps.is_empty() {
+        let found = match &mut steps[0] {
+            Step::Task(task) => task_matches(task.name.as_deref(), &task.display_name(), pattern),
+            Step::Include(inc) => task_matches(inc.name.as_deref(), &inc.display_name(), pattern),
+            Step::Block(block) => {
+                if drop_before(&mut block.block, pattern) {
+                    return true;
+                }
+                false
+            }
+        };
+        if found {
+            return true;
+        }
+        steps.remove(0);
+    }
+    false
+}
+
+fn task_matches(name: Option<&str>, full_name: &str, pattern: &str) -> bool {
+    name.is_some_and(|n| n == pattern || fnmatch(n, pattern)) || full_name == pattern || fnmatch(full_name, pattern)
+}
+
+/// Python's `fnmatch.fnmatchcase`: `*`, `?`, `[seq]` and `[!seq]`.
+pub fn fnmatch(text: &str, pattern: &str) -> bool {
+    let text: Vec<char> = text.chars().collect();
+    let pattern: Vec<char> = pattern.chars().collect();
+    matches_from(&text, &pattern)
+}
+
+fn matches_from(text: &[char], pattern: &[char]) -> bool {
+    let Some((&first, rest)) = pattern.split_first() else { return text.is_empty() };
+    match first {
+        '*' => (0..=text.len()).any(|skip| matches_from(&text[skip..], rest)),
+        '?' => !text.is_empty() && matches_from(&text[1..], rest),
+        '[' => match class(rest) {
+            Some((set, negated, after)) => {
+                let Some((&c, tail)) = text.split_first() else { return false };
+                (set_contains(&set, c) != negated) && matches_from(tail, after)
+            }
+            // An unclosed `[` is a literal, as in Python.
+            None => text.first() == Some(&'[') && matches_from(&text[1..], rest),
+        },
+        c => text.first() == Some(&c) && matches_from(&text[1..], rest),
+    }
+}
+
+/// The set of a `[...]` class (after the `[`): its characters, whether it is
+/// negated, and the pattern after the `]`.
+fn class(rest: &[char]) -> Option<(Vec<char>, bool, &[char])> {
+    let (negated, body) = match rest.first() {
+        Some('!') => (true, &rest[1..]),
+        _ => (false, rest),
+    };
+    // A `]` right after `[` or `[!` is part of the set.
+    let close = body.iter().skip(1).position(|&c| c == ']').map(|i| i + 1)?;
+    Some((body[..close].to_vec(), negated, &body[close + 1..]))
+}
+
+fn set_contains(set: &[char], c: char) -> bool {
+    let mut i = 0;
+    while i < set.len() {
+        if i + 2 < set.len() && set[i + 1] == '-' {
+            if set[i] <= c && c <= set[i + 2] {
+                return true;
+            }
+            i += 3;
+        } else {
+            if set[i] == c {
+                return true;
+            }
+            i += 1;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnmatch_like_python() {
+        assert!(fnmatch("Install nginx", "Install*"));
+        assert!(fnmatch("web : Install nginx", "web : *nginx"));
+        assert!(fnmatch("a1", "a[0-9]"));
+        assert!(!fnmatch("ab", "a[!b]"));
+        assert!(fnmatch("a]", "a[]]"));
+        assert!(fnmatch("[x", "[x"));
+        assert!(!fnmatch("install", "Install"));
+        assert!(fnmatch("x?y", "x?y"));
+    }
+
+    #[test]
+    fn tag_selection_follows_ansible() {
+        let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let only = |o: &[&str]| TagFilter { only: tags(o), skip: Vec::new() };
+        assert!(tags_selected(&[], &TagFilter::default()));
+        assert!(!tags_selected(&tags(&["never"]), &TagFilter::default()));
+        assert!(tags_selected(&tags(&["never"]), &only(&["never", "all"])));
+        assert!(tags_selected(&tags(&["always"]), &only(&["web"])));
+        assert!(!tags_selected(&tags(&["db"]), &only(&["web"])));
+        assert!(tags_selected(&tags(&["db"]), &only(&["tagged"])));
+        assert!(!tags_selected(&tags(&["web"]), &TagFilter { only: Vec::new(), skip: tags(&["web"]) }));
+    }
+}

@@ -1,0 +1,146 @@
+//! Reading `import_role`, `include_tasks`, `include_role` and `include_vars`
+//! entries of a task list.
+
+use serde_json::{Map, Value};
+
+use super::include::{Include, IncludeKind, IncludeSource, RoleInclude};
+use super::load::{conditions, err, opt_string, scalar_string, string_list, vars_of, LoadError};
+use super::tasks::{self, Ctx, INCLUDE_KEYWORDS, INCLUDE_VARS_OPTIONS, ROLE_OPTIONS};
+use super::{parse_kv, roles, Step};
+use crate::yaml::{Node, Yaml};
+
+const LOOP_KEYS: &[&str] = &["loop", "with_list", "with_items", "with_dict", "with_sequence", "with_nested", "with_together", "with_fileglob"];
+
+/// `import_role`: the role's tasks spliced in now, with the import's `when`,
+/// `tags` and `vars` on each; its handlers join the play's.
+pub(super) fn import_role(node: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Step>, LoadError> {
+    let map = node.as_map().unwrap_or_default();
+    if let Some((key, _)) = map.iter().find(|(k, _)| LOOP_KEYS.contains(&k.display_key().as_str())) {
+        return Err(super::load::with_hint(err(key, "`import_role` cannot loop: it is read before the play runs"), Some("use `include_role` to loop over a role".into())));
+    }
+    check_include_keys(node, "import_role")?;
+    let opts = role_options(value)?;
+    if opts.name.contains("{{") {
+        return Err(super::load::with_hint(err(value, "`import_role` needs a fixed role name"), Some("use `include_role` for a templated name".into())));
+    }
+    let mut inner = ctx.clone();
+    inner.inherited = tasks::inherit(&ctx.inherited, node)?;
+    let loaded = roles::load_included(&opts, value, &inner, &ctx.roles_seen)?;
+    ctx.add_handlers(loaded.handlers);
+    Ok(loaded.tasks)
+}
+
+/// `include_tasks`, `include_role` or `include_vars`: kept as an [`Include`]
+/// for the executor to resolve per host.
+pub(super) fn dynamic_include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Include, LoadError> {
+    let action = key.display_key();
+    let short = action.trim_start_matches("ansible.builtin.");
+    check_include_keys(node, &action)?;
+    let mut apply = node.get("apply").cloned();
+    let kind = match short {
+        "include_tasks" => {
+            let file = match value.get("file").or_else(|| value.get("_raw_params")) {
+                Some(f) => f,
+                None if value.as_map().is_some() => return Err(err(value, "`include_tasks` needs a file: `include_tasks: FILE` or `file: FILE`")),
+                None => value,
+            };
+            scalar_string(file)?;
+            if let Some(a) = value.get("apply") {
+                apply = Some(a.clone());
+            }
+            IncludeKind::Tasks { file: file.to_json() }
+        }
+        "include_role" => {
+            let opts = role_options(value)?;
+            if let Some(a) = value.get("apply") {
+                apply = Some(a.clone());
+            }
+            IncludeKind::Role(opts)
+        }
+        _ => IncludeKind::Vars { args: include_vars_args(value, node.get("args"))? },
+    };
+    if let Some(a) = &apply {
+        a.as_map().ok_or_else(|| err(a, "`apply` must be a mapping of task keywords"))?;
+    }
+    let mut when = ctx.inherited.when.clone();
+    when.extend(conditions(node.get("when"))?);
+    let mut tags = ctx.inherited.tags.clone();
+    tags.extend(string_list(node.get("tags"))?);
+    let mut vars = ctx.inherited.vars.clone();
+    vars.extend(vars_of(node.get("vars"))?);
+    let keep = |key: &str, outer: &Option<Value>| node.get(key).map(Node::to_json).or_else(|| outer.clone()).unwrap_or(Value::Bool(false));
+    let include = Include {
+        name: opt_string(node.get("name"))?,
+        span: node.span.clone(),
+        when,
+        tags,
+        vars,
+        loop_: tasks::loop_of(node, node.as_map().unwrap_or_default())?,
+        ignore_errors: keep("ignore_errors", &ctx.inherited.ignore_errors),
+        no_log: keep("no_log", &ctx.inherited.no_log),
+        register: opt_string(node.get("register"))?,
+        role: ctx.role.clone(),
+        source: IncludeSource { ctx: ctx.clone(), apply },
+        kind,
+    };
+    if let IncludeKind::Role(opts) = &include.kind {
+        ctx.add_handlers(include.source.preload_handlers(opts, value)?);
+    }
+    Ok(include)
+}
+
+fn check_include_keys(node: &Node, action: &str) -> Result<(), LoadError> {
+    let allowed: Vec<&str> = INCLUDE_KEYWORDS.iter().chain(LOOP_KEYS).copied().chain([action]).collect();
+    tasks::check_keys(node.as_map().unwrap_or_default(), &allowed, &[], action)
+}
+
+/// `name:` (or `role:`) and the `*_from` options of `import_role`/`include_role`.
+fn role_options(value: &Node) -> Result<RoleInclude, LoadError> {
+    if let Some(name) = value.as_str() {
+        return Ok(RoleInclude { name: name.to_string(), ..RoleInclude::default() });
+    }
+    let map = value.as_map().ok_or_else(|| err(value, "expected `name: ROLE` and options"))?;
+    tasks::check_keys(map, &[ROLE_OPTIONS, &["role"]].concat(), &[], "role include")?;
+    let name = value.get("name").or_else(|| value.get("role")).ok_or_else(|| err(value, "the role to include has no `name:`"))?;
+    let public = match value.get("public") {
+        None => false,
+        Some(node) => stockman_modules::args::parse_bool(&node.to_json()).ok_or_else(|| err(node, "`public` must be a boolean"))?,
+    };
+    if public {
+        let at = value.get("public").unwrap_or(value);
+        let hint = Some("pass what later tasks need with `set_fact` inside the role".into());
+        return Err(super::load::with_hint(err(at, "`public: true` (role variables visible after the role) is not supported by stockman yet"), hint));
+    }
+    Ok(RoleInclude {
+        name: scalar_string(name)?,
+        tasks_from: opt_string(value.get("tasks_from"))?,
+        vars_from: opt_string(value.get("vars_from"))?,
+        defaults_from: opt_string(value.get("defaults_from"))?,
+        handlers_from: opt_string(value.get("handlers_from"))?,
+        public,
+    })
+}
+
+/// `include_vars: FILE`, `include_vars: file=F name=N`, or a mapping of options.
+fn include_vars_args(value: &Node, extra: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
+    let mut args = Map::new();
+    if let Some(extra) = extra.filter(|n| !n.is_null()) {
+        args.extend(vars_of(Some(extra))?);
+    }
+    match &value.value {
+        Yaml::Map(_) => {
+            tasks::check_keys(value.as_map().unwrap_or_default(), INCLUDE_VARS_OPTIONS, &[], "include_vars option")?;
+            args.extend(vars_of(Some(value))?);
+        }
+        Yaml::Str(text) => {
+            let parsed = parse_kv(text, true, |k| INCLUDE_VARS_OPTIONS.contains(&k) && k != "_raw_params").map_err(|m| err(value, m))?;
+            args.extend(parsed);
+        }
+        Yaml::Null => {}
+        _ => return Err(err(value, format!("`include_vars` takes a file name or options, found {}", value.kind_name()))),
+    }
+    if !["file", "dir", "_raw_params"].iter().any(|k| args.contains_key(*k)) {
+        return Err(err(value, "`include_vars` needs a file or `dir:`"));
+    }
+    Ok(args)
+}

@@ -1,0 +1,160 @@
+//! Reuse: include_tasks, include_role, import_role, import_playbook and
+//! include_vars through the real binary against the tier-1 sshd.
+
+use crate::run::{recap, Project};
+use crate::sshd::TestSshd;
+
+#[test]
+fn includes_roles_and_include_vars_match_ansible() {
+    crate::differential::compare("reuse/main.yml", &[]);
+}
+
+#[test]
+fn included_role_files_and_templates_come_from_the_role() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]).write(
+        "site.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - include_role:
+        name: web
+        tasks_from: deploy
+      vars:
+        dest: "{{ lookup('env', 'REMOTE') }}"
+"#,
+    );
+    p.write("roles/web/tasks/deploy.yml", "- copy: {src: site.txt, dest: '{{ dest }}/site.txt'}\n- template: {src: conf.j2, dest: '{{ dest }}/conf'}\n");
+    p.write("roles/web/files/site.txt", "from the role\n");
+    p.write("files/site.txt", "from the playbook\n");
+    p.write("roles/web/templates/conf.j2", "role={{ role_name }}\n");
+    let run = p.run(&sshd, "site.yml", &[]);
+    run.assert_code(0);
+    assert_eq!(std::fs::read_to_string(p.remote("site.txt")).unwrap(), "from the role\n");
+    assert_eq!(std::fs::read_to_string(p.remote("conf")).unwrap(), "role=web\n");
+    assert!(run.stdout.contains("included: web for h1"), "{}", run.stdout);
+}
+
+#[test]
+fn include_vars_sits_above_play_vars_and_below_extra_vars() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]).write(
+        "site.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  vars:
+    a: play
+    b: play
+  tasks:
+    - include_vars: more.yml
+    - assert:
+        that: [a == 'file', b == 'extra', c == 'file']
+"#,
+    );
+    p.write("vars/more.yml", "a: file\nb: file\nc: file\n");
+    p.run(&sshd, "site.yml", &["-e", "b=extra"]).assert_code(0);
+}
+
+#[test]
+fn a_failure_in_an_included_file_is_rescued_and_a_missing_file_named() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1", "h2"]).write(
+        "site.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - include_tasks: fails.yml
+      rescue:
+        - debug: {msg: "rescued {{ ansible_failed_task.name }}"}
+    - include_tasks: "{{ 'missing' }}.yml"
+      when: inventory_hostname == 'h2'
+"#,
+    );
+    p.write("fails.yml", "- name: boom\n  command: 'false'\n");
+    let run = p.run(&sshd, "site.yml", &[]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("rescued boom"), "{}", run.stdout);
+    assert!(run.stdout.contains("could not find the task file `missing.yml`"), "{}", run.stdout);
+    assert_eq!(run.recap("h1"), "h1 : ok=2 changed=0 unreachable=0 failed=0 skipped=1 rescued=1 ignored=0");
+    assert_eq!(run.recap("h2"), recap("h2", 2, 0, 0, 1, 0, 0).replace("rescued=0", "rescued=1"));
+}
+
+#[test]
+fn tags_select_the_include_and_apply_passes_them_on() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]).write(
+        "site.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - include_tasks:
+        file: t.yml
+        apply: {tags: [web]}
+      tags: [web]
+    - include_tasks: t.yml
+"#,
+    );
+    p.write("t.yml", "- name: inside\n  debug: {msg: inside}\n");
+    let run = p.run(&sshd, "site.yml", &["--tags", "web"]);
+    run.assert_code(0);
+    assert_eq!(run.stdout.matches("TASK [inside]").count(), 1, "{}", run.stdout);
+    assert_eq!(run.recap("h1"), recap("h1", 2, 0, 0, 0, 0, 0));
+}
+
+#[test]
+fn load_errors_name_the_place_and_the_fix() {
+    let p = Project::new();
+    p.write("hosts.ini", "h1\n");
+    let cases = [
+        ("- hosts: all\n  tasks:\n    - import_role: {name: nope}\n", "the role `nope` was not found", "site.yml:3:"),
+        ("- hosts: all\n  tasks:\n    - import_role: {name: r}\n      loop: [1]\n", "`import_role` cannot loop", "include_role"),
+        ("- import_playbook: other.yml\n", "the playbook `other.yml` to import was not found", "site.yml:1:"),
+        ("- hosts: all\n  tasks:\n    - include_vars: {fil: x.yml}\n", "`fil` is not a valid attribute", "did you mean `file`"),
+    ];
+    for (text, message, detail) in cases {
+        p.write("site.yml", text);
+        let run = p.run_with_home(None, "site.yml", &["--syntax-check"]);
+        assert_ne!(run.code, 0, "{text}");
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(all.contains(message) && all.contains(detail), "{text}\n{all}");
+    }
+}
+
+#[test]
+fn list_tasks_tags_and_hosts_match_ansible() {
+    crate::differential::compare("reuse/listing.yml", &["--list-tasks", "--list-tags", "--list-hosts"]);
+    crate::differential::compare("reuse/listing.yml", &["--list-tasks", "--tags", "install,inc", "--skip-tags", "always"]);
+    crate::differential::compare("reuse/listing.yml", &["--list-tags", "--limit", "h2"]);
+    crate::differential::compare("reuse/main.yml", &["--list-tasks"]);
+}
+
+#[test]
+fn start_at_task_matches_ansible() {
+    crate::differential::compare("reuse/listing.yml", &["--start-at-task", "Install*"]);
+    crate::differential::compare("reuse/listing.yml", &["--start-at-task", "in a block"]);
+    crate::differential::compare("reuse/listing.yml", &["--start-at-task", "base : *"]);
+}
+
+#[test]
+fn blocks_and_imports_in_handlers_match_ansible() {
+    crate::differential::compare("reuse/handlers.yml", &[]);
+}
+
+#[test]
+fn step_without_a_terminal_is_a_clear_error() {
+    let p = Project::new();
+    p.write("hosts.ini", "h1 ansible_connection=local\n").write("site.yml", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n");
+    let run = p.run_with_home(None, "site.yml", &["--step"]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("--step") && run.stderr.contains("needs a terminal on stdin"), "{}", run.stderr);
+    assert!(!run.stdout.contains("TASK ["), "{}", run.stdout);
+}
