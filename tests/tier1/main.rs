@@ -11,6 +11,7 @@ mod output_terminal;
 mod playbook;
 mod run;
 mod ssh_auth;
+mod ssh_become_pty;
 mod ssh_host_keys;
 mod sshd;
 mod transport;
