@@ -236,3 +236,80 @@ async fn sudo_under_requiretty_retries_through_a_terminal_with_stdin_intact() {
     let err = become_run(&smb, &spec(BecomeMethod::Sudo, None), "id -u", None).await.expect_err("missing");
     assert!(matches!(&err, BecomeError::Refused(why) if why.starts_with("Missing sudo password") && why.contains("-K")), "{err:?}");
 }
+
+/// A scratch project readable by the test users, with `hosts.ini` and `pb.yml`.
+fn project(inventory: &str, playbook: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    fs::write(dir.path().join("hosts.ini"), inventory).unwrap();
+    fs::write(dir.path().join("pb.yml"), playbook).unwrap();
+    dir
+}
+
+const BECOME_PLAYBOOK: &str = "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: id -u\n      become: true\n      register: r\n    - debug:\n        msg: \"uid={{ r.stdout }}\"\n";
+
+fn stockman(dir: &Path, home: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockman"));
+    cmd.args(["playbook", "-i", "hosts.ini", "pb.yml"]).args(extra).current_dir(dir).env("HOME", home).env_remove("SSH_AUTH_SOCK");
+    cmd
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn a_wrong_or_missing_sudo_password_fails_the_task_like_ansible() {
+    let sshd = UserSshd::start();
+    let host = format!(
+        "h ansible_host=127.0.0.1 ansible_port={} ansible_user=smb ansible_ssh_private_key_file={} \
+         ansible_ssh_common_args='-o UserKnownHostsFile={}'\n",
+        sshd.port,
+        sshd.path("client_key").display(),
+        sshd.path("known_hosts").display()
+    );
+    let dir = project(&host, BECOME_PLAYBOOK);
+    let home = dir.path();
+    let wrong = stockman(dir.path(), home, &["-e", "ansible_become_password=Wrong-pw-9"]).output().unwrap();
+    let all = text(&wrong);
+    assert_eq!(wrong.status.code(), Some(2), "{all}");
+    assert!(all.contains("fatal: [h]: FAILED! => {\"changed\": false, \"msg\": \"Task failed: Incorrect sudo password\"}"), "{all}");
+    assert!(all.contains("unreachable=0    failed=1"), "{all}");
+    assert!(!all.contains("Wrong-pw-9"), "the password leaked:\n{all}");
+    let missing = stockman(dir.path(), home, &[]).output().unwrap();
+    let all = text(&missing);
+    assert_eq!(missing.status.code(), Some(2), "{all}");
+    assert!(all.contains("\"msg\": \"Task failed: Missing sudo password"), "{all}");
+    let right = stockman(dir.path(), home, &["-e", &format!("ansible_become_password={}", serde_json::json!(SMB_PW))]).output().unwrap();
+    let all = text(&right);
+    assert_eq!(right.status.code(), Some(0), "{all}");
+    assert!(all.contains("uid=0"), "{all}");
+}
+
+/// The controller itself runs as `smb` inside the namespace: become on the
+/// local connection asks sudo for smb's password, as over ssh.
+#[test]
+fn become_with_a_password_works_on_the_local_connection() {
+    let sshd = UserSshd::start();
+    let dir = project("here ansible_connection=local\n", BECOME_PLAYBOOK);
+    let run_as_smb = |password: &str| {
+        let d = sshd.dir.path().display();
+        let mounts = ["passwd", "shadow", "group", "sudoers.d"].map(|f| format!("mount --bind {d}/{f} /etc/{f}")).join(" && ");
+        let vars = serde_json::json!({ "ansible_become_password": password }).to_string();
+        Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "/bin/sh", "-c"])
+            .arg(format!("{mounts} && exec setpriv --reuid=4242 --regid=4242 --clear-groups \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_stockman"))
+            .args(["playbook", "-i", "hosts.ini", "pb.yml", "-e", &vars])
+            .current_dir(dir.path())
+            .env("HOME", sshd.path("home/smb"))
+            .output()
+            .unwrap()
+    };
+    let out = run_as_smb(SMB_PW);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("uid=0"), "{}", text(&out));
+    let out = run_as_smb("Wrong-pw-9");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("\"msg\": \"Task failed: Incorrect sudo password\""), "{}", text(&out));
+}
