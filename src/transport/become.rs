@@ -7,16 +7,25 @@
 //! let spec = BecomeSpec { method: BecomeMethod::Sudo, user: "root".into(), password: None };
 //! let root = BecomeTarget { conn: &conn, spec: &spec };
 //! root.exec("id -u", None).await?;   // sudo -H -n -u root -- /bin/sh -c 'id -u'
+//! root.run("id -u", None).await?;    // the same, telling a refusal (BecomeError::Refused) from a lost host
 //! ```
 //!
 //! Without a password, sudo runs with `-n`: NOPASSWD works, and a sudo that
-//! wants a password fails at once with a clear message instead of waiting.
-//! With a password, sudo gets `-S -p PROMPT` with a random prompt; the wrapped
-//! shell first prints a random success marker on stderr. The password is
-//! written to the command's stdin only when the prompt appears, the module's
-//! stdin only once the marker has appeared; a second prompt means the
-//! password is wrong. The password never appears on a command line or in a
-//! message, and the whole exchange is bounded in time.
+//! wants a password fails at once (`Missing sudo password`) instead of
+//! waiting. With a password, sudo gets `-S -p PROMPT` with a random prompt;
+//! the wrapped shell first prints a random success marker on stderr. The
+//! password is written to the command's stdin only when the prompt appears,
+//! the module's stdin only once the marker has appeared; a second prompt means
+//! the password is wrong (`Incorrect sudo password`). This works over ssh and
+//! on the local connection alike.
+//!
+//! su with a password, and sudo on hosts with `Defaults requiretty` (detected
+//! from sudo's complaint, then retried), go through a pseudo-terminal instead:
+//! see `pty` for how stdin, stdout and stderr stay exact there.
+//!
+//! The password never appears on a command line or in a message, and the
+//! whole exchange is bounded in time. A refusal is a FAILED task with
+//! Ansible's message ([`RefusalWatch`]); a lost connection is UNREACHABLE.
 
 use std::time::Duration;
 

@@ -4,6 +4,7 @@ mod bounds_timeout;
 mod differential;
 mod filters_differential;
 mod hostile_args;
+mod interrupt;
 mod inventory_sources;
 mod output_ci;
 mod output_json;
