@@ -19,7 +19,7 @@
 //! the password is wrong (`Incorrect sudo password`). This works over ssh and
 //! on the local connection alike.
 //!
-//! su with a password, and sudo on hosts with `Defaults requiretty` (detected
+//! su (with or without a password), and sudo on hosts with `Defaults requiretty` (detected
 //! from sudo's complaint, then retried), go through a pseudo-terminal instead:
 //! see `pty` for how stdin, stdout and stderr stay exact there.
 //!
@@ -118,8 +118,10 @@ impl BecomeTarget<'_> {
                 Err(NeedsTty) => self.through_pty(ssh, command, stdin).await,
                 Ok(result) => result,
             },
-            (Connection::Ssh(ssh), BecomeMethod::Su, Some(_)) => self.through_pty(ssh, command, stdin).await,
-            (_, BecomeMethod::Su, None) => Ok(self.conn.exec(&su(&self.spec.user, command), stdin).await?),
+            // Even without a password: su asks on a terminal unless the login
+            // user is root, and a prompt must fail clearly, not eat stdin.
+            (Connection::Ssh(ssh), BecomeMethod::Su, _) => self.through_pty(ssh, command, stdin).await,
+            (Connection::Local(_), BecomeMethod::Su, None) => Ok(self.conn.exec(&su(&self.spec.user, command), stdin).await?),
             (Connection::Local(_), BecomeMethod::Sudo, _) => match self.sudo_over_pipes(command, stdin).await {
                 Err(NeedsTty) => Err(BecomeError::Refused(
                     "sudo requires a terminal (requiretty) and the local connection has none: \

@@ -201,6 +201,20 @@ async fn su_with_a_password_runs_as_root_with_exact_stdin_stdout_and_stderr() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn su_without_a_password_works_from_root_and_is_refused_elsewhere() {
+    let sshd = UserSshd::start();
+    let root = login(&sshd, "root").await;
+    let to_smb = BecomeSpec { user: "smb".into(), ..spec(BecomeMethod::Su, None) };
+    let out = become_run(&root, &to_smb, "id -un; cat", Some(b"in")).await.expect("root su's freely");
+    assert_eq!(out.stdout_str(), "smb\nin");
+    let smb = login(&sshd, "smb").await;
+    let started = Instant::now();
+    let err = become_run(&smb, &spec(BecomeMethod::Su, None), "id -u", Some(b"not a password\n")).await.expect_err("asks");
+    assert!(matches!(&err, BecomeError::Refused(why) if why.starts_with("Missing su password")), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn su_with_a_wrong_password_is_refused_quickly_and_never_shown() {
     let sshd = UserSshd::start();
     let conn = login(&sshd, "smb").await;
