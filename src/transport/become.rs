@@ -101,9 +101,10 @@ impl Target for BecomeTarget<'_> {
         self.run(command, stdin).await.map_err(|e| match e {
             BecomeError::Unreachable(e) => e,
             BecomeError::Refused(why) => TargetError(format!(
-                "become ({} to `{}`) failed: {why}",
+                "become ({} to `{}`) failed: {}",
                 self.spec.method.name(),
-                self.spec.user
+                self.spec.user,
+                lowercase_first(&why)
             )),
         })
     }
@@ -427,6 +428,12 @@ fn ended_early(what: &str, text: &str, rc: Option<u32>) -> String {
         Some(rc) => format!("{what} exited with status {rc}"),
         None => format!("{what} ended without running the command: {text}"),
     }
+}
+
+/// `Incorrect sudo password` → `incorrect sudo password`, inside a sentence.
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn random_token() -> String {
