@@ -1,3 +1,6 @@
+mod interrupt;
+
 fn main() -> std::process::ExitCode {
+    interrupt::install();
     stockman::cli::main()
 }

@@ -14,7 +14,7 @@ use super::trace::Traced;
 use super::{actions, loops, Executor};
 use crate::playbook::{Action, Loop, Play, Task};
 use crate::report::{Event, HostResult, Status};
-use crate::transport::{BecomeMethod, BecomeSpec, BecomeTarget, Connection, Secret};
+use crate::transport::{BecomeMethod, BecomeSpec, BecomeTarget, Connection, RefusalWatch, Secret};
 use crate::template::{truthy, Templar, TemplateError};
 
 impl Executor<'_> {
@@ -194,7 +194,13 @@ impl Executor<'_> {
         let outcome = match self.become_spec(play, task, ctx) {
             Ok(Some(spec)) => {
                 let become_target = BecomeTarget { conn, spec: &spec };
-                stockman_modules::run(kind, args, &Traced { inner: &become_target, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await
+                let watched = RefusalWatch::new(&become_target);
+                let outcome = stockman_modules::run(kind, args, &Traced { inner: &watched, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await;
+                // A refused become (wrong or missing password) fails the task, as in Ansible.
+                if let Some(why) = watched.refusal() {
+                    return failed(host, format!("Task failed: {why}"));
+                }
+                outcome
             }
             Ok(None) => stockman_modules::run(kind, args, &trace(conn), &controller, mode).await,
             Err(message) => return failed(host, task_error(task, &message)),

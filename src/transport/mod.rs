@@ -34,12 +34,13 @@ mod host_keys;
 mod known_hosts;
 pub mod local;
 mod persistent_shell;
+mod pty;
 pub mod ssh;
 pub mod ssh_config;
 
 pub use auth::IdentitySources;
 pub use host_keys::HostKeyPolicy;
-pub use r#become::{BecomeMethod, BecomeSpec, BecomeTarget};
+pub use r#become::{BecomeError, BecomeMethod, BecomeSpec, BecomeTarget, RefusalWatch};
 pub use ssh_config::SshInputs;
 
 

@@ -231,7 +231,7 @@ fn is_root() -> bool {
 }
 
 /// All processes below `root`, found through /proc's parent links.
-fn descendants(root: u32) -> Vec<u32> {
+pub fn descendants(root: u32) -> Vec<u32> {
     let parents: Vec<(u32, u32)> = fs::read_dir("/proc")
         .into_iter()
         .flatten()
