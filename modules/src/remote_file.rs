@@ -40,7 +40,7 @@ const WRITE_SCRIPT: &str = r#"dest=$1 dir=$2 mode=$3 own=$4 keep=$5 mk=$6 backup
 if [ "$mk" = 1 ]; then mkdir -p -- "$dir" || exit 1; fi
 tmp=$(mktemp -- "$dir/.stockman.XXXXXXXX") || exit 1
 trap 'rm -f -- "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+trap 'exit 1' HUP INT TERM PIPE
 cat > "$tmp" || exit 1
 got=$(wc -c < "$tmp") || exit 1
 if [ $got -ne "$size" ]; then echo "incomplete transfer: $got of $size bytes arrived" >&2; exit 1; fi

@@ -133,7 +133,6 @@ fn sigint_mid_transfer_over_the_persistent_shell_exits_99_and_leaves_no_file() {
 }
 
 #[test]
-#[ignore = "needs PIPE in the trap list of modules/src/remote_file.rs WRITE_SCRIPT: its error message dies of SIGPIPE before the EXIT trap removes the temp file"]
 fn sigint_mid_transfer_over_exec_channels_exits_99_and_leaves_no_file() {
     interrupt_a_big_copy(Some("channel"), Trigger::TempFileFilling);
 }
