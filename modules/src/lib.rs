@@ -187,7 +187,7 @@ pub async fn run<T: Target>(
         ModuleKind::Lineinfile => lineinfile::run(args, target, mode).await,
         ModuleKind::Blockinfile => blockinfile::run(args, target, mode).await,
         ModuleKind::Getent => getent::run(args, target).await,
-        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => {
+        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::GroupBy | ModuleKind::AddHost => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
     }
