@@ -42,7 +42,7 @@ impl Executor<'_> {
     /// (facts, sections, handlers), as ansible-playbook does.
     pub(super) async fn run_play(&mut self, playbook: &Playbook, play: &Play) {
         let hosts = self.play_hosts(play);
-        if hosts.is_empty() {
+        if hosts.iter().all(|h| self.dead_hosts.contains(&h.name)) {
             self.emit(Event::PlayStart { name: play.display_name().to_string() });
             self.emit(Event::NoHostsMatched);
             return;
@@ -51,15 +51,17 @@ impl Executor<'_> {
         let table = Arc::new(HostVarsTable::new(self.inventory.clone(), self.extra_vars.clone()));
         for batch in batches(&play.serial, hosts) {
             self.emit(Event::PlayStart { name: play.display_name().to_string() });
-            let Some(mut run) = self.start_batch(playbook, play, &batch, &all, &table) else { continue };
+            // Hosts failed in earlier plays still make up batches, as in
+            // Ansible; a batch of only such hosts shows just its banner.
+            let size = batch.len();
+            let live: Vec<Host> = batch.into_iter().filter(|h| !self.dead_hosts.contains(&h.name)).collect();
+            let Some(mut run) = self.start_batch(playbook, play, &live, &all, &table) else { continue };
             self.run_batch(&mut run).await;
-            let all_failed = run.hosts.iter().all(|h| h.failed || h.unreachable);
-            for host in &run.hosts {
-                if host.failed || host.unreachable {
-                    self.dead_hosts.insert(host.name.clone());
-                }
+            let failed = run.hosts.iter().filter(|h| h.failed || h.unreachable).count();
+            for host in run.hosts.iter().filter(|h| h.failed || h.unreachable) {
+                self.dead_hosts.insert(host.name.clone());
             }
-            if run.ended || all_failed {
+            if run.ended || failed == size {
                 break;
             }
         }
@@ -87,7 +89,7 @@ impl Executor<'_> {
         }
     }
 
-    /// The play's hosts, in its `order:`, without those failed in earlier plays.
+    /// The play's hosts, in its `order:`, with those failed in earlier plays.
     fn play_hosts(&mut self, play: &Play) -> Vec<Host> {
         let selection = match self.inventory.select(&play.hosts, self.settings.limit.as_deref()) {
             Ok(selection) => selection,
@@ -99,7 +101,7 @@ impl Executor<'_> {
         for w in selection.warnings {
             self.emit(Event::Warning(w));
         }
-        let mut hosts: Vec<Host> = selection.hosts.into_iter().filter(|h| !self.dead_hosts.contains(&h.name)).collect();
+        let mut hosts = selection.hosts;
         order_hosts(&mut hosts, play.order);
         hosts
     }

@@ -60,6 +60,9 @@ impl Executor<'_> {
             for h in run.active() {
                 run.hosts[h].failed = true;
             }
+            // ansible-core announces it twice here: for the percentage, then
+            // because every host left has now failed.
+            self.emit(Event::NoMoreHosts);
             self.emit(Event::NoMoreHosts);
             run.ended = true;
         }

@@ -82,7 +82,7 @@ fn normalized(output: &str) -> Vec<String> {
         .collect()
 }
 
-fn compare(name: &str, args: &[&str]) {
+pub(crate) fn compare(name: &str, args: &[&str]) {
     assert!(Path::new(ANSIBLE_PLAYBOOK).exists(), "{ANSIBLE_PLAYBOOK} is missing: run tests/run-all.sh, which installs it");
     let sshd = TestSshd::start();
     let dir = tempfile::tempdir().unwrap();

@@ -5,6 +5,7 @@ mod differential;
 mod filters_differential;
 mod hostile_args;
 mod inventory_sources;
+mod lang_exec;
 mod output_ci;
 mod output_json;
 mod output_terminal;
