@@ -410,3 +410,8 @@ fn serial_and_hostvars_match_ansible() {
 fn group_by_add_host_and_hostvars_match_ansible() {
     compare("runtime_inventory.yml", &[]);
 }
+
+#[test]
+fn environment_and_throttle_match_ansible() {
+    compare("environment.yml", &[]);
+}
