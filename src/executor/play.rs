@@ -9,7 +9,7 @@ use super::host::{HostState, OMIT};
 use super::hostvars::HostVarsTable;
 use super::Executor;
 use crate::inventory::Host;
-use crate::playbook::{Action, BatchSize, Block, HostOrder, Meta, Play, Playbook, Step};
+use crate::playbook::{Action, BatchSize, Block, HostOrder, Meta, Play, Playbook, Step, Task};
 use crate::report::{Event, TaskKind};
 
 /// The hosts of a play (of one `serial` batch) and what they need to know about each other.
@@ -156,7 +156,10 @@ impl Executor<'_> {
                 }
                 Step::Task(task) if !self.selected_by_tags(&task.tags) => {}
                 Step::Task(task) => match &task.action {
-                    Action::Meta(meta) => self.run_meta(run, *meta).await,
+                    Action::Meta(meta) => {
+                        let hosts = self.meta_hosts(run, task);
+                        self.run_meta(run, *meta, &hosts).await;
+                    }
                     Action::Module { .. } => {
                         let targets = run.active();
                         self.run_task(run, task, TaskKind::Task, &targets, rescuable).await;
@@ -200,16 +203,33 @@ impl Executor<'_> {
         !run.ended && !run.active().is_empty()
     }
 
-    async fn run_meta(&mut self, run: &mut PlayRun<'_>, meta: Meta) {
+    /// The active hosts for which a meta task's `when` holds (all without one).
+    fn meta_hosts(&self, run: &PlayRun<'_>, task: &Task) -> Vec<usize> {
+        let holds = |h: usize| {
+            let host = &run.hosts[h];
+            let vars = host.vars(&self.layers(run, task), &self.templar);
+            let ctx = host.context(&vars);
+            task.when.iter().all(|c| self.templar.eval_condition(c, &ctx).unwrap_or(false))
+        };
+        run.active().into_iter().filter(|&h| task.when.is_empty() || holds(h)).collect()
+    }
+
+    /// A meta action for `hosts` (those whose `when` held). Per-host actions
+    /// apply to each of them; play-wide ones follow the first active host, as
+    /// Ansible evaluates them once.
+    async fn run_meta(&mut self, run: &mut PlayRun<'_>, meta: Meta, hosts: &[usize]) {
+        let decided = run.active().first().is_some_and(|first| hosts.contains(first));
         match meta {
             Meta::FlushHandlers => self.flush_handlers(run).await,
             Meta::Noop => {}
-            Meta::EndPlay => run.ended = true,
             Meta::EndHost => {
-                for h in run.active() {
+                for &h in hosts {
                     run.hosts[h].ended = true;
                 }
             }
+            Meta::ResetConnection => self.reset_connections(run, hosts).await,
+            _ if !decided => {}
+            Meta::EndPlay => run.ended = true,
             // Without `serial` the batch is the play, as in Ansible.
             Meta::EndBatch => {
                 for host in &mut run.hosts {
@@ -217,7 +237,6 @@ impl Executor<'_> {
                 }
             }
             Meta::RefreshInventory => self.refresh_inventory(run),
-            Meta::ResetConnection => self.reset_connections(run).await,
             Meta::ClearHostErrors => {
                 for host in run.hosts.iter_mut().filter(|h| h.failed) {
                     host.failed = false;

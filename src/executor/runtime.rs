@@ -69,8 +69,8 @@ impl Executor<'_> {
     }
 
     /// `meta: reset_connection`: closes the hosts' connections; the next task opens new ones.
-    pub(super) async fn reset_connections(&self, run: &mut PlayRun<'_>) {
-        for h in run.active() {
+    pub(super) async fn reset_connections(&self, run: &mut PlayRun<'_>, hosts: &[usize]) {
+        for &h in hosts {
             let host = &mut run.hosts[h];
             let fresh = SharedConnection::default();
             let old = std::mem::replace(&mut host.conn, fresh.clone());

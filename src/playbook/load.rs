@@ -438,6 +438,34 @@ mod tests {
     }
 
     #[test]
+    fn serial_order_and_max_fail_percentage_are_read_and_checked() {
+        use crate::playbook::{BatchSize, HostOrder};
+        let pb = load_str("- hosts: all\n  serial: [1, \"30%\", 5]\n  order: reverse_sorted\n  max_fail_percentage: 25\n  tasks: []\n").unwrap();
+        let play = &pb.plays[0];
+        assert_eq!(play.serial, [BatchSize::Count(1), BatchSize::Percent(30.0), BatchSize::Count(5)]);
+        assert_eq!(play.order, HostOrder::ReverseSorted);
+        assert_eq!(play.max_fail_percentage, Some(25.0));
+        let e = load_str("- hosts: all\n  serial: lots\n").unwrap_err();
+        assert!(e.message.contains("`serial` takes a number of hosts or a percentage"), "{}", e.message);
+        let e = load_str("- hosts: all\n  order: sortd\n").unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `sorted`?"));
+        let e = load_str("- hosts: all\n  strategy: free\n").unwrap_err();
+        assert!(e.message.contains("`free` is not supported by stockman yet"), "{}", e.message);
+        let e = load_str("- hosts: all\n  tasks:\n    - meta: end_bach\n").unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `end_batch`?"));
+    }
+
+    #[test]
+    fn environment_is_layered_from_blocks_to_tasks() {
+        let pb = load_str("- hosts: all\n  tasks:\n    - block:\n        - command: 'true'\n          environment: {A: task}\n          throttle: 2\n      environment: {A: block, B: b}\n      ignore_unreachable: true\n").unwrap();
+        let Step::Block(block) = &pb.plays[0].tasks[0] else { panic!() };
+        let Step::Task(task) = &block.block[0] else { panic!() };
+        assert_eq!(task.environment, [serde_json::json!({"A": "block", "B": "b"}), serde_json::json!({"A": "task"})]);
+        assert_eq!(task.throttle, Some(serde_json::json!(2)));
+        assert_eq!(task.ignore_unreachable, serde_json::json!(true));
+    }
+
+    #[test]
     fn keywords_not_yet_supported_are_named() {
         let e = load_str("- hosts: all\n  tasks:\n    - command: 'true'\n      module_defaults: {}\n").unwrap_err();
         assert!(e.message.contains("`module_defaults` is not supported"), "{}", e.message);

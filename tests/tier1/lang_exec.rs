@@ -415,3 +415,31 @@ fn group_by_add_host_and_hostvars_match_ansible() {
 fn environment_and_throttle_match_ansible() {
     compare("environment.yml", &[]);
 }
+
+#[test]
+fn meta_actions_follow_their_when() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["w1", "w2"]);
+    p.write(
+        "pb.yml",
+        r#"
+- hosts: test
+  gather_facts: false
+  tasks:
+    - meta: end_play
+      when: false
+    - meta: end_host
+      when: inventory_hostname == 'w1'
+    - debug:
+        msg: "still {{ inventory_hostname }}"
+    - meta: end_batch
+      when: inventory_hostname == 'nobody'
+    - debug:
+        msg: "end {{ inventory_hostname }}"
+"#,
+    );
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(0);
+    assert_eq!(messages(&run), ["still w2", "end w2"], "{}", run.stdout);
+}
