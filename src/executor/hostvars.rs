@@ -127,11 +127,38 @@ impl Object for HostEntry {
     }
 }
 
-/// `vars` as a template context, with `hostvars` beside them.
+/// `groups`: group name → member names, read from the current inventory, so
+/// `group_by` and `add_host` show at once, as in Ansible.
+#[derive(Debug)]
+struct Groups(Arc<HostVarsTable>);
+
+impl Object for Groups {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
+        let name = key.as_str()?;
+        let inventory = self.0.inventory();
+        let members = inventory.groups().iter().find(|(g, _)| g == name).map(|(_, m)| m.clone())?;
+        Some(Jinja::from(members))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let names: Vec<Jinja> = self.0.inventory().groups().iter().map(|(g, _)| Jinja::from(g.as_str())).collect();
+        Enumerator::Values(names)
+    }
+}
+
+/// `vars` as a template context, with `hostvars` and `groups` beside them.
 pub fn context_with(vars: &Map<String, Value>, table: &Arc<HostVarsTable>) -> Jinja {
     let own = crate::template::Templar::context(vars);
-    let magic = minijinja::context! { hostvars => Jinja::from_object(HostVars(table.clone())) };
-    minijinja::value::merge_maps([magic, own])
+    let magic = minijinja::context! {
+        hostvars => Jinja::from_object(HostVars(table.clone())),
+        groups => Jinja::from_object(Groups(table.clone())),
+    };
+    // The last map wins: the live magic variables over their copies in `vars`.
+    minijinja::value::merge_maps([own, magic])
 }
 
 #[cfg(test)]
