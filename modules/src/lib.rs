@@ -189,7 +189,7 @@ pub async fn run<T: Target>(
         ModuleKind::Blockinfile => blockinfile::run(args, target, mode).await,
         ModuleKind::Getent => getent::run(args, target).await,
         ModuleKind::WaitFor => wait_for::run(args, target, mode).await,
-        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause => {
+        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
     }

@@ -26,12 +26,21 @@ pub enum ModuleKind {
     Fail,
     /// Waits on the controller, once for all the play's hosts.
     Pause,
+    /// `group_by`: puts the host in a group made from a key.
+    GroupBy,
+    /// `add_host`: adds a host (and its groups, variables) to the inventory.
+    AddHost,
 }
 
 impl ModuleKind {
     /// Runs on the controller only, never contacting the host.
     pub fn is_controller_side(self) -> bool {
-        matches!(self, ModuleKind::Debug | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause)
+        matches!(self, ModuleKind::Debug | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost)
+    }
+
+    /// Runs once for the whole play, on its first host (Ansible's bypass-host-loop).
+    pub fn bypasses_host_loop(self) -> bool {
+        self == ModuleKind::AddHost
     }
 }
 
@@ -291,6 +300,9 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },
     ModuleSpec { name: "fail", kind: ModuleKind::Fail, free_form: false, any_params: false, params: &[p("msg")] },
+    ModuleSpec { name: "group_by", kind: ModuleKind::GroupBy, free_form: false, any_params: false, params: &[req("key"), p("parents")] },
+    // Any other argument becomes a host variable of the new host.
+    ModuleSpec { name: "add_host", kind: ModuleKind::AddHost, free_form: false, any_params: true, params: &[alias("name", &["host", "hostname"], true), alias("groups", &["group", "groupname"], false)] },
 ];
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN.

@@ -1,4 +1,6 @@
-//! Actions that run on the controller: `set_fact`, `assert`, `fail`.
+//! Actions that run on the controller: `set_fact`, `assert`, `fail`, and the
+//! inventory changes `group_by` and `add_host` (described in their result as
+//! Ansible does; the executor applies them).
 
 use serde_json::{Map, Value};
 use stockman_modules::{spec::ModuleKind, Args, ModuleResult};
@@ -9,6 +11,8 @@ pub(super) fn run(kind: ModuleKind, args: &Args, templar: &Templar, ctx: &miniji
     match kind {
         ModuleKind::SetFact => set_fact(args),
         ModuleKind::Assert => assert(args, templar, ctx),
+        ModuleKind::GroupBy => group_by(args),
+        ModuleKind::AddHost => add_host(args),
         _ => fail(args),
     }
 }
@@ -50,4 +54,74 @@ fn fail(args: &Args) -> ModuleResult {
     let mut r = ModuleResult { failed: true, ..ModuleResult::default() };
     r.data.insert("msg".into(), args.get("msg").cloned().unwrap_or_else(|| "Failed as requested from task".into()));
     r
+}
+
+/// `add_group` and `parent_groups`, spaces turned into dashes like Ansible.
+fn group_by(args: &Args) -> ModuleResult {
+    let name = |v: &Value| stockman_modules::args::value_to_string(v).trim().replace(' ', "-");
+    let key = args.get("key").map(name).unwrap_or_default();
+    if key.is_empty() {
+        return ModuleResult::failed("the 'key' param is required when using group_by");
+    }
+    let parents: Vec<Value> = match args.get("parents") {
+        None | Some(Value::Null) => vec!["all".into()],
+        Some(Value::Array(items)) => items.iter().map(|v| name(v).into()).collect(),
+        Some(one) => vec![name(one).into()],
+    };
+    ModuleResult::ok().with("add_group", Value::String(key)).with("parent_groups", Value::Array(parents))
+}
+
+/// `add_host: {host_name, groups, host_vars}`: every argument but the name and
+/// groups is a host variable; `name: host:port` sets `ansible_ssh_port`.
+fn add_host(args: &Args) -> ModuleResult {
+    let Some(raw) = args.get("name").map(stockman_modules::args::value_to_string).filter(|n| !n.trim().is_empty()) else {
+        return ModuleResult::failed("name, host or hostname needs to be provided");
+    };
+    let (name, port) = split_port(raw.trim());
+    let groups: Vec<Value> = match args.get("groups") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().map(|v| stockman_modules::args::value_to_string(v).trim().to_string().into()).collect(),
+        Some(text) => stockman_modules::args::value_to_string(text).split(',').map(|g| g.trim()).filter(|g| !g.is_empty()).map(Value::from).collect(),
+    };
+    let mut vars: Map<String, Value> = args.0.iter().filter(|(k, _)| !matches!(k.as_str(), "name" | "groups")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if let Some(port) = port {
+        vars.insert("ansible_ssh_port".into(), port.into());
+    }
+    let entry = serde_json::json!({"host_name": name, "groups": groups, "host_vars": vars});
+    ModuleResult::ok().with("add_host", entry)
+}
+
+/// `web1:2222` → (`web1`, 2222); a name without a port (or an IPv6 address) stays whole.
+fn split_port(name: &str) -> (String, Option<u16>) {
+    match name.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => match port.parse() {
+            Ok(port) => (host.to_string(), Some(port)),
+            Err(_) => (name.to_string(), None),
+        },
+        _ => (name.to_string(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: Value) -> Args {
+        Args::new(v.as_object().cloned().unwrap())
+    }
+
+    #[test]
+    fn add_host_splits_name_groups_and_vars() {
+        let r = add_host(&args(json!({"name": "db1:2222", "groups": "a, b", "color": "red"})));
+        assert_eq!(r.data["add_host"], json!({"host_name": "db1", "groups": ["a", "b"], "host_vars": {"color": "red", "ansible_ssh_port": 2222}}));
+        assert!(add_host(&args(json!({"groups": "a"}))).failed);
+    }
+
+    #[test]
+    fn group_by_dashes_spaces_and_defaults_parent_to_all() {
+        let r = group_by(&args(json!({"key": "os Debian 12"})));
+        assert_eq!(r.data["add_group"], "os-Debian-12");
+        assert_eq!(r.data["parent_groups"], json!(["all"]));
+    }
 }

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::hostvars::{self, HostLayers, HostVarsTable};
 use super::SharedConnection;
 use crate::config::{home_dir, Settings};
 use crate::inventory::Host;
@@ -19,10 +21,11 @@ pub const OMIT: &str = "__omit_place_holder__stockman__";
 pub struct HostState {
     pub name: String,
     pub spec: ConnectSpec,
-    /// Inventory variables and magic variables.
-    base: Map<String, Value>,
-    facts: Map<String, Value>,
-    registered: Map<String, Value>,
+    /// Inventory and magic variables, facts, set_fact and registered results:
+    /// shared with `hostvars`, copied only when one changes.
+    layers: HostLayers,
+    /// The play's `hostvars`, where this host publishes its layers.
+    hostvars: Arc<HostVarsTable>,
     pub failed: bool,
     pub unreachable: bool,
     /// `meta: end_host`: done with this play, not failed.
@@ -35,7 +38,7 @@ pub struct HostState {
 }
 
 impl HostState {
-    pub fn new(host: &Host, play: &Play, settings: &Settings, magic: &Map<String, Value>, conn: SharedConnection, templar: &Templar) -> Result<Self, String> {
+    pub fn new(host: &Host, play: &Play, settings: &Settings, magic: &Map<String, Value>, conn: SharedConnection, templar: &Templar, hostvars: Arc<HostVarsTable>) -> Result<Self, String> {
         let mut base = host.vars.clone();
         base.extend(magic.iter().map(|(k, v)| (k.clone(), v.clone())));
         base.insert("inventory_hostname".into(), host.name.clone().into());
@@ -44,9 +47,8 @@ impl HostState {
         let mut state = HostState {
             name: host.name.clone(),
             spec: placeholder_spec(&host.name),
-            base,
-            facts: Map::new(),
-            registered: Map::new(),
+            layers: HostLayers { base: Arc::new(base), ..HostLayers::default() },
+            hostvars,
             failed: false,
             unreachable: false,
             ended: false,
@@ -56,6 +58,7 @@ impl HostState {
         };
         let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), extra: &settings.extra_vars }, templar);
         state.spec = connect_spec(&host.name, &vars, play, settings, templar)?;
+        state.publish();
         Ok(state)
     }
 
@@ -64,15 +67,28 @@ impl HostState {
     }
 
     pub fn set_facts(&mut self, facts: Map<String, Value>) {
+        let mine = Arc::make_mut(&mut self.layers.facts);
         for (k, v) in &facts {
-            self.facts.insert(format!("ansible_{k}"), v.clone());
+            mine.insert(format!("ansible_{k}"), v.clone());
         }
-        self.facts.insert("ansible_facts".into(), Value::Object(facts));
+        mine.insert("ansible_facts".into(), Value::Object(facts));
+        self.publish();
     }
 
     /// A registered result or a `set_fact`: above everything but extra vars.
     pub fn register(&mut self, name: &str, value: Value) {
-        self.registered.insert(name.to_string(), value);
+        Arc::make_mut(&mut self.layers.registered).insert(name.to_string(), value);
+        self.publish();
+    }
+
+    /// Shows the current layers in `hostvars` (cheap: the maps are shared).
+    fn publish(&self) {
+        self.hostvars.publish(&self.name, self.layers.clone());
+    }
+
+    /// `vars` (from [`HostState::vars`]) as a template context, with `hostvars`.
+    pub fn context(&self, vars: &Map<String, Value>) -> minijinja::Value {
+        hostvars::context_with(vars, &self.hostvars)
     }
 
     /// All variables visible to a task, by precedence (see the executor's doc).
@@ -85,7 +101,8 @@ impl HostState {
         };
         let mut vars = defaults.clone();
         let play = layers.play;
-        for layer in [&self.base, &self.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &self.registered, layers.extra] {
+        let own = &self.layers;
+        for layer in [&*own.base, &*own.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &*own.registered, layers.extra] {
             vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         let mut search_path = Vec::new();
@@ -94,14 +111,14 @@ impl HostState {
             vars.insert("role_path".into(), role.path.display().to_string().into());
             search_path.push(Value::String(role.path.display().to_string()));
         }
-        if let Some(dir) = self.base.get("playbook_dir") {
+        if let Some(dir) = own.base.get("playbook_dir") {
             search_path.push(dir.clone());
         }
         vars.insert("ansible_search_path".into(), Value::Array(search_path));
         let lazy = [defaults, &play.vars, &play.vars_files, role_vars, layers.task_vars];
         let templated: Vec<String> = lazy.iter().flat_map(|l| l.iter()).filter(|(_, v)| has_template(v)).map(|(k, _)| k.clone()).collect();
         if !templated.is_empty() {
-            let ctx = Templar::context(&vars);
+            let ctx = self.context(&vars);
             for key in templated {
                 if let Ok(rendered) = templar.render_value(&vars[&key], &ctx) {
                     vars.insert(key, rendered);

@@ -11,6 +11,7 @@ use super::controller::TaskController;
 use super::host::{HostState, OMIT};
 use super::play::PlayRun;
 use super::trace::Traced;
+use super::environment::{self, WithEnv};
 use super::{actions, loops, Executor};
 use crate::playbook::{Action, Loop, Play, Task};
 use crate::report::{Event, HostResult, Status};
@@ -23,7 +24,7 @@ impl Executor<'_> {
         let Some(lp) = &task.loop_ else {
             return self.run_item(run.play, task, host, &vars, playbook_dir).await;
         };
-        let ctx = Templar::context(&vars);
+        let ctx = host.context(&vars);
         let items = match loops::items(lp, &self.templar, &ctx, playbook_dir) {
             Ok(items) => items,
             Err(message) => return failed(host, task_error(task, &message)),
@@ -36,7 +37,7 @@ impl Executor<'_> {
             }
             let item_vars = loops::item_vars(lp, &vars, &items, index);
             let mut r = self.run_item(run.play, task, host, &item_vars, playbook_dir).await;
-            r.item = Some(self.item_label(lp, item, &item_vars));
+            r.item = Some(self.item_label(host, lp, item, &item_vars));
             r.result.insert(lp.loop_var.clone(), item.clone());
             r.result.insert("ansible_loop_var".into(), lp.loop_var.clone().into());
             if let Some(index_var) = &lp.index_var {
@@ -50,9 +51,9 @@ impl Executor<'_> {
         loop_summary(host, results)
     }
 
-    fn item_label(&self, lp: &Loop, item: &Value, item_vars: &Map<String, Value>) -> String {
+    fn item_label(&self, host: &HostState, lp: &Loop, item: &Value, item_vars: &Map<String, Value>) -> String {
         let label = match &lp.label {
-            Some(template) => self.templar.render_value(template, &Templar::context(item_vars)).unwrap_or_else(|_| item.clone()),
+            Some(template) => self.templar.render_value(template, &host.context(item_vars)).unwrap_or_else(|_| item.clone()),
             None => item.clone(),
         };
         python_str(&label)
@@ -60,7 +61,7 @@ impl Executor<'_> {
 
     /// One run of the task's action with these variables (one loop item, or the task).
     async fn run_item(&self, play: &Play, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
-        let ctx = Templar::context(vars);
+        let ctx = host.context(vars);
         for condition in &task.when {
             match self.templar.eval_condition(condition, &ctx) {
                 Ok(true) => {}
@@ -70,7 +71,7 @@ impl Executor<'_> {
         }
         let r = if task.until.is_empty() {
             let r = self.attempt(play, task, host, &ctx, playbook_dir).await;
-            self.judge(task, r, vars)
+            self.judge(task, host, r, vars)
         } else {
             self.retry_until(play, task, host, vars, playbook_dir).await
         };
@@ -81,17 +82,17 @@ impl Executor<'_> {
     /// `until`: runs again, `delay` seconds apart, until the conditions hold
     /// or `retries` more attempts were made.
     async fn retry_until(&self, play: &Play, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
-        let ctx = Templar::context(vars);
+        let ctx = host.context(vars);
         let number = |v: &Value, default: u64| self.templar.render_value(v, &ctx).ok().and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(default);
         let attempts = number(&task.retries, 3) + 1;
         let delay = number(&task.delay, 5);
         let mut attempt = 1;
         loop {
             let r = self.attempt(play, task, host, &ctx, playbook_dir).await;
-            let mut r = self.judge(task, r, vars);
+            let mut r = self.judge(task, host, r, vars);
             r.result.insert("attempts".into(), attempt.into());
             let with_result = with_registered(vars, task, &r);
-            let done = r.status == Status::Unreachable || self.all_hold(&task.until, &with_result).unwrap_or(false);
+            let done = r.status == Status::Unreachable || self.all_hold(host, &task.until, &with_result).unwrap_or(false);
             if done {
                 return r;
             }
@@ -148,6 +149,7 @@ impl Executor<'_> {
         let outcome = match spec.kind {
             ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => Ok(actions::run(spec.kind, &args, &self.templar, ctx)),
             ModuleKind::Pause => Ok(super::pause::run(&args, &task.display_name(), self.reporter).await),
+            ModuleKind::GroupBy | ModuleKind::AddHost => Ok(self.inventory_change(host, actions::run(spec.kind, &args, &self.templar, ctx))),
             ModuleKind::Debug if debug_is_quiet(&args, self.settings.verbosity) => return skipped_verbosity(host),
             kind if kind.is_controller_side() => {
                 let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
@@ -190,19 +192,26 @@ impl Executor<'_> {
         let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
         // Commands of a task that may be no_log are never shown.
         let enabled = self.settings.verbosity >= 2 && task.no_log == Value::Bool(false);
-        let trace = |target| Traced { inner: target, host: &host.name, reporter: self.reporter, enabled };
+        let env = match environment::task_environment(&self.templar, play, task, ctx) {
+            Ok(env) => env,
+            Err(message) => return failed(host, task_error(task, &message)),
+        };
         let outcome = match self.become_spec(play, task, ctx) {
             Ok(Some(spec)) => {
                 let become_target = BecomeTarget { conn, spec: &spec };
                 let watched = RefusalWatch::new(&become_target);
-                let outcome = stockman_modules::run(kind, args, &Traced { inner: &watched, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await;
+                let with_env = WithEnv { inner: &watched, vars: &env };
+                let outcome = stockman_modules::run(kind, args, &Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await;
                 // A refused become (wrong or missing password) fails the task, as in Ansible.
                 if let Some(why) = watched.refusal() {
                     return failed(host, format!("Task failed: {why}"));
                 }
                 outcome
             }
-            Ok(None) => stockman_modules::run(kind, args, &trace(conn), &controller, mode).await,
+            Ok(None) => {
+                let with_env = WithEnv { inner: conn, vars: &env };
+                stockman_modules::run(kind, args, &Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await
+            }
             Err(message) => return failed(host, task_error(task, &message)),
         };
         let mut r = self.to_result(host, outcome, false);
@@ -230,7 +239,7 @@ impl Executor<'_> {
         });
         let cell = self.connection_for(name);
         if cell.get().is_none() {
-            let state = HostState::new(&target, play, self.settings, &Map::new(), cell.clone(), &self.templar)?;
+            let state = HostState::new(&target, play, self.settings, &Map::new(), cell.clone(), &self.templar, std::sync::Arc::default())?;
             self.connect(&state).await.map_err(|e| e.to_string())?;
         }
         Ok(cell)
@@ -245,13 +254,13 @@ impl Executor<'_> {
     }
 
     /// Applies `changed_when` and `failed_when` (the registered name already set to the result).
-    fn judge(&self, task: &Task, mut r: HostResult, vars: &Map<String, Value>) -> HostResult {
+    fn judge(&self, task: &Task, host: &HostState, mut r: HostResult, vars: &Map<String, Value>) -> HostResult {
         if r.status == Status::Unreachable || r.status == Status::Skipped || (task.changed_when.is_empty() && task.failed_when.is_empty()) {
             return r;
         }
         let with_result = with_registered(vars, task, &r);
         if !task.changed_when.is_empty() {
-            match self.all_hold(&task.changed_when, &with_result) {
+            match self.all_hold(host, &task.changed_when, &with_result) {
                 Ok(changed) => {
                     r.result.insert("changed".into(), changed.into());
                     if r.status != Status::Failed {
@@ -262,7 +271,7 @@ impl Executor<'_> {
             }
         }
         if !task.failed_when.is_empty() {
-            match self.all_hold(&task.failed_when, &with_result) {
+            match self.all_hold(host, &task.failed_when, &with_result) {
                 Ok(fails) => {
                     r.result.insert("failed_when_result".into(), fails.into());
                     let changed = r.result.get("changed").and_then(Value::as_bool).unwrap_or(false);
@@ -279,8 +288,8 @@ impl Executor<'_> {
         r
     }
 
-    fn all_hold(&self, conditions: &[String], vars: &Map<String, Value>) -> Result<bool, TemplateError> {
-        let ctx = Templar::context(vars);
+    fn all_hold(&self, host: &HostState, conditions: &[String], vars: &Map<String, Value>) -> Result<bool, TemplateError> {
+        let ctx = host.context(vars);
         for condition in conditions {
             if !self.templar.eval_condition(condition, &ctx)? {
                 return Ok(false);

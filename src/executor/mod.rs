@@ -11,14 +11,17 @@
 
 mod actions;
 mod controller;
+mod environment;
 mod facts;
 mod host;
+mod hostvars;
 mod include;
 mod item;
 mod loops;
 mod pause;
 pub mod prompt;
 mod play;
+mod runtime;
 mod task;
 mod trace;
 
@@ -39,8 +42,11 @@ type SharedConnection = Arc<tokio::sync::OnceCell<Connection>>;
 
 pub struct Executor<'a> {
     settings: &'a Settings,
-    /// The inventory with the current playbook's group_vars/ and host_vars/ layered in.
-    inventory: Inventory,
+    /// The inventory with the current playbook's group_vars/ and host_vars/ layered in
+    /// (shared with `hostvars`; replaced, never changed in place, as plays add hosts).
+    inventory: Arc<Inventory>,
+    /// `-e` variables, shared by every host's `hostvars`.
+    extra_vars: Arc<serde_json::Map<String, serde_json::Value>>,
     base_inventory: &'a Inventory,
     reporter: &'a dyn Reporter,
     templar: Templar,
@@ -58,7 +64,8 @@ impl<'a> Executor<'a> {
     pub fn new(settings: &'a Settings, inventory: &'a Inventory, reporter: &'a dyn Reporter) -> Self {
         Executor {
             settings,
-            inventory: inventory.clone(),
+            inventory: Arc::new(inventory.clone()),
+            extra_vars: Arc::new(settings.extra_vars.clone()),
             base_inventory: inventory,
             reporter,
             templar: Templar::new(),
@@ -79,10 +86,10 @@ impl<'a> Executor<'a> {
             self.emit(Event::PlaybookStart { path: playbook.path.display().to_string() });
             let dir = playbook.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
             match self.base_inventory.with_playbook_dir(dir) {
-                Ok(inventory) => self.inventory = inventory,
+                Ok(inventory) => self.inventory = Arc::new(inventory),
                 Err(e) => {
                     self.emit(Event::Warning(format!("group_vars/host_vars beside {} not used: {e}", playbook.path.display())));
-                    self.inventory = self.base_inventory.clone();
+                    self.inventory = Arc::new(self.base_inventory.clone());
                 }
             }
             for play in &playbook.plays {

@@ -1,20 +1,25 @@
 //! One play: pick the hosts, gather facts, run the sections in order and flush
 //! handlers after each of them.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::host::{HostState, OMIT};
+use super::hostvars::HostVarsTable;
 use super::Executor;
 use crate::inventory::Host;
-use crate::playbook::{Action, Block, Meta, Play, Playbook, Step};
+use crate::playbook::{Action, BatchSize, Block, HostOrder, Meta, Play, Playbook, Step, Task};
 use crate::report::{Event, TaskKind};
 
-/// The hosts of a play and what they need to know about each other.
+/// The hosts of a play (of one `serial` batch) and what they need to know about each other.
 pub(super) struct PlayRun<'p> {
     pub playbook: &'p Playbook,
     pub play: &'p Play,
     pub hosts: Vec<HostState>,
-    /// `meta: end_play` was reached.
+    /// The play's `hostvars`, shared by its batches.
+    pub hostvars: Arc<HostVarsTable>,
+    /// `meta: end_play`, or `max_fail_percentage` exceeded: no further batch runs.
     pub ended: bool,
 }
 
@@ -22,40 +27,71 @@ impl PlayRun<'_> {
     pub fn active(&self) -> Vec<usize> {
         (0..self.hosts.len()).filter(|&i| self.hosts[i].active()).collect()
     }
+
+    /// `max_fail_percentage`: more than that share of this batch failed
+    /// (Ansible's "greater than": 50 with 1 of 2 failed goes on).
+    pub fn too_many_failed(&self) -> bool {
+        let Some(pct) = self.play.max_fail_percentage else { return false };
+        let failed = self.hosts.iter().filter(|h| h.failed).count();
+        !self.hosts.is_empty() && failed as f64 / self.hosts.len() as f64 > pct / 100.0
+    }
 }
 
 impl Executor<'_> {
+    /// Runs a play: its hosts in `serial` batches, each batch the whole play
+    /// (facts, sections, handlers), as ansible-playbook does.
     pub(super) async fn run_play(&mut self, playbook: &Playbook, play: &Play) {
         let answers = self.answer_prompts(play);
-        self.emit(Event::PlayStart { name: play.display_name().to_string() });
-        let Some(mut run) = self.start_play(playbook, play, &answers) else { return };
+        let hosts = self.play_hosts(play);
+        if hosts.iter().all(|h| self.dead_hosts.contains(&h.name)) {
+            self.emit(Event::PlayStart { name: play.display_name().to_string() });
+            self.emit(Event::NoHostsMatched);
+            return;
+        }
+        let all: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
+        let table = Arc::new(HostVarsTable::new(self.inventory.clone(), self.extra_vars.clone()));
+        for batch in batches(&play.serial, hosts) {
+            self.emit(Event::PlayStart { name: play.display_name().to_string() });
+            // Hosts failed in earlier plays still make up batches, as in
+            // Ansible; a batch of only such hosts shows just its banner.
+            let size = batch.len();
+            let live: Vec<Host> = batch.into_iter().filter(|h| !self.dead_hosts.contains(&h.name)).collect();
+            let Some(mut run) = self.start_batch(playbook, play, &live, &all, &table, &answers) else { continue };
+            self.run_batch(&mut run).await;
+            let failed = run.hosts.iter().filter(|h| h.failed || h.unreachable).count();
+            for host in run.hosts.iter().filter(|h| h.failed || h.unreachable) {
+                self.dead_hosts.insert(host.name.clone());
+            }
+            if run.ended || failed == size {
+                break;
+            }
+        }
+    }
+
+    /// One batch: facts, the three sections, handlers after each.
+    async fn run_batch(&mut self, run: &mut PlayRun<'_>) {
+        let play = run.play;
         if play.gather_facts {
-            self.gather_facts(&mut run).await;
+            self.gather_facts(run).await;
         }
         for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
-            let go_on = self.run_steps(&mut run, section, false).await;
+            let go_on = self.run_steps(run, section, false).await;
             // ansible-core 2.19 announces it only when any_errors_fatal ended the play.
             if play.any_errors_fatal && run.active().is_empty() && run.hosts.iter().any(|h| h.failed) {
                 self.emit(Event::NoMoreHosts);
             }
             if !go_on {
                 if play.force_handlers {
-                    self.flush_handlers(&mut run).await;
+                    self.flush_handlers(run).await;
                 }
                 break;
             }
-            self.flush_handlers(&mut run).await;
-        }
-        for host in &run.hosts {
-            if !host.active() {
-                self.dead_hosts.insert(host.name.clone());
-            }
+            self.flush_handlers(run).await;
         }
     }
 
-    /// Resolves the play's hosts and their state; None when there are none.
-    /// `answers`: the play's `vars_prompt` variables.
-    fn start_play<'p>(&mut self, playbook: &'p Playbook, play: &'p Play, answers: &Map<String, Value>) -> Option<PlayRun<'p>> {
+    /// The play's hosts, in its `order:`, with those failed in earlier plays.
+    fn play_hosts(&mut self, play: &Play) -> Vec<Host> {
         let selection = match self.inventory.select(&play.hosts, self.settings.limit.as_deref()) {
             Ok(selection) => selection,
             Err(e) => {
@@ -66,18 +102,30 @@ impl Executor<'_> {
         for w in selection.warnings {
             self.emit(Event::Warning(w));
         }
-        let hosts: Vec<Host> = selection.hosts.into_iter().filter(|h| !self.dead_hosts.contains(&h.name)).collect();
-        if hosts.is_empty() {
-            self.emit(Event::NoHostsMatched);
-            return None;
-        }
-        let mut magic = self.magic_vars(playbook, &hosts);
+        let mut hosts = selection.hosts;
+        order_hosts(&mut hosts, play.order);
+        hosts
+    }
+
+    /// The state of a batch's hosts; None when none of them can take part.
+    /// `answers`: the play's `vars_prompt` variables.
+    fn start_batch<'p>(
+        &mut self,
+        playbook: &'p Playbook,
+        play: &'p Play,
+        batch: &[Host],
+        all: &[String],
+        table: &Arc<HostVarsTable>,
+        answers: &Map<String, Value>,
+    ) -> Option<PlayRun<'p>> {
+        let play_hosts: Vec<&String> = all.iter().filter(|h| !self.dead_hosts.contains(*h)).collect();
+        let mut magic = self.magic_vars(playbook, batch, &play_hosts, all);
         magic.extend(answers.clone());
-        let mut states = Vec::with_capacity(hosts.len());
-        for host in &hosts {
+        let mut states = Vec::with_capacity(batch.len());
+        for host in batch {
             self.stats.touch(&host.name);
             let conn = self.connection_for(&host.name);
-            match HostState::new(host, play, self.settings, &magic, conn, &self.templar) {
+            match HostState::new(host, play, self.settings, &magic, conn, &self.templar, table.clone()) {
                 Ok(state) => states.push(state),
                 Err(message) => {
                     self.emit(Event::Warning(format!("host `{}` left out of the play: {message}", host.name)));
@@ -85,19 +133,19 @@ impl Executor<'_> {
                 }
             }
         }
-        Some(PlayRun { playbook, play, hosts: states, ended: false })
+        (!states.is_empty()).then_some(PlayRun { playbook, play, hosts: states, hostvars: table.clone(), ended: false })
     }
 
-    fn magic_vars(&self, playbook: &Playbook, hosts: &[Host]) -> Map<String, Value> {
-        let names: Vec<Value> = hosts.iter().map(|h| Value::String(h.name.clone())).collect();
+    fn magic_vars(&self, playbook: &Playbook, batch: &[Host], play_hosts: &[&String], all: &[String]) -> Map<String, Value> {
+        let names = |hosts: &mut dyn Iterator<Item = &String>| Value::Array(hosts.map(|h| Value::String(h.clone())).collect());
         let groups: Map<String, Value> = self.inventory.groups().iter().map(|(g, members)| (g.clone(), members.clone().into())).collect();
         let dir = playbook.path.parent().map(|p| p.display().to_string()).unwrap_or_default();
         let mut magic = Map::new();
         magic.insert("playbook_dir".into(), Value::String(if dir.is_empty() { ".".into() } else { dir }));
         magic.insert("groups".into(), Value::Object(groups));
-        magic.insert("ansible_play_hosts".into(), Value::Array(names.clone()));
-        magic.insert("ansible_play_hosts_all".into(), Value::Array(names.clone()));
-        magic.insert("ansible_play_batch".into(), Value::Array(names));
+        magic.insert("ansible_play_hosts".into(), names(&mut play_hosts.iter().copied()));
+        magic.insert("ansible_play_hosts_all".into(), names(&mut all.iter()));
+        magic.insert("ansible_play_batch".into(), names(&mut batch.iter().map(|h| &h.name)));
         magic.insert("ansible_check_mode".into(), self.settings.check.into());
         magic.insert("ansible_diff_mode".into(), self.settings.diff.into());
         magic.insert("ansible_verbosity".into(), self.settings.verbosity.into());
@@ -124,7 +172,10 @@ impl Executor<'_> {
                 }
                 Step::Task(task) if !self.selected_by_tags(&task.tags) => {}
                 Step::Task(task) => match &task.action {
-                    Action::Meta(meta) => self.run_meta(run, *meta).await,
+                    Action::Meta(meta) => {
+                        let hosts = self.meta_hosts(run, task);
+                        self.run_meta(run, *meta, &hosts).await;
+                    }
                     Action::Module { .. } => {
                         let targets = run.active();
                         self.run_task(run, task, TaskKind::Task, &targets, rescuable).await;
@@ -168,16 +219,40 @@ impl Executor<'_> {
         !run.ended && !run.active().is_empty()
     }
 
-    async fn run_meta(&mut self, run: &mut PlayRun<'_>, meta: Meta) {
+    /// The active hosts for which a meta task's `when` holds (all without one).
+    fn meta_hosts(&self, run: &PlayRun<'_>, task: &Task) -> Vec<usize> {
+        let holds = |h: usize| {
+            let host = &run.hosts[h];
+            let vars = host.vars(&self.layers(run, task), &self.templar);
+            let ctx = host.context(&vars);
+            task.when.iter().all(|c| self.templar.eval_condition(c, &ctx).unwrap_or(false))
+        };
+        run.active().into_iter().filter(|&h| task.when.is_empty() || holds(h)).collect()
+    }
+
+    /// A meta action for `hosts` (those whose `when` held). Per-host actions
+    /// apply to each of them; play-wide ones follow the first active host, as
+    /// Ansible evaluates them once.
+    async fn run_meta(&mut self, run: &mut PlayRun<'_>, meta: Meta, hosts: &[usize]) {
+        let decided = run.active().first().is_some_and(|first| hosts.contains(first));
         match meta {
             Meta::FlushHandlers => self.flush_handlers(run).await,
             Meta::Noop => {}
-            Meta::EndPlay => run.ended = true,
             Meta::EndHost => {
-                for h in run.active() {
+                for &h in hosts {
                     run.hosts[h].ended = true;
                 }
             }
+            Meta::ResetConnection => self.reset_connections(run, hosts).await,
+            _ if !decided => {}
+            Meta::EndPlay => run.ended = true,
+            // Without `serial` the batch is the play, as in Ansible.
+            Meta::EndBatch => {
+                for host in &mut run.hosts {
+                    host.ended = true;
+                }
+            }
+            Meta::RefreshInventory => self.refresh_inventory(run),
             Meta::ClearHostErrors => {
                 for host in run.hosts.iter_mut().filter(|h| h.failed) {
                     host.failed = false;
@@ -223,5 +298,73 @@ impl Executor<'_> {
                 break;
             }
         }
+    }
+}
+
+/// Splits the hosts into `serial` batches: each entry is a count or a share
+/// of all the play's hosts (at least one), the last entry repeated; 0 or
+/// nothing means one batch of all.
+fn batches(serial: &[BatchSize], mut hosts: Vec<Host>) -> Vec<Vec<Host>> {
+    let total = hosts.len();
+    let mut out = Vec::new();
+    let mut index = 0;
+    while !hosts.is_empty() {
+        let size = match serial.get(index.min(serial.len().saturating_sub(1))) {
+            None => 0,
+            Some(BatchSize::Count(n)) => usize::try_from(*n).unwrap_or(usize::MAX),
+            // Python's int(pct / 100.0 * total) or 1.
+            Some(BatchSize::Percent(pct)) => ((pct / 100.0 * total as f64) as usize).max(1),
+        };
+        if size == 0 || size >= hosts.len() {
+            out.push(std::mem::take(&mut hosts));
+            break;
+        }
+        let rest = hosts.split_off(size);
+        out.push(std::mem::replace(&mut hosts, rest));
+        index += 1;
+    }
+    out
+}
+
+fn order_hosts(hosts: &mut [Host], order: HostOrder) {
+    match order {
+        HostOrder::Inventory => {}
+        HostOrder::ReverseInventory => hosts.reverse(),
+        HostOrder::Sorted => hosts.sort_by(|a, b| a.name.cmp(&b.name)),
+        HostOrder::ReverseSorted => hosts.sort_by(|a, b| b.name.cmp(&a.name)),
+        HostOrder::Shuffle => rand::seq::SliceRandom::shuffle(hosts, &mut rand::rng()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(n: usize) -> Vec<Host> {
+        (1..=n).map(|i| Host { name: format!("h{i}"), vars: Map::new(), groups: Vec::new(), implicit: false }).collect()
+    }
+
+    fn sizes(serial: &[BatchSize], n: usize) -> Vec<usize> {
+        batches(serial, hosts(n)).iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn batches_like_ansible() {
+        use BatchSize::{Count, Percent};
+        assert_eq!(sizes(&[], 5), [5]);
+        assert_eq!(sizes(&[Count(2)], 5), [2, 2, 1]);
+        assert_eq!(sizes(&[Count(0)], 3), [3]);
+        assert_eq!(sizes(&[Percent(30.0)], 10), [3, 3, 3, 1]);
+        assert_eq!(sizes(&[Percent(10.0)], 3), [1, 1, 1]);
+        assert_eq!(sizes(&[Count(1), Count(2), Percent(50.0)], 8), [1, 2, 4, 1]);
+    }
+
+    #[test]
+    fn orders_hosts() {
+        let mut h = vec![hosts(3)[1].clone(), hosts(3)[2].clone(), hosts(3)[0].clone()];
+        order_hosts(&mut h, HostOrder::ReverseSorted);
+        assert_eq!(h.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(), ["h3", "h2", "h1"]);
+        order_hosts(&mut h, HostOrder::ReverseInventory);
+        assert_eq!(h[0].name, "h1");
     }
 }

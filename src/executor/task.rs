@@ -9,7 +9,7 @@ use super::play::PlayRun;
 use super::Executor;
 use crate::playbook::{Action, Task};
 use crate::report::{Event, HostResult, Status, TaskHeader, TaskKind};
-use crate::template::{truthy, Templar};
+use crate::template::truthy;
 
 /// One host's result for the task, to be applied to that host's state.
 pub(super) struct Outcome {
@@ -34,11 +34,18 @@ impl Executor<'_> {
         let bypass = matches!(&task.action, Action::Module { spec, .. } if spec.kind == stockman_modules::spec::ModuleKind::Pause);
         let runners: Vec<usize> = if run_once || bypass { targets.iter().copied().take(1).collect() } else { targets.to_vec() };
         let outcomes = self.run_on_hosts(run, task, &runners).await;
+        self.apply_inventory_changes(run, &outcomes.iter().map(|o| &o.result).collect::<Vec<_>>());
         let mut fatal = false;
         for outcome in outcomes {
             let rescued = rescuable && outcome.result.status == Status::Failed && !outcome.result.ignored;
             if rescued {
                 self.stats.record_rescued(&outcome.result.host);
+            } else if outcome.result.status == Status::Unreachable && outcome.result.ignored {
+                // `ignore_unreachable`: Ansible counts it ok and ignored, not unreachable.
+                let mut counted = outcome.result.clone();
+                counted.status = Status::Failed;
+                counted.result.insert("changed".into(), false.into());
+                self.stats.record(&counted);
             } else {
                 self.stats.record(&outcome.result);
             }
@@ -51,15 +58,32 @@ impl Executor<'_> {
                 run.hosts[h].failed = true;
             }
         }
+        if fatal && run.too_many_failed() {
+            for h in run.active() {
+                run.hosts[h].failed = true;
+            }
+            // ansible-core announces it twice here: for the percentage, then
+            // because every host left has now failed.
+            self.emit(Event::NoMoreHosts);
+            self.emit(Event::NoMoreHosts);
+            run.ended = true;
+        }
     }
 
     /// `run_once`, decided with the first host's variables.
     fn is_run_once(&self, run: &PlayRun<'_>, task: &Task, targets: &[usize]) -> bool {
-        if task.run_once == Value::Bool(false) || targets.is_empty() {
+        if targets.is_empty() {
             return false;
         }
-        let vars = run.hosts[targets[0]].vars(&self.layers(run, task), &self.templar);
-        self.templar.render_value(&task.run_once, &Templar::context(&vars)).map(|v| truthy(&v)).unwrap_or(false)
+        if matches!(&task.action, Action::Module { spec, .. } if spec.kind.bypasses_host_loop()) {
+            return true;
+        }
+        if task.run_once == Value::Bool(false) {
+            return false;
+        }
+        let host = &run.hosts[targets[0]];
+        let vars = host.vars(&self.layers(run, task), &self.templar);
+        self.templar.render_value(&task.run_once, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(false)
     }
 
     pub(super) fn layers<'r>(&'r self, run: &'r PlayRun<'_>, task: &'r Task) -> Layers<'r> {
@@ -76,9 +100,12 @@ impl Executor<'_> {
                 let mut result = self.run_on_host(run, task, host, playbook_dir).await;
                 result.duration = Some(started.elapsed());
                 result.no_log = self.no_log(run, task, host);
+                if result.status == Status::Unreachable && self.task_flag(run, task, host, &task.ignore_unreachable) {
+                    result.ignored = true;
+                }
                 Outcome { host: h, result }
             })
-            .buffer_unordered(self.settings.forks.max(1));
+            .buffer_unordered(self.parallel_hosts(run, task, runners));
         let mut outcomes = Vec::with_capacity(runners.len());
         while let Some(outcome) = pending.next().await {
             self.reporter.event(&Event::HostResult(outcome.result.clone()));
@@ -87,13 +114,37 @@ impl Executor<'_> {
         outcomes
     }
 
+    /// How many hosts run the task at once: `--forks`, lowered by the task's `throttle`.
+    fn parallel_hosts(&self, run: &PlayRun<'_>, task: &Task, runners: &[usize]) -> usize {
+        let forks = self.settings.forks.max(1);
+        let (Some(throttle), Some(&first)) = (&task.throttle, runners.first()) else { return forks };
+        let host = &run.hosts[first];
+        let vars = host.vars(&self.layers(run, task), &self.templar);
+        let limit = self.templar.render_value(throttle, &host.context(&vars)).ok().and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()));
+        match limit {
+            Some(n) if n > 0 => forks.min(usize::try_from(n).unwrap_or(usize::MAX)),
+            _ => forks,
+        }
+    }
+
+    /// A boolean task keyword (a literal or a template) for this host.
+    fn task_flag(&self, run: &PlayRun<'_>, task: &Task, host: &HostState, value: &Value) -> bool {
+        match value {
+            Value::Bool(b) => *b,
+            _ => {
+                let vars = host.vars(&self.layers(run, task), &self.templar);
+                self.templar.render_value(value, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(false)
+            }
+        }
+    }
+
     /// Whether `no_log` holds for this host; an unreadable value hides the output, to be safe.
     pub(super) fn no_log(&self, run: &PlayRun<'_>, task: &Task, host: &HostState) -> bool {
         if task.no_log == Value::Bool(false) {
             return false;
         }
         let vars = host.vars(&self.layers(run, task), &self.templar);
-        self.templar.render_value(&task.no_log, &Templar::context(&vars)).map(|v| truthy(&v)).unwrap_or(true)
+        self.templar.render_value(&task.no_log, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(true)
     }
 }
 
@@ -130,6 +181,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
                 host.register("ansible_failed_task", task_info);
             }
         }
+        Status::Unreachable if r.ignored => {}
         Status::Unreachable => host.unreachable = true,
         Status::Changed => {
             for topic in &task.notify {

@@ -59,6 +59,7 @@ mod merge;
 mod model;
 mod pattern;
 mod pyliteral;
+mod runtime;
 mod script;
 mod sources;
 mod terraform;
@@ -108,6 +109,8 @@ pub struct Inventory {
     groups: Vec<(String, Vec<String>)>,
     warnings: Vec<String>,
     secrets: Vec<String>,
+    /// The `-i` sources, read again by `meta: refresh_inventory`.
+    sources: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +141,7 @@ impl Inventory {
         warnings.extend(name_clashes(&loaded.model));
         let mut inventory = Inventory::resolve(loaded.model, inventory_dirs, Vec::new(), warnings);
         inventory.secrets = loaded.secrets;
+        inventory.sources = sources.to_vec();
         Ok(inventory)
     }
 
@@ -150,6 +154,7 @@ impl Inventory {
         playbook_dirs.push(load_vars_dir(&self.model, dir, &mut warnings)?);
         let mut inventory = Inventory::resolve(self.model.clone(), self.inventory_dirs.clone(), playbook_dirs, warnings);
         inventory.secrets = self.secrets.clone();
+        inventory.sources = self.sources.clone();
         Ok(inventory)
     }
 
@@ -236,7 +241,7 @@ impl Inventory {
             .enumerate()
             .map(|(g, group)| (group.name.clone(), model.group_hosts(g).into_iter().map(|h| model.hosts[h].name.clone()).collect()))
             .collect();
-        Inventory { model, inventory_dirs, playbook_dirs, hosts, implicit_localhosts, groups, warnings, secrets: Vec::new() }
+        Inventory { model, inventory_dirs, playbook_dirs, hosts, implicit_localhosts, groups, warnings, secrets: Vec::new(), sources: Vec::new() }
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 use stockman_modules::spec::ModuleSpec;
 
-use super::{did_you_mean, parse_kv, roles, tasks, Play, Playbook, Step, Task};
+use super::{did_you_mean, parse_kv, roles, tasks, BatchSize, HostOrder, Play, Playbook, Step, Strategy, Task};
 use crate::yaml::{self, Node, Span, Yaml};
 
 /// A playbook that cannot be run, with where and (when known) how to fix it.
@@ -36,14 +36,13 @@ pub(super) fn with_hint(mut e: LoadError, hint: Option<String>) -> LoadError {
 const PLAY_SUPPORTED: &[&str] = &[
     "name", "hosts", "vars", "vars_files", "gather_facts", "connection", "remote_user", "pre_tasks", "roles", "tasks",
     "post_tasks", "handlers", "tags", "any_errors_fatal", "force_handlers", "become", "become_user", "become_method",
-    "vars_prompt",
+    "vars_prompt", "serial", "max_fail_percentage", "order", "strategy", "environment",
 ];
 /// Ansible play keywords stockman does not implement yet: a clear error, not a typo hint.
 const PLAY_LATER: &[&str] = &[
     "become_exe", "become_flags", "check_mode", "collections", "debugger",
-    "diff", "environment", "fact_path", "gather_subset", "gather_timeout", "ignore_errors", "ignore_unreachable",
-    "max_fail_percentage", "module_defaults", "no_log", "order", "port", "run_once", "serial", "strategy", "throttle",
-    "timeout",
+    "diff", "fact_path", "gather_subset", "gather_timeout", "ignore_errors", "ignore_unreachable",
+    "module_defaults", "no_log", "port", "run_once", "throttle", "timeout",
 ];
 const IMPORT_PLAYBOOK: &[&str] = &["import_playbook", "ansible.builtin.import_playbook"];
 /// Keywords beside `import_playbook` (Ansible's set; `vars` become play vars).
@@ -139,6 +138,11 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
         r#become: node.get("become").map(Node::to_json),
         become_user: node.get("become_user").map(Node::to_json),
         become_method: node.get("become_method").map(Node::to_json),
+        serial: serial(node.get("serial"))?,
+        max_fail_percentage: max_fail_percentage(node.get("max_fail_percentage"))?,
+        order: host_order(node.get("order"))?,
+        strategy: strategy(node.get("strategy"))?,
+        environment: node.get("environment").filter(|n| !n.is_null()).map(Node::to_json),
     };
     if let Some(conn) = &play.connection {
         if !["ssh", "local", "smart", "paramiko"].contains(&conn.as_str()) {
@@ -150,6 +154,58 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
     }
     check_notify_targets(&play)?;
     Ok(play)
+}
+
+/// `serial:` a number, a percentage, or a list of them.
+fn serial(node: Option<&Node>) -> Result<Vec<BatchSize>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
+    let one = |n: &Node| -> Result<BatchSize, LoadError> {
+        let bad = || with_hint(err(n, format!("`serial` takes a number of hosts or a percentage, found `{}`", n.to_json())), Some("write e.g. `serial: 2` or `serial: \"30%\"`".into()));
+        match n.to_json() {
+            Value::Number(num) => num.as_u64().map(BatchSize::Count).ok_or_else(bad),
+            Value::String(s) => match s.trim().strip_suffix('%') {
+                Some(pct) => pct.trim().parse::<f64>().ok().filter(|p| *p >= 0.0).map(BatchSize::Percent).ok_or_else(bad),
+                None => s.trim().parse().map(BatchSize::Count).map_err(|_| bad()),
+            },
+            _ => Err(bad()),
+        }
+    };
+    match node.as_seq() {
+        Some(items) => items.iter().map(one).collect(),
+        None => Ok(vec![one(node)?]),
+    }
+}
+
+fn max_fail_percentage(node: Option<&Node>) -> Result<Option<f64>, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(None) };
+    let value = node.to_json();
+    let pct = value.as_f64().or_else(|| value.as_str()?.trim().trim_end_matches('%').parse().ok());
+    pct.map(Some).ok_or_else(|| err(node, format!("`max_fail_percentage` must be a number from 0 to 100, found `{value}`")))
+}
+
+fn host_order(node: Option<&Node>) -> Result<HostOrder, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(HostOrder::Inventory) };
+    const NAMES: [&str; 5] = ["inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle"];
+    match scalar_string(node)?.as_str() {
+        "inventory" => Ok(HostOrder::Inventory),
+        "reverse_inventory" => Ok(HostOrder::ReverseInventory),
+        "sorted" => Ok(HostOrder::Sorted),
+        "reverse_sorted" => Ok(HostOrder::ReverseSorted),
+        "shuffle" => Ok(HostOrder::Shuffle),
+        other => {
+            let hint = did_you_mean(other, NAMES).map(|s| format!("did you mean `{s}`?"));
+            Err(with_hint(err(node, format!("invalid `order` `{other}` (use one of: {})", NAMES.join(", "))), hint))
+        }
+    }
+}
+
+fn strategy(node: Option<&Node>) -> Result<Strategy, LoadError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Strategy::Linear) };
+    match scalar_string(node)?.as_str() {
+        "linear" | "ansible.builtin.linear" => Ok(Strategy::Linear),
+        "free" | "ansible.builtin.free" => Err(err(node, "strategy `free` is not supported by stockman yet (use linear)")),
+        other => Err(err(node, format!("strategy `{other}` is not supported by stockman (use linear or free)"))),
+    }
 }
 
 /// `vars_files:` read now, relative to the playbook; later files win.
@@ -263,7 +319,7 @@ fn check_decimal_mode(name: &str, v: &Node) -> Result<(), LoadError> {
 
 fn canonical_arg(spec: &ModuleSpec, name: &str, at: &Node) -> Result<String, LoadError> {
     if spec.any_params {
-        return Ok(name.to_string());
+        return Ok(spec.canonical(name).unwrap_or(name).to_string());
     }
     spec.canonical(name).map(str::to_string).ok_or_else(|| {
         let hint = did_you_mean(name, spec.spellings()).map(|s| format!("did you mean `{s}`?"));
@@ -430,8 +486,36 @@ mod tests {
     }
 
     #[test]
+    fn serial_order_and_max_fail_percentage_are_read_and_checked() {
+        use crate::playbook::{BatchSize, HostOrder};
+        let pb = load_str("- hosts: all\n  serial: [1, \"30%\", 5]\n  order: reverse_sorted\n  max_fail_percentage: 25\n  tasks: []\n").unwrap();
+        let play = &pb.plays[0];
+        assert_eq!(play.serial, [BatchSize::Count(1), BatchSize::Percent(30.0), BatchSize::Count(5)]);
+        assert_eq!(play.order, HostOrder::ReverseSorted);
+        assert_eq!(play.max_fail_percentage, Some(25.0));
+        let e = load_str("- hosts: all\n  serial: lots\n").unwrap_err();
+        assert!(e.message.contains("`serial` takes a number of hosts or a percentage"), "{}", e.message);
+        let e = load_str("- hosts: all\n  order: sortd\n").unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `sorted`?"));
+        let e = load_str("- hosts: all\n  strategy: free\n").unwrap_err();
+        assert!(e.message.contains("`free` is not supported by stockman yet"), "{}", e.message);
+        let e = load_str("- hosts: all\n  tasks:\n    - meta: end_bach\n").unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `end_batch`?"));
+    }
+
+    #[test]
+    fn environment_is_layered_from_blocks_to_tasks() {
+        let pb = load_str("- hosts: all\n  tasks:\n    - block:\n        - command: 'true'\n          environment: {A: task}\n          throttle: 2\n      environment: {A: block, B: b}\n      ignore_unreachable: true\n").unwrap();
+        let Step::Block(block) = &pb.plays[0].tasks[0] else { panic!() };
+        let Step::Task(task) = &block.block[0] else { panic!() };
+        assert_eq!(task.environment, [serde_json::json!({"A": "block", "B": "b"}), serde_json::json!({"A": "task"})]);
+        assert_eq!(task.throttle, Some(serde_json::json!(2)));
+        assert_eq!(task.ignore_unreachable, serde_json::json!(true));
+    }
+
+    #[test]
     fn keywords_not_yet_supported_are_named() {
-        let e = load_str("- hosts: all\n  tasks:\n    - command: 'true'\n      environment: {A: b}\n").unwrap_err();
-        assert!(e.message.contains("`environment` is not supported"), "{}", e.message);
+        let e = load_str("- hosts: all\n  tasks:\n    - command: 'true'\n      module_defaults: {}\n").unwrap_err();
+        assert!(e.message.contains("`module_defaults` is not supported"), "{}", e.message);
     }
 }

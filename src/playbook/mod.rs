@@ -65,6 +65,41 @@ pub struct Play {
     pub r#become: Option<Value>,
     pub become_user: Option<Value>,
     pub become_method: Option<Value>,
+    /// `serial:` batch sizes, the last one repeated; empty: all hosts in one batch.
+    pub serial: Vec<BatchSize>,
+    /// `max_fail_percentage:` the play stops when more than this share of a batch failed.
+    pub max_fail_percentage: Option<f64>,
+    pub order: HostOrder,
+    pub strategy: Strategy,
+    /// The play's `environment:` (a mapping, or a template giving one); tasks' own win.
+    pub environment: Option<Value>,
+}
+
+/// One `serial:` entry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BatchSize {
+    Count(u64),
+    /// `"30%"`: that share of the play's hosts, rounded down, at least one.
+    Percent(f64),
+}
+
+/// `order:` the order hosts are taken in (and batched by `serial`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostOrder {
+    #[default]
+    Inventory,
+    ReverseInventory,
+    Sorted,
+    ReverseSorted,
+    Shuffle,
+}
+
+/// `strategy:` linear (every host finishes a task before the next starts) or free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    #[default]
+    Linear,
+    Free,
 }
 
 /// One entry of a task list: a task, a block of them, or a dynamic include
@@ -178,6 +213,13 @@ pub struct Task {
     /// `timeout:` seconds (a number or a template) after which the action is
     /// abandoned and the task fails; None or 0: no limit.
     pub timeout: Option<Value>,
+    /// `throttle:` at most this many hosts run the task at once (a number or template).
+    pub throttle: Option<Value>,
+    /// `ignore_unreachable:` an unreachable host stays in the play (boolean or template).
+    pub ignore_unreachable: Value,
+    /// `environment:` of the enclosing blocks, then the task's, outermost first
+    /// (each a mapping or a template giving one); later ones win per name.
+    pub environment: Vec<Value>,
     pub vars: Map<String, Value>,
 }
 
@@ -214,5 +256,8 @@ pub enum Meta {
     Noop,
     EndPlay,
     EndHost,
+    EndBatch,
     ClearHostErrors,
+    RefreshInventory,
+    ResetConnection,
 }

@@ -16,11 +16,12 @@ const TASK_KEYWORDS: &[&str] = &[
     "name", "when", "register", "notify", "ignore_errors", "no_log", "vars", "args", "tags", "changed_when",
     "failed_when", "loop", "loop_control", "until", "retries", "delay", "run_once", "check_mode", "diff",
     "become", "become_user", "become_method", "delegate_to", "delegate_facts", "timeout",
+    "throttle", "ignore_unreachable", "environment",
 ];
 const HANDLER_KEYWORDS: &[&str] = &["listen"];
 const BLOCK_KEYWORDS: &[&str] = &[
     "name", "block", "rescue", "always", "when", "vars", "tags", "ignore_errors", "no_log", "check_mode", "diff",
-    "run_once", "become", "become_user", "become_method",
+    "run_once", "become", "become_user", "become_method", "environment", "ignore_unreachable", "throttle",
 ];
 const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
     ("loop", LoopKind::List),
@@ -34,8 +35,8 @@ const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
 ];
 /// Ansible task keywords stockman does not implement yet: a clear error, not a typo hint.
 const TASK_LATER: &[&str] = &[
-    "action", "local_action", "any_errors_fatal", "async", "become_exe", "become_flags", "collections", "connection", "debugger", "environment",
-    "ignore_unreachable", "module_defaults", "poll", "port", "remote_user", "throttle", "with_subelements", "with_first_found", "with_random_choice", "with_indexed_items",
+    "action", "local_action", "any_errors_fatal", "async", "become_exe", "become_flags", "collections", "connection", "debugger",
+    "module_defaults", "poll", "port", "remote_user", "with_subelements", "with_first_found", "with_random_choice", "with_indexed_items",
 ];
 /// Read at load time, their tasks spliced in place.
 const IMPORTS: &[&str] = &["import_tasks", "ansible.builtin.import_tasks", "include"];
@@ -67,6 +68,9 @@ pub(super) struct Inherited {
     r#become: Option<Value>,
     become_user: Option<Value>,
     become_method: Option<Value>,
+    environment: Vec<Value>,
+    ignore_unreachable: Option<Value>,
+    throttle: Option<Value>,
 }
 
 /// Where task lists are being read from.
@@ -226,6 +230,9 @@ pub(super) fn inherit(outer: &Inherited, node: &Node) -> Result<Inherited, LoadE
     inner.r#become = keep(node.get("become"), &outer.r#become);
     inner.become_user = keep(node.get("become_user"), &outer.become_user);
     inner.become_method = keep(node.get("become_method"), &outer.become_method);
+    inner.ignore_unreachable = keep(node.get("ignore_unreachable"), &outer.ignore_unreachable);
+    inner.throttle = keep(node.get("throttle"), &outer.throttle);
+    inner.environment.extend(node.get("environment").filter(|n| !n.is_null()).map(Node::to_json));
     Ok(inner)
 }
 
@@ -324,6 +331,9 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         become_method: node.get("become_method").map(Node::to_json).or_else(|| inherited.become_method.clone()),
         delegate_to: node.get("delegate_to").map(Node::to_json),
         timeout: node.get("timeout").map(Node::to_json),
+        throttle: node.get("throttle").map(Node::to_json).or_else(|| inherited.throttle.clone()),
+        ignore_unreachable: value_or("ignore_unreachable", &inherited.ignore_unreachable, Value::Bool(false)),
+        environment: inherited.environment.iter().cloned().chain(node.get("environment").filter(|n| !n.is_null()).map(Node::to_json)).collect(),
         role: ctx.role.clone(),
         vars,
     })
@@ -367,8 +377,15 @@ fn meta_action(name: &str, value: &Node) -> Result<Option<Meta>, LoadError> {
         Some("noop") => Ok(Some(Meta::Noop)),
         Some("end_play") => Ok(Some(Meta::EndPlay)),
         Some("end_host") => Ok(Some(Meta::EndHost)),
+        Some("end_batch") => Ok(Some(Meta::EndBatch)),
         Some("clear_host_errors") => Ok(Some(Meta::ClearHostErrors)),
-        Some(other) => Err(err(value, format!("meta `{other}` is not supported by stockman yet (supported: flush_handlers, noop, end_play, end_host, clear_host_errors)"))),
+        Some("refresh_inventory") => Ok(Some(Meta::RefreshInventory)),
+        Some("reset_connection") => Ok(Some(Meta::ResetConnection)),
+        Some(other) => {
+            let known = ["flush_handlers", "noop", "end_play", "end_host", "end_batch", "clear_host_errors", "refresh_inventory", "reset_connection"];
+            let hint = did_you_mean(other, known).map(|s| format!("did you mean `{s}`?"));
+            Err(with_hint(err(value, format!("meta `{other}` is not supported by stockman (supported: {})", known.join(", "))), hint))
+        }
         None => Err(err(value, "meta takes the name of an action, e.g. `meta: flush_handlers`")),
     }
 }

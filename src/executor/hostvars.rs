@@ -1,0 +1,194 @@
+//! The `hostvars` magic variable: every host's variables, by name.
+//!
+//! Nothing is copied per task: templates see a [`HostVars`] object over a
+//! table shared by the play's hosts, and a host's entry is converted to
+//! template values one key at a time, only when a template reads it. Hosts
+//! publish their layers (inventory and magic, facts, set_fact and registered)
+//! when these change; hosts outside the play show their inventory variables.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value as Jinja};
+use serde_json::{Map, Value};
+
+use crate::inventory::Inventory;
+
+/// One host's variable layers, lowest precedence first; shared, never copied.
+#[derive(Debug, Clone, Default)]
+pub struct HostLayers {
+    pub base: Arc<Map<String, Value>>,
+    pub facts: Arc<Map<String, Value>>,
+    pub registered: Arc<Map<String, Value>>,
+}
+
+/// The table behind `hostvars` for one play (or serial batch).
+#[derive(Debug, Default)]
+pub struct HostVarsTable {
+    /// Replaced when `add_host`, `group_by` or `refresh_inventory` change it.
+    inventory: RwLock<Arc<Inventory>>,
+    extra: Arc<Map<String, Value>>,
+    published: RwLock<HashMap<String, HostLayers>>,
+}
+
+impl HostVarsTable {
+    pub fn new(inventory: Arc<Inventory>, extra: Arc<Map<String, Value>>) -> Self {
+        HostVarsTable { inventory: RwLock::new(inventory), extra, published: RwLock::default() }
+    }
+
+    pub fn set_inventory(&self, inventory: Arc<Inventory>) {
+        *self.inventory.write().unwrap_or_else(|e| e.into_inner()) = inventory;
+    }
+
+    fn inventory(&self) -> Arc<Inventory> {
+        self.inventory.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Makes `layers` what `hostvars[name]` shows from now on.
+    pub fn publish(&self, name: &str, layers: HostLayers) {
+        self.published.write().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), layers);
+    }
+
+    fn entry(&self, name: &str) -> Option<HostEntry> {
+        let extra = self.extra.clone();
+        if let Some(layers) = self.published.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Some(HostEntry { layers: layers.clone(), extra });
+        }
+        let inventory = self.inventory();
+        let host = inventory.host(name)?;
+        let mut base = host.vars.clone();
+        base.insert("inventory_hostname".into(), host.name.clone().into());
+        base.insert("inventory_hostname_short".into(), host.name.split('.').next().unwrap_or_default().into());
+        base.insert("group_names".into(), host.groups.clone().into());
+        Some(HostEntry { layers: HostLayers { base: Arc::new(base), ..HostLayers::default() }, extra })
+    }
+
+    fn names(&self) -> Vec<String> {
+        let inventory = self.inventory();
+        let mut names: Vec<String> = inventory.hosts().iter().map(|h| h.name.clone()).collect();
+        let published = self.published.read().unwrap_or_else(|e| e.into_inner());
+        names.extend(published.keys().filter(|n| inventory.host(n).is_none()).cloned());
+        names
+    }
+}
+
+/// `hostvars` itself: host name → that host's variables.
+#[derive(Debug)]
+pub struct HostVars(pub Arc<HostVarsTable>);
+
+impl Object for HostVars {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
+        self.0.entry(key.as_str()?).map(Jinja::from_object)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.names().into_iter().map(Jinja::from).collect())
+    }
+}
+
+/// `hostvars[name]`: the host's layers with extra vars on top.
+#[derive(Debug)]
+struct HostEntry {
+    layers: HostLayers,
+    extra: Arc<Map<String, Value>>,
+}
+
+impl HostEntry {
+    fn lookup(&self, key: &str) -> Option<&Value> {
+        let l = &self.layers;
+        [&self.extra, &l.registered, &l.facts, &l.base].into_iter().find_map(|m| m.get(key))
+    }
+}
+
+impl Object for HostEntry {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
+        self.lookup(key.as_str()?).map(|v| Jinja::from(minijinja::value::Serde(v)))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let l = &self.layers;
+        let mut keys: Vec<&String> = Vec::new();
+        for map in [&l.base, &l.facts, &l.registered, &self.extra] {
+            for key in map.keys() {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        Enumerator::Values(keys.into_iter().map(|k| Jinja::from(k.as_str())).collect())
+    }
+}
+
+/// `groups`: group name → member names, read from the current inventory, so
+/// `group_by` and `add_host` show at once, as in Ansible.
+#[derive(Debug)]
+struct Groups(Arc<HostVarsTable>);
+
+impl Object for Groups {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
+        let name = key.as_str()?;
+        let inventory = self.0.inventory();
+        let members = inventory.groups().iter().find(|(g, _)| g == name).map(|(_, m)| m.clone())?;
+        Some(Jinja::from(members))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let names: Vec<Jinja> = self.0.inventory().groups().iter().map(|(g, _)| Jinja::from(g.as_str())).collect();
+        Enumerator::Values(names)
+    }
+}
+
+/// `vars` as a template context, with `hostvars` and `groups` beside them.
+pub fn context_with(vars: &Map<String, Value>, table: &Arc<HostVarsTable>) -> Jinja {
+    let own = crate::template::Templar::context(vars);
+    let magic = minijinja::context! {
+        hostvars => Jinja::from_object(HostVars(table.clone())),
+        groups => Jinja::from_object(Groups(table.clone())),
+    };
+    // The last map wins: the live magic variables over their copies in `vars`.
+    minijinja::value::merge_maps([own, magic])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn layers(base: Value, registered: Value) -> HostLayers {
+        let map = |v: Value| Arc::new(v.as_object().cloned().unwrap_or_default());
+        HostLayers { base: map(base), facts: Arc::default(), registered: map(registered) }
+    }
+
+    #[test]
+    fn reads_published_layers_by_precedence() {
+        let table = Arc::new(HostVarsTable::new(Arc::default(), Arc::new(json!({"e": "extra"}).as_object().cloned().unwrap())));
+        table.publish("web1", layers(json!({"a": 1, "b": 1}), json!({"b": 2})));
+        let ctx = context_with(&Map::new(), &table);
+        let env = minijinja::Environment::new();
+        let render = |t: &str| env.render_str(t, ctx.clone()).unwrap();
+        assert_eq!(render("{{ hostvars['web1'].a }} {{ hostvars.web1.b }} {{ hostvars['web1']['e'] }}"), "1 2 extra");
+        assert_eq!(render("{{ 'yes' if hostvars['nope'] is defined else 'no' }}"), "no");
+        assert_eq!(render("{{ 'yes' if 'web1' in hostvars else 'no' }}"), "yes");
+    }
+
+    #[test]
+    fn a_later_publication_replaces_the_entry() {
+        let table = Arc::new(HostVarsTable::new(Arc::default(), Arc::default()));
+        table.publish("h", layers(json!({"x": 1}), json!({})));
+        table.publish("h", layers(json!({"x": 1}), json!({"x": 3})));
+        let env = minijinja::Environment::new();
+        assert_eq!(env.render_str("{{ hostvars.h.x }}", context_with(&Map::new(), &table)).unwrap(), "3");
+    }
+}
