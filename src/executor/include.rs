@@ -84,7 +84,7 @@ impl Executor<'_> {
         let host = &run.hosts[h];
         let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, extra: &self.settings.extra_vars };
         let vars = host.vars(&layers, &self.templar);
-        let ctx = Templar::context(&vars);
+        let ctx = host.context(&vars);
         for condition in &inc.when {
             match self.templar.eval_condition(condition, &ctx) {
                 Ok(true) => {}
@@ -185,7 +185,7 @@ impl Executor<'_> {
         let mut items = Vec::new();
         for scope in scopes {
             let host = &run.hosts[h];
-            let ctx = Templar::context(&scope.vars);
+            let ctx = host.context(&scope.vars);
             let mut r = match self.templar.render_value(&Value::Object(args.clone()), &ctx) {
                 Ok(Value::Object(rendered)) => vars_result(&host.name, inc.source.include_vars(&rendered)),
                 Ok(_) => failed(host, include_error(inc, "arguments must be a mapping")),
