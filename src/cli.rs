@@ -223,8 +223,7 @@ fn check_step(args: &PlaybookArgs) -> Result<(), String> {
     if !std::io::stdin().is_terminal() {
         return Err("--step asks \"Perform task: TASK: ... (N)o/(y)es/(c)ontinue:\" before each task and needs a terminal on stdin; run interactively, or drop --step".into());
     }
-    // The executor has no per-task confirmation hook yet; refusing beats running every task unasked.
-    Err("--step is not supported by stockman yet".into())
+    Ok(())
 }
 
 /// `--list-hosts`, `--list-tasks`, `--list-tags`: what would run, as ansible-playbook lists it.
@@ -283,6 +282,7 @@ fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
         no_color: args.no_color || env_bool("ANSIBLE_NOCOLOR").unwrap_or(false),
         tags: split_commas(&args.tags),
         skip_tags: split_commas(&args.skip_tags),
+        step: args.step,
         vault_sources,
         ..defaults
     })

@@ -32,6 +32,8 @@ pub struct Settings {
     pub tags: Vec<String>,
     /// `--skip-tags`: never run tasks with one of these.
     pub skip_tags: Vec<String>,
+    /// `--step`: ask on the terminal before each task.
+    pub step: bool,
     /// --ssh-config: an OpenSSH client config read instead of ~/.ssh/config (like `ssh -F`).
     pub ssh_config: Option<PathBuf>,
     /// -k: the SSH password when the inventory gives none.
@@ -62,6 +64,7 @@ impl Default for Settings {
             no_color: false,
             tags: Vec::new(),
             skip_tags: Vec::new(),
+            step: false,
             ssh_config: None,
             password: None,
             key_passphrase: None,

@@ -22,6 +22,7 @@ mod pause;
 pub mod prompt;
 mod play;
 mod runtime;
+mod step;
 mod task;
 mod trace;
 
@@ -58,6 +59,8 @@ pub struct Executor<'a> {
     /// Hosts that failed or became unreachable: later plays leave them out, as Ansible does.
     dead_hosts: HashSet<String>,
     stats: Stats,
+    /// `--step` still asks before each task (until answered "continue").
+    stepping: bool,
 }
 
 impl<'a> Executor<'a> {
@@ -73,6 +76,7 @@ impl<'a> Executor<'a> {
             connections: std::sync::Mutex::new(HashMap::new()),
             dead_hosts: HashSet::new(),
             stats: Stats::default(),
+            stepping: settings.step,
         }
     }
 

@@ -176,6 +176,7 @@ impl Executor<'_> {
                         let hosts = self.meta_hosts(run, task);
                         self.run_meta(run, *meta, &hosts).await;
                     }
+                    Action::Module { .. } if !self.take_step(task) => {}
                     Action::Module { .. } => {
                         let targets = run.active();
                         self.run_task(run, task, TaskKind::Task, &targets, rescuable).await;

@@ -26,6 +26,8 @@ pub enum Event {
     Warning(String),
     /// A line an action shows as it runs (`pause`: "Pausing for 2 seconds"), as Ansible's display does.
     Display(String),
+    /// A banner line of its own (`--step`'s answered question), stars to the width.
+    Banner(String),
     /// `until` did not hold yet: the task runs again.
     Retry { host: String, task: String, retries_left: u64 },
     Recap(Stats),

@@ -372,6 +372,10 @@ impl Reporter for Human {
                 self.end_progress();
                 self.out(text);
             }
+            Event::Banner(text) => {
+                self.end_progress();
+                self.banner(text, None);
+            }
             Event::Recap(stats) => self.recap(stats),
             Event::Retry { host, task, retries_left } => {
                 self.out(&self.paint(&format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left)."), RED));

@@ -171,3 +171,47 @@ fn lang_wait_prompt_asks_on_the_terminal() {
     assert!(screen.contains("hello world") && screen.contains("\"msg\": \"typed=hello world\""), "{screen}");
     assert!(screen.find("Which colour?").unwrap() < screen.find("PLAY [test]").unwrap(), "prompts come before the play:\n{screen}");
 }
+
+const STEPS: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: one
+      debug: msg=ran-one
+    - name: two
+      debug: msg=ran-two
+    - name: three
+      debug: msg=ran-three
+    - name: four
+      debug: msg=ran-four
+"#;
+
+#[test]
+fn lang_wait_step_asks_before_each_task_until_continue() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]).write("site.yml", STEPS);
+    let home = p.path("home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::copy(&sshd.known_hosts, home.join(".ssh/known_hosts")).unwrap();
+    let script = format!(
+        "env -u SSH_AUTH_SOCK NO_COLOR=1 HOME={home} {bin} playbook --step -i {inv} {pb}; echo EXIT=$?; sleep 60",
+        home = home.display(),
+        bin = env!("CARGO_BIN_EXE_stockman"),
+        inv = p.path("hosts.ini").display(),
+        pb = p.path("site.yml").display(),
+    );
+    let session = Tmux(format!("stockman-step-{}", std::process::id()));
+    tmux(&session.0, &["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", &script]);
+
+    session.answer("Perform task: TASK: one (N)o/(y)es/(c)ontinue:", 1, "y");
+    session.answer("Perform task: TASK: two (N)o/(y)es/(c)ontinue:", 1, "n");
+    session.answer("Perform task: TASK: three (N)o/(y)es/(c)ontinue:", 1, "c");
+    let screen = session.wait_for("EXIT=");
+
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(screen.contains("ran-one") && screen.contains("ran-three") && screen.contains("ran-four"), "{screen}");
+    assert!(!screen.contains("ran-two") && !screen.contains("TASK [two]"), "answered no: not run\n{screen}");
+    assert!(!screen.contains("Perform task: TASK: four"), "continue stops asking\n{screen}");
+    assert!(screen.contains("Perform task: TASK: two (N)o/(y)es/(c)ontinue: ****"), "the answered question is a banner\n{screen}");
+}
