@@ -5,6 +5,11 @@ mod differential;
 mod filters_differential;
 mod hostile_args;
 mod inventory_sources;
+mod load;
+mod load_fleet;
+#[allow(dead_code)] // the fleet benchmark's wait4 measurement, shared as is
+#[path = "../../benches/fleet/measure.rs"]
+mod measure;
 mod output_ci;
 mod output_json;
 mod output_terminal;
