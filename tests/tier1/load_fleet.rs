@@ -27,11 +27,13 @@ pub fn start_sshd() -> TestSshd {
 pub struct LoadProject {
     pub dir: tempfile::TempDir,
     pub remote: tempfile::TempDir,
+    /// The playbook run: `load.yml` unless [`LoadProject::with_playbook`] says otherwise.
+    playbook: String,
 }
 
 impl LoadProject {
     pub fn new(sshd: &TestSshd, hosts: usize) -> LoadProject {
-        let project = LoadProject { dir: tempfile::tempdir().unwrap(), remote: tempfile::tempdir().unwrap() };
+        let project = LoadProject { dir: tempfile::tempdir().unwrap(), remote: tempfile::tempdir().unwrap(), playbook: "load.yml".into() };
         let write = |rel: &str, text: &str| {
             let path = project.dir.path().join(rel);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -44,7 +46,14 @@ impl LoadProject {
         project
     }
 
-    /// `[WRAPPER...] stockman playbook --forks FORKS -i hosts.ini load.yml -e
+    /// Runs `name`, written with `text`, instead of the load playbook.
+    pub fn with_playbook(mut self, name: &str, text: &str) -> LoadProject {
+        std::fs::write(self.dir.path().join(name), text).unwrap();
+        self.playbook = name.to_string();
+        self
+    }
+
+    /// `[WRAPPER...] stockman playbook --forks FORKS -i hosts.ini PLAYBOOK -e
     /// remote=...`, ready to run in the project with its HOME; the wrapper
     /// (e.g. `timeout -s KILL 600`) may be empty.
     pub fn command(&self, wrapper: &[String], stockman: &Path, forks: usize) -> Command {
@@ -56,7 +65,7 @@ impl LoadProject {
             }
             None => Command::new(stockman),
         };
-        cmd.args(["playbook", "--forks", &forks.to_string(), "-i", "hosts.ini", "load.yml", "-e"])
+        cmd.args(["playbook", "--forks", &forks.to_string(), "-i", "hosts.ini", &self.playbook, "-e"])
             .arg(format!("remote={}", self.remote.path().display()))
             .current_dir(self.dir.path())
             .env("HOME", self.dir.path().join("home"))
