@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -19,8 +20,12 @@ pub const OMIT: &str = "__omit_place_holder__stockman__";
 pub struct HostState {
     pub name: String,
     pub spec: ConnectSpec,
-    /// Inventory variables and magic variables.
+    /// Inventory variables and the host's own magic variables.
     base: Map<String, Value>,
+    /// The play's magic variables (`groups`, `ansible_play_hosts`, ...): each
+    /// holds every host's name, so one copy is shared by all hosts, not one
+    /// per host (that was quadratic: ~400 MB at 1,000 hosts).
+    magic: Arc<Map<String, Value>>,
     facts: Map<String, Value>,
     registered: Map<String, Value>,
     pub failed: bool,
@@ -36,8 +41,12 @@ pub struct HostState {
 
 impl HostState {
     pub fn new(host: &Host, play: &Play, settings: &Settings, magic: &Map<String, Value>, conn: SharedConnection, templar: &Templar) -> Result<Self, String> {
+        Self::with_shared_magic(host, play, settings, &Arc::new(magic.clone()), conn, templar)
+    }
+
+    /// [`HostState::new`] with the play's magic variables shared by all its hosts.
+    pub fn with_shared_magic(host: &Host, play: &Play, settings: &Settings, magic: &Arc<Map<String, Value>>, conn: SharedConnection, templar: &Templar) -> Result<Self, String> {
         let mut base = host.vars.clone();
-        base.extend(magic.iter().map(|(k, v)| (k.clone(), v.clone())));
         base.insert("inventory_hostname".into(), host.name.clone().into());
         base.insert("inventory_hostname_short".into(), host.name.split('.').next().unwrap_or_default().into());
         base.insert("group_names".into(), host.groups.clone().into());
@@ -45,6 +54,7 @@ impl HostState {
             name: host.name.clone(),
             spec: placeholder_spec(&host.name),
             base,
+            magic: Arc::clone(magic),
             facts: Map::new(),
             registered: Map::new(),
             failed: false,
@@ -85,7 +95,12 @@ impl HostState {
         };
         let mut vars = defaults.clone();
         let play = layers.play;
-        for layer in [&self.base, &self.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &self.registered, layers.extra] {
+        // Magic variables win over inventory variables of the same name.
+        let (own, magic) = self.base.iter().partition::<Vec<_>, _>(|(k, _)| !is_own_magic(k));
+        vars.extend(own.into_iter().map(|(k, v)| (k.clone(), v.clone())));
+        vars.extend(self.magic.iter().map(|(k, v)| (k.clone(), v.clone())));
+        vars.extend(magic.into_iter().map(|(k, v)| (k.clone(), v.clone())));
+        for layer in [&self.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &self.registered, layers.extra] {
             vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         let mut search_path = Vec::new();
@@ -94,7 +109,7 @@ impl HostState {
             vars.insert("role_path".into(), role.path.display().to_string().into());
             search_path.push(Value::String(role.path.display().to_string()));
         }
-        if let Some(dir) = self.base.get("playbook_dir") {
+        if let Some(dir) = self.magic.get("playbook_dir") {
             search_path.push(dir.clone());
         }
         vars.insert("ansible_search_path".into(), Value::Array(search_path));
@@ -118,6 +133,11 @@ pub struct Layers<'a> {
     pub role: Option<&'a Role>,
     pub task_vars: &'a Map<String, Value>,
     pub extra: &'a Map<String, Value>,
+}
+
+/// The magic variables set per host in [`HostState::new`].
+fn is_own_magic(key: &str) -> bool {
+    matches!(key, "inventory_hostname" | "inventory_hostname_short" | "group_names")
 }
 
 fn has_template(v: &Value) -> bool {

@@ -69,12 +69,12 @@ impl Executor<'_> {
             self.emit(Event::NoHostsMatched);
             return None;
         }
-        let magic = self.magic_vars(playbook, &hosts);
+        let magic = std::sync::Arc::new(self.magic_vars(playbook, &hosts));
         let mut states = Vec::with_capacity(hosts.len());
         for host in &hosts {
             self.stats.touch(&host.name);
             let conn = self.connection_for(&host.name);
-            match HostState::new(host, play, self.settings, &magic, conn, &self.templar) {
+            match HostState::with_shared_magic(host, play, self.settings, &magic, conn, &self.templar) {
                 Ok(state) => states.push(state),
                 Err(message) => {
                     self.emit(Event::Warning(format!("host `{}` left out of the play: {message}", host.name)));

@@ -21,10 +21,13 @@ fn hosts() -> usize {
     std::env::var("STOCKMAN_LOAD_HOSTS").ok().and_then(|n| n.parse().ok()).unwrap_or(DEFAULT_HOSTS)
 }
 
-/// Generous for a debug build on 2 shared cores (measured: see the report),
-/// tight enough to catch a hang or a per-host stall: 0.5 s per host per run.
+/// Generous: a debug build, and the simulated hosts' shells and commands
+/// share the machine's cores with the controller (and, in CI, with other
+/// jobs). Measured on 2 cores: about 0.25 s per host on a first run alone,
+/// about 0.6 s per host with the cores shared by parallel compiles. It is there
+/// to catch a hang or a per-host stall, not to benchmark.
 fn time_bound(hosts: usize) -> Duration {
-    Duration::from_millis(30_000 + 500 * hosts as u64)
+    Duration::from_secs(60 + hosts as u64)
 }
 
 /// Runs the project under `timeout -s KILL` so that a hang ends the test; the
@@ -43,6 +46,8 @@ fn assert_bounded(label: &str, run: &Finished, hosts: usize, rerun: bool) {
         cost.cpu.as_secs_f64(),
         cost.max_rss_kib as f64 / 1024.0
     );
+    // `timeout -s KILL` exits 137 when it had to kill stockman.
+    assert_ne!(run.code, 137, "{label}: still running after {:?}, killed; stderr:\n{}", cost.wall, run.stderr);
     if let Err(problem) = load_fleet::judge(run.code, &run.stdout, hosts, rerun) {
         let tail: String = run.stdout.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
         panic!("{label}: {problem}\n--- stdout (last lines)\n{tail}\n--- stderr\n{}", run.stderr);
