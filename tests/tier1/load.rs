@@ -30,11 +30,21 @@ fn time_bound(hosts: usize) -> Duration {
     Duration::from_secs(60 + hosts as u64)
 }
 
-/// Runs the project under `timeout -s KILL` so that a hang ends the test; the
-/// rusage from wait4 covers `timeout` and stockman, whose peak RSS dominates.
+/// Runs the project under `timeout -s KILL` so that a hang ends the test. CPU
+/// comes from wait4 (stockman plus the tiny wrappers); peak RSS from GNU time
+/// around stockman alone, because a child forked from this big test process
+/// starts with the parent's RSS high-water mark, which wait4 would report.
 fn run(project: &LoadProject, limit: Duration) -> Finished {
-    let timeout = ["timeout", "-s", "KILL", &limit.as_secs().to_string()].map(String::from);
-    measure::run(&mut project.command(&timeout, Path::new(env!("CARGO_BIN_EXE_stockman")), FORKS))
+    let rss_file = project.dir.path().join("time.out");
+    let wrapper = ["timeout", "-s", "KILL", &limit.as_secs().to_string(), "/usr/bin/time", "-f", "%M", "-o"]
+        .map(String::from)
+        .into_iter()
+        .chain([rss_file.display().to_string()])
+        .collect::<Vec<_>>();
+    let mut finished = measure::run(&mut project.command(&wrapper, Path::new(env!("CARGO_BIN_EXE_stockman")), FORKS));
+    let rss = std::fs::read_to_string(&rss_file).unwrap_or_default();
+    finished.cost.max_rss_kib = rss.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(u64::MAX);
+    finished
 }
 
 fn assert_bounded(label: &str, run: &Finished, hosts: usize, rerun: bool) {
