@@ -9,6 +9,7 @@
 //! - [`transport`]: SSH (russh) and local connections implementing the modules' `Target`.
 //! - [`executor`]: runs plays (hosts in parallel, handlers, results); emits events, never prints.
 //! - [`vault`]: Ansible Vault files and `!vault` values; `stockman vault`.
+//! - [`rlimit`]: the open-files limit, raised at startup for one connection per host.
 //! - [`report`]: events → ansible-playbook's output and the PLAY RECAP; the only place that prints.
 //!
 //! Dependencies point one way: cli → executor → {transport, playbook, inventory,
@@ -21,6 +22,7 @@ pub mod inventory;
 pub mod playbook;
 pub mod process;
 pub mod report;
+pub mod rlimit;
 pub mod template;
 pub mod transport;
 pub mod vault;

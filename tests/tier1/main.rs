@@ -10,6 +10,11 @@ mod lang_exec;
 mod lang_reuse;
 mod lang_wait_for;
 mod lang_wait_prompt;
+mod load;
+mod load_fleet;
+#[allow(dead_code)] // the fleet benchmark's wait4 measurement, shared as is
+#[path = "../../benches/fleet/measure.rs"]
+mod measure;
 mod output_ci;
 mod output_json;
 mod output_terminal;

@@ -1,5 +1,8 @@
 //! known_hosts in full against a real sshd: host certificates signed by a CA,
-//! @revoked keys, accept-new, global files and patterns.
+//! @revoked keys, accept-new, global files and patterns; and, through the
+//! binary, every way to choose a host-key mode (issue 9 item 4): a changed key
+//! is refused in all of them but an explicit off, and known_hosts is written
+//! only under accept-new.
 
 use std::fs;
 use std::path::Path;
@@ -121,4 +124,158 @@ async fn several_keys_for_one_host_any_matching_one_trusts_it() {
     let right = key_of(&sshd.path("hostkey.pub"));
     let text = format!("[127.0.0.1]:{0} {wrong}\n[127.0.0.1]:{0} {right}\n", sshd.port);
     echo_ok(&open(&with_known_hosts(&sshd, "two", &text)).await.expect("second key matches")).await;
+}
+
+/// How a run asks for a host-key mode: the ways Ansible users have.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// Nothing said: strict.
+    Default,
+    /// `ansible_host_key_checking=VALUE` in the inventory.
+    InventoryVar(&'static str),
+    /// `ANSIBLE_HOST_KEY_CHECKING=VALUE` in the environment.
+    Env(&'static str),
+    /// `StrictHostKeyChecking VALUE` in the file given to --ssh-config.
+    SshConfig(&'static str),
+    /// `ansible_ssh_common_args='-o StrictHostKeyChecking=VALUE'`.
+    CommonArgs(&'static str),
+}
+
+/// What the mode amounts to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    Strict,
+    AcceptNew,
+    Off,
+}
+
+const MODES: &[(Mode, Expect)] = &[
+    (Mode::Default, Expect::Strict),
+    (Mode::InventoryVar("true"), Expect::Strict),
+    (Mode::InventoryVar("false"), Expect::Off),
+    (Mode::Env("True"), Expect::Strict),
+    (Mode::Env("False"), Expect::Off),
+    (Mode::SshConfig("yes"), Expect::Strict),
+    (Mode::SshConfig("ask"), Expect::Strict),
+    (Mode::SshConfig("accept-new"), Expect::AcceptNew),
+    (Mode::SshConfig("no"), Expect::Off),
+    (Mode::SshConfig("off"), Expect::Off),
+    (Mode::CommonArgs("yes"), Expect::Strict),
+    (Mode::CommonArgs("accept-new"), Expect::AcceptNew),
+    (Mode::CommonArgs("no"), Expect::Off),
+    (Mode::CommonArgs("off"), Expect::Off),
+];
+
+/// What the user's known_hosts holds before the run.
+#[derive(Clone, Copy, Debug)]
+enum Known {
+    /// The host's real key.
+    Right,
+    /// Another key for the host (it was reinstalled, or someone is in the middle).
+    Changed,
+    /// Nothing for this host (an empty file).
+    Unknown,
+}
+
+struct Outcome {
+    code: i32,
+    output: String,
+    before: Vec<u8>,
+    after: Vec<u8>,
+}
+
+/// Runs a one-task playbook through the binary in `mode` with `known` as
+/// ~/.ssh/known_hosts, in a fresh HOME.
+fn run_mode(sshd: &TestSshd, mode: Mode, known: Known) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |rel: &str| dir.path().join(rel);
+    fs::create_dir_all(path("home/.ssh")).unwrap();
+    let before = match known {
+        Known::Right => fs::read(&sshd.known_hosts).unwrap(),
+        Known::Changed => fs::read(&sshd.wrong_known_hosts).unwrap(),
+        Known::Unknown => Vec::new(),
+    };
+    fs::write(path("home/.ssh/known_hosts"), &before).unwrap();
+    let extra = match mode {
+        Mode::InventoryVar(v) => format!(" ansible_host_key_checking={v}"),
+        Mode::CommonArgs(v) => format!(" ansible_ssh_common_args='-o StrictHostKeyChecking={v}'"),
+        _ => String::new(),
+    };
+    let host = format!(
+        "target ansible_host=127.0.0.1 ansible_port={} ansible_user={} ansible_ssh_private_key_file={}{extra}\n",
+        sshd.port,
+        sshd.user,
+        sshd.client_key.display()
+    );
+    fs::write(path("hosts.ini"), host).unwrap();
+    fs::write(path("site.yml"), "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo reached\n").unwrap();
+    // An empty ssh_config unless the mode is there: ~/.ssh/config and /etc/ssh/ssh_config stay out.
+    let config = match mode {
+        Mode::SshConfig(v) => format!("Host *\n  StrictHostKeyChecking {v}\n"),
+        _ => String::new(),
+    };
+    fs::write(path("ssh_config"), config).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stockman"));
+    cmd.args(["playbook", "-i", "hosts.ini", "--ssh-config", "ssh_config", "site.yml"])
+        .current_dir(dir.path())
+        .env("HOME", path("home"))
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("ANSIBLE_HOST_KEY_CHECKING");
+    if let Mode::Env(v) = mode {
+        cmd.env("ANSIBLE_HOST_KEY_CHECKING", v);
+    }
+    let out = cmd.output().expect("run stockman");
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        output: format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        before,
+        after: fs::read(path("home/.ssh/known_hosts")).unwrap_or_default(),
+    }
+}
+
+/// What must hold for `expect` with `known`; None when it does.
+fn judge_mode(sshd: &TestSshd, expect: Expect, known: Known, o: &Outcome) -> Option<String> {
+    let reached = o.code == 0 && o.output.contains("changed: [target]");
+    let refused = o.code == 4 && o.output.contains("UNREACHABLE!");
+    let unchanged = o.after == o.before;
+    let new_line = format!("[127.0.0.1]:{} {}\n", sshd.port, key_of(&sshd.path("hostkey.pub")));
+    let (connects, file_ok, why) = match (known, expect) {
+        (Known::Right, _) => (true, unchanged, "a known host is trusted, known_hosts untouched"),
+        (Known::Changed, Expect::Off) => (true, unchanged, "explicit off connects, known_hosts untouched"),
+        (Known::Changed, _) => (false, unchanged, "a changed key is refused, known_hosts untouched"),
+        (Known::Unknown, Expect::Strict) => (false, unchanged, "an unknown host is refused, known_hosts untouched"),
+        (Known::Unknown, Expect::AcceptNew) => (true, o.after == new_line.as_bytes(), "accept-new records the new key"),
+        (Known::Unknown, Expect::Off) => (true, unchanged, "off connects and records nothing"),
+    };
+    let outcome_ok = if connects { reached } else { refused && refusal_names_the_cause(known, &o.output) };
+    (!(outcome_ok && file_ok)).then(|| {
+        format!(
+            "{why}: exit {}, known_hosts {}\n{}",
+            o.code,
+            if unchanged { "unchanged".to_string() } else { format!("now {:?}", String::from_utf8_lossy(&o.after)) },
+            o.output
+        )
+    })
+}
+
+fn refusal_names_the_cause(known: Known, output: &str) -> bool {
+    match known {
+        Known::Changed => output.contains("has changed"),
+        _ => output.contains("is not in"),
+    }
+}
+
+#[test]
+fn a_changed_key_is_refused_in_every_mode_but_off_and_only_accept_new_writes_known_hosts() {
+    let sshd = TestSshd::start();
+    let mut failures = Vec::new();
+    for &(mode, expect) in MODES {
+        for known in [Known::Right, Known::Changed, Known::Unknown] {
+            let outcome = run_mode(&sshd, mode, known);
+            if let Some(problem) = judge_mode(&sshd, expect, known, &outcome) {
+                failures.push(format!("{mode:?} ({expect:?}) with a {known:?} key: {problem}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases wrong:\n\n{}", failures.len(), MODES.len() * 3, failures.join("\n\n"));
 }
