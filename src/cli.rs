@@ -194,6 +194,11 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
     if let Err(message) = crate::executor::prompt::check_answerable(&playbooks, &settings.extra_vars) {
         return report::error::fatal(&message, 1);
     }
+    // Every host keeps its connection for the whole run: refuse before connecting when they can't all be open.
+    let hosts = inventory.select("all", settings.limit.as_deref()).map_or(inventory.hosts().len(), |s| s.hosts.len());
+    if let Err(e) = crate::rlimit::check_open_files(hosts) {
+        return report::error::fatal(&e.to_string(), 1);
+    }
     let started = match &args.start_at_task {
         Some(pattern) => playbook::start_at_task(&mut playbooks, pattern),
         None => true,

@@ -115,7 +115,6 @@ fn the_open_files_limit_is_raised_to_the_hard_limit() {
 /// naming the limit and `ulimit -n`, instead of hosts failing one by one
 /// with "Too many open files".
 #[test]
-#[ignore = "needs `rlimit::check_open_files` called in cli::run_playbook (see src/rlimit.rs)"]
 fn too_many_hosts_for_the_hard_limit_fail_clearly_before_connecting() {
     let hosts = 150;
     let sshd = load_fleet::start_sshd();
