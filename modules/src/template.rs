@@ -2,6 +2,7 @@
 //! writes content (same probe, same atomic write, same results).
 
 use crate::copy::{put, PutRequest};
+use crate::upload::Content;
 use crate::{Args, Controller, ModuleError, ModuleResult, RunMode, Target};
 
 pub async fn run<T: Target>(
@@ -15,6 +16,10 @@ pub async fn run<T: Target>(
         Ok(text) => text,
         Err(msg) => return Ok(ModuleResult::failed(msg)),
     };
-    let request = PutRequest::from_args(args, rendered.into_bytes(), Some(src.clone()), src)?;
+    let content = Content::Bytes(rendered.into_bytes());
+    let request = match PutRequest::from_args(args, content, Some(src.clone()), src)? {
+        Ok(request) => request,
+        Err(msg) => return Ok(ModuleResult::failed(msg)),
+    };
     put(target, &request, mode).await
 }

@@ -19,9 +19,14 @@ pub(super) struct TaskController<'a> {
 impl TaskController<'_> {
     /// Ansible's search path for a relative name: `DIR/name`, then the playbook dir.
     fn find(&self, dir: &str, name: &str) -> Result<PathBuf, String> {
+        self.find_where(dir, name, Path::is_file)
+    }
+
+    /// [`Self::find`] accepting whatever `accept` accepts (a directory for `copy`).
+    fn find_where(&self, dir: &str, name: &str, accept: fn(&Path) -> bool) -> Result<PathBuf, String> {
         let path = Path::new(name);
         if path.is_absolute() {
-            return if path.is_file() { Ok(path.to_path_buf()) } else { Err(format!("Could not find or access '{name}' on the Ansible Controller.")) };
+            return if accept(path) { Ok(path.to_path_buf()) } else { Err(format!("Could not find or access '{name}' on the Ansible Controller.")) };
         }
         let mut candidates = Vec::new();
         if let Some(role) = self.role {
@@ -35,7 +40,7 @@ impl TaskController<'_> {
                 "refusing '{name}': a relative name must stay inside the playbook (or role) directory, and `..` leads out of it; use an absolute path to take a file from elsewhere"
             ));
         }
-        candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| {
+        candidates.iter().find(|c| accept(c)).cloned().ok_or_else(|| {
             let searched: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
             format!("Could not find or access '{name}'\nSearched in:\n\t{}\non the Ansible Controller.", searched.join("\n\t"))
         })
@@ -46,6 +51,14 @@ impl Controller for TaskController<'_> {
     fn read_src(&self, src: &str) -> Result<Vec<u8>, String> {
         let path = self.find("files", src)?;
         std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+
+    fn locate_src(&self, src: &str) -> Option<Result<PathBuf, String>> {
+        Some(self.find_where("files", src, |p| p.is_file() || p.is_dir()))
+    }
+
+    fn locate_template(&self, src: &str) -> Option<Result<PathBuf, String>> {
+        Some(self.find("templates", src))
     }
 
     fn render_template(&self, src: &str) -> Result<String, String> {
