@@ -101,6 +101,11 @@ const COPY_PARAMS: &[Param] = &[
     FILE_ATTRS[2],
     p("backup"),
     p("force"),
+    p("validate"),
+    p("remote_src"),
+    p("directory_mode"),
+    p("follow"),
+    p("local_follow"),
 ];
 
 const TEMPLATE_PARAMS: &[Param] = &[
@@ -111,6 +116,8 @@ const TEMPLATE_PARAMS: &[Param] = &[
     FILE_ATTRS[2],
     p("backup"),
     p("force"),
+    p("validate"),
+    p("follow"),
 ];
 
 const FILE_PARAMS: &[Param] = &[

@@ -5,6 +5,8 @@ mod differential;
 mod filters_differential;
 mod hostile_args;
 mod inventory_sources;
+mod modules_copy;
+mod modules_copy_stream;
 mod output_ci;
 mod output_json;
 mod output_terminal;
