@@ -110,7 +110,20 @@ impl PutRequest {
         src: Option<String>,
         after_header: String,
     ) -> Result<Result<Self, String>, ModuleError> {
-        let attrs = match wanted_attrs(args, content.source_mode()) {
+        let source_mode = content.source_mode();
+        Self::from_args_with_mode(args, content, source_mode, src, after_header)
+    }
+
+    /// [`PutRequest::from_args`] with the mode `mode: preserve` takes given
+    /// (a template's source file, whose content is rendered bytes).
+    pub fn from_args_with_mode(
+        args: &Args,
+        content: Content,
+        source_mode: Option<u32>,
+        src: Option<String>,
+        after_header: String,
+    ) -> Result<Result<Self, String>, ModuleError> {
+        let attrs = match wanted_attrs(args, source_mode) {
             Ok(attrs) => attrs,
             Err(msg) => return Ok(Err(msg)),
         };

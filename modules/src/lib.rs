@@ -131,6 +131,12 @@ pub trait Controller: Send + Sync {
         let _ = src;
         None
     }
+    /// Renders template `src` with `options` (extra variables, block
+    /// whitespace rules). None: this controller only has [`Controller::render_template`].
+    fn render_template_with(&self, src: &str, options: &template::RenderOptions) -> Option<Result<String, String>> {
+        let _ = (src, options);
+        None
+    }
     /// A template (looked up in the playbook's templates/) rendered with the host's variables.
     fn render_template(&self, src: &str) -> Result<String, String>;
     /// The value of a variable or expression (for `debug: var=`).

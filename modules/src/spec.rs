@@ -118,6 +118,10 @@ const TEMPLATE_PARAMS: &[Param] = &[
     p("force"),
     p("validate"),
     p("follow"),
+    p("newline_sequence"),
+    p("trim_blocks"),
+    p("lstrip_blocks"),
+    p("output_encoding"),
 ];
 
 const FILE_PARAMS: &[Param] = &[

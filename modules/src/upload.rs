@@ -56,7 +56,7 @@ pub struct RemoteFile {
 const READ_CHUNK: usize = 1 << 20;
 
 /// Bytes per `exec` when the target cannot stream: bounds the controller's memory.
-pub const PIECE: usize = 8 << 20;
+pub const PIECE: usize = 2 << 20;
 
 impl LocalFile {
     /// Hashes `path` (sha1 for Ansible's `checksum`, sha256 for the transfer check).

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use stockman_modules::template::{apply_block_options, RenderOptions};
 use stockman_modules::Controller;
 
 use crate::template::Templar;
@@ -59,6 +60,19 @@ impl Controller for TaskController<'_> {
 
     fn locate_template(&self, src: &str) -> Option<Result<PathBuf, String>> {
         Some(self.find("templates", src))
+    }
+
+    fn render_template_with(&self, src: &str, options: &RenderOptions) -> Option<Result<String, String>> {
+        let render = || {
+            let path = self.find("templates", src)?;
+            let source = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let source = apply_block_options(&source, options.trim_blocks, options.lstrip_blocks);
+            // The template's own variables win over the host's, as in Ansible.
+            let extra = crate::template::Templar::context(&options.extra_vars);
+            let ctx = minijinja::context! { ..extra, ..self.ctx.clone() };
+            self.templar.render_file(&path.display().to_string(), &source, &ctx).map_err(|e| format!("{}: {}", path.display(), e.message))
+        };
+        Some(render())
     }
 
     fn render_template(&self, src: &str) -> Result<String, String> {

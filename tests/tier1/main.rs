@@ -7,6 +7,7 @@ mod hostile_args;
 mod inventory_sources;
 mod modules_copy;
 mod modules_copy_stream;
+mod modules_template;
 mod output_ci;
 mod output_json;
 mod output_terminal;
