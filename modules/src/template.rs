@@ -132,6 +132,23 @@ fn user_name(uid: u32) -> Option<String> {
     })
 }
 
+/// A template's source as the environment should render it: Jinja2 (as
+/// Ansible configures it) drops one trailing newline before rendering;
+/// [`finish_output`] adds it back. Block options as [`apply_block_options`].
+pub fn prepare_source(source: &str, options: &RenderOptions) -> String {
+    let body = source.strip_suffix('\n').unwrap_or(source);
+    apply_block_options(body, options.trim_blocks, options.lstrip_blocks)
+}
+
+/// Ansible keeps a template's final newline: added back when the source had
+/// one and the output (whose last tag may have eaten it) has not.
+pub fn finish_output(source: &str, mut rendered: String) -> String {
+    if source.ends_with('\n') && !rendered.ends_with('\n') {
+        rendered.push('\n');
+    }
+    rendered
+}
+
 /// Rewrites a template's source so that an environment with Jinja2's
 /// `trim_blocks` on and `lstrip_blocks` off renders it as `trim_blocks` and
 /// `lstrip_blocks` ask. Tags inside `{% raw %}` are not told apart (rare).
@@ -180,6 +197,16 @@ mod tests {
     fn trim_blocks_off_keeps_the_newline_after_a_tag() {
         assert_eq!(apply_block_options("{% if x %}\nA\n{% endif -%}\n", false, false), "{% if x %}\n\nA\n{% endif -%}\n");
         assert_eq!(apply_block_options("100%}\n", true, false), "100%}\n");
+    }
+
+    #[test]
+    fn the_final_newline_survives_a_last_tag() {
+        let options = RenderOptions { trim_blocks: true, ..RenderOptions::default() };
+        let source = "{% if x %}\nA\n{% endif %}\n";
+        assert_eq!(prepare_source(source, &options), "{% if x %}\nA\n{% endif %}");
+        assert_eq!(finish_output(source, "A\n".into()), "A\n");
+        assert_eq!(finish_output(source, "A".into()), "A\n");
+        assert_eq!(finish_output("no newline", "x".into()), "x");
     }
 
     #[test]

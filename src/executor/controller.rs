@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use stockman_modules::template::{apply_block_options, RenderOptions};
+use stockman_modules::template::{finish_output, prepare_source, RenderOptions};
 use stockman_modules::Controller;
 
 use crate::template::Templar;
@@ -66,11 +66,11 @@ impl Controller for TaskController<'_> {
         let render = || {
             let path = self.find("templates", src)?;
             let source = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let source = apply_block_options(&source, options.trim_blocks, options.lstrip_blocks);
             // The template's own variables win over the host's, as in Ansible.
             let extra = crate::template::Templar::context(&options.extra_vars);
             let ctx = minijinja::context! { ..extra, ..self.ctx.clone() };
-            self.templar.render_file(&path.display().to_string(), &source, &ctx).map_err(|e| format!("{}: {}", path.display(), e.message))
+            let rendered = self.templar.render_file(&path.display().to_string(), &prepare_source(&source, options), &ctx);
+            rendered.map(|text| finish_output(&source, text)).map_err(|e| format!("{}: {}", path.display(), e.message))
         };
         Some(render())
     }
