@@ -59,6 +59,7 @@ pub mod template;
 pub mod text_edit;
 pub mod upload;
 pub mod user;
+mod user_ssh_key;
 
 pub use args::Args;
 pub use spec::{ModuleKind, ModuleSpec};

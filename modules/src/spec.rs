@@ -178,6 +178,12 @@ const USER_PARAMS: &[Param] = &[
     p("force"),
     p("expires"),
     p("non_unique"),
+    p("generate_ssh_key"),
+    p("ssh_key_bits"),
+    p("ssh_key_type"),
+    p("ssh_key_file"),
+    p("ssh_key_comment"),
+    p("ssh_key_passphrase"),
 ];
 
 const GROUP_PARAMS: &[Param] = &[req("name"), p("state"), p("gid"), p("system"), p("non_unique")];

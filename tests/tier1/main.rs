@@ -8,6 +8,7 @@ mod inventory_sources;
 mod modules_copy;
 mod modules_copy_stream;
 mod modules_template;
+mod modules_user_key;
 mod output_ci;
 mod output_json;
 mod output_terminal;
