@@ -43,6 +43,7 @@ pub mod copy;
 pub mod copy_tree;
 pub mod debug;
 pub mod file;
+mod file_times;
 pub mod getent;
 pub mod git;
 pub mod group;

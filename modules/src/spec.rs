@@ -136,6 +136,8 @@ const FILE_PARAMS: &[Param] = &[
     p("follow"),
     p("access_time"),
     p("modification_time"),
+    p("access_time_format"),
+    p("modification_time_format"),
 ];
 
 const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];

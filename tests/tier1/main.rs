@@ -7,6 +7,7 @@ mod hostile_args;
 mod inventory_sources;
 mod modules_copy;
 mod modules_copy_stream;
+mod modules_file_times;
 mod modules_template;
 mod modules_user_key;
 mod output_ci;
