@@ -5,6 +5,7 @@ mod differential;
 mod filters_differential;
 mod hostile_args;
 mod inventory_sources;
+mod modules_apt_deb;
 mod modules_copy;
 mod modules_copy_stream;
 mod modules_file_times;
