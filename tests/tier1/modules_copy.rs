@@ -33,6 +33,7 @@ fn directory_src_follows_the_trailing_slash_rule_and_is_idempotent() {
     let p = Project::new();
     p.inventory(&sshd, &["h"]).write("tree.yml", TREE);
     p.write("files/site/a.txt", "alpha\n").write("files/site/sub/b.bin", "b\0inary");
+    p.write("files/site/it's $(touch pwned) `x`;\nname.txt", "hostile\n");
     std::fs::create_dir_all(p.path("files/site/sub/empty")).unwrap();
     std::fs::set_permissions(p.path("files/site/a.txt"), std::fs::Permissions::from_mode(0o640)).unwrap();
     std::fs::set_permissions(p.path("files/site/sub/b.bin"), std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -45,6 +46,8 @@ fn directory_src_follows_the_trailing_slash_rule_and_is_idempotent() {
     let itself = p.remote("itself/site");
     assert_eq!(std::fs::read_to_string(itself.join("a.txt")).unwrap(), "alpha\n");
     assert_eq!(std::fs::read(itself.join("sub/b.bin")).unwrap(), b"b\0inary");
+    assert_eq!(std::fs::read_to_string(itself.join("it's $(touch pwned) `x`;\nname.txt")).unwrap(), "hostile\n");
+    assert!(!p.path("pwned").exists() && !p.remote("pwned").exists() && !std::path::Path::new("pwned").exists());
     assert_eq!(mode_of(&itself.join("a.txt")), 0o640, "mode: preserve");
     assert_eq!(mode_of(&itself.join("sub/b.bin")), 0o600, "mode: preserve");
     assert_eq!(mode_of(&itself.join("sub")), 0o750, "directory_mode on created directories");
