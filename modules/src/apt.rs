@@ -149,13 +149,6 @@ impl Request {
         if request.deb.is_some() && state != State::Present {
             return Ok(Err("deb only supports state=present".into()));
         }
-        if let Some(deb) = &request.deb {
-            if deb.contains("://") {
-                return Ok(Err(format!(
-                    "deb `{deb}`: downloading a .deb from a URL is not supported by stockman yet; copy it to the host first (get_url/copy) and give its path"
-                )));
-            }
-        }
         Ok(Ok(request))
     }
 
@@ -555,8 +548,36 @@ async fn cleanup<T: Target>(target: &T, request: &Request, mode: RunMode) -> Res
     Ok(result)
 }
 
-/// `deb:` a package file on the host: installed unless that exact version is.
+/// Downloads `$1` into a new temp dir with whatever the host has (curl,
+/// wget, or apt's own apt-helper, present wherever apt is); prints the file.
+const DOWNLOAD_SCRIPT: &str = r#"url=$1
+d=$(mktemp -d) || exit 1
+f="$d/package.deb"
+if command -v curl >/dev/null 2>&1; then curl -fsSL -o "$f" "$url"
+elif command -v wget >/dev/null 2>&1; then wget -q -O "$f" "$url"
+elif [ -x /usr/lib/apt/apt-helper ]; then /usr/lib/apt/apt-helper download-file "$url" "$f" >/dev/null
+else echo "no downloader on the host (curl, wget or /usr/lib/apt/apt-helper): install one, or copy the .deb to the host and give its path" >&2; false; fi || { rm -rf -- "$d"; exit 1; }
+printf '%s' "$f""#;
+
+/// `deb:` a URL: downloaded on the host, installed, then removed.
+async fn install_deb_url<T: Target>(target: &T, request: &Request, url: &str, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    let download = Cmd::new("/bin/sh").flag("-c").arg(DOWNLOAD_SCRIPT).arg("sh").arg(url);
+    let out = target.exec(download.as_str(), None).await?;
+    if out.rc != 0 {
+        return Ok(ModuleResult::failed(format!("could not download `{url}` on the host: {}", out.stderr_str().trim())));
+    }
+    let file = out.stdout_str();
+    let result = install_deb(target, request, &file, mode).await;
+    let dir = crate::remote_file::parent_dir(&file);
+    target.exec(Cmd::new("rm").flag("-rf --").arg(&dir).as_str(), None).await?;
+    result
+}
+
+/// `deb:` a package file on the host (or a URL): installed unless that exact version is.
 async fn install_deb<T: Target>(target: &T, request: &Request, deb: &str, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    if deb.contains("://") {
+        return Box::pin(install_deb_url(target, request, deb, mode)).await;
+    }
     // apt-get treats an argument as a file only when it contains a slash.
     let path = if deb.contains('/') { deb.to_string() } else { format!("./{deb}") };
     let fields = Cmd::new("dpkg-deb").flag("-f").arg(&path).flag("Package Version");

@@ -5,13 +5,16 @@
 //! the same directory and renamed over `dest`; equal content with other
 //! attributes is fixed in place. `template` shares [`put`].
 
-use sha1::{Digest, Sha1};
+use sha1::Digest;
 
+use crate::copy_tree;
+use crate::mode::ModeSpec;
 use crate::remote_file::{
-    self, apply, basename, chown_spec, content_bytes, diff_text, with_file_fields, FileFacts,
+    self, apply, basename, chown_spec, content_bytes, diff_text, validate_script, with_file_fields, FileFacts,
     FileKind, Follow, WantedAttrs, WritePlan, MAX_DIFF_BYTES,
 };
 use crate::shell::Cmd;
+use crate::upload::{self, Content, LocalFile, RemoteFile};
 use crate::{Args, Controller, FileDiff, ModuleError, ModuleResult, RunMode, Target};
 
 pub async fn run<T: Target>(
@@ -22,22 +25,59 @@ pub async fn run<T: Target>(
 ) -> Result<ModuleResult, ModuleError> {
     let src = args.str("src");
     let content = match (&src, args.get("content")) {
-        (Some(_), Some(_)) => {
-            return Ok(ModuleResult::failed(
-                "src and content are mutually exclusive",
-            ))
-        }
+        (Some(_), Some(_)) => return Ok(ModuleResult::failed("src and content are mutually exclusive")),
         (None, None) => return Ok(ModuleResult::failed("src (or content) is required")),
-        (Some(src), None) => match controller.read_src(src) {
-            Ok(bytes) => bytes,
-            Err(msg) => return Ok(ModuleResult::failed(msg)),
+        (None, Some(value)) => Content::Bytes(content_bytes(value)),
+        (Some(src), None) if args.bool("remote_src", false)? => {
+            return from_target(args, target, src, mode).await;
+        }
+        (Some(src), None) => match controller.locate_src(src) {
+            None => match controller.read_src(src) {
+                Ok(bytes) => Content::Bytes(bytes),
+                Err(msg) => return Ok(ModuleResult::failed(msg)),
+            },
+            Some(Err(msg)) => return Ok(ModuleResult::failed(msg)),
+            Some(Ok(path)) if path.is_dir() => {
+                return copy_tree::from_controller(args, target, src, &path, mode).await;
+            }
+            Some(Ok(path)) => match LocalFile::hash(&path) {
+                Ok(file) => Content::Local(file),
+                Err(msg) => return Ok(ModuleResult::failed(msg)),
+            },
         },
-        (None, Some(value)) => content_bytes(value),
     };
-    let after_header = src
-        .clone()
-        .unwrap_or_else(|| "dynamically generated".to_string());
-    let request = PutRequest::from_args(args, content, src, after_header)?;
+    let after_header = src.clone().unwrap_or_else(|| "dynamically generated".to_string());
+    let request = match PutRequest::from_args(args, content, src, after_header)? {
+        Ok(request) => request,
+        Err(msg) => return Ok(ModuleResult::failed(msg)),
+    };
+    put(target, &request, mode).await
+}
+
+/// `remote_src: true`: the source is a file or a directory on the target.
+async fn from_target<T: Target>(
+    args: &Args,
+    target: &T,
+    src: &str,
+    mode: RunMode,
+) -> Result<ModuleResult, ModuleError> {
+    let probe = remote_file::probe(target, &[src], Follow::Yes, true).await?;
+    let facts = &probe.files[0];
+    let content = match facts.kind {
+        FileKind::Directory => return copy_tree::from_target(args, target, src, mode).await,
+        FileKind::File => Content::Remote(RemoteFile {
+            path: src.to_string(),
+            size: facts.size,
+            sha1: facts.sha1.clone().unwrap_or_default(),
+            mode: facts.mode,
+        }),
+        FileKind::Absent => return Ok(ModuleResult::failed(format!("Source {src} not found"))),
+        _ => return Ok(ModuleResult::failed(format!("Source {src} is not a regular file or a directory"))),
+    };
+    let request = match PutRequest::from_args(args, content, Some(src.to_string()), src.to_string())? {
+        Ok(request) => request,
+        Err(msg) => return Ok(ModuleResult::failed(msg)),
+    };
     put(target, &request, mode).await
 }
 
@@ -45,9 +85,9 @@ pub async fn run<T: Target>(
 #[derive(Debug, Clone)]
 pub struct PutRequest {
     pub dest: String,
-    pub content: Vec<u8>,
-    /// The controller-side source: reported as `src`, and its basename is used
-    /// when `dest` is a directory.
+    pub content: Content,
+    /// The source as the task named it: reported as `src`, and its basename is
+    /// used when `dest` is a directory.
     pub src: Option<String>,
     /// Diff header for the new content.
     pub after_header: String,
@@ -55,26 +95,63 @@ pub struct PutRequest {
     pub backup: bool,
     /// false: never replace an existing file.
     pub force: bool,
+    /// `validate` as a script taking the temp file as `$1` ([`validate_script`]).
+    pub validate: Option<String>,
+    /// `follow`: write through a symlink at `dest` instead of replacing it.
+    pub follow: bool,
 }
 
 impl PutRequest {
-    /// `dest`, `mode`, `owner`, `group`, `backup`, `force` from a task's arguments.
+    /// `dest`, `mode` (also `preserve`), `owner`, `group`, `backup`, `force`,
+    /// `validate`, `follow` from a task's arguments; Ok(Err) is a task failure.
     pub fn from_args(
         args: &Args,
-        content: Vec<u8>,
+        content: Content,
         src: Option<String>,
         after_header: String,
-    ) -> Result<Self, ModuleError> {
-        Ok(PutRequest {
+    ) -> Result<Result<Self, String>, ModuleError> {
+        let source_mode = content.source_mode();
+        Self::from_args_with_mode(args, content, source_mode, src, after_header)
+    }
+
+    /// [`PutRequest::from_args`] with the mode `mode: preserve` takes given
+    /// (a template's source file, whose content is rendered bytes).
+    pub fn from_args_with_mode(
+        args: &Args,
+        content: Content,
+        source_mode: Option<u32>,
+        src: Option<String>,
+        after_header: String,
+    ) -> Result<Result<Self, String>, ModuleError> {
+        let attrs = match wanted_attrs(args, source_mode) {
+            Ok(attrs) => attrs,
+            Err(msg) => return Ok(Err(msg)),
+        };
+        let validate = match args.str("validate").map(|v| validate_script(&v)).transpose() {
+            Ok(validate) => validate,
+            Err(msg) => return Ok(Err(msg)),
+        };
+        Ok(Ok(PutRequest {
             dest: args.required_str("dest")?,
             content,
             src,
             after_header,
-            attrs: WantedAttrs::from_args(args)?,
+            attrs,
             backup: args.bool("backup", false)?,
             force: args.bool("force", true)?,
-        })
+            validate,
+            follow: args.bool("follow", false)?,
+        }))
     }
+}
+
+/// `mode`, `owner`, `group`; `mode: preserve` takes the source's mode.
+pub fn wanted_attrs(args: &Args, source_mode: Option<u32>) -> Result<WantedAttrs, String> {
+    if args.str("mode").as_deref() != Some("preserve") {
+        return WantedAttrs::from_args(args).map_err(|e| e.to_string());
+    }
+    let mode = source_mode.ok_or("mode: preserve needs a source file (src), not content")?;
+    Ok(WantedAttrs { mode: Some(ModeSpec::Octal(mode)), owner: args.str("owner"), group: args.str("group") })
 }
 
 /// What `put` will do to the destination.
@@ -105,14 +182,22 @@ pub async fn put<T: Target>(
         ));
     }
     let index = usize::from(use_second);
-    let (dest, facts) = (candidates[index].clone(), &probe.files[index]);
+    let (dest, mut facts) = (candidates[index].clone(), probe.files[index].clone());
+    let dest = match request.follow {
+        true => resolve_link(target, &dest).await?,
+        false => dest,
+    };
+    if dest != candidates[index] {
+        facts = remote_file::probe(target, &[&dest], Follow::Yes, true).await?.files.remove(0);
+    }
+    let facts = &facts;
     if !matches!(facts.kind, FileKind::Absent | FileKind::File) {
         return Ok(ModuleResult::failed(format!(
             "`{dest}` exists and is a {}, not a file; remove it or choose another dest",
             facts.kind.state()
         )));
     }
-    let checksum = sha1_hex(&request.content);
+    let checksum = request.content.sha1();
     let plan = plan(
         request,
         &dest,
@@ -146,11 +231,10 @@ pub async fn put<T: Target>(
                 mode,
             )
             .await?;
-            let applied =
-                match apply(target, &write.cmd(), Some(&request.content), 1, &dest).await? {
-                    Ok(applied) => applied,
-                    Err(msg) => return Ok(ModuleResult::failed(msg)),
-                };
+            let applied = match write_content(target, request, &write).await? {
+                Ok(applied) => applied,
+                Err(msg) => return Ok(ModuleResult::failed(msg)),
+            };
             let mut result = with_file_fields(base, &applied.facts);
             if !applied.leading[0].is_empty() {
                 result = result.with("backup_file", applied.leading[0].clone());
@@ -222,7 +306,7 @@ fn plan(
         keep_ids: facts.exists().then_some((facts.uid, facts.gid)),
         create_dir,
         backup: request.backup && facts.exists(),
-        size: request.content.len(),
+        size: usize::try_from(request.content.size()).unwrap_or(usize::MAX),
     })
 }
 
@@ -239,7 +323,7 @@ fn predict(
     after.kind = FileKind::File;
     if let Plan::Write(write) = plan {
         after.mode = write.mode;
-        after.size = request.content.len() as u64;
+        after.size = request.content.size();
         after.sha1 = Some(checksum.to_string());
     }
     after
@@ -278,14 +362,40 @@ async fn diff<T: Target>(
         before_header: dest.to_string(),
         after_header: request.after_header.clone(),
         before,
-        after: diff_text(&request.content),
+        after: request.content.diff_text(target).await?,
     }])
+}
+
+/// Writes the new content: bytes travel with the write command; files are
+/// first staged (streamed and verified) beside `dest`.
+async fn write_content<T: Target>(
+    target: &T,
+    request: &PutRequest,
+    write: &WritePlan,
+) -> Result<Result<remote_file::Applied, String>, ModuleError> {
+    let validate = request.validate.as_deref();
+    if let Content::Bytes(bytes) = &request.content {
+        return apply(target, &write.cmd_with(None, validate), Some(bytes), 1, &write.dest).await;
+    }
+    let dir = remote_file::parent_dir(&write.dest);
+    let tmp = match upload::stage(target, &request.content, &dir, write.create_dir).await? {
+        Ok(tmp) => tmp,
+        Err(msg) => return Ok(Err(format!("could not change `{}`: {msg}", write.dest))),
+    };
+    apply(target, &write.cmd_with(Some(&tmp), validate), None, 1, &write.dest).await
+}
+
+/// `follow: true`: the file a symlink at `dest` finally points to (or `dest`).
+async fn resolve_link<T: Target>(target: &T, dest: &str) -> Result<String, ModuleError> {
+    let cmd = Cmd::new("readlink").flag("-m --").arg(dest);
+    let out = target.exec(cmd.as_str(), None).await?;
+    let resolved = out.stdout_str().trim_end_matches('\n').to_string();
+    Ok(if out.rc == 0 && !resolved.is_empty() { resolved } else { dest.to_string() })
 }
 
 /// The sha1 Ansible reports as `checksum`.
 pub fn sha1_hex(bytes: &[u8]) -> String {
-    let digest = Sha1::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    upload::hex(&sha1::Sha1::digest(bytes))
 }
 
 #[cfg(test)]
@@ -304,12 +414,14 @@ mod tests {
     fn request(dest: &str, src: Option<&str>) -> PutRequest {
         PutRequest {
             dest: dest.into(),
-            content: b"x".to_vec(),
+            content: Content::Bytes(b"x".to_vec()),
             src: src.map(Into::into),
             after_header: String::new(),
             attrs: WantedAttrs::default(),
             backup: false,
             force: true,
+            validate: None,
+            follow: false,
         }
     }
 

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::file_times::{self, Times};
 use crate::mode::{format_mode, ModeSpec};
 use crate::remote_file::{
     self, apply, chmod_arg, parent_dir, with_file_fields, Fields, FileFacts, FileKind, Follow,
@@ -58,6 +59,7 @@ struct Request {
     follow: bool,
     recurse: bool,
     force: bool,
+    times: Times,
 }
 
 impl Request {
@@ -72,6 +74,7 @@ impl Request {
             follow: args.bool("follow", true)?,
             recurse: args.bool("recurse", false)?,
             force: args.bool("force", false)?,
+            times: Times::from_args(args, state == Some(State::Touch))?,
         };
         if request.recurse && !matches!(state, None | Some(State::Directory)) {
             return Err(ModuleError::BadArgs(
@@ -147,10 +150,14 @@ pub async fn run<T: Target>(
         FileKind::Directory => State::Directory,
         FileKind::Link => State::Link,
     });
-    let plan = match plan(&request, state, &found) {
+    let mut plan = match plan(&request, state, &found) {
         Ok(plan) => plan,
         Err(refusal) => return Ok(refusal.into_result(&request.path)),
     };
+    if matches!(state, State::File | State::Directory | State::Touch) {
+        let exists = found.path.exists();
+        plan.steps.extend(file_times::steps(target, &request.path, request.follow, &request.times, exists).await?);
+    }
     let base = ModuleResult::ok().with("path", request.path.clone());
     let base = match (&request.src, state) {
         (Some(src), State::Link | State::Hard) => base
@@ -376,8 +383,10 @@ fn plan_touch(request: &Request, found: &Found) -> Plan {
     } else {
         "file"
     };
-    let mut plan = attrs_plan(request, found, &base, state, vec![touch.arg(&request.path)]);
-    plan.always_changed = true;
+    // An existing file is touched by the time steps (none with `preserve`).
+    let create = (!facts.exists()).then(|| touch.arg(&request.path));
+    let mut plan = attrs_plan(request, found, &base, state, create.into_iter().collect());
+    plan.always_changed = !facts.exists();
     plan
 }
 

@@ -26,8 +26,11 @@
 //! - `shlex`: Python-compatible word splitting for `command`.
 //! - `stat`, `lineinfile`, `blockinfile`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
+//! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
+//! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
@@ -37,8 +40,10 @@ pub mod blockinfile;
 pub mod clock;
 pub mod command;
 pub mod copy;
+pub mod copy_tree;
 pub mod debug;
 pub mod file;
+mod file_times;
 pub mod getent;
 pub mod git;
 pub mod group;
@@ -53,7 +58,9 @@ pub mod stat;
 pub mod systemd;
 pub mod template;
 pub mod text_edit;
+pub mod upload;
 pub mod user;
+mod user_ssh_key;
 pub mod wait_for;
 
 pub use args::Args;
@@ -93,6 +100,20 @@ pub trait Target: Send + Sync {
         command: &str,
         stdin: Option<&[u8]>,
     ) -> impl Future<Output = Result<ExecOutput, TargetError>> + Send;
+
+    /// Runs `command` like [`Target::exec`], its stdin streamed from the
+    /// controller file `source` in chunks (a large file is never held in
+    /// memory). `Ok(None)`: this target cannot stream (the default, e.g. a
+    /// wrapper that does not pass it on); callers then send the file in
+    /// bounded pieces through `exec` (see `upload`).
+    fn exec_file_stdin(
+        &self,
+        command: &str,
+        source: &Path,
+    ) -> impl Future<Output = Result<Option<ExecOutput>, TargetError>> + Send {
+        let _ = (command, source);
+        async { Ok(None) }
+    }
 }
 
 /// What a module may ask of the controller side: files beside the playbook and
@@ -100,6 +121,25 @@ pub trait Target: Send + Sync {
 pub trait Controller: Send + Sync {
     /// Bytes of a file named by a `copy` `src` (looked up in the playbook's files/).
     fn read_src(&self, src: &str) -> Result<Vec<u8>, String>;
+    /// The controller path of a `copy` `src` (a file or a directory), so that
+    /// files stream and directories can be walked. None: this controller only
+    /// serves bytes through [`Controller::read_src`].
+    fn locate_src(&self, src: &str) -> Option<Result<PathBuf, String>> {
+        let _ = src;
+        None
+    }
+    /// The controller path of a template `src`, for `template_path` and
+    /// `mode: preserve`. None: not known.
+    fn locate_template(&self, src: &str) -> Option<Result<PathBuf, String>> {
+        let _ = src;
+        None
+    }
+    /// Renders template `src` with `options` (extra variables, block
+    /// whitespace rules). None: this controller only has [`Controller::render_template`].
+    fn render_template_with(&self, src: &str, options: &template::RenderOptions) -> Option<Result<String, String>> {
+        let _ = (src, options);
+        None
+    }
     /// A template (looked up in the playbook's templates/) rendered with the host's variables.
     fn render_template(&self, src: &str) -> Result<String, String>;
     /// The value of a variable or expression (for `debug: var=`).

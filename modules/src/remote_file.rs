@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::args::value_to_string;
 use crate::mode::{format_mode, ModeSpec};
-use crate::shell::Cmd;
+use crate::shell::{quote, Cmd};
 use crate::{Args, ExecOutput, ModuleError, ModuleResult, Target};
 
 /// The probe, as a script: `$1` = P (lstat) or L (follow links), `$2` = 1 to
@@ -29,24 +29,35 @@ for p do
   if [ "$s" = 1 ] && [ -f "$p" ]; then h=$(sha1sum < "$p") || exit 1; printf '%s\0' "${h%% *}"; else printf '\0'; fi
 done"#;
 
-/// Writes stdin to a temp file beside `dest`, sets its attributes, optionally
-/// backs `dest` up, then renames it onto `dest`; the temp file is removed on any
-/// failure. Args: dest, dir, mode (octal), explicit `owner[:group]` (may be
-/// empty), old `uid:gid` to keep best-effort (may be empty), mkdir flag, backup
-/// flag. Prints the backup path (or nothing), NUL-terminated.
+/// Writes stdin to a temp file beside `dest` (or takes the already staged and
+/// verified temp file `$9`), sets its attributes, runs the validator `$10` on
+/// it (a script taking the temp path as `$1`), optionally backs `dest` up, then
+/// renames it onto `dest`; the temp file is removed on any failure. Args: dest,
+/// dir, mode (octal), explicit `owner[:group]` (may be empty), old `uid:gid` to
+/// keep best-effort (may be empty), mkdir flag, backup flag, size, staged temp,
+/// validator. Prints the backup path (or nothing), NUL-terminated.
 // The size check matters: when the connection dies mid-transfer, sshd closes
 // the command's stdin, so `cat` sees a normal EOF after a partial content.
-const WRITE_SCRIPT: &str = r#"dest=$1 dir=$2 mode=$3 own=$4 keep=$5 mk=$6 backup=$7 size=$8
-if [ "$mk" = 1 ]; then mkdir -p -- "$dir" || exit 1; fi
-tmp=$(mktemp -- "$dir/.stockman.XXXXXXXX") || exit 1
+const WRITE_SCRIPT: &str = r#"dest=$1 dir=$2 mode=$3 own=$4 keep=$5 mk=$6 backup=$7 size=$8 staged=${9-} val=${10-}
+tmp=$staged
+if [ -z "$tmp" ]; then
+  if [ "$mk" = 1 ]; then mkdir -p -- "$dir" || exit 1; fi
+  tmp=$(mktemp -- "$dir/.stockman.XXXXXXXX") || exit 1
+fi
 trap 'rm -f -- "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
-cat > "$tmp" || exit 1
-got=$(wc -c < "$tmp") || exit 1
-if [ $got -ne "$size" ]; then echo "incomplete transfer: $got of $size bytes arrived" >&2; exit 1; fi
+if [ -z "$staged" ]; then
+  cat > "$tmp" || exit 1
+  got=$(wc -c < "$tmp") || exit 1
+  if [ $got -ne "$size" ]; then echo "incomplete transfer: $got of $size bytes arrived" >&2; exit 1; fi
+fi
 chmod -- "$mode" "$tmp" || exit 1
 if [ -n "$keep" ]; then chown -- "$keep" "$tmp" 2>/dev/null; fi
 if [ -n "$own" ]; then chown -- "$own" "$tmp" || exit 1; fi
+if [ -n "$val" ]; then
+  out=$(/bin/sh -c "$val" sh "$tmp" 2>&1 </dev/null); rc=$?
+  if [ $rc -ne 0 ]; then printf 'failed to validate (exit status %d): %s\n' "$rc" "$out" >&2; exit 1; fi
+fi
 b=
 if [ "$backup" = 1 ] && [ -e "$dest" ]; then
   b="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$dest" "$b" || exit 1
@@ -396,6 +407,12 @@ pub struct WritePlan {
 impl WritePlan {
     /// The write command; its stdin is the new content. Ends with a probe of `dest`.
     pub fn cmd(&self) -> Cmd {
+        self.cmd_with(None, None)
+    }
+
+    /// [`WritePlan::cmd`] taking an already staged temp file (no stdin) and/or
+    /// running a validator script (see [`validate_script`]) before the rename.
+    pub fn cmd_with(&self, staged: Option<&str>, validate: Option<&str>) -> Cmd {
         let keep = self
             .keep_ids
             .map(|(u, g)| format!("{u}:{g}"))
@@ -412,8 +429,28 @@ impl WritePlan {
             .arg(if self.create_dir { "1" } else { "0" })
             .arg(if self.backup { "1" } else { "0" })
             .arg(self.size.to_string())
+            .arg(staged.unwrap_or(""))
+            .arg(validate.unwrap_or(""))
             .then("&&", probe_cmd(&[&self.dest], Follow::No, false))
     }
+}
+
+/// A `validate` argument (`visudo -cf %s`) as a script that gets the file to
+/// check as `$1`: split into words as Ansible does (no shell), every word
+/// quoted, each `%s` replaced by `"$1"`.
+pub fn validate_script(validate: &str) -> Result<String, String> {
+    if !validate.contains("%s") {
+        return Err(format!("validate must contain %s: {validate}"));
+    }
+    let words = crate::shlex::split(validate).map_err(|e| format!("cannot parse validate `{validate}`: {e}"))?;
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|word| match word.as_str() {
+            "" => quote(""),
+            _ => word.split("%s").map(|part| if part.is_empty() { String::new() } else { quote(part) }).collect::<Vec<_>>().join("\"$1\""),
+        })
+        .collect();
+    Ok(quoted.join(" "))
 }
 
 /// What an apply command that ends with a probe reported.
@@ -575,6 +612,14 @@ mod tests {
             changes.apply_cmd("-x", false).unwrap().as_str(),
             "chmod -- 00664 -x && chown -- bob -x"
         );
+    }
+
+    #[test]
+    fn validate_words_are_quoted_and_take_the_path() {
+        assert_eq!(validate_script("visudo -cf %s").unwrap(), "visudo -cf \"$1\"");
+        assert_eq!(validate_script("check --file=%s.x 'a b'").unwrap(), "check --file=\"$1\".x 'a b'");
+        assert_eq!(validate_script("x $(reboot) %s").unwrap(), "x '$(reboot)' \"$1\"");
+        assert!(validate_script("visudo -c").unwrap_err().contains("must contain %s"));
     }
 
     #[test]

@@ -113,6 +113,11 @@ const COPY_PARAMS: &[Param] = &[
     FILE_ATTRS[2],
     p("backup"),
     p("force"),
+    p("validate"),
+    p("remote_src"),
+    p("directory_mode"),
+    p("follow"),
+    p("local_follow"),
 ];
 
 const TEMPLATE_PARAMS: &[Param] = &[
@@ -123,6 +128,12 @@ const TEMPLATE_PARAMS: &[Param] = &[
     FILE_ATTRS[2],
     p("backup"),
     p("force"),
+    p("validate"),
+    p("follow"),
+    p("newline_sequence"),
+    p("trim_blocks"),
+    p("lstrip_blocks"),
+    p("output_encoding"),
 ];
 
 const FILE_PARAMS: &[Param] = &[
@@ -137,6 +148,8 @@ const FILE_PARAMS: &[Param] = &[
     p("follow"),
     p("access_time"),
     p("modification_time"),
+    p("access_time_format"),
+    p("modification_time_format"),
 ];
 
 const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];
@@ -179,6 +192,12 @@ const USER_PARAMS: &[Param] = &[
     p("force"),
     p("expires"),
     p("non_unique"),
+    p("generate_ssh_key"),
+    p("ssh_key_bits"),
+    p("ssh_key_type"),
+    p("ssh_key_file"),
+    p("ssh_key_comment"),
+    p("ssh_key_passphrase"),
 ];
 
 const GROUP_PARAMS: &[Param] = &[req("name"), p("state"), p("gid"), p("system"), p("non_unique")];

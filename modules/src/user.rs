@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use crate::group::{parse_group_lines, GroupEntry};
 use crate::listarg::{choice, int, list};
 use crate::shell::Cmd;
+use crate::user_ssh_key::{self, KeyRequest};
 use crate::{Args, FileDiff, ModuleError, ModuleResult, RunMode, Target};
 
 const MARK: &str = "@@stockman-user@@";
@@ -360,6 +361,31 @@ fn result(request: &Request, found: &Found, created: bool) -> ModuleResult {
 }
 
 pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    let key = KeyRequest::from_args(args)?;
+    let res = account(args, target, mode).await?;
+    match key {
+        Some(key) if !res.failed && res.data.get("state").and_then(|s| s.as_str()) == Some("present") => {
+            with_key(target, &key, res, mode).await
+        }
+        _ => Ok(res),
+    }
+}
+
+/// `generate_ssh_key` for the account `res` describes (its home and name).
+async fn with_key<T: Target>(target: &T, key: &KeyRequest, res: ModuleResult, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    let name = res.data.get("name").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let Some(home) = res.data.get("home").and_then(|v| v.as_str()).map(str::to_string) else {
+        // Check mode for an account not created yet: nothing to look at.
+        return Ok(res);
+    };
+    let changed = res.changed;
+    let mut out = user_ssh_key::ensure(target, key, &name, &home, mode.check, res).await?;
+    out.changed |= changed;
+    Ok(out)
+}
+
+/// The account itself: present with the wanted attributes, or absent.
+async fn account<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
     let request = Request::from_args(args)?;
     let found = probe(target, &request).await?;
     let planned = match plan(&request, &found) {

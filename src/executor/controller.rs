@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use stockman_modules::template::{finish_output, prepare_source, RenderOptions};
 use stockman_modules::Controller;
 
 use crate::template::Templar;
@@ -19,9 +20,14 @@ pub(super) struct TaskController<'a> {
 impl TaskController<'_> {
     /// Ansible's search path for a relative name: `DIR/name`, then the playbook dir.
     fn find(&self, dir: &str, name: &str) -> Result<PathBuf, String> {
+        self.find_where(dir, name, Path::is_file)
+    }
+
+    /// [`Self::find`] accepting whatever `accept` accepts (a directory for `copy`).
+    fn find_where(&self, dir: &str, name: &str, accept: fn(&Path) -> bool) -> Result<PathBuf, String> {
         let path = Path::new(name);
         if path.is_absolute() {
-            return if path.is_file() { Ok(path.to_path_buf()) } else { Err(format!("Could not find or access '{name}' on the Ansible Controller.")) };
+            return if accept(path) { Ok(path.to_path_buf()) } else { Err(format!("Could not find or access '{name}' on the Ansible Controller.")) };
         }
         let mut candidates = Vec::new();
         if let Some(role) = self.role {
@@ -35,7 +41,7 @@ impl TaskController<'_> {
                 "refusing '{name}': a relative name must stay inside the playbook (or role) directory, and `..` leads out of it; use an absolute path to take a file from elsewhere"
             ));
         }
-        candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| {
+        candidates.iter().find(|c| accept(c)).cloned().ok_or_else(|| {
             let searched: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
             format!("Could not find or access '{name}'\nSearched in:\n\t{}\non the Ansible Controller.", searched.join("\n\t"))
         })
@@ -46,6 +52,27 @@ impl Controller for TaskController<'_> {
     fn read_src(&self, src: &str) -> Result<Vec<u8>, String> {
         let path = self.find("files", src)?;
         std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+
+    fn locate_src(&self, src: &str) -> Option<Result<PathBuf, String>> {
+        Some(self.find_where("files", src, |p| p.is_file() || p.is_dir()))
+    }
+
+    fn locate_template(&self, src: &str) -> Option<Result<PathBuf, String>> {
+        Some(self.find("templates", src))
+    }
+
+    fn render_template_with(&self, src: &str, options: &RenderOptions) -> Option<Result<String, String>> {
+        let render = || {
+            let path = self.find("templates", src)?;
+            let source = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            // The template's own variables win over the host's, as in Ansible.
+            let extra = crate::template::Templar::context(&options.extra_vars);
+            let ctx = minijinja::context! { ..extra, ..self.ctx.clone() };
+            let rendered = self.templar.render_file(&path.display().to_string(), &prepare_source(&source, options), &ctx);
+            rendered.map(|text| finish_output(&source, text)).map_err(|e| format!("{}: {}", path.display(), e.message))
+        };
+        Some(render())
     }
 
     fn render_template(&self, src: &str) -> Result<String, String> {

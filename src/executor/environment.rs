@@ -67,6 +67,13 @@ impl<T: Target> Target for WithEnv<'_, T> {
         }
         self.inner.exec(&wrap(self.vars, command), stdin).await
     }
+
+    async fn exec_file_stdin(&self, command: &str, source: &std::path::Path) -> Result<Option<ExecOutput>, TargetError> {
+        if self.vars.is_empty() {
+            return self.inner.exec_file_stdin(command, source).await;
+        }
+        self.inner.exec_file_stdin(&wrap(self.vars, command), source).await
+    }
 }
 
 fn wrap(vars: &[String], command: &str) -> String {

@@ -26,6 +26,13 @@ impl<T: Target> Target for Traced<'_, T> {
         }
         out
     }
+
+    async fn exec_file_stdin(&self, command: &str, source: &std::path::Path) -> Result<Option<ExecOutput>, TargetError> {
+        if self.enabled {
+            self.detail(2, format!("EXEC {command} (stdin: {})", source.display()));
+        }
+        self.inner.exec_file_stdin(command, source).await
+    }
 }
 
 impl<T> Traced<'_, T> {

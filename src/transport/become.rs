@@ -108,6 +108,14 @@ impl Target for BecomeTarget<'_> {
             )),
         })
     }
+
+    async fn exec_file_stdin(&self, command: &str, source: &std::path::Path) -> Result<Option<ExecOutput>, TargetError> {
+        match self.stream(command, source).await {
+            Ok(out) => Ok(out),
+            Err(BecomeError::Unreachable(e)) => Err(e),
+            Err(BecomeError::Refused(why)) => Err(TargetError(why)),
+        }
+    }
 }
 
 impl BecomeTarget<'_> {
@@ -136,6 +144,23 @@ impl BecomeTarget<'_> {
                  does not have: use sudo"
                     .into(),
             )),
+        }
+    }
+
+    /// A file streamed to `command`'s stdin: only through passwordless sudo,
+    /// whose stdin is the command's own; None (send it in pieces) otherwise,
+    /// and when sudo turns out to need a terminal.
+    async fn stream(&self, command: &str, source: &std::path::Path) -> Result<Option<ExecOutput>, BecomeError> {
+        if self.spec.method != BecomeMethod::Sudo || self.spec.password.is_some() {
+            return Ok(None);
+        }
+        let Some(out) = self.conn.exec_file_stdin(&sudo_without_password(&self.spec.user, command), source).await? else {
+            return Ok(None);
+        };
+        match refuse_if_sudo_failed(out) {
+            Ok(Ok(out)) => Ok(Some(out)),
+            Ok(Err(why)) => Err(BecomeError::Refused(why)),
+            Err(NeedsTty) => Ok(None),
         }
     }
 
@@ -228,6 +253,18 @@ impl<'a> RefusalWatch<'a> {
 impl Target for RefusalWatch<'_> {
     async fn exec(&self, command: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TargetError> {
         match self.target.run(command, stdin).await {
+            Ok(out) => Ok(out),
+            Err(BecomeError::Unreachable(e)) => Err(e),
+            Err(BecomeError::Refused(why)) => {
+                let mut slot = self.refusal.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                slot.get_or_insert_with(|| why.clone());
+                Err(TargetError(why))
+            }
+        }
+    }
+
+    async fn exec_file_stdin(&self, command: &str, source: &std::path::Path) -> Result<Option<ExecOutput>, TargetError> {
+        match self.target.stream(command, source).await {
             Ok(out) => Ok(out),
             Err(BecomeError::Unreachable(e)) => Err(e),
             Err(BecomeError::Refused(why)) => {

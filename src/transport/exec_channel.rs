@@ -175,7 +175,7 @@ async fn pass_gate(
     }
 }
 
-async fn open(session: &Handle<HostKeyCheck>, command: &str) -> Result<Channel<Msg>, ExecError> {
+pub(crate) async fn open(session: &Handle<HostKeyCheck>, command: &str) -> Result<Channel<Msg>, ExecError> {
     let channel = session.channel_open_session().await.map_err(|e| match e {
         russh::Error::ChannelOpenFailure(reason) => ExecError::Open(format!("{reason:?}")),
         _ => ExecError::Lost,
@@ -187,7 +187,7 @@ async fn open(session: &Handle<HostKeyCheck>, command: &str) -> Result<Channel<M
     Ok(channel)
 }
 
-async fn finish(
+pub(crate) async fn finish(
     collected: Result<ExecOutput, ExecError>,
     writer: &russh::ChannelWriteHalf<Msg>,
 ) -> Result<ExecOutput, ExecError> {
@@ -206,7 +206,7 @@ struct Gathered {
     signal: Option<String>,
 }
 
-async fn collect(reader: &mut ChannelReadHalf) -> Result<ExecOutput, ExecError> {
+pub(crate) async fn collect(reader: &mut ChannelReadHalf) -> Result<ExecOutput, ExecError> {
     collect_from(reader, Gathered::default()).await
 }
 

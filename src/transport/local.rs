@@ -135,7 +135,7 @@ async fn feed(pipe: Option<ChildStdin>, data: Option<&[u8]>) {
 }
 
 /// The exit code, or -1 with a note on stderr when a signal ended the command.
-fn exit_code(status: ExitStatus, stderr: &mut Vec<u8>) -> i32 {
+pub(super) fn exit_code(status: ExitStatus, stderr: &mut Vec<u8>) -> i32 {
     if let Some(code) = status.code() {
         return code;
     }

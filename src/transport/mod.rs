@@ -21,6 +21,7 @@
 //! - `ssh_config`: OpenSSH client configuration → [`ConnectSpec`].
 //! - `become`: sudo/su around commands ([`BecomeTarget`]).
 //! - `local`: `/bin/sh -c` on the controller.
+//! - `stream`: commands whose stdin is a controller file, streamed in chunks (big copies).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,6 +38,7 @@ mod persistent_shell;
 mod pty;
 pub mod ssh;
 pub mod ssh_config;
+mod stream;
 
 pub use auth::IdentitySources;
 pub use host_keys::HostKeyPolicy;
@@ -243,6 +245,13 @@ impl Target for Connection {
         match self {
             Connection::Ssh(c) => c.exec(command, stdin).await,
             Connection::Local(c) => c.exec(command, stdin).await,
+        }
+    }
+
+    async fn exec_file_stdin(&self, command: &str, source: &std::path::Path) -> Result<Option<ExecOutput>, TargetError> {
+        match self {
+            Connection::Ssh(c) => c.exec_file_stdin(command, source).await.map(Some),
+            Connection::Local(c) => c.exec_file_stdin(command, source).await.map(Some),
         }
     }
 }

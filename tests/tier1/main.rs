@@ -15,6 +15,12 @@ mod load_fleet;
 #[allow(dead_code)] // the fleet benchmark's wait4 measurement, shared as is
 #[path = "../../benches/fleet/measure.rs"]
 mod measure;
+mod modules_apt_deb;
+mod modules_copy;
+mod modules_copy_stream;
+mod modules_file_times;
+mod modules_template;
+mod modules_user_key;
 mod output_ci;
 mod output_json;
 mod output_terminal;
