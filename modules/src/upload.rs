@@ -147,7 +147,7 @@ new|stream|copy)
 *) tmp=$arg;;
 esac
 trap 'rm -f -- "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+trap 'exit 1' HUP INT TERM PIPE
 case $op in
 new) trap - EXIT; printf '%s\0' "$tmp"; exit 0;;
 append) cat >> "$tmp" || exit 1; trap - EXIT; exit 0;;
