@@ -26,6 +26,10 @@ pub struct HostState {
     layers: HostLayers,
     /// The play's `hostvars`, where this host publishes its layers.
     hostvars: Arc<HostVarsTable>,
+    /// The batch's magic variables (`groups`, `ansible_play_hosts`, ...): each
+    /// holds every host's name, so all hosts share one copy (a copy per host
+    /// grows with hosts x hosts: hundreds of MB at 1,000 hosts).
+    magic: Arc<Map<String, Value>>,
     pub failed: bool,
     pub unreachable: bool,
     /// `meta: end_host`: done with this play, not failed.
@@ -38,9 +42,16 @@ pub struct HostState {
 }
 
 impl HostState {
-    pub fn new(host: &Host, play: &Play, settings: &Settings, magic: &Map<String, Value>, conn: SharedConnection, templar: &Templar, hostvars: Arc<HostVarsTable>) -> Result<Self, String> {
+    pub fn new(
+        host: &Host,
+        play: &Play,
+        settings: &Settings,
+        magic: &Arc<Map<String, Value>>,
+        conn: SharedConnection,
+        templar: &Templar,
+        hostvars: Arc<HostVarsTable>,
+    ) -> Result<Self, String> {
         let mut base = host.vars.clone();
-        base.extend(magic.iter().map(|(k, v)| (k.clone(), v.clone())));
         base.insert("inventory_hostname".into(), host.name.clone().into());
         base.insert("inventory_hostname_short".into(), host.name.split('.').next().unwrap_or_default().into());
         base.insert("group_names".into(), host.groups.clone().into());
@@ -49,6 +60,7 @@ impl HostState {
             spec: placeholder_spec(&host.name),
             layers: HostLayers { base: Arc::new(base), ..HostLayers::default() },
             hostvars,
+            magic: Arc::clone(magic),
             failed: false,
             unreachable: false,
             ended: false,
@@ -102,7 +114,8 @@ impl HostState {
         let mut vars = defaults.clone();
         let play = layers.play;
         let own = &self.layers;
-        for layer in [&*own.base, &*own.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &*own.registered, layers.extra] {
+        // Magic variables win over inventory variables of the same name.
+        for layer in [&*own.base, &*self.magic, &*own.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &*own.registered, layers.extra] {
             vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         let mut search_path = Vec::new();
@@ -111,7 +124,7 @@ impl HostState {
             vars.insert("role_path".into(), role.path.display().to_string().into());
             search_path.push(Value::String(role.path.display().to_string()));
         }
-        if let Some(dir) = own.base.get("playbook_dir") {
+        if let Some(dir) = self.magic.get("playbook_dir") {
             search_path.push(dir.clone());
         }
         vars.insert("ansible_search_path".into(), Value::Array(search_path));

@@ -239,7 +239,7 @@ impl Executor<'_> {
         });
         let cell = self.connection_for(name);
         if cell.get().is_none() {
-            let state = HostState::new(&target, play, self.settings, &Map::new(), cell.clone(), &self.templar, std::sync::Arc::default())?;
+            let state = HostState::new(&target, play, self.settings, &std::sync::Arc::default(), cell.clone(), &self.templar, std::sync::Arc::default())?;
             self.connect(&state).await.map_err(|e| e.to_string())?;
         }
         Ok(cell)

@@ -121,6 +121,7 @@ impl Executor<'_> {
         let play_hosts: Vec<&String> = all.iter().filter(|h| !self.dead_hosts.contains(*h)).collect();
         let mut magic = self.magic_vars(playbook, batch, &play_hosts, all);
         magic.extend(answers.clone());
+        let magic = Arc::new(magic);
         let mut states = Vec::with_capacity(batch.len());
         for host in batch {
             self.stats.touch(&host.name);
