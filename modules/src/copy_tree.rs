@@ -166,7 +166,8 @@ async fn sync<T: Target>(args: &Args, target: &T, src: &str, entries: Vec<Entry>
             Err(msg) => return Ok(ModuleResult::failed(msg)),
         }
     }
-    let mut result = ModuleResult::changed(!setup.is_empty()).with("dest", format!("{root}/")).with("src", src);
+    // `dest` as given, as Ansible returns it (not the directory made inside it).
+    let mut result = ModuleResult::changed(!setup.is_empty()).with("dest", args.required_str("dest")?).with("src", src);
     if !mode.check && !setup.is_empty() {
         let script = setup.into_iter().reduce(|a, b| a.then("&&", b)).expect("not empty");
         let out = target.exec(script.as_str(), None).await?;

@@ -66,7 +66,7 @@ if [ "$op" = probe ]; then printf 'absent\0'; exit 0; fi
 command -v ssh-keygen >/dev/null || { echo "ssh-keygen is not installed on the host (package openssh-client)" >&2; exit 1; }
 h=$(hostname 2>/dev/null || uname -n); case $comment in *'$HOSTNAME'*) comment="${comment%%\$HOSTNAME*}$h${comment#*\$HOSTNAME}";; esac
 dir=$(dirname -- "$file")
-if [ ! -d "$dir" ]; then mkdir -p -- "$dir" && chmod 0700 -- "$dir" && chown -- "$owner" "$dir" || exit 1; fi
+if [ ! -d "$dir" ]; then mkdir -p -- "$dir" && chmod 0700 -- "$dir" && chown -- "$owner:" "$dir" || exit 1; fi
 set -- -q -t "$type" -C "$comment" -f "$file"
 if [ -n "$bits" ]; then set -- "$@" -b "$bits"; fi
 if [ "$haspp" = 1 ]; then
@@ -78,7 +78,7 @@ if [ "$haspp" = 1 ]; then
 else
   ssh-keygen "$@" -N '' </dev/null >/dev/null || exit 1
 fi
-chown -- "$owner" "$file" "$file.pub" || exit 1
+chown -- "$owner:" "$file" "$file.pub" || exit 1
 show"#;
 
 /// Makes sure the key exists (unless `check`); adds Ansible's `ssh_*` fields
