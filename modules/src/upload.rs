@@ -4,7 +4,7 @@
 //! [`Content`] is bytes in memory (`content:`, a rendered template), a file on
 //! the controller (`copy` `src`), or a file on the target (`remote_src`).
 //! [`stage`] puts a controller or target file into a fresh temp file in the
-//! destination's directory and verifies it there (size, and sha256 for
+//! destination's directory and verifies it there (size, and sha1 for
 //! controller files) before anything is renamed, so a cut or corrupted
 //! transfer fails and leaves the destination untouched. Controller files are
 //! read in chunks, never whole: through [`Target::exec_file_stdin`] when the
@@ -16,7 +16,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use sha1::{Digest, Sha1};
-use sha2::{Digest as _, Sha256};
 
 use crate::remote_file::{diff_text, Fields, MAX_DIFF_BYTES};
 use crate::shell::Cmd;
@@ -37,8 +36,8 @@ pub enum Content {
 pub struct LocalFile {
     pub path: PathBuf,
     pub size: u64,
+    /// Ansible's `checksum`, and the transfer check on the target.
     pub sha1: String,
-    pub sha256: String,
     /// Permission bits, for `mode: preserve`.
     pub mode: u32,
 }
@@ -59,12 +58,13 @@ const READ_CHUNK: usize = 1 << 20;
 pub const PIECE: usize = 2 << 20;
 
 impl LocalFile {
-    /// Hashes `path` (sha1 for Ansible's `checksum`, sha256 for the transfer check).
+    /// Hashes `path`: sha1, Ansible's `checksum`, also checks the transfer
+    /// (against corruption, not an adversary: the channel is authenticated).
     pub fn hash(path: &Path) -> Result<LocalFile, String> {
         let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
         let mut file = File::open(path).map_err(cannot)?;
         let mode = file.metadata().map_err(cannot)?.permissions().mode() & 0o7777;
-        let (mut sha1, mut sha256, mut size) = (Sha1::new(), Sha256::new(), 0u64);
+        let (mut sha1, mut size) = (Sha1::new(), 0u64);
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             let n = file.read(&mut buf).map_err(cannot)?;
@@ -72,14 +72,12 @@ impl LocalFile {
                 break;
             }
             sha1.update(&buf[..n]);
-            sha256.update(&buf[..n]);
             size += n as u64;
         }
         Ok(LocalFile {
             path: path.to_path_buf(),
             size,
             sha1: hex(&sha1.finalize()),
-            sha256: hex(&sha256.finalize()),
             mode,
         })
     }
@@ -135,11 +133,12 @@ impl Content {
 }
 
 /// Creates a temp file in `$dir` (after `mkdir -p` when `$mk` is 1) and fills it
-/// according to `$op`: `stream` from stdin, `copy` from the target file `$6`,
-/// `new` leaves it empty (filled by `append` calls, then `verify`). Checks the
-/// size `$4` and, if given, the sha256 `$5`; on success prints the temp path
-/// (NUL-terminated) and keeps it, on any failure removes it.
-const STAGE_SCRIPT: &str = r#"op=$1 dir=$2 mk=$3 size=$4 sum=$5 arg=$6
+/// according to `$op`: `stream` from stdin (hashed as it arrives, on another
+/// core), `copy` from the target file `$6`, `new` leaves it empty (filled by
+/// `append` calls, then `verify`). Checks the size `$4` and, if given, the sha1
+/// `$5`; on success prints the temp path (NUL-terminated) and keeps it, on any
+/// failure removes it.
+const STAGE_SCRIPT: &str = r#"op=$1 dir=$2 mk=$3 size=$4 sum=$5 arg=$6 h=
 case $op in
 new|stream|copy)
   if [ "$mk" = 1 ]; then mkdir -p -- "$dir" || exit 1; fi
@@ -151,19 +150,19 @@ trap 'exit 1' HUP INT TERM PIPE
 case $op in
 new) trap - EXIT; printf '%s\0' "$tmp"; exit 0;;
 append) cat >> "$tmp" || exit 1; trap - EXIT; exit 0;;
-stream) cat > "$tmp" || exit 1;;
+stream) h=$(tee -- "$tmp" | sha1sum) || exit 1;;
 copy) cp -- "$arg" "$tmp" || exit 1;;
 esac
 got=$(wc -c < "$tmp") || exit 1
 if [ "$got" -ne "$size" ]; then echo "incomplete transfer: $got of $size bytes arrived" >&2; exit 1; fi
 if [ -n "$sum" ]; then
-  h=$(sha256sum < "$tmp") || exit 1
-  if [ "${h%% *}" != "$sum" ]; then echo "checksum mismatch after transfer: sha256 ${h%% *}, expected $sum" >&2; exit 1; fi
+  if [ -z "$h" ]; then h=$(sha1sum < "$tmp") || exit 1; fi
+  if [ "${h%% *}" != "$sum" ]; then echo "checksum mismatch after transfer: sha1 ${h%% *}, expected $sum" >&2; exit 1; fi
 fi
 trap - EXIT
 printf '%s\0' "$tmp""#;
 
-fn stage_cmd(op: &str, dir: &str, create_dir: bool, size: u64, sha256: &str, arg: &str) -> Cmd {
+fn stage_cmd(op: &str, dir: &str, create_dir: bool, size: u64, sha1: &str, arg: &str) -> Cmd {
     Cmd::new("/bin/sh")
         .flag("-c")
         .arg(STAGE_SCRIPT)
@@ -172,7 +171,7 @@ fn stage_cmd(op: &str, dir: &str, create_dir: bool, size: u64, sha256: &str, arg
         .arg(dir)
         .arg(if create_dir { "1" } else { "0" })
         .arg(size.to_string())
-        .arg(sha256)
+        .arg(sha1)
         .arg(arg)
 }
 
@@ -192,7 +191,7 @@ pub async fn stage<T: Target>(
             Ok(temp_path(target.exec(cmd.as_str(), None).await?))
         }
         Content::Local(file) => {
-            let cmd = stage_cmd("stream", dir, create_dir, file.size, &file.sha256, "");
+            let cmd = stage_cmd("stream", dir, create_dir, file.size, &file.sha1, "");
             match target.exec_file_stdin(cmd.as_str(), &file.path).await? {
                 Some(out) => Ok(temp_path(out)),
                 None => stage_in_pieces(target, file, dir, create_dir).await,
@@ -231,7 +230,7 @@ async fn stage_in_pieces<T: Target>(
             return Ok(Err(format!("transfer failed: {}", out.stderr_str().trim())));
         }
     }
-    let verify = stage_cmd("verify", dir, false, file.size, &file.sha256, &tmp);
+    let verify = stage_cmd("verify", dir, false, file.size, &file.sha1, &tmp);
     Ok(temp_path(target.exec(verify.as_str(), None).await?))
 }
 
@@ -275,7 +274,6 @@ mod tests {
         let file = LocalFile::hash(&path).unwrap();
         assert_eq!(file.size, 6);
         assert_eq!(file.sha1, "f572d396fae9206628714fb2ce00f72e94f2258f");
-        assert_eq!(file.sha256, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
     }
 
     #[test]

@@ -248,11 +248,10 @@ impl<'a> RefusalWatch<'a> {
     pub fn refusal(&self) -> Option<String> {
         self.refusal.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
-}
 
-impl Target for RefusalWatch<'_> {
-    async fn exec(&self, command: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TargetError> {
-        match self.target.run(command, stdin).await {
+    /// A target error, keeping the first refusal for [`RefusalWatch::refusal`].
+    fn remember<T>(&self, result: Result<T, BecomeError>) -> Result<T, TargetError> {
+        match result {
             Ok(out) => Ok(out),
             Err(BecomeError::Unreachable(e)) => Err(e),
             Err(BecomeError::Refused(why)) => {
@@ -262,17 +261,15 @@ impl Target for RefusalWatch<'_> {
             }
         }
     }
+}
+
+impl Target for RefusalWatch<'_> {
+    async fn exec(&self, command: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, TargetError> {
+        self.remember(self.target.run(command, stdin).await)
+    }
 
     async fn exec_file_stdin(&self, command: &str, source: &std::path::Path) -> Result<Option<ExecOutput>, TargetError> {
-        match self.target.stream(command, source).await {
-            Ok(out) => Ok(out),
-            Err(BecomeError::Unreachable(e)) => Err(e),
-            Err(BecomeError::Refused(why)) => {
-                let mut slot = self.refusal.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                slot.get_or_insert_with(|| why.clone());
-                Err(TargetError(why))
-            }
-        }
+        self.remember(self.target.stream(command, source).await)
     }
 }
 

@@ -187,7 +187,7 @@ async fn a_checksum_mismatch_fails_and_leaves_no_temp_file() {
     let src = dir.path().join("f");
     std::fs::write(&src, "some content\n").unwrap();
     let mut file = LocalFile::hash(&src).unwrap();
-    file.sha256 = "0".repeat(64);
+    file.sha1 = "0".repeat(40);
     let conn = Connection::open_with(&sshd.spec(), &IdentitySources::default()).await.unwrap();
     let target_dir = dir.path().join("target");
     std::fs::create_dir(&target_dir).unwrap();
