@@ -59,6 +59,8 @@ pub struct Executor<'a> {
     /// Hosts that failed or became unreachable: later plays leave them out, as Ansible does.
     dead_hosts: HashSet<String>,
     stats: Stats,
+    /// `--tags` / `--skip-tags`, the same rule `--list-tasks` applies.
+    tag_filter: crate::playbook::TagFilter,
     /// `--step` still asks before each task (until answered "continue").
     stepping: bool,
 }
@@ -77,6 +79,7 @@ impl<'a> Executor<'a> {
             dead_hosts: HashSet::new(),
             stats: Stats::default(),
             stepping: settings.step,
+            tag_filter: crate::playbook::TagFilter { only: settings.tags.clone(), skip: settings.skip_tags.clone() },
         }
     }
 

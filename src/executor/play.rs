@@ -266,19 +266,7 @@ impl Executor<'_> {
     /// `--tags`/`--skip-tags`, with Ansible's special tags `always`, `never`,
     /// `tagged`, `untagged` and `all`.
     pub(super) fn selected_by_tags(&self, tags: &[String]) -> bool {
-        let has = |t: &str| tags.iter().any(|x| x == t);
-        let skip = &self.settings.skip_tags;
-        if skip.iter().any(|s| has(s) || (s == "tagged" && !tags.is_empty()) || (s == "untagged" && tags.is_empty())) {
-            return false;
-        }
-        let wanted = &self.settings.tags;
-        if has("always") {
-            return true;
-        }
-        if wanted.is_empty() || wanted.iter().any(|w| w == "all") {
-            return !has("never");
-        }
-        wanted.iter().any(|w| has(w) || (w == "tagged" && !tags.is_empty()) || (w == "untagged" && tags.is_empty()))
+        crate::playbook::tags_selected(tags, &self.tag_filter)
     }
 
     /// Runs notified handlers in the order they are defined, each once per
