@@ -65,7 +65,7 @@ fn normalized(output: &str) -> Vec<String> {
     let times = regex::Regex::new(r#""(start|end|delta)": "[^"]*""#).unwrap();
     let mut blocks: Vec<Vec<String>> = Vec::new();
     for line in output.lines().filter(|l| !l.trim().is_empty()) {
-        let line = times.replace_all(line, "\"$1\": \"T\"").trim_end().to_string();
+        let line = included_hosts_sorted(times.replace_all(line, "\"$1\": \"T\"").trim_end());
         let banner = line.starts_with("PLAY") || line.starts_with("TASK [") || line.starts_with("RUNNING HANDLER") || line.starts_with("NO MORE HOSTS");
         if banner || blocks.is_empty() {
             blocks.push(Vec::new());
@@ -80,6 +80,20 @@ fn normalized(output: &str) -> Vec<String> {
             std::iter::once(head).chain(b)
         })
         .collect()
+}
+
+/// Ansible lists an include's hosts in the order their results arrived, which
+/// varies from run to run; the set is what must match.
+fn included_hosts_sorted(line: &str) -> String {
+    let Some(rest) = line.strip_prefix("included: ") else { return line.to_string() };
+    let Some((file, hosts_and_item)) = rest.split_once(" for ") else { return line.to_string() };
+    let (hosts, item) = match hosts_and_item.split_once(" => ") {
+        Some((hosts, item)) => (hosts, format!(" => {item}")),
+        None => (hosts_and_item, String::new()),
+    };
+    let mut hosts: Vec<&str> = hosts.split(", ").collect();
+    hosts.sort_unstable();
+    format!("included: {file} for {}{item}", hosts.join(", "))
 }
 
 pub(crate) fn compare(name: &str, args: &[&str]) {
