@@ -268,9 +268,19 @@ fn parse_facts(stdout: &str) -> Option<Facts> {
     Some(Facts { now, cache_time, dpkg, policy })
 }
 
-fn probe_cmd(request: &Request, names: &[&str]) -> Cmd {
+/// When the probe runs: first, or just after a successful `apt-get update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProbeAfter {
+    Start,
+    CacheUpdate,
+}
+
+fn probe_cmd(request: &Request, names: &[&str], after: ProbeAfter) -> Cmd {
     let cache_time = Cmd::new("stat").flag("-c %Y").arg(STAMP).quiet().then("||", Cmd::new("stat").flag("-c %Y").arg(LISTS));
     let mut cmd = Cmd::new("date").flag("+%s").then(";", cache_time).then(";", Cmd::new("echo").arg(MARK));
+    if after == ProbeAfter::CacheUpdate {
+        cmd = record_update().then(";", cmd);
+    }
     if !names.is_empty() {
         let dpkg = Cmd::new("dpkg-query")
             .flag("-W -f")
@@ -278,20 +288,57 @@ fn probe_cmd(request: &Request, names: &[&str]) -> Cmd {
             .flag("--")
             .args(names)
             .quiet();
-        let mut policy = Cmd::new("apt-cache");
-        if let Some(release) = &request.default_release {
-            policy = policy.flag("-o").arg(format!("APT::Default-Release={release}"));
+        cmd = cmd.then(";", dpkg).then(";", Cmd::new("echo").arg(MARK));
+        if policy_always_needed(request) {
+            cmd = cmd.then(";", policy_cmd(request, names));
         }
-        let policy = policy.flag("policy --").args(names).quiet();
-        cmd = cmd.then(";", dpkg).then(";", Cmd::new("echo").arg(MARK)).then(";", policy);
     }
     cmd
 }
 
-async fn probe<T: Target>(target: &T, request: &Request, names: &[&str]) -> Result<Result<Facts, String>, ModuleError> {
-    let out = target.exec(probe_cmd(request, names).as_str(), None).await?;
-    Ok(parse_facts(&out.stdout_str())
-        .ok_or_else(|| format!("could not read the package state on the host: {}", out.stderr_str().trim())))
+/// Touches apt's success stamp (the file Ubuntu's apt hook and apt's daily job
+/// touch) so `cache_valid_time` counts from this update. On Debian an update
+/// that fetched nothing new leaves the lists' mtime alone, and Ansible then
+/// updates again on every run (ansible/ansible#27798).
+fn record_update() -> Cmd {
+    let dir = STAMP.rsplit_once('/').map_or(STAMP, |(dir, _)| dir);
+    Cmd::new("mkdir").flag("-p").arg(dir).quiet().then("&&", Cmd::new("touch").arg(STAMP).quiet())
+}
+
+fn policy_cmd(request: &Request, names: &[&str]) -> Cmd {
+    let mut policy = Cmd::new("apt-cache");
+    if let Some(release) = &request.default_release {
+        policy = policy.flag("-o").arg(format!("APT::Default-Release={release}"));
+    }
+    policy.flag("policy --").args(names).quiet()
+}
+
+/// `latest` and `fixed` compare with the candidate whatever is installed.
+fn policy_always_needed(request: &Request) -> bool {
+    matches!(request.state, State::Latest | State::Fixed)
+}
+
+/// Whether the plan needs apt's candidates: `apt-cache policy` loads the whole
+/// cache, the costliest part of a no-op run, so it is asked only when some
+/// package is missing or doesn't match its pin.
+fn policy_needed(request: &Request, facts: &Facts) -> bool {
+    request.state != State::Absent
+        && request.packages.iter().filter(|p| valid_name(&p.name)).any(|pkg| match facts.installed(pkg.bare_name()) {
+            None => true,
+            Some(installed) => pkg.version.as_deref().is_some_and(|pin| !version_matches(pin, &installed.version)),
+        })
+}
+
+async fn probe<T: Target>(target: &T, request: &Request, names: &[&str], after: ProbeAfter) -> Result<Result<Facts, String>, ModuleError> {
+    let out = target.exec(probe_cmd(request, names, after).as_str(), None).await?;
+    let Some(mut facts) = parse_facts(&out.stdout_str()) else {
+        return Ok(Err(format!("could not read the package state on the host: {}", out.stderr_str().trim())));
+    };
+    if !names.is_empty() && !policy_always_needed(request) && policy_needed(request, &facts) {
+        let out = target.exec(policy_cmd(request, names).as_str(), None).await?;
+        facts.policy = parse_policy(&out.stdout_str());
+    }
+    Ok(Ok(facts))
 }
 
 /// One package change, for the plan and the diff.
@@ -405,7 +452,7 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         Err(msg) => return Ok(ModuleResult::failed(msg)),
     };
     let names: Vec<&str> = request.packages.iter().filter(|p| valid_name(&p.name)).map(|p| p.name.as_str()).collect();
-    let mut facts = match probe(target, &request, &names).await? {
+    let mut facts = match probe(target, &request, &names, ProbeAfter::Start).await? {
         Ok(f) => f,
         Err(msg) => return Ok(ModuleResult::failed(msg)),
     };
@@ -416,12 +463,13 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
             if out.rc != 0 {
                 return Ok(apt_failure("Failed to update apt cache", &out));
             }
-            facts = match probe(target, &request, &names).await? {
+            facts = match probe(target, &request, &names, ProbeAfter::CacheUpdate).await? {
                 Ok(f) => f,
                 Err(msg) => return Ok(ModuleResult::failed(msg)),
             };
         }
-        cache = CacheStep { updated: mode.check || facts.cache_time != cache.time, time: facts.cache_time };
+        // It ran (or would run): the stamp says so even when no index changed.
+        cache = CacheStep { updated: true, time: facts.cache_time };
         if request.packages.is_empty() && request.upgrade.is_none() && request.deb.is_none() {
             return Ok(cache_fields(ModuleResult::changed(cache.updated), cache));
         }
@@ -672,6 +720,26 @@ mod tests {
         assert!(plan(&request(json!({"name": "hello=9"})), &facts()).unwrap_err().contains("hello=9"));
         assert!(plan(&request(json!({"name": "git=1:2.39*"})), &facts()).unwrap().is_empty());
         assert!(Request::from_args(&Args::new(json!({"name": "a=1=2"}).as_object().unwrap().clone())).unwrap().is_err());
+    }
+
+    #[test]
+    fn candidates_are_asked_only_for_missing_or_mispinned_packages() {
+        let f = facts();
+        assert!(!policy_needed(&request(json!({"name": "git"})), &f));
+        assert!(!policy_needed(&request(json!({"name": "git=1:2.39*"})), &f));
+        assert!(policy_needed(&request(json!({"name": "git=1:2.40*"})), &f));
+        assert!(policy_needed(&request(json!({"name": ["git", "tree"]})), &f), "tree has only config files left");
+        assert!(!policy_needed(&request(json!({"name": ["git", "hello"], "state": "absent"})), &f));
+        assert!(policy_always_needed(&request(json!({"name": "git", "state": "latest"}))));
+    }
+
+    #[test]
+    fn the_probe_after_an_update_records_it_first() {
+        let r = request(json!({"name": "git"}));
+        let after = probe_cmd(&r, &["git"], ProbeAfter::CacheUpdate).into_string();
+        assert!(after.starts_with("mkdir -p /var/lib/apt/periodic 2>/dev/null && touch /var/lib/apt/periodic/update-success-stamp"), "{after}");
+        let start = probe_cmd(&r, &["git"], ProbeAfter::Start).into_string();
+        assert!(!start.contains("touch") && !start.contains("apt-cache"), "{start}");
     }
 
     #[test]

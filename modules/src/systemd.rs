@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::listarg::choice;
 use crate::shell::Cmd;
-use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+use crate::{Args, ExecOutput, ModuleError, ModuleResult, RunMode, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -153,20 +153,20 @@ fn plan(request: &Request, name: &str, status: &Map<String, Value>) -> Vec<Cmd> 
     steps
 }
 
+/// Printed after a reload merged into the probe: success, or the failure's status.
+const RELOADED: &str = "@@stockman-reloaded@@";
+const RELOAD_FAILED: &str = "@@stockman-reload-failed@@";
+
 pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
     let request = Request::from_args(args)?;
-    if !mode.check {
-        for (wanted, verb) in [(request.daemon_reexec, "daemon-reexec"), (request.daemon_reload, "daemon-reload")] {
-            if !wanted {
-                continue;
-            }
-            let cmd = match verb {
-                "daemon-reexec" => request.systemctl().flag("daemon-reexec"),
-                _ => request.systemctl().flag("daemon-reload"),
-            };
-            let out = target.exec(cmd.as_str(), None).await?;
+    let verbs = reload_verbs(&request, mode);
+    // The usual case (one reload, then the unit) costs one round trip, not two.
+    let merged = (verbs.len() == 1 && request.name.is_some()).then(|| verbs[0]);
+    if merged.is_none() {
+        for verb in verbs {
+            let out = target.exec(request.systemctl().flag(verb).as_str(), None).await?;
             if out.rc != 0 {
-                return Ok(ModuleResult::failed(format!("failure {} during {verb}: {}", out.rc, out.stderr_str().trim())));
+                return Ok(reload_failure(verb, out.rc, &out));
             }
         }
     }
@@ -174,7 +174,22 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         return Ok(ModuleResult::ok());
     };
     let show = request.systemctl().flag("show").flag("--").arg(&name);
-    let out = target.exec(show.as_str(), None).await?;
+    let show = match merged {
+        Some(verb) => request
+            .systemctl()
+            .flag(verb)
+            .then("&&", Cmd::new("echo").flag(RELOADED))
+            .then("||", Cmd::new("echo").flag("@@stockman-reload-failed@@ $?"))
+            .then(";", show),
+        None => show,
+    };
+    let mut out = target.exec(show.as_str(), None).await?;
+    if let Some(verb) = merged {
+        match take_reload_line(&mut out) {
+            Ok(()) => {}
+            Err(rc) => return Ok(reload_failure(verb, rc, &out)),
+        }
+    }
     let status = parse_show(&out.stdout_str());
     let base = ModuleResult::ok().with("name", name.clone());
     let unknown = out.rc != 0 || matches!(prop(&status, "LoadState"), "not-found" | "");
@@ -205,6 +220,28 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     Ok(result)
 }
 
+/// `daemon-reexec` and `daemon-reload` as asked, in that order; none in check mode.
+fn reload_verbs(request: &Request, mode: RunMode) -> Vec<&'static str> {
+    let wanted = [(request.daemon_reexec, "daemon-reexec"), (request.daemon_reload, "daemon-reload")];
+    wanted.into_iter().filter(|(want, _)| *want && !mode.check).map(|(_, verb)| verb).collect()
+}
+
+fn reload_failure(verb: &str, rc: i32, out: &ExecOutput) -> ModuleResult {
+    ModuleResult::failed(format!("failure {rc} during {verb}: {}", out.stderr_str().trim()))
+}
+
+/// Removes the merged reload's first line from the output; its status when it failed.
+fn take_reload_line(out: &mut ExecOutput) -> Result<(), i32> {
+    let end = out.stdout.iter().position(|&b| b == b'\n').unwrap_or(out.stdout.len());
+    let line = String::from_utf8_lossy(&out.stdout[..end]).into_owned();
+    out.stdout.drain(..(end + 1).min(out.stdout.len()));
+    if line == RELOADED {
+        return Ok(());
+    }
+    let rc = line.strip_prefix(RELOAD_FAILED).and_then(|rc| rc.trim().parse().ok());
+    Err(rc.unwrap_or(-1))
+}
+
 fn with_fields(result: ModuleResult, request: &Request, status: Map<String, Value>) -> ModuleResult {
     let mut result = result;
     if let Some(state) = request.state {
@@ -226,6 +263,17 @@ fn with_fields(result: ModuleResult, request: &Request, status: Map<String, Valu
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_merged_reload_reports_its_own_line() {
+        let mut ok = ExecOutput { rc: 0, stdout: b"@@stockman-reloaded@@\nId=x\n".to_vec(), stderr: Vec::new() };
+        assert_eq!(take_reload_line(&mut ok), Ok(()));
+        assert_eq!(ok.stdout, b"Id=x\n");
+        let mut failed = ExecOutput { rc: 0, stdout: b"@@stockman-reload-failed@@ 3\nId=x\n".to_vec(), stderr: Vec::new() };
+        assert_eq!(take_reload_line(&mut failed), Err(3));
+        let mut cut = ExecOutput { rc: -1, stdout: Vec::new(), stderr: Vec::new() };
+        assert_eq!(take_reload_line(&mut cut), Err(-1));
+    }
 
     fn request(v: serde_json::Value) -> Request {
         Request::from_args(&Args::new(v.as_object().unwrap().clone())).unwrap()

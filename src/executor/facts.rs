@@ -9,19 +9,24 @@ use super::play::PlayRun;
 use super::Executor;
 use crate::report::{Event, HostResult, Status, TaskHeader, TaskKind};
 
-/// A fixed script (no user input): prints `key=value` lines.
-const PROBE: &str = r#"printf 'system=%s\nkernel=%s\nmachine=%s\nnodename=%s\n' "$(uname -s)" "$(uname -r)" "$(uname -m)" "$(uname -n)"
-printf 'fqdn=%s\n' "$(hostname -f 2>/dev/null || uname -n)"
-printf 'user_id=%s\nuser_uid=%s\nuser_gid=%s\nuser_dir=%s\nuser_shell=%s\n' "$(id -un)" "$(id -u)" "$(id -g)" "$HOME" "$SHELL"
+/// A fixed script (no user input): prints `key=value` lines. Seven programs
+/// run; the rest is shell builtins, since on a busy host each exec costs more
+/// than everything else the probe does.
+const PROBE: &str = r#"set -f; u=$(uname -snrm); set -- $u
+printf 'system=%s\nnodename=%s\nkernel=%s\nmachine=%s\n' "$1" "$2" "$3" "$4"
+f=$(hostname -f 2>/dev/null) || f=$2; printf 'fqdn=%s\n' "$f"
+i=$(LC_ALL=C id); u=${i#uid=}; u=${u%% *}; g=${i#* gid=}; g=${g%% *}; n=${u#*(}
+printf 'user_id=%s\nuser_uid=%s\nuser_gid=%s\nuser_dir=%s\nuser_shell=%s\n' "${n%)}" "${u%%(*}" "${g%%(*}" "$HOME" "$SHELL"
 [ -d /run/systemd/system ] && echo service_mgr=systemd
 command -v apt-get >/dev/null 2>&1 && echo pkg_mgr=apt
-[ -r /etc/debian_version ] && printf 'debian_version=%s\n' "$(cat /etc/debian_version)"
-[ -r /etc/os-release ] && sed -n 's/^\([A-Z_]*\)=\(.*\)$/os_\1=\2/p' /etc/os-release
-[ -r /etc/machine-id ] && printf 'machine_id=%s\n' "$(cat /etc/machine-id)"
-printf 'memtotal_kb=%s\n' "$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo 2>/dev/null)"
-printf 'vcpus=%s\n' "$(getconf _NPROCESSORS_ONLN 2>/dev/null)"
-printf 'default_route=%s\n' "$(ip -4 route show default 2>/dev/null | head -n 1)"
-ip -4 -o addr show 2>/dev/null | sed -n 's/^[0-9]*: *\([^ ]*\) *inet \([0-9.]*\)\/\([0-9]*\).*/ipv4=\1 \2 \3/p'
+[ -r /etc/debian_version ] && read -r v </etc/debian_version && printf 'debian_version=%s\n' "$v"
+[ -r /etc/os-release ] && while IFS= read -r l || [ -n "$l" ]; do case $l in [A-Z_]*=*) printf 'os_%s\n' "$l";; esac; done </etc/os-release
+[ -r /etc/machine-id ] && read -r v </etc/machine-id && printf 'machine_id=%s\n' "$v"
+while read -r k v r; do [ "$k" = MemTotal: ] && printf 'memtotal_kb=%s\n' "$v" && break; done </proc/meminfo
+read -r v </sys/devices/system/cpu/online && printf 'cpus_online=%s\n' "$v"
+r=$(ip -4 route show default 2>/dev/null); printf 'default_route=%s\n' "${r%%
+*}"
+ip -4 -o addr show 2>/dev/null | while read -r x d t a r; do [ "$t" = inet ] && printf 'ipv4=%s %s %s\n' "$d" "${a%/*}" "${a#*/}"; done
 printf 'now=%s\n' "$(date '+%Y %m %d %H %M %S %s %Z %z %A %w')"
 printf 'ENV\n'
 env
@@ -143,9 +148,22 @@ fn add_hardware_facts(facts: &mut Map<String, Value>, get: &dyn Fn(&str) -> Stri
     if let Ok(kb) = get("memtotal_kb").parse::<u64>() {
         facts.insert("memtotal_mb".into(), (kb / 1024).into());
     }
-    if let Ok(n) = get("vcpus").parse::<u64>() {
+    if let Some(n) = cpu_count(&get("cpus_online")) {
         facts.insert("processor_vcpus".into(), n.into());
     }
+}
+
+/// How many CPUs a kernel CPU list names (`0-3,8,10-11`), as `getconf
+/// _NPROCESSORS_ONLN` counts them.
+fn cpu_count(list: &str) -> Option<u64> {
+    let mut count = 0;
+    for part in list.trim().split(',') {
+        count += match part.split_once('-') {
+            Some((first, last)) => last.parse::<u64>().ok()?.checked_sub(first.parse().ok()?)? + 1,
+            None => part.parse::<u64>().map(|_| 1).ok()?,
+        };
+    }
+    (count > 0).then_some(count)
 }
 
 /// `ansible_default_ipv4` (from the default route) and `ansible_all_ipv4_addresses`.
@@ -235,8 +253,16 @@ mod tests {
     }
 
     #[test]
+    fn cpu_lists_count_like_getconf() {
+        assert_eq!(cpu_count("0"), Some(1));
+        assert_eq!(cpu_count("0-3,8,10-11\n"), Some(7));
+        assert_eq!(cpu_count(""), None);
+        assert_eq!(cpu_count("3-1"), None);
+    }
+
+    #[test]
     fn network_hardware_time_and_env_facts() {
-        let out = "memtotal_kb=2048000\nvcpus=2\nmachine_id=abc\ndefault_route=default via 10.0.0.1 dev eth0 proto static\n\
+        let out = "memtotal_kb=2048000\ncpus_online=0-1\nmachine_id=abc\ndefault_route=default via 10.0.0.1 dev eth0 proto static\n\
                    ipv4=lo 127.0.0.1 8\nipv4=eth0 10.0.0.11 16\nnow=2026 11 22 02 31 05 1795314665 UTC +0000 Sunday 0\nENV\nHOME=/root\nX=a\nb\n";
         let facts = parse_facts(out);
         assert_eq!(facts["memtotal_mb"], 2000);

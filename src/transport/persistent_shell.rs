@@ -3,12 +3,13 @@
 //! login shell for every command (that dominates a no-op task's cost).
 //!
 //! Each command is written to the shell's stdin as a small frame (see
-//! [`frame`]): the command itself runs in `$SHELL -c` as over an `exec`
-//! channel, its stdin comes from a here-document in base64 (the shell reads
-//! its script ahead, so raw bytes cannot follow on its stdin), and afterwards
-//! the shell prints a per-command random marker with the exit status on
-//! stdout and the marker alone on stderr. The command's output is everything
-//! before the markers, byte for byte.
+//! [`frame`]): the command runs in a subshell of that `/bin/sh` (a fork, where
+//! `$SHELL -c` would cost an exec of bash for each probe; every command
+//! stockman sends is POSIX sh), its stdin comes from a here-document in base64
+//! (the shell reads its script ahead, so raw bytes cannot follow on its
+//! stdin), and afterwards the shell prints a per-command random marker with
+//! the exit status on stdout and the marker alone on stderr. The command's
+//! output is everything before the markers, byte for byte.
 //!
 //! A pool holds as many shells as commands run at once on the host (each
 //! holds one of sshd's MaxSessions slots while it lives).
@@ -45,7 +46,7 @@ fn new_marker() -> String {
 /// The bytes that make the shell run `command` with exactly `stdin` (EOF
 /// after it; /dev/null when None) and then report through `marker`.
 pub(crate) fn frame(command: &str, stdin: Option<&[u8]>, marker: &str) -> Vec<u8> {
-    let run = r#""${SHELL:-/bin/sh}" -c "$c""#;
+    let run = r#"(eval "$c")"#;
     let trailer = format!(r"; printf '\n%s %d\n' {marker} $?; printf '\n%s\n' {marker} >&2");
     let mut out = format!("c={}\n", quote(command));
     match stdin {
@@ -394,9 +395,9 @@ mod tests {
     fn the_frame_quotes_the_command_and_ends_the_stdin_document() {
         let f = String::from_utf8(frame("echo 'a'", Some(b"\x00\xff"), M)).unwrap();
         assert!(f.starts_with("c='echo '\\''a'\\'''\n"), "{f}");
-        assert!(f.contains("base64 -d 2>/dev/null <<'__stockman_0123__' | \"${SHELL:-/bin/sh}\" -c \"$c\";"), "{f}");
+        assert!(f.contains("base64 -d 2>/dev/null <<'__stockman_0123__' | (eval \"$c\");"), "{f}");
         assert!(f.contains("\nAP8=\n__stockman_0123__\nunset c\n"), "{f}");
         let none = String::from_utf8(frame("true", None, M)).unwrap();
-        assert!(none.contains("-c \"$c\" </dev/null;"), "{none}");
+        assert!(none.contains("(eval \"$c\") </dev/null;"), "{none}");
     }
 }

@@ -293,7 +293,7 @@ fn reset_connection_opens_a_new_ssh_connection() {
     let sshd = TestSshd::start();
     let p = Project::new();
     p.inventory(&sshd, &["r1"]);
-    // $PPID is the sshd process serving the connection: the same for every
+    // $SSH_CLIENT names the connection's client port: the same for every
     // command over one connection, another one after a reset.
     p.write(
         "pb.yml",
@@ -301,15 +301,16 @@ fn reset_connection_opens_a_new_ssh_connection() {
 - hosts: test
   gather_facts: false
   tasks:
-    - shell: echo $PPID
+    - shell: echo $SSH_CLIENT
       register: first
-    - shell: echo $PPID
+    - shell: echo $SSH_CLIENT
       register: second
     - meta: reset_connection
-    - shell: echo $PPID
+    - shell: echo $SSH_CLIENT
       register: third
     - assert:
         that:
+          - first.stdout | length > 0
           - first.stdout == second.stdout
           - third.stdout != second.stdout
 "#,

@@ -101,7 +101,8 @@ fn lang_wait_for_file_appears_and_holds_a_match() {
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(800));
             std::fs::write(&path, "booting\n").unwrap();
-            std::thread::sleep(Duration::from_millis(1200));
+            // Long enough that the first wait_for has surely ended on a busy machine.
+            std::thread::sleep(Duration::from_millis(3000));
             std::fs::write(&path, "booting\nready on port 8080\n").unwrap();
         })
     };

@@ -359,9 +359,31 @@ fn gathered_facts_cover_what_templates_use() {
           - ansible_env.HOME is defined
           - ansible_user_id == 'root'
           - ansible_service_mgr is defined or true
+          - ansible_kernel == want.kernel
+          - ansible_architecture == want.machine
+          - ansible_nodename == want.nodename
+          - ansible_processor_vcpus == want.vcpus | int
+          - ansible_memtotal_mb == want.memtotal_kb | int // 1024
+          - ansible_machine_id == want.machine_id
+          - ansible_user_uid == 0 and ansible_user_gid == 0
+          - ansible_distribution_release == want.codename
 "#,
     );
-    p.run(&sshd, "facts.yml", &[]).assert_code(0);
+    // The "remote" host is this machine: its facts are what local tools say.
+    let local = |script: &str| {
+        let out = std::process::Command::new("sh").args(["-c", script]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let want = serde_json::json!({"want": {
+        "kernel": local("uname -r"),
+        "machine": local("uname -m"),
+        "nodename": local("uname -n"),
+        "vcpus": local("getconf _NPROCESSORS_ONLN"),
+        "memtotal_kb": local("sed -n 's/^MemTotal: *\\([0-9]*\\).*/\\1/p' /proc/meminfo"),
+        "machine_id": local("cat /etc/machine-id"),
+        "codename": local(". /etc/os-release; echo $VERSION_CODENAME"),
+    }});
+    p.run(&sshd, "facts.yml", &["-e", &want.to_string()]).assert_code(0);
 }
 
 #[test]

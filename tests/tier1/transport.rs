@@ -66,7 +66,7 @@ async fn exec_collects_stdout_stderr_and_exit_code() {
 async fn a_signal_gives_rc_minus_one_and_says_which() {
     let sshd = TestSshd::start();
     let conn = connect(&sshd).await;
-    let out = run(&conn, "kill -TERM $$", None).await;
+    let out = run(&conn, "sh -c 'kill -TERM $$'", None).await;
     assert_eq!(out.rc, -1);
     assert!(
         out.stderr_str().contains("SIGTERM"),
@@ -210,8 +210,9 @@ async fn consecutive_commands_share_one_remote_shell_by_default() {
     }
     let sshd = TestSshd::start();
     let conn = connect(&sshd).await;
-    let first = run(&conn, "echo $PPID", None).await.stdout_str();
-    let second = run(&conn, "echo $PPID", None).await.stdout_str();
+    // In a subshell $$ stays the PID of the shell it was forked from.
+    let first = run(&conn, "echo $$", None).await.stdout_str();
+    let second = run(&conn, "echo $$", None).await.stdout_str();
     assert_eq!(first, second, "each command got a new shell");
 }
 
@@ -272,12 +273,12 @@ async fn exit_cd_and_variables_do_not_leak_into_later_commands() {
 #[tokio::test]
 async fn the_remote_shell_dying_gives_rc_minus_one_and_the_next_command_runs() {
     if !persistent_shell_mode() {
-        return; // there $PPID is sshd's session process: the whole connection would go
+        return; // there $$ is the command's own shell
     }
     let sshd = TestSshd::start();
     let conn = connect(&sshd).await;
-    // $PPID is the persistent shell running the command.
-    let out = run(&conn, "echo partial; kill -KILL $PPID; sleep 5", None).await;
+    // $$ is the persistent shell the command's subshell was forked from.
+    let out = run(&conn, "echo partial; kill -KILL $$; sleep 5", None).await;
     assert_eq!(out.rc, -1, "stderr: {}", out.stderr_str());
     assert_eq!(out.stdout_str(), "partial\n");
     assert_eq!(run(&conn, "echo next", None).await.stdout_str(), "next\n");
