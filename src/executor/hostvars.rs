@@ -13,6 +13,7 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value as Jinja};
 use serde_json::{Map, Value};
 
 use crate::inventory::Inventory;
+use crate::template::Templar;
 
 /// One host's variable layers, lowest precedence first; shared, never copied.
 #[derive(Debug, Clone, Default)]
@@ -29,11 +30,32 @@ pub struct HostVarsTable {
     inventory: RwLock<Arc<Inventory>>,
     extra: Arc<Map<String, Value>>,
     published: RwLock<HashMap<String, HostLayers>>,
+    /// `ansible_play_hosts` and `ansible_play_batch` as they stand now.
+    play_hosts: RwLock<Option<PlayHostLists>>,
+    /// Renders a host's own template values in its context; made on first use.
+    templar: std::sync::OnceLock<Templar>,
+}
+
+/// The play's and the batch's hosts less those that failed in the play so
+/// far (Ansible's `_removed_hosts`); replaced whenever a host fails.
+#[derive(Debug, Clone)]
+pub struct PlayHostLists {
+    pub play: Jinja,
+    pub batch: Jinja,
 }
 
 impl HostVarsTable {
     pub fn new(inventory: Arc<Inventory>, extra: Arc<Map<String, Value>>) -> Self {
-        HostVarsTable { inventory: RwLock::new(inventory), extra, published: RwLock::default() }
+        HostVarsTable { inventory: RwLock::new(inventory), extra, published: RwLock::default(), play_hosts: RwLock::default(), templar: std::sync::OnceLock::new() }
+    }
+
+    /// What `ansible_play_hosts` and `ansible_play_batch` show from now on.
+    pub fn set_play_hosts(&self, lists: PlayHostLists) {
+        *self.play_hosts.write().unwrap_or_else(|e| e.into_inner()) = Some(lists);
+    }
+
+    fn play_hosts(&self) -> Option<PlayHostLists> {
+        self.play_hosts.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn set_inventory(&self, inventory: Arc<Inventory>) {
@@ -49,10 +71,15 @@ impl HostVarsTable {
         self.published.write().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), layers);
     }
 
-    fn entry(&self, name: &str) -> Option<HostEntry> {
+    fn templar(&self) -> &Templar {
+        self.templar.get_or_init(Templar::new)
+    }
+
+    fn entry(self: &Arc<Self>, name: &str) -> Option<HostEntry> {
         let extra = self.extra.clone();
+        let table = self.clone();
         if let Some(layers) = self.published.read().unwrap_or_else(|e| e.into_inner()).get(name) {
-            return Some(HostEntry { layers: layers.clone(), extra });
+            return Some(HostEntry { layers: layers.clone(), extra, table });
         }
         let inventory = self.inventory();
         let host = inventory.host(name)?;
@@ -60,7 +87,7 @@ impl HostVarsTable {
         base.insert("inventory_hostname".into(), host.name.clone().into());
         base.insert("inventory_hostname_short".into(), host.name.split('.').next().unwrap_or_default().into());
         base.insert("group_names".into(), host.groups.clone().into());
-        Some(HostEntry { layers: HostLayers { base: Arc::new(base), ..HostLayers::default() }, extra })
+        Some(HostEntry { layers: HostLayers { base: Arc::new(base), ..HostLayers::default() }, extra, table })
     }
 
     fn names(&self) -> Vec<String> {
@@ -95,12 +122,39 @@ impl Object for HostVars {
 struct HostEntry {
     layers: HostLayers,
     extra: Arc<Map<String, Value>>,
+    table: Arc<HostVarsTable>,
+}
+
+/// How deep one host's template values may refer to others (`a: "{{ b }}"`,
+/// `b: "{{ a }}"` would otherwise never end).
+const MAX_RENDER_DEPTH: usize = 32;
+
+thread_local! {
+    static RENDER_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl HostEntry {
-    fn lookup(&self, key: &str) -> Option<&Value> {
+    /// The value of `key`, and whether it was written by the user (inventory,
+    /// extra vars) and so may be a template; facts and results are data.
+    fn lookup(&self, key: &str) -> Option<(&Value, bool)> {
         let l = &self.layers;
-        [&self.extra, &l.registered, &l.facts, &l.base].into_iter().find_map(|m| m.get(key))
+        let layers = [(&self.extra, true), (&l.registered, false), (&l.facts, false), (&l.base, true)];
+        layers.into_iter().find_map(|(m, trusted)| m.get(key).map(|v| (v, trusted)))
+    }
+
+    /// A template value rendered in this host's context, as Ansible does for
+    /// `hostvars[h].x`; undefined when it cannot be (so `default` applies).
+    fn render(self: &Arc<Self>, value: &Value) -> Jinja {
+        let depth = RENDER_DEPTH.with(|d| d.replace(d.get() + 1));
+        let rendered = if depth >= MAX_RENDER_DEPTH {
+            None
+        } else {
+            let own = Jinja::from_dyn_object(self.clone());
+            let ctx = minijinja::value::merge_maps([own, live_magic(&self.table)]);
+            self.table.templar().render_value(value, &ctx).ok()
+        };
+        RENDER_DEPTH.with(|d| d.set(depth));
+        rendered.map_or(Jinja::UNDEFINED, |v| Jinja::from(minijinja::value::Serde(v)))
     }
 }
 
@@ -110,7 +164,10 @@ impl Object for HostEntry {
     }
 
     fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
-        self.lookup(key.as_str()?).map(|v| Jinja::from(minijinja::value::Serde(v)))
+        match self.lookup(key.as_str()?)? {
+            (v, true) if crate::template::has_template(v) => Some(self.render(v)),
+            (v, _) => Some(Jinja::from(minijinja::value::Serde(v))),
+        }
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -150,15 +207,26 @@ impl Object for Groups {
     }
 }
 
+/// `hostvars` and `groups`, read live from the table.
+fn live_magic(table: &Arc<HostVarsTable>) -> Jinja {
+    minijinja::context! {
+        hostvars => Jinja::from_object(HostVars(table.clone())),
+        groups => Jinja::from_object(Groups(table.clone())),
+    }
+}
+
 /// `vars` as a template context, with `hostvars` and `groups` beside them.
 pub fn context_with(vars: &Map<String, Value>, table: &Arc<HostVarsTable>) -> Jinja {
     let own = crate::template::Templar::context(vars);
-    let magic = minijinja::context! {
-        hostvars => Jinja::from_object(HostVars(table.clone())),
-        groups => Jinja::from_object(Groups(table.clone())),
-    };
+    let magic = live_magic(table);
     // The last map wins: the live magic variables over their copies in `vars`.
-    minijinja::value::merge_maps([own, magic])
+    match table.play_hosts() {
+        Some(lists) => {
+            let play_hosts = minijinja::context! { ansible_play_hosts => lists.play, ansible_play_batch => lists.batch };
+            minijinja::value::merge_maps([own, magic, play_hosts])
+        }
+        None => minijinja::value::merge_maps([own, magic]),
+    }
 }
 
 #[cfg(test)]

@@ -408,7 +408,8 @@ fn host_label(r: &HostResult) -> String {
     }
 }
 
-/// Two lines before the task, its first line, and a caret at its column.
+/// Two lines before the task, its first line, and a caret at its column;
+/// line numbers right-aligned, as Ansible prints them.
 fn source_excerpt(span: &crate::yaml::Span) -> Option<String> {
     let text = std::fs::read_to_string(&*span.file).ok()?;
     let lines: Vec<&str> = text.lines().collect();
@@ -417,7 +418,7 @@ fn source_excerpt(span: &crate::yaml::Span) -> Option<String> {
     let width = last.to_string().len();
     let mut out = String::new();
     for n in first..=last {
-        out.push_str(&format!("{n:<width$} {}\n", lines[n - 1]));
+        out.push_str(&format!("{n:>width$} {}\n", lines[n - 1]));
     }
     out.push_str(&format!("{}^ column {}", " ".repeat(width + span.col), span.col));
     Some(out)
