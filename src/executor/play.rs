@@ -73,9 +73,16 @@ impl Executor<'_> {
             self.emit(Event::NoHostsMatched);
             return true;
         }
+        let serial = match self.play_serial(play, &answers) {
+            Ok(serial) => serial,
+            Err(message) => {
+                self.refuse_play(play, &hosts, &message);
+                return false;
+            }
+        };
         let all: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
         let table = Arc::new(HostVarsTable::new(self.inventory.clone(), self.extra_vars.clone()));
-        for batch in batches(&play.serial, hosts) {
+        for batch in batches(&serial, hosts) {
             self.emit(Event::PlayStart { name: play.display_name().to_string() });
             // Hosts failed in earlier plays still make up batches, as in
             // Ansible; a batch of only such hosts shows just its banner.
@@ -95,6 +102,31 @@ impl Executor<'_> {
             }
         }
         true
+    }
+
+    /// `serial:`, rendered first when written as a template (with the play's
+    /// vars, its `vars_prompt` answers and extra vars, as Ansible's play
+    /// post-validation does).
+    fn play_serial(&self, play: &Play, answers: &Map<String, Value>) -> Result<Vec<BatchSize>, String> {
+        let Some(template) = &play.serial_template else { return Ok(play.serial.clone()) };
+        let mut vars = play.vars.clone();
+        for layer in [&play.vars_files, answers, &self.settings.extra_vars] {
+            vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let ctx = crate::template::Templar::context(&vars);
+        let rendered = self.templar.render_value(template, &ctx).map_err(|e| e.message)?;
+        crate::playbook::batch_sizes(&rendered)
+    }
+
+    /// A play that cannot start: said, counted as failed for its hosts (the
+    /// run then ends, exit code 2), as Ansible stops on a play error.
+    fn refuse_play(&mut self, play: &Play, hosts: &[Host], message: &str) {
+        self.emit(Event::PlayStart { name: play.display_name().to_string() });
+        self.emit(Event::Warning(format!("play `{}` at {}: `serial`: {message}; the run stops here", play.display_name(), play.span)));
+        for host in hosts {
+            let result = crate::report::HostResult::new(&host.name, crate::report::Status::Failed, Map::new());
+            self.stats.record(&result);
+        }
     }
 
     /// One batch: facts, the three sections, handlers after each.
