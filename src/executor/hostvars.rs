@@ -145,16 +145,63 @@ impl HostEntry {
     /// A template value rendered in this host's context, as Ansible does for
     /// `hostvars[h].x`; undefined when it cannot be (so `default` applies).
     fn render(self: &Arc<Self>, value: &Value) -> Jinja {
-        let depth = RENDER_DEPTH.with(|d| d.replace(d.get() + 1));
-        let rendered = if depth >= MAX_RENDER_DEPTH {
-            None
-        } else {
-            let own = Jinja::from_dyn_object(self.clone());
-            let ctx = minijinja::value::merge_maps([own, live_magic(&self.table)]);
-            self.table.templar().render_value(value, &ctx).ok()
-        };
-        RENDER_DEPTH.with(|d| d.set(depth));
-        rendered.map_or(Jinja::UNDEFINED, |v| Jinja::from(minijinja::value::Serde(v)))
+        let own = Jinja::from_dyn_object(self.clone());
+        let ctx = minijinja::value::merge_maps([own, live_magic(&self.table)]);
+        render_guarded(&self.table, value, &ctx)
+    }
+}
+
+/// `value` rendered in `ctx`, or undefined when it cannot be or when template
+/// values refer to each other too deeply (`a: "{{ b }}"`, `b: "{{ a }}"`).
+fn render_guarded(table: &HostVarsTable, value: &Value, ctx: &Jinja) -> Jinja {
+    let depth = RENDER_DEPTH.with(|d| d.replace(d.get() + 1));
+    let rendered = if depth >= MAX_RENDER_DEPTH { None } else { table.templar().render_value(value, ctx).ok() };
+    RENDER_DEPTH.with(|d| d.set(depth));
+    rendered.map_or(Jinja::UNDEFINED, |v| Jinja::from(minijinja::value::Serde(v)))
+}
+
+/// A host's own variables written as templates in the inventory (or its
+/// group_vars/host_vars) or with `-e`: rendered when a template reads them,
+/// in the reader's context, as Ansible templates variables lazily.
+#[derive(Debug)]
+struct OwnTemplates {
+    templates: Map<String, Value>,
+    /// The context they render in, besides one another.
+    ctx: Jinja,
+    table: Arc<HostVarsTable>,
+}
+
+impl Object for OwnTemplates {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
+        let template = self.templates.get(key.as_str()?)?;
+        let ctx = minijinja::value::merge_maps([self.ctx.clone(), Jinja::from_dyn_object(self.clone())]);
+        Some(render_guarded(&self.table, template, &ctx))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.templates.keys().map(|k| Jinja::from(k.as_str())).collect())
+    }
+}
+
+impl HostVarsTable {
+    /// The variables of `vars` that are still the inventory's or the extra
+    /// vars' own template text (data from facts or results is never rendered).
+    fn own_templates(&self, vars: &Map<String, Value>) -> Map<String, Value> {
+        let host = vars.get("inventory_hostname").and_then(Value::as_str);
+        let base = host.and_then(|h| self.published.read().unwrap_or_else(|e| e.into_inner()).get(h).map(|l| l.base.clone()));
+        let mut out = Map::new();
+        for layer in [base.as_deref(), Some(&*self.extra)].into_iter().flatten() {
+            for (key, value) in layer {
+                if crate::template::has_template(value) && vars.get(key) == Some(value) {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -215,18 +262,22 @@ fn live_magic(table: &Arc<HostVarsTable>) -> Jinja {
     }
 }
 
-/// `vars` as a template context, with `hostvars` and `groups` beside them.
+/// `vars` as a template context, with `hostvars` and `groups` beside them,
+/// and the host's inventory and extra-var templates rendered when read.
 pub fn context_with(vars: &Map<String, Value>, table: &Arc<HostVarsTable>) -> Jinja {
     let own = crate::template::Templar::context(vars);
-    let magic = live_magic(table);
     // The last map wins: the live magic variables over their copies in `vars`.
-    match table.play_hosts() {
-        Some(lists) => {
-            let play_hosts = minijinja::context! { ansible_play_hosts => lists.play, ansible_play_batch => lists.batch };
-            minijinja::value::merge_maps([own, magic, play_hosts])
-        }
-        None => minijinja::value::merge_maps([own, magic]),
+    let mut maps = vec![own, live_magic(table)];
+    if let Some(lists) = table.play_hosts() {
+        maps.push(minijinja::context! { ansible_play_hosts => lists.play, ansible_play_batch => lists.batch });
     }
+    let templates = table.own_templates(vars);
+    if !templates.is_empty() {
+        let ctx = minijinja::value::merge_maps(maps.clone());
+        // Under the magic variables, which no inventory template overrides.
+        maps.insert(1, Jinja::from_object(OwnTemplates { templates, ctx, table: table.clone() }));
+    }
+    minijinja::value::merge_maps(maps)
 }
 
 #[cfg(test)]
