@@ -5,6 +5,11 @@
 //! template values one key at a time, only when a template reads it. Hosts
 //! publish their layers (inventory and magic, facts, set_fact and registered)
 //! when these change; hosts outside the play show their inventory variables.
+//!
+//! Variables written as templates in the inventory or with `-e` are rendered
+//! when read, in the context of the host they belong to (Ansible's lazy
+//! templating), for the host itself as through `hostvars`. The table also
+//! holds the live `ansible_play_hosts`/`ansible_play_batch`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -46,7 +51,7 @@ pub struct PlayHostLists {
 
 impl HostVarsTable {
     pub fn new(inventory: Arc<Inventory>, extra: Arc<Map<String, Value>>) -> Self {
-        HostVarsTable { inventory: RwLock::new(inventory), extra, published: RwLock::default(), play_hosts: RwLock::default(), templar: std::sync::OnceLock::new() }
+        HostVarsTable { inventory: RwLock::new(inventory), extra, ..HostVarsTable::default() }
     }
 
     /// What `ansible_play_hosts` and `ansible_play_batch` show from now on.
@@ -309,5 +314,18 @@ mod tests {
         table.publish("h", layers(json!({"x": 1}), json!({"x": 3})));
         let env = minijinja::Environment::new();
         assert_eq!(env.render_str("{{ hostvars.h.x }}", context_with(&Map::new(), &table)).unwrap(), "3");
+    }
+
+    #[test]
+    fn own_templates_render_when_read_and_data_never_does() {
+        let table = Arc::new(HostVarsTable::new(Arc::default(), Arc::default()));
+        let base = json!({"inventory_hostname": "h", "y": "why", "x": "{{ y }}!", "nested": "<{{ x }}>"});
+        table.publish("h", layers(base.clone(), json!({"out": "{{ y }}"})));
+        let mut vars = base.as_object().cloned().unwrap();
+        vars.insert("out".into(), json!("{{ y }}"));
+        let ctx = context_with(&vars, &table);
+        let t = Templar::new();
+        assert_eq!(t.render_str("{{ nested }} {{ hostvars.h.nested }}", &ctx).unwrap(), json!("<why!> <why!>"));
+        assert_eq!(t.render_str("{{ out }}", &ctx).unwrap(), json!("{{ y }}"));
     }
 }
