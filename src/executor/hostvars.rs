@@ -5,6 +5,11 @@
 //! template values one key at a time, only when a template reads it. Hosts
 //! publish their layers (inventory and magic, facts, set_fact and registered)
 //! when these change; hosts outside the play show their inventory variables.
+//!
+//! Variables written as templates in the inventory or with `-e` are rendered
+//! when read, in the context of the host they belong to (Ansible's lazy
+//! templating), for the host itself as through `hostvars`. The table also
+//! holds the live `ansible_play_hosts`/`ansible_play_batch`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -13,6 +18,7 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value as Jinja};
 use serde_json::{Map, Value};
 
 use crate::inventory::Inventory;
+use crate::template::Templar;
 
 /// One host's variable layers, lowest precedence first; shared, never copied.
 #[derive(Debug, Clone, Default)]
@@ -29,11 +35,32 @@ pub struct HostVarsTable {
     inventory: RwLock<Arc<Inventory>>,
     extra: Arc<Map<String, Value>>,
     published: RwLock<HashMap<String, HostLayers>>,
+    /// `ansible_play_hosts` and `ansible_play_batch` as they stand now.
+    play_hosts: RwLock<Option<PlayHostLists>>,
+    /// Renders a host's own template values in its context; made on first use.
+    templar: std::sync::OnceLock<Templar>,
+}
+
+/// The play's and the batch's hosts less those that failed in the play so
+/// far (Ansible's `_removed_hosts`); replaced whenever a host fails.
+#[derive(Debug, Clone)]
+pub struct PlayHostLists {
+    pub play: Jinja,
+    pub batch: Jinja,
 }
 
 impl HostVarsTable {
     pub fn new(inventory: Arc<Inventory>, extra: Arc<Map<String, Value>>) -> Self {
-        HostVarsTable { inventory: RwLock::new(inventory), extra, published: RwLock::default() }
+        HostVarsTable { inventory: RwLock::new(inventory), extra, ..HostVarsTable::default() }
+    }
+
+    /// What `ansible_play_hosts` and `ansible_play_batch` show from now on.
+    pub fn set_play_hosts(&self, lists: PlayHostLists) {
+        *self.play_hosts.write().unwrap_or_else(|e| e.into_inner()) = Some(lists);
+    }
+
+    fn play_hosts(&self) -> Option<PlayHostLists> {
+        self.play_hosts.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn set_inventory(&self, inventory: Arc<Inventory>) {
@@ -49,10 +76,15 @@ impl HostVarsTable {
         self.published.write().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), layers);
     }
 
-    fn entry(&self, name: &str) -> Option<HostEntry> {
+    fn templar(&self) -> &Templar {
+        self.templar.get_or_init(Templar::new)
+    }
+
+    fn entry(self: &Arc<Self>, name: &str) -> Option<HostEntry> {
         let extra = self.extra.clone();
+        let table = self.clone();
         if let Some(layers) = self.published.read().unwrap_or_else(|e| e.into_inner()).get(name) {
-            return Some(HostEntry { layers: layers.clone(), extra });
+            return Some(HostEntry { layers: layers.clone(), extra, table });
         }
         let inventory = self.inventory();
         let host = inventory.host(name)?;
@@ -60,7 +92,7 @@ impl HostVarsTable {
         base.insert("inventory_hostname".into(), host.name.clone().into());
         base.insert("inventory_hostname_short".into(), host.name.split('.').next().unwrap_or_default().into());
         base.insert("group_names".into(), host.groups.clone().into());
-        Some(HostEntry { layers: HostLayers { base: Arc::new(base), ..HostLayers::default() }, extra })
+        Some(HostEntry { layers: HostLayers { base: Arc::new(base), ..HostLayers::default() }, extra, table })
     }
 
     fn names(&self) -> Vec<String> {
@@ -95,12 +127,86 @@ impl Object for HostVars {
 struct HostEntry {
     layers: HostLayers,
     extra: Arc<Map<String, Value>>,
+    table: Arc<HostVarsTable>,
+}
+
+/// How deep one host's template values may refer to others (`a: "{{ b }}"`,
+/// `b: "{{ a }}"` would otherwise never end).
+const MAX_RENDER_DEPTH: usize = 32;
+
+thread_local! {
+    static RENDER_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl HostEntry {
-    fn lookup(&self, key: &str) -> Option<&Value> {
+    /// The value of `key`, and whether it was written by the user (inventory,
+    /// extra vars) and so may be a template; facts and results are data.
+    fn lookup(&self, key: &str) -> Option<(&Value, bool)> {
         let l = &self.layers;
-        [&self.extra, &l.registered, &l.facts, &l.base].into_iter().find_map(|m| m.get(key))
+        let layers = [(&self.extra, true), (&l.registered, false), (&l.facts, false), (&l.base, true)];
+        layers.into_iter().find_map(|(m, trusted)| m.get(key).map(|v| (v, trusted)))
+    }
+
+    /// A template value rendered in this host's context, as Ansible does for
+    /// `hostvars[h].x`; undefined when it cannot be (so `default` applies).
+    fn render(self: &Arc<Self>, value: &Value) -> Jinja {
+        let own = Jinja::from_dyn_object(self.clone());
+        let ctx = minijinja::value::merge_maps([own, live_magic(&self.table)]);
+        render_guarded(&self.table, value, &ctx)
+    }
+}
+
+/// `value` rendered in `ctx`, or undefined when it cannot be or when template
+/// values refer to each other too deeply (`a: "{{ b }}"`, `b: "{{ a }}"`).
+fn render_guarded(table: &HostVarsTable, value: &Value, ctx: &Jinja) -> Jinja {
+    let depth = RENDER_DEPTH.with(|d| d.replace(d.get() + 1));
+    let rendered = if depth >= MAX_RENDER_DEPTH { None } else { table.templar().render_value(value, ctx).ok() };
+    RENDER_DEPTH.with(|d| d.set(depth));
+    rendered.map_or(Jinja::UNDEFINED, |v| Jinja::from(minijinja::value::Serde(v)))
+}
+
+/// A host's own variables written as templates in the inventory (or its
+/// group_vars/host_vars) or with `-e`: rendered when a template reads them,
+/// in the reader's context, as Ansible templates variables lazily.
+#[derive(Debug)]
+struct OwnTemplates {
+    templates: Map<String, Value>,
+    /// The context they render in, besides one another.
+    ctx: Jinja,
+    table: Arc<HostVarsTable>,
+}
+
+impl Object for OwnTemplates {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
+        let template = self.templates.get(key.as_str()?)?;
+        let ctx = minijinja::value::merge_maps([self.ctx.clone(), Jinja::from_dyn_object(self.clone())]);
+        Some(render_guarded(&self.table, template, &ctx))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.templates.keys().map(|k| Jinja::from(k.as_str())).collect())
+    }
+}
+
+impl HostVarsTable {
+    /// The variables of `vars` that are still the inventory's or the extra
+    /// vars' own template text (data from facts or results is never rendered).
+    fn own_templates(&self, vars: &Map<String, Value>) -> Map<String, Value> {
+        let host = vars.get("inventory_hostname").and_then(Value::as_str);
+        let base = host.and_then(|h| self.published.read().unwrap_or_else(|e| e.into_inner()).get(h).map(|l| l.base.clone()));
+        let mut out = Map::new();
+        for layer in [base.as_deref(), Some(&*self.extra)].into_iter().flatten() {
+            for (key, value) in layer {
+                if crate::template::has_template(value) && vars.get(key) == Some(value) {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -110,7 +216,10 @@ impl Object for HostEntry {
     }
 
     fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
-        self.lookup(key.as_str()?).map(|v| Jinja::from(minijinja::value::Serde(v)))
+        match self.lookup(key.as_str()?)? {
+            (v, true) if crate::template::has_template(v) => Some(self.render(v)),
+            (v, _) => Some(Jinja::from(minijinja::value::Serde(v))),
+        }
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -150,15 +259,30 @@ impl Object for Groups {
     }
 }
 
-/// `vars` as a template context, with `hostvars` and `groups` beside them.
-pub fn context_with(vars: &Map<String, Value>, table: &Arc<HostVarsTable>) -> Jinja {
-    let own = crate::template::Templar::context(vars);
-    let magic = minijinja::context! {
+/// `hostvars` and `groups`, read live from the table.
+fn live_magic(table: &Arc<HostVarsTable>) -> Jinja {
+    minijinja::context! {
         hostvars => Jinja::from_object(HostVars(table.clone())),
         groups => Jinja::from_object(Groups(table.clone())),
-    };
+    }
+}
+
+/// `vars` as a template context, with `hostvars` and `groups` beside them,
+/// and the host's inventory and extra-var templates rendered when read.
+pub fn context_with(vars: &Map<String, Value>, table: &Arc<HostVarsTable>) -> Jinja {
+    let own = crate::template::Templar::context(vars);
     // The last map wins: the live magic variables over their copies in `vars`.
-    minijinja::value::merge_maps([own, magic])
+    let mut maps = vec![own, live_magic(table)];
+    if let Some(lists) = table.play_hosts() {
+        maps.push(minijinja::context! { ansible_play_hosts => lists.play, ansible_play_batch => lists.batch });
+    }
+    let templates = table.own_templates(vars);
+    if !templates.is_empty() {
+        let ctx = minijinja::value::merge_maps(maps.clone());
+        // Under the magic variables, which no inventory template overrides.
+        maps.insert(1, Jinja::from_object(OwnTemplates { templates, ctx, table: table.clone() }));
+    }
+    minijinja::value::merge_maps(maps)
 }
 
 #[cfg(test)]
@@ -190,5 +314,18 @@ mod tests {
         table.publish("h", layers(json!({"x": 1}), json!({"x": 3})));
         let env = minijinja::Environment::new();
         assert_eq!(env.render_str("{{ hostvars.h.x }}", context_with(&Map::new(), &table)).unwrap(), "3");
+    }
+
+    #[test]
+    fn own_templates_render_when_read_and_data_never_does() {
+        let table = Arc::new(HostVarsTable::new(Arc::default(), Arc::default()));
+        let base = json!({"inventory_hostname": "h", "y": "why", "x": "{{ y }}!", "nested": "<{{ x }}>"});
+        table.publish("h", layers(base.clone(), json!({"out": "{{ y }}"})));
+        let mut vars = base.as_object().cloned().unwrap();
+        vars.insert("out".into(), json!("{{ y }}"));
+        let ctx = context_with(&vars, &table);
+        let t = Templar::new();
+        assert_eq!(t.render_str("{{ nested }} {{ hostvars.h.nested }}", &ctx).unwrap(), json!("<why!> <why!>"));
+        assert_eq!(t.render_str("{{ out }}", &ctx).unwrap(), json!("{{ y }}"));
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::host::Layers;
+use super::host::{HostState, Layers};
 use super::item::{failed, python_str};
 use super::play::PlayRun;
 use super::{loops, Executor};
@@ -58,7 +58,7 @@ impl Executor<'_> {
                     self.include_vars(run, inc, h, scopes, rescuable);
                     Ok(())
                 }
-                Ok(scopes) => self.add_inclusions(inc, h, scopes, &mut inclusions),
+                Ok(scopes) => self.add_inclusions(inc, &run.hosts[h], h, scopes, &mut inclusions),
                 Err(message) => Err(message),
             };
             if let Err(message) = added {
@@ -114,10 +114,11 @@ impl Executor<'_> {
         ItemScope { vars: item_vars, params, label: Some(python_str(&label)) }
     }
 
-    /// Resolves the file (or role) of each scope and files the host under it.
-    fn add_inclusions(&self, inc: &Include, h: usize, scopes: Vec<ItemScope>, inclusions: &mut Vec<Inclusion>) -> Result<(), String> {
+    /// Resolves the file (or role) of each scope and files the host under it;
+    /// the name may use `hostvars` and `groups`, as in Ansible.
+    fn add_inclusions(&self, inc: &Include, host: &HostState, h: usize, scopes: Vec<ItemScope>, inclusions: &mut Vec<Inclusion>) -> Result<(), String> {
         for scope in scopes {
-            let ctx = Templar::context(&scope.vars);
+            let ctx = host.context(&scope.vars);
             let render = |v: &Value| self.templar.render_value(v, &ctx).map(|v| stockman_modules::args::value_to_string(&v)).map_err(|e| include_error(inc, &e.message));
             let target = match &inc.kind {
                 IncludeKind::Tasks { file } => {

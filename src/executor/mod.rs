@@ -99,8 +99,8 @@ impl<'a> Executor<'a> {
                     self.inventory = Arc::new(self.base_inventory.clone());
                 }
             }
-            for play in &playbook.plays {
-                self.run_play(playbook, play).await;
+            if !self.run_plays(playbook).await {
+                break;
             }
         }
         self.emit(Event::Recap(self.stats.clone()));
@@ -111,6 +111,16 @@ impl<'a> Executor<'a> {
             }
         }
         self.stats.exit_code()
+    }
+
+    /// The plays of one playbook; false when the whole run must end.
+    async fn run_plays(&mut self, playbook: &Playbook) -> bool {
+        for play in &playbook.plays {
+            if !self.run_play(playbook, play).await {
+                return false;
+            }
+        }
+        true
     }
 
     fn emit(&self, event: Event) {

@@ -21,6 +21,10 @@ pub(super) struct PlayRun<'p> {
     pub hostvars: Arc<HostVarsTable>,
     /// `meta: end_play`, or `max_fail_percentage` exceeded: no further batch runs.
     pub ended: bool,
+    /// `ansible_play_hosts` at the start of the batch, and the hosts counted
+    /// out of it and of `ansible_play_batch` when last published.
+    pub play_hosts: Vec<String>,
+    pub removed: Vec<usize>,
 }
 
 impl PlayRun<'_> {
@@ -35,22 +39,50 @@ impl PlayRun<'_> {
         let failed = self.hosts.iter().filter(|h| h.failed).count();
         !self.hosts.is_empty() && failed as f64 / self.hosts.len() as f64 > pct / 100.0
     }
+
+    /// Publishes `ansible_play_hosts`/`ansible_play_batch` without the hosts
+    /// failed or unreachable so far, when that set changed (a rescue brings a
+    /// host back, as in Ansible).
+    pub fn sync_play_hosts(&mut self) {
+        let removed: Vec<usize> = (0..self.hosts.len()).filter(|&h| self.hosts[h].failed || self.hosts[h].unreachable).collect();
+        if removed != self.removed {
+            self.removed = removed;
+            self.publish_play_hosts();
+        }
+    }
+
+    fn publish_play_hosts(&self) {
+        let out: std::collections::HashSet<&str> = self.removed.iter().map(|&h| self.hosts[h].name.as_str()).collect();
+        let keep = |names: &mut dyn Iterator<Item = &String>| minijinja::Value::from(names.filter(|n| !out.contains(n.as_str())).cloned().collect::<Vec<_>>());
+        let play = keep(&mut self.play_hosts.iter());
+        let batch = keep(&mut self.hosts.iter().map(|h| &h.name));
+        self.hostvars.set_play_hosts(super::hostvars::PlayHostLists { play, batch });
+    }
 }
 
 impl Executor<'_> {
     /// Runs a play: its hosts in `serial` batches, each batch the whole play
-    /// (facts, sections, handlers), as ansible-playbook does.
-    pub(super) async fn run_play(&mut self, playbook: &Playbook, play: &Play) {
+    /// (facts, sections, handlers), as ansible-playbook does. False when the
+    /// whole run must end: every host of a batch failed or became unreachable
+    /// in it, or `max_fail_percentage` was exceeded (Ansible's break_play).
+    pub(super) async fn run_play(&mut self, playbook: &Playbook, play: &Play) -> bool {
         let answers = self.answer_prompts(play);
         let hosts = self.play_hosts(play);
         if hosts.iter().all(|h| self.dead_hosts.contains(&h.name)) {
             self.emit(Event::PlayStart { name: play.display_name().to_string() });
             self.emit(Event::NoHostsMatched);
-            return;
+            return true;
         }
+        let serial = match self.play_serial(play, &answers) {
+            Ok(serial) => serial,
+            Err(message) => {
+                self.refuse_play(play, &hosts, &message);
+                return false;
+            }
+        };
         let all: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
         let table = Arc::new(HostVarsTable::new(self.inventory.clone(), self.extra_vars.clone()));
-        for batch in batches(&play.serial, hosts) {
+        for batch in batches(&serial, hosts) {
             self.emit(Event::PlayStart { name: play.display_name().to_string() });
             // Hosts failed in earlier plays still make up batches, as in
             // Ansible; a batch of only such hosts shows just its banner.
@@ -62,9 +94,38 @@ impl Executor<'_> {
             for host in run.hosts.iter().filter(|h| h.failed || h.unreachable) {
                 self.dead_hosts.insert(host.name.clone());
             }
-            if run.ended || failed == size {
+            if failed == size || run.too_many_failed() {
+                return false;
+            }
+            if run.ended {
                 break;
             }
+        }
+        true
+    }
+
+    /// `serial:`, rendered first when written as a template (with the play's
+    /// vars, its `vars_prompt` answers and extra vars, as Ansible's play
+    /// post-validation does).
+    fn play_serial(&self, play: &Play, answers: &Map<String, Value>) -> Result<Vec<BatchSize>, String> {
+        let Some(template) = &play.serial_template else { return Ok(play.serial.clone()) };
+        let mut vars = play.vars.clone();
+        for layer in [&play.vars_files, answers, &self.settings.extra_vars] {
+            vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let ctx = crate::template::Templar::context(&vars);
+        let rendered = self.templar.render_value(template, &ctx).map_err(|e| e.message)?;
+        crate::playbook::batch_sizes(&rendered)
+    }
+
+    /// A play that cannot start: said, counted as failed for its hosts (the
+    /// run then ends, exit code 2), as Ansible stops on a play error.
+    fn refuse_play(&mut self, play: &Play, hosts: &[Host], message: &str) {
+        self.emit(Event::PlayStart { name: play.display_name().to_string() });
+        self.emit(Event::Warning(format!("play `{}` at {}: `serial`: {message}; the run stops here", play.display_name(), play.span)));
+        for host in hosts {
+            let result = crate::report::HostResult::new(&host.name, crate::report::Status::Failed, Map::new());
+            self.stats.record(&result);
         }
     }
 
@@ -134,7 +195,11 @@ impl Executor<'_> {
                 }
             }
         }
-        (!states.is_empty()).then_some(PlayRun { playbook, play, hosts: states, hostvars: table.clone(), ended: false })
+        let play_hosts = play_hosts.into_iter().cloned().collect();
+        let run = PlayRun { playbook, play, hosts: states, hostvars: table.clone(), ended: false, play_hosts, removed: Vec::new() };
+        // Each batch starts from its own lists (the table outlives batches).
+        run.publish_play_hosts();
+        (!run.hosts.is_empty()).then_some(run)
     }
 
     fn magic_vars(&self, playbook: &Playbook, batch: &[Host], play_hosts: &[&String], all: &[String]) -> Map<String, Value> {
@@ -160,6 +225,7 @@ impl Executor<'_> {
             if run.ended || run.active().is_empty() {
                 break;
             }
+            run.sync_play_hosts();
             match step {
                 Step::Block(block) => {
                     if !Box::pin(self.run_block(run, block, rescuable)).await {
@@ -280,6 +346,7 @@ impl Executor<'_> {
                 let eligible = |h: &HostState| h.active() || (force && h.failed && !h.unreachable);
                 let targets: Vec<usize> = (0..run.hosts.len()).filter(|&h| eligible(&run.hosts[h]) && run.hosts[h].notified.remove(&index)).collect();
                 if !targets.is_empty() {
+                    run.sync_play_hosts();
                     self.run_task(run, handler, TaskKind::Handler, &targets, false).await;
                     ran = true;
                 }

@@ -37,12 +37,17 @@ const PLAY_SUPPORTED: &[&str] = &[
     "name", "hosts", "vars", "vars_files", "gather_facts", "connection", "remote_user", "pre_tasks", "roles", "tasks",
     "post_tasks", "handlers", "tags", "any_errors_fatal", "force_handlers", "become", "become_user", "become_method",
     "vars_prompt", "serial", "max_fail_percentage", "order", "strategy", "environment",
+    "check_mode", "diff", "ignore_errors", "ignore_unreachable", "no_log", "run_once", "throttle",
 ];
+/// Play keywords every task of the play inherits unless it (or its block) sets
+/// its own, as Ansible's Base attributes do. (`become*` and `environment` are
+/// read from the play at run time.)
+const PLAY_INHERITED: &[&str] = &["check_mode", "diff", "ignore_errors", "ignore_unreachable", "no_log", "run_once", "throttle"];
 /// Ansible play keywords stockman does not implement yet: a clear error, not a typo hint.
 const PLAY_LATER: &[&str] = &[
-    "become_exe", "become_flags", "check_mode", "collections", "debugger",
-    "diff", "fact_path", "gather_subset", "gather_timeout", "ignore_errors", "ignore_unreachable",
-    "module_defaults", "no_log", "port", "run_once", "throttle", "timeout",
+    "become_exe", "become_flags", "collections", "debugger",
+    "fact_path", "gather_subset", "gather_timeout",
+    "module_defaults", "port", "timeout",
 ];
 const IMPORT_PLAYBOOK: &[&str] = &["import_playbook", "ansible.builtin.import_playbook"];
 /// Keywords beside `import_playbook` (Ansible's set; `vars` become play vars).
@@ -100,7 +105,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
     // The play's tags (and its import_playbook's) apply to all its tasks.
     let play_tags: Vec<String> = outer.tags.iter().cloned().chain(string_list(node.get("tags"))?).collect();
     let mut ctx = tasks::Ctx::new(dir);
-    ctx.inherited = outer.clone();
+    ctx.inherited = play_inherited(node, map, outer)?;
     ctx.inherited.tags = play_tags.clone();
     let roles = roles::load_all(node.get("roles"), &ctx)?;
     let mut role_tasks = Vec::new();
@@ -139,6 +144,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
         become_user: node.get("become_user").map(Node::to_json),
         become_method: node.get("become_method").map(Node::to_json),
         serial: serial(node.get("serial"))?,
+        serial_template: serial_template(node.get("serial")),
         max_fail_percentage: max_fail_percentage(node.get("max_fail_percentage"))?,
         order: host_order(node.get("order"))?,
         strategy: strategy(node.get("strategy"))?,
@@ -156,12 +162,36 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
     Ok(play)
 }
 
-/// `serial:` a number, a percentage, or a list of them.
+/// What the play passes down to its tasks, handlers and roles: the keywords
+/// of [`PLAY_INHERITED`] on top of its `import_playbook`'s.
+fn play_inherited(node: &Node, map: &[(Node, Node)], outer: &tasks::Inherited) -> Result<tasks::Inherited, LoadError> {
+    let flags: Vec<(Node, Node)> = map.iter().filter(|(k, _)| PLAY_INHERITED.contains(&k.display_key().as_str())).cloned().collect();
+    let flags = Node { value: Yaml::Map(flags), span: node.span.clone() };
+    tasks::inherit(outer, &flags)
+}
+
+/// `serial:` a number, a percentage, or a list of them; a template is read
+/// when the play starts (see [`Play::serial_template`]).
 fn serial(node: Option<&Node>) -> Result<Vec<BatchSize>, LoadError> {
     let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
-    let one = |n: &Node| -> Result<BatchSize, LoadError> {
-        let bad = || with_hint(err(n, format!("`serial` takes a number of hosts or a percentage, found `{}`", n.to_json())), Some("write e.g. `serial: 2` or `serial: \"30%\"`".into()));
-        match n.to_json() {
+    let value = node.to_json();
+    if crate::template::has_template(&value) {
+        return Ok(Vec::new());
+    }
+    batch_sizes(&value).map_err(|message| with_hint(err(node, message), Some(SERIAL_HINT.into())))
+}
+
+const SERIAL_HINT: &str = "write e.g. `serial: 2` or `serial: \"30%\"`";
+
+fn serial_template(node: Option<&Node>) -> Option<Value> {
+    node.map(Node::to_json).filter(crate::template::has_template)
+}
+
+/// `serial:` values (from the playbook or a rendered template) as batch sizes.
+pub fn batch_sizes(value: &Value) -> Result<Vec<BatchSize>, String> {
+    let one = |v: &Value| -> Result<BatchSize, String> {
+        let bad = || format!("`serial` takes a number of hosts or a percentage, found `{v}`");
+        match v {
             Value::Number(num) => num.as_u64().map(BatchSize::Count).ok_or_else(bad),
             Value::String(s) => match s.trim().strip_suffix('%') {
                 Some(pct) => pct.trim().parse::<f64>().ok().filter(|p| *p >= 0.0).map(BatchSize::Percent).ok_or_else(bad),
@@ -170,9 +200,10 @@ fn serial(node: Option<&Node>) -> Result<Vec<BatchSize>, LoadError> {
             _ => Err(bad()),
         }
     };
-    match node.as_seq() {
-        Some(items) => items.iter().map(one).collect(),
-        None => Ok(vec![one(node)?]),
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => items.iter().map(one).collect(),
+        other => Ok(vec![one(other)?]),
     }
 }
 

@@ -26,7 +26,7 @@ pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{parse_kv, split_args};
 pub use listing::{fnmatch, list_play, start_at_task, tags_selected, PlayListing, TagFilter};
-pub use load::{load, LoadError};
+pub use load::{batch_sizes, load, LoadError};
 pub use suggest::did_you_mean;
 pub use vars_prompt::VarPrompt;
 
@@ -67,6 +67,9 @@ pub struct Play {
     pub become_method: Option<Value>,
     /// `serial:` batch sizes, the last one repeated; empty: all hosts in one batch.
     pub serial: Vec<BatchSize>,
+    /// `serial:` written as a template (`"{{ batch }}"`): rendered with the
+    /// play's vars and extra vars when the play starts, then read as `serial`.
+    pub serial_template: Option<Value>,
     /// `max_fail_percentage:` the play stops when more than this share of a batch failed.
     pub max_fail_percentage: Option<f64>,
     pub order: HostOrder,

@@ -219,9 +219,11 @@ impl Human {
         }
         let is_debug = self.current.lock().unwrap_or_else(|e| e.into_inner()).is_debug;
         let shown = displayed_result(&r.visible(), is_debug && !r.no_log);
-        let indent = (r.verbose_always || self.verbosity > 2).then_some(4);
+        // A censored result loses debug's always-verbose flag, as in Ansible.
+        let verbose_always = r.verbose_always && !r.no_log;
+        let indent = (verbose_always || self.verbosity > 2).then_some(4);
         let dump = || pyjson::dumps(&Value::Object(shown.clone()), indent);
-        let verbose = self.verbosity > 0 || r.verbose_always;
+        let verbose = self.verbosity > 0 || verbose_always;
         if matches!(r.status, Status::Failed | Status::Unreachable) && (!r.loop_summary || r.status == Status::Unreachable) {
             self.error_block(r);
         }
@@ -408,7 +410,8 @@ fn host_label(r: &HostResult) -> String {
     }
 }
 
-/// Two lines before the task, its first line, and a caret at its column.
+/// Two lines before the task, its first line, and a caret at its column;
+/// line numbers right-aligned, as Ansible prints them.
 fn source_excerpt(span: &crate::yaml::Span) -> Option<String> {
     let text = std::fs::read_to_string(&*span.file).ok()?;
     let lines: Vec<&str> = text.lines().collect();
@@ -417,7 +420,7 @@ fn source_excerpt(span: &crate::yaml::Span) -> Option<String> {
     let width = last.to_string().len();
     let mut out = String::new();
     for n in first..=last {
-        out.push_str(&format!("{n:<width$} {}\n", lines[n - 1]));
+        out.push_str(&format!("{n:>width$} {}\n", lines[n - 1]));
     }
     out.push_str(&format!("{}^ column {}", " ".repeat(width + span.col), span.col));
     Some(out)

@@ -11,6 +11,7 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value as Jinja};
 use serde_json::Value;
 
+mod chains;
 mod filters;
 mod jinja_tests;
 mod lookups;
@@ -23,6 +24,7 @@ pub struct TemplateError {
 }
 
 /// Renders strings, values, conditions and template files.
+#[derive(Debug)]
 pub struct Templar {
     env: Environment<'static>,
 }
@@ -47,6 +49,7 @@ impl Templar {
         env.set_formatter(filters::format_like_python);
         jinja_tests::register(&mut env);
         lookups::register(&mut env);
+        env.add_function(chains::CHAIN_FN, chains::lookup_chain);
         Self { env }
     }
 
@@ -79,18 +82,32 @@ impl Templar {
         if let Some(expr) = single_expression(text) {
             return self.eval(expr, ctx);
         }
-        self.env.render_str(text, ctx).map(Value::String).map_err(|e| self.explain(e, text, ctx))
+        self.chained(text, true, |source| self.env.render_str(source, ctx)).map(Value::String).map_err(|e| self.explain(e, text, ctx))
+    }
+
+    /// Runs `render` on `source`; when that fails on an undefined value, runs
+    /// it once more with the lookup chains under `default`/`is defined`
+    /// rewritten to be lenient (see [`chains`]). The first error stands if
+    /// the second run fails too.
+    fn chained<T>(&self, source: &str, template: bool, render: impl Fn(&str) -> Result<T, minijinja::Error>) -> Result<T, minijinja::Error> {
+        match render(source) {
+            Err(e) if e.kind() == ErrorKind::UndefinedError => match chains::rewrite(source, template) {
+                Some(lenient) => render(&lenient).map_err(|_| e),
+                None => Err(e),
+            },
+            other => other,
+        }
     }
 
     /// Renders a template file's source (the `template` module).
     pub fn render_file(&self, name: &str, source: &str, ctx: &Jinja) -> Result<String, TemplateError> {
-        self.env.render_named_str(name, source, ctx).map_err(|e| self.explain(e, source, ctx))
+        self.chained(source, true, |text| self.env.render_named_str(name, text, ctx)).map_err(|e| self.explain(e, source, ctx))
     }
 
     /// Evaluates a bare expression (`when:`, `debug: var=`).
     pub fn eval(&self, expr: &str, ctx: &Jinja) -> Result<Value, TemplateError> {
-        let compiled = self.env.compile_expression(expr).map_err(|e| self.explain(e, expr, ctx))?;
-        let value = compiled.eval(ctx).map_err(|e| self.explain(e, expr, ctx))?;
+        let evaluate = |source: &str| self.env.compile_expression(source)?.eval(ctx);
+        let value = self.chained(expr, false, evaluate).map_err(|e| self.explain(e, expr, ctx))?;
         if value.is_undefined() {
             return Err(self.undefined_error(expr, ctx));
         }
@@ -137,6 +154,16 @@ impl Templar {
             None => format!("an attribute or key is undefined in `{source}`"),
         };
         TemplateError { message }
+    }
+}
+
+/// Whether a value holds a template anywhere (a string with `{{` or `{%`).
+pub fn has_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("{{") || s.contains("{%"),
+        Value::Array(items) => items.iter().any(has_template),
+        Value::Object(map) => map.values().any(has_template),
+        _ => false,
     }
 }
 
@@ -194,6 +221,22 @@ mod tests {
         let c = ctx(json!({}));
         assert_eq!(t.render_str("{{ x | default('d') }}", &c).unwrap(), json!("d"));
         assert!(!t.eval_condition("x is defined", &c).unwrap());
+    }
+
+    #[test]
+    fn undefined_chains_under_default_and_defined() {
+        let t = Templar::new();
+        let c = ctx(json!({"a": {"x": 1}, "items": [{"k": 1}, {}]}));
+        assert_eq!(t.render_str("{{ nope.attr | default('x') }}", &c).unwrap(), json!("x"));
+        assert_eq!(t.render_str("v={{ a.b.c | d('y') }}", &c).unwrap(), json!("v=y"));
+        assert!(!t.eval_condition("a.b.c is defined", &c).unwrap());
+        assert!(t.eval_condition("nope.attr is undefined", &c).unwrap());
+        let looped = t.render_file("f", "{% for i in items %}{{ i.k.z | default('-') }}{% endfor %}", &c).unwrap();
+        assert_eq!(looped, "--");
+        let e = t.render_str("{{ nope.attr }}", &c).unwrap_err();
+        assert!(e.message.contains("'nope' is undefined"), "{}", e.message);
+        let e = t.eval_condition("nope.attr", &c).unwrap_err();
+        assert!(e.message.contains("'nope' is undefined"), "{}", e.message);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod hostile_args;
 mod interrupt;
 mod inventory_sources;
 mod lang_exec;
+mod lang_gaps;
 mod lang_reuse;
 mod lang_wait_for;
 mod lang_wait_prompt;
