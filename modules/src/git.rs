@@ -245,7 +245,12 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     };
     let url_changed = before.is_some() && found.url.as_deref() != Some(request.repo.as_str());
     let steps = match &before {
-        None if !request.clone => return Ok(base.with("after", serde_json::Value::Null)),
+        // As Ansible: clone=false only reports what a clone would check out.
+        None if !request.clone => {
+            let mut result = base.with("after", wanted.sha().to_string());
+            result.changed = true;
+            return Ok(result);
+        }
         None => Some(clone_cmd(&request, &wanted)),
         Some(head) if !request.update => return Ok(base.with("after", head.clone())),
         Some(_) if found.modified && !request.force && !request.bare => {
