@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+use serde_json::Value;
+
 use crate::copy::{put, wanted_attrs, PutRequest};
 use crate::mode::ModeSpec;
 use crate::remote_file::{self, basename, chown_spec, with_file_fields, FileFacts, FileKind, Follow, Probe};
@@ -115,10 +117,11 @@ pub async fn from_target<T: Target>(args: &Args, target: &T, src: &str, mode: Ru
     if result.failed || mode.check {
         return Ok(result);
     }
-    // Ansible's copy module (run on the target for remote_src) adds dest's own stat.
+    // Ansible's copy module (run on the target for remote_src) adds dest's own
+    // stat, and null sums (a directory has none).
     let dest = args.required_str("dest")?;
     let probe = remote_file::probe(target, &[&dest], Follow::No, false).await?;
-    Ok(with_file_fields(result, &probe.files[0]))
+    Ok(with_file_fields(result, &probe.files[0]).with("checksum", Value::Null).with("md5sum", Value::Null))
 }
 
 /// Probes `paths` in batches: the umask and one [`FileFacts`] per path, in order.

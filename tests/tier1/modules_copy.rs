@@ -188,6 +188,7 @@ fn results_carry_ansibles_fields_and_created_parents_get_directory_mode() {
     let mirror = &mirror[..mirror.find('}').unwrap()];
     let mirror_mode = format!(r#""mode": "0{:o}""#, mode_of(&p.remote("mirror")));
     assert!(mirror.contains(r#""state": "directory""#) && mirror.contains(&mirror_mode), "{mirror}");
+    assert!(mirror.contains(r#""md5sum": null"#) && mirror.contains(r#""checksum": null"#), "{mirror}");
     let refused = &out[out.find(r#""r_refused""#).unwrap()..];
     assert!(refused.contains(r#""checksum": "e9b396d2dddffdb373bf2c6ad073696aa25b4f68""#), "{refused}");
     assert!(!p.remote("refused").exists());
