@@ -451,6 +451,9 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         Ok(r) => r,
         Err(msg) => return Ok(ModuleResult::failed(msg)),
     };
+    if let Some(refused) = refused_release(target, &request).await? {
+        return Ok(refused);
+    }
     let names: Vec<&str> = request.packages.iter().filter(|p| valid_name(&p.name)).map(|p| p.name.as_str()).collect();
     let mut facts = match probe(target, &request, &names, ProbeAfter::Start).await? {
         Ok(f) => f,
@@ -484,6 +487,19 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         packages(target, &request, &facts, mode).await?
     };
     Ok(cache_fields(result, cache))
+}
+
+/// A `default_release` no source carries makes apt refuse its cache: Ansible
+/// fails the task then, whatever it would do, and so does stockman.
+async fn refused_release<T: Target>(target: &T, request: &Request) -> Result<Option<ModuleResult>, ModuleError> {
+    let Some(release) = &request.default_release else { return Ok(None) };
+    let check = Cmd::new("apt-cache").flag("-o").arg(format!("APT::Default-Release={release}")).flag("policy");
+    let out = target.exec(check.as_str(), None).await?;
+    if out.rc == 0 {
+        return Ok(None);
+    }
+    let what = format!("default_release `{release}` is refused by apt (name a release your sources carry, see `apt-cache policy`)");
+    Ok(Some(apt_failure(&what, &ExecOutput { stdout: Vec::new(), ..out })))
 }
 
 fn cache_fields(result: ModuleResult, cache: CacheStep) -> ModuleResult {

@@ -213,6 +213,15 @@ pub async fn put<T: Target>(
     };
     let base = base.with("checksum", checksum.clone());
     let predicted = predict(&plan, facts, request, &checksum, probe.umask);
+    // Ansible's copy module (always run for remote_src) reports the source's md5.
+    let base = match (&plan, &request.content) {
+        (Plan::Write(_), _) => base,
+        (_, Content::Remote(file)) if !mode.check => match remote_md5(target, &file.path).await? {
+            Some(md5) => base.with("md5sum", md5),
+            None => base,
+        },
+        _ => base,
+    };
     match plan {
         Plan::Nothing => Ok(with_file_fields(base, facts)),
         _ if mode.check => {
@@ -233,9 +242,10 @@ pub async fn put<T: Target>(
             .await?;
             let applied = match write_content(target, request, &write).await? {
                 Ok(applied) => applied,
-                Err(msg) => return Ok(ModuleResult::failed(msg)),
+                // As Ansible's failure (e.g. validate), it names the content that was refused.
+                Err(msg) => return Ok(ModuleResult::failed(msg).with("checksum", checksum)),
             };
-            let mut result = with_file_fields(base, &applied.facts);
+            let mut result = with_file_fields(base, &applied.facts).with("md5sum", applied.leading[1].clone());
             if !applied.leading[0].is_empty() {
                 result = result.with("backup_file", applied.leading[0].clone());
             }
@@ -375,14 +385,22 @@ async fn write_content<T: Target>(
 ) -> Result<Result<remote_file::Applied, String>, ModuleError> {
     let validate = request.validate.as_deref();
     if let Content::Bytes(bytes) = &request.content {
-        return apply(target, &write.cmd_with(None, validate), Some(bytes), 1, &write.dest).await;
+        return apply(target, &write.cmd_with_md5(None, validate), Some(bytes), 2, &write.dest).await;
     }
     let dir = remote_file::parent_dir(&write.dest);
     let tmp = match upload::stage(target, &request.content, &dir, write.create_dir).await? {
         Ok(tmp) => tmp,
         Err(msg) => return Ok(Err(format!("could not change `{}`: {msg}", write.dest))),
     };
-    apply(target, &write.cmd_with(Some(&tmp), validate), None, 1, &write.dest).await
+    apply(target, &write.cmd_with_md5(Some(&tmp), validate), None, 2, &write.dest).await
+}
+
+/// The md5 of a file on the target (None when it cannot be read).
+async fn remote_md5<T: Target>(target: &T, path: &str) -> Result<Option<String>, ModuleError> {
+    // Read through stdin: md5sum escapes the output line of an odd file name.
+    let out = target.exec(Cmd::new("md5sum").flag("<").arg(path).as_str(), None).await?;
+    let sum = out.stdout_str().split(' ').next().unwrap_or_default().to_string();
+    Ok((out.rc == 0 && sum.len() == 32).then_some(sum))
 }
 
 /// `follow: true`: the file a symlink at `dest` finally points to (or `dest`).

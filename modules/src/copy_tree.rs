@@ -9,9 +9,11 @@
 
 use std::path::Path;
 
+use serde_json::Value;
+
 use crate::copy::{put, wanted_attrs, PutRequest};
 use crate::mode::ModeSpec;
-use crate::remote_file::{self, basename, chmod_arg, chown_spec, FileFacts, FileKind, Follow, Probe};
+use crate::remote_file::{self, basename, chown_spec, with_file_fields, FileFacts, FileKind, Follow, Probe};
 use crate::shell::Cmd;
 use crate::upload::{Content, LocalFile, RemoteFile};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
@@ -111,7 +113,15 @@ pub async fn from_target<T: Target>(args: &Args, target: &T, src: &str, mode: Ru
             }
         });
     }
-    sync(args, target, src, entries, mode).await
+    let result = sync(args, target, src, entries, mode).await?;
+    if result.failed || mode.check {
+        return Ok(result);
+    }
+    // Ansible's copy module (run on the target for remote_src) adds dest's own
+    // stat, and null sums (a directory has none).
+    let dest = args.required_str("dest")?;
+    let probe = remote_file::probe(target, &[&dest], Follow::No, false).await?;
+    Ok(with_file_fields(result, &probe.files[0]).with("checksum", Value::Null).with("md5sum", Value::Null))
 }
 
 /// Probes `paths` in batches: the umask and one [`FileFacts`] per path, in order.
@@ -203,16 +213,8 @@ fn plan_entry(entry: Entry, path: &str, facts: &FileFacts, dir_mode: Option<u32>
     match entry {
         Entry::Dir { .. } => match facts.kind {
             FileKind::Directory => Ok(Step::Nothing),
-            FileKind::Absent => {
-                let mut cmd = Cmd::new("mkdir").flag("-p --").arg(path);
-                if let Some(m) = dir_mode {
-                    cmd = cmd.then("&&", Cmd::new("chmod").flag("--").arg(chmod_arg(m)).arg(path));
-                }
-                if let Some(spec) = chown {
-                    cmd = cmd.then("&&", Cmd::new("chown").flag("--").arg(spec).arg(path));
-                }
-                Ok(Step::Setup(cmd))
-            }
+            // Missing parents of the root too get `directory_mode`, as in Ansible.
+            FileKind::Absent => Ok(Step::Setup(remote_file::mkdirs_cmd(path, dir_mode, chown))),
             _ => Err(in_the_way("directory")),
         },
         Entry::Link { to, .. } => match facts.kind {

@@ -115,6 +115,9 @@ impl Request {
 struct Found {
     umask: u32,
     path: FileFacts,
+    /// The path itself (not followed), when `path` was probed through a link
+    /// (no `state`, `follow: true`): Ansible keeps an existing link a link.
+    lstat: Option<FileFacts>,
     src: Option<FileFacts>,
     /// With `recurse`: type, mode and owner of everything below (symlinks skipped).
     tree: Vec<TreeEntry>,
@@ -144,7 +147,7 @@ pub async fn run<T: Target>(
 ) -> Result<ModuleResult, ModuleError> {
     let request = Request::from_args(args)?;
     let found = probe(target, &request).await?;
-    let state = request.state.unwrap_or(match found.path.kind {
+    let state = request.state.unwrap_or(match found.own().kind {
         FileKind::Absent if request.recurse => State::Directory,
         FileKind::Absent | FileKind::File | FileKind::Other => State::File,
         FileKind::Directory => State::Directory,
@@ -159,14 +162,19 @@ pub async fn run<T: Target>(
         plan.steps.extend(file_times::steps(target, &request.path, request.follow, &request.times, exists).await?);
     }
     let base = ModuleResult::ok().with("path", request.path.clone());
-    let base = match (&request.src, state) {
-        (Some(src), State::Link | State::Hard) => base
-            .with("dest", request.path.clone())
-            .with("src", src.clone()),
+    // Ansible's touch and link results name the path `dest`.
+    let base = match state {
+        State::Touch | State::Link | State::Hard => base.with("dest", request.path.clone()),
+        _ => base,
+    };
+    let src = request.src.clone().or_else(|| (state == State::Link && request.follow).then(|| found.own().link_target.clone()).flatten());
+    let base = match (src, state) {
+        (Some(src), State::Link | State::Hard) => base.with("src", src),
         _ => base,
     };
     if plan.steps.is_empty() && !plan.always_changed {
-        return Ok(with_file_fields(base, &found.path).with("state", plan.state));
+        let now = if state == State::Link { found.own() } else { &found.path };
+        return Ok(with_file_fields(base, now).with("state", reported_state(plan.state, now)));
     }
     let after = plan.after.clone().unwrap_or_else(FileFacts::absent);
     let diff = if mode.diff {
@@ -175,18 +183,26 @@ pub async fn run<T: Target>(
         Vec::new()
     };
     if mode.check {
-        let mut result = with_file_fields(base, &after).with("state", plan.state);
+        let mut result = with_file_fields(base, &after).with("state", reported_state(plan.state, &after));
         result.changed = true;
         result.diff = diff;
         return Ok(result);
     }
     let mut result = match execute(target, &request, &plan).await? {
-        Ok(facts) => with_file_fields(base, &facts).with("state", plan.state),
+        Ok(facts) => with_file_fields(base, &facts).with("state", reported_state(plan.state, &facts)),
         Err(msg) => return Ok(ModuleResult::failed(msg).with("path", request.path.clone())),
     };
     result.changed = true;
     result.diff = diff;
     Ok(result)
+}
+
+/// The `state` Ansible reports: a regular file with other hard links is `hard`.
+fn reported_state(planned: &'static str, facts: &FileFacts) -> &'static str {
+    match planned {
+        "file" => facts.state(),
+        other => other,
+    }
 }
 
 /// One command: the path, `src` (for links), and the tree below (for `recurse`).
@@ -195,6 +211,11 @@ async fn probe<T: Target>(target: &T, request: &Request) -> Result<Found, Module
     let mut paths = vec![request.path.as_str()];
     paths.extend(src.as_deref());
     let mut cmd = remote_file::probe_cmd(&paths, request.follow(), false);
+    // With no state, whether the path itself is a link decides the state.
+    let lstat = request.state.is_none() && request.follow() == Follow::Yes;
+    if lstat {
+        cmd = cmd.then("&&", remote_file::probe_cmd(&[&request.path], Follow::No, false));
+    }
     if request.recurse {
         // Entries below the directory, each as a probe-like record; a missing
         // directory lists nothing.
@@ -214,6 +235,10 @@ async fn probe<T: Target>(target: &T, request: &Request) -> Result<Found, Module
     };
     let mut fields = Fields::new(&out.stdout);
     let probe = remote_file::parse_probe(&mut fields, paths.len()).ok_or_else(unexpected)?;
+    let lstat = match lstat {
+        true => Some(remote_file::parse_probe(&mut fields, 1).ok_or_else(unexpected)?.files.remove(0)),
+        false => None,
+    };
     let tree = if request.recurse {
         parse_tree(&mut fields).ok_or_else(unexpected)?
     } else {
@@ -223,6 +248,7 @@ async fn probe<T: Target>(target: &T, request: &Request) -> Result<Found, Module
     Ok(Found {
         umask: probe.umask,
         path: files.next().ok_or_else(unexpected)?,
+        lstat,
         src: files.next(),
         tree,
     })
@@ -265,6 +291,13 @@ fn parse_tree(fields: &mut Fields<'_>) -> Option<Vec<TreeEntry>> {
         });
     }
     Some(entries)
+}
+
+impl Found {
+    /// The path itself, not followed.
+    fn own(&self) -> &FileFacts {
+        self.lstat.as_ref().unwrap_or(&self.path)
+    }
 }
 
 /// Decides the steps for `state`; `Err` is the task's failure.
@@ -345,14 +378,16 @@ fn plan_directory(request: &Request, found: &Found) -> Result<Plan, Refusal> {
                 mode: 0o777 & !found.umask,
                 ..FileFacts::absent()
             };
-            let mkdir = Cmd::new("mkdir").flag("-p --").arg(&request.path);
-            Ok(attrs_plan(
-                request,
-                found,
-                &new_dir,
-                "directory",
-                vec![mkdir],
-            ))
+            // Every directory created, parents included, gets mode and owner (as Ansible).
+            let changes = request.attrs.changes(&new_dir, found.umask);
+            let chown = changes.chown_spec();
+            let mkdirs = remote_file::mkdirs_cmd(&request.path, changes.mode, chown.as_deref());
+            Ok(Plan {
+                steps: vec![mkdirs],
+                state: "directory",
+                after: Some(changes.predict(&new_dir)),
+                ..Plan::default()
+            })
         }
         other => Err(fail(format!(
             "{} already exists as a {}",
@@ -392,10 +427,13 @@ fn plan_touch(request: &Request, found: &Found) -> Plan {
 
 fn plan_link(request: &Request, found: &Found) -> Result<Plan, Refusal> {
     let path = &request.path;
+    let facts = found.own();
     let Some(src) = request.src.clone() else {
-        return Err(fail("src is required for creating a link".into()));
+        return match facts.kind {
+            FileKind::Link => Ok(existing_link_plan(request, found)),
+            _ => Err(fail("src is required for creating a link".into())),
+        };
     };
-    let facts = &found.path;
     if facts.kind == FileKind::Link && facts.link_target.as_deref() == Some(src.as_str()) {
         return Ok(link_attrs_plan(request, found, facts, Vec::new()));
     }
@@ -452,6 +490,24 @@ fn plan_hard(request: &Request, found: &Found) -> Result<Plan, Refusal> {
     }
     let steps = vec![replace_with_link(&src, path, true)];
     Ok(attrs_plan(request, found, &src_facts, "hard", steps))
+}
+
+/// No `src` on an existing link (no `state`, or `state: link` alone): the link
+/// stays; with `follow` (and a target) the attributes go to what it points to,
+/// else to the link itself, as Ansible's module does.
+fn existing_link_plan(request: &Request, found: &Found) -> Plan {
+    let link = found.own();
+    let target = &found.path;
+    if !(request.follow && found.lstat.is_some() && target.exists() && target.kind != FileKind::Link) {
+        return link_attrs_plan(request, found, link, Vec::new());
+    }
+    let changes = request.attrs.changes(target, found.umask);
+    Plan {
+        steps: changes.apply_cmd(&request.path, false).into_iter().collect(),
+        state: "link",
+        after: Some(link.clone()),
+        ..Plan::default()
+    }
 }
 
 /// Creates the link in a temp directory beside `path` and renames it over `path`.
@@ -614,6 +670,7 @@ mod tests {
         Found {
             umask: 0o022,
             path,
+            lstat: None,
             src: None,
             tree: Vec::new(),
         }
@@ -675,6 +732,48 @@ mod tests {
         ))
         .is_err());
         assert!(Request::from_args(&args(json!({"path": "/x", "src": "/y"}))).is_err());
+    }
+
+    #[test]
+    fn missing_parents_are_created_one_by_one_with_mode_and_owner() {
+        let r = request(json!({"path": "/a/b", "state": "directory", "mode": "u=rwx,g=rx,o=", "owner": "nobody"}));
+        let p = plan(&r, State::Directory, &found(FileFacts::absent())).unwrap();
+        assert_eq!(p.steps.len(), 1);
+        let line = p.steps[0].as_str();
+        assert!(line.ends_with(" sh 00750 nobody /a /a/b"), "{line}");
+        assert_eq!(p.after.unwrap().mode, 0o750);
+    }
+
+    #[test]
+    fn an_existing_link_without_src_stays_a_link() {
+        let link = FileFacts {
+            kind: FileKind::Link,
+            link_target: Some("/t".into()),
+            ..file(0o777)
+        };
+        // follow=false: owner of the link itself (chown -h), no mode.
+        let r = request(json!({"path": "/l", "owner": "daemon", "mode": "0600", "follow": false}));
+        let p = plan(&r, State::Link, &found(link.clone())).unwrap();
+        assert_eq!(p.state, "link");
+        assert_eq!(p.steps.len(), 1);
+        assert_eq!(p.steps[0].as_str(), "chown -h -- daemon /l");
+        // follow=true: the attributes go to what the link points to.
+        let r = request(json!({"path": "/l", "mode": "0604"}));
+        let through = Found { lstat: Some(link.clone()), ..found(file(0o644)) };
+        let p = plan(&r, State::Link, &through).unwrap();
+        assert_eq!(p.steps[0].as_str(), "chmod -- 00604 /l");
+        assert_eq!(p.after.unwrap().kind, FileKind::Link, "the result is the link's own stat");
+        // Nothing to change: unchanged.
+        let r = request(json!({"path": "/l", "mode": "0644"}));
+        assert!(plan(&r, State::Link, &through).unwrap().steps.is_empty());
+    }
+
+    #[test]
+    fn a_file_with_other_hard_links_is_reported_hard() {
+        let linked = FileFacts { nlink: 2, ..file(0o644) };
+        assert_eq!(reported_state("file", &linked), "hard");
+        assert_eq!(reported_state("file", &file(0o644)), "file");
+        assert_eq!(reported_state("link", &linked), "link");
     }
 
     #[test]

@@ -180,14 +180,26 @@ fn clone_cmd(request: &Request, wanted: &Wanted) -> Cmd {
     if !request.bare {
         clone = clone.flag("--origin").arg(&request.remote);
     }
-    if let Wanted::Branch(name, _) | Wanted::Tag(name, _) = wanted {
+    // As Ansible: only a shallow or single-branch clone fetches just the
+    // version; a full clone keeps a local branch for the remote's HEAD and
+    // then checks the version out.
+    let by_branch = request.depth.is_some() || request.single_branch;
+    if let (Wanted::Branch(name, _) | Wanted::Tag(name, _), true) = (wanted, by_branch) {
         clone = clone.flag("--branch").arg(name);
     }
-    let mut cmd = clone.flag("--").arg(&request.repo).arg(&request.dest);
-    if let (Wanted::Commit(sha), false) = (wanted, request.bare) {
-        cmd = cmd.then("&&", request.git_in_dest().flag("checkout -q --detach").arg(sha));
+    let cmd = clone.flag("--").arg(&request.repo).arg(&request.dest);
+    if request.bare {
+        return cmd;
     }
-    cmd
+    match wanted {
+        Wanted::Branch(name, _) if !by_branch => cmd.then(
+            "&&",
+            request.git_in_dest().flag("checkout -q -B").arg(name).arg(format!("{}/{name}", request.remote)),
+        ),
+        Wanted::Tag(_, sha) if !by_branch => cmd.then("&&", request.git_in_dest().flag("checkout -q --detach").arg(sha)),
+        Wanted::Commit(sha) => cmd.then("&&", request.git_in_dest().flag("checkout -q --detach").arg(sha)),
+        _ => cmd,
+    }
 }
 
 fn update_cmd(request: &Request, found: &Found, wanted: &Wanted) -> Cmd {
@@ -245,7 +257,12 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     };
     let url_changed = before.is_some() && found.url.as_deref() != Some(request.repo.as_str());
     let steps = match &before {
-        None if !request.clone => return Ok(base.with("after", serde_json::Value::Null)),
+        // As Ansible: clone=false only reports what a clone would check out.
+        None if !request.clone => {
+            let mut result = base.with("after", wanted.sha().to_string());
+            result.changed = true;
+            return Ok(result);
+        }
         None => Some(clone_cmd(&request, &wanted)),
         Some(head) if !request.update => return Ok(base.with("after", head.clone())),
         Some(_) if found.modified && !request.force && !request.bare => {
@@ -338,5 +355,18 @@ mod tests {
             cmd.as_str(),
             "GIT_SSH_COMMAND='ssh -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=yes -i '\\''/k y'\\''' git clone --depth 1 --origin origin --branch dev -- file:///srv/r.git '/tmp/a b;$(x)'"
         );
+    }
+
+    #[test]
+    fn a_full_clone_keeps_the_default_branch_and_then_checks_out_the_version() {
+        let args = Args::new(json!({"repo": "/srv/r.git", "dest": "/d"}).as_object().unwrap().clone());
+        let r = Request::from_args(&args).unwrap();
+        let tag = clone_cmd(&r, &Wanted::Tag("v1.0".into(), "cccc3333".into()));
+        assert!(!tag.as_str().contains("--branch"), "{}", tag.as_str());
+        assert!(tag.as_str().ends_with("checkout -q --detach cccc3333"), "{}", tag.as_str());
+        let branch = clone_cmd(&r, &Wanted::Branch("dev".into(), "b".into()));
+        assert!(branch.as_str().ends_with("checkout -q -B dev origin/dev"), "{}", branch.as_str());
+        let head = clone_cmd(&r, &Wanted::Head("a".into()));
+        assert!(head.as_str().ends_with("-- file:///srv/r.git /d"), "{}", head.as_str());
     }
 }

@@ -16,7 +16,7 @@ use crate::{Args, ExecOutput, ModuleError, ModuleResult, Target};
 
 /// The probe, as a script: `$1` = P (lstat) or L (follow links), `$2` = 1 to
 /// checksum regular files, then the paths. Output: umask, then per path either
-/// `absent` or `present`, `MODEHEX UID GID SIZE DEV INO`, owner, group, link
+/// `absent` or `present`, `MODEHEX UID GID SIZE DEV INO NLINK`, owner, group, link
 /// target (empty unless an unfollowed link), sha1 (or empty); each NUL-terminated.
 const PROBE_SCRIPT: &str = r#"f=$1 s=$2; shift 2
 printf '%s\0' "$(umask)"
@@ -24,7 +24,7 @@ for p do
   if [ -L "$p" ] && { [ "$f" = P ] || [ ! -e "$p" ]; }; then o=
   elif [ -e "$p" ]; then o=-L
   else printf 'absent\0'; continue; fi
-  stat $o --printf 'present\0%f %u %g %s %d %i\0%U\0%G\0' -- "$p" || exit 1
+  stat $o --printf 'present\0%f %u %g %s %d %i %h\0%U\0%G\0' -- "$p" || exit 1
   if [ -L "$p" ] && [ -z "$o" ]; then l=$(readlink -- "$p"; echo x); printf '%s\0' "${l%?x}"; else printf '\0'; fi
   if [ "$s" = 1 ] && [ -f "$p" ]; then h=$(sha1sum < "$p") || exit 1; printf '%s\0' "${h%% *}"; else printf '\0'; fi
 done"#;
@@ -35,10 +35,11 @@ done"#;
 /// renames it onto `dest`; the temp file is removed on any failure. Args: dest,
 /// dir, mode (octal), explicit `owner[:group]` (may be empty), old `uid:gid` to
 /// keep best-effort (may be empty), mkdir flag, backup flag, size, staged temp,
-/// validator. Prints the backup path (or nothing), NUL-terminated.
+/// validator, md5 flag. Prints the backup path (or nothing), then with the md5
+/// flag the new content's md5 (Ansible's `md5sum`), each NUL-terminated.
 // The size check matters: when the connection dies mid-transfer, sshd closes
 // the command's stdin, so `cat` sees a normal EOF after a partial content.
-const WRITE_SCRIPT: &str = r#"dest=$1 dir=$2 mode=$3 own=$4 keep=$5 mk=$6 backup=$7 size=$8 staged=${9-} val=${10-}
+const WRITE_SCRIPT: &str = r#"dest=$1 dir=$2 mode=$3 own=$4 keep=$5 mk=$6 backup=$7 size=$8 staged=${9-} val=${10-} md5=${11-}
 tmp=$staged
 if [ -z "$tmp" ]; then
   if [ "$mk" = 1 ]; then mkdir -p -- "$dir" || exit 1; fi
@@ -62,8 +63,10 @@ b=
 if [ "$backup" = 1 ] && [ -e "$dest" ]; then
   b="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$dest" "$b" || exit 1
 fi
+if [ "$md5" = 1 ]; then m=$(md5sum < "$tmp") || exit 1; fi
 mv -fT -- "$tmp" "$dest" || exit 1
-printf '%s\0' "$b""#;
+printf '%s\0' "$b"
+if [ "$md5" = 1 ]; then printf '%s\0' "${m%% *}"; fi"#;
 
 /// What a path is on the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +104,8 @@ pub struct FileFacts {
     pub size: u64,
     /// (device, inode), to recognise hard links.
     pub inode: (u64, u64),
+    /// Link count: a regular file with more than one is reported as `hard`.
+    pub nlink: u64,
     /// Target of an unfollowed symlink.
     pub link_target: Option<String>,
     /// sha1 of a regular file, when asked for.
@@ -121,6 +126,7 @@ impl FileFacts {
             group: String::new(),
             size: 0,
             inode: (0, 0),
+            nlink: 0,
             link_target: None,
             sha1: None,
         }
@@ -128,6 +134,14 @@ impl FileFacts {
 
     pub fn exists(&self) -> bool {
         self.kind != FileKind::Absent
+    }
+
+    /// Ansible's `state` of the path: a regular file with other hard links is `hard`.
+    pub fn state(&self) -> &'static str {
+        match self.kind {
+            FileKind::File if self.nlink > 1 => "hard",
+            kind => kind.state(),
+        }
     }
 }
 
@@ -216,6 +230,8 @@ fn parse_one(fields: &mut Fields<'_>) -> Option<FileFacts> {
     let gid = n.next()?.parse().ok()?;
     let size = n.next()?.parse().ok()?;
     let inode = (n.next()?.parse().ok()?, n.next()?.parse().ok()?);
+    // Optional so that older probe records (and their fixtures) still parse.
+    let nlink = n.next().and_then(|count| count.parse().ok()).unwrap_or(1);
     let owner = fields.next_field()?;
     let group = fields.next_field()?;
     let link = fields.next_field()?;
@@ -235,6 +251,7 @@ fn parse_one(fields: &mut Fields<'_>) -> Option<FileFacts> {
         group,
         size,
         inode,
+        nlink,
         link_target: (kind == FileKind::Link).then_some(link),
         sha1: (!sum.is_empty()).then_some(sum),
     })
@@ -413,6 +430,16 @@ impl WritePlan {
     /// [`WritePlan::cmd`] taking an already staged temp file (no stdin) and/or
     /// running a validator script (see [`validate_script`]) before the rename.
     pub fn cmd_with(&self, staged: Option<&str>, validate: Option<&str>) -> Cmd {
+        self.script(staged, validate, false)
+    }
+
+    /// [`WritePlan::cmd_with`] that also prints the new content's md5 after
+    /// the backup path (two leading fields before the probe).
+    pub fn cmd_with_md5(&self, staged: Option<&str>, validate: Option<&str>) -> Cmd {
+        self.script(staged, validate, true)
+    }
+
+    fn script(&self, staged: Option<&str>, validate: Option<&str>, md5: bool) -> Cmd {
         let keep = self
             .keep_ids
             .map(|(u, g)| format!("{u}:{g}"))
@@ -431,6 +458,7 @@ impl WritePlan {
             .arg(self.size.to_string())
             .arg(staged.unwrap_or(""))
             .arg(validate.unwrap_or(""))
+            .arg(if md5 { "1" } else { "0" })
             .then("&&", probe_cmd(&[&self.dest], Follow::No, false))
     }
 }
@@ -514,7 +542,41 @@ pub fn with_file_fields(result: ModuleResult, facts: &FileFacts) -> ModuleResult
     }
     result
         .with("size", facts.size)
-        .with("state", facts.kind.state())
+        .with("state", facts.state())
+}
+
+/// Creates `path` and each missing parent one by one (as Ansible's `file` and
+/// `copy` do, unlike `mkdir -p`), giving every directory it creates `mode` and
+/// `owner[:group]`. Existing directories are left alone.
+pub fn mkdirs_cmd(path: &str, mode: Option<u32>, chown: Option<&str>) -> Cmd {
+    const SCRIPT: &str = r#"m=$1 o=$2; shift 2
+for d do
+  [ -e "$d" ] && continue
+  mkdir -- "$d" || [ -d "$d" ] || exit 1
+  if [ -n "$m" ]; then chmod -- "$m" "$d" || exit 1; fi
+  if [ -n "$o" ]; then chown -- "$o" "$d" || exit 1; fi
+done"#;
+    Cmd::new("/bin/sh")
+        .flag("-c")
+        .arg(SCRIPT)
+        .arg("sh")
+        .arg(mode.map(chmod_arg).unwrap_or_default())
+        .arg(chown.unwrap_or(""))
+        .args(path_prefixes(path))
+}
+
+/// `/a/b/c` → `/a`, `/a/b`, `/a/b/c`; `a/b` → `a`, `a/b` (empty components skipped).
+pub fn path_prefixes(path: &str) -> Vec<String> {
+    let mut current = if path.starts_with('/') { "/".to_string() } else { String::new() };
+    let mut out = Vec::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        if !current.is_empty() && !current.ends_with('/') {
+            current.push('/');
+        }
+        current.push_str(part);
+        out.push(current.clone());
+    }
+    out
 }
 
 /// Above this size (or with NUL bytes) a diff shows a note instead of content.
@@ -545,7 +607,7 @@ mod tests {
 
     #[test]
     fn parses_present_absent_and_links() {
-        let out = b"0022\0present\x0081a4 1000 1000 12 2049 77\0alice\0staff\0\0da39a3ee5e6b4b0d3255bfef95601890afd80709\0absent\0present\0a1ff 0 0 4 2049 78\0root\0root\0a\nb\0\0";
+        let out = b"0022\0present\x0081a4 1000 1000 12 2049 77 2\0alice\0staff\0\0da39a3ee5e6b4b0d3255bfef95601890afd80709\0absent\0present\0a1ff 0 0 4 2049 78 1\0root\0root\0a\nb\0\0";
         let probe = parse_probe(&mut Fields::new(out), 3).unwrap();
         assert_eq!(probe.umask, 0o022);
         let f = &probe.files[0];
@@ -558,8 +620,10 @@ mod tests {
             f.sha1.as_deref(),
             Some("da39a3ee5e6b4b0d3255bfef95601890afd80709")
         );
+        assert_eq!(f.state(), "hard", "a file with two links");
         assert_eq!(probe.files[1].kind, FileKind::Absent);
         assert_eq!(probe.files[2].kind, FileKind::Link);
+        assert_eq!(probe.files[2].state(), "link");
         assert_eq!(probe.files[2].link_target.as_deref(), Some("a\nb"));
     }
 
@@ -620,6 +684,23 @@ mod tests {
         assert_eq!(validate_script("check --file=%s.x 'a b'").unwrap(), "check --file=\"$1\".x 'a b'");
         assert_eq!(validate_script("x $(reboot) %s").unwrap(), "x '$(reboot)' \"$1\"");
         assert!(validate_script("visudo -c").unwrap_err().contains("must contain %s"));
+    }
+
+    #[test]
+    fn every_missing_parent_is_created_with_the_attributes() {
+        assert_eq!(path_prefixes("/a/b//c/"), ["/a", "/a/b", "/a/b/c"]);
+        assert_eq!(path_prefixes("a/b"), ["a", "a/b"]);
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("x y");
+        let deep = top.join("$(id)/c");
+        let cmd = mkdirs_cmd(deep.to_str().unwrap(), Some(0o750), None);
+        let out = std::process::Command::new("/bin/sh").arg("-c").arg(cmd.as_str()).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        use std::os::unix::fs::PermissionsExt;
+        for made in [&top, &top.join("$(id)"), &deep] {
+            assert_eq!(std::fs::metadata(made).unwrap().permissions().mode() & 0o7777, 0o750, "{made:?}");
+        }
+        assert_ne!(std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o7777, 0o750, "existing dirs are left alone");
     }
 
     #[test]

@@ -58,6 +58,8 @@ struct Found {
     member_of: BTreeSet<String>,
     /// Every group on the host (`getent group`).
     groups: Vec<GroupEntry>,
+    /// Whether the home directory (the wanted one, else the current one) exists.
+    home_exists: bool,
 }
 
 impl Found {
@@ -132,8 +134,12 @@ impl Request {
     }
 }
 
+/// Prints `home` when the directory exists: `$2`, or else the account's home.
+const HOME_SCRIPT: &str = r#"h=$2; [ -n "$h" ] || h=$(getent passwd -- "$1" | cut -d: -f6); [ -n "$h" ] && [ -e "$h" ] && echo home"#;
+
 fn probe_cmd(request: &Request) -> Cmd {
     let mark = || Cmd::new("echo").arg(MARK);
+    let home = Cmd::new("/bin/sh").flag("-c").arg(HOME_SCRIPT).arg("sh").arg(&request.name).arg(request.home.as_deref().unwrap_or(""));
     Cmd::new("getent")
         .flag("passwd --")
         .arg(&request.name)
@@ -141,6 +147,8 @@ fn probe_cmd(request: &Request) -> Cmd {
         .then(";", Cmd::new("getent").flag("shadow --").arg(&request.name))
         .then(";", mark())
         .then(";", Cmd::new("getent").flag("group"))
+        .then(";", mark())
+        .then(";", home)
 }
 
 fn parse_found(stdout: &str, name: &str) -> Found {
@@ -149,7 +157,8 @@ fn parse_found(stdout: &str, name: &str) -> Found {
     let shadow = sections.next().and_then(|s| s.lines().find_map(parse_shadow));
     let groups = sections.next().map(|s| parse_group_lines(&s)).unwrap_or_default();
     let member_of = groups.iter().filter(|g| g.members.iter().any(|m| m == name)).map(|g| g.name.clone()).collect();
-    Found { passwd, shadow, member_of, groups }
+    let home_exists = sections.next().is_some_and(|s| s.trim() == "home");
+    Found { passwd, shadow, member_of, groups, home_exists }
 }
 
 async fn probe<T: Target>(target: &T, request: &Request) -> Result<Found, ModuleError> {
@@ -351,10 +360,15 @@ fn result(request: &Request, found: &Found, created: bool) -> ModuleResult {
     let res = if created { res.with("createhome", request.create_home) } else { res };
     let Some(p) = &found.passwd else { return res };
     let primary = found.group(&p.gid.to_string()).map(|g| g.name.clone());
-    let groups: Vec<&str> = found.member_of.iter().filter(|g| Some(*g) != primary.as_ref()).map(String::as_str).collect();
+    let current: Vec<&str> = found.member_of.iter().filter(|g| Some(*g) != primary.as_ref()).map(String::as_str).collect();
+    // Ansible returns `groups` as the task gave them; without them, stockman adds the current ones.
+    let groups = match &request.groups {
+        Some(given) => given.join(","),
+        None => current.join(","),
+    };
     res.with("uid", p.uid)
         .with("group", p.gid)
-        .with("groups", groups.join(","))
+        .with("groups", groups)
         .with("home", p.home.clone())
         .with("shell", p.shell.clone())
         .with("comment", p.comment.clone())
@@ -393,7 +407,8 @@ async fn account<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         Err(msg) => return Ok(ModuleResult::failed(msg).with("name", request.name.clone())),
     };
     let Some((cmd, changes)) = planned else {
-        return Ok(result(&request, &found, false));
+        let res = result(&request, &found, false);
+        return missing_home(target, &request, &found, res, mode).await;
     };
     let created = found.passwd.is_none();
     let diff = if mode.diff { vec![diff(&request, &changes)] } else { Vec::new() };
@@ -416,6 +431,50 @@ async fn account<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     let mut res = result(&request, &after, created);
     res.changed = true;
     res.diff = diff;
+    missing_home(target, &request, &after, res, mode).await
+}
+
+/// Creates the home directory of a present account when it is missing and
+/// `create_home` holds (e.g. after `home` changed without `move_home`), as
+/// Ansible's module does: a copy of /etc/skel (or an empty directory), its
+/// mode from /etc/login.defs (HOME_MODE, else UMASK), owned by the user.
+const CREATE_HOME_SCRIPT: &str = r#"h=$1 ids=$2
+if [ -d /etc/skel ]; then
+  mkdir -p -- "$(dirname -- "$h")" && cp -a -- /etc/skel "$h" || exit 1
+else
+  mkdir -p -- "$h" || exit 1
+fi
+if [ -f /etc/login.defs ]; then
+  m=$(sed -n 's/^HOME_MODE[[:space:]]\{1,\}\([0-9]\{1,\}\)$//p' /etc/login.defs | head -n 1)
+  u=$(sed -n 's/^UMASK[[:space:]]\{1,\}\([0-9]\{1,\}\)$//p' /etc/login.defs | tail -n 1)
+  if [ -z "$m" ] && [ -n "$u" ]; then m=$(printf '%o' $(( 0777 & ~0$u ))); fi
+  chmod -- "${m:-755}" "$h" || exit 1
+fi
+chown -R -- "$ids" "$h""#;
+
+async fn missing_home<T: Target>(
+    target: &T,
+    request: &Request,
+    found: &Found,
+    mut res: ModuleResult,
+    mode: RunMode,
+) -> Result<ModuleResult, ModuleError> {
+    let Some(p) = found.passwd.as_ref().filter(|_| request.present && request.create_home && !found.home_exists) else {
+        return Ok(res);
+    };
+    // Check mode for a change already reports changed; nothing more to plan.
+    if mode.check {
+        res.changed = true;
+        return Ok(res);
+    }
+    let home = request.home.clone().unwrap_or_else(|| p.home.clone());
+    let cmd = Cmd::new("/bin/sh").flag("-c").arg(CREATE_HOME_SCRIPT).arg("sh").arg(&home).arg(format!("{}:{}", p.uid, p.gid));
+    let out = target.exec(cmd.as_str(), None).await?;
+    if out.rc != 0 {
+        return Ok(ModuleResult::failed(format!("could not create the home directory `{home}` of `{}`: {}", request.name, out.stderr_str().trim()))
+            .with("name", request.name.clone()));
+    }
+    res.changed = true;
     Ok(res)
 }
 
@@ -477,6 +536,20 @@ mod tests {
         let r = request(json!({"name": "carol", "uid": 2000, "system": true, "expires": 86400 * 365}));
         let (cmd, _) = plan(&r, &Found::default()).unwrap().unwrap();
         assert_eq!(cmd.as_str(), "useradd -u 2000 -e 1971-01-01 -m -r -- carol");
+    }
+
+    #[test]
+    fn groups_are_returned_as_given_and_home_presence_is_probed() {
+        let f = found();
+        assert!(!f.home_exists, "no home section: not known to exist");
+        let r = request(json!({"name": "alice", "groups": ["staff"], "append": true}));
+        assert_eq!(result(&r, &f, false).data["groups"], "staff");
+        let r = request(json!({"name": "alice"}));
+        assert_eq!(result(&r, &f, false).data["groups"], "sudo", "without groups: the current ones");
+        let out = format!("alice:x:1001:1001::/home/alice:/bin/sh\n{MARK}\n{MARK}\n{MARK}\nhome\n");
+        assert!(parse_found(&out, "alice").home_exists);
+        let cmd = probe_cmd(&request(json!({"name": "a'b", "home": "/h $(x)"})));
+        assert!(cmd.as_str().ends_with(" sh 'a'\\''b' '/h $(x)'"), "{}", cmd.as_str());
     }
 
     #[test]

@@ -151,3 +151,45 @@ fn remote_src_and_follow() {
     let second = p.run(&sshd, "remote.yml", &["-e", &remote]);
     assert_eq!(second.recap("h"), recap("h", 4, 0, 0, 0, 0, 0), "{}", second.stdout);
 }
+
+const RESULTS: &str = r#"
+- hosts: test
+  gather_facts: false
+  tasks:
+    - copy: {src: site, dest: "{{ remote }}/made/", directory_mode: "0750"}
+    - copy: {content: "hello\n", dest: "{{ remote }}/hello.txt"}
+      register: r_hello
+    - copy: {src: "{{ remote }}/made/site/", dest: "{{ remote }}/mirror/", remote_src: true}
+      register: r_mirror
+    - copy: {content: "bad\n", dest: "{{ remote }}/refused", validate: "false %s"}
+      register: r_refused
+      ignore_errors: true
+    - debug: var=r_hello
+    - debug: var=r_mirror
+    - debug: var=r_refused
+"#;
+
+/// Ansible's result fields: md5sum of what was written, dest's own stat for a
+/// remote directory, the refused content's checksum; and `directory_mode` on
+/// every directory created, the missing dest/ included.
+#[test]
+fn results_carry_ansibles_fields_and_created_parents_get_directory_mode() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]).write("results.yml", RESULTS).write("files/site/a.txt", "alpha\n");
+    let remote = format!("remote={}", p.remote_str());
+    let run = p.run(&sshd, "results.yml", &["-e", &remote]);
+    run.assert_code(0);
+    assert_eq!(mode_of(&p.remote("made")), 0o750, "the missing dest/ is created with directory_mode");
+    assert_eq!(mode_of(&p.remote("made/site")), 0o750);
+    let out = &run.stdout;
+    assert!(out.contains(r#""md5sum": "b1946ac92492d2347c6235b4d2611184""#), "{out}");
+    let mirror = &out[out.find(r#""r_mirror""#).unwrap()..];
+    let mirror = &mirror[..mirror.find('}').unwrap()];
+    let mirror_mode = format!(r#""mode": "0{:o}""#, mode_of(&p.remote("mirror")));
+    assert!(mirror.contains(r#""state": "directory""#) && mirror.contains(&mirror_mode), "{mirror}");
+    assert!(mirror.contains(r#""md5sum": null"#) && mirror.contains(r#""checksum": null"#), "{mirror}");
+    let refused = &out[out.find(r#""r_refused""#).unwrap()..];
+    assert!(refused.contains(r#""checksum": "e9b396d2dddffdb373bf2c6ad073696aa25b4f68""#), "{refused}");
+    assert!(!p.remote("refused").exists());
+}
