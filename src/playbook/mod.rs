@@ -163,6 +163,8 @@ pub enum LoopKind {
     Together,
     /// `with_fileglob:`: controller files matching the patterns.
     Fileglob,
+    /// `with_subelements:`: `[parent, child]` for each element of each parent's sublist.
+    Subelements,
 }
 
 impl Play {

@@ -32,11 +32,12 @@ const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
     ("with_nested", LoopKind::Nested),
     ("with_together", LoopKind::Together),
     ("with_fileglob", LoopKind::Fileglob),
+    ("with_subelements", LoopKind::Subelements),
 ];
 /// Ansible task keywords stockman does not implement yet: a clear error, not a typo hint.
 const TASK_LATER: &[&str] = &[
     "action", "local_action", "any_errors_fatal", "async", "become_exe", "become_flags", "collections", "connection", "debugger",
-    "module_defaults", "poll", "port", "remote_user", "with_subelements", "with_first_found", "with_random_choice", "with_indexed_items",
+    "module_defaults", "poll", "port", "remote_user", "with_first_found", "with_random_choice", "with_indexed_items",
 ];
 /// Read at load time, their tasks spliced in place.
 const IMPORTS: &[&str] = &["import_tasks", "ansible.builtin.import_tasks", "include"];
