@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use stockman_modules::{spec::ModuleKind, Args, ModuleError, ModuleResult, RunMode};
 
+use super::async_job::{Background, JobTarget};
 use super::controller::TaskController;
 use super::host::{HostState, OMIT};
 use super::play::PlayRun;
@@ -196,12 +197,17 @@ impl Executor<'_> {
             Ok(env) => env,
             Err(message) => return failed(host, task_error(task, &message)),
         };
+        let background = match Background::of(&self.templar, task, ctx, mode.check) {
+            Ok(background) => background,
+            Err(message) => return failed(host, task_error(task, &message)),
+        };
         let outcome = match self.become_spec(play, task, ctx) {
             Ok(Some(spec)) => {
                 let become_target = BecomeTarget { conn, spec: &spec };
                 let watched = RefusalWatch::new(&become_target);
                 let with_env = WithEnv { inner: &watched, vars: &env };
-                let outcome = stockman_modules::run(kind, args, &Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await;
+                let traced = Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled };
+                let outcome = self.run_maybe_in_background(background, task, host, kind, args, &traced, &controller, mode).await;
                 // A refused become (wrong or missing password) fails the task, as in Ansible.
                 if let Some(why) = watched.refusal() {
                     return failed(host, format!("Task failed: {why}"));
@@ -210,13 +216,28 @@ impl Executor<'_> {
             }
             Ok(None) => {
                 let with_env = WithEnv { inner: conn, vars: &env };
-                stockman_modules::run(kind, args, &Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await
+                let traced = Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled };
+                self.run_maybe_in_background(background, task, host, kind, args, &traced, &controller, mode).await
             }
             Err(message) => return failed(host, task_error(task, &message)),
         };
         let mut r = self.to_result(host, outcome, false);
         r.module_failed = r.status == Status::Failed;
         r
+    }
+
+    /// Runs the module, its command as a background job under `async:`.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_maybe_in_background<T: stockman_modules::Target>(&self, background: Option<Background>, task: &Task, host: &HostState, kind: ModuleKind, args: &Args, target: &T, controller: &TaskController<'_>, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+        if kind == ModuleKind::AsyncStatus {
+            return stockman_modules::run(kind, &super::async_job::status_args(args, controller.ctx), target, controller, mode).await;
+        }
+        let (Some(background), Action::Module { spec, .. }) = (background, &task.action) else {
+            return stockman_modules::run(kind, args, target, controller, mode).await;
+        };
+        let job = JobTarget::new(target, background, spec.name, args, &host.name, self.reporter);
+        let outcome = stockman_modules::run(kind, args, &job, controller, mode).await;
+        job.result(outcome).await
     }
 
     /// `name`, or `name(address)` when its ansible_host differs, as Ansible labels delegation.

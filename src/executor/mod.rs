@@ -10,6 +10,7 @@
 //! play vars < task vars < registered results < extra vars (`-e`).
 
 mod actions;
+mod async_job;
 mod controller;
 mod environment;
 mod facts;

@@ -43,3 +43,8 @@ fn with_subelements_missing_key_fails_naming_the_item_and_the_task() {
     assert!(!run.stdout.contains("never reached"), "{}", run.stdout);
     assert_eq!(run.recap("h1"), recap("h1", 0, 0, 0, 1, 0, 0));
 }
+
+#[test]
+fn async_fire_and_forget_and_async_status_match_ansible() {
+    compare("async/fire_and_forget.yml", &[]);
+}
