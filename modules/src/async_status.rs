@@ -46,6 +46,8 @@ fi
 echo started"#;
 
 /// The detached runner: $1 job dir, $2 time limit, $3 the command line.
+/// The watchdog's `sleep` dies with it when the job ends first (no stray
+/// `sleep 3600` left behind).
 const RUNNER: &str = r#"d=$1
 trap '' HUP
 date +%s.%N > "$d/start" 2>/dev/null
@@ -60,8 +62,10 @@ job=$!
 echo "$job" > "$d/pid"
 watchdog=
 if [ "$2" -gt 0 ] 2>/dev/null; then
-  (sleep "$2"; : > "$d/timedout"; kill -TERM -- "-$job" 2>/dev/null || kill -TERM "$job" 2>/dev/null
-   sleep 2; kill -KILL -- "-$job" 2>/dev/null || kill -KILL "$job" 2>/dev/null) </dev/null >/dev/null 2>&1 &
+  (trap 'kill "$s" 2>/dev/null; exit 0' TERM
+   sleep "$2" & s=$!; wait "$s"
+   : > "$d/timedout"; kill -TERM "-$job" 2>/dev/null || kill -TERM "$job" 2>/dev/null
+   sleep 2; kill -KILL "-$job" 2>/dev/null || kill -KILL "$job" 2>/dev/null) </dev/null >/dev/null 2>&1 &
   watchdog=$!
 fi
 wait "$job"
@@ -88,14 +92,15 @@ for f in rc start end timedout args.json stdout stderr; do
   if [ -f "$d/$f" ]; then cat "$d/$f"; fi
 done"#;
 
-/// Kills a running job's process group, marks it timed out.
+/// Kills a running job's process group, marks it timed out. (`kill -TERM -PGID`:
+/// dash takes neither `--` nor `-s` before a negative pid.)
 const KILL: &str = r#"
 [ -f "$d/pid" ] || exit 0
 : > "$d/timedout"
 job=$(cat "$d/pid")
-kill -TERM -- "-$job" 2>/dev/null || kill -TERM "$job" 2>/dev/null
+kill -TERM "-$job" 2>/dev/null || kill -TERM "$job" 2>/dev/null
 sleep 1
-kill -KILL -- "-$job" 2>/dev/null || kill -KILL "$job" 2>/dev/null
+kill -KILL "-$job" 2>/dev/null || kill -KILL "$job" 2>/dev/null
 exit 0"#;
 
 /// Removes the job directory; prints it.

@@ -48,3 +48,157 @@ fn with_subelements_missing_key_fails_naming_the_item_and_the_task() {
 fn async_fire_and_forget_and_async_status_match_ansible() {
     compare("async/fire_and_forget.yml", &[]);
 }
+
+/// The `"msg": "..."` values debug printed, in output order.
+fn messages(stdout: &str) -> Vec<String> {
+    stdout.lines().filter_map(|l| l.trim().strip_prefix("\"msg\": \"")).map(|m| m.trim_end_matches('"').to_string()).collect()
+}
+
+#[test]
+fn async_with_poll_waits_for_the_job_and_registers_its_result() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write(
+        "pb.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: slow job
+      shell: sleep 2; printf '%s|' "$1" "it's" '$(id)'; echo; echo warn >&2
+      args:
+        executable: /bin/bash
+      async: 20
+      poll: 1
+      register: slow
+    - name: argv with hostile words
+      command:
+        argv: [printf, "%s;", "a b", "`id`", "x\ny"]
+      async: 10
+      poll: 1
+      register: words
+    - name: non-zero exit
+      shell: exit 3
+      async: 10
+      poll: 1
+      register: bad
+      ignore_errors: true
+    - debug:
+        msg: "{{ slow.finished }} {{ slow.started }} {{ slow.rc }} {{ slow.stdout }} {{ slow.stderr }} {{ slow.changed }} {{ slow.delta >= '0:00:02' }}"
+    - debug:
+        msg: "{{ words.stdout | replace('\n', 'NL') }}"
+    - debug:
+        msg: "{{ bad.rc }} {{ bad.msg }} {{ bad.failed }}"
+    - name: poll cleaned up after itself
+      stat:
+        path: "{{ slow.results_file }}"
+      register: left
+    - debug:
+        msg: "left behind: {{ left.stat.exists }}"
+"#,
+    );
+    let started = std::time::Instant::now();
+    let run = p.run(&sshd, "pb.yml", &["-v"]);
+    run.assert_code(0);
+    // An ignored failure counts as ok (and changed: the command ran), as in Ansible.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2), "the play waited for the job");
+    assert_eq!(
+        messages(&run.stdout),
+        [
+            "True True 0 |it's|$(id)| warn True True",
+            "a b;`id`;xNLy;",
+            "3 non-zero return code True",
+            "left behind: False",
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("<h1> ASYNC POLL on h1: jid=j"), "-v shows the polls\n{}", run.stdout);
+    assert!(run.stdout.contains("<h1> ASYNC OK on h1: jid=j"), "{}", run.stdout);
+    assert_eq!(run.recap("h1"), recap("h1", 8, 3, 0, 0, 0, 1));
+}
+
+#[test]
+fn async_timeout_fails_the_task_and_kills_the_job() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    let late = p.remote("late");
+    let late_bg = p.remote("late-background");
+    p.write(
+        "pb.yml",
+        &format!(
+            r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: too slow
+      shell: sleep 4; touch {late}
+      async: 2
+      poll: 1
+      register: slow
+      ignore_errors: true
+    - debug:
+        msg: "{{{{ slow.msg }}}} {{{{ slow.async_result.finished }}}} {{{{ slow.async_result.ansible_job_id == slow.async_result.results_file | basename }}}}"
+    - name: too slow in the background
+      shell: sleep 4; touch {late_bg}
+      async: 1
+      poll: 0
+      register: bg
+    - name: wait for the watchdog
+      async_status:
+        jid: "{{{{ bg.ansible_job_id }}}}"
+      register: status
+      until: status.finished
+      retries: 10
+      delay: 1
+      ignore_errors: true
+    - debug:
+        msg: "{{{{ status.msg }}}} {{{{ status.finished }}}} {{{{ status.failed }}}}"
+"#,
+            late = late.display(),
+            late_bg = late_bg.display()
+        ),
+    );
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(0);
+    assert_eq!(
+        messages(&run.stdout),
+        ["async task did not complete within the requested time - 2s False True", "Timeout exceeded True True"],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("...ignoring"), "{}", run.stdout);
+    // Both jobs would have touched their file 4 s after starting.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert!(!late.exists(), "the timed-out job was killed before it could finish");
+    assert!(!late_bg.exists(), "the background job was killed by its watchdog");
+}
+
+#[test]
+fn async_on_a_module_that_cannot_run_in_the_background_is_a_load_error() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write(
+        "pb.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: copy in the background
+      copy:
+        content: x
+        dest: /tmp/never
+      async: 60
+      poll: 5
+"#,
+    );
+    let run = p.run(&sshd, "pb.yml", &[]);
+    assert_ne!(run.code, 0);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("`async` is supported for `command` and `shell` only, not `copy`"), "{all}");
+    assert!(all.contains("pb.yml:9:"), "names the file:line of `async`\n{all}");
+    assert!(!all.contains("PLAY ["), "nothing ran\n{all}");
+}
