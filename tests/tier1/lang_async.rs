@@ -202,3 +202,77 @@ fn async_on_a_module_that_cannot_run_in_the_background_is_a_load_error() {
     assert!(all.contains("pb.yml:9:"), "names the file:line of `async`\n{all}");
     assert!(!all.contains("PLAY ["), "nothing ran\n{all}");
 }
+
+/// Seconds since the epoch that a job wrote into `path` with `date +%s.%N`.
+fn written_at(path: &std::path::Path) -> f64 {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.trim().parse().unwrap_or_else(|e| panic!("{}: {text:?}: {e}", path.display()))
+}
+
+fn free_play(p: &Project, strategy: &str) {
+    let remote = p.remote_str();
+    p.write(
+        "pb.yml",
+        &format!(
+            r#"
+- hosts: all
+  gather_facts: false
+  strategy: {strategy}
+  tasks:
+    - name: slow on h1
+      command: sleep 4
+      when: inventory_hostname == 'h1'
+    - name: mark
+      shell: date +%s.%N > {remote}/{{{{ inventory_hostname }}}}-done
+      notify: note
+    - name: look at the other host
+      stat:
+        path: "{remote}/{{{{ 'h1' if inventory_hostname == 'h2' else 'h2' }}}}-done"
+      register: other
+    - debug:
+        msg: "{{{{ inventory_hostname }}}} saw the other done: {{{{ other.stat.exists }}}}"
+  handlers:
+    - name: note
+      shell: date +%s.%N > {remote}/{{{{ inventory_hostname }}}}-handler
+"#
+        ),
+    );
+}
+
+#[test]
+fn strategy_free_lets_a_fast_host_finish_before_a_slow_one() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1", "h2"]);
+    free_play(&p, "free");
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(0);
+    let (h1_done, h2_done, h2_handler) = (written_at(&p.remote("h1-done")), written_at(&p.remote("h2-done")), written_at(&p.remote("h2-handler")));
+    assert!(h2_done + 3.0 < h1_done, "h2 did not wait for h1's slow task ({h2_done} vs {h1_done})\n{}", run.stdout);
+    assert!(h2_handler < h1_done, "h2's handler ran at the end of h2's own run\n{}", run.stdout);
+    assert!(p.remote("h1-handler").exists());
+    let mut msgs = messages(&run.stdout);
+    msgs.sort();
+    assert_eq!(msgs, ["h1 saw the other done: True", "h2 saw the other done: False"], "{}", run.stdout);
+    // Ansible's free strategy: a banner whenever a result belongs to another task than the last banner's.
+    assert_eq!(run.stdout.matches("TASK [slow on h1]").count(), 2, "{}", run.stdout);
+    assert!(run.stdout.contains("skipping: [h2]") && run.stdout.contains("changed: [h1]"), "{}", run.stdout);
+    assert!(!run.stdout.contains("NO MORE HOSTS"), "{}", run.stdout);
+    assert_eq!(run.recap("h1"), recap("h1", 5, 3, 0, 0, 0, 0));
+    assert_eq!(run.recap("h2"), recap("h2", 4, 2, 0, 0, 1, 0));
+}
+
+#[test]
+fn strategy_linear_keeps_hosts_in_step_for_contrast() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1", "h2"]);
+    free_play(&p, "linear");
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(0);
+    let (h1_done, h2_done) = (written_at(&p.remote("h1-done")), written_at(&p.remote("h2-done")));
+    // h2 marks only after h1's slow task: not the 3+ s head start it gets under `free`.
+    assert!(h2_done + 3.0 >= h1_done, "h2 waited for h1's slow task ({h2_done} vs {h1_done})\n{}", run.stdout);
+    assert_eq!(messages(&run.stdout).len(), 2);
+    assert_eq!(run.stdout.matches("TASK [slow on h1]").count(), 1, "{}", run.stdout);
+}

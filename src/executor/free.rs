@@ -1,0 +1,146 @@
+//! `strategy: free`: every host runs through the play (facts, sections,
+//! handlers at their flush points) on its own, never waiting for the others
+//! at a task.
+//!
+//! Each host gets a child [`Executor`] running the linear machinery on a
+//! one-host batch; the children run concurrently, at most `forks` of them at
+//! a time (a slot per host for its whole run, not per task as in Ansible).
+//! Their counters, connections and inventory changes are folded back into
+//! the parent afterwards. Output follows Ansible's free strategy: a task's
+//! banner is printed when a result arrives for a task other than the one
+//! whose banner was printed last ([`BannerOnResult`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures_util::stream::{self, StreamExt};
+
+use super::play::PlayRun;
+use super::Executor;
+use crate::report::{Event, Reporter, TaskHeader};
+use crate::template::Templar;
+
+/// Which task's banner was printed last, shared by all hosts of the play.
+#[derive(Default)]
+struct LastBanner(Mutex<Option<BannerId>>);
+
+/// A task as a banner names it: kind, name and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+struct BannerId {
+    name: String,
+    kind: crate::report::TaskKind,
+    span: Option<String>,
+}
+
+impl BannerId {
+    fn of(header: &TaskHeader) -> Self {
+        BannerId { name: header.name.clone(), kind: header.kind, span: header.span.as_ref().map(ToString::to_string) }
+    }
+}
+
+/// One host's reporter under the free strategy: holds back the host's task
+/// start and prints the banner with its first result, unless the banner of
+/// that very task was the last one printed. "No more hosts" is the linear
+/// strategy's notice, never sent here.
+struct BannerOnResult<'a> {
+    inner: &'a dyn Reporter,
+    last: &'a LastBanner,
+    pending: Mutex<Option<TaskHeader>>,
+}
+
+impl Reporter for BannerOnResult<'_> {
+    fn event(&self, event: &Event) {
+        match event {
+            Event::TaskStart(header) => *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(header.clone()),
+            Event::NoMoreHosts => {}
+            Event::HostResult(_) | Event::Included { .. } => {
+                // One lock around the banner check and the result keeps them together.
+                let mut last = self.last.0.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(header) = self.pending.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                    let id = BannerId::of(&header);
+                    if last.as_ref() != Some(&id) {
+                        self.inner.event(&Event::TaskStart(TaskHeader { hosts: 1, ..header }));
+                        *last = Some(id);
+                    }
+                }
+                self.inner.event(event);
+            }
+            other => self.inner.event(other),
+        }
+    }
+}
+
+impl<'a> Executor<'a> {
+    /// Runs a batch with the free strategy (see the module's doc).
+    pub(super) async fn run_batch_free(&mut self, run: &mut PlayRun<'_>) {
+        let last = LastBanner::default();
+        let hosts = std::mem::take(&mut run.hosts);
+        let reporters: Vec<BannerOnResult<'_>> = hosts.iter().map(|_| BannerOnResult { inner: self.reporter, last: &last, pending: Mutex::new(None) }).collect();
+        let mut children: Vec<(Executor<'_>, PlayRun<'_>)> = hosts
+            .into_iter()
+            .zip(&reporters)
+            .map(|(host, reporter)| {
+                let single = PlayRun { playbook: run.playbook, play: run.play, hosts: vec![host], hostvars: run.hostvars.clone(), ended: false };
+                (self.child(reporter), single)
+            })
+            .collect();
+        stream::iter(children.iter_mut())
+            .for_each_concurrent(self.settings.forks.max(1), |(child, single)| async move { child.run_batch(single).await })
+            .await;
+        for (child, single) in children {
+            self.absorb(child);
+            run.hosts.extend(single.hosts);
+        }
+    }
+
+    /// An executor for one host's run, sharing this one's settings,
+    /// inventory and connections, with its own counters.
+    fn child<'c>(&self, reporter: &'c dyn Reporter) -> Executor<'c>
+    where
+        'a: 'c,
+    {
+        let connections: HashMap<_, _> = self.connections.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Executor {
+            settings: self.settings,
+            inventory: self.inventory.clone(),
+            extra_vars: self.extra_vars.clone(),
+            base_inventory: self.base_inventory,
+            reporter,
+            templar: Templar::new(),
+            identities: self.identities.clone(),
+            connections: Mutex::new(connections),
+            dead_hosts: self.dead_hosts.clone(),
+            stats: crate::report::Stats::default(),
+            tag_filter: self.tag_filter.clone(),
+            stepping: self.stepping,
+        }
+    }
+
+    /// Folds a finished child's counters, connections and inventory changes into this executor.
+    fn absorb(&mut self, child: Executor<'_>) {
+        for (host, s) in child.stats.hosts {
+            let mine = self.stats.hosts.entry(host).or_default();
+            mine.ok += s.ok;
+            mine.changed += s.changed;
+            mine.unreachable += s.unreachable;
+            mine.failed += s.failed;
+            mine.skipped += s.skipped;
+            mine.rescued += s.rescued;
+            mine.ignored += s.ignored;
+        }
+        let theirs = child.connections.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut mine = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        for (name, cell) in theirs {
+            // A new delegate's connection, or one `reset_connection` replaced.
+            let same = mine.get(&name).is_some_and(|c| Arc::ptr_eq(c, &cell));
+            if !same {
+                mine.insert(name, cell);
+            }
+        }
+        drop(mine);
+        // add_host/group_by in this host's run: its inventory carries them.
+        if !Arc::ptr_eq(&child.inventory, &self.inventory) {
+            self.inventory = child.inventory;
+        }
+    }
+}
