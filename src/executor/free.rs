@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, StreamExt};
 
 use super::play::PlayRun;
+use crate::playbook::Step;
 use super::Executor;
 use crate::report::{Event, Reporter, TaskHeader};
 use crate::template::Templar;
@@ -73,6 +74,14 @@ impl Reporter for BannerOnResult<'_> {
 impl<'a> Executor<'a> {
     /// Runs a batch with the free strategy (see the module's doc).
     pub(super) async fn run_batch_free(&mut self, run: &mut PlayRun<'_>) {
+        let play = run.play;
+        if [&play.pre_tasks, &play.tasks, &play.post_tasks].into_iter().any(|steps| has_run_once(steps)) {
+            self.emit(Event::Warning("Using run_once with the free strategy is not currently supported. This task will still be executed for every host in the inventory list.".into()));
+        }
+        if play.any_errors_fatal {
+            // Ansible's words; each host's failure then stops only that host.
+            self.emit(Event::Warning("Using any_errors_fatal with the free strategy is not supported, as tasks are executed independently on each host".into()));
+        }
         let last = LastBanner::default();
         let hosts = std::mem::take(&mut run.hosts);
         let reporters: Vec<BannerOnResult<'_>> = hosts.iter().map(|_| BannerOnResult { inner: self.reporter, last: &last, pending: Mutex::new(None) }).collect();
@@ -143,4 +152,13 @@ impl<'a> Executor<'a> {
             self.inventory = child.inventory;
         }
     }
+}
+
+/// Whether a task in `steps` (blocks included, dynamic includes not) has `run_once`.
+fn has_run_once(steps: &[Step]) -> bool {
+    steps.iter().any(|step| match step {
+        Step::Task(task) => task.run_once != serde_json::Value::Bool(false),
+        Step::Block(block) => [&block.block, &block.rescue, &block.always].into_iter().any(|s| has_run_once(s)),
+        Step::Include(_) => false,
+    })
 }

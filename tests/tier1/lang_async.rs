@@ -276,3 +276,43 @@ fn strategy_linear_keeps_hosts_in_step_for_contrast() {
     assert_eq!(messages(&run.stdout).len(), 2);
     assert_eq!(run.stdout.matches("TASK [slow on h1]").count(), 1, "{}", run.stdout);
 }
+
+#[test]
+fn strategy_free_on_one_host_matches_ansible() {
+    compare("async/free_one_host.yml", &[]);
+}
+
+#[test]
+fn strategy_free_warns_like_ansible_about_run_once_and_any_errors_fatal() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["a", "b"]);
+    p.write(
+        "pb.yml",
+        r#"
+- hosts: all
+  gather_facts: false
+  strategy: free
+  any_errors_fatal: true
+  tasks:
+    - debug:
+        msg: "once on {{ inventory_hostname }}"
+      run_once: true
+    - command: "false"
+      when: inventory_hostname == 'a'
+    - debug:
+        msg: "after on {{ inventory_hostname }}"
+"#,
+    );
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(2);
+    let warnings = &run.stderr;
+    assert!(warnings.contains("[WARNING]: Using run_once with the free strategy is not currently supported. This task will still be executed for every host in the inventory list."), "{warnings}");
+    assert!(warnings.contains("[WARNING]: Using any_errors_fatal with the free strategy is not supported, as tasks are executed independently on each host"), "{warnings}");
+    let mut msgs = messages(&run.stdout);
+    msgs.sort();
+    // run_once runs on every host, and a's failure does not stop b.
+    assert_eq!(msgs, ["after on b", "once on a", "once on b"], "{}", run.stdout);
+    assert_eq!(run.recap("a"), recap("a", 1, 0, 0, 1, 0, 0));
+    assert_eq!(run.recap("b"), recap("b", 2, 0, 0, 0, 1, 0));
+}
