@@ -125,7 +125,7 @@ pub struct Finished {
     pub end: Option<SystemTime>,
     /// Killed by the time limit.
     pub timed_out: bool,
-    /// `args.json`: `{"module": "shell", "args": {...}}`.
+    /// `args.json`: `{"module": "shell", "args": {...}, "check": false}`.
     pub request: Value,
 }
 
@@ -292,7 +292,8 @@ pub async fn finished_result(jid: &str, job: &Finished) -> ModuleResult {
         replay(job).await
     };
     if let (Some(start), Some(end)) = (job.start, job.end) {
-        if result.data.contains_key("start") {
+        // Only where the module timed its command (a check-mode plan has null times).
+        if result.data.get("start").is_some_and(|v| !v.is_null()) {
             result.data.insert("start".into(), format_timestamp(start).into());
             result.data.insert("end".into(), format_timestamp(end).into());
             result.data.insert("delta".into(), format_delta(end.duration_since(start).unwrap_or_default()).into());
@@ -312,7 +313,8 @@ async fn replay(job: &Finished) -> ModuleResult {
         other => return ModuleResult::failed(format!("async job of unknown module `{other}`")),
     };
     let target = Replay { output: job.output.clone() };
-    match crate::command::run(&args, &target, RunMode::default(), shell).await {
+    let mode = RunMode { check: job.request.get("check").and_then(Value::as_bool).unwrap_or(false), diff: false };
+    match crate::command::run(&args, &target, mode, shell).await {
         Ok(result) => result,
         Err(e) => ModuleResult::failed(e.to_string()),
     }

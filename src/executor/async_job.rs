@@ -25,11 +25,13 @@ pub(super) struct Background {
     pub poll: u64,
     /// Where jobs live on the host ([`jobs_dir`]).
     pub dir: String,
+    /// Check mode: the module only plans, and the job records that plan.
+    pub check: bool,
 }
 
 impl Background {
     /// The task's `async`/`poll` for this host; None when it runs in the
-    /// foreground (no `async`, `async: 0`, or check mode, where commands only plan).
+    /// foreground (no `async`, or `async: 0`).
     pub fn of(templar: &Templar, task: &crate::playbook::Task, ctx: &minijinja::Value, check: bool) -> Result<Option<Self>, String> {
         let Some(value) = &task.r#async else { return Ok(None) };
         let limit = seconds(templar, value, ctx, "async")?;
@@ -37,7 +39,7 @@ impl Background {
             Some(v) => seconds(templar, v, ctx, "poll")?,
             None => DEFAULT_POLL,
         };
-        Ok((limit > 0 && !check).then(|| Background { limit, poll, dir: jobs_dir(ctx) }))
+        Ok((limit > 0).then(|| Background { limit, poll, dir: jobs_dir(ctx), check }))
     }
 }
 
@@ -95,9 +97,9 @@ impl<'a, T: Target> JobTarget<'a, T> {
     pub fn new(inner: &'a T, background: Background, module: &str, args: &Args, host: &'a str, reporter: &'a dyn Reporter) -> Self {
         JobTarget {
             inner,
-            background,
             jid: new_jid(),
-            request: json!({"module": module, "args": Value::Object(args.0.clone())}),
+            request: json!({"module": module, "args": Value::Object(args.0.clone()), "check": background.check}),
+            background,
             host,
             reporter,
             outcome: Mutex::new(None),
@@ -111,6 +113,7 @@ impl<'a, T: Target> JobTarget<'a, T> {
         let jid = &self.jid;
         let limit = self.background.limit;
         match outcome {
+            None if self.background.check => self.planned(module).await,
             None => module,
             Some(Outcome::NotStarted(message)) => Ok(ModuleResult::failed(message)),
             Some(Outcome::Started { dir }) => Ok(async_status::started_result(jid, &dir)),
@@ -127,6 +130,40 @@ impl<'a, T: Target> JobTarget<'a, T> {
                 Ok(r)
             }
         }
+    }
+
+    /// Check mode, where the command only plans: as in Ansible, a job still
+    /// starts (doing nothing) and records the plan, so `async_status` finds it.
+    async fn planned(&self, module: Result<ModuleResult, ModuleError>) -> Result<ModuleResult, ModuleError> {
+        let mut planned = module?;
+        let Background { limit, poll, .. } = self.background;
+        let dir = match async_status::launch(self.inner, &self.background.dir, &self.jid, limit, ":", None, &self.request).await {
+            Ok(dir) => dir,
+            Err(ModuleError::BadArgs(message)) => return Ok(ModuleResult::failed(message)),
+            Err(e) => return Err(e),
+        };
+        if poll == 0 {
+            self.settle().await?;
+            return Ok(async_status::started_result(&self.jid, &dir));
+        }
+        async_status::cleanup(self.inner, &self.background.dir, &self.jid).await?;
+        self.note(format!("ASYNC OK on {}: jid={}", self.host, self.jid));
+        let fields = async_status::started_result(&self.jid, &dir).data;
+        planned.data.extend(fields);
+        planned.data.insert("finished".into(), true.into());
+        Ok(planned)
+    }
+
+    /// Waits (briefly) for a job that does nothing to be done, so that an
+    /// `async_status` right after finds it finished, as Ansible's would.
+    async fn settle(&self) -> Result<(), ModuleError> {
+        for _ in 0..20 {
+            if let Job::Finished(_) = async_status::read(self.inner, &self.background.dir, &self.jid).await? {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
     }
 
     /// Ansible's `ASYNC POLL/OK/FAILED on HOST` lines, shown from -v (see the report).

@@ -316,3 +316,8 @@ fn strategy_free_warns_like_ansible_about_run_once_and_any_errors_fatal() {
     assert_eq!(run.recap("a"), recap("a", 1, 0, 0, 1, 0, 0));
     assert_eq!(run.recap("b"), recap("b", 2, 0, 0, 0, 1, 0));
 }
+
+#[test]
+fn async_in_check_mode_matches_ansible() {
+    compare("async/check_mode.yml", &["--check"]);
+}
