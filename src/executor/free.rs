@@ -85,19 +85,23 @@ impl<'a> Executor<'a> {
         let last = LastBanner::default();
         let hosts = std::mem::take(&mut run.hosts);
         let reporters: Vec<BannerOnResult<'_>> = hosts.iter().map(|_| BannerOnResult { inner: self.reporter, last: &last, pending: Mutex::new(None) }).collect();
-        let mut children: Vec<(Executor<'_>, PlayRun<'_>)> = hosts
-            .into_iter()
-            .zip(&reporters)
-            .map(|(host, reporter)| {
-                let single = PlayRun { playbook: run.playbook, play: run.play, hosts: vec![host], hostvars: run.hostvars.clone(), ended: false };
-                (self.child(reporter), single)
+        let (playbook, play, hostvars) = (run.playbook, run.play, &run.hostvars);
+        let this = &*self;
+        // Children are made as slots free up, so only `forks` of them (each
+        // with its own template environment) exist at a time.
+        let mut finished: Vec<(usize, PlayRun<'_>, Leftovers)> = stream::iter(hosts.into_iter().zip(&reporters).enumerate())
+            .map(|(index, (host, reporter))| async move {
+                let mut child = this.child(reporter);
+                let mut single = PlayRun { playbook, play, hosts: vec![host], hostvars: hostvars.clone(), ended: false };
+                child.run_batch(&mut single).await;
+                (index, single, Leftovers::of(child))
             })
-            .collect();
-        stream::iter(children.iter_mut())
-            .for_each_concurrent(self.settings.forks.max(1), |(child, single)| async move { child.run_batch(single).await })
+            .buffer_unordered(self.settings.forks.max(1))
+            .collect()
             .await;
-        for (child, single) in children {
-            self.absorb(child);
+        finished.sort_by_key(|(index, _, _)| *index);
+        for (_, single, leftovers) in finished {
+            self.absorb(leftovers);
             run.hosts.extend(single.hosts);
         }
     }
@@ -125,8 +129,8 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Folds a finished child's counters, connections and inventory changes into this executor.
-    fn absorb(&mut self, child: Executor<'_>) {
+    /// Folds what a child left into this executor: counters, connections, inventory changes.
+    fn absorb(&mut self, child: Leftovers) {
         for (host, s) in child.stats.hosts {
             let mine = self.stats.hosts.entry(host).or_default();
             mine.ok += s.ok;
@@ -137,20 +141,32 @@ impl<'a> Executor<'a> {
             mine.rescued += s.rescued;
             mine.ignored += s.ignored;
         }
-        let theirs = child.connections.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut mine = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, cell) in theirs {
+        for (name, cell) in child.connections {
             // A new delegate's connection, or one `reset_connection` replaced.
-            let same = mine.get(&name).is_some_and(|c| Arc::ptr_eq(c, &cell));
-            if !same {
+            if !mine.get(&name).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
                 mine.insert(name, cell);
             }
         }
         drop(mine);
-        // add_host/group_by in this host's run: its inventory carries them.
+        // add_host/group_by in this host's run: its inventory carries them
+        // (when several hosts change it, the last one's wins).
         if !Arc::ptr_eq(&child.inventory, &self.inventory) {
             self.inventory = child.inventory;
         }
+    }
+}
+
+/// What a child executor leaves to fold back into its parent.
+struct Leftovers {
+    stats: crate::report::Stats,
+    connections: HashMap<String, super::SharedConnection>,
+    inventory: Arc<crate::inventory::Inventory>,
+}
+
+impl Leftovers {
+    fn of(child: Executor<'_>) -> Self {
+        Leftovers { stats: child.stats, connections: child.connections.into_inner().unwrap_or_else(|e| e.into_inner()), inventory: child.inventory }
     }
 }
 
