@@ -259,7 +259,7 @@ async fn execute<T: Target>(target: &T, request: &Request) -> Result<ModuleResul
     let started_at = SystemTime::now();
     let timer = Instant::now();
     let out = target
-        .exec(&request.full_line(), request.stdin.as_deref())
+        .exec_task_command(&request.full_line(), request.stdin.as_deref())
         .await?;
     let elapsed = timer.elapsed();
     let ended_at = SystemTime::now();

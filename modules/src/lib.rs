@@ -28,6 +28,7 @@
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
+//! - `async_status`: background jobs of `command`/`shell` (`async:`) and the module reporting on them.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ use serde_json::{Map, Value};
 
 pub mod apt;
 pub mod args;
+pub mod async_status;
 pub mod blockinfile;
 pub mod clock;
 pub mod command;
@@ -100,6 +102,17 @@ pub trait Target: Send + Sync {
         command: &str,
         stdin: Option<&[u8]>,
     ) -> impl Future<Output = Result<ExecOutput, TargetError>> + Send;
+
+    /// Runs the task's own command (what `command`/`shell` were asked to
+    /// run, never a probe): the engine runs it as a background job under
+    /// `async:`. Every other target runs it like [`Target::exec`].
+    fn exec_task_command(
+        &self,
+        command: &str,
+        stdin: Option<&[u8]>,
+    ) -> impl Future<Output = Result<ExecOutput, TargetError>> + Send {
+        self.exec(command, stdin)
+    }
 
     /// Runs `command` like [`Target::exec`], its stdin streamed from the
     /// controller file `source` in chunks (a large file is never held in
@@ -229,6 +242,7 @@ pub async fn run<T: Target>(
         ModuleKind::Blockinfile => blockinfile::run(args, target, mode).await,
         ModuleKind::Getent => getent::run(args, target).await,
         ModuleKind::WaitFor => wait_for::run(args, target, mode).await,
+        ModuleKind::AsyncStatus => async_status::run(args, target).await,
         ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

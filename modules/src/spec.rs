@@ -20,6 +20,8 @@ pub enum ModuleKind {
     Blockinfile,
     Getent,
     WaitFor,
+    /// `async_status`: the state of a background job started by `async:`.
+    AsyncStatus,
     /// Controller-side actions: the engine runs these itself.
     SetFact,
     Assert,
@@ -315,6 +317,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: BLOCKINFILE_PARAMS },
     ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
     ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: WAIT_FOR_PARAMS },
+    ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")] },
     ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },

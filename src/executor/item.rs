@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use stockman_modules::{spec::ModuleKind, Args, ModuleError, ModuleResult, RunMode};
 
+use super::async_job::{Background, JobTarget};
 use super::controller::TaskController;
 use super::host::{HostState, OMIT};
 use super::play::PlayRun;
@@ -196,12 +197,17 @@ impl Executor<'_> {
             Ok(env) => env,
             Err(message) => return failed(host, task_error(task, &message)),
         };
+        let background = match Background::of(&self.templar, task, ctx, mode.check) {
+            Ok(background) => background,
+            Err(message) => return failed(host, task_error(task, &message)),
+        };
         let outcome = match self.become_spec(play, task, ctx) {
             Ok(Some(spec)) => {
                 let become_target = BecomeTarget { conn, spec: &spec };
                 let watched = RefusalWatch::new(&become_target);
                 let with_env = WithEnv { inner: &watched, vars: &env };
-                let outcome = stockman_modules::run(kind, args, &Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await;
+                let traced = Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled };
+                let outcome = self.run_maybe_in_background(background, task, host, kind, args, &traced, &controller, mode).await;
                 // A refused become (wrong or missing password) fails the task, as in Ansible.
                 if let Some(why) = watched.refusal() {
                     return failed(host, format!("Task failed: {why}"));
@@ -210,13 +216,28 @@ impl Executor<'_> {
             }
             Ok(None) => {
                 let with_env = WithEnv { inner: conn, vars: &env };
-                stockman_modules::run(kind, args, &Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled }, &controller, mode).await
+                let traced = Traced { inner: &with_env, host: &host.name, reporter: self.reporter, enabled };
+                self.run_maybe_in_background(background, task, host, kind, args, &traced, &controller, mode).await
             }
             Err(message) => return failed(host, task_error(task, &message)),
         };
         let mut r = self.to_result(host, outcome, false);
         r.module_failed = r.status == Status::Failed;
         r
+    }
+
+    /// Runs the module, its command as a background job under `async:`.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_maybe_in_background<T: stockman_modules::Target>(&self, background: Option<Background>, task: &Task, host: &HostState, kind: ModuleKind, args: &Args, target: &T, controller: &TaskController<'_>, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+        if kind == ModuleKind::AsyncStatus {
+            return stockman_modules::run(kind, &super::async_job::status_args(args, controller.ctx), target, controller, mode).await;
+        }
+        let (Some(background), Action::Module { spec, .. }) = (background, &task.action) else {
+            return stockman_modules::run(kind, args, target, controller, mode).await;
+        };
+        let job = JobTarget::new(target, background, spec.name, args, &host.name, self.reporter);
+        let outcome = stockman_modules::run(kind, args, &job, controller, mode).await;
+        job.result(outcome).await
     }
 
     /// `name`, or `name(address)` when its ansible_host differs, as Ansible labels delegation.
@@ -500,13 +521,36 @@ fn python_repr(v: &Value) -> String {
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'").replace('\n', "\\n")),
+        Value::String(s) => python_str_repr(s),
         Value::Array(items) => format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
         Value::Object(map) => {
             let entries: Vec<String> = map.iter().map(|(k, v)| format!("{}: {}", python_repr(&Value::String(k.clone())), python_repr(v))).collect();
             format!("{{{}}}", entries.join(", "))
         }
     }
+}
+
+/// Python's `repr()` of a string: double quotes when it holds a single quote
+/// and no double quote, else single quotes with `'` escaped.
+fn python_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// The target of controller-side modules (debug), which never run commands.
@@ -527,6 +571,7 @@ mod tests {
     fn labels_look_like_python() {
         assert_eq!(python_str(&json!("web")), "web");
         assert_eq!(python_str(&json!({"key": "a", "value": 1})), "{'key': 'a', 'value': 1}");
-        assert_eq!(python_str(&json!([true, null, "it's"])), "[True, None, 'it\\'s']");
+        assert_eq!(python_str(&json!([true, null, "it's"])), "[True, None, \"it's\"]");
+        assert_eq!(python_str(&json!(["say \"it's\"", "a\tb"])), "['say \"it\\'s\"', 'a\\tb']");
     }
 }

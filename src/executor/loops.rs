@@ -24,6 +24,7 @@ pub(super) fn items(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, playbo
         LoopKind::Nested => Ok(nested(lists(value)?)),
         LoopKind::Together => Ok(together(lists(value)?)),
         LoopKind::Fileglob => Ok(fileglob(&value, playbook_dir)),
+        LoopKind::Subelements => subelements(value).map_err(|e| format!("The lookup plugin 'subelements' failed: {e}")),
     }
 }
 
@@ -147,6 +148,82 @@ fn printf_int(format: &str, n: i64) -> String {
     format!("{}{padded}{tail}", &format[..pos])
 }
 
+/// `with_subelements: [list, 'key.path', {skip_missing: bool}]`: one
+/// `[parent, child]` item per element of each parent's list at `key.path`, the
+/// parent shown without that list (Ansible pops it). Follows Ansible's lookup
+/// step by step, quirks included, so the same data gives the same items.
+fn subelements(terms: Value) -> Result<Vec<Value>, String> {
+    let usage = |why: &str| format!("subelements lookup expects a list of two or three items, {why}");
+    let Value::Array(mut terms) = terms else { return Err(usage("got a single value")) };
+    if !(2..=3).contains(&terms.len()) {
+        return Err(usage(&format!("got {}", terms.len())));
+    }
+    let flags = if terms.len() == 3 { terms.pop() } else { None };
+    let (Some(Value::String(path)), Some(parents)) = (terms.pop(), terms.pop()) else {
+        return Err(usage("first a dict or a list, second a string pointing to the subkey"));
+    };
+    let skip_missing = match flags {
+        None => false,
+        Some(Value::Object(flags)) => match flags.iter().find(|(k, _)| *k != "skip_missing") {
+            Some((other, _)) => return Err(usage(&format!("the optional third item must be a dict with flags ['skip_missing'], found `{other}`"))),
+            None => flags.get("skip_missing").and_then(stockman_modules::args::parse_bool).unwrap_or(false),
+        },
+        Some(_) => return Err(usage("the optional third item must be a dict with flags ['skip_missing']")),
+    };
+    let parents = match parents {
+        // A registered result that was skipped as a whole gives no items.
+        Value::Object(map) if map.get("skipped").is_some_and(|s| *s != Value::Bool(false)) => return Ok(Vec::new()),
+        Value::Object(map) => map.into_iter().map(|(_, v)| v).collect(),
+        Value::Array(items) => items,
+        _ => return Err(usage("first a dict or a list, second a string pointing to the subkey")),
+    };
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut out = Vec::new();
+    for parent in parents {
+        let Value::Object(mut parent) = parent else {
+            return Err(format!("subelements lookup expects a dictionary, got '{}'", super::item::python_str(&parent)));
+        };
+        if parent.get("skipped").is_some_and(|s| *s != Value::Bool(false)) {
+            continue;
+        }
+        for child in take_sublist(&mut parent, &keys, skip_missing)? {
+            out.push(Value::Array(vec![Value::Object(parent.clone()), child]));
+        }
+    }
+    Ok(out)
+}
+
+/// Removes and returns the list at `keys` inside `parent` (empty when missing
+/// and `skip_missing`), as Ansible's subelements lookup walks it.
+fn take_sublist(parent: &mut Map<String, Value>, keys: &[&str], skip_missing: bool) -> Result<Vec<Value>, String> {
+    let mut node = parent;
+    for (i, key) in keys.iter().enumerate() {
+        let last = i + 1 == keys.len();
+        let Some(value) = node.get(*key) else {
+            if skip_missing {
+                continue;
+            }
+            return Err(format!("could not find '{key}' key in iterated item '{}'", super::item::python_str(&Value::Object(node.clone()))));
+        };
+        if last {
+            let Value::Array(_) = value else {
+                return Err(format!("the key {key} should point to a list, got '{}'", super::item::python_str(value)));
+            };
+            let Some(Value::Array(list)) = node.shift_remove(*key) else { unreachable!("checked to be a list") };
+            return Ok(list);
+        }
+        if !value.is_object() {
+            if skip_missing {
+                continue;
+            }
+            return Err(format!("the key {key} should point to a dictionary, got '{}'", super::item::python_str(value)));
+        }
+        let Some(Value::Object(inner)) = node.get_mut(*key) else { unreachable!("checked to be a dict") };
+        node = inner;
+    }
+    Ok(Vec::new())
+}
+
 /// `with_fileglob`: files on the controller matching each pattern (in `files/` for relative ones).
 fn fileglob(value: &Value, playbook_dir: &Path) -> Vec<Value> {
     let patterns: Vec<String> = match value {
@@ -186,6 +263,18 @@ mod tests {
         let items = sequence(&json!("start=1 end=3 format=web%02d")).unwrap();
         assert_eq!(items, vec![json!("web01"), json!("web02"), json!("web03")]);
         assert_eq!(sequence(&json!("start=10 count=2 stride=5")).unwrap(), vec![json!("10"), json!("15")]);
+    }
+
+    #[test]
+    fn subelements_pair_each_parent_with_its_children() {
+        let users = json!([{"name": "a", "keys": [1, 2], "x": 0}, {"name": "b", "keys": []}, {"name": "c"}]);
+        let items = subelements(json!([users.clone(), "keys", {"skip_missing": true}])).unwrap();
+        assert_eq!(items, vec![json!([{"name": "a", "x": 0}, 1]), json!([{"name": "a", "x": 0}, 2])]);
+        let e = subelements(json!([users, "keys"])).unwrap_err();
+        assert_eq!(e, "could not find 'keys' key in iterated item '{'name': 'c'}'");
+        let deep = json!([{"n": 1, "a": {"b": [true]}}]);
+        assert_eq!(subelements(json!([deep, "a.b"])).unwrap(), vec![json!([{"n": 1, "a": {}}, true])]);
+        assert!(subelements(json!([[{"k": "v"}], "k"])).unwrap_err().contains("should point to a list"));
     }
 
     #[test]

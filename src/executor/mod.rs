@@ -1,5 +1,6 @@
 //! Runs plays: hosts in parallel up to `forks`, tasks in order (Ansible's
-//! linear strategy), handlers at flush points, results as events.
+//! linear strategy, or each host on its own with `strategy: free`), handlers
+//! at flush points, results as events.
 //!
 //! The executor never prints: it emits [`crate::report::Event`]s. Per-host
 //! state (variables, registered results, notified handlers, the connection)
@@ -10,9 +11,11 @@
 //! play vars < task vars < registered results < extra vars (`-e`).
 
 mod actions;
+mod async_job;
 mod controller;
 mod environment;
 mod facts;
+mod free;
 mod host;
 mod hostvars;
 mod include;

@@ -9,7 +9,7 @@ use super::host::{HostState, OMIT};
 use super::hostvars::HostVarsTable;
 use super::Executor;
 use crate::inventory::Host;
-use crate::playbook::{Action, BatchSize, Block, HostOrder, Meta, Play, Playbook, Step, Task};
+use crate::playbook::{Action, BatchSize, Block, HostOrder, Meta, Play, Playbook, Step, Strategy, Task};
 use crate::report::{Event, TaskKind};
 
 /// The hosts of a play (of one `serial` batch) and what they need to know about each other.
@@ -89,7 +89,10 @@ impl Executor<'_> {
             let size = batch.len();
             let live: Vec<Host> = batch.into_iter().filter(|h| !self.dead_hosts.contains(&h.name)).collect();
             let Some(mut run) = self.start_batch(playbook, play, &live, &all, &table, &answers) else { continue };
-            self.run_batch(&mut run).await;
+            match play.strategy {
+                Strategy::Linear => self.run_batch(&mut run).await,
+                Strategy::Free => self.run_batch_free(&mut run).await,
+            }
             let failed = run.hosts.iter().filter(|h| h.failed || h.unreachable).count();
             for host in run.hosts.iter().filter(|h| h.failed || h.unreachable) {
                 self.dead_hosts.insert(host.name.clone());
@@ -130,7 +133,7 @@ impl Executor<'_> {
     }
 
     /// One batch: facts, the three sections, handlers after each.
-    async fn run_batch(&mut self, run: &mut PlayRun<'_>) {
+    pub(super) async fn run_batch(&mut self, run: &mut PlayRun<'_>) {
         let play = run.play;
         if play.gather_facts {
             self.gather_facts(run).await;

@@ -234,7 +234,7 @@ fn strategy(node: Option<&Node>) -> Result<Strategy, LoadError> {
     let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Strategy::Linear) };
     match scalar_string(node)?.as_str() {
         "linear" | "ansible.builtin.linear" => Ok(Strategy::Linear),
-        "free" | "ansible.builtin.free" => Err(err(node, "strategy `free` is not supported by stockman yet (use linear)")),
+        "free" | "ansible.builtin.free" => Ok(Strategy::Free),
         other => Err(err(node, format!("strategy `{other}` is not supported by stockman (use linear or free)"))),
     }
 }
@@ -528,8 +528,9 @@ mod tests {
         assert!(e.message.contains("`serial` takes a number of hosts or a percentage"), "{}", e.message);
         let e = load_str("- hosts: all\n  order: sortd\n").unwrap_err();
         assert_eq!(e.hint.as_deref(), Some("did you mean `sorted`?"));
-        let e = load_str("- hosts: all\n  strategy: free\n").unwrap_err();
-        assert!(e.message.contains("`free` is not supported by stockman yet"), "{}", e.message);
+        assert_eq!(load_str("- hosts: all\n  strategy: free\n").unwrap().plays[0].strategy, crate::playbook::Strategy::Free);
+        let e = load_str("- hosts: all\n  strategy: host_pinned\n").unwrap_err();
+        assert!(e.message.contains("strategy `host_pinned` is not supported by stockman (use linear or free)"), "{}", e.message);
         let e = load_str("- hosts: all\n  tasks:\n    - meta: end_bach\n").unwrap_err();
         assert_eq!(e.hint.as_deref(), Some("did you mean `end_batch`?"));
     }

@@ -166,6 +166,8 @@ pub enum LoopKind {
     Together,
     /// `with_fileglob:`: controller files matching the patterns.
     Fileglob,
+    /// `with_subelements:`: `[parent, child]` for each element of each parent's sublist.
+    Subelements,
 }
 
 impl Play {
@@ -223,6 +225,11 @@ pub struct Task {
     /// `environment:` of the enclosing blocks, then the task's, outermost first
     /// (each a mapping or a template giving one); later ones win per name.
     pub environment: Vec<Value>,
+    /// `async:` seconds (a number or a template): run the command as a
+    /// background job on the host, killed after that long (command/shell only).
+    pub r#async: Option<Value>,
+    /// `poll:` seconds between checks on an `async` job (default 15); 0: don't wait.
+    pub poll: Option<Value>,
     pub vars: Map<String, Value>,
 }
 

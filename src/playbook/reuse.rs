@@ -9,7 +9,7 @@ use super::tasks::{self, Ctx, INCLUDE_KEYWORDS, INCLUDE_VARS_OPTIONS, ROLE_OPTIO
 use super::{parse_kv, roles, Step};
 use crate::yaml::{Node, Yaml};
 
-const LOOP_KEYS: &[&str] = &["loop", "with_list", "with_items", "with_dict", "with_sequence", "with_nested", "with_together", "with_fileglob"];
+const LOOP_KEYS: &[&str] = &["loop", "with_list", "with_items", "with_dict", "with_sequence", "with_nested", "with_together", "with_fileglob", "with_subelements"];
 
 /// `import_role`: the role's tasks spliced in now, with the import's `when`,
 /// `tags` and `vars` on each; its handlers join the play's.

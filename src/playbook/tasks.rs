@@ -16,7 +16,7 @@ const TASK_KEYWORDS: &[&str] = &[
     "name", "when", "register", "notify", "ignore_errors", "no_log", "vars", "args", "tags", "changed_when",
     "failed_when", "loop", "loop_control", "until", "retries", "delay", "run_once", "check_mode", "diff",
     "become", "become_user", "become_method", "delegate_to", "delegate_facts", "timeout",
-    "throttle", "ignore_unreachable", "environment",
+    "throttle", "ignore_unreachable", "environment", "async", "poll",
 ];
 const HANDLER_KEYWORDS: &[&str] = &["listen"];
 const BLOCK_KEYWORDS: &[&str] = &[
@@ -32,11 +32,12 @@ const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
     ("with_nested", LoopKind::Nested),
     ("with_together", LoopKind::Together),
     ("with_fileglob", LoopKind::Fileglob),
+    ("with_subelements", LoopKind::Subelements),
 ];
 /// Ansible task keywords stockman does not implement yet: a clear error, not a typo hint.
 const TASK_LATER: &[&str] = &[
-    "action", "local_action", "any_errors_fatal", "async", "become_exe", "become_flags", "collections", "connection", "debugger",
-    "module_defaults", "poll", "port", "remote_user", "with_subelements", "with_first_found", "with_random_choice", "with_indexed_items",
+    "action", "local_action", "any_errors_fatal", "become_exe", "become_flags", "collections", "connection", "debugger",
+    "module_defaults", "port", "remote_user", "with_first_found", "with_random_choice", "with_indexed_items",
 ];
 /// Read at load time, their tasks spliced in place.
 const IMPORTS: &[&str] = &["import_tasks", "ansible.builtin.import_tasks", "include"];
@@ -296,6 +297,7 @@ pub(super) fn check_keys(map: &[(Node, Node)], allowed: &[&str], later: &[&str],
 
 pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) -> Result<Task, LoadError> {
     let action = action(node, map, handler)?;
+    let r#async = background(node, &action)?;
     let inherited = &ctx.inherited;
     let mut when = inherited.when.clone();
     when.extend(conditions(node.get("when"))?);
@@ -334,9 +336,28 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         throttle: node.get("throttle").map(Node::to_json).or_else(|| inherited.throttle.clone()),
         ignore_unreachable: value_or("ignore_unreachable", &inherited.ignore_unreachable, Value::Bool(false)),
         environment: inherited.environment.iter().cloned().chain(node.get("environment").filter(|n| !n.is_null()).map(Node::to_json)).collect(),
+        r#async,
+        poll: node.get("poll").filter(|n| !n.is_null()).map(Node::to_json),
         role: ctx.role.clone(),
         vars,
     })
+}
+
+/// `async:` seconds, for the modules stockman can run as a background job
+/// (`command`, `shell`); any other module with `async` is refused rather than
+/// quietly run in the foreground.
+fn background(node: &Node, action: &Action) -> Result<Option<Value>, LoadError> {
+    let Some(value) = node.get("async").filter(|n| !n.is_null()) else { return Ok(None) };
+    let runs_commands = matches!(action, Action::Module { spec, .. } if matches!(spec.kind, spec::ModuleKind::Command | spec::ModuleKind::Shell));
+    if !runs_commands {
+        let name = match action {
+            Action::Module { written_as, .. } => written_as.as_str(),
+            Action::Meta(_) => "meta",
+        };
+        let hint = Some("drop `async`/`poll` to run it in the foreground, or do the work with `shell` under `async`".to_string());
+        return Err(with_hint(err(value, format!("`async` is supported for `command` and `shell` only, not `{name}`: stockman runs no Python on the target to keep other modules running in the background")), hint));
+    }
+    Ok(Some(value.to_json()))
 }
 
 /// The task's one module (or meta action), validated against its spec.

@@ -6,6 +6,7 @@ mod filters_differential;
 mod hostile_args;
 mod interrupt;
 mod inventory_sources;
+mod lang_async;
 mod lang_exec;
 mod lang_gaps;
 mod lang_reuse;
