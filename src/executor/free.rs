@@ -92,7 +92,9 @@ impl<'a> Executor<'a> {
         let mut finished: Vec<(usize, PlayRun<'_>, Leftovers)> = stream::iter(hosts.into_iter().zip(&reporters).enumerate())
             .map(|(index, (host, reporter))| async move {
                 let mut child = this.child(reporter);
-                let mut single = PlayRun { playbook, play, hosts: vec![host], hostvars: hostvars.clone(), ended: false };
+                // No play_hosts: one host's run must not republish the batch's shared
+                // lists (they keep every host of the batch under free).
+                let mut single = PlayRun { playbook, play, hosts: vec![host], hostvars: hostvars.clone(), ended: false, play_hosts: Vec::new(), removed: Vec::new() };
                 child.run_batch(&mut single).await;
                 (index, single, Leftovers::of(child))
             })

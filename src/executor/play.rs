@@ -44,6 +44,9 @@ impl PlayRun<'_> {
     /// failed or unreachable so far, when that set changed (a rescue brings a
     /// host back, as in Ansible).
     pub fn sync_play_hosts(&mut self) {
+        if self.play_hosts.is_empty() {
+            return; // a free-strategy host's own run
+        }
         let removed: Vec<usize> = (0..self.hosts.len()).filter(|&h| self.hosts[h].failed || self.hosts[h].unreachable).collect();
         if removed != self.removed {
             self.removed = removed;
