@@ -227,8 +227,9 @@ impl Human {
         if matches!(r.status, Status::Failed | Status::Unreachable) && (!r.loop_summary || r.status == Status::Unreachable) {
             self.error_block(r);
         }
-        // A looped task's items were shown one by one; Ansible prints no summary line.
-        if !r.loop_summary || matches!(r.status, Status::Unreachable) {
+        // A looped task's items were shown one by one; Ansible prints no summary
+        // line, but for a loop whose every item was skipped.
+        if !r.loop_summary || matches!(r.status, Status::Unreachable | Status::Skipped) {
             self.out(&self.result_line(r, verbose, &dump));
         }
         if r.ignored {
