@@ -166,9 +166,9 @@ impl<'a, T: Target> JobTarget<'a, T> {
         Ok(())
     }
 
-    /// Ansible's `ASYNC POLL/OK/FAILED on HOST` lines, shown from -v (see the report).
+    /// Ansible's `ASYNC POLL/OK/FAILED on HOST` lines, shown at every verbosity.
     fn note(&self, text: String) {
-        self.reporter.event(&Event::Detail { host: self.host.to_string(), level: 1, text });
+        self.reporter.event(&Event::Display(text));
     }
 
     fn set(&self, outcome: Outcome) {
