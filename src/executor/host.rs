@@ -68,7 +68,7 @@ impl HostState {
             notified: BTreeSet::new(),
             conn,
         };
-        let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), extra: &settings.extra_vars }, templar);
+        let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars }, templar);
         state.spec = connect_spec(&host.name, &vars, play, settings, templar)?;
         state.publish();
         Ok(state)
@@ -115,7 +115,7 @@ impl HostState {
         let play = layers.play;
         let own = &self.layers;
         // Magic variables win over inventory variables of the same name.
-        for layer in [&*own.base, &*self.magic, &*own.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &*own.registered, layers.extra] {
+        for layer in [&*own.base, &*self.magic, &*own.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &*own.registered, layers.params, layers.extra] {
             vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         let mut search_path = Vec::new();
@@ -128,7 +128,7 @@ impl HostState {
             search_path.push(dir.clone());
         }
         vars.insert("ansible_search_path".into(), Value::Array(search_path));
-        let lazy = [defaults, &play.vars, &play.vars_files, role_vars, layers.task_vars];
+        let lazy = [defaults, &play.vars, &play.vars_files, role_vars, layers.task_vars, layers.params];
         let templated: Vec<String> = lazy.iter().flat_map(|l| l.iter()).filter(|(_, v)| has_template(v)).map(|(k, _)| k.clone()).collect();
         if !templated.is_empty() {
             let ctx = self.context(&vars);
@@ -147,6 +147,8 @@ pub struct Layers<'a> {
     pub play: &'a Play,
     pub role: Option<&'a Role>,
     pub task_vars: &'a Map<String, Value>,
+    /// Dynamic include parameters: above set_fact and registered results.
+    pub params: &'a Map<String, Value>,
     pub extra: &'a Map<String, Value>,
 }
 

@@ -82,7 +82,7 @@ impl Executor<'_> {
     /// when skipped (the skip is reported here); Err is the failure message.
     fn host_scopes(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize) -> Result<Vec<ItemScope>, String> {
         let host = &run.hosts[h];
-        let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, extra: &self.settings.extra_vars };
+        let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, params: &inc.params, extra: &self.settings.extra_vars };
         let vars = host.vars(&layers, &self.templar);
         let ctx = host.context(&vars);
         for condition in &inc.when {
@@ -153,7 +153,7 @@ impl Executor<'_> {
 
     /// Loads the included tasks and runs them for the inclusion's hosts only.
     async fn run_inclusion(&mut self, run: &mut PlayRun<'_>, inc: &Include, inclusion: Inclusion, rescuable: bool) {
-        let mut params = inc.vars.clone();
+        let mut params = inc.params.clone();
         params.extend(inclusion.params);
         let loaded = match &inclusion.target {
             Target::File(path) => inc.source.load_tasks(path, &params),

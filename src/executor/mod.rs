@@ -7,8 +7,10 @@
 //! lives here, never on the parsed playbook.
 //!
 //! Variable precedence, lowest first, resolved once per host per play and
-//! layered per task: inventory (group then host vars) < gathered facts <
-//! play vars < task vars < registered results < extra vars (`-e`).
+//! layered per task: role defaults < inventory (group then host vars) <
+//! gathered facts < play vars < vars_files < role vars < block and task vars <
+//! include_vars, set_fact and registered results < dynamic include
+//! parameters < extra vars (`-e`).
 
 mod actions;
 mod async_job;

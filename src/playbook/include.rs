@@ -29,6 +29,9 @@ pub struct Include {
     /// Include parameters (`vars:`, with the enclosing blocks'): visible to
     /// the file name's template and to every included task.
     pub vars: Map<String, Value>,
+    /// Parameters of the dynamic includes this one sits in, then its own
+    /// `vars:`: what its tasks get as include parameters.
+    pub params: Map<String, Value>,
     pub loop_: Option<Loop>,
     pub ignore_errors: Value,
     pub no_log: Value,
@@ -162,7 +165,7 @@ impl IncludeSource {
         if let Some(apply) = &self.apply {
             ctx = tasks::with_entry_keywords(&ctx, apply)?;
         }
-        ctx.inherited.add_vars(params);
+        ctx.inherited.add_params(params);
         Ok(ctx)
     }
 }

@@ -231,6 +231,9 @@ pub struct Task {
     /// `poll:` seconds between checks on an `async` job (default 15); 0: don't wait.
     pub poll: Option<Value>,
     pub vars: Map<String, Value>,
+    /// Parameters of the dynamic includes the task came through (see
+    /// `Layers::params`).
+    pub params: Map<String, Value>,
 }
 
 impl Task {

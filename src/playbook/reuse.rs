@@ -66,8 +66,11 @@ pub(super) fn dynamic_include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) 
     when.extend(conditions(node.get("when"))?);
     let mut tags = ctx.inherited.tags.clone();
     tags.extend(string_list(node.get("tags"))?);
+    let own_vars = vars_of(node.get("vars"))?;
     let mut vars = ctx.inherited.vars.clone();
-    vars.extend(vars_of(node.get("vars"))?);
+    vars.extend(own_vars.clone());
+    let mut params = ctx.inherited.params.clone();
+    params.extend(own_vars);
     let keep = |key: &str, outer: &Option<Value>| node.get(key).map(Node::to_json).or_else(|| outer.clone()).unwrap_or(Value::Bool(false));
     let include = Include {
         name: opt_string(node.get("name"))?,
@@ -75,6 +78,7 @@ pub(super) fn dynamic_include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) 
         when,
         tags,
         vars,
+        params,
         loop_: tasks::loop_of(node, node.as_map().unwrap_or_default())?,
         ignore_errors: keep("ignore_errors", &ctx.inherited.ignore_errors),
         no_log: keep("no_log", &ctx.inherited.no_log),

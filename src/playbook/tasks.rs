@@ -60,6 +60,10 @@ pub(super) const MAX_INCLUDE_DEPTH: usize = 32;
 pub(super) struct Inherited {
     pub(super) when: Vec<String>,
     pub(super) vars: Map<String, Value>,
+    /// Parameters of the dynamic includes (`include_tasks`/`include_role`
+    /// `vars:`, an include loop's item) around these tasks: above set_fact
+    /// and the tasks' own vars, as in Ansible.
+    pub(super) params: Map<String, Value>,
     pub(super) tags: Vec<String>,
     pub(super) ignore_errors: Option<Value>,
     pub(super) no_log: Option<Value>,
@@ -124,9 +128,9 @@ impl Ctx {
 }
 
 impl Inherited {
-    /// Variables every task below gets (include parameters, a loop item).
-    pub(super) fn add_vars(&mut self, vars: &Map<String, Value>) {
-        self.vars.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+    /// Include parameters (with a loop item) every task below gets.
+    pub(super) fn add_params(&mut self, params: &Map<String, Value>) {
+        self.params.extend(params.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
 }
 
@@ -340,6 +344,7 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         poll: node.get("poll").filter(|n| !n.is_null()).map(Node::to_json),
         role: ctx.role.clone(),
         vars,
+        params: inherited.params.clone(),
     })
 }
 

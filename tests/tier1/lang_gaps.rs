@@ -233,3 +233,8 @@ fn hostvars_templates_that_refer_to_themselves_end_as_undefined() {
     run.assert_code(0);
     assert_eq!(messages(&run), ["cut h1!"], "{}", run.stdout);
 }
+
+#[test]
+fn include_params_sit_above_set_fact_and_task_vars_like_ansible() {
+    compare("gaps/include_params.yml", &[]);
+}
