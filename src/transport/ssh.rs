@@ -128,15 +128,18 @@ impl SshConnection {
     }
 
     /// Says goodbye to the server and waits (briefly) for the session to end.
+    /// Bounded as a whole: on a dead link the session's socket may be full,
+    /// and then even handing it the goodbye would wait forever.
     pub async fn close(self) {
-        let _ = self
-            .session
-            .disconnect(Disconnect::ByApplication, "", "en")
-            .await;
-        let _ = timeout(Duration::from_secs(2), self.session).await;
-        for jump in self.jumps.into_iter().rev() {
-            let _ = jump.disconnect(Disconnect::ByApplication, "", "en").await;
-        }
+        let SshConnection { session, jumps, .. } = self;
+        let goodbye = async move {
+            let _ = session.disconnect(Disconnect::ByApplication, "", "en").await;
+            let _ = session.await;
+            for jump in jumps.into_iter().rev() {
+                let _ = jump.disconnect(Disconnect::ByApplication, "", "en").await;
+            }
+        };
+        let _ = timeout(Duration::from_secs(2), goodbye).await;
     }
 
     pub(crate) fn lost(&self, why: &str) -> TargetError {
