@@ -460,7 +460,7 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         Err(msg) => return Ok(ModuleResult::failed(msg)),
     };
     let mut cache = CacheStep { updated: false, time: facts.cache_time };
-    if (request.update_cache || request.cache_valid_time > 0) && facts.cache_time + request.cache_valid_time < facts.now {
+    if cache_due(&request, &facts) {
         if !mode.check {
             let out = target.exec(request.apt_get().flag("update").as_str(), None).await?;
             if out.rc != 0 {
@@ -487,6 +487,16 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         packages(target, &request, &facts, mode).await?
     };
     Ok(cache_fields(result, cache))
+}
+
+/// Whether to update the cache: `update_cache` alone always does (the stamp
+/// of an update earlier in the same second must not count as fresh); with
+/// `cache_valid_time`, only a cache older than that.
+fn cache_due(request: &Request, facts: &Facts) -> bool {
+    match request.cache_valid_time {
+        0 => request.update_cache,
+        valid => facts.cache_time + valid < facts.now,
+    }
 }
 
 /// A `default_release` no source carries makes apt refuse its cache: Ansible
@@ -747,6 +757,16 @@ mod tests {
         assert!(policy_needed(&request(json!({"name": ["git", "tree"]})), &f), "tree has only config files left");
         assert!(!policy_needed(&request(json!({"name": ["git", "hello"], "state": "absent"})), &f));
         assert!(policy_always_needed(&request(json!({"name": "git", "state": "latest"}))));
+    }
+
+    #[test]
+    fn update_cache_alone_always_updates_and_cache_valid_time_waits() {
+        let fresh = Facts { now: 100, cache_time: 100, ..facts() };
+        assert!(cache_due(&request(json!({"name": "git", "update_cache": true})), &fresh));
+        assert!(!cache_due(&request(json!({"name": "git"})), &fresh));
+        assert!(!cache_due(&request(json!({"name": "git", "update_cache": true, "cache_valid_time": 60})), &fresh));
+        let old = Facts { now: 1000, cache_time: 100, ..facts() };
+        assert!(cache_due(&request(json!({"name": "git", "cache_valid_time": 60})), &old));
     }
 
     #[test]
