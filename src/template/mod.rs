@@ -13,6 +13,7 @@ use serde_json::Value;
 
 mod chains;
 mod filters;
+pub(crate) use filters::py;
 mod jinja_tests;
 mod lookups;
 
