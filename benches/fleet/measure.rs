@@ -1,4 +1,5 @@
-//! Wall time, CPU time and peak memory of a child process, from `wait4`.
+//! Wall time, CPU time and peak memory of a child process, from `wait4`, and
+//! the whole machine's busy CPU time meanwhile (the hosts share its cores).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,6 +12,19 @@ pub struct Cost {
     pub cpu: Duration,
     /// Peak resident memory (ru_maxrss), in KiB.
     pub max_rss_kib: u64,
+    /// CPU time the whole machine (controller and hosts) was busy meanwhile.
+    pub machine_cpu: Duration,
+}
+
+/// Busy CPU time of the whole machine since boot (user, nice, system, irq,
+/// softirq of /proc/stat; idle, iowait and steal excluded).
+pub fn machine_busy() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat.lines().next().unwrap_or_default().split_whitespace().skip(1).map(|f| f.parse().unwrap_or(0)).collect();
+    let busy: u64 = [0, 1, 2, 5, 6].iter().filter_map(|&i| fields.get(i)).sum();
+    // SAFETY: sysconf has no preconditions.
+    let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100).max(1);
+    Duration::from_millis(busy * 1000 / ticks)
 }
 
 /// The outcome of [`run`]: the cost, the exit code and what was printed.
@@ -30,14 +44,16 @@ pub fn run(cmd: &mut Command) -> Finished {
         .stdout(out.try_clone().expect("dup"))
         .stderr(err.try_clone().expect("dup"));
     let started = Instant::now();
+    let busy_before = machine_busy();
     let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     // Reaped by wait4 below, which also gives the rusage `Child::wait` can't.
     let (status, usage) = wait4(child.id());
     std::mem::forget(child);
     let wall = started.elapsed();
+    let machine_cpu = machine_busy().saturating_sub(busy_before);
     let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
     Finished {
-        cost: Cost { wall, cpu: cpu_of(&usage), max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0) },
+        cost: Cost { wall, cpu: cpu_of(&usage), max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0), machine_cpu },
         code,
         stdout: read_all(out),
         stderr: read_all(err),

@@ -30,8 +30,11 @@ pub struct Ssh {
 }
 
 /// Wall time of a phase and how many commands failed in it.
+#[derive(Debug, Clone, Copy)]
 pub struct Phase {
     pub wall: Duration,
+    /// Busy CPU time of the whole machine during the phase.
+    pub machine_cpu: Duration,
     pub failures: usize,
 }
 
@@ -59,11 +62,12 @@ impl Ssh {
 
     fn parallel(&self, hosts: &[FleetHost], per_host: impl Fn(&FleetHost) -> usize + Sync) -> Phase {
         let started = Instant::now();
+        let busy_before = crate::measure::machine_busy();
         let failures = std::thread::scope(|scope| {
             let workers: Vec<_> = hosts.iter().map(|h| scope.spawn(|| per_host(h))).collect();
             workers.into_iter().map(|w| w.join().unwrap_or(1)).sum()
         });
-        Phase { wall: started.elapsed(), failures }
+        Phase { wall: started.elapsed(), machine_cpu: crate::measure::machine_busy().saturating_sub(busy_before), failures }
     }
 
     /// `ssh OPTIONS -S SOCKET root@HOST [REMOTE]`, output discarded.

@@ -81,7 +81,9 @@ impl Executor<'_> {
                 (Some(p), None) => format!("{}: ", render(p)?),
                 (None, _) => format!("input for {}: ", entry.name),
             };
-            tokio::task::block_in_place(|| self.ask(&question, entry.private, entry.confirm))?
+            // Blocks the (single-threaded) runtime while the user types, as
+            // ansible-playbook's prompt holds its whole run.
+            self.ask(&question, entry.private, entry.confirm)?
         } else {
             self.emit(Event::Warning("Not prompting as we are not in interactive mode".into()));
             String::new()
