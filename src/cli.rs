@@ -210,8 +210,7 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
     // One thread: the controller mostly waits on sockets, and on a busy machine
     // (2 cores shared with 1,000 sshds) cross-thread wake-ups cost 10-20% more
     // CPU than a multi-threaded runtime saves (measured, README Performance).
-    let mut builder = tokio::runtime::Builder::new_current_thread();
-    let runtime = match builder.enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return report::error::fatal(&format!("cannot start the async runtime: {e}"), 1),
     };

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use super::host::{HostState, Layers};
-use super::item::{failed, python_str};
+use super::item::failed;
+use crate::template::py;
 use super::play::PlayRun;
 use super::{loops, Executor};
 use crate::playbook::{Include, IncludeKind, Loop, RoleInclude, Step};
@@ -111,7 +112,7 @@ impl Executor<'_> {
             Some(template) => self.templar.render_value(template, &Templar::context(&item_vars)).unwrap_or_else(|_| items[index].clone()),
             None => items[index].clone(),
         };
-        ItemScope { vars: item_vars, params, label: Some(python_str(&label)) }
+        ItemScope { vars: item_vars, params, label: Some(py::to_str(&label)) }
     }
 
     /// Resolves the file (or role) of each scope and files the host under it;

@@ -17,7 +17,7 @@ use super::{actions, loops, Executor};
 use crate::playbook::{Action, Loop, Play, Task};
 use crate::report::{Event, HostResult, Status};
 use crate::transport::{BecomeMethod, BecomeSpec, BecomeTarget, Connection, RefusalWatch, Secret};
-use crate::template::{truthy, Templar, TemplateError};
+use crate::template::{py, truthy, Templar, TemplateError};
 
 impl Executor<'_> {
     pub(super) async fn run_on_host(&self, run: &PlayRun<'_>, task: &Task, host: &HostState, playbook_dir: &Path) -> HostResult {
@@ -57,7 +57,7 @@ impl Executor<'_> {
             Some(template) => self.templar.render_value(template, &host.context(item_vars)).unwrap_or_else(|_| item.clone()),
             None => item.clone(),
         };
-        python_str(&label)
+        py::to_str(&label)
     }
 
     /// One run of the task's action with these variables (one loop item, or the task).
@@ -507,30 +507,11 @@ fn module_result(host: &HostState, r: ModuleResult, verbose_always: bool) -> Hos
     result
 }
 
-/// How Python's `str()` shows a value, as Ansible's `(item=...)` labels do.
-pub(super) fn python_str(v: &Value) -> String {
-    crate::template::py::to_str(v)
-}
-
 /// The target of controller-side modules (debug), which never run commands.
 struct NoTarget;
 
 impl stockman_modules::Target for NoTarget {
     async fn exec(&self, _: &str, _: Option<&[u8]>) -> Result<stockman_modules::ExecOutput, stockman_modules::TargetError> {
         Err(stockman_modules::TargetError("this module runs on the controller only".into()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn labels_look_like_python() {
-        assert_eq!(python_str(&json!("web")), "web");
-        assert_eq!(python_str(&json!({"key": "a", "value": 1})), "{'key': 'a', 'value': 1}");
-        assert_eq!(python_str(&json!([true, null, "it's"])), "[True, None, \"it's\"]");
-        assert_eq!(python_str(&json!(["say \"it's\"", "a\tb"])), "['say \"it\\'s\"', 'a\\tb']");
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::playbook::{Loop, LoopKind};
-use crate::template::Templar;
+use crate::template::{py, Templar};
 
 /// The loop's items, templated, then shaped as its `with_*` kind does.
 pub(super) fn items(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, playbook_dir: &Path) -> Result<Vec<Value>, String> {
@@ -13,12 +13,12 @@ pub(super) fn items(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, playbo
     match lp.kind {
         LoopKind::List => match value {
             Value::Array(items) => Ok(items),
-            other => Err(format!("Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", super::item::python_str(&other))),
+            other => Err(format!("Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", py::to_str(&other))),
         },
         LoopKind::Items => Ok(flatten_once(value)),
         LoopKind::Dict => match value {
             Value::Object(map) => Ok(map.into_iter().map(|(k, v)| serde_json::json!({"key": k, "value": v})).collect()),
-            other => Err(format!("with_dict expects a dict, got {}", super::item::python_str(&other))),
+            other => Err(format!("with_dict expects a dict, got {}", py::to_str(&other))),
         },
         LoopKind::Sequence => sequence(&value),
         LoopKind::Nested => Ok(nested(lists(value)?)),
@@ -181,7 +181,7 @@ fn subelements(terms: Value) -> Result<Vec<Value>, String> {
     let mut out = Vec::new();
     for parent in parents {
         let Value::Object(mut parent) = parent else {
-            return Err(format!("subelements lookup expects a dictionary, got '{}'", super::item::python_str(&parent)));
+            return Err(format!("subelements lookup expects a dictionary, got '{}'", py::to_str(&parent)));
         };
         if parent.get("skipped").is_some_and(|s| *s != Value::Bool(false)) {
             continue;
@@ -203,11 +203,11 @@ fn take_sublist(parent: &mut Map<String, Value>, keys: &[&str], skip_missing: bo
             if skip_missing {
                 continue;
             }
-            return Err(format!("could not find '{key}' key in iterated item '{}'", super::item::python_str(&Value::Object(node.clone()))));
+            return Err(format!("could not find '{key}' key in iterated item '{}'", py::to_str(&Value::Object(node.clone()))));
         };
         if last {
             let Value::Array(_) = value else {
-                return Err(format!("the key {key} should point to a list, got '{}'", super::item::python_str(value)));
+                return Err(format!("the key {key} should point to a list, got '{}'", py::to_str(value)));
             };
             let Some(Value::Array(list)) = node.shift_remove(*key) else { unreachable!("checked to be a list") };
             return Ok(list);
@@ -216,7 +216,7 @@ fn take_sublist(parent: &mut Map<String, Value>, keys: &[&str], skip_missing: bo
             if skip_missing {
                 continue;
             }
-            return Err(format!("the key {key} should point to a dictionary, got '{}'", super::item::python_str(value)));
+            return Err(format!("the key {key} should point to a dictionary, got '{}'", py::to_str(value)));
         }
         let Some(Value::Object(inner)) = node.get_mut(*key) else { unreachable!("checked to be a dict") };
         node = inner;

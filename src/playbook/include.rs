@@ -26,8 +26,8 @@ pub struct Include {
     pub when: Vec<String>,
     /// Its own tags and its blocks': they select the include itself.
     pub tags: Vec<String>,
-    /// Include parameters (`vars:`, with the enclosing blocks'): visible to
-    /// the file name's template and to every included task.
+    /// Vars of the enclosing blocks (the included tasks inherit them through
+    /// `source`); with `params`, what the file name's template sees.
     pub vars: Map<String, Value>,
     /// Parameters of the dynamic includes this one sits in, then its own
     /// `vars:`: what its tasks get as include parameters.

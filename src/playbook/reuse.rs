@@ -66,18 +66,15 @@ pub(super) fn dynamic_include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) 
     when.extend(conditions(node.get("when"))?);
     let mut tags = ctx.inherited.tags.clone();
     tags.extend(string_list(node.get("tags"))?);
-    let own_vars = vars_of(node.get("vars"))?;
-    let mut vars = ctx.inherited.vars.clone();
-    vars.extend(own_vars.clone());
     let mut params = ctx.inherited.params.clone();
-    params.extend(own_vars);
+    params.extend(vars_of(node.get("vars"))?);
     let keep = |key: &str, outer: &Option<Value>| node.get(key).map(Node::to_json).or_else(|| outer.clone()).unwrap_or(Value::Bool(false));
     let include = Include {
         name: opt_string(node.get("name"))?,
         span: node.span.clone(),
         when,
         tags,
-        vars,
+        vars: ctx.inherited.vars.clone(),
         params,
         loop_: tasks::loop_of(node, node.as_map().unwrap_or_default())?,
         ignore_errors: keep("ignore_errors", &ctx.inherited.ignore_errors),

@@ -232,6 +232,14 @@ mod tests {
     }
 
     #[test]
+    fn str_of_item_labels_matches_python() {
+        assert_eq!(to_str(&json!("web")), "web");
+        assert_eq!(to_str(&json!({"key": "a", "value": 1})), "{'key': 'a', 'value': 1}");
+        assert_eq!(to_str(&json!([true, null, "it's"])), "[True, None, \"it's\"]");
+        assert_eq!(to_str(&json!(["say \"it's\"", "a\tb"])), "['say \"it\\'s\"', 'a\\tb']");
+    }
+
+    #[test]
     fn json_dumps_matches_python() {
         let v = json!({"b": [1, 2], "a": "é"});
         assert_eq!(json_dumps(&v, JsonStyle::default()), r#"{"b": [1, 2], "a": "\u00e9"}"#);
