@@ -157,3 +157,10 @@ fn helper_modules_match_ansible() {
 fn getent_matches_ansible() {
     compare("getent.yml", &[]);
 }
+
+#[test]
+fn lone_expressions_keep_type_and_surrounding_text_as_ansible() {
+    let base = tempfile::tempdir().unwrap();
+    let base_arg = format!("base={}", base.path().display());
+    compare("lone_expression.yml", &["-e", &base_arg]);
+}
