@@ -164,3 +164,13 @@ fn lone_expressions_keep_type_and_surrounding_text_as_ansible() {
     let base_arg = format!("base={}", base.path().display());
     compare("lone_expression.yml", &["-e", &base_arg]);
 }
+
+#[test]
+fn backslashes_in_expression_literals_match_ansible() {
+    compare("backslashes.yml", &[]);
+}
+
+#[test]
+fn env_lookup_matches_ansible() {
+    compare("env_lookup.yml", &[]);
+}
