@@ -146,11 +146,16 @@ fn delegate_to_matches_ansible() {
     compare("delegate.yml", &[]);
 }
 
-#[test]
-fn helper_modules_match_ansible() {
+/// [`compare`] with `-e base=DIR`, a fresh directory for the scenario's files.
+fn compare_with_base(name: &str) {
     let base = tempfile::tempdir().unwrap();
     let base_arg = format!("base={}", base.path().display());
-    compare("helpers.yml", &["-e", &base_arg]);
+    compare(name, &["-e", &base_arg]);
+}
+
+#[test]
+fn helper_modules_match_ansible() {
+    compare_with_base("helpers.yml");
 }
 
 #[test]
@@ -160,9 +165,7 @@ fn getent_matches_ansible() {
 
 #[test]
 fn lone_expressions_keep_type_and_surrounding_text_as_ansible() {
-    let base = tempfile::tempdir().unwrap();
-    let base_arg = format!("base={}", base.path().display());
-    compare("lone_expression.yml", &["-e", &base_arg]);
+    compare_with_base("lone_expression.yml");
 }
 
 #[test]
