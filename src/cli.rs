@@ -179,7 +179,7 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
     };
     let mut playbooks: Vec<playbook::Playbook> = Vec::new();
     for path in &args.playbooks {
-        match playbook::load(path) {
+        match playbook::load_with_roles_path(path, &settings.roles_path) {
             Ok(pb) => playbooks.push(pb),
             Err(e) => return report::error::load_error(&e),
         }

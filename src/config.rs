@@ -78,9 +78,13 @@ pub struct Settings {
     pub ansible_managed: String,
     /// any_errors_fatal: the default of plays that do not say.
     pub any_errors_fatal: bool,
-    /// [ssh_connection] ssh_args, ssh_common_args, ssh_extra_args: `-o` options for hosts
-    /// whose inventory sets no ansible_ssh_common_args/ansible_ssh_extra_args.
-    pub ssh_args: Vec<String>,
+    /// [ssh_connection] ssh_args when set (its default's ControlMaster options are OpenSSH
+    /// multiplexing, which one connection per host does not need): `-o` options for every host.
+    pub ssh_args: Option<String>,
+    /// [ssh_connection] ssh_common_args / ssh_extra_args: for hosts without
+    /// ansible_ssh_common_args / ansible_ssh_extra_args.
+    pub ssh_common_args: Option<String>,
+    pub ssh_extra_args: Option<String>,
     /// [ssh_connection] retries: for hosts without ansible_ssh_retries.
     pub ssh_retries: u32,
 }
@@ -140,7 +144,9 @@ impl Default for Settings {
             gathering: Gathering::Implicit,
             ansible_managed: stockman_modules::template::ANSIBLE_MANAGED.into(),
             any_errors_fatal: false,
-            ssh_args: Vec::new(),
+            ssh_args: None,
+            ssh_common_args: None,
+            ssh_extra_args: None,
             ssh_retries: 0,
         }
     }
@@ -173,13 +179,7 @@ impl Settings {
     pub fn from_config(loaded: &Loaded) -> Result<Settings, String> {
         let forks = usize::try_from(loaded.int(Id::Forks)).ok().filter(|n| *n > 0);
         let forks = forks.ok_or_else(|| format!("{}: forks must be at least 1", loaded.get(Id::Forks).origin))?;
-        let ssh_args = [Id::SshArgs, Id::SshCommonArgs, Id::SshExtraArgs]
-            .into_iter()
-            // The default ssh_args (ControlMaster, ControlPersist) are about OpenSSH multiplexing: not ours.
-            .filter(|id| *id != Id::SshArgs || loaded.get(*id).origin != Origin::Default)
-            .filter_map(|id| loaded.string(id))
-            .filter(|a| !a.trim().is_empty())
-            .collect();
+        let words = |id| loaded.string(id).filter(|a: &String| !a.trim().is_empty());
         Ok(Settings {
             inventories: configured_inventories(loaded),
             forks,
@@ -196,7 +196,9 @@ impl Settings {
             gathering: loaded.string(Id::Gathering).as_deref().and_then(Gathering::parse).unwrap_or_default(),
             ansible_managed: loaded.string(Id::AnsibleManaged).unwrap_or_else(|| stockman_modules::template::ANSIBLE_MANAGED.into()),
             any_errors_fatal: loaded.bool(Id::AnyErrorsFatal),
-            ssh_args,
+            ssh_args: words(Id::SshArgs).filter(|_| loaded.get(Id::SshArgs).origin != Origin::Default),
+            ssh_common_args: words(Id::SshCommonArgs),
+            ssh_extra_args: words(Id::SshExtraArgs),
             ssh_retries: u32::try_from(loaded.int(Id::Retries)).unwrap_or(0),
             ..Settings::default()
         })

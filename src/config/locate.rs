@@ -55,7 +55,7 @@ pub fn find(env: &Env) -> Found {
     candidates.push(env.system_cfg.clone());
     let path = candidates.into_iter().find(|p| readable(p));
     let skipped_here = world_writable && here.exists();
-    let warning = (skipped_here && path != from_env).then(|| {
+    let warning = (skipped_here && (from_env.is_none() || path != from_env)).then(|| {
         format!(
             "Ansible is being run in a world writable directory ({}), ignoring it as an ansible.cfg source. For more information see https://docs.ansible.com/ansible/devel/reference_appendices/config.html#cfg-in-world-writable-dir",
             env.cwd.display()
@@ -114,8 +114,11 @@ mod tests {
     fn world_writable_directory_is_skipped_with_ansibles_warning() {
         let (_tmp, mut env) = setup();
         touch(&env.cwd.join("ansible.cfg"));
-        touch(&env.home.join(".ansible.cfg"));
         std::fs::set_permissions(&env.cwd, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let found = find(&env);
+        assert_eq!(found.path, None);
+        assert!(found.warning.is_some(), "warned also when no other file is found");
+        touch(&env.home.join(".ansible.cfg"));
         let found = find(&env);
         assert_eq!(found.path, Some(env.home.join(".ansible.cfg")));
         let warning = found.warning.unwrap();

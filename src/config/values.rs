@@ -283,7 +283,13 @@ fn key_note(section: &str, key: &str, known: &[(&str, &str)]) -> Option<String> 
         return Some(format!("unknown key in `[{section}]`, ignored; it belongs in `[{other}]`"));
     }
     let in_section = known.iter().filter(|(s, _)| *s == section).map(|(_, k)| *k);
-    let hint = crate::playbook::did_you_mean(key, in_section).map(|k| format!("; did you mean `{k}`?")).unwrap_or_default();
+    let near_here = crate::playbook::did_you_mean(key, in_section).map(|k| format!("; did you mean `{k}`?"));
+    let near_elsewhere = || {
+        let near = crate::playbook::did_you_mean(key, known.iter().map(|(_, k)| *k))?;
+        let (s, k) = known.iter().find(|(_, k)| *k == near)?;
+        Some(format!("; did you mean `[{s}] {k}`?"))
+    };
+    let hint = near_here.or_else(near_elsewhere).unwrap_or_default();
     Some(format!("unknown key, ignored{hint}"))
 }
 
