@@ -196,3 +196,52 @@ fn config_list_dump_and_view() {
     assert!(run.stdout.contains("DEFAULT_REMOTE_USER:\n  description: The user to log in as"), "{}", run.stdout);
     assert!(run.stdout.contains("  ini: [defaults] remote_user\n  env: ANSIBLE_REMOTE_USER\n"), "{}", run.stdout);
 }
+
+#[test]
+fn more_honoured_keys_ansible_managed_vault_any_errors_fatal_ssh_common_args() {
+    let sshd = TestSshd::start();
+    let site = "\
+- hosts: web
+  tasks:
+    - name: h1 fails
+      fail:
+        msg: stop
+      when: inventory_hostname == 'h1'
+    - name: never reached with any_errors_fatal
+      debug:
+        msg: reached
+- hosts: web
+  vars_files: [secret.yml]
+  tasks:
+    - name: a managed file
+      template:
+        src: managed.j2
+        dest: \"{{ lookup('env', 'REMOTE') }}/managed.txt\"
+      run_once: true
+";
+    let cfg = full_cfg(&sshd)
+        .replace("host_key_checking = False\n", "vault_password_file = pass.txt\nany_errors_fatal = True\nansible_managed = Managed by the cfg test\n")
+        .replace("[ssh_connection]\n", &format!("[ssh_connection]\nssh_common_args = -o UserKnownHostsFile={}\n", sshd.known_hosts.display()));
+    let p = project(&sshd, &cfg);
+    p.write("site.yml", site).write("templates/managed.j2", "# {{ ansible_managed }}\n{{ secret }}\n").write("pass.txt", "s3cret\n");
+    let plain = p.path("plain.yml");
+    std::fs::write(&plain, "secret: from the vault\n").unwrap();
+    let enc = stockman(&p, &["vault", "encrypt", plain.to_str().unwrap(), "--output", p.path("secret.yml").to_str().unwrap()], &[]);
+    enc.assert_code(0);
+    let remote = p.remote_str();
+    let run = stockman(&p, &["playbook", "site.yml"], &[("REMOTE", &remote)]);
+    // any_errors_fatal: h1's failure ends the play for h2 too, and the run.
+    run.assert_code(2);
+    assert!(!run.stdout.contains("\"msg\": \"reached\""), "{}", run.stdout);
+    assert!(run.stdout.contains("NO MORE HOSTS LEFT"), "{}", run.stdout);
+    // Second project without any_errors_fatal: the template sees ansible_managed and the vaulted var,
+    // and the host key was checked against ssh_common_args' known_hosts file.
+    p.write("ansible.cfg", &cfg.replace("any_errors_fatal = True\n", ""));
+    let run = stockman(&p, &["playbook", "site.yml"], &[("REMOTE", &remote)]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("\"msg\": \"reached\""), "{}", run.stdout);
+    assert_eq!(std::fs::read_to_string(p.remote("managed.txt")).unwrap_or_else(|e| panic!("{e}\n{}\n{}", run.stdout, run.stderr)), "# Managed by the cfg test\nfrom the vault\n");
+    // Without ssh_common_args' known_hosts (and host_key_checking on), the key is unknown.
+    p.write("ansible.cfg", &cfg.replace("any_errors_fatal = True\n", "").replace("ssh_common_args", "# ssh_common_args"));
+    stockman(&p, &["playbook", "site.yml"], &[("REMOTE", &remote)]).assert_code(4);
+}
