@@ -427,9 +427,10 @@ fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOpti
         },
         junit: o.junit.clone(),
         detailed_exitcode: o.detailed_exitcode,
-        profile: o.profile,
+        profile: o.profile || settings.profile_tasks,
         verbosity: settings.verbosity,
         no_color: settings.no_color,
         check: settings.check,
+        shown: report::human::Shown { ok_hosts: settings.display_ok_hosts, skipped_hosts: settings.display_skipped_hosts },
     })
 }

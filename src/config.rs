@@ -87,6 +87,11 @@ pub struct Settings {
     pub ssh_extra_args: Option<String>,
     /// [ssh_connection] retries: for hosts without ansible_ssh_retries.
     pub ssh_retries: u32,
+    /// display_ok_hosts / display_skipped_hosts: `ok:` and `skipping:` lines shown.
+    pub display_ok_hosts: bool,
+    pub display_skipped_hosts: bool,
+    /// callbacks_enabled = profile_tasks: as --profile.
+    pub profile_tasks: bool,
 }
 
 /// When plays gather facts (Ansible's `gathering`).
@@ -148,6 +153,9 @@ impl Default for Settings {
             ssh_common_args: None,
             ssh_extra_args: None,
             ssh_retries: 0,
+            display_ok_hosts: true,
+            display_skipped_hosts: true,
+            profile_tasks: false,
         }
     }
 }
@@ -168,7 +176,7 @@ pub fn env_bool(name: &str) -> Option<bool> {
 /// The process's settings from ANSIBLE_* and ansible.cfg, warnings printed.
 pub fn load_reporting() -> Result<Loaded, String> {
     let loaded = Loaded::load(&Env::current()).map_err(|e| e.to_string())?;
-    for warning in &loaded.warnings {
+    for warning in loaded.warnings.iter().chain(&callback_warnings(&loaded)) {
         crate::report::error::warning(warning);
     }
     Ok(loaded)
@@ -200,6 +208,9 @@ impl Settings {
             ssh_common_args: words(Id::SshCommonArgs),
             ssh_extra_args: words(Id::SshExtraArgs),
             ssh_retries: u32::try_from(loaded.int(Id::Retries)).unwrap_or(0),
+            display_ok_hosts: loaded.bool(Id::DisplayOkHosts),
+            display_skipped_hosts: loaded.bool(Id::DisplaySkippedHosts),
+            profile_tasks: loaded.words(Id::CallbacksEnabled).iter().any(|n| PROFILE_CALLBACKS.contains(&n.as_str())),
             ..Settings::default()
         })
         .and_then(|s| refuse_unsupported(loaded).map(|()| s))
@@ -223,6 +234,23 @@ fn refuse_unsupported(loaded: &Loaded) -> Result<(), String> {
         return Err(format!("{}: error_on_undefined_vars = False is not supported: stockman always fails on undefined variables (use `| default(...)`)", undefined.origin));
     }
     Ok(())
+}
+
+/// callbacks_enabled entries that are stockman's --profile.
+const PROFILE_CALLBACKS: &[&str] = &["profile_tasks", "ansible.posix.profile_tasks"];
+
+/// Output callbacks asked for that stockman does not have: said once, the default output is used.
+fn callback_warnings(loaded: &Loaded) -> Vec<String> {
+    let mut out = Vec::new();
+    let stdout = loaded.get(Id::StdoutCallback);
+    if let Some(name) = loaded.string(Id::StdoutCallback).filter(|n| !matches!(n.as_str(), "default" | "ansible.builtin.default")) {
+        out.push(format!("{}: stdout_callback `{name}` is not implemented; stockman prints the default callback's output", stdout.origin));
+    }
+    let enabled = loaded.get(Id::CallbacksEnabled);
+    for name in loaded.words(Id::CallbacksEnabled).iter().filter(|n| !PROFILE_CALLBACKS.contains(&n.as_str())) {
+        out.push(format!("{}: callback `{name}` is not implemented (profile_tasks is: it is --profile; for JUnit use --junit FILE)", enabled.origin));
+    }
+    out
 }
 
 /// The vault settings, for `stockman playbook` and `stockman vault`.

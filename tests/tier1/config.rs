@@ -245,3 +245,53 @@ fn more_honoured_keys_ansible_managed_vault_any_errors_fatal_ssh_common_args() {
     p.write("ansible.cfg", &cfg.replace("any_errors_fatal = True\n", "").replace("ssh_common_args", "# ssh_common_args"));
     stockman(&p, &["playbook", "site.yml"], &[("REMOTE", &remote)]).assert_code(4);
 }
+
+#[test]
+fn display_ok_and_skipped_hosts_off_print_what_ansible_prints() {
+    assert!(Path::new(ANSIBLE_PLAYBOOK).exists(), "{ANSIBLE_PLAYBOOK} is missing: run tests/run-all.sh, which installs it");
+    let sshd = TestSshd::start();
+    let site = "\
+- hosts: web
+  tasks:
+    - name: only ok
+      debug:
+        msg: quiet
+    - name: skipped on h1
+      command: 'true'
+      when: inventory_hostname == 'h2'
+    - name: all skipped
+      debug:
+        msg: never
+      when: false
+    - name: a loop, one item changed
+      command: 'echo {{ item }}'
+      changed_when: item == 'b'
+      loop: [a, b]
+";
+    for (ok, skipped) in [("False", "False"), ("True", "False"), ("False", "True")] {
+        let cfg = full_cfg(&sshd).replacen("[defaults]\n", &format!("[defaults]\ndisplay_ok_hosts = {ok}\ndisplay_skipped_hosts = {skipped}\n"), 1);
+        let p = project(&sshd, &cfg);
+        p.write("site.yml", site);
+        let ours = stockman(&p, &["playbook", "site.yml"], &[]);
+        let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["site.yml"], &[]);
+        assert_eq!(normalized(&ours.stdout), normalized(&theirs.stdout), "ok={ok} skipped={skipped}\n--- stockman:\n{}\n--- ansible-playbook:\n{}\n{}", ours.stdout, theirs.stdout, theirs.stderr);
+        assert!(!ours.stdout.contains("TASK [all skipped]") || skipped == "True", "{}", ours.stdout);
+    }
+}
+
+#[test]
+fn callbacks_enabled_profile_tasks_is_profile_and_other_callbacks_are_warned_once() {
+    let sshd = TestSshd::start();
+    let cfg = full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\ncallbacks_enabled = ansible.posix.profile_tasks, timer\nstdout_callback = yaml\n", 1);
+    let p = project(&sshd, &cfg);
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(0);
+    let cfg_path = p.path("ansible.cfg").display().to_string();
+    assert!(run.stderr.contains(&format!("[WARNING]: {cfg_path}:4: stdout_callback `yaml` is not implemented; stockman prints the default callback's output\n")), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("[WARNING]: {cfg_path}:3: callback `timer` is not implemented")), "{}", run.stderr);
+    assert_eq!(run.stderr.matches("[WARNING]").count(), 2, "{}", run.stderr);
+    // profile_tasks: the timing line under each banner and the summary after the recap.
+    let timing = regex::Regex::new(r"TASK \[who am I\] \*+\n\(0:00:00\.\d{3}\)       0:00:\d\d\.\d{3}\n").unwrap();
+    assert!(timing.is_match(&run.stdout), "{}", run.stdout);
+    assert!(run.stdout.split("PLAY RECAP").nth(1).unwrap().contains(&"=".repeat(79)), "{}", run.stdout);
+}
