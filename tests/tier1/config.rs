@@ -295,3 +295,31 @@ fn callbacks_enabled_profile_tasks_is_profile_and_other_callbacks_are_warned_onc
     assert!(timing.is_match(&run.stdout), "{}", run.stdout);
     assert!(run.stdout.split("PLAY RECAP").nth(1).unwrap().contains(&"=".repeat(79)), "{}", run.stdout);
 }
+
+#[test]
+fn privilege_escalation_section_becomes_the_configured_user() {
+    let sshd = TestSshd::start();
+    let cfg = format!("{}\n[privilege_escalation]\nbecome = True\nbecome_method = sudo\nbecome_user = nobody\n", full_cfg(&sshd));
+    let p = project(&sshd, &cfg);
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("\"who.stdout\": \"nobody\""), "{}", run.stdout);
+    // --become-user on the command line beats the cfg.
+    let run = stockman(&p, &["playbook", "--become-user", "root", "site.yml"], &[]);
+    assert!(run.stdout.contains("\"who.stdout\": \"root\""), "{}", run.stdout);
+}
+
+#[test]
+fn timeout_bounds_the_connection_to_a_host_that_never_answers() {
+    let sshd = TestSshd::start();
+    // Connections complete in the kernel's backlog, but nothing ever speaks SSH.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let p = project(&sshd, &full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\ntimeout = 1\n", 1));
+    p.write("inventory.ini", &format!("[web]\nh1 ansible_host=127.0.0.1 ansible_port={port}\n"));
+    let started = std::time::Instant::now();
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(4);
+    assert!(started.elapsed() < std::time::Duration::from_secs(6), "took {:?}:\n{}", started.elapsed(), run.stdout);
+    drop(silent);
+}
