@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 
-use crate::config::{env_bool, Settings, DEFAULT_FORKS};
+use crate::config::{Id, Loaded, Settings};
 use crate::executor::Executor;
 use crate::inventory::Inventory;
 use crate::playbook::{self, parse_kv};
@@ -44,6 +44,8 @@ enum Command {
     Playbook(PlaybookArgs),
     /// Encrypt, decrypt, view, edit and rekey Ansible Vault files (like ansible-vault).
     Vault(crate::vault::command::VaultArgs),
+    /// Show the settings from ansible.cfg and ANSIBLE_* variables (like ansible-config).
+    Config(crate::config::show::ConfigArgs),
     /// Print shell completions for bash, zsh or fish.
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completions {
@@ -60,9 +62,9 @@ struct PlaybookArgs {
     /// Further limit the selected hosts to a pattern (e.g. `web,!web3`).
     #[arg(short = 'l', long = "limit", value_name = "SUBSET")]
     limit: Option<String>,
-    /// Number of hosts worked on in parallel.
-    #[arg(short = 'f', long = "forks", value_name = "FORKS", default_value_t = DEFAULT_FORKS)]
-    forks: usize,
+    /// Number of hosts worked on in parallel (default: ansible.cfg's forks, or 50).
+    #[arg(short = 'f', long = "forks", value_name = "FORKS")]
+    forks: Option<usize>,
     /// Connect as this user (inventory and play settings take precedence).
     #[arg(short = 'u', long = "user", value_name = "REMOTE_USER")]
     user: Option<String>,
@@ -151,6 +153,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Playbook(args) => run_playbook(args),
         Command::Vault(args) => crate::vault::command::run(args),
+        Command::Config(args) => crate::config::show::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "stockman", &mut std::io::stdout());
             0
@@ -163,13 +166,20 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
     if let Err(message) = check_step(&args) {
         return report::error::fatal(&message, 5);
     }
-    let settings = match settings_from(&args) {
+    let loaded = match crate::config::load_reporting() {
+        Ok(l) => l,
+        Err(message) => return report::error::fatal(&message, 5),
+    };
+    if args.verbose > 0 && args.output.format == OutputFormat::Human {
+        announce_config(&loaded);
+    }
+    let settings = match settings_from(&args, &loaded) {
         Ok(s) => s,
         Err(message) => return report::error::fatal(&message, 5),
     };
     let mut playbooks: Vec<playbook::Playbook> = Vec::new();
     for path in &args.playbooks {
-        match playbook::load(path) {
+        match playbook::load_with_roles_path(path, &settings.roles_path) {
             Ok(pb) => playbooks.push(pb),
             Err(e) => return report::error::load_error(&e),
         }
@@ -257,42 +267,53 @@ fn list(args: &PlaybookArgs, settings: &Settings, playbooks: &[playbook::Playboo
     0
 }
 
-fn settings_from(args: &PlaybookArgs) -> Result<Settings, String> {
-    if args.forks == 0 {
+/// As ansible-playbook -v: which ansible.cfg is used, and (stockman's addition) the keys in it that do nothing.
+fn announce_config(loaded: &Loaded) {
+    match &loaded.file {
+        Some(path) => report::error::note(&format!("Using {} as config file", path.display())),
+        None => report::error::note("No config file found; using defaults"),
+    }
+    for line in &loaded.ignored {
+        report::error::note(line);
+    }
+}
+
+/// Flags over the configured settings (ANSIBLE_* over ansible.cfg over defaults).
+fn settings_from(args: &PlaybookArgs, loaded: &Loaded) -> Result<Settings, String> {
+    if args.forks == Some(0) {
         return Err("--forks must be at least 1".into());
     }
+    let configured = Settings::from_config(loaded)?;
     // Installed before `-e @file`: from here on any YAML read may hold vault data.
-    let vault_sources = args.vault.sources().map_err(|e| e.to_string())?;
+    let vault_sources = args.vault.sources(&crate::config::vault_defaults(loaded)).map_err(|e| e.to_string())?;
     crate::vault::install_for_run(&vault_sources).map_err(|e| e.to_string())?;
     let mut extra_vars = Map::new();
     for spec in &args.extra_vars {
         extra_vars.extend(parse_extra_vars(spec)?);
     }
-    let defaults = Settings::default();
-    let password = args.ask_pass.then(|| ask_secret("SSH password: ")).transpose()?;
+    let password = (args.ask_pass || loaded.bool(Id::AskPass)).then(|| ask_secret("SSH password: ")).transpose()?;
     let key_passphrase = args.private_key_passphrase_file.as_deref().map(read_passphrase_file).transpose()?;
-    let become_default = become_from(args, password.as_ref())?;
+    let become_default = become_from(&BecomeWish::new(args, loaded), password.as_ref())?;
     Ok(Settings {
         ssh_config: args.ssh_config.clone(),
         password,
         key_passphrase,
         become_default,
-        inventories: args.inventory.clone(),
+        inventories: if args.inventory.is_empty() { configured.inventories.clone() } else { args.inventory.clone() },
         limit: args.limit.clone(),
-        forks: args.forks,
-        remote_user: args.user.clone(),
-        private_key: args.private_key.clone(),
+        forks: args.forks.unwrap_or(configured.forks),
+        remote_user: args.user.clone().or_else(|| configured.remote_user.clone()),
+        private_key: args.private_key.clone().or_else(|| configured.private_key.clone()),
         extra_vars,
         check: args.check,
         diff: args.diff,
         verbosity: args.verbose,
-        host_key_checking: env_bool("ANSIBLE_HOST_KEY_CHECKING").unwrap_or(true),
-        no_color: args.no_color || env_bool("ANSIBLE_NOCOLOR").unwrap_or(false),
+        no_color: args.no_color || configured.no_color,
         tags: split_commas(&args.tags),
         skip_tags: split_commas(&args.skip_tags),
         step: args.step,
         vault_sources,
-        ..defaults
+        ..configured
     })
 }
 
@@ -300,23 +321,45 @@ fn split_commas(values: &[String]) -> Vec<String> {
     values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
 }
 
-/// -b/--become-user/--become-method/-K: the become settings every task starts from.
-fn become_from(args: &PlaybookArgs, ssh_password: Option<&Secret>) -> Result<Option<BecomeSpec>, String> {
-    let method = match args.become_method.as_deref() {
+/// Become as asked by -b/--become-user/--become-method/-K, over [privilege_escalation].
+struct BecomeWish {
+    /// -b, -K, --become-user, --become-method, or `become = True`: tasks become unless they say not to.
+    requested: bool,
+    ask_pass: bool,
+    user: Option<String>,
+    method: Option<String>,
+}
+
+impl BecomeWish {
+    fn new(args: &PlaybookArgs, loaded: &Loaded) -> BecomeWish {
+        let configured = |id| Some(loaded.get(id)).filter(|r| r.origin != crate::config::Origin::Default).and_then(|_| loaded.string(id));
+        let flags = args.r#become || args.ask_become_pass || args.become_user.is_some() || args.become_method.is_some();
+        BecomeWish {
+            requested: flags || loaded.bool(Id::Become) || loaded.bool(Id::BecomeAskPass),
+            ask_pass: args.ask_become_pass || loaded.bool(Id::BecomeAskPass),
+            user: args.become_user.clone().or_else(|| configured(Id::BecomeUser)),
+            method: args.become_method.clone().or_else(|| configured(Id::BecomeMethod)),
+        }
+    }
+}
+
+/// The become settings every task starts from.
+fn become_from(wish: &BecomeWish, ssh_password: Option<&Secret>) -> Result<Option<BecomeSpec>, String> {
+    let method = match wish.method.as_deref() {
         None => BecomeMethod::Sudo,
         Some(name) => BecomeMethod::parse(name).ok_or_else(|| format!("--become-method `{name}`: use sudo or su"))?,
     };
-    if !args.r#become && !args.ask_become_pass && args.become_user.is_none() && args.become_method.is_none() {
+    if !wish.requested {
         return Ok(None);
     }
-    let password = if args.ask_become_pass {
+    let password = if wish.ask_pass {
         // As Ansible: an empty answer means "the same as the SSH password".
         let given = ask_secret(&format!("{} password: ", method_label(method)))?;
         if given.expose().is_empty() { ssh_password.cloned() } else { Some(given) }
     } else {
         None
     };
-    Ok(Some(BecomeSpec { method, user: args.become_user.clone().unwrap_or_else(|| "root".into()), password }))
+    Ok(Some(BecomeSpec { method, user: wish.user.clone().unwrap_or_else(|| "root".into()), password }))
 }
 
 fn method_label(method: BecomeMethod) -> &'static str {
@@ -384,9 +427,10 @@ fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOpti
         },
         junit: o.junit.clone(),
         detailed_exitcode: o.detailed_exitcode,
-        profile: o.profile,
+        profile: o.profile || settings.profile_tasks,
         verbosity: settings.verbosity,
         no_color: settings.no_color,
         check: settings.check,
+        shown: report::human::Shown { ok_hosts: settings.display_ok_hosts, skipped_hosts: settings.display_skipped_hosts },
     })
 }

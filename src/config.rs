@@ -1,5 +1,23 @@
-//! Validated settings for a run: flags, environment and defaults resolved once.
-//! Nothing after this point sees a raw flag.
+//! Validated settings for a run: flags, ANSIBLE_* variables, ansible.cfg and defaults
+//! resolved once (in that order of precedence). Nothing after this point sees a raw flag.
+//!
+//! - [`table`]: every setting declared once (cfg section and key, variables, type, default).
+//! - [`locate`]: which ansible.cfg is read, as ansible-core finds it.
+//! - [`ini`]: the file read as Python's configparser reads it, with lines kept.
+//! - [`values`]: the table resolved against the environment and the file, with origins,
+//!   warnings for unknown keys, and notes for keys stockman accepts and ignores.
+//! - [`show`]: `stockman config list|dump|view`.
+
+mod expand;
+pub mod ini;
+pub mod locate;
+pub mod show;
+pub mod table;
+pub mod values;
+
+pub use locate::Env;
+pub use table::Id;
+pub use values::{ConfigError, Loaded, Origin};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,6 +62,59 @@ pub struct Settings {
     pub become_default: Option<BecomeSpec>,
     /// Where the vault passwords came from (already loaded into the vault keyring).
     pub vault_sources: Vec<crate::vault::SecretSource>,
+    /// The ansible.cfg in use, if any.
+    pub config_file: Option<PathBuf>,
+    /// roles_path: searched for roles after the playbook's roles/.
+    pub roles_path: Vec<PathBuf>,
+    /// collections_path: where Ansible collections are (for modules stockman lacks).
+    pub collections_path: Vec<PathBuf>,
+    /// interpreter_python: the targets' Python (`auto` by default), for modules stockman lacks.
+    pub interpreter_python: String,
+    /// remote_tmp: the targets' temporary directory for modules stockman lacks.
+    pub remote_tmp: String,
+    /// gathering: when plays gather facts.
+    pub gathering: Gathering,
+    /// ansible_managed: the string templates see.
+    pub ansible_managed: String,
+    /// any_errors_fatal: the default of plays that do not say.
+    pub any_errors_fatal: bool,
+    /// [ssh_connection] ssh_args when set (its default's ControlMaster options are OpenSSH
+    /// multiplexing, which one connection per host does not need): `-o` options for every host.
+    pub ssh_args: Option<String>,
+    /// [ssh_connection] ssh_common_args / ssh_extra_args: for hosts without
+    /// ansible_ssh_common_args / ansible_ssh_extra_args.
+    pub ssh_common_args: Option<String>,
+    pub ssh_extra_args: Option<String>,
+    /// [ssh_connection] retries: for hosts without ansible_ssh_retries.
+    pub ssh_retries: u32,
+    /// display_ok_hosts / display_skipped_hosts: `ok:` and `skipping:` lines shown.
+    pub display_ok_hosts: bool,
+    pub display_skipped_hosts: bool,
+    /// callbacks_enabled = profile_tasks: as --profile.
+    pub profile_tasks: bool,
+}
+
+/// When plays gather facts (Ansible's `gathering`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Gathering {
+    /// Unless the play says `gather_facts: false`.
+    #[default]
+    Implicit,
+    /// Only when the play says `gather_facts: true`.
+    Explicit,
+    /// Like implicit, but a host's facts are gathered at most once per run.
+    Smart,
+}
+
+impl Gathering {
+    pub fn parse(word: &str) -> Option<Gathering> {
+        match word {
+            "implicit" => Some(Gathering::Implicit),
+            "explicit" => Some(Gathering::Explicit),
+            "smart" => Some(Gathering::Smart),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -70,6 +141,21 @@ impl Default for Settings {
             key_passphrase: None,
             become_default: None,
             vault_sources: Vec::new(),
+            config_file: None,
+            roles_path: Vec::new(),
+            collections_path: Vec::new(),
+            interpreter_python: "auto".into(),
+            remote_tmp: "~/.ansible/tmp".into(),
+            gathering: Gathering::Implicit,
+            ansible_managed: stockman_modules::template::ANSIBLE_MANAGED.into(),
+            any_errors_fatal: false,
+            ssh_args: None,
+            ssh_common_args: None,
+            ssh_extra_args: None,
+            ssh_retries: 0,
+            display_ok_hosts: true,
+            display_skipped_hosts: true,
+            profile_tasks: false,
         }
     }
 }
@@ -85,4 +171,93 @@ pub fn home_dir() -> PathBuf {
 pub fn env_bool(name: &str) -> Option<bool> {
     let value = std::env::var(name).ok()?;
     stockman_modules::args::parse_bool(&Value::String(value))
+}
+
+/// The process's settings from ANSIBLE_* and ansible.cfg, warnings printed.
+pub fn load_reporting() -> Result<Loaded, String> {
+    let loaded = Loaded::load(&Env::current()).map_err(|e| e.to_string())?;
+    for warning in loaded.warnings.iter().chain(&callback_warnings(&loaded)) {
+        crate::report::error::warning(warning);
+    }
+    Ok(loaded)
+}
+
+impl Settings {
+    /// The settings ansible.cfg and ANSIBLE_* give (flags are applied over these by the CLI).
+    pub fn from_config(loaded: &Loaded) -> Result<Settings, String> {
+        let forks = usize::try_from(loaded.int(Id::Forks)).ok().filter(|n| *n > 0);
+        let forks = forks.ok_or_else(|| format!("{}: forks must be at least 1", loaded.get(Id::Forks).origin))?;
+        let words = |id| loaded.string(id).filter(|a: &String| !a.trim().is_empty());
+        Ok(Settings {
+            inventories: configured_inventories(loaded),
+            forks,
+            remote_user: loaded.string(Id::RemoteUser),
+            private_key: loaded.paths(Id::PrivateKeyFile).into_iter().next(),
+            host_key_checking: loaded.bool(Id::HostKeyChecking),
+            connect_timeout: Duration::from_secs(u64::try_from(loaded.int(Id::Timeout)).unwrap_or(0)),
+            no_color: loaded.bool(Id::NoColor),
+            config_file: loaded.file.clone(),
+            roles_path: loaded.paths(Id::RolesPath),
+            collections_path: loaded.paths(Id::CollectionsPath),
+            interpreter_python: loaded.string(Id::InterpreterPython).unwrap_or_else(|| "auto".into()),
+            remote_tmp: loaded.string(Id::RemoteTmp).unwrap_or_else(|| "~/.ansible/tmp".into()),
+            gathering: loaded.string(Id::Gathering).as_deref().and_then(Gathering::parse).unwrap_or_default(),
+            ansible_managed: loaded.string(Id::AnsibleManaged).unwrap_or_else(|| stockman_modules::template::ANSIBLE_MANAGED.into()),
+            any_errors_fatal: loaded.bool(Id::AnyErrorsFatal),
+            ssh_args: words(Id::SshArgs).filter(|_| loaded.get(Id::SshArgs).origin != Origin::Default),
+            ssh_common_args: words(Id::SshCommonArgs),
+            ssh_extra_args: words(Id::SshExtraArgs),
+            ssh_retries: u32::try_from(loaded.int(Id::Retries)).unwrap_or(0),
+            display_ok_hosts: loaded.bool(Id::DisplayOkHosts),
+            display_skipped_hosts: loaded.bool(Id::DisplaySkippedHosts),
+            profile_tasks: loaded.words(Id::CallbacksEnabled).iter().any(|n| PROFILE_CALLBACKS.contains(&n.as_str())),
+            ..Settings::default()
+        })
+        .and_then(|s| refuse_unsupported(loaded).map(|()| s))
+    }
+}
+
+/// The inventory setting; Ansible's default /etc/ansible/hosts only when it exists
+/// (otherwise only the implicit localhost, as today).
+fn configured_inventories(loaded: &Loaded) -> Vec<PathBuf> {
+    let paths = loaded.paths(Id::Inventory);
+    if loaded.get(Id::Inventory).origin == Origin::Default {
+        return paths.into_iter().filter(|p| p.exists()).collect();
+    }
+    paths
+}
+
+/// Values Ansible accepts that would make stockman behave differently than asked.
+fn refuse_unsupported(loaded: &Loaded) -> Result<(), String> {
+    let undefined = loaded.get(Id::ErrorOnUndefinedVars);
+    if !loaded.bool(Id::ErrorOnUndefinedVars) {
+        return Err(format!("{}: error_on_undefined_vars = False is not supported: stockman always fails on undefined variables (use `| default(...)`)", undefined.origin));
+    }
+    Ok(())
+}
+
+/// callbacks_enabled entries that are stockman's --profile.
+const PROFILE_CALLBACKS: &[&str] = &["profile_tasks", "ansible.posix.profile_tasks"];
+
+/// Output callbacks asked for that stockman does not have: said once, the default output is used.
+fn callback_warnings(loaded: &Loaded) -> Vec<String> {
+    let mut out = Vec::new();
+    let stdout = loaded.get(Id::StdoutCallback);
+    if let Some(name) = loaded.string(Id::StdoutCallback).filter(|n| !matches!(n.as_str(), "default" | "ansible.builtin.default")) {
+        out.push(format!("{}: stdout_callback `{name}` is not implemented; stockman prints the default callback's output", stdout.origin));
+    }
+    let enabled = loaded.get(Id::CallbacksEnabled);
+    for name in loaded.words(Id::CallbacksEnabled).iter().filter(|n| !PROFILE_CALLBACKS.contains(&n.as_str())) {
+        out.push(format!("{}: callback `{name}` is not implemented (profile_tasks is: it is --profile; for JUnit use --junit FILE)", enabled.origin));
+    }
+    out
+}
+
+/// The vault settings, for `stockman playbook` and `stockman vault`.
+pub fn vault_defaults(loaded: &Loaded) -> crate::vault::VaultDefaults {
+    crate::vault::VaultDefaults {
+        identity_list: loaded.words(Id::VaultIdentityList),
+        password_file: loaded.paths(Id::VaultPasswordFile).into_iter().next(),
+        ask_vault_pass: loaded.bool(Id::AskVaultPass),
+    }
 }

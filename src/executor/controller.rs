@@ -15,6 +15,8 @@ pub(super) struct TaskController<'a> {
     pub playbook_dir: &'a Path,
     /// The task's role: its files/ and templates/ are searched first.
     pub role: Option<&'a crate::playbook::Role>,
+    /// ansible.cfg's `ansible_managed`, given to templates as is (not itself templated).
+    pub ansible_managed: &'a str,
 }
 
 impl TaskController<'_> {
@@ -67,7 +69,9 @@ impl Controller for TaskController<'_> {
             let path = self.find("templates", src)?;
             let source = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             // The template's own variables win over the host's, as in Ansible.
-            let extra = crate::template::Templar::context(&options.extra_vars);
+            let mut extra_vars = options.extra_vars.clone();
+            extra_vars.insert("ansible_managed".into(), self.ansible_managed.into());
+            let extra = crate::template::Templar::context(&extra_vars);
             let ctx = minijinja::context! { ..extra, ..self.ctx.clone() };
             let rendered = self.templar.render_file(&path.display().to_string(), &prepare_source(&source, options), &ctx);
             rendered.map(|text| finish_output(&source, text)).map_err(|e| format!("{}: {}", path.display(), e.message))

@@ -78,7 +78,7 @@ impl<'a> Executor<'a> {
         if [&play.pre_tasks, &play.tasks, &play.post_tasks].into_iter().any(|steps| has_run_once(steps)) {
             self.emit(Event::Warning("Using run_once with the free strategy is not currently supported. This task will still be executed for every host in the inventory list.".into()));
         }
-        if play.any_errors_fatal {
+        if self.any_errors_fatal(play) {
             // Ansible's words; each host's failure then stops only that host.
             self.emit(Event::Warning("Using any_errors_fatal with the free strategy is not supported, as tasks are executed independently on each host".into()));
         }

@@ -209,10 +209,17 @@ fn connect_spec(name: &str, vars: &Map<String, Value>, play: &Play, settings: &S
         connect_timeout: number("ansible_ssh_timeout")?.or(number("ansible_timeout")?).map(std::time::Duration::from_secs),
         default_timeout: settings.connect_timeout,
         config_file: settings.ssh_config.clone(),
-        ssh_args: [get("ansible_ssh_common_args")?, get("ansible_ssh_extra_args")?].into_iter().flatten().collect(),
+        ssh_args: [
+            settings.ssh_args.clone(),
+            get("ansible_ssh_common_args")?.or_else(|| settings.ssh_common_args.clone()),
+            get("ansible_ssh_extra_args")?.or_else(|| settings.ssh_extra_args.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         password: get("ansible_password")?.or(get("ansible_ssh_pass")?).or(get("ansible_ssh_password")?).map(Secret::new).or_else(|| settings.password.clone()),
         key_passphrase: settings.key_passphrase.clone(),
-        retries: number("ansible_ssh_retries")?.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+        retries: number("ansible_ssh_retries")?.map_or(settings.ssh_retries, |n| u32::try_from(n).unwrap_or(u32::MAX)),
     };
     ssh_config::resolve(&inputs).map_err(|e| format!("host `{name}`: {e}"))
 }

@@ -153,7 +153,7 @@ impl Executor<'_> {
             ModuleKind::GroupBy | ModuleKind::AddHost => Ok(self.inventory_change(host, actions::run(spec.kind, &args, &self.templar, ctx))),
             ModuleKind::Debug if debug_is_quiet(&args, self.settings.verbosity) => return skipped_verbosity(host),
             kind if kind.is_controller_side() => {
-                let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
+                let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref(), ansible_managed: &self.settings.ansible_managed };
                 stockman_modules::run(kind, &args, &NoTarget, &controller, mode).await
             }
             kind => {
@@ -190,7 +190,7 @@ impl Executor<'_> {
     /// Runs a host-side module over `conn` (the host's own, or the delegate's).
     #[allow(clippy::too_many_arguments)]
     async fn run_module(&self, conn: &Connection, play: &Play, task: &Task, host: &HostState, kind: ModuleKind, args: &Args, ctx: &minijinja::Value, playbook_dir: &Path, mode: RunMode) -> HostResult {
-        let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref() };
+        let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref(), ansible_managed: &self.settings.ansible_managed };
         // Commands of a task that may be no_log are never shown.
         let enabled = self.settings.verbosity >= 2 && task.no_log == Value::Bool(false);
         let env = match environment::task_environment(&self.templar, play, task, ctx) {

@@ -135,16 +135,26 @@ impl Executor<'_> {
         }
     }
 
+    /// The play's `gather_facts`, else ansible.cfg's `gathering` (smart gathers like implicit: no fact cache yet).
+    fn gathers_facts(&self, play: &Play) -> bool {
+        play.gather_facts.unwrap_or(self.settings.gathering != crate::config::Gathering::Explicit)
+    }
+
+    /// The play's `any_errors_fatal`, else ansible.cfg's.
+    pub(super) fn any_errors_fatal(&self, play: &Play) -> bool {
+        play.any_errors_fatal.unwrap_or(self.settings.any_errors_fatal)
+    }
+
     /// One batch: facts, the three sections, handlers after each.
     pub(super) async fn run_batch(&mut self, run: &mut PlayRun<'_>) {
         let play = run.play;
-        if play.gather_facts {
+        if self.gathers_facts(play) {
             self.gather_facts(run).await;
         }
         for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
             let go_on = self.run_steps(run, section, false).await;
             // ansible-core 2.19 announces it only when any_errors_fatal ended the play.
-            if play.any_errors_fatal && run.active().is_empty() && run.hosts.iter().any(|h| h.failed) {
+            if self.any_errors_fatal(play) && run.active().is_empty() && run.hosts.iter().any(|h| h.failed) {
                 self.emit(Event::NoMoreHosts);
             }
             if !go_on {

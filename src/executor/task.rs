@@ -53,7 +53,7 @@ impl Executor<'_> {
             let shared_with: Vec<usize> = if run_once { targets.to_vec() } else { vec![outcome.host] };
             apply(run, task, &outcome, &shared_with, rescued);
         }
-        if fatal && run.play.any_errors_fatal {
+        if fatal && self.any_errors_fatal(run.play) {
             for h in run.active() {
                 run.hosts[h].failed = true;
             }

@@ -117,7 +117,7 @@ pub fn start_at_task(playbooks: &mut [Playbook], pattern: &str) -> bool {
         if found {
             return true;
         }
-        play.gather_facts = false;
+        play.gather_facts = Some(false);
     }
     false
 }

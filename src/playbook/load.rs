@@ -1,7 +1,7 @@
 //! YAML nodes → the playbook model, validating everything that can be checked
 //! before any host is contacted.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use stockman_modules::spec::ModuleSpec;
@@ -54,16 +54,23 @@ const IMPORT_PLAYBOOK: &[&str] = &["import_playbook", "ansible.builtin.import_pl
 const IMPORT_PLAYBOOK_KEYWORDS: &[&str] = &["name", "when", "tags", "vars"];
 const MAX_PLAYBOOK_DEPTH: usize = 16;
 
-/// Loads and validates a playbook file.
+/// Loads and validates a playbook file (roles from its roles/ only).
 pub fn load(path: &Path) -> Result<Playbook, LoadError> {
+    load_with_roles_path(path, &[])
+}
+
+/// Loads and validates a playbook file; roles are also looked for in `roles_path`
+/// (roles_path / ANSIBLE_ROLES_PATH), after the playbook's roles/.
+pub fn load_with_roles_path(path: &Path, roles_path: &[PathBuf]) -> Result<Playbook, LoadError> {
     let mut plays = Vec::new();
-    load_plays(path, &tasks::Inherited::default(), 0, &mut plays)?;
+    let roles_path: tasks::RolesPath = roles_path.to_vec().into();
+    load_plays(path, &tasks::Inherited::default(), &roles_path, 0, &mut plays)?;
     Ok(Playbook { path: path.to_path_buf(), plays })
 }
 
 /// The plays of a playbook file, `import_playbook` entries expanded in place
 /// (relative to the importing file; its `when`/`tags`/`vars` on every play).
-fn load_plays(path: &Path, outer: &tasks::Inherited, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
+fn load_plays(path: &Path, outer: &tasks::Inherited, roles_path: &tasks::RolesPath, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
     let root = yaml::parse_file(path)?;
     let items = root
         .as_seq()
@@ -71,14 +78,14 @@ fn load_plays(path: &Path, outer: &tasks::Inherited, depth: usize, plays: &mut V
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     for item in items {
         match item.as_map().and_then(|m| m.iter().find(|(k, _)| IMPORT_PLAYBOOK.contains(&k.display_key().as_str()))) {
-            Some((_, value)) => import_playbook(item, value, dir, outer, depth, plays)?,
-            None => plays.push(load_play(item, dir, outer)?),
+            Some((_, value)) => import_playbook(item, value, dir, outer, roles_path, depth, plays)?,
+            None => plays.push(load_play(item, dir, outer, roles_path)?),
         }
     }
     Ok(())
 }
 
-fn import_playbook(node: &Node, value: &Node, dir: &Path, outer: &tasks::Inherited, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
+fn import_playbook(node: &Node, value: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tasks::RolesPath, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
     let allowed: Vec<&str> = IMPORT_PLAYBOOK_KEYWORDS.iter().chain(IMPORT_PLAYBOOK).copied().collect();
     check_keywords(node.as_map().unwrap_or_default(), &allowed, &[], "import_playbook")?;
     let file = scalar_string(value)?;
@@ -93,10 +100,10 @@ fn import_playbook(node: &Node, value: &Node, dir: &Path, outer: &tasks::Inherit
         return Err(err(value, format!("the playbook `{file}` to import was not found (looked for {})", path.display())));
     }
     let inner = tasks::inherit(outer, node)?;
-    load_plays(&path, &inner, depth + 1, plays)
+    load_plays(&path, &inner, roles_path, depth + 1, plays)
 }
 
-fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, LoadError> {
+fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tasks::RolesPath) -> Result<Play, LoadError> {
     let map = node.as_map().ok_or_else(|| err(node, format!("a play must be a mapping, found {}", node.kind_name())))?;
     check_keywords(map, PLAY_SUPPORTED, PLAY_LATER, "play")?;
     let hosts = node.get("hosts").ok_or_else(|| {
@@ -104,7 +111,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
     })?;
     // The play's tags (and its import_playbook's) apply to all its tasks.
     let play_tags: Vec<String> = outer.tags.iter().cloned().chain(string_list(node.get("tags"))?).collect();
-    let mut ctx = tasks::Ctx::new(dir);
+    let mut ctx = tasks::Ctx::new(dir, roles_path.clone());
     ctx.inherited = play_inherited(node, map, outer)?;
     ctx.inherited.tags = play_tags.clone();
     let roles = roles::load_all(node.get("roles"), &ctx)?;
@@ -131,14 +138,14 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
         vars: vars_of(node.get("vars"))?,
         vars_files: vars_files(node.get("vars_files"), dir)?,
         vars_prompt: super::vars_prompt::load(node.get("vars_prompt"))?,
-        gather_facts: opt_bool(node.get("gather_facts"))?.unwrap_or(true),
+        gather_facts: opt_bool(node.get("gather_facts"))?,
         connection: opt_string(node.get("connection"))?,
         remote_user: opt_string(node.get("remote_user"))?,
         pre_tasks,
         tasks: role_tasks,
         post_tasks,
         handlers,
-        any_errors_fatal: opt_bool(node.get("any_errors_fatal"))?.unwrap_or(false),
+        any_errors_fatal: opt_bool(node.get("any_errors_fatal"))?,
         force_handlers: opt_bool(node.get("force_handlers"))?.unwrap_or(false),
         r#become: node.get("become").map(Node::to_json),
         become_user: node.get("become_user").map(Node::to_json),

@@ -26,7 +26,7 @@ pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{parse_kv, split_args};
 pub use listing::{fnmatch, list_play, start_at_task, tags_selected, PlayListing, TagFilter};
-pub use load::{batch_sizes, load, LoadError};
+pub use load::{batch_sizes, load, load_with_roles_path, LoadError};
 pub use suggest::did_you_mean;
 pub use vars_prompt::VarPrompt;
 
@@ -46,7 +46,8 @@ pub struct Play {
     /// The play's own `tags:` (already folded into every task's tags).
     pub tags: Vec<String>,
     pub vars: Map<String, Value>,
-    pub gather_facts: bool,
+    /// `gather_facts:` as written; None: ansible.cfg's `gathering` decides.
+    pub gather_facts: Option<bool>,
     /// `connection:` (ssh, local), overriding the inventory's.
     pub connection: Option<String>,
     pub remote_user: Option<String>,
@@ -60,7 +61,8 @@ pub struct Play {
     pub post_tasks: Vec<Step>,
     /// The play's handlers, then its roles' handlers.
     pub handlers: Vec<Task>,
-    pub any_errors_fatal: bool,
+    /// `any_errors_fatal:` as written; None: ansible.cfg's `any_errors_fatal` decides.
+    pub any_errors_fatal: Option<bool>,
     pub force_handlers: bool,
     pub r#become: Option<Value>,
     pub become_user: Option<Value>,

@@ -67,8 +67,8 @@ pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx, seen: &Ro
 fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
     let playbook_dir = base.playbook_dir.as_path();
     let name = &opts.name;
-    let path = find_role(name, playbook_dir).ok_or_else(|| {
-        err(at, format!("the role `{name}` was not found in {}/roles, ANSIBLE_ROLES_PATH or {}", playbook_dir.display(), playbook_dir.display()))
+    let path = find_role(name, playbook_dir, &base.roles_path).ok_or_else(|| {
+        err(at, format!("the role `{name}` was not found in {}/roles, roles_path (ANSIBLE_ROLES_PATH) or {}", playbook_dir.display(), playbook_dir.display()))
     })?;
     if let Some(meta) = read_main(&path, "meta")? {
         if let Some(deps) = meta.get("dependencies").and_then(Node::as_seq) {
@@ -126,11 +126,9 @@ fn wrapper_node(entry: &Node, when: Option<Node>, tags: Option<Node>) -> Node {
     Node { value: crate::yaml::Yaml::Map(entries), span: entry.span.clone() }
 }
 
-fn find_role(name: &str, playbook_dir: &Path) -> Option<PathBuf> {
+fn find_role(name: &str, playbook_dir: &Path, roles_path: &[PathBuf]) -> Option<PathBuf> {
     let mut candidates = vec![playbook_dir.join("roles").join(name)];
-    if let Ok(paths) = std::env::var("ANSIBLE_ROLES_PATH") {
-        candidates.extend(paths.split(':').filter(|p| !p.is_empty()).map(|p| Path::new(p).join(name)));
-    }
+    candidates.extend(roles_path.iter().map(|p| p.join(name)));
     candidates.push(playbook_dir.join(name));
     candidates.into_iter().find(|c| c.is_dir())
 }

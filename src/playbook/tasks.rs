@@ -91,7 +91,11 @@ pub(super) struct Ctx {
     pub handlers: HandlerSink,
     /// Roles (name, parameters) the play already has: dependencies run once.
     pub roles_seen: RolesSeen,
+    /// roles_path: searched after the playbook's roles/.
+    pub roles_path: RolesPath,
 }
+
+pub(super) type RolesPath = Arc<[PathBuf]>;
 
 pub(super) type RolesSeen = Arc<std::sync::Mutex<Vec<(String, Map<String, Value>)>>>;
 
@@ -99,7 +103,7 @@ pub(super) type RolesSeen = Arc<std::sync::Mutex<Vec<(String, Map<String, Value>
 pub(super) type HandlerSink = Arc<std::sync::Mutex<Vec<Task>>>;
 
 impl Ctx {
-    pub fn new(playbook_dir: &Path) -> Ctx {
+    pub fn new(playbook_dir: &Path, roles_path: RolesPath) -> Ctx {
         Ctx {
             dir: playbook_dir.to_path_buf(),
             playbook_dir: playbook_dir.to_path_buf(),
@@ -108,6 +112,7 @@ impl Ctx {
             depth: 0,
             handlers: HandlerSink::default(),
             roles_seen: RolesSeen::default(),
+            roles_path,
         }
     }
 

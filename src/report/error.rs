@@ -20,6 +20,13 @@ pub fn fatal(message: &str, code: u8) -> u8 {
     code
 }
 
+/// `[WARNING]: message` on stderr, for what is noticed before the run's reporter exists.
+pub fn warning(message: &str) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let text = format!("[WARNING]: {message}");
+    stderr_line(&if color { format!("\x1b[1;35m{text}\x1b[0m") } else { text });
+}
+
 /// A plain line on stdout (e.g. --syntax-check's summary).
 pub fn note(text: &str) {
     let mut out = std::io::stdout().lock();

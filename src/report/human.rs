@@ -26,6 +26,9 @@ struct Current {
     is_debug: bool,
     /// Error texts already shown (ansible-core shows each once per task).
     errors: Vec<String>,
+    /// The task's banner, held back until a result is shown (display_ok_hosts or
+    /// display_skipped_hosts off), as Ansible's default callback does.
+    pending_banner: Option<Vec<String>>,
 }
 
 /// Where human output goes: stdout normally, stderr when stdout carries JSON.
@@ -73,6 +76,21 @@ pub struct Human {
     /// The running task's position and the error texts already shown for it.
     current: Mutex<Current>,
     profile: Option<Mutex<profile::Clock>>,
+    /// ansible.cfg's display_ok_hosts and display_skipped_hosts.
+    shown: Shown,
+}
+
+/// Which results get a line (ansible.cfg's display_ok_hosts, display_skipped_hosts).
+#[derive(Debug, Clone, Copy)]
+pub struct Shown {
+    pub ok_hosts: bool,
+    pub skipped_hosts: bool,
+}
+
+impl Default for Shown {
+    fn default() -> Self {
+        Shown { ok_hosts: true, skipped_hosts: true }
+    }
 }
 
 /// When each still-running host started the current task.
@@ -106,6 +124,21 @@ impl Human {
             running: Arc::default(),
             profile: profile.then(Mutex::default),
             current: Mutex::new(Current::default()),
+            shown: Shown::default(),
+        }
+    }
+
+    /// Hides ok or skipped results (and the banners of tasks with nothing shown).
+    pub fn showing(mut self, shown: Shown) -> Self {
+        self.shown = shown;
+        self
+    }
+
+    /// Prints the held-back banner of the current task, if any.
+    fn flush_banner(&self) {
+        let pending = self.current.lock().unwrap_or_else(|e| e.into_inner()).pending_banner.take();
+        for line in pending.into_iter().flatten() {
+            self.out(&line);
         }
     }
 
@@ -129,12 +162,16 @@ impl Human {
     }
 
     fn banner(&self, title: &str, code: Option<&str>) {
+        self.out(&self.banner_line(title, code));
+    }
+
+    fn banner_line(&self, title: &str, code: Option<&str>) -> String {
         let stars = "*".repeat(self.columns.saturating_sub(title.chars().count()).max(3));
         let line = format!("\n{title} {stars}");
-        self.out(&match code {
+        match code {
             Some(c) => self.paint(&line, c),
             None => line,
-        });
+        }
     }
 
     /// A warning on stderr, without tearing the progress bar.
@@ -173,13 +210,16 @@ impl Human {
             TaskKind::Handler => format!("RUNNING HANDLER [{}]", header.name),
             _ => format!("TASK [{}]", header.name),
         };
-        self.banner(&title, None);
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) =
-            Current { span: header.span.clone(), is_debug: header.action.as_deref() == Some("debug"), errors: Vec::new() };
+        let mut banner = vec![self.banner_line(&title, None)];
         if self.verbosity >= 2 {
             if let Some(span) = &header.span {
-                self.out(&format!("task path: {}:{}", span.file, span.line));
+                banner.push(format!("task path: {}:{}", span.file, span.line));
             }
+        }
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) =
+            Current { span: header.span.clone(), is_debug: header.action.as_deref() == Some("debug"), errors: Vec::new(), pending_banner: Some(banner) };
+        if self.shown.ok_hosts && self.shown.skipped_hosts {
+            self.flush_banner();
         }
         self.profile_line(&header.name);
         self.running.lock().unwrap_or_else(|e| e.into_inner()).0.clear();
@@ -212,6 +252,18 @@ impl Human {
 
     fn host_result(&self, r: &HostResult) {
         self.running.lock().unwrap_or_else(|e| e.into_inner()).0.retain(|(h, _)| *h != r.host);
+        let hidden = match r.status {
+            Status::Ok => !self.shown.ok_hosts,
+            Status::Skipped => !self.shown.skipped_hosts,
+            _ => false,
+        };
+        if hidden {
+            if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                bar.inc(1);
+            }
+            return;
+        }
+        self.flush_banner();
         for diff in r.diff.iter().filter(|_| !r.no_log) {
             if let Some(text) = diff::unified(diff) {
                 self.out(&text);
@@ -362,6 +414,7 @@ impl Reporter for Human {
                 }
             }
             Event::Included { file, hosts, item } => {
+                self.flush_banner();
                 let item = item.as_ref().map(|i| format!(" => (item={i})")).unwrap_or_default();
                 self.out(&self.paint(&format!("included: {file} for {}{item}", hosts.join(", ")), CYAN));
             }

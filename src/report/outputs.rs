@@ -30,6 +30,8 @@ pub struct OutputOptions {
     pub verbosity: u8,
     pub no_color: bool,
     pub check: bool,
+    /// ansible.cfg's display_ok_hosts / display_skipped_hosts.
+    pub shown: crate::report::human::Shown,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +65,7 @@ impl Outputs {
         };
         let sink = if options.format == Format::Json { Sink::Stderr } else { Sink::Stdout };
         Ok(Outputs {
-            human: Human::to(sink, options.verbosity, options.no_color, options.profile),
+            human: Human::to(sink, options.verbosity, options.no_color, options.profile).showing(options.shown),
             json: (options.format == Format::Json).then(|| Json::stdout(options.check)),
             junit,
             detailed_exitcode: options.detailed_exitcode,

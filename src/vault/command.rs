@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::files::{self, PlainTemp};
 use super::keyring::seal;
-use super::secrets::{ordered_sources, Purpose, SecretSource};
+use super::secrets::{ordered_sources, Purpose, SecretSource, VaultDefaults};
 use super::{load_keyring, Keyring, Secret, VaultError};
 
 /// Where vault passwords come from; shared by `playbook` and `vault`.
@@ -28,15 +28,17 @@ pub struct VaultFlags {
 }
 
 impl VaultFlags {
-    /// The validated password sources, in Ansible's order (with ANSIBLE_VAULT_PASSWORD_FILE).
-    pub fn sources(&self) -> Result<Vec<SecretSource>, VaultError> {
-        ordered_sources(&self.vault_ids, &self.vault_password_files, self.ask_vault_pass)
+    /// The validated password sources, in Ansible's order (with the configured ones).
+    pub fn sources(&self, configured: &VaultDefaults) -> Result<Vec<SecretSource>, VaultError> {
+        ordered_sources(&self.vault_ids, &self.vault_password_files, self.ask_vault_pass, configured)
     }
 
     /// Like [`sources`](Self::sources), but asks on the terminal when nothing
     /// was given, as ansible-vault does.
     fn sources_or_prompt(&self) -> Result<Vec<SecretSource>, VaultError> {
-        let mut sources = self.sources()?;
+        // ansible-vault reads ansible.cfg and ANSIBLE_* too.
+        let loaded = crate::config::load_reporting().map_err(VaultError::Usage)?;
+        let mut sources = self.sources(&crate::config::vault_defaults(&loaded))?;
         if sources.is_empty() {
             sources.push(SecretSource::ask());
         }

@@ -31,7 +31,7 @@ pub mod secrets;
 
 pub use envelope::is_vault;
 pub use keyring::{decrypt_loaded, redact, Keyring};
-pub use secrets::{Purpose, Secret, SecretSource};
+pub use secrets::{Purpose, Secret, SecretSource, VaultDefaults};
 
 /// Why vault data could not be read or written.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -103,23 +103,27 @@ impl SecretSource {
     }
 }
 
-/// Ansible's order: `--vault-id`s, then `--vault-password-file`s (and the
-/// environment's file), then `--ask-vault-pass`.
+/// The vault settings of ansible.cfg and the environment (vault_identity_list,
+/// vault_password_file, ask_vault_pass), used together with the flags.
+#[derive(Debug, Clone, Default)]
+pub struct VaultDefaults {
+    pub identity_list: Vec<String>,
+    pub password_file: Option<PathBuf>,
+    pub ask_vault_pass: bool,
+}
+
+/// Ansible's order: the configured identity list, `--vault-id`s, then
+/// `--vault-password-file`s (and the configured file), then `--ask-vault-pass`.
 pub fn ordered_sources(
     vault_ids: &[String],
     password_files: &[PathBuf],
     ask_vault_pass: bool,
+    configured: &VaultDefaults,
 ) -> Result<Vec<SecretSource>, VaultError> {
-    // ANSIBLE_VAULT_IDENTITY_LIST (comma-separated) comes before the flags, as in Ansible.
-    let configured = std::env::var("ANSIBLE_VAULT_IDENTITY_LIST").unwrap_or_default();
-    let configured = configured.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    let specs: Vec<String> = configured.chain(vault_ids.iter().cloned()).collect();
+    let specs: Vec<&String> = configured.identity_list.iter().chain(vault_ids).collect();
     let mut sources = specs.iter().map(|s| SecretSource::parse_vault_id(s)).collect::<Result<Vec<_>, _>>()?;
-    sources.extend(password_files.iter().map(SecretSource::file));
-    if let Some(env) = std::env::var_os("ANSIBLE_VAULT_PASSWORD_FILE").filter(|v| !v.is_empty()) {
-        sources.push(SecretSource::file(env));
-    }
-    if ask_vault_pass {
+    sources.extend(password_files.iter().chain(&configured.password_file).map(SecretSource::file));
+    if ask_vault_pass || configured.ask_vault_pass {
         sources.push(SecretSource::ask());
     }
     Ok(sources)

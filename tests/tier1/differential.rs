@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::sshd::TestSshd;
 
-const ANSIBLE_PLAYBOOK: &str = "/var/cache/stockman/ansible-venv/bin/ansible-playbook";
+pub(crate) const ANSIBLE_PLAYBOOK: &str = "/var/cache/stockman/ansible-venv/bin/ansible-playbook";
 
 fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/differential").join(name)
@@ -61,7 +61,7 @@ fn run(program: &str, pre_args: &[&str], dir: &Path, inventory: &Path, playbook:
 }
 
 /// Lines per banner block, host lines sorted; times in results blanked.
-fn normalized(output: &str) -> Vec<String> {
+pub(crate) fn normalized(output: &str) -> Vec<String> {
     let times = regex::Regex::new(r#""(start|end|delta)": "[^"]*""#).unwrap();
     // Async job ids are random in both tools.
     let jids = regex::Regex::new(r"jid=[^ ]+").unwrap();

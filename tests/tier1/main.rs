@@ -1,6 +1,7 @@
 //! Tier 1: the real binary and transport against a real OpenSSH sshd on 127.0.0.1.
 mod bounds_input;
 mod bounds_timeout;
+mod config;
 mod differential;
 mod filters_differential;
 mod hostile_args;

@@ -62,7 +62,8 @@ fn output_terminal_golden_layout_without_a_terminal() {
     // -vv adds the playbook and each task's file:line.
     let run = p.run(&sshd, "site.yml", &["-e", &remote, "-f", "1", "-vv"]);
     let stdout = run.stdout.replace(&p.dir.path().display().to_string(), "<DIR>");
-    assert!(stdout.starts_with("\nPLAYBOOK: <DIR>/site.yml ***"), "{stdout}");
+    // As ansible-playbook -v: which config file is used, first.
+    assert!(stdout.starts_with("No config file found; using defaults\n\nPLAYBOOK: <DIR>/site.yml ***"), "{stdout}");
     assert!(stdout.contains("TASK [Only beta] ***************************************************************\ntask path: <DIR>/site.yml:10\n"), "{stdout}");
 }
 

@@ -1,0 +1,212 @@
+//! Every setting stockman reads from ansible.cfg and ANSIBLE_* variables, declared once.
+//!
+//! Names, sections, keys, environment variables and defaults are ansible-core 2.19's
+//! (its config/base.yml and the ssh connection plugin's options). Lookup, `stockman config
+//! list/dump`, -v notes about ignored keys and "did you mean" all come from [`TABLE`].
+
+/// How a value is read (Ansible's config types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Ansible's non-strict boolean: y/yes/on/1/true/t are true, anything else false.
+    Bool,
+    Int,
+    Str,
+    /// One path: `~` and `$VARS` expanded, relative to the cfg file's directory.
+    Path,
+    /// Comma-separated paths (Ansible's `pathlist`).
+    PathList,
+    /// Colon-separated paths (Ansible's `pathspec`).
+    PathSpec,
+    /// Comma-separated words.
+    List,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+}
+
+/// What stockman does with a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    Honoured,
+    /// Kept in the validated settings for a part of stockman that reads it later.
+    Stored,
+    /// Accepted and not used; `-v` says so, with this reason.
+    Ignored(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Id {
+    Inventory,
+    RemoteUser,
+    PrivateKeyFile,
+    HostKeyChecking,
+    Forks,
+    RolesPath,
+    CollectionsPath,
+    VaultPasswordFile,
+    VaultIdentityList,
+    AskVaultPass,
+    AskPass,
+    Timeout,
+    Become,
+    BecomeMethod,
+    BecomeUser,
+    BecomeAskPass,
+    Gathering,
+    InterpreterPython,
+    RemoteTmp,
+    LocalTmp,
+    AnsibleManaged,
+    AnyErrorsFatal,
+    ErrorOnUndefinedVars,
+    DisplaySkippedHosts,
+    DisplayOkHosts,
+    DisplayArgsToStdout,
+    NoColor,
+    ForceColor,
+    HashBehaviour,
+    StdoutCallback,
+    CallbacksEnabled,
+    FactCaching,
+    FactCachingConnection,
+    FactCachingTimeout,
+    LogPath,
+    RetryFilesEnabled,
+    RetryFilesSavePath,
+    InventoryEnabled,
+    SshArgs,
+    SshCommonArgs,
+    SshExtraArgs,
+    Pipelining,
+    Retries,
+    ControlPath,
+    ControlPathDir,
+    TransferMethod,
+    UseTty,
+}
+
+/// One setting: where it is read from and what it means.
+#[derive(Debug)]
+pub struct Def {
+    pub id: Id,
+    /// ansible-config's name for it.
+    pub name: &'static str,
+    /// `(section, key)` places in ansible.cfg, the first being the usual one.
+    pub ini: &'static [(&'static str, &'static str)],
+    pub env: &'static [&'static str],
+    pub kind: Kind,
+    /// As it would be written in ansible.cfg; None: unset.
+    pub default: Option<&'static str>,
+    pub support: Support,
+    pub doc: &'static str,
+}
+
+impl Def {
+    /// `[section] key` of the usual place.
+    pub fn ini_label(&self) -> String {
+        let (section, key) = self.ini[0];
+        format!("[{section}] {key}")
+    }
+}
+
+const D: &str = "defaults";
+const SSH: &str = "ssh_connection";
+const PE: &str = "privilege_escalation";
+const ONE_CONNECTION: Support = Support::Ignored("stockman keeps one SSH connection per host for the whole run");
+
+/// The table. Order is `stockman config list`'s order.
+pub static TABLE: &[Def] = &[
+    Def { id: Id::Inventory, name: "DEFAULT_HOST_LIST", ini: &[(D, "inventory")], env: &["ANSIBLE_INVENTORY"], kind: Kind::PathList, default: Some("/etc/ansible/hosts"), support: Support::Honoured, doc: "Inventory sources (files, directories, scripts, Terraform state), comma-separated; used when no -i is given." },
+    Def { id: Id::RemoteUser, name: "DEFAULT_REMOTE_USER", ini: &[(D, "remote_user")], env: &["ANSIBLE_REMOTE_USER"], kind: Kind::Str, default: None, support: Support::Honoured, doc: "The user to log in as when neither the inventory (ansible_user) nor the play (remote_user) names one." },
+    Def { id: Id::PrivateKeyFile, name: "DEFAULT_PRIVATE_KEY_FILE", ini: &[(D, "private_key_file")], env: &["ANSIBLE_PRIVATE_KEY_FILE"], kind: Kind::Path, default: None, support: Support::Honoured, doc: "The SSH private key used when the inventory names none (ansible_ssh_private_key_file)." },
+    Def { id: Id::HostKeyChecking, name: "HOST_KEY_CHECKING", ini: &[(D, "host_key_checking"), (SSH, "host_key_checking")], env: &["ANSIBLE_HOST_KEY_CHECKING", "ANSIBLE_SSH_HOST_KEY_CHECKING"], kind: Kind::Bool, default: Some("True"), support: Support::Honoured, doc: "Check host keys against ~/.ssh/known_hosts; False accepts any key." },
+    Def { id: Id::Forks, name: "DEFAULT_FORKS", ini: &[(D, "forks")], env: &["ANSIBLE_FORKS"], kind: Kind::Int, default: Some("50"), support: Support::Honoured, doc: "Hosts worked on in parallel (Ansible's default is 5, stockman's 50)." },
+    Def { id: Id::RolesPath, name: "DEFAULT_ROLES_PATH", ini: &[(D, "roles_path")], env: &["ANSIBLE_ROLES_PATH"], kind: Kind::PathSpec, default: Some("~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles"), support: Support::Honoured, doc: "Colon-separated directories searched for roles after the playbook's roles/." },
+    Def { id: Id::CollectionsPath, name: "COLLECTIONS_PATHS", ini: &[(D, "collections_path"), (D, "collections_paths")], env: &["ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"], kind: Kind::PathSpec, default: Some("~/.ansible/collections:/usr/share/ansible/collections"), support: Support::Stored, doc: "Colon-separated directories holding ansible_collections, for modules stockman does not have natively." },
+    Def { id: Id::VaultPasswordFile, name: "DEFAULT_VAULT_PASSWORD_FILE", ini: &[(D, "vault_password_file")], env: &["ANSIBLE_VAULT_PASSWORD_FILE"], kind: Kind::Path, default: None, support: Support::Honoured, doc: "A file holding the vault password (or an executable printing it), used besides --vault-password-file." },
+    Def { id: Id::VaultIdentityList, name: "DEFAULT_VAULT_IDENTITY_LIST", ini: &[(D, "vault_identity_list")], env: &["ANSIBLE_VAULT_IDENTITY_LIST"], kind: Kind::List, default: None, support: Support::Honoured, doc: "Vault ids (`id@source`), comma-separated, tried before --vault-id." },
+    Def { id: Id::AskVaultPass, name: "DEFAULT_ASK_VAULT_PASS", ini: &[(D, "ask_vault_pass")], env: &["ANSIBLE_ASK_VAULT_PASS"], kind: Kind::Bool, default: Some("False"), support: Support::Honoured, doc: "Ask for the vault password, as --ask-vault-pass." },
+    Def { id: Id::AskPass, name: "DEFAULT_ASK_PASS", ini: &[(D, "ask_pass")], env: &["ANSIBLE_ASK_PASS"], kind: Kind::Bool, default: Some("False"), support: Support::Honoured, doc: "Ask for the SSH password, as -k." },
+    Def { id: Id::Timeout, name: "DEFAULT_TIMEOUT", ini: &[(D, "timeout"), (SSH, "timeout")], env: &["ANSIBLE_TIMEOUT", "ANSIBLE_SSH_TIMEOUT"], kind: Kind::Int, default: Some("10"), support: Support::Honoured, doc: "Seconds to wait for an SSH connection (ansible_ssh_timeout wins)." },
+    Def { id: Id::Become, name: "DEFAULT_BECOME", ini: &[(PE, "become")], env: &["ANSIBLE_BECOME"], kind: Kind::Bool, default: Some("False"), support: Support::Honoured, doc: "Run every task as become_user, as -b." },
+    Def { id: Id::BecomeMethod, name: "DEFAULT_BECOME_METHOD", ini: &[(PE, "become_method")], env: &["ANSIBLE_BECOME_METHOD"], kind: Kind::Choice(&["sudo", "su"]), default: Some("sudo"), support: Support::Honoured, doc: "How to become: sudo or su." },
+    Def { id: Id::BecomeUser, name: "DEFAULT_BECOME_USER", ini: &[(PE, "become_user")], env: &["ANSIBLE_BECOME_USER"], kind: Kind::Str, default: Some("root"), support: Support::Honoured, doc: "The user to become." },
+    Def { id: Id::BecomeAskPass, name: "DEFAULT_BECOME_ASK_PASS", ini: &[(PE, "become_ask_pass")], env: &["ANSIBLE_BECOME_ASK_PASS"], kind: Kind::Bool, default: Some("False"), support: Support::Honoured, doc: "Ask for the become password, as -K." },
+    Def { id: Id::Gathering, name: "DEFAULT_GATHERING", ini: &[(D, "gathering")], env: &["ANSIBLE_GATHERING"], kind: Kind::Choice(&["implicit", "explicit", "smart"]), default: Some("implicit"), support: Support::Honoured, doc: "implicit: gather facts unless a play says gather_facts: false; explicit: only when it says true; smart: at most once per host per run." },
+    Def { id: Id::InterpreterPython, name: "INTERPRETER_PYTHON", ini: &[(D, "interpreter_python")], env: &["ANSIBLE_PYTHON_INTERPRETER"], kind: Kind::Str, default: Some("auto"), support: Support::Stored, doc: "The Python on targets, for modules stockman does not have natively (ansible_python_interpreter wins)." },
+    Def { id: Id::RemoteTmp, name: "DEFAULT_REMOTE_TMP", ini: &[(D, "remote_tmp")], env: &["ANSIBLE_REMOTE_TEMP", "ANSIBLE_REMOTE_TMP"], kind: Kind::Str, default: Some("~/.ansible/tmp"), support: Support::Stored, doc: "Temporary directory on targets, for modules stockman does not have natively (native modules write beside their destination)." },
+    Def { id: Id::LocalTmp, name: "DEFAULT_LOCAL_TMP", ini: &[(D, "local_tmp")], env: &["ANSIBLE_LOCAL_TEMP"], kind: Kind::Path, default: Some("~/.ansible/tmp"), support: Support::Ignored("stockman keeps no temporary files on the controller"), doc: "Temporary directory on the controller." },
+    Def { id: Id::AnsibleManaged, name: "DEFAULT_MANAGED_STR", ini: &[(D, "ansible_managed")], env: &[], kind: Kind::Str, default: Some("Ansible managed"), support: Support::Honoured, doc: "The `ansible_managed` string templates see." },
+    Def { id: Id::AnyErrorsFatal, name: "ANY_ERRORS_FATAL", ini: &[(D, "any_errors_fatal")], env: &["ANSIBLE_ANY_ERRORS_FATAL"], kind: Kind::Bool, default: Some("False"), support: Support::Honoured, doc: "Plays without any_errors_fatal behave as if it were this." },
+    Def { id: Id::ErrorOnUndefinedVars, name: "DEFAULT_UNDEFINED_VAR_BEHAVIOR", ini: &[(D, "error_on_undefined_vars")], env: &["ANSIBLE_ERROR_ON_UNDEFINED_VARS"], kind: Kind::Bool, default: Some("True"), support: Support::Honoured, doc: "An undefined variable in a template is an error (False is refused: stockman always fails on them)." },
+    Def { id: Id::DisplaySkippedHosts, name: "DISPLAY_SKIPPED_HOSTS", ini: &[(D, "display_skipped_hosts")], env: &["ANSIBLE_DISPLAY_SKIPPED_HOSTS"], kind: Kind::Bool, default: Some("True"), support: Support::Honoured, doc: "Show `skipping:` lines (False also holds back a task's banner until something is shown)." },
+    Def { id: Id::DisplayOkHosts, name: "DISPLAY_OK_HOSTS", ini: &[(D, "display_ok_hosts")], env: &["ANSIBLE_DISPLAY_OK_HOSTS"], kind: Kind::Bool, default: Some("True"), support: Support::Honoured, doc: "Show `ok:` lines (False also holds back a task's banner until something is shown)." },
+    Def { id: Id::DisplayArgsToStdout, name: "DISPLAY_ARGS_TO_STDOUT", ini: &[(D, "display_args_to_stdout")], env: &["ANSIBLE_DISPLAY_ARGS_TO_STDOUT"], kind: Kind::Bool, default: Some("False"), support: Support::Ignored("not implemented yet"), doc: "Show each task's arguments in its banner." },
+    Def { id: Id::NoColor, name: "ANSIBLE_NOCOLOR", ini: &[(D, "nocolor")], env: &["ANSIBLE_NOCOLOR"], kind: Kind::Bool, default: Some("False"), support: Support::Honoured, doc: "No colour in the output (NO_COLOR works too)." },
+    Def { id: Id::ForceColor, name: "ANSIBLE_FORCE_COLOR", ini: &[(D, "force_color")], env: &["ANSIBLE_FORCE_COLOR"], kind: Kind::Bool, default: Some("False"), support: Support::Ignored("not implemented yet: colour only on a terminal"), doc: "Colour even when the output is not a terminal." },
+    Def { id: Id::HashBehaviour, name: "DEFAULT_HASH_BEHAVIOUR", ini: &[(D, "hash_behaviour")], env: &["ANSIBLE_HASH_BEHAVIOUR"], kind: Kind::Choice(&["replace"]), default: Some("replace"), support: Support::Honoured, doc: "How variables of the same name combine: replace (merge is refused)." },
+    Def { id: Id::StdoutCallback, name: "DEFAULT_STDOUT_CALLBACK", ini: &[(D, "stdout_callback")], env: &["ANSIBLE_STDOUT_CALLBACK"], kind: Kind::Str, default: Some("default"), support: Support::Ignored("not implemented yet: the default callback's output is used (warned when set)"), doc: "The output format." },
+    Def { id: Id::CallbacksEnabled, name: "CALLBACKS_ENABLED", ini: &[(D, "callbacks_enabled")], env: &["ANSIBLE_CALLBACKS_ENABLED"], kind: Kind::List, default: None, support: Support::Honoured, doc: "Extra callbacks: profile_tasks is --profile; others are warned about (for JUnit use --junit)." },
+    Def { id: Id::FactCaching, name: "CACHE_PLUGIN", ini: &[(D, "fact_caching")], env: &["ANSIBLE_CACHE_PLUGIN"], kind: Kind::Str, default: Some("memory"), support: Support::Ignored("not implemented yet: facts are kept in memory for the run"), doc: "Where facts are cached between plays and runs." },
+    Def { id: Id::FactCachingConnection, name: "CACHE_PLUGIN_CONNECTION", ini: &[(D, "fact_caching_connection")], env: &["ANSIBLE_CACHE_PLUGIN_CONNECTION"], kind: Kind::Str, default: None, support: Support::Ignored("not implemented yet"), doc: "The fact cache's location (a directory for jsonfile)." },
+    Def { id: Id::FactCachingTimeout, name: "CACHE_PLUGIN_TIMEOUT", ini: &[(D, "fact_caching_timeout")], env: &["ANSIBLE_CACHE_PLUGIN_TIMEOUT"], kind: Kind::Int, default: Some("86400"), support: Support::Ignored("not implemented yet"), doc: "Seconds a cached fact stays valid." },
+    Def { id: Id::LogPath, name: "DEFAULT_LOG_PATH", ini: &[(D, "log_path")], env: &["ANSIBLE_LOG_PATH"], kind: Kind::Path, default: None, support: Support::Ignored("not implemented yet"), doc: "A file the run's output is also logged to." },
+    Def { id: Id::RetryFilesEnabled, name: "RETRY_FILES_ENABLED", ini: &[(D, "retry_files_enabled")], env: &["ANSIBLE_RETRY_FILES_ENABLED"], kind: Kind::Bool, default: Some("False"), support: Support::Ignored("stockman writes no .retry files"), doc: "Write a .retry file of failed hosts." },
+    Def { id: Id::RetryFilesSavePath, name: "RETRY_FILES_SAVE_PATH", ini: &[(D, "retry_files_save_path")], env: &["ANSIBLE_RETRY_FILES_SAVE_PATH"], kind: Kind::Path, default: None, support: Support::Ignored("stockman writes no .retry files"), doc: "Where .retry files go." },
+    Def { id: Id::InventoryEnabled, name: "INVENTORY_ENABLED", ini: &[("inventory", "enable_plugins")], env: &["ANSIBLE_INVENTORY_ENABLED"], kind: Kind::List, default: Some("host_list, script, auto, yaml, ini, toml"), support: Support::Ignored("stockman's inventory sources are built in: host lists, INI, YAML, JSON, scripts, Terraform"), doc: "Inventory plugins to try." },
+    Def { id: Id::SshArgs, name: "ssh_args", ini: &[(SSH, "ssh_args")], env: &["ANSIBLE_SSH_ARGS"], kind: Kind::Str, default: Some("-C -o ControlMaster=auto -o ControlPersist=60s"), support: Support::Honoured, doc: "Arguments for ssh; its -o options are applied as in ansible_ssh_common_args (the default's ControlMaster options do not apply: one connection per host)." },
+    Def { id: Id::SshCommonArgs, name: "ssh_common_args", ini: &[(SSH, "ssh_common_args")], env: &["ANSIBLE_SSH_COMMON_ARGS"], kind: Kind::Str, default: Some(""), support: Support::Honoured, doc: "Like ansible_ssh_common_args, for hosts that do not set it." },
+    Def { id: Id::SshExtraArgs, name: "ssh_extra_args", ini: &[(SSH, "ssh_extra_args")], env: &["ANSIBLE_SSH_EXTRA_ARGS"], kind: Kind::Str, default: Some(""), support: Support::Honoured, doc: "Like ansible_ssh_extra_args, for hosts that do not set it." },
+    Def { id: Id::Pipelining, name: "pipelining", ini: &[(D, "pipelining"), ("connection", "pipelining"), (SSH, "pipelining")], env: &["ANSIBLE_PIPELINING", "ANSIBLE_SSH_PIPELINING"], kind: Kind::Bool, default: Some("False"), support: Support::Ignored("stockman always sends commands over its one connection (no files to pipe)"), doc: "Send modules over stdin instead of as files." },
+    Def { id: Id::Retries, name: "reconnection_retries", ini: &[("connection", "retries"), (SSH, "retries")], env: &["ANSIBLE_SSH_RETRIES"], kind: Kind::Int, default: Some("0"), support: Support::Honoured, doc: "Connection attempts after the first fails (ansible_ssh_retries wins)." },
+    Def { id: Id::ControlPath, name: "control_path", ini: &[(SSH, "control_path")], env: &["ANSIBLE_SSH_CONTROL_PATH"], kind: Kind::Str, default: None, support: ONE_CONNECTION, doc: "OpenSSH ControlPath for multiplexing." },
+    Def { id: Id::ControlPathDir, name: "control_path_dir", ini: &[(SSH, "control_path_dir")], env: &["ANSIBLE_SSH_CONTROL_PATH_DIR"], kind: Kind::Str, default: Some("~/.ansible/cp"), support: ONE_CONNECTION, doc: "Directory of the ControlPath sockets." },
+    Def { id: Id::TransferMethod, name: "ssh_transfer_method", ini: &[(SSH, "transfer_method")], env: &["ANSIBLE_SSH_TRANSFER_METHOD"], kind: Kind::Str, default: Some("smart"), support: Support::Ignored("stockman streams files over its own SSH channel"), doc: "sftp, scp, piped or smart." },
+    Def { id: Id::UseTty, name: "use_tty", ini: &[(SSH, "usetty")], env: &["ANSIBLE_SSH_USETTY"], kind: Kind::Bool, default: Some("True"), support: Support::Ignored("stockman asks for a terminal only where sudo needs one"), doc: "ssh -tt." },
+];
+
+/// Keys that ansible-core 2.19 no longer reads, with what to use instead.
+pub static REMOVED: &[(&str, &str, &str)] = &[
+    (D, "gather_subset", "ansible-core 2.19 no longer reads it; use `module_defaults` for setup, or `gather_subset:` on the play"),
+    (D, "gather_timeout", "ansible-core 2.19 no longer reads it; use `module_defaults` for setup, or `gather_timeout:` on the play"),
+    (SSH, "scp_if_ssh", "ansible-core 2.17 removed it; it is `transfer_method` now (ignored by stockman)"),
+    (D, "callback_whitelist", "ansible-core 2.15 removed it; it is `callbacks_enabled` now"),
+];
+
+/// Every `[section] key` ansible-core 2.19 reads (names are facts about Ansible, listed from its base.yml and plugins).
+const ANSIBLE_KEYS: &str = include_str!("ansible-2.19-keys.txt");
+
+/// `(section, key)` pairs Ansible knows, stockman's table first.
+pub fn known_keys() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let table = TABLE.iter().flat_map(|d| d.ini.iter().copied());
+    let ansible = ANSIBLE_KEYS.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_once(' '));
+    table.chain(ansible)
+}
+
+/// The definition of `id`.
+pub fn def(id: Id) -> &'static Def {
+    TABLE.iter().find(|d| d.id == id).unwrap_or_else(|| unreachable!("every Id has a row in TABLE"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_has_a_place_and_a_unique_id() {
+        for (i, d) in TABLE.iter().enumerate() {
+            assert!(!d.ini.is_empty(), "{}", d.name);
+            assert!(TABLE[..i].iter().all(|o| o.id != d.id), "{:?} twice", d.id);
+            assert!(std::ptr::eq(def(d.id), d));
+        }
+    }
+
+    #[test]
+    fn the_ansible_key_list_holds_the_table_and_is_well_formed() {
+        let keys: Vec<_> = ANSIBLE_KEYS.lines().filter(|l| !l.starts_with('#')).collect();
+        assert!(keys.iter().all(|l| l.split(' ').count() == 2), "one `section key` a line");
+        for d in TABLE {
+            let (section, key) = d.ini[0];
+            assert!(keys.contains(&format!("{section} {key}").as_str()) || REMOVED.iter().any(|r| r.1 == key), "{section} {key}");
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! ansible.cfg and ANSIBLE_* settings: a project directory whose ansible.cfg names the
+//! inventory, user and key runs with no flags, as `cd project && ansible-playbook site.yml` does.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use crate::differential::{normalized, ANSIBLE_PLAYBOOK};
+use crate::run::{recap, Project, Run};
+use crate::sshd::TestSshd;
+
+const SITE: &str = "\
+- hosts: web
+  roles:
+    - greet
+  tasks:
+    - name: who am I
+      command: whoami
+      register: who
+      changed_when: false
+    - name: the user
+      debug:
+        var: who.stdout
+";
+
+/// inventory.ini with hosts that name only their address and port: user and key come from the cfg.
+fn project(sshd: &TestSshd, cfg: &str) -> Project {
+    let p = Project::new();
+    let hosts = format!("[web]\nh1 ansible_host=127.0.0.1 ansible_port={port}\nh2 ansible_host=127.0.0.1 ansible_port={port}\n", port = sshd.port);
+    p.write("inventory.ini", &hosts).write("site.yml", SITE).write("shared-roles/greet/tasks/main.yml", "- name: greet\n  debug:\n    msg: hello from a role in roles_path\n");
+    std::fs::create_dir_all(p.path("keys")).unwrap();
+    std::fs::copy(&sshd.client_key, p.path("keys/id")).unwrap();
+    std::fs::set_permissions(p.path("keys/id"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    p.write("ansible.cfg", cfg);
+    p
+}
+
+fn full_cfg(sshd: &TestSshd) -> String {
+    format!(
+        "# as tutorials write it\n[defaults]\ninventory = inventory.ini\nremote_user = {user}\nprivate_key_file = keys/id\nhost_key_checking = False\nforks = 2\nroles_path = shared-roles\ngathering = explicit\ninterpreter_python = /usr/bin/python3\nretry_files_enabled = False ; no .retry files\n\n[ssh_connection]\npipelining = True\n",
+        user = sshd.user
+    )
+}
+
+/// Runs `program ARGS` in the project directory with a scratch HOME (no known_hosts) and `env`.
+fn run_in(p: &Project, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let home = p.path("home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(p.dir.path()).env("HOME", &home).env("ANSIBLE_NOCOLOR", "1").env_remove("SSH_AUTH_SOCK");
+    for name in ["ANSIBLE_HOST_KEY_CHECKING", "ANSIBLE_CONFIG", "ANSIBLE_INVENTORY", "ANSIBLE_REMOTE_USER", "ANSIBLE_ROLES_PATH", "ANSIBLE_FORKS"] {
+        cmd.env_remove(name);
+    }
+    cmd.env("ANSIBLE_SSH_CONTROL_PATH_DIR", p.path("cp")).env("ANSIBLE_LOCAL_TEMP", p.path("tmp"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run");
+    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+}
+
+fn stockman(p: &Project, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_in(p, env!("CARGO_BIN_EXE_stockman"), args, env)
+}
+
+#[test]
+fn a_project_with_ansible_cfg_needs_no_flags() {
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd));
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(0);
+    // inventory, remote_user, private_key_file, host_key_checking=False and roles_path all had to be read.
+    for host in ["h1", "h2"] {
+        assert_eq!(run.recap(host), recap(host, 3, 0, 0, 0, 0, 0), "{}", run.stdout);
+    }
+    assert!(run.stdout.contains(&format!("\"who.stdout\": \"{}\"", sshd.user)), "{}", run.stdout);
+    assert!(run.stdout.contains("hello from a role in roles_path"), "{}", run.stdout);
+    // gathering = explicit: a play that does not say gather_facts gathers nothing.
+    assert!(!run.stdout.contains("Gathering Facts"), "{}", run.stdout);
+    assert!(run.stderr.is_empty(), "no warnings expected:\n{}", run.stderr);
+}
+
+#[test]
+fn the_same_project_gives_ansible_playbooks_hosts_results_and_recap() {
+    assert!(Path::new(ANSIBLE_PLAYBOOK).exists(), "{ANSIBLE_PLAYBOOK} is missing: run tests/run-all.sh, which installs it");
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd));
+    let ours = stockman(&p, &["playbook", "site.yml"], &[]);
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["site.yml"], &[]);
+    assert_eq!(normalized(&ours.stdout), normalized(&theirs.stdout), "--- stockman:\n{}\n--- ansible-playbook:\n{}\n{}", ours.stdout, theirs.stdout, theirs.stderr);
+    assert_eq!(ours.code, theirs.code);
+    // -v: both name the file in use first.
+    let first = |r: &Run| r.stdout.lines().next().unwrap_or_default().to_string();
+    let ours = stockman(&p, &["playbook", "-v", "site.yml"], &[]);
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["-v", "site.yml"], &[]);
+    assert_eq!(first(&ours), first(&theirs));
+    assert_eq!(first(&ours), format!("Using {} as config file", p.path("ansible.cfg").display()));
+}
+
+#[test]
+fn flags_beat_environment_beats_cfg_and_inventory_beats_all() {
+    let sshd = TestSshd::start();
+    let cfg = full_cfg(&sshd).replace(&format!("remote_user = {}", sshd.user), "remote_user = nobody-from-cfg");
+    let p = project(&sshd, &cfg);
+    // cfg's user is wrong: unreachable.
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(4);
+    assert!(run.stdout.contains("nobody-from-cfg"), "{}", run.stdout);
+    // The environment beats the cfg.
+    let user = sshd.user.as_str();
+    stockman(&p, &["playbook", "site.yml"], &[("ANSIBLE_REMOTE_USER", user)]).assert_code(0);
+    // A flag beats the environment.
+    let run = stockman(&p, &["playbook", "-u", user, "site.yml"], &[("ANSIBLE_REMOTE_USER", "nobody-from-env")]);
+    run.assert_code(0);
+    let run = stockman(&p, &["playbook", "-u", "nobody-from-flag", "site.yml"], &[("ANSIBLE_REMOTE_USER", user)]);
+    run.assert_code(4);
+    // ansible_user in the inventory beats the flag, the environment and the cfg.
+    let hosts = std::fs::read_to_string(p.path("inventory.ini")).unwrap().replace(&format!("ansible_port={}", sshd.port), &format!("ansible_port={} ansible_user={user}", sshd.port));
+    p.write("inventory.ini", &hosts);
+    stockman(&p, &["playbook", "-u", "nobody-from-flag", "site.yml"], &[("ANSIBLE_REMOTE_USER", "nobody-from-env")]).assert_code(0);
+    // ANSIBLE_INVENTORY beats the cfg's inventory, -i beats both.
+    p.write("other.ini", "[web]\n");
+    let run = stockman(&p, &["playbook", "site.yml"], &[("ANSIBLE_INVENTORY", "other.ini")]);
+    assert!(run.stderr.contains("provided hosts list is empty") || !run.stdout.contains("h1"), "{}\n{}", run.stdout, run.stderr);
+    stockman(&p, &["playbook", "-i", "inventory.ini", "site.yml"], &[("ANSIBLE_INVENTORY", "other.ini")]).assert_code(0);
+}
+
+#[test]
+fn ansible_config_names_the_file_and_a_world_writable_directory_is_skipped() {
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd));
+    std::fs::set_permissions(p.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    let warning = format!("[WARNING]: Ansible is being run in a world writable directory ({}), ignoring it as an ansible.cfg source.", p.dir.path().display());
+    assert!(run.stderr.contains(&warning), "{}", run.stderr);
+    assert!(!run.stdout.contains("h1"), "the cfg (and its inventory) must not be used:\n{}", run.stdout);
+    // Named by ANSIBLE_CONFIG (a directory or the file), it is read.
+    let dir = p.dir.path().display().to_string();
+    let run = stockman(&p, &["playbook", "site.yml"], &[("ANSIBLE_CONFIG", &dir)]);
+    run.assert_code(0);
+    assert!(!run.stderr.contains("world writable"), "{}", run.stderr);
+    std::fs::set_permissions(p.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    // ~/.ansible.cfg when there is no ./ansible.cfg.
+    std::fs::rename(p.path("ansible.cfg"), p.path("home/.ansible.cfg")).unwrap();
+    let cfg = std::fs::read_to_string(p.path("home/.ansible.cfg")).unwrap();
+    let absolute = |rel: &str| p.path(rel).display().to_string();
+    p.write("home/.ansible.cfg", &cfg.replace("= inventory.ini", &format!("= {}", absolute("inventory.ini"))).replace("= keys/id", &format!("= {}", absolute("keys/id"))).replace("= shared-roles", &format!("= {}", absolute("shared-roles"))));
+    let run = stockman(&p, &["playbook", "-v", "site.yml"], &[]);
+    run.assert_code(0);
+    assert!(run.stdout.starts_with(&format!("Using {} as config file", p.path("home/.ansible.cfg").display())), "{}", run.stdout);
+}
+
+#[test]
+fn mistakes_in_the_cfg_are_warned_with_file_line_and_the_nearest_name() {
+    let sshd = TestSshd::start();
+    let cfg = format!("{}role_path = x\nansible_python_interpreter = /usr/bin/python3\n[ssh_connections]\nretries = 2\n[all]\nfoo = 1\n", full_cfg(&sshd));
+    let p = project(&sshd, &cfg);
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(0);
+    let cfg_path = p.path("ansible.cfg").display().to_string();
+    for expected in [
+        format!("[WARNING]: {cfg_path}:15: `[ssh_connection] role_path`: unknown key, ignored; did you mean `[defaults] roles_path`?"),
+        format!("[WARNING]: {cfg_path}:16: `[ssh_connection] ansible_python_interpreter`: `ansible_python_interpreter` is an inventory variable, not a setting; here it is `interpreter_python`"),
+        format!("[WARNING]: {cfg_path}:17: unknown section `[ssh_connections]`, its keys are ignored; did you mean `[ssh_connection]`?"),
+        format!("[WARNING]: {cfg_path}:19: unknown section `[all]`, its keys are ignored; hosts, groups and their variables belong in the inventory"),
+    ] {
+        assert!(run.stderr.contains(&expected), "missing: {expected}\nstderr:\n{}", run.stderr);
+    }
+    // -v says which accepted keys do nothing.
+    let run = stockman(&p, &["playbook", "-v", "site.yml"], &[]);
+    assert!(run.stdout.contains(&format!("{cfg_path}:14: `[ssh_connection] pipelining` is ignored")), "{}", run.stdout);
+    // A value of the wrong type stops the run before connecting, naming file:line.
+    p.write("ansible.cfg", "[defaults]\ninventory = inventory.ini\n\nforks = lots\n");
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(5);
+    assert!(run.stderr.contains(&format!("ERROR! {cfg_path}:4: `forks`: `lots` is not an integer")), "{}", run.stderr);
+}
+
+#[test]
+fn config_list_dump_and_view() {
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd));
+    let cfg_path = p.path("ansible.cfg").display().to_string();
+    let run = stockman(&p, &["config", "dump", "--only-changed"], &[("ANSIBLE_TIMEOUT", "7")]);
+    run.assert_code(0);
+    assert!(run.stdout.starts_with(&format!("CONFIG_FILE() = {cfg_path}\n")), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("DEFAULT_FORKS({cfg_path}:7) = 2\n")), "{}", run.stdout);
+    assert!(run.stdout.contains("DEFAULT_TIMEOUT(env: ANSIBLE_TIMEOUT) = 7\n"), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("DEFAULT_PRIVATE_KEY_FILE({cfg_path}:5) = ['{}']\n", p.path("keys/id").display())), "{}", run.stdout);
+    assert!(!run.stdout.contains("DEFAULT_BECOME("), "{}", run.stdout);
+    let run = stockman(&p, &["config", "dump"], &[]);
+    assert!(run.stdout.contains("DEFAULT_BECOME(default) = False\n"), "{}", run.stdout);
+    let run = stockman(&p, &["config", "view"], &[]);
+    assert_eq!(run.stdout, full_cfg(&sshd));
+    let run = stockman(&p, &["config", "list"], &[]);
+    assert!(run.stdout.contains("DEFAULT_REMOTE_USER:\n  description: The user to log in as"), "{}", run.stdout);
+    assert!(run.stdout.contains("  ini: [defaults] remote_user\n  env: ANSIBLE_REMOTE_USER\n"), "{}", run.stdout);
+}
+
+#[test]
+fn more_honoured_keys_ansible_managed_vault_any_errors_fatal_ssh_common_args() {
+    let sshd = TestSshd::start();
+    let site = "\
+- hosts: web
+  tasks:
+    - name: h1 fails
+      fail:
+        msg: stop
+      when: inventory_hostname == 'h1'
+    - name: never reached with any_errors_fatal
+      debug:
+        msg: reached
+- hosts: web
+  vars_files: [secret.yml]
+  tasks:
+    - name: a managed file
+      template:
+        src: managed.j2
+        dest: \"{{ lookup('env', 'REMOTE') }}/managed.txt\"
+      run_once: true
+";
+    let cfg = full_cfg(&sshd)
+        .replace("host_key_checking = False\n", "vault_password_file = pass.txt\nany_errors_fatal = True\nansible_managed = Managed by the cfg test\n")
+        .replace("[ssh_connection]\n", &format!("[ssh_connection]\nssh_common_args = -o UserKnownHostsFile={}\n", sshd.known_hosts.display()));
+    let p = project(&sshd, &cfg);
+    p.write("site.yml", site).write("templates/managed.j2", "# {{ ansible_managed }}\n{{ secret }}\n").write("pass.txt", "s3cret\n");
+    let plain = p.path("plain.yml");
+    std::fs::write(&plain, "secret: from the vault\n").unwrap();
+    let enc = stockman(&p, &["vault", "encrypt", plain.to_str().unwrap(), "--output", p.path("secret.yml").to_str().unwrap()], &[]);
+    enc.assert_code(0);
+    let remote = p.remote_str();
+    let run = stockman(&p, &["playbook", "site.yml"], &[("REMOTE", &remote)]);
+    // any_errors_fatal: h1's failure ends the play for h2 too, and the run.
+    run.assert_code(2);
+    assert!(!run.stdout.contains("\"msg\": \"reached\""), "{}", run.stdout);
+    assert!(run.stdout.contains("NO MORE HOSTS LEFT"), "{}", run.stdout);
+    // Second project without any_errors_fatal: the template sees ansible_managed and the vaulted var,
+    // and the host key was checked against ssh_common_args' known_hosts file.
+    p.write("ansible.cfg", &cfg.replace("any_errors_fatal = True\n", ""));
+    let run = stockman(&p, &["playbook", "site.yml"], &[("REMOTE", &remote)]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("\"msg\": \"reached\""), "{}", run.stdout);
+    assert_eq!(std::fs::read_to_string(p.remote("managed.txt")).unwrap_or_else(|e| panic!("{e}\n{}\n{}", run.stdout, run.stderr)), "# Managed by the cfg test\nfrom the vault\n");
+    // Without ssh_common_args' known_hosts (and host_key_checking on), the key is unknown.
+    p.write("ansible.cfg", &cfg.replace("any_errors_fatal = True\n", "").replace("ssh_common_args", "# ssh_common_args"));
+    stockman(&p, &["playbook", "site.yml"], &[("REMOTE", &remote)]).assert_code(4);
+}
+
+#[test]
+fn display_ok_and_skipped_hosts_off_print_what_ansible_prints() {
+    assert!(Path::new(ANSIBLE_PLAYBOOK).exists(), "{ANSIBLE_PLAYBOOK} is missing: run tests/run-all.sh, which installs it");
+    let sshd = TestSshd::start();
+    let site = "\
+- hosts: web
+  tasks:
+    - name: only ok
+      debug:
+        msg: quiet
+    - name: skipped on h1
+      command: 'true'
+      when: inventory_hostname == 'h2'
+    - name: all skipped
+      debug:
+        msg: never
+      when: false
+    - name: a loop, one item changed
+      command: 'echo {{ item }}'
+      changed_when: item == 'b'
+      loop: [a, b]
+";
+    for (ok, skipped) in [("False", "False"), ("True", "False"), ("False", "True")] {
+        let cfg = full_cfg(&sshd).replacen("[defaults]\n", &format!("[defaults]\ndisplay_ok_hosts = {ok}\ndisplay_skipped_hosts = {skipped}\n"), 1);
+        let p = project(&sshd, &cfg);
+        p.write("site.yml", site);
+        let ours = stockman(&p, &["playbook", "site.yml"], &[]);
+        let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["site.yml"], &[]);
+        assert_eq!(normalized(&ours.stdout), normalized(&theirs.stdout), "ok={ok} skipped={skipped}\n--- stockman:\n{}\n--- ansible-playbook:\n{}\n{}", ours.stdout, theirs.stdout, theirs.stderr);
+        assert!(!ours.stdout.contains("TASK [all skipped]") || skipped == "True", "{}", ours.stdout);
+    }
+}
+
+#[test]
+fn callbacks_enabled_profile_tasks_is_profile_and_other_callbacks_are_warned_once() {
+    let sshd = TestSshd::start();
+    let cfg = full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\ncallbacks_enabled = ansible.posix.profile_tasks, timer\nstdout_callback = yaml\n", 1);
+    let p = project(&sshd, &cfg);
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(0);
+    let cfg_path = p.path("ansible.cfg").display().to_string();
+    assert!(run.stderr.contains(&format!("[WARNING]: {cfg_path}:4: stdout_callback `yaml` is not implemented; stockman prints the default callback's output\n")), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("[WARNING]: {cfg_path}:3: callback `timer` is not implemented")), "{}", run.stderr);
+    assert_eq!(run.stderr.matches("[WARNING]").count(), 2, "{}", run.stderr);
+    // profile_tasks: the timing line under each banner and the summary after the recap.
+    let timing = regex::Regex::new(r"TASK \[who am I\] \*+\n\(0:00:00\.\d{3}\)       0:00:\d\d\.\d{3}\n").unwrap();
+    assert!(timing.is_match(&run.stdout), "{}", run.stdout);
+    assert!(run.stdout.split("PLAY RECAP").nth(1).unwrap().contains(&"=".repeat(79)), "{}", run.stdout);
+}
+
+#[test]
+fn privilege_escalation_section_becomes_the_configured_user() {
+    let sshd = TestSshd::start();
+    let cfg = format!("{}\n[privilege_escalation]\nbecome = True\nbecome_method = sudo\nbecome_user = nobody\n", full_cfg(&sshd));
+    let p = project(&sshd, &cfg);
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("\"who.stdout\": \"nobody\""), "{}", run.stdout);
+    // --become-user on the command line beats the cfg.
+    let run = stockman(&p, &["playbook", "--become-user", "root", "site.yml"], &[]);
+    assert!(run.stdout.contains("\"who.stdout\": \"root\""), "{}", run.stdout);
+}
+
+#[test]
+fn timeout_bounds_the_connection_to_a_host_that_never_answers() {
+    let sshd = TestSshd::start();
+    // Connections complete in the kernel's backlog, but nothing ever speaks SSH.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let p = project(&sshd, &full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\ntimeout = 1\n", 1));
+    p.write("inventory.ini", &format!("[web]\nh1 ansible_host=127.0.0.1 ansible_port={port}\n"));
+    let started = std::time::Instant::now();
+    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    run.assert_code(4);
+    assert!(started.elapsed() < std::time::Duration::from_secs(6), "took {:?}:\n{}", started.elapsed(), run.stdout);
+    drop(silent);
+}
