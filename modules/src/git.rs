@@ -276,6 +276,9 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         Some(head) if at_wanted(head, &wanted) && !url_changed && !(discards(&request, &found) && !mode.check) => {
             return Ok(base.with("after", head.clone()).with("remote_url_changed", false))
         }
+        // At the wanted commit, discarding is all there is to do: the checkout
+        // stays on its branch (a checkout of HEAD's sha would detach it).
+        Some(head) if at_wanted(head, &wanted) && !url_changed => Some(request.git_in_dest().flag("reset -q --hard")),
         Some(_) => Some(update_cmd(&request, &found, &wanted)),
     };
     let mut result = base.with("remote_url_changed", url_changed);

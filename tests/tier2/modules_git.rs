@@ -70,6 +70,8 @@ fn git_clones_switches_versions_and_guards_local_changes() {
     assert!(run.stdout.contains(&format!("\"before\": \"{dev}\"")) && run.stdout.contains(&format!("\"after\": \"{dev}\"")), "{}", run.all());
     let status = fleet.exec(H, &["git", "-C", DEST, "status", "--porcelain"]);
     assert!(status.stdout.is_empty(), "modification not discarded");
+    let branch = fleet.exec(H, &["git", "-C", DEST, "symbolic-ref", "--short", "HEAD"]);
+    assert_eq!(String::from_utf8_lossy(&branch.stdout).trim(), "dev", "still on its branch");
     fleet.exec(H, &["sh", "-c", "echo new > \"$1/untracked.txt\"", "sh", DEST]);
     assert_eq!(p.play(H, &play("dev", ""), &[]).ok().changed(H), 0, "untracked files are not modifications");
     assert_eq!(p.play(H, &play("dev", "    force: yes\n"), &[]).ok().changed(H), 0, "force keeps untracked files");
