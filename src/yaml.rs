@@ -57,6 +57,10 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// What a document the parser refused is called (not a file that cannot be
+/// read, is not UTF-8 or cannot be decrypted: those say so alone).
+const SYNTAX: &str = "YAML syntax error: ";
+
 /// Bounds that keep hostile documents (alias bombs, deep nesting) cheap.
 const MAX_DEPTH: usize = 256;
 const MAX_NODES: usize = 2_000_000;
@@ -68,11 +72,21 @@ pub fn parse_file(path: &Path) -> Result<Node, YamlError> {
         span: Span { file: name.clone(), line: 0, col: 0 },
         message: format!("cannot read file: {e}"),
     })?;
-    let text = String::from_utf8(text).map_err(|e| YamlError {
-        span: Span { file: name.clone(), line: 0, col: 0 },
-        message: format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
-    })?;
+    let text = String::from_utf8(text).map_err(|e| not_utf8(e.as_bytes(), e.utf8_error().valid_up_to(), &name))?;
     parse_str(&text, name)
+}
+
+/// The first byte that is not UTF-8, by line and column (of characters, as
+/// every other position): playbooks are UTF-8, as Ansible reads them.
+fn not_utf8(bytes: &[u8], valid_up_to: usize, file: &Arc<str>) -> YamlError {
+    let before = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+    let byte = bytes.get(valid_up_to).copied().unwrap_or_default();
+    YamlError {
+        span: Span { file: file.clone(), line, col },
+        message: format!("not valid UTF-8: byte 0x{byte:02X} cannot start or continue a character (save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8`)"),
+    }
 }
 
 /// Parses one YAML document from a string; `file` names it in spans. A
@@ -92,7 +106,7 @@ fn parse_plain(text: &str, file: Arc<str>) -> Result<Node, YamlError> {
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| YamlError {
             span: builder.span_at(e.marker().line(), e.marker().col()),
-            message: e.info().to_string(),
+            message: format!("{SYNTAX}{}", e.info()),
         })?;
         let at = builder.span_at(span.start.line(), span.start.col());
         builder.on_event(event, at)?;
@@ -132,7 +146,7 @@ impl Builder {
     }
 
     fn error(&self, span: Span, message: impl Into<String>) -> YamlError {
-        YamlError { span, message: message.into() }
+        YamlError { span, message: format!("{SYNTAX}{}", message.into()) }
     }
 
     fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<(), YamlError> {
@@ -199,7 +213,14 @@ impl Builder {
     fn count(&mut self, n: usize, span: &Span) -> Result<(), YamlError> {
         self.nodes += n;
         if self.nodes > MAX_NODES {
-            return Err(self.error(span.clone(), format!("document expands to more than {MAX_NODES} nodes (alias bomb?)")));
+            return Err(self.error(
+                span.clone(),
+                format!(
+                    "document expands to more than {MAX_NODES} nodes (values, with each use of an alias counted as the nodes it repeats), \
+                     stockman's fixed bound against alias bombs; it cannot be raised: split the data into several files \
+                     (`import_tasks`, `include_vars`, `vars_files`)"
+                ),
+            ));
         }
         Ok(())
     }
@@ -213,7 +234,7 @@ impl Builder {
                 None => *pending = Some(node),
                 Some(key) => entries.insert(key, node).map_err(|(span, m)| YamlError {
                     span: Span { file, ..span },
-                    message: m,
+                    message: format!("{SYNTAX}{m}"),
                 })?,
             },
         }

@@ -174,7 +174,8 @@ pub async fn put<T: Target>(
         ));
     };
     let paths: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    let probe = remote_file::probe(target, &paths, Follow::Yes, true).await?;
+    // A killed earlier write may have left its temp file beside the dest.
+    let probe = remote_file::probe_sweeping(target, &paths, Follow::Yes, true).await?;
     let use_second = paths.len() == 2 && probe.files[0].kind == FileKind::Directory;
     if paths.len() == 1 && probe.files[0].kind == FileKind::Directory && request.src.is_none() {
         return Ok(ModuleResult::failed(

@@ -272,9 +272,13 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
             ))
             .with("before", before.clone().unwrap_or_default()))
         }
-        Some(head) if at_wanted(head, &wanted) && !url_changed && !(request.force && found.modified) => {
+        // As Ansible, check mode does not count modifications that force would discard.
+        Some(head) if at_wanted(head, &wanted) && !url_changed && !(discards(&request, &found) && !mode.check) => {
             return Ok(base.with("after", head.clone()).with("remote_url_changed", false))
         }
+        // At the wanted commit, discarding is all there is to do: the checkout
+        // stays on its branch (a checkout of HEAD's sha would detach it).
+        Some(head) if at_wanted(head, &wanted) && !url_changed => Some(request.git_in_dest().flag("reset -q --hard")),
         Some(_) => Some(update_cmd(&request, &found, &wanted)),
     };
     let mut result = base.with("remote_url_changed", url_changed);
@@ -296,8 +300,18 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
             .with("rc", out.rc));
     }
     let after = out.stdout_str().lines().last().unwrap_or("").trim().to_string();
-    result.changed = before.as_deref() != Some(after.as_str()) || url_changed;
+    let discarded = discards(&request, &found);
+    result.changed = before.as_deref() != Some(after.as_str()) || url_changed || discarded;
+    if discarded {
+        result = result.with("msg", format!("Local modifications exist in the destination: {}", request.dest));
+    }
     Ok(result.with("after", after))
+}
+
+/// `force` over a checkout with modified tracked files: they are reset away,
+/// which is a change even at the same commit (untracked files stay and do not count).
+fn discards(request: &Request, found: &Found) -> bool {
+    request.force && found.modified && !request.bare
 }
 
 /// A local path becomes a `file://` URL, as Ansible's module does: git

@@ -170,6 +170,42 @@ pub fn probe_cmd(paths: &[&str], follow: Follow, checksum: bool) -> Cmd {
         .args(paths)
 }
 
+/// Minutes after its last write a `.stockman.XXXXXXXX` temp file counts as
+/// orphaned (its run was killed before the rename): a live transfer writes
+/// continuously and a staged file is renamed within seconds, so a concurrent
+/// run's temp file is never this old.
+pub const ORPHAN_MINUTES: u32 = 60;
+
+/// Removes this tool's orphaned temp files in each directory: only regular
+/// files named exactly as `mktemp .stockman.XXXXXXXX` names them, and only
+/// when untouched for [`ORPHAN_MINUTES`]. Never fails (a missing or unreadable
+/// directory is simply skipped).
+const SWEEP_SCRIPT: &str = r#"age=$1; shift
+for d do
+  case $d in -*) d=./$d;; esac
+  LC_ALL=C find "$d" -maxdepth 1 -type f -name '.stockman.[0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z]' -mmin "+$age" -delete 2>/dev/null
+done
+:"#;
+
+/// The sweep of orphaned temp files in `dirs` (see [`SWEEP_SCRIPT`]).
+pub fn sweep_orphans_cmd(dirs: &[String]) -> Cmd {
+    Cmd::new("/bin/sh").flag("-c").arg(SWEEP_SCRIPT).arg("sh").arg(ORPHAN_MINUTES.to_string()).args(dirs)
+}
+
+/// [`probe`] that first sweeps the orphaned temp files of a write to
+/// `paths` (in their directories), in the same round trip.
+pub async fn probe_sweeping<T: Target>(
+    target: &T,
+    paths: &[&str],
+    follow: Follow,
+    checksum: bool,
+) -> Result<Probe, ModuleError> {
+    let mut dirs: Vec<String> = paths.iter().map(|p| parent_dir(p)).collect();
+    dirs.dedup();
+    let cmd = sweep_orphans_cmd(&dirs).then(";", probe_cmd(paths, follow, checksum));
+    run_probe(target, cmd, paths).await
+}
+
 /// Runs the probe for `paths` (one command).
 pub async fn probe<T: Target>(
     target: &T,
@@ -177,9 +213,11 @@ pub async fn probe<T: Target>(
     follow: Follow,
     checksum: bool,
 ) -> Result<Probe, ModuleError> {
-    let out = target
-        .exec(probe_cmd(paths, follow, checksum).as_str(), None)
-        .await?;
+    run_probe(target, probe_cmd(paths, follow, checksum), paths).await
+}
+
+async fn run_probe<T: Target>(target: &T, cmd: Cmd, paths: &[&str]) -> Result<Probe, ModuleError> {
+    let out = target.exec(cmd.as_str(), None).await?;
     if out.rc != 0 {
         return Err(ModuleError::BadArgs(format!(
             "could not inspect `{}` on the host: {}",
@@ -701,6 +739,15 @@ mod tests {
             assert_eq!(std::fs::metadata(made).unwrap().permissions().mode() & 0o7777, 0o750, "{made:?}");
         }
         assert_ne!(std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o7777, 0o750, "existing dirs are left alone");
+    }
+
+    #[test]
+    fn the_sweep_takes_quoted_dirs_and_only_mktemp_names() {
+        let cmd = sweep_orphans_cmd(&["/srv/it's".to_string(), "-d".to_string()]).into_string();
+        assert!(cmd.starts_with("/bin/sh -c "), "{cmd}");
+        assert!(cmd.ends_with(" sh 60 '/srv/it'\\''s' -d"), "{cmd}");
+        assert!(SWEEP_SCRIPT.contains("-name '.stockman.[0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z][0-9A-Za-z]'"));
+        assert!(SWEEP_SCRIPT.contains("-type f") && SWEEP_SCRIPT.contains("-mmin \"+$age\""));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde_json::Value;
 use stockman_modules::template::{finish_output, prepare_source, RenderOptions};
 use stockman_modules::Controller;
 
+use crate::playbook::inside;
 use crate::template::Templar;
 
 pub(super) struct TaskController<'a> {
@@ -87,47 +88,5 @@ impl Controller for TaskController<'_> {
 
     fn eval_var(&self, expr: &str) -> Result<Value, String> {
         self.templar.eval(expr, self.ctx).map_err(|e| e.message)
-    }
-}
-
-/// `path` if it stays inside `root` once `.` and `..` are resolved (lexically:
-/// symlinks are followed as Ansible does, a `..` escape of the search roots is
-/// refused so that `src: ../../etc/passwd` cannot read the controller's files).
-fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
-    let normal = normalize(path)?;
-    normal.starts_with(normalize(root)?).then_some(normal)
-}
-
-/// `path` with `.` and `..` resolved lexically; None if `..` climbs above its start.
-fn normalize(path: &Path) -> Option<PathBuf> {
-    use std::path::Component;
-    let mut normal = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::ParentDir => {
-                if !normal.pop() {
-                    return None;
-                }
-            }
-            Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    Some(normal)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dot_dot_may_not_leave_the_root() {
-        let root = Path::new("/p");
-        assert_eq!(inside(root, &root.join("files/../a.txt")), Some(PathBuf::from("/p/a.txt")));
-        assert_eq!(inside(root, &root.join("files/./sub/a.txt")), Some(PathBuf::from("/p/files/sub/a.txt")));
-        assert_eq!(inside(root, &root.join("files/../../etc/passwd")), None);
-        assert_eq!(inside(root, &root.join("../p2/x")), None);
-        assert_eq!(inside(Path::new("."), &Path::new(".").join("files/a")), Some(PathBuf::from("files/a")));
-        assert_eq!(inside(Path::new("."), &Path::new(".").join("../a")), None);
     }
 }

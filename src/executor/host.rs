@@ -87,6 +87,17 @@ impl HostState {
         self.publish();
     }
 
+    /// Facts a module returned (getent's `getent_passwd`): added to the host's
+    /// `ansible_facts` under their own names, beside the gathered ones.
+    pub fn add_module_facts(&mut self, facts: &Map<String, Value>) {
+        let mine = Arc::make_mut(&mut self.layers.facts);
+        let all = mine.entry("ansible_facts").or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(all) = all {
+            all.extend(facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        self.publish();
+    }
+
     /// A registered result or a `set_fact`: above everything but extra vars.
     pub fn register(&mut self, name: &str, value: Value) {
         Arc::make_mut(&mut self.layers.registered).insert(name.to_string(), value);

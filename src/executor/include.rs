@@ -55,11 +55,13 @@ impl Executor<'_> {
         let mut inclusions: Vec<Inclusion> = Vec::new();
         for h in targets {
             let added = match self.host_scopes(run, inc, h) {
-                Ok(scopes) if matches!(inc.kind, IncludeKind::Vars { .. }) => {
+                // Skipped by `when`: already reported, whatever the action.
+                Ok(None) => Ok(()),
+                Ok(Some(scopes)) if matches!(inc.kind, IncludeKind::Vars { .. }) => {
                     self.include_vars(run, inc, h, scopes, rescuable);
                     Ok(())
                 }
-                Ok(scopes) => self.add_inclusions(inc, &run.hosts[h], h, scopes, &mut inclusions),
+                Ok(Some(scopes)) => self.add_inclusions(inc, &run.hosts[h], h, scopes, &mut inclusions),
                 Err(message) => Err(message),
             };
             if let Err(message) = added {
@@ -79,9 +81,10 @@ impl Executor<'_> {
         !run.ended && !run.active().is_empty()
     }
 
-    /// The include's `when` and loop on one host: one scope per item, none
-    /// when skipped (the skip is reported here); Err is the failure message.
-    fn host_scopes(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize) -> Result<Vec<ItemScope>, String> {
+    /// The include's `when` and loop on one host: one scope per item (none
+    /// for an empty loop), None when skipped (the skip is reported and
+    /// registered here); Err is the failure message.
+    fn host_scopes(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize) -> Result<Option<Vec<ItemScope>>, String> {
         let host = &run.hosts[h];
         let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, params: &inc.params, extra: &self.settings.extra_vars };
         let vars = host.vars(&layers, &self.templar);
@@ -91,18 +94,19 @@ impl Executor<'_> {
                 Ok(true) => {}
                 Ok(false) => {
                     let r = skipped(&host.name, condition);
+                    self.register(run, inc, h, &r);
                     self.settle(run, h, r, false);
-                    return Ok(Vec::new());
+                    return Ok(None);
                 }
                 Err(e) => return Err(include_error(inc, &e.message)),
             }
         }
         let Some(lp) = &inc.loop_ else {
-            return Ok(vec![ItemScope { vars, params: Map::new(), label: None }]);
+            return Ok(Some(vec![ItemScope { vars, params: Map::new(), label: None }]));
         };
         let dir = run.playbook.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
         let items = loops::items(lp, &self.templar, &ctx, dir).map_err(|m| include_error(inc, &m))?;
-        Ok((0..items.len()).map(|i| self.item_scope(lp, &vars, &items, i)).collect())
+        Ok(Some((0..items.len()).map(|i| self.item_scope(lp, &vars, &items, i)).collect()))
     }
 
     fn item_scope(&self, lp: &Loop, vars: &Map<String, Value>, items: &[Value], index: usize) -> ItemScope {
@@ -207,13 +211,26 @@ impl Executor<'_> {
             }
             items.push(r);
         }
-        let r = if looped { loop_result(&run.hosts[h].name, items) } else { items.pop().unwrap_or_else(|| failed(&run.hosts[h], "no result".into())) };
+        // Without a loop there is exactly one scope, so one result.
+        let r = match items.pop() {
+            Some(single) if !looped => single,
+            last => loop_result(&run.hosts[h].name, items.into_iter().chain(last).collect()),
+        };
+        self.register(run, inc, h, &r);
+        self.settle(run, h, r, rescuable);
+    }
+
+    /// The include's `register:`: its result with `failed`, or with
+    /// `skipped` alone when skipped, as Ansible registers them.
+    fn register(&self, run: &mut PlayRun<'_>, inc: &Include, h: usize, r: &HostResult) {
         if let Some(name) = &inc.register {
             let mut value = r.result.clone();
-            value.insert("failed".into(), (r.status == Status::Failed).into());
+            match r.status {
+                Status::Skipped => value.insert("skipped".into(), true.into()),
+                status => value.insert("failed".into(), (status == Status::Failed).into()),
+            };
             run.hosts[h].register(name, Value::Object(value));
         }
-        self.settle(run, h, r, rescuable);
     }
 
     fn include_flag(&self, value: &Value, ctx: &minijinja::Value) -> Option<bool> {
@@ -264,8 +281,12 @@ fn loop_result(host: &str, items: Vec<HostResult>) -> HostResult {
     let mut m = Map::new();
     m.insert("changed".into(), false.into());
     m.insert("msg".into(), if failed_any || ignored { "One or more items failed" } else { "All items completed" }.into());
+    // An empty loop skips the task, as a module task's does.
+    if results.is_empty() {
+        m.insert("skipped_reason".into(), "No items in the list".into());
+    }
     m.insert("results".into(), results.into());
-    let status = if failed_any || ignored { Status::Failed } else { Status::Ok };
+    let status = if failed_any || ignored { Status::Failed } else if items.is_empty() { Status::Skipped } else { Status::Ok };
     let mut r = HostResult::new(host, status, m);
     r.ignored = ignored;
     r.loop_summary = true;

@@ -3,6 +3,7 @@
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
+use stockman_modules::spec::ModuleKind;
 
 use super::host::{HostState, Layers};
 use super::play::PlayRun;
@@ -154,12 +155,13 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
     let play = run.play;
     let r = &outcome.result;
     let registered = registered_value(r);
-    let facts = match &task.action {
-        // set_fact, and any module returning `ansible_facts` (getent), stores them on the host.
-        Action::Module { .. } if r.status != Status::Failed => {
-            r.result.get("ansible_facts").and_then(Value::as_object).cloned()
+    let (facts, host_facts) = match &task.action {
+        // set_fact, and any module returning `ansible_facts` (getent), stores them on the host;
+        // a module's facts also join the host's `ansible_facts`, set_fact's do not (as in Ansible).
+        Action::Module { spec, .. } if r.status != Status::Failed => {
+            (r.result.get("ansible_facts").and_then(Value::as_object).cloned(), spec.kind != ModuleKind::SetFact)
         }
-        _ => None,
+        _ => (None, false),
     };
     for &h in shared_with {
         let host = &mut run.hosts[h];
@@ -168,6 +170,9 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         }
         for (k, v) in facts.iter().flatten() {
             host.register(k, v.clone());
+        }
+        if let Some(facts) = facts.as_ref().filter(|_| host_facts) {
+            host.add_module_facts(facts);
         }
     }
     let host = &mut run.hosts[outcome.host];

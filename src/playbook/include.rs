@@ -132,7 +132,7 @@ impl IncludeSource {
     /// The role named by a dynamic include, when it can be found now: its
     /// handlers are known to the play from the start (notify is checked at load).
     pub(super) fn preload_handlers(&self, role: &RoleInclude, at: &Node) -> Result<Vec<Task>, LoadError> {
-        if role.name.contains("{{") {
+        if role.name.contains("{{") || roles::names_escape(role, &self.ctx) {
             return Ok(Vec::new());
         }
         Ok(roles::load_included(role, at, &self.ctx, &Default::default())?.handlers)

@@ -20,7 +20,7 @@ pub struct LoadError {
 
 impl From<yaml::YamlError> for LoadError {
     fn from(e: yaml::YamlError) -> Self {
-        LoadError { span: e.span, message: format!("YAML syntax error: {}", e.message), hint: None }
+        LoadError { span: e.span, message: e.message, hint: None }
     }
 }
 

@@ -11,6 +11,7 @@ use stockman_modules::ModuleSpec;
 
 use crate::yaml::Span;
 
+mod confine;
 mod include;
 mod include_vars;
 mod kv;
@@ -22,6 +23,7 @@ mod suggest;
 mod tasks;
 mod vars_prompt;
 
+pub use confine::inside;
 pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{parse_kv, split_args};

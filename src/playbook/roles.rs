@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::load::{err, scalar_string, vars_of, LoadError};
+use super::load::{err, scalar_string, vars_of, with_hint, LoadError};
 use super::include::RoleInclude;
 use super::tasks::{self, Ctx, RolesSeen};
 use super::{Role, Step, Task};
@@ -149,10 +149,49 @@ fn read_main(role: &Path, dir: &str) -> Result<Option<Node>, LoadError> {
 fn read_named(role: &Path, dir: &str, from: Option<&str>, at: &Node) -> Result<Option<Node>, LoadError> {
     let Some(from) = from else { return read_main(role, dir) };
     let base = role.join(dir);
+    confined(role, dir, from, at)?;
     let found = ["", ".yml", ".yaml", ".json"].iter().map(|ext| base.join(format!("{from}{ext}"))).find(|p| p.is_file());
     match found {
         Some(path) => Ok(Some(yaml::parse_file(&path)?)),
         None => Err(err(at, format!("could not find `{from}` in {} (tried {from}, {from}.yml, {from}.yaml, {from}.json)", base.display()))),
+    }
+}
+
+/// The `*_from` files an include names, by the role directory each is read from.
+fn named_files(opts: &RoleInclude) -> [(&'static str, Option<&str>); 4] {
+    [
+        ("tasks", opts.tasks_from.as_deref()),
+        ("vars", opts.vars_from.as_deref()),
+        ("defaults", opts.defaults_from.as_deref()),
+        ("handlers", opts.handlers_from.as_deref()),
+    ]
+}
+
+/// Whether a `*_from` name of `opts` leaves its role: such an `include_role`
+/// is refused while the play runs (failing the task), as Ansible refuses it,
+/// so it is not read ahead at load time.
+pub(super) fn names_escape(opts: &RoleInclude, base: &Ctx) -> bool {
+    let Some(path) = find_role(&opts.name, &base.playbook_dir) else { return false };
+    named_files(opts).into_iter().any(|(dir, from)| from.is_some_and(|f| escape(&path, dir, f).is_some()))
+}
+
+/// A `*_from` name must stay in the role's `dir` (`../../x`, `/etc/passwd`
+/// are refused before anything is read), as Ansible refuses it.
+fn confined(role: &Path, dir: &str, from: &str, at: &Node) -> Result<(), LoadError> {
+    let Some(outside) = escape(role, dir, from) else { return Ok(()) };
+    let name = role.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = role.join(dir);
+    let message = format!("Failed loading '{}' for role ({name}) as it is not inside the expected role path: '{}'", outside.display(), base.display());
+    Err(with_hint(err(at, message), Some(format!("name a file under the role's {dir}/ directory"))))
+}
+
+/// Where `from` leads when it leaves the role's `dir`, lexically resolved.
+fn escape(role: &Path, dir: &str, from: &str) -> Option<PathBuf> {
+    let base = role.join(dir);
+    let wanted = base.join(from);
+    match super::inside(&base, &wanted) {
+        Some(_) => None,
+        None => Some(super::confine::normalize(&wanted).unwrap_or(wanted)),
     }
 }
 

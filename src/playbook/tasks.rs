@@ -40,7 +40,9 @@ const TASK_LATER: &[&str] = &[
     "module_defaults", "port", "remote_user", "with_first_found", "with_random_choice", "with_indexed_items",
 ];
 /// Read at load time, their tasks spliced in place.
-const IMPORTS: &[&str] = &["import_tasks", "ansible.builtin.import_tasks", "include"];
+const IMPORTS: &[&str] = &["import_tasks", "ansible.builtin.import_tasks"];
+/// Removed from ansible-core 2.16: refused at load, as ansible-playbook 2.19 does.
+const REMOVED_INCLUDE: &[&str] = &["include", "ansible.builtin.include"];
 const IMPORT_ROLE: &[&str] = &["import_role", "ansible.builtin.import_role"];
 /// Resolved while the play runs ([`Include`]).
 const INCLUDE_TASKS: &[&str] = &["include_tasks", "ansible.builtin.include_tasks"];
@@ -147,7 +149,9 @@ pub(super) fn steps(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Step>, LoadErr
     for item in items {
         let map = item.as_map().ok_or_else(|| err(item, format!("a task must be a mapping, found {}", item.kind_name())))?;
         let has = |names: &[&str]| map.iter().find(|(k, _)| names.contains(&k.display_key().as_str()));
-        if item.get("block").is_some() {
+        if let Some((key, _)) = has(REMOVED_INCLUDE) {
+            return Err(removed_include(key));
+        } else if item.get("block").is_some() {
             out.push(Step::Block(block(item, map, ctx)?));
         } else if let Some((key, value)) = has(IMPORTS) {
             out.extend(include(item, key, value, ctx)?);
@@ -178,7 +182,9 @@ fn steps_for_handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Task>, LoadE
     for item in items {
         let map = item.as_map().ok_or_else(|| err(item, format!("a handler must be a mapping, found {}", item.kind_name())))?;
         let has = |names: &[&str]| map.iter().find(|(k, _)| names.contains(&k.display_key().as_str()));
-        if item.get("block").is_some() {
+        if let Some((key, _)) = has(REMOVED_INCLUDE) {
+            return Err(removed_include(key));
+        } else if item.get("block").is_some() {
             out.extend(handler_block(item, map, ctx)?);
         } else if let Some((key, value)) = has(IMPORTS) {
             out.extend(handler_import(item, key, value, ctx)?);
@@ -190,6 +196,13 @@ fn steps_for_handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Task>, LoadE
         }
     }
     Ok(out)
+}
+
+/// `include:` names no file kind, so the hint offers both replacements.
+fn removed_include(key: &Node) -> LoadError {
+    let message = "The 'ansible.builtin.include' action plugin has been removed (ansible-core 2.16). Use include_tasks or import_tasks instead.";
+    let hint = "`import_tasks: FILE` reads the file when the playbook loads (what `include:` of a fixed file did); `include_tasks: FILE` reads it while the play runs (for templated names, loops and `when` per host)";
+    with_hint(err(key, message.to_string()), Some(hint.into()))
 }
 
 /// A block among handlers: each of its tasks is a handler, with the block's keywords.

@@ -298,6 +298,8 @@ impl Human {
         let shown = r.visible();
         let msg = shown.get("msg").map(stockman_modules::args::value_to_string).unwrap_or_default();
         let text = match (r.status, r.module_failed) {
+            // The connection error may carry secrets (a URL's password): said to be hidden, as Ansible does.
+            (Status::Unreachable, _) if r.no_log => "Task failed: <error censored due to no log>".to_string(),
             (Status::Unreachable, _) => msg.clone(),
             // Already Ansible's whole message (a refused become).
             (_, false) if msg.starts_with("Task failed: ") => msg.clone(),
@@ -472,11 +474,13 @@ fn source_excerpt(span: &crate::yaml::Span) -> Option<String> {
     let last = span.line.min(lines.len());
     let first = last.saturating_sub(2).max(1);
     let width = last.to_string().len();
+    let start = super::error::window_start(span.col);
     let mut out = String::new();
     for n in first..=last {
-        out.push_str(&format!("{n:>width$} {}\n", lines[n - 1]));
+        out.push_str(&format!("{n:>width$} {}\n", super::error::window(lines[n - 1], start)));
     }
-    out.push_str(&format!("{}^ column {}", " ".repeat(width + span.col), span.col));
+    let caret = super::error::caret_offset(lines.get(last.wrapping_sub(1)).copied().unwrap_or_default(), start, span.col) + 1;
+    out.push_str(&format!("{}^ column {}", " ".repeat(width + caret), span.col));
     Some(out)
 }
 

@@ -58,7 +58,8 @@ impl Keyring {
                 Err(Failure::Format(why)) => return Err(VaultError::Format(why)),
             }
         }
-        Err(VaultError::NoMatch)
+        let tried = self.secrets.iter().map(|s| format!("`{}`", s.id)).collect::<Vec<_>>().join(", ");
+        Err(VaultError::NoMatch { data_id: wanted.to_string(), tried })
     }
 
     /// The secret to encrypt with: the one named by `--encrypt-vault-id`, or
@@ -158,6 +159,9 @@ mod tests {
         assert!(none.contains("Attempting to decrypt but no vault secrets found"), "{none}");
         let wrong = ring(&[("default", "x")]).open(text.as_bytes()).err().unwrap().to_string();
         assert!(wrong.contains("Decryption failed (no vault secrets were found that could decrypt)"), "{wrong}");
+        let sealed = seal(b"data", &Secret::new("prod", b"p".to_vec()), Some("prod")).unwrap();
+        let named = ring(&[("dev", "x"), ("qa", "y")]).open(sealed.as_bytes()).err().unwrap().to_string();
+        assert!(named.contains("for vault id `prod`, tried the vault secrets `dev`, `qa`"), "{named}");
     }
 
     #[test]

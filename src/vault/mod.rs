@@ -41,11 +41,13 @@ pub enum VaultError {
          pass --vault-password-file FILE, --vault-id [LABEL@]FILE or --ask-vault-pass"
     )]
     NoSecrets,
+    /// `data_id` is the vault id the data's header names (`default` without
+    /// one), `tried` the ids of the secrets tried: ids only, never a password.
     #[error(
-        "Decryption failed (no vault secrets were found that could decrypt); \
-         check that the vault password (or --vault-id) is the one this was encrypted with"
+        "Decryption failed (no vault secrets were found that could decrypt): the data is for vault id `{data_id}`, \
+         tried the vault secrets {tried}; check that the vault password (or --vault-id) is the one this was encrypted with"
     )]
-    NoMatch,
+    NoMatch { data_id: String, tried: String },
     #[error("Vault format error: {0}")]
     Format(String),
     #[error("the decrypted vault data is not UTF-8 text, so it cannot be read as YAML")]

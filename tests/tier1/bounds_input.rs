@@ -91,6 +91,19 @@ fn an_alias_bomb_playbook_is_refused() {
     assert_load_error(&[("bomb.yml", bomb.as_bytes())], "bomb.yml", &["bomb.yml:", "alias bomb"]);
 }
 
+/// Issue 13 item 6: a document over the node bound is told which bound it
+/// hit, and what to do since the bound is fixed, not "alias bomb?". (Repeated
+/// aliases reach the bound cheaply; 2,000,000 plain values take the same path,
+/// only a minute of a loaded debug build longer.)
+#[test]
+fn the_node_limit_names_itself_and_the_way_out() {
+    let items: String = (0..1_000).map(|i| format!("{i},")).collect();
+    let uses = vec!["*a"; 2_100].join(", ");
+    let text = format!("- hosts: all\n  vars:\n    x: &a [{items}]\n    y: [{uses}]\n  tasks: []\n");
+    let run = assert_load_error(&[("big.yml", text.as_bytes())], "big.yml", &["big.yml:4:", "more than 2000000 nodes", "cannot be raised", "split"]);
+    assert!(run.stderr.len() < 4_000, "{} bytes of error", run.stderr.len());
+}
+
 #[test]
 fn an_alias_bomb_inventory_is_refused() {
     let inventory = format!("all:\n  vars:\n{}  hosts:\n    h:\n", alias_bomb().lines().map(|l| format!("    {l}\n")).collect::<String>());
@@ -116,11 +129,25 @@ fn deep_nesting_is_refused() {
 #[test]
 fn invalid_utf8_is_a_clear_error() {
     let bad: &[u8] = b"- hosts: all\n  tasks:\n    - debug: {msg: \"caf\xe9\"}\n";
-    assert_load_error(&[("latin1.yml", bad)], "latin1.yml", &["latin1.yml", "UTF-8"]);
+    assert_load_error(&[("latin1.yml", bad)], "latin1.yml", &["latin1.yml:3:24", "UTF-8", "0xE9", "3 |     - debug: {msg: \"caf\u{FFFD}\"}"]);
+    let comment: &[u8] = b"- hosts: all\n  # r\xe9sum\xe9\n  tasks: []\n";
+    assert_load_error(&[("comment.yml", comment)], "comment.yml", &["comment.yml:2:6", "UTF-8"]);
     let dir = project(&[("p.yml", b"- hosts: all\n  tasks: []\n"), ("inv.ini", b"[web]\nh\xff\xfe ansible_connection=local\n")]);
     let run = run_bounded(dir.path(), &["playbook", "-i", "inv.ini", "p.yml"]);
     assert_ne!(run.code, 0, "{}", run.stdout);
     assert!(run.stderr.contains("inv.ini") && run.stderr.contains("UTF-8"), "{}", run.stderr);
+}
+
+/// Issue 13 item 6: a YAML error on a 20 MB line shows a window of the line
+/// around the column, not the whole line (and a 20 MB run of spaces).
+#[test]
+fn an_error_on_a_huge_line_shows_a_window_around_it() {
+    let mut text = b"- hosts: all\n  vars:\n    x: [".to_vec();
+    text.resize(text.len() + (20 << 20), b'1');
+    text.extend_from_slice(b", ]]]\n  tasks: []\n");
+    let run = assert_load_error(&[("long.yml", &text)], "long.yml", &["long.yml:3:"]);
+    assert!(run.stderr.len() < 4_000, "{} bytes of error:\n{}", run.stderr.len(), &run.stderr[..run.stderr.len().min(2_000)]);
+    assert!(run.stderr.contains("...1111"), "{}", run.stderr);
 }
 
 #[test]

@@ -177,3 +177,8 @@ fn backslashes_in_expression_literals_match_ansible() {
 fn env_lookup_matches_ansible() {
     compare("env_lookup.yml", &[]);
 }
+
+#[test]
+fn skipped_engine_actions_match_ansible() {
+    compare("skipped_actions.yml", &[]);
+}

@@ -158,3 +158,78 @@ fn step_without_a_terminal_is_a_clear_error() {
     assert!(run.stderr.contains("--step") && run.stderr.contains("needs a terminal on stdin"), "{}", run.stderr);
     assert!(!run.stdout.contains("TASK ["), "{}", run.stdout);
 }
+
+/// Issue 13 item 4: `*_from` names that leave the role's directory are
+/// refused before the file is read, as ansible-playbook refuses them.
+#[test]
+fn role_file_names_may_not_leave_the_role() {
+    let p = Project::new();
+    p.write("hosts.ini", "h1\n");
+    p.write("roles/r1/tasks/main.yml", "- debug: msg=main\n");
+    p.write("roles/r1/vars/main.yml", "x: 1\n");
+    p.write("evil_tasks.yml", "- debug: msg=EVIL\n");
+    p.write("evil_vars.yml", "x: EVIL\n");
+    let escapes = [
+        ("tasks_from", "../../../../../../../../../../etc/passwd"),
+        ("tasks_from", "/etc/passwd"),
+        ("tasks_from", "../../../evil_tasks"),
+        ("vars_from", "../../../evil_vars"),
+        ("defaults_from", "../../../evil_vars"),
+        ("handlers_from", "../../../evil_tasks"),
+    ];
+    for (option, name) in escapes {
+        let text = format!("- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=before\n    - import_role: {{name: r1, {option}: {name}}}\n");
+        p.write("site.yml", &text);
+        let run = p.run_with_home(None, "site.yml", &[]);
+        run.assert_code(4);
+        assert!(run.stderr.contains("site.yml:5:") && run.stderr.contains("not inside the expected role path"), "{text}\n{}", run.stderr);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(!all.contains("root:") && !all.contains("EVIL"), "nothing of the file is read or shown: {all}");
+        assert!(!run.stdout.contains("before"), "refused at load: {}", run.stdout);
+    }
+}
+
+/// An `include_role` escaping its role fails that task while the play runs,
+/// naming the task's place; the file outside is never run.
+#[test]
+fn an_included_role_file_outside_the_role_fails_the_task() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write("roles/r1/tasks/main.yml", "- debug: msg=main\n");
+    p.write("evil_tasks.yml", "- debug: msg=EVIL\n");
+    p.write(
+        "site.yml",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=before\n    - include_role: {name: r1, tasks_from: ../../../evil_tasks}\n    - debug: msg=after\n",
+    );
+    let run = p.run(&sshd, "site.yml", &[]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("before") && !run.stdout.contains("EVIL") && !run.stdout.contains("after"), "{}", run.stdout);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("site.yml:5:") && all.contains("not inside the expected role path"), "{all}");
+    // `before`, and the `included:` announcement, then the failure.
+    assert_eq!(run.recap("h1"), recap("h1", 2, 0, 0, 1, 0, 0));
+}
+
+/// Issue 13 item 8: `include:` was removed from ansible-core 2.16 and
+/// ansible-playbook 2.19 refuses it; so does stockman, naming both replacements.
+#[test]
+fn the_removed_include_is_refused_with_its_replacements() {
+    let p = Project::new();
+    p.write("hosts.ini", "h1\n");
+    p.write("other.yml", "- debug: msg=INCLUDED\n");
+    let cases = [
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=before\n    - include: other.yml\n",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=before\n    - ansible.builtin.include: other.yml\n",
+        "- hosts: all\n  gather_facts: false\n  handlers:\n    - debug: msg=before\n    - include: other.yml\n  tasks: []\n",
+    ];
+    for text in cases {
+        p.write("site.yml", text);
+        let run = p.run_with_home(None, "site.yml", &[]);
+        run.assert_code(4);
+        assert!(run.stderr.contains("site.yml:5:7"), "{text}\n{}", run.stderr);
+        assert!(run.stderr.contains("The 'ansible.builtin.include' action plugin has been removed"), "{}", run.stderr);
+        assert!(run.stderr.contains("import_tasks") && run.stderr.contains("include_tasks"), "{}", run.stderr);
+        assert!(!run.stdout.contains("INCLUDED") && !run.stdout.contains("before"), "{}", run.stdout);
+    }
+}

@@ -197,3 +197,78 @@ async fn a_checksum_mismatch_fails_and_leaves_no_temp_file() {
     assert_eq!(std::fs::read_dir(&target_dir).unwrap().count(), 0, "the temp file is removed");
     conn.close().await;
 }
+
+/// Issue 13 item 7: a copy whose remote shell is killed mid-transfer leaves
+/// its `.stockman.*` temp file (the destination intact); a later run, even a
+/// no-op one, removes that orphan once it is old enough, and leaves alone a
+/// fresh temp file (a concurrent run's) and files stockman did not name.
+#[test]
+fn a_later_run_removes_the_temp_file_of_a_killed_transfer() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]);
+    p.write("files/big.bin", "");
+    write_payload(&p.path("files/big.bin"), SIZE);
+    let dest = p.remote("dest.bin");
+    std::fs::write(&dest, "old\n").unwrap();
+    p.write("big.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: {src: big.bin, dest: \"{{ lookup('env', 'REMOTE') }}/dest.bin\"}\n");
+    let mut child = p.command(Some(&sshd.known_hosts), "big.yml", &[]).stdout(std::process::Stdio::null()).spawn().unwrap();
+
+    let orphan = loop {
+        if let Some(tmp) = temp_files(&p.remote("")).into_iter().find(|t| std::fs::metadata(t).is_ok_and(|m| m.len() > 0)) {
+            break tmp;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the copy ended before its transfer could be cut");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    // The remote shell and its `tee`: every process naming the remote dir, killed at once.
+    let remote_dir = p.remote_str();
+    let pids: Vec<String> = processes_naming(&remote_dir).iter().map(u32::to_string).collect();
+    assert!(!pids.is_empty(), "the transfer's processes are found");
+    Command::new("kill").arg("-KILL").args(&pids).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the cut copy fails");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"old\n", "the destination is intact");
+    assert!(orphan.exists(), "the killed shell left its temp file");
+
+    // Aged past the bound; beside it a fresh one (in use) and look-alikes.
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+    std::fs::File::options().write(true).open(&orphan).unwrap().set_modified(two_hours_ago).unwrap();
+    let fresh = p.remote(".stockman.Fr3shAbc");
+    std::fs::write(&fresh, "in use").unwrap();
+    let mut others = Vec::new();
+    for name in [".stockman.notes.txt", ".stockman.abc", "stockman.ABCDEFGH"] {
+        let path = p.remote(name);
+        std::fs::write(&path, "user data").unwrap();
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(two_hours_ago).unwrap();
+        others.push(path);
+    }
+
+    p.write("noop.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: {content: \"old\\n\", dest: \"{{ lookup('env', 'REMOTE') }}/dest.bin\"}\n");
+    let run = p.run(&sshd, "noop.yml", &[]);
+    run.assert_code(0);
+    assert_eq!(run.recap("h"), recap("h", 1, 0, 0, 0, 0, 0));
+    assert!(!orphan.exists(), "the orphan is removed");
+    assert!(fresh.exists(), "a fresh temp file (a concurrent run's) stays");
+    for path in &others {
+        assert!(path.exists(), "{} is not stockman's and stays", path.display());
+    }
+    assert_eq!(std::fs::read(&dest).unwrap(), b"old\n");
+}
+
+/// `.stockman.*` files in `dir`.
+fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    entries.map(|e| e.path()).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".stockman."))).collect()
+}
+
+/// Our processes whose command line mentions `needle` (the test sshd runs as us).
+fn processes_naming(needle: &str) -> Vec<u32> {
+    let me = std::process::id();
+    let entries = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    entries
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|&pid| pid != me)
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle)))
+        .collect()
+}

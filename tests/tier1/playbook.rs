@@ -424,3 +424,16 @@ fn quickstart_writes_the_greetings_final_newline() {
     let second = p.run(&sshd, quickstart, &["-e", &base]);
     assert!(second.recap("h").contains("changed=0"), "{}", second.stdout);
 }
+
+/// Issue 13 item 6: an unreachable host under `no_log` says its message is
+/// censored, as ansible-playbook does, instead of an empty `[ERROR]: `.
+#[test]
+fn an_unreachable_host_under_no_log_says_the_error_is_censored() {
+    let p = Project::new();
+    p.write("hosts.ini", "h ansible_host=127.0.0.1 ansible_port=1\n");
+    p.write("site.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n      no_log: true\n");
+    let run = p.run_with_home(None, "site.yml", &[]);
+    run.assert_code(4);
+    assert!(run.stdout.contains("[ERROR]: Task failed: <error censored due to no log>"), "{}", run.stdout);
+    assert!(run.stdout.contains("the output has been hidden due to the fact that 'no_log: true' was specified for this result"), "{}", run.stdout);
+}

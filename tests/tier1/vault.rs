@@ -266,6 +266,12 @@ fn a_playbook_uses_vaulted_variables_without_showing_them() {
     assert_ne!(wrong.code, 0);
     assert!(wrong.stderr.contains("Decryption failed (no vault secrets were found that could decrypt)"), "{}", wrong.stderr);
     assert!(!format!("{}{}", wrong.stdout, wrong.stderr).contains("battery"), "{}", wrong.stderr);
+    // Issue 13 item 6: a decryption failure, not a syntax error, naming the vault ids (never a password).
+    let named = p.run(&sshd, "site.yml", &["-e", &remote, "--vault-id", "dev@prod-pw"]);
+    assert_ne!(named.code, 0);
+    assert!(named.stderr.contains("site.yml:5:18") && !named.stderr.contains("YAML syntax error"), "{}", named.stderr);
+    assert!(named.stderr.contains("the data is for vault id `default`, tried the vault secrets `dev`"), "{}", named.stderr);
+    assert!(!format!("{}{}", named.stdout, named.stderr).contains("battery"), "{}", named.stderr);
 }
 
 fn read_remote(p: &Project) -> String {

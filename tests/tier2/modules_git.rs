@@ -58,6 +58,25 @@ fn git_clones_switches_versions_and_guards_local_changes() {
     let status = fleet.exec(H, &["git", "-C", DEST, "status", "--porcelain"]);
     assert!(status.stdout.is_empty(), "checkout not clean");
 
+    // Issue 13 item 2: force at the checked-out version discards modified
+    // tracked files and says so (changed), as Ansible; check mode reports ok,
+    // as Ansible's does; untracked files are no modification.
+    fleet.exec(H, &["sh", "-c", "echo local >> \"$1/README\"", "sh", DEST]);
+    let run = p.play(H, &play("dev", "    force: yes\n"), &["--check"]).ok();
+    assert_eq!(run.changed(H), 0, "{}", run.all());
+    let run = p.play(H, &play("dev", "    force: yes\n"), &[]).ok();
+    assert_eq!(run.changed(H), 1, "{}", run.all());
+    assert!(run.stdout.contains("\"msg\": \"Local modifications exist in the destination: "), "{}", run.all());
+    assert!(run.stdout.contains(&format!("\"before\": \"{dev}\"")) && run.stdout.contains(&format!("\"after\": \"{dev}\"")), "{}", run.all());
+    let status = fleet.exec(H, &["git", "-C", DEST, "status", "--porcelain"]);
+    assert!(status.stdout.is_empty(), "modification not discarded");
+    let branch = fleet.exec(H, &["git", "-C", DEST, "symbolic-ref", "--short", "HEAD"]);
+    assert_eq!(String::from_utf8_lossy(&branch.stdout).trim(), "dev", "still on its branch");
+    fleet.exec(H, &["sh", "-c", "echo new > \"$1/untracked.txt\"", "sh", DEST]);
+    assert_eq!(p.play(H, &play("dev", ""), &[]).ok().changed(H), 0, "untracked files are not modifications");
+    assert_eq!(p.play(H, &play("dev", "    force: yes\n"), &[]).ok().changed(H), 0, "force keeps untracked files");
+    fleet.exec(H, &["rm", "-f", &format!("{DEST}/untracked.txt")]);
+
     // update: no leaves an existing checkout alone.
     assert_eq!(p.play(H, &play("main", "    update: no\n"), &[]).ok().changed(H), 0);
     assert_eq!(head(&fleet), dev);
