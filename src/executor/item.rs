@@ -413,13 +413,18 @@ fn item_registered(r: &HostResult) -> Map<String, Value> {
     m
 }
 
-/// Templates the arguments and drops those set to `omit`.
+/// Templates the arguments, their names too (`set_fact: {"{{ item.key }}": ...}`,
+/// as Ansible templates mapping keys), and drops those set to `omit`.
 fn render_args(templar: &Templar, args: &Map<String, Value>, ctx: &minijinja::Value) -> Result<Args, TemplateError> {
     let mut rendered = Map::new();
     for (key, value) in args {
         let value = templar.render_value(value, ctx)?;
         if value != Value::String(OMIT.into()) {
-            rendered.insert(key.clone(), value);
+            let key = match templar.render_str(key, ctx)? {
+                Value::String(text) => text,
+                other => py::to_str(&other),
+            };
+            rendered.insert(key, value);
         }
     }
     Ok(Args::new(rendered))

@@ -155,18 +155,15 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
     let r = &outcome.result;
     let registered = registered_value(r);
     let facts = match &task.action {
-        // set_fact, and any module returning `ansible_facts` (getent), stores them on the host.
-        Action::Module { .. } if r.status != Status::Failed => {
-            r.result.get("ansible_facts").and_then(Value::as_object).cloned()
-        }
-        _ => None,
+        Action::Module { .. } if r.status != Status::Failed => returned_facts(r),
+        _ => Vec::new(),
     };
     for &h in shared_with {
         let host = &mut run.hosts[h];
         if let Some(name) = &task.register {
             host.register(name, registered.clone());
         }
-        for (k, v) in facts.iter().flatten() {
+        for (k, v) in facts.iter().flat_map(|f| f.iter()) {
             host.register(k, v.clone());
         }
     }
@@ -194,6 +191,16 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         }
         _ => {}
     }
+}
+
+/// The `ansible_facts` a result returns (set_fact, getent), which the host
+/// keeps: a loop's, item by item in order, as Ansible applies them.
+fn returned_facts(r: &HostResult) -> Vec<&Map<String, Value>> {
+    if !r.loop_summary {
+        return r.result.get("ansible_facts").and_then(Value::as_object).into_iter().collect();
+    }
+    let items = r.result.get("results").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    items.iter().filter_map(|item| item.get("ansible_facts")?.as_object()).collect()
 }
 
 /// The value `register:` stores: the result with `failed` (and `skipped`) set.

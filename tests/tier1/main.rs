@@ -10,6 +10,7 @@ mod lang_async;
 mod lang_exec;
 mod lang_gaps;
 mod lang_reuse;
+mod lang_vars;
 mod lang_wait_for;
 mod lang_wait_prompt;
 mod load;
