@@ -82,7 +82,7 @@ impl Executor<'_> {
             return false;
         }
         let host = &run.hosts[targets[0]];
-        let vars = host.vars(&self.layers(run, task), &self.templar);
+        let vars = host.vars(&self.layers(run, task));
         self.templar.render_value(&task.run_once, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(false)
     }
 
@@ -119,7 +119,7 @@ impl Executor<'_> {
         let forks = self.settings.forks.max(1);
         let (Some(throttle), Some(&first)) = (&task.throttle, runners.first()) else { return forks };
         let host = &run.hosts[first];
-        let vars = host.vars(&self.layers(run, task), &self.templar);
+        let vars = host.vars(&self.layers(run, task));
         let limit = self.templar.render_value(throttle, &host.context(&vars)).ok().and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()));
         match limit {
             Some(n) if n > 0 => forks.min(usize::try_from(n).unwrap_or(usize::MAX)),
@@ -132,7 +132,7 @@ impl Executor<'_> {
         match value {
             Value::Bool(b) => *b,
             _ => {
-                let vars = host.vars(&self.layers(run, task), &self.templar);
+                let vars = host.vars(&self.layers(run, task));
                 self.templar.render_value(value, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(false)
             }
         }
@@ -143,7 +143,7 @@ impl Executor<'_> {
         if task.no_log == Value::Bool(false) {
             return false;
         }
-        let vars = host.vars(&self.layers(run, task), &self.templar);
+        let vars = host.vars(&self.layers(run, task));
         self.templar.render_value(&task.no_log, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(true)
     }
 }
@@ -153,7 +153,6 @@ impl Executor<'_> {
 fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], rescued: bool) {
     let play = run.play;
     let r = &outcome.result;
-    let registered = registered_value(r);
     let facts = match &task.action {
         Action::Module { .. } if r.status != Status::Failed => returned_facts(r),
         _ => Vec::new(),
@@ -161,7 +160,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
     for &h in shared_with {
         let host = &mut run.hosts[h];
         if let Some(name) = &task.register {
-            host.register(name, registered.clone());
+            host.register(name, registered_value(r));
         }
         for (k, v) in facts.iter().flat_map(|f| f.iter()) {
             host.register(k, v.clone());
@@ -173,7 +172,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         Status::Failed => {
             host.failed = true;
             if rescued {
-                host.register("ansible_failed_result", registered);
+                host.register("ansible_failed_result", registered_value(r));
                 let task_info = serde_json::json!({"name": task.display_name(), "action": action_name(task)});
                 host.register("ansible_failed_task", task_info);
             }

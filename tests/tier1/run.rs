@@ -88,13 +88,23 @@ impl Project {
     }
 
     pub fn run_with_home(&self, known_hosts: Option<&Path>, playbook: &str, args: &[&str]) -> Run {
+        let out = self.command(known_hosts, playbook, args).output().expect("run stockman");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The `stockman playbook` command [`Project::run_with_home`] runs, to run otherwise.
+    pub fn command(&self, known_hosts: Option<&Path>, playbook: &str, args: &[&str]) -> Command {
         let home = self.path("home");
         std::fs::create_dir_all(home.join(".ssh")).unwrap();
         if let Some(kh) = known_hosts {
             std::fs::copy(kh, home.join(".ssh/known_hosts")).unwrap();
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_stockman"))
-            .arg("playbook")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockman"));
+        cmd.arg("playbook")
             .arg("-i")
             .arg(self.path("hosts.ini"))
             .arg(self.path(playbook))
@@ -103,13 +113,7 @@ impl Project {
             .env("HOME", &home)
             .env("REMOTE", self.remote.path())
             .env_remove("SSH_AUTH_SOCK")
-            .env_remove("ANSIBLE_HOST_KEY_CHECKING")
-            .output()
-            .expect("run stockman");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+            .env_remove("ANSIBLE_HOST_KEY_CHECKING");
+        cmd
     }
 }

@@ -83,6 +83,8 @@ pub(crate) fn contains(container: &Jinja, item: &Jinja) -> bool {
 // Not yet registered: the Templar owner decides when output switches to it.
 #[allow(dead_code)]
 pub(crate) fn format_like_python(out: &mut minijinja::Output, _state: &mut minijinja::State, value: &Jinja) -> Result<(), Error> {
+    // Every piece of output is a point where a growing render is stopped.
+    crate::template::budget::check()?;
     if value.is_none() {
         return Ok(());
     }
