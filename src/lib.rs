@@ -15,6 +15,11 @@
 //! Dependencies point one way: cli → executor → {transport, playbook, inventory,
 //! template, report events} → stockman-modules.
 
+/// Counts each thread's memory, so that one template render is bounded (see
+/// [`template`]'s budget) rather than able to exhaust memory.
+#[global_allocator]
+static ALLOCATOR: template::budget::CountingAlloc = template::budget::CountingAlloc;
+
 pub mod cli;
 pub mod config;
 pub mod executor;

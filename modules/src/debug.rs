@@ -7,6 +7,9 @@ use crate::{Args, Controller, ModuleError, ModuleResult};
 /// Ansible's placeholder for a variable that does not evaluate.
 pub const UNDEFINED: &str = "VARIABLE IS NOT DEFINED!";
 
+/// How the engine's error for variables rendering in a loop begins.
+pub const RECURSIVE_LOOP: &str = "Recursive loop detected in template";
+
 /// `msg` (any value, default "Hello world!") lands in `data.msg`; `var: name`
 /// lands in `data[name]`. `verbosity` is the engine's business.
 pub fn run(args: &Args, controller: &dyn Controller) -> Result<ModuleResult, ModuleError> {
@@ -15,9 +18,12 @@ pub fn run(args: &Args, controller: &dyn Controller) -> Result<ModuleResult, Mod
             "parameters are mutually exclusive: msg|var".into(),
         )),
         (None, Some(var)) => {
-            let value = controller
-                .eval_var(&var)
-                .unwrap_or_else(|_| Value::String(UNDEFINED.into()));
+            let value = match controller.eval_var(&var) {
+                Ok(value) => value,
+                // Variables whose templates use each other fail the task, as in Ansible.
+                Err(e) if e.starts_with(RECURSIVE_LOOP) => return Err(ModuleError::BadArgs(e)),
+                Err(_) => Value::String(UNDEFINED.into()),
+            };
             Ok(ModuleResult::ok().with(&var, value))
         }
         (msg, None) => {

@@ -18,8 +18,14 @@ pub(super) fn run(kind: ModuleKind, args: &Args, templar: &Templar, ctx: &miniji
 }
 
 /// The facts go under `ansible_facts`; the executor stores them on the host.
+/// Names may come from templates, so they are checked here, as Ansible does.
 fn set_fact(args: &Args) -> ModuleResult {
     let facts: Map<String, Value> = args.0.iter().filter(|(k, _)| k.as_str() != "cacheable").map(|(k, v)| (k.clone(), v.clone())).collect();
+    if let Some(bad) = facts.keys().find(|k| !crate::playbook::is_identifier(k)) {
+        return ModuleResult::failed(format!(
+            "Invalid variable name '{bad}'. Variable names must be strings starting with a letter or underscore character, and contain only letters, numbers and underscores."
+        ));
+    }
     ModuleResult::ok().with("ansible_facts", Value::Object(facts))
 }
 

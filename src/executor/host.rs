@@ -12,7 +12,7 @@ use super::SharedConnection;
 use crate::config::{home_dir, Settings};
 use crate::inventory::Host;
 use crate::playbook::{Play, Role};
-use crate::template::Templar;
+use crate::template::{has_template, Templar};
 use crate::transport::{ssh_config, ConnectSpec, ConnectionKind, HostKeyPolicy, Secret, SshInputs};
 
 /// The value that makes a module argument disappear (`{{ x | default(omit) }}`).
@@ -68,8 +68,8 @@ impl HostState {
             notified: BTreeSet::new(),
             conn,
         };
-        let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars }, templar);
-        state.spec = connect_spec(&host.name, &vars, play, settings, templar)?;
+        let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars });
+        state.spec = connect_spec(&host.name, &vars, &state.context(&vars), play, settings, templar)?;
         state.publish();
         Ok(state)
     }
@@ -87,19 +87,37 @@ impl HostState {
         self.publish();
     }
 
-    /// Facts a module returned (getent's `getent_passwd`): added to the host's
-    /// `ansible_facts` under their own names, beside the gathered ones.
-    pub fn add_module_facts(&mut self, facts: &Map<String, Value>) {
+    /// Facts a module returned (`setup`, `getent`, a fallback module's),
+    /// merged into the host's facts as Ansible does: each under its own name
+    /// as a variable, and in `ansible_facts` without the `ansible_` prefix.
+    pub fn merge_module_facts(&mut self, facts: &Map<String, Value>) {
         let mine = Arc::make_mut(&mut self.layers.facts);
-        let all = mine.entry("ansible_facts").or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(all) = all {
-            all.extend(facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut tree = match mine.remove("ansible_facts") {
+            Some(Value::Object(tree)) => tree,
+            _ => Map::new(),
+        };
+        for (k, v) in facts {
+            mine.insert(k.clone(), v.clone());
+            tree.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
         }
+        mine.insert("ansible_facts".into(), Value::Object(tree));
         self.publish();
     }
 
-    /// A registered result or a `set_fact`: above everything but extra vars.
+    /// A registered result or a `set_fact`: above everything but extra vars;
+    /// data, never rendered again.
     pub fn register(&mut self, name: &str, value: Value) {
+        if self.layers.included.contains(name) {
+            Arc::make_mut(&mut self.layers.included).remove(name);
+        }
+        Arc::make_mut(&mut self.layers.registered).insert(name.to_string(), value);
+        self.publish();
+    }
+
+    /// A variable read by `include_vars`: at set_fact's level, but the user's
+    /// own value, which renders when read if it is a template.
+    pub fn include_var(&mut self, name: &str, value: Value) {
+        Arc::make_mut(&mut self.layers.included).insert(name.to_string());
         Arc::make_mut(&mut self.layers.registered).insert(name.to_string(), value);
         self.publish();
     }
@@ -109,14 +127,16 @@ impl HostState {
         self.hostvars.publish(&self.name, self.layers.clone());
     }
 
-    /// `vars` (from [`HostState::vars`]) as a template context, with `hostvars`.
-    pub fn context(&self, vars: &Map<String, Value>) -> minijinja::Value {
-        hostvars::context_with(vars, &self.hostvars)
+    /// `vars` (from [`HostState::vars`]) as a template context, with
+    /// `hostvars`; the user's own templates among them render when read.
+    pub fn context(&self, vars: &TaskVars) -> minijinja::Value {
+        hostvars::context_with(&vars.map, &vars.templates, &self.hostvars)
     }
 
     /// All variables visible to a task, by precedence (see the executor's doc).
-    /// Play, role and task vars that are templates are rendered against the rest.
-    pub fn vars(&self, layers: &Layers<'_>, templar: &Templar) -> Map<String, Value> {
+    /// Those that are the user's own templates stay templates, rendered when
+    /// read (see [`HostState::context`]).
+    pub fn vars(&self, layers: &Layers<'_>) -> TaskVars {
         let empty = Map::new();
         let (defaults, role_vars) = match layers.role {
             Some(role) => (&role.defaults, &role.vars),
@@ -139,17 +159,42 @@ impl HostState {
             search_path.push(dir.clone());
         }
         vars.insert("ansible_search_path".into(), Value::Array(search_path));
-        let lazy = [defaults, &play.vars, &play.vars_files, role_vars, layers.task_vars, layers.params];
-        let templated: Vec<String> = lazy.iter().flat_map(|l| l.iter()).filter(|(_, v)| has_template(v)).map(|(k, _)| k.clone()).collect();
-        if !templated.is_empty() {
-            let ctx = self.context(&vars);
-            for key in templated {
-                if let Ok(rendered) = templar.render_value(&vars[&key], &ctx) {
-                    vars.insert(key, rendered);
-                }
+        let included = own.included.iter().filter_map(|k| Some((k, own.registered.get(k)?)));
+        let own_layers = [defaults, &*own.base, &play.vars, &play.vars_files, role_vars, layers.task_vars, layers.params, layers.extra];
+        let mut templates = Map::new();
+        for (key, value) in own_layers.into_iter().flat_map(|l| l.iter()).chain(included) {
+            // Still the winning value: not replaced by a fact or a result.
+            if has_template(value) && vars.get(key) == Some(value) {
+                templates.insert(key.clone(), value.clone());
             }
         }
-        vars
+        TaskVars { map: vars, templates: Arc::new(templates) }
+    }
+}
+
+/// A task's variables: every layer merged by precedence, and which of them
+/// are the user's own templates (the rest, facts and results, is data).
+#[derive(Debug, Clone, Default)]
+pub struct TaskVars {
+    map: Map<String, Value>,
+    templates: Arc<Map<String, Value>>,
+}
+
+impl TaskVars {
+    /// Binds `name` to data (a loop item, a result), replacing any template.
+    pub fn set(&mut self, name: &str, value: Value) {
+        if self.templates.contains_key(name) {
+            Arc::make_mut(&mut self.templates).remove(name);
+        }
+        self.map.insert(name.to_string(), value);
+    }
+}
+
+impl std::ops::Deref for TaskVars {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.map
     }
 }
 
@@ -163,28 +208,18 @@ pub struct Layers<'a> {
     pub extra: &'a Map<String, Value>,
 }
 
-fn has_template(v: &Value) -> bool {
-    match v {
-        Value::String(s) => s.contains("{{") || s.contains("{%"),
-        Value::Array(items) => items.iter().any(has_template),
-        Value::Object(map) => map.values().any(has_template),
-        _ => false,
-    }
-}
-
 fn placeholder_spec(name: &str) -> ConnectSpec {
     ConnectSpec { name: name.to_string(), address: name.to_string(), ..ConnectSpec::default() }
 }
 
 /// How to reach the host. Inventory variables win over play keywords, which
 /// win over command-line flags, as in Ansible.
-fn connect_spec(name: &str, vars: &Map<String, Value>, play: &Play, settings: &Settings, templar: &Templar) -> Result<ConnectSpec, String> {
-    let ctx = Templar::context(vars);
+fn connect_spec(name: &str, vars: &Map<String, Value>, ctx: &minijinja::Value, play: &Play, settings: &Settings, templar: &Templar) -> Result<ConnectSpec, String> {
     let get = |key: &str| -> Result<Option<String>, String> {
         match vars.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => templar
-                .render_value(v, &ctx)
+                .render_value(v, ctx)
                 .map(|v| Some(stockman_modules::args::value_to_string(&v)))
                 .map_err(|e| format!("{key}: {e}")),
         }

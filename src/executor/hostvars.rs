@@ -6,9 +6,11 @@
 //! publish their layers (inventory and magic, facts, set_fact and registered)
 //! when these change; hosts outside the play show their inventory variables.
 //!
-//! Variables written as templates in the inventory or with `-e` are rendered
-//! when read, in the context of the host they belong to (Ansible's lazy
-//! templating), for the host itself as through `hostvars`. The table also
+//! A task's variables written as templates by the user (inventory, play,
+//! role, task vars, include_vars, `-e`, ...) are rendered when read, in the
+//! reader's context (Ansible's lazy templating); through `hostvars[h]`, the
+//! inventory and extra-var ones render in h's context. A loop among them
+//! fails the render (see [`recursion`](crate::template::recursion)). The table also
 //! holds the live `ansible_play_hosts`/`ansible_play_batch`.
 
 use std::collections::HashMap;
@@ -26,6 +28,9 @@ pub struct HostLayers {
     pub base: Arc<Map<String, Value>>,
     pub facts: Arc<Map<String, Value>>,
     pub registered: Arc<Map<String, Value>>,
+    /// The names in `registered` that `include_vars` set last: the user's own
+    /// values, which may be templates (set_fact and results are data).
+    pub included: Arc<std::collections::BTreeSet<String>>,
 }
 
 /// The table behind `hostvars` for one play (or serial batch).
@@ -130,50 +135,56 @@ struct HostEntry {
     table: Arc<HostVarsTable>,
 }
 
-/// How deep one host's template values may refer to others (`a: "{{ b }}"`,
-/// `b: "{{ a }}"` would otherwise never end).
-const MAX_RENDER_DEPTH: usize = 32;
-
-thread_local! {
-    static RENDER_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
 impl HostEntry {
     /// The value of `key`, and whether it was written by the user (inventory,
     /// extra vars) and so may be a template; facts and results are data.
     fn lookup(&self, key: &str) -> Option<(&Value, bool)> {
         let l = &self.layers;
-        let layers = [(&self.extra, true), (&l.registered, false), (&l.facts, false), (&l.base, true)];
+        let included = l.included.contains(key);
+        let layers = [(&self.extra, true), (&l.registered, included), (&l.facts, false), (&l.base, true)];
         layers.into_iter().find_map(|(m, trusted)| m.get(key).map(|v| (v, trusted)))
     }
 
     /// A template value rendered in this host's context, as Ansible does for
     /// `hostvars[h].x`; undefined when it cannot be (so `default` applies).
-    fn render(self: &Arc<Self>, value: &Value) -> Jinja {
+    fn render(self: &Arc<Self>, key: &str, value: &Value) -> Jinja {
         let own = Jinja::from_dyn_object(self.clone());
         let ctx = minijinja::value::merge_maps([own, live_magic(&self.table)]);
-        render_guarded(&self.table, value, &ctx)
+        let host = self.layers.base.get("inventory_hostname").and_then(Value::as_str).unwrap_or_default();
+        let name = format!("hostvars['{host}'].{key}");
+        let rendered = crate::template::recursion::resolve_quietly(&name, || self.table.templar().render_value(value, &ctx));
+        to_template_value(rendered)
     }
 }
 
-/// `value` rendered in `ctx`, or undefined when it cannot be or when template
-/// values refer to each other too deeply (`a: "{{ b }}"`, `b: "{{ a }}"`).
-fn render_guarded(table: &HostVarsTable, value: &Value, ctx: &Jinja) -> Jinja {
-    let depth = RENDER_DEPTH.with(|d| d.replace(d.get() + 1));
-    let rendered = if depth >= MAX_RENDER_DEPTH { None } else { table.templar().render_value(value, ctx).ok() };
-    RENDER_DEPTH.with(|d| d.set(depth));
-    rendered.map_or(Jinja::UNDEFINED, |v| Jinja::from(minijinja::value::Serde(v)))
+/// `value`, the template of variable `name`, rendered in `ctx`; undefined when
+/// it cannot be, or when it is read again while it renders (a loop, which
+/// fails the outer render: see [`recursion`](crate::template::recursion)).
+fn render_lazily(table: &HostVarsTable, name: &str, value: &Value, ctx: &Jinja) -> Jinja {
+    to_template_value(crate::template::recursion::resolve(name, || table.templar().render_value(value, ctx)))
 }
 
-/// A host's own variables written as templates in the inventory (or its
-/// group_vars/host_vars) or with `-e`: rendered when a template reads them,
-/// in the reader's context, as Ansible templates variables lazily.
+/// A lazily rendered value; undefined when it failed, or when a loop was found
+/// during the render it is part of (what was rendered then is not kept).
+fn to_template_value(rendered: Option<Result<Value, crate::template::TemplateError>>) -> Jinja {
+    match rendered {
+        Some(Ok(v)) if !crate::template::recursion::found() => Jinja::from(minijinja::value::Serde(v)),
+        _ => Jinja::UNDEFINED,
+    }
+}
+
+/// A task's variables that are the user's own templates (inventory,
+/// group_vars/host_vars, play, role, block and task vars, include_vars,
+/// include parameters, `-e`): rendered when a template reads them, in the
+/// reader's context, as Ansible templates variables lazily. Each is rendered
+/// once per context.
 #[derive(Debug)]
 struct OwnTemplates {
-    templates: Map<String, Value>,
+    templates: Arc<Map<String, Value>>,
     /// The context they render in, besides one another.
     ctx: Jinja,
     table: Arc<HostVarsTable>,
+    rendered: std::sync::Mutex<HashMap<String, Jinja>>,
 }
 
 impl Object for OwnTemplates {
@@ -182,31 +193,21 @@ impl Object for OwnTemplates {
     }
 
     fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
-        let template = self.templates.get(key.as_str()?)?;
+        let name = key.as_str()?;
+        let template = self.templates.get(name)?;
+        if let Some(done) = self.rendered.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Some(done.clone());
+        }
         let ctx = minijinja::value::merge_maps([self.ctx.clone(), Jinja::from_dyn_object(self.clone())]);
-        Some(render_guarded(&self.table, template, &ctx))
+        let value = render_lazily(&self.table, name, template, &ctx);
+        if !value.is_undefined() {
+            self.rendered.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), value.clone());
+        }
+        Some(value)
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Values(self.templates.keys().map(|k| Jinja::from(k.as_str())).collect())
-    }
-}
-
-impl HostVarsTable {
-    /// The variables of `vars` that are still the inventory's or the extra
-    /// vars' own template text (data from facts or results is never rendered).
-    fn own_templates(&self, vars: &Map<String, Value>) -> Map<String, Value> {
-        let host = vars.get("inventory_hostname").and_then(Value::as_str);
-        let base = host.and_then(|h| self.published.read().unwrap_or_else(|e| e.into_inner()).get(h).map(|l| l.base.clone()));
-        let mut out = Map::new();
-        for layer in [base.as_deref(), Some(&*self.extra)].into_iter().flatten() {
-            for (key, value) in layer {
-                if crate::template::has_template(value) && vars.get(key) == Some(value) {
-                    out.insert(key.clone(), value.clone());
-                }
-            }
-        }
-        out
     }
 }
 
@@ -217,7 +218,7 @@ impl Object for HostEntry {
 
     fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
         match self.lookup(key.as_str()?)? {
-            (v, true) if crate::template::has_template(v) => Some(self.render(v)),
+            (v, true) if crate::template::has_template(v) => Some(self.render(key.as_str()?, v)),
             (v, _) => Some(Jinja::from(minijinja::value::Serde(v))),
         }
     }
@@ -268,21 +269,35 @@ fn live_magic(table: &Arc<HostVarsTable>) -> Jinja {
 }
 
 /// `vars` as a template context, with `hostvars` and `groups` beside them,
-/// and the host's inventory and extra-var templates rendered when read.
-pub fn context_with(vars: &Map<String, Value>, table: &Arc<HostVarsTable>) -> Jinja {
-    let own = crate::template::Templar::context(vars);
+/// and `templates` (the user's own, among `vars`) rendered when read.
+pub fn context_with(vars: &Map<String, Value>, templates: &Arc<Map<String, Value>>, table: &Arc<HostVarsTable>) -> Jinja {
+    // Without the templates' own text: merged maps fall through an undefined
+    // value, and a template that cannot render must stay undefined.
+    let own = Jinja::from(minijinja::value::Serde(DataOnly { vars, templates }));
     // The last map wins: the live magic variables over their copies in `vars`.
     let mut maps = vec![own, live_magic(table)];
     if let Some(lists) = table.play_hosts() {
         maps.push(minijinja::context! { ansible_play_hosts => lists.play, ansible_play_batch => lists.batch });
     }
-    let templates = table.own_templates(vars);
     if !templates.is_empty() {
         let ctx = minijinja::value::merge_maps(maps.clone());
         // Under the magic variables, which no inventory template overrides.
-        maps.insert(1, Jinja::from_object(OwnTemplates { templates, ctx, table: table.clone() }));
+        let lazy = OwnTemplates { templates: templates.clone(), ctx, table: table.clone(), rendered: Default::default() };
+        maps.insert(1, Jinja::from_object(lazy));
     }
     minijinja::value::merge_maps(maps)
+}
+
+/// `vars` less the names in `templates`, as a map.
+struct DataOnly<'a> {
+    vars: &'a Map<String, Value>,
+    templates: &'a Map<String, Value>,
+}
+
+impl serde::Serialize for DataOnly<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.vars.iter().filter(|(k, _)| !self.templates.contains_key(*k)))
+    }
 }
 
 #[cfg(test)]
@@ -292,14 +307,14 @@ mod tests {
 
     fn layers(base: Value, registered: Value) -> HostLayers {
         let map = |v: Value| Arc::new(v.as_object().cloned().unwrap_or_default());
-        HostLayers { base: map(base), facts: Arc::default(), registered: map(registered) }
+        HostLayers { base: map(base), registered: map(registered), ..HostLayers::default() }
     }
 
     #[test]
     fn reads_published_layers_by_precedence() {
         let table = Arc::new(HostVarsTable::new(Arc::default(), Arc::new(json!({"e": "extra"}).as_object().cloned().unwrap())));
         table.publish("web1", layers(json!({"a": 1, "b": 1}), json!({"b": 2})));
-        let ctx = context_with(&Map::new(), &table);
+        let ctx = context_with(&Map::new(), &Arc::default(), &table);
         let env = minijinja::Environment::new();
         let render = |t: &str| env.render_str(t, ctx.clone()).unwrap();
         assert_eq!(render("{{ hostvars['web1'].a }} {{ hostvars.web1.b }} {{ hostvars['web1']['e'] }}"), "1 2 extra");
@@ -313,7 +328,7 @@ mod tests {
         table.publish("h", layers(json!({"x": 1}), json!({})));
         table.publish("h", layers(json!({"x": 1}), json!({"x": 3})));
         let env = minijinja::Environment::new();
-        assert_eq!(env.render_str("{{ hostvars.h.x }}", context_with(&Map::new(), &table)).unwrap(), "3");
+        assert_eq!(env.render_str("{{ hostvars.h.x }}", context_with(&Map::new(), &Arc::default(), &table)).unwrap(), "3");
     }
 
     #[test]
@@ -323,9 +338,26 @@ mod tests {
         table.publish("h", layers(base.clone(), json!({"out": "{{ y }}"})));
         let mut vars = base.as_object().cloned().unwrap();
         vars.insert("out".into(), json!("{{ y }}"));
-        let ctx = context_with(&vars, &table);
+        let templates = Arc::new(json!({"x": "{{ y }}!", "nested": "<{{ x }}>"}).as_object().cloned().unwrap());
+        let ctx = context_with(&vars, &templates, &table);
         let t = Templar::new();
         assert_eq!(t.render_str("{{ nested }} {{ hostvars.h.nested }}", &ctx).unwrap(), json!("<why!> <why!>"));
         assert_eq!(t.render_str("{{ out }}", &ctx).unwrap(), json!("{{ y }}"));
+    }
+
+    #[test]
+    fn templates_using_each_other_fail_every_render_that_reads_them() {
+        let table = Arc::new(HostVarsTable::new(Arc::default(), Arc::default()));
+        let vars = json!({"a": "{{ b }}", "b": "{{ a | default(1) }}", "ok": "{{ 2 }}"}).as_object().cloned().unwrap();
+        let ctx = context_with(&vars, &Arc::new(vars.clone()), &table);
+        let t = Templar::new();
+        for text in ["{{ a }}", "{{ a | default('x') }}", "{{ b is defined }}"] {
+            let e = t.render_str(text, &ctx).unwrap_err();
+            assert!(e.message.starts_with("Recursive loop detected in template: "), "{text}: {}", e.message);
+        }
+        assert!(!t.eval_condition("b is defined and a is defined", &ctx).is_ok());
+        // A variable rendered during a failed render is not kept.
+        assert!(t.render_str("{{ b }}", &ctx).is_err());
+        assert_eq!(t.render_str("{{ ok }}", &ctx).unwrap(), json!(2));
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::host::{HostState, Layers};
+use super::host::{HostState, Layers, TaskVars};
 use super::item::failed;
 use crate::template::py;
 use super::play::PlayRun;
@@ -33,7 +33,7 @@ struct Inclusion {
 
 /// One loop item of an include on a host (or the include itself, without a loop).
 struct ItemScope {
-    vars: Map<String, Value>,
+    vars: TaskVars,
     params: Map<String, Value>,
     label: Option<String>,
 }
@@ -87,7 +87,7 @@ impl Executor<'_> {
     fn host_scopes(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize) -> Result<Option<Vec<ItemScope>>, String> {
         let host = &run.hosts[h];
         let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, params: &inc.params, extra: &self.settings.extra_vars };
-        let vars = host.vars(&layers, &self.templar);
+        let vars = host.vars(&layers);
         let ctx = host.context(&vars);
         for condition in &inc.when {
             match self.templar.eval_condition(condition, &ctx) {
@@ -109,7 +109,7 @@ impl Executor<'_> {
         Ok(Some((0..items.len()).map(|i| self.item_scope(lp, &vars, &items, i)).collect()))
     }
 
-    fn item_scope(&self, lp: &Loop, vars: &Map<String, Value>, items: &[Value], index: usize) -> ItemScope {
+    fn item_scope(&self, lp: &Loop, vars: &TaskVars, items: &[Value], index: usize) -> ItemScope {
         let item_vars = loops::item_vars(lp, vars, items, index);
         let params: Map<String, Value> = item_vars.iter().filter(|(k, v)| vars.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
         let label = match &lp.label {
@@ -202,7 +202,7 @@ impl Executor<'_> {
             if r.status != Status::Failed {
                 let facts = r.result.get("ansible_facts").and_then(Value::as_object).cloned().unwrap_or_default();
                 for (k, v) in facts {
-                    run.hosts[h].register(&k, v);
+                    run.hosts[h].include_var(&k, v);
                 }
             }
             if looped {

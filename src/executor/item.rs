@@ -9,7 +9,7 @@ use stockman_modules::{spec::ModuleKind, Args, ModuleError, ModuleResult, RunMod
 
 use super::async_job::{Background, JobTarget};
 use super::controller::TaskController;
-use super::host::{HostState, OMIT};
+use super::host::{HostState, TaskVars, OMIT};
 use super::play::PlayRun;
 use super::trace::Traced;
 use super::environment::{self, WithEnv};
@@ -21,14 +21,15 @@ use crate::template::{py, truthy, Templar, TemplateError};
 
 impl Executor<'_> {
     pub(super) async fn run_on_host(&self, run: &PlayRun<'_>, task: &Task, host: &HostState, playbook_dir: &Path) -> HostResult {
-        let vars = host.vars(&self.layers(run, task), &self.templar);
+        let vars = host.vars(&self.layers(run, task));
         let Some(lp) = &task.loop_ else {
             return self.run_item(run.play, task, host, &vars, playbook_dir).await;
         };
         let ctx = host.context(&vars);
         let items = match loops::items(lp, &self.templar, &ctx, playbook_dir) {
             Ok(items) => items,
-            Err(message) => return failed(host, task_error(task, &message)),
+            // Covered by ignore_errors, as in Ansible.
+            Err(message) => return with_ignore(failed(host, task_error(task, &message)), self.flag(&task.ignore_errors, &ctx).unwrap_or(false)),
         };
         let no_log = self.no_log(run, task, host);
         let mut results = Vec::with_capacity(items.len());
@@ -47,12 +48,12 @@ impl Executor<'_> {
             }
             r.no_log = no_log;
             self.reporter.event(&Event::HostResult(r.clone()));
-            results.push(r);
+            results.push(ItemOutcome::from(r));
         }
         loop_summary(host, results)
     }
 
-    fn item_label(&self, host: &HostState, lp: &Loop, item: &Value, item_vars: &Map<String, Value>) -> String {
+    fn item_label(&self, host: &HostState, lp: &Loop, item: &Value, item_vars: &TaskVars) -> String {
         let label = match &lp.label {
             Some(template) => self.templar.render_value(template, &host.context(item_vars)).unwrap_or_else(|_| item.clone()),
             None => item.clone(),
@@ -61,13 +62,15 @@ impl Executor<'_> {
     }
 
     /// One run of the task's action with these variables (one loop item, or the task).
-    async fn run_item(&self, play: &Play, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
+    async fn run_item(&self, play: &Play, task: &Task, host: &HostState, vars: &TaskVars, playbook_dir: &Path) -> HostResult {
         let ctx = host.context(vars);
+        // A `when` that cannot be evaluated is a failure ignore_errors covers, as in Ansible.
+        let ignore = self.flag(&task.ignore_errors, &ctx).unwrap_or(false);
         for condition in &task.when {
             match self.templar.eval_condition(condition, &ctx) {
                 Ok(true) => {}
                 Ok(false) => return skipped(host, condition),
-                Err(e) => return failed(host, task_error(task, &e.message)),
+                Err(e) => return with_ignore(failed(host, task_error(task, &e.message)), ignore),
             }
         }
         let r = if task.until.is_empty() {
@@ -76,13 +79,12 @@ impl Executor<'_> {
         } else {
             self.retry_until(play, task, host, vars, playbook_dir).await
         };
-        let ignore = self.flag(&task.ignore_errors, &ctx).unwrap_or(false);
         with_ignore(r, ignore)
     }
 
     /// `until`: runs again, `delay` seconds apart, until the conditions hold
     /// or `retries` more attempts were made.
-    async fn retry_until(&self, play: &Play, task: &Task, host: &HostState, vars: &Map<String, Value>, playbook_dir: &Path) -> HostResult {
+    async fn retry_until(&self, play: &Play, task: &Task, host: &HostState, vars: &TaskVars, playbook_dir: &Path) -> HostResult {
         let ctx = host.context(vars);
         let number = |v: &Value, default: u64| self.templar.render_value(v, &ctx).ok().and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(default);
         let attempts = number(&task.retries, 3) + 1;
@@ -275,7 +277,7 @@ impl Executor<'_> {
     }
 
     /// Applies `changed_when` and `failed_when` (the registered name already set to the result).
-    fn judge(&self, task: &Task, host: &HostState, mut r: HostResult, vars: &Map<String, Value>) -> HostResult {
+    fn judge(&self, task: &Task, host: &HostState, mut r: HostResult, vars: &TaskVars) -> HostResult {
         if r.status == Status::Unreachable || r.status == Status::Skipped || (task.changed_when.is_empty() && task.failed_when.is_empty()) {
             return r;
         }
@@ -309,7 +311,7 @@ impl Executor<'_> {
         r
     }
 
-    fn all_hold(&self, host: &HostState, conditions: &[String], vars: &Map<String, Value>) -> Result<bool, TemplateError> {
+    fn all_hold(&self, host: &HostState, conditions: &[String], vars: &TaskVars) -> Result<bool, TemplateError> {
         let ctx = host.context(vars);
         for condition in conditions {
             if !self.templar.eval_condition(condition, &ctx)? {
@@ -361,18 +363,39 @@ impl Executor<'_> {
 
 /// The variables with the task's registered name bound to this result, for
 /// `changed_when`, `failed_when` and `until`.
-fn with_registered(vars: &Map<String, Value>, task: &Task, r: &HostResult) -> Map<String, Value> {
+fn with_registered(vars: &TaskVars, task: &Task, r: &HostResult) -> TaskVars {
     let mut vars = vars.clone();
     if let Some(name) = &task.register {
         let mut value = r.result.clone();
         value.insert("failed".into(), (r.status == Status::Failed).into());
-        vars.insert(name.clone(), Value::Object(value));
+        vars.set(name, Value::Object(value));
     }
     vars
 }
 
+/// What a looped task keeps of each item once it has been reported: only what
+/// its summary and `register` need (a million items are held at once).
+struct ItemOutcome {
+    status: Status,
+    ignored: bool,
+    /// The item's result as `results[i]` registers it.
+    registered: Map<String, Value>,
+    diff: Vec<stockman_modules::FileDiff>,
+}
+
+impl From<HostResult> for ItemOutcome {
+    fn from(r: HostResult) -> Self {
+        let mut registered = r.result;
+        registered.insert("failed".into(), (r.status == Status::Failed).into());
+        if r.status == Status::Skipped {
+            registered.insert("skipped".into(), true.into());
+        }
+        ItemOutcome { status: r.status, ignored: r.ignored, registered, diff: r.diff }
+    }
+}
+
 /// A looped task's result on a host: every item's result under `results`.
-fn loop_summary(host: &HostState, results: Vec<HostResult>) -> HostResult {
+fn loop_summary(host: &HostState, results: Vec<ItemOutcome>) -> HostResult {
     let any = |s: Status| results.iter().any(|r| r.status == s);
     let failed_items = results.iter().filter(|r| r.status == Status::Failed).count();
     let ignored = failed_items > 0 && results.iter().filter(|r| r.status == Status::Failed).all(|r| r.ignored);
@@ -395,31 +418,32 @@ fn loop_summary(host: &HostState, results: Vec<HostResult>) -> HostResult {
     if results.is_empty() {
         map.insert("skipped_reason".into(), "No items in the list".into());
     }
-    let items: Vec<Value> = results.iter().map(|r| Value::Object(item_registered(r))).collect();
+    let mut items = Vec::with_capacity(results.len());
+    let mut diff = Vec::new();
+    for r in results {
+        items.push(Value::Object(r.registered));
+        diff.extend(r.diff);
+    }
     map.insert("results".into(), Value::Array(items));
     let mut summary = HostResult::new(&host.name, status, map);
     summary.ignored = ignored;
     summary.loop_summary = true;
-    summary.diff = results.into_iter().flat_map(|r| r.diff).collect();
+    summary.diff = diff;
     summary
 }
 
-fn item_registered(r: &HostResult) -> Map<String, Value> {
-    let mut m = r.result.clone();
-    m.insert("failed".into(), (r.status == Status::Failed).into());
-    if r.status == Status::Skipped {
-        m.insert("skipped".into(), true.into());
-    }
-    m
-}
-
-/// Templates the arguments and drops those set to `omit`.
+/// Templates the arguments, their names too (`set_fact: {"{{ item.key }}": ...}`,
+/// as Ansible templates mapping keys), and drops those set to `omit`.
 fn render_args(templar: &Templar, args: &Map<String, Value>, ctx: &minijinja::Value) -> Result<Args, TemplateError> {
     let mut rendered = Map::new();
     for (key, value) in args {
         let value = templar.render_value(value, ctx)?;
         if value != Value::String(OMIT.into()) {
-            rendered.insert(key.clone(), value);
+            let key = match templar.render_str(key, ctx)? {
+                Value::String(text) => text,
+                other => py::to_str(&other),
+            };
+            rendered.insert(key, value);
         }
     }
     Ok(Args::new(rendered))

@@ -4,11 +4,35 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::host::TaskVars;
 use crate::playbook::{Loop, LoopKind};
 use crate::template::{py, Templar};
 
-/// The loop's items, templated, then shaped as its `with_*` kind does.
+/// The environment variable that sets the most items a loop may have.
+pub const MAX_ITEMS_VAR: &str = "STOCKMAN_LOOP_MAX_ITEMS";
+
+/// The most items a loop may have: every item's result is kept until the
+/// task ends (for `register` and the summary).
+pub fn max_items() -> usize {
+    static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| std::env::var(MAX_ITEMS_VAR).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(1_000_000))
+}
+
+fn too_many(count: impl std::fmt::Display) -> String {
+    format!("the loop has {count} items, more than the limit of {} (raise it with {MAX_ITEMS_VAR}=N)", max_items())
+}
+
+/// The loop's items, templated, then shaped as its `with_*` kind does; no
+/// more than [`max_items`].
 pub(super) fn items(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, playbook_dir: &Path) -> Result<Vec<Value>, String> {
+    let items = shaped(lp, templar, ctx, playbook_dir)?;
+    if items.len() > max_items() {
+        return Err(too_many(items.len()));
+    }
+    Ok(items)
+}
+
+fn shaped(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, playbook_dir: &Path) -> Result<Vec<Value>, String> {
     let value = templar.render_value(&lp.items, ctx).map_err(|e| e.message)?;
     match lp.kind {
         LoopKind::List => match value {
@@ -21,7 +45,7 @@ pub(super) fn items(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, playbo
             other => Err(format!("with_dict expects a dict, got {}", py::to_str(&other))),
         },
         LoopKind::Sequence => sequence(&value),
-        LoopKind::Nested => Ok(nested(lists(value)?)),
+        LoopKind::Nested => nested(lists(value)?),
         LoopKind::Together => Ok(together(lists(value)?)),
         LoopKind::Fileglob => Ok(fileglob(&value, playbook_dir)),
         LoopKind::Subelements => subelements(value).map_err(|e| format!("The lookup plugin 'subelements' failed: {e}")),
@@ -29,11 +53,11 @@ pub(super) fn items(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, playbo
 }
 
 /// The task's variables plus the loop variable, `index_var` and `ansible_loop`.
-pub(super) fn item_vars(lp: &Loop, vars: &Map<String, Value>, items: &[Value], index: usize) -> Map<String, Value> {
+pub(super) fn item_vars(lp: &Loop, vars: &TaskVars, items: &[Value], index: usize) -> TaskVars {
     let mut out = vars.clone();
-    out.insert(lp.loop_var.clone(), items[index].clone());
+    out.set(&lp.loop_var, items[index].clone());
     if let Some(index_var) = &lp.index_var {
-        out.insert(index_var.clone(), index.into());
+        out.set(index_var, index.into());
     }
     if lp.extended {
         let len = items.len();
@@ -44,7 +68,7 @@ pub(super) fn item_vars(lp: &Loop, vars: &Map<String, Value>, items: &[Value], i
             "nextitem": items.get(index + 1).cloned().unwrap_or(Value::Null),
             "allitems": items,
         });
-        out.insert("ansible_loop".into(), info);
+        out.set("ansible_loop", info);
     }
     out
 }
@@ -74,12 +98,18 @@ fn lists(value: Value) -> Result<Vec<Vec<Value>>, String> {
         .collect())
 }
 
-fn nested(lists: Vec<Vec<Value>>) -> Vec<Value> {
+/// Every combination, one item from each list in order; counted before any is made.
+fn nested(lists: Vec<Vec<Value>>) -> Result<Vec<Value>, String> {
+    let count = lists.iter().try_fold(1usize, |n, l| n.checked_mul(l.len()));
+    if count.is_none_or(|n| n > max_items()) {
+        let count = count.map_or_else(|| "too many".to_string(), |n| n.to_string());
+        return Err(too_many(count));
+    }
     let mut product: Vec<Vec<Value>> = vec![Vec::new()];
     for list in lists {
         product = product.into_iter().flat_map(|prefix| list.iter().map(move |v| [prefix.clone(), vec![v.clone()]].concat())).collect();
     }
-    product.into_iter().map(Value::Array).collect()
+    Ok(product.into_iter().map(Value::Array).collect())
 }
 
 fn together(lists: Vec<Vec<Value>>) -> Vec<Value> {
@@ -111,11 +141,15 @@ fn sequence(value: &Value) -> Result<Vec<Value>, String> {
     let stride = num("stride")?.unwrap_or(1);
     let end = match (num("end")?, num("count")?) {
         (Some(e), None) => e,
-        (None, Some(c)) => start + (c - 1) * stride,
+        (None, Some(c)) => c.checked_sub(1).and_then(|n| n.checked_mul(stride)).and_then(|n| n.checked_add(start)).ok_or_else(|| format!("with_sequence: {}", too_many(c)))?,
         _ => return Err("with_sequence needs exactly one of `end` and `count`".into()),
     };
     if stride == 0 {
         return Err("with_sequence: stride must not be 0".into());
+    }
+    let count = if (stride > 0 && start <= end) || (stride < 0 && start >= end) { (i128::from(end) - i128::from(start)) / i128::from(stride) + 1 } else { 0 };
+    if count > max_items() as i128 {
+        return Err(format!("with_sequence: {}", too_many(count)));
     }
     let format = spec.get("format").map(stockman_modules::args::value_to_string).unwrap_or_else(|| "%d".into());
     let mut out = Vec::new();
@@ -123,9 +157,6 @@ fn sequence(value: &Value) -> Result<Vec<Value>, String> {
     while (stride > 0 && i <= end) || (stride < 0 && i >= end) {
         out.push(Value::String(printf_int(&format, i)));
         i += stride;
-        if out.len() > 1_000_000 {
-            return Err("with_sequence: more than a million items".into());
-        }
     }
     Ok(out)
 }
@@ -279,7 +310,9 @@ mod tests {
 
     #[test]
     fn nested_and_together() {
-        assert_eq!(nested(vec![vec![json!(1), json!(2)], vec![json!("a")]]), vec![json!([1, "a"]), json!([2, "a"])]);
+        assert_eq!(nested(vec![vec![json!(1), json!(2)], vec![json!("a")]]).unwrap(), vec![json!([1, "a"]), json!([2, "a"])]);
+        let thousand = vec![json!(0); 1000];
+        assert!(nested(vec![thousand.clone(), thousand.clone(), thousand]).unwrap_err().contains("1000000000 items, more than the limit"));
         assert_eq!(together(vec![vec![json!(1), json!(2)], vec![json!("a")]]), vec![json!([1, "a"]), json!([2, null])]);
     }
 }

@@ -307,7 +307,7 @@ impl Executor<'_> {
     fn meta_hosts(&self, run: &PlayRun<'_>, task: &Task) -> Vec<usize> {
         let holds = |h: usize| {
             let host = &run.hosts[h];
-            let vars = host.vars(&self.layers(run, task), &self.templar);
+            let vars = host.vars(&self.layers(run, task));
             let ctx = host.context(&vars);
             task.when.iter().all(|c| self.templar.eval_condition(c, &ctx).unwrap_or(false))
         };

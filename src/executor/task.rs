@@ -83,7 +83,7 @@ impl Executor<'_> {
             return false;
         }
         let host = &run.hosts[targets[0]];
-        let vars = host.vars(&self.layers(run, task), &self.templar);
+        let vars = host.vars(&self.layers(run, task));
         self.templar.render_value(&task.run_once, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(false)
     }
 
@@ -120,7 +120,7 @@ impl Executor<'_> {
         let forks = self.settings.forks.max(1);
         let (Some(throttle), Some(&first)) = (&task.throttle, runners.first()) else { return forks };
         let host = &run.hosts[first];
-        let vars = host.vars(&self.layers(run, task), &self.templar);
+        let vars = host.vars(&self.layers(run, task));
         let limit = self.templar.render_value(throttle, &host.context(&vars)).ok().and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()));
         match limit {
             Some(n) if n > 0 => forks.min(usize::try_from(n).unwrap_or(usize::MAX)),
@@ -133,7 +133,7 @@ impl Executor<'_> {
         match value {
             Value::Bool(b) => *b,
             _ => {
-                let vars = host.vars(&self.layers(run, task), &self.templar);
+                let vars = host.vars(&self.layers(run, task));
                 self.templar.render_value(value, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(false)
             }
         }
@@ -144,7 +144,7 @@ impl Executor<'_> {
         if task.no_log == Value::Bool(false) {
             return false;
         }
-        let vars = host.vars(&self.layers(run, task), &self.templar);
+        let vars = host.vars(&self.layers(run, task));
         self.templar.render_value(&task.no_log, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(true)
     }
 }
@@ -154,25 +154,24 @@ impl Executor<'_> {
 fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], rescued: bool) {
     let play = run.play;
     let r = &outcome.result;
-    let registered = registered_value(r);
-    let (facts, host_facts) = match &task.action {
-        // set_fact, and any module returning `ansible_facts` (getent), stores them on the host;
-        // a module's facts also join the host's `ansible_facts`, set_fact's do not (as in Ansible).
-        Action::Module { spec, .. } if r.status != Status::Failed => {
-            (r.result.get("ansible_facts").and_then(Value::as_object).cloned(), spec.kind != ModuleKind::SetFact)
-        }
-        _ => (None, false),
+    let facts = match &task.action {
+        Action::Module { .. } if r.status != Status::Failed => returned_facts(r),
+        _ => Vec::new(),
     };
+    // set_fact's "facts" are variables at its own precedence; any other
+    // module's (setup, getent, a fallback module's) join the host's facts.
+    let as_variables = matches!(&task.action, Action::Module { spec, .. } if spec.kind == ModuleKind::SetFact);
     for &h in shared_with {
         let host = &mut run.hosts[h];
         if let Some(name) = &task.register {
-            host.register(name, registered.clone());
+            host.register(name, registered_value(r));
         }
-        for (k, v) in facts.iter().flatten() {
-            host.register(k, v.clone());
-        }
-        if let Some(facts) = facts.as_ref().filter(|_| host_facts) {
-            host.add_module_facts(facts);
+        for f in &facts {
+            if as_variables {
+                f.iter().for_each(|(k, v)| host.register(k, v.clone()));
+            } else {
+                host.merge_module_facts(f);
+            }
         }
     }
     let host = &mut run.hosts[outcome.host];
@@ -181,7 +180,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         Status::Failed => {
             host.failed = true;
             if rescued {
-                host.register("ansible_failed_result", registered);
+                host.register("ansible_failed_result", registered_value(r));
                 let task_info = serde_json::json!({"name": task.display_name(), "action": action_name(task)});
                 host.register("ansible_failed_task", task_info);
             }
@@ -199,6 +198,16 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         }
         _ => {}
     }
+}
+
+/// The `ansible_facts` a result returns (set_fact, getent), which the host
+/// keeps: a loop's, item by item in order, as Ansible applies them.
+fn returned_facts(r: &HostResult) -> Vec<&Map<String, Value>> {
+    if !r.loop_summary {
+        return r.result.get("ansible_facts").and_then(Value::as_object).into_iter().collect();
+    }
+    let items = r.result.get("results").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    items.iter().filter_map(|item| item.get("ansible_facts")?.as_object()).collect()
 }
 
 /// The value `register:` stores: the result with `failed` (and `skipped`) set.

@@ -144,7 +144,8 @@ pub fn parse_kv(text: &str, free_form: bool, is_param: impl Fn(&str) -> bool) ->
     Ok(map)
 }
 
-fn is_identifier(key: &str) -> bool {
+/// A Python identifier in ASCII: what Ansible accepts as a variable or argument name.
+pub fn is_identifier(key: &str) -> bool {
     let mut chars = key.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

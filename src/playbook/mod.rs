@@ -26,7 +26,7 @@ mod vars_prompt;
 pub use confine::inside;
 pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
-pub use kv::{parse_kv, split_args};
+pub use kv::{is_identifier, parse_kv, split_args};
 pub use listing::{fnmatch, list_play, start_at_task, tags_selected, PlayListing, TagFilter};
 pub use load::{batch_sizes, load, load_with_roles_path, LoadError};
 pub use suggest::did_you_mean;

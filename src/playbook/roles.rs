@@ -171,7 +171,7 @@ fn named_files(opts: &RoleInclude) -> [(&'static str, Option<&str>); 4] {
 /// is refused while the play runs (failing the task), as Ansible refuses it,
 /// so it is not read ahead at load time.
 pub(super) fn names_escape(opts: &RoleInclude, base: &Ctx) -> bool {
-    let Some(path) = find_role(&opts.name, &base.playbook_dir) else { return false };
+    let Some(path) = find_role(&opts.name, &base.playbook_dir, &base.roles_path) else { return false };
     named_files(opts).into_iter().any(|(dir, from)| from.is_some_and(|f| escape(&path, dir, f).is_some()))
 }
 

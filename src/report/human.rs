@@ -270,11 +270,11 @@ impl Human {
             }
         }
         let is_debug = self.current.lock().unwrap_or_else(|e| e.into_inner()).is_debug;
-        let shown = displayed_result(&r.visible(), is_debug && !r.no_log);
         // A censored result loses debug's always-verbose flag, as in Ansible.
         let verbose_always = r.verbose_always && !r.no_log;
         let indent = (verbose_always || self.verbosity > 2).then_some(4);
-        let dump = || pyjson::dumps(&Value::Object(shown.clone()), indent);
+        // Made only when printed: a loop's summary holds every item's result.
+        let dump = || pyjson::dumps(&Value::Object(displayed_result(&r.visible(), is_debug && !r.no_log)), indent);
         let verbose = self.verbosity > 0 || verbose_always;
         if matches!(r.status, Status::Failed | Status::Unreachable) && (!r.loop_summary || r.status == Status::Unreachable) {
             self.error_block(r);

@@ -15,12 +15,14 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value as 
 use serde_json::Value;
 
 mod backslashes;
+pub(crate) mod budget;
 mod chains;
 mod filters;
 pub(crate) use filters::py;
 mod jinja_tests;
 mod lookups;
 mod native;
+pub(crate) mod recursion;
 
 /// A template that could not be rendered.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -56,6 +58,8 @@ impl Templar {
         jinja_tests::register(&mut env);
         lookups::register(&mut env);
         env.add_function(chains::CHAIN_FN, chains::lookup_chain);
+        // Loops over it check the bound on what a render may build.
+        env.add_function("range", budget::range);
         Self { env }
     }
 
@@ -95,8 +99,11 @@ impl Templar {
             Backslashes::Jinja => body.into(),
         };
         let render = |source: &str| {
-            let rendered = self.env.template_from_str(source)?.render_captured(ctx.clone())?;
-            native::value(text, rendered.output(), rendered.state())
+            let template = self.env.template_from_str(source)?;
+            let mut out = budget::BoundedOutput(Vec::new());
+            let captured = template.render_captured_to(ctx.clone(), &mut out)?;
+            let output = String::from_utf8(std::mem::take(&mut out.0)).map_err(|_| minijinja::Error::new(ErrorKind::InvalidOperation, "the output is not UTF-8"))?;
+            native::value(text, &output, captured.state())
         };
         let value = self.chained(&source, true, render).map_err(|e| self.explain(e, text, ctx))?;
         serde_json::to_value(&value).map_err(|e| TemplateError { message: format!("cannot convert the result of `{text}`: {e}") })
@@ -106,19 +113,31 @@ impl Templar {
     /// it once more with the lookup chains under `default`/`is defined`
     /// rewritten to be lenient (see [`chains`]). The first error stands if
     /// the second run fails too.
+    /// A loop of variables found during either run fails the render (see
+    /// [`recursion`]), as a render over its bound does (see [`budget`]).
     fn chained<T>(&self, source: &str, template: bool, render: impl Fn(&str) -> Result<T, minijinja::Error>) -> Result<T, minijinja::Error> {
-        match render(source) {
-            Err(e) if e.kind() == ErrorKind::UndefinedError => match chains::rewrite(source, template) {
-                Some(lenient) => render(&lenient).map_err(|_| e),
-                None => Err(e),
-            },
-            other => other,
-        }
+        recursion::guard(|| {
+            budget::within(|| match render(source) {
+                Err(e) if e.kind() == ErrorKind::UndefinedError => match chains::rewrite(source, template) {
+                    Some(lenient) => render(&lenient).map_err(|_| e),
+                    None => Err(e),
+                },
+                other => other,
+            })
+        })
     }
 
     /// Renders a template file's source (the `template` module).
     pub fn render_file(&self, name: &str, source: &str, ctx: &Jinja) -> Result<String, TemplateError> {
-        self.chained(source, true, |text| self.env.render_named_str(name, text, ctx)).map_err(|e| self.explain(e, source, ctx))
+        self.chained(source, true, |text| self.render_bounded(name, text, ctx)).map_err(|e| self.explain(e, source, ctx))
+    }
+
+    /// Renders `source` into output of at most [`budget::limit`] bytes.
+    fn render_bounded(&self, name: &str, source: &str, ctx: &Jinja) -> Result<String, minijinja::Error> {
+        let template = self.env.template_from_named_str(name, source)?;
+        let mut out = budget::BoundedOutput(Vec::new());
+        template.render_captured_to(ctx.clone(), &mut out)?;
+        String::from_utf8(out.0).map_err(|_| minijinja::Error::new(ErrorKind::InvalidOperation, "the output is not UTF-8"))
     }
 
     /// Evaluates a bare expression (`when:`, `debug: var=`).
@@ -127,6 +146,9 @@ impl Templar {
         let value = self.chained(expr, false, evaluate).map_err(|e| self.explain(e, expr, ctx))?;
         if value.is_undefined() {
             return Err(self.undefined_error(expr, ctx));
+        }
+        if value.as_str().is_some_and(|text| text.len() > budget::limit()) {
+            return Err(self.explain(budget::exceeded_error(), expr, ctx));
         }
         serde_json::to_value(&value).map_err(|e| TemplateError { message: format!("cannot convert the result of `{expr}`: {e}") })
     }
@@ -142,6 +164,9 @@ impl Templar {
 
     /// Rewrites minijinja's error into Ansible's wording, naming the variable.
     fn explain(&self, e: minijinja::Error, source: &str, ctx: &Jinja) -> TemplateError {
+        if let Some(message) = recursion::message(&e).or_else(|| budget::message(&e)) {
+            return TemplateError { message };
+        }
         if e.kind() == ErrorKind::UndefinedError {
             return self.undefined_error(source, ctx);
         }

@@ -1,5 +1,6 @@
 //! Tier 1: the real binary and transport against a real OpenSSH sshd on 127.0.0.1.
 mod bounds_input;
+mod bounds_template;
 mod bounds_timeout;
 mod config;
 mod differential;
@@ -11,6 +12,7 @@ mod lang_async;
 mod lang_exec;
 mod lang_gaps;
 mod lang_reuse;
+mod lang_vars;
 mod lang_wait_for;
 mod lang_wait_prompt;
 mod load;

@@ -79,6 +79,8 @@ pub(crate) fn contains(container: &Jinja, item: &Jinja) -> bool {
 
 /// Writes a value into template output as Ansible does: [`output_text`].
 pub(crate) fn format_like_python(out: &mut minijinja::Output, _state: &mut minijinja::State, value: &Jinja) -> Result<(), Error> {
+    // Every piece of output is a point where a growing render is stopped.
+    crate::template::budget::check()?;
     out.write_str(&output_text(value)?).map_err(|e| fail(format!("cannot write template output: {e}")))
 }
 
