@@ -87,7 +87,7 @@ impl Executor<'_> {
     }
 
     pub(super) fn layers<'r>(&'r self, run: &'r PlayRun<'_>, task: &'r Task) -> Layers<'r> {
-        Layers { play: run.play, role: task.role.as_deref(), task_vars: &task.vars, params: &task.params, extra: &self.settings.extra_vars }
+        Layers { play: run.play, role: task.role.as_deref(), task_vars: &task.vars, params: &task.params, extra: &self.settings.extra_vars, task_file: Some(&task.span.file) }
     }
 
     async fn run_on_hosts(&self, run: &PlayRun<'_>, task: &Task, runners: &[usize]) -> Vec<Outcome> {

@@ -157,3 +157,8 @@ fn helper_modules_match_ansible() {
 fn getent_matches_ansible() {
     compare("getent.yml", &[]);
 }
+
+#[test]
+fn lookups_and_with_lookup_loops_match_ansible() {
+    compare("lookups.yml", &[]);
+}
