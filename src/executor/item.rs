@@ -28,7 +28,8 @@ impl Executor<'_> {
         let ctx = host.context(&vars);
         let items = match loops::items(lp, &self.templar, &ctx, task.action.written_as()) {
             Ok(items) => items,
-            Err(message) => return failed(host, task_error(task, &message)),
+            // Ansible's ignore_errors covers a loop whose items could not be made.
+            Err(message) => return with_ignore(failed(host, task_error(task, &message)), self.flag(&task.ignore_errors, &ctx).unwrap_or(false)),
         };
         let no_log = self.no_log(run, task, host);
         let mut results = Vec::with_capacity(items.len());

@@ -9,6 +9,7 @@ mod inventory_sources;
 mod lang_async;
 mod lang_exec;
 mod lang_gaps;
+mod lang_lookups;
 mod lang_reuse;
 mod lang_wait_for;
 mod lang_wait_prompt;
