@@ -123,25 +123,22 @@ fn controller_command(call: &Call, term: &str) -> Result<(i32, String), Error> {
 
 /// `lookup('pipe', cmd)`: the command's output, trailing whitespace removed.
 pub(super) fn pipe(call: &Call, terms: &[Jinja], _: &Kwargs) -> Result<Vec<Jinja>, Error> {
-    let mut out = Vec::new();
-    for term in terms {
-        let term = term_text(term)?;
-        match controller_command(call, &term)? {
-            (0, stdout) => out.push(Jinja::from(stdout.trim_end())),
-            (code, _) => return Err(fail(format!("lookup_plugin.pipe({term}) returned {code}"))),
-        }
-    }
-    Ok(out)
+    command_outputs(call, terms, "pipe", |stdout, out| out.push(Jinja::from(stdout.trim_end())))
 }
 
 /// `lookup('lines', cmd)`: one item per line of the command's output.
 pub(super) fn lines(call: &Call, terms: &[Jinja], _: &Kwargs) -> Result<Vec<Jinja>, Error> {
+    command_outputs(call, terms, "lines", |stdout, out| out.extend(stdout.lines().map(Jinja::from)))
+}
+
+/// Runs each term; `shape` turns a successful output into items, a non-zero exit is Ansible's error.
+fn command_outputs(call: &Call, terms: &[Jinja], lookup: &str, shape: impl Fn(&str, &mut Vec<Jinja>)) -> Result<Vec<Jinja>, Error> {
     let mut out = Vec::new();
     for term in terms {
         let term = term_text(term)?;
         match controller_command(call, &term)? {
-            (0, stdout) => out.extend(stdout.lines().map(Jinja::from)),
-            (code, _) => return Err(fail(format!("lookup_plugin.lines({term}) returned {code}"))),
+            (0, stdout) => shape(&stdout, &mut out),
+            (code, _) => return Err(fail(format!("lookup_plugin.{lookup}({term}) returned {code}"))),
         }
     }
     Ok(out)
