@@ -11,6 +11,7 @@ use minijinja::value::{Kwargs, Rest, Value as Jinja, ValueKind};
 use minijinja::{Environment, Error, State};
 use std::path::{Path, PathBuf};
 
+mod data;
 mod files;
 mod lists;
 mod search;
@@ -52,6 +53,8 @@ const LOOKUPS: &[(&str, Lookup)] = &[
     ("vars", vars::vars),
     ("varnames", vars::varnames),
     ("config", vars::config),
+    ("ini", data::ini),
+    ("csvfile", data::csvfile),
 ];
 
 /// The lookup called `name` (`ansible.builtin.` prefix allowed), if stockman has it.
