@@ -130,6 +130,14 @@ fn munge(found: Vec<Jinja>) -> Jinja {
     }
 }
 
+/// A keyword the lookup did not read is an error, worded as Ansible's.
+fn unknown_options(kwargs: &Kwargs) -> Result<(), Error> {
+    kwargs.assert_all_used().map_err(|e| match e.detail().and_then(|d| d.strip_prefix("unknown keyword argument ")) {
+        Some(name) => fail(format!("{name} is not a valid option.")),
+        None => e,
+    })
+}
+
 /// Runs the lookup; `None` when it failed under `errors='ignore'` or `'warn'`.
 fn run(call: &Call, name: &str, terms: &[Jinja], kwargs: &Kwargs) -> Result<Option<Vec<Jinja>>, Error> {
     let errors = kwargs.get::<Option<String>>("errors")?.unwrap_or_else(|| "strict".into());
@@ -137,7 +145,7 @@ fn run(call: &Call, name: &str, terms: &[Jinja], kwargs: &Kwargs) -> Result<Opti
         return Err(fail(format!("lookup '{name}': `errors` must be one of strict, warn, ignore, got '{errors}'")));
     }
     let lookup = find(name).ok_or_else(|| fail(check_available(name).unwrap_err()))?;
-    let result = lookup(call, terms, kwargs).and_then(|found| kwargs.assert_all_used().map(|_| found));
+    let result = lookup(call, terms, kwargs).and_then(|found| unknown_options(kwargs).map(|_| found));
     match result {
         Ok(found) => Ok(Some(found)),
         // stockman has no warning channel from inside a template: `warn` is `ignore`.
@@ -168,8 +176,9 @@ fn env_lookup(terms: &[Jinja], kwargs: &Kwargs) -> Result<Vec<Jinja>, Error> {
 /// Finds `term` under `subdir/` or directly in a search-path directory.
 fn find_file(state: &State, subdir: &str, term: &str) -> Result<PathBuf, Error> {
     search::find(state, Some(subdir), term).map_err(|tried| {
-        let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
-        fail(format!("Unable to access the file '{term}': not found (searched {})", tried.join(", ")))
+        let mut tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        tried.dedup();
+        fail(format!("Unable to access the file '{term}': No such file or directory (searched {})", tried.join(", ")))
     })
 }
 

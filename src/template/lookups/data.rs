@@ -22,7 +22,7 @@ fn options(kwargs: &Kwargs, defaults: &[(&'static str, &str)]) -> Result<Options
 
 /// Splits `key opt=value opt2=two words` into the key and the options set
 /// inline (a word without `=` continues the previous value, as Ansible's ini does).
-fn inline(term: &str, options: &mut Options) -> Result<String, Error> {
+fn inline(term: &str, options: &mut Options) -> Result<Option<String>, Error> {
     let mut key: Option<String> = None;
     let mut current: Option<&'static str> = None;
     for word in term.split_whitespace() {
@@ -40,7 +40,7 @@ fn inline(term: &str, options: &mut Options) -> Result<String, Error> {
             });
         }
     }
-    key.ok_or_else(|| fail(format!("No key to look up was provided as first term within string inline options: {term}")))
+    Ok(key)
 }
 
 fn flag(options: &Options, name: &str) -> Result<bool, Error> {
@@ -66,7 +66,10 @@ pub(super) fn ini(call: &Call, terms: &[Jinja], kwargs: &Kwargs) -> Result<Vec<J
     let mut out = Vec::new();
     for term in terms {
         let term = term_text(term)?;
-        let key = if term.contains('=') || term.trim().contains(' ') { inline(&term, &mut options)? } else { term.clone() };
+        let key = match term.contains('=') || term.trim().contains(' ') {
+            true => inline(&term, &mut options)?.ok_or_else(|| fail(format!("No key to look up was provided as first term within string inline options: {term}")))?,
+            false => term.clone(),
+        };
         let path = find_file(call.state, "files", &options["file"])?;
         let mut text = read(&path, &options["file"])?;
         let mut section = options["section"].clone();
@@ -212,13 +215,22 @@ pub(super) fn csvfile(call: &Call, terms: &[Jinja], kwargs: &Kwargs) -> Result<V
     let mut out = Vec::new();
     for term in terms {
         let mut options = base.clone();
-        let inline_default = term_text(term)?.split_whitespace().any(|w| w.starts_with("default="));
-        let key = inline(&term_text(term)?, &mut options).map_err(|_| fail("Search key is required but was not found"))?;
+        // csvfile reads its inline options with Ansible's parse_kv: quotes and escapes count.
+        let mut kv = crate::playbook::parse_kv(&term_text(term)?, true, |_| true).map_err(fail)?;
+        let key = match kv.shift_remove("_raw_params") {
+            Some(serde_json::Value::String(key)) => key,
+            _ => return Err(fail("Search key is required but was not found")),
+        };
+        let inline_default = kv.contains_key("default");
+        for (name, value) in kv {
+            let known = options.keys().copied().find(|k| *k == name).ok_or_else(|| fail(format!("'{name}' is not a valid option")))?;
+            options.insert(known, stockman_modules::args::value_to_string(&value));
+        }
         let delimiter = match options["delimiter"].as_str() {
             "TAB" | "\\t" => '\t',
             d => d.chars().next().ok_or_else(|| fail("`delimiter` must be one character"))?,
         };
-        let index = |name: &str| options[name].parse::<usize>().map_err(|_| fail(format!("`{name}` must be an integer, got '{}'", options[name])));
+        let index = |name: &str| options[name].parse::<usize>().map_err(|_| fail(format!("option '{name}' has an invalid value '{}': it must be an integer", options[name])));
         let (col, keycol) = (index("col")?, index("keycol")?);
         let path = find_file(call.state, "files", &options["file"])?;
         let text = read(&path, &options["file"])?;
@@ -227,6 +239,7 @@ pub(super) fn csvfile(call: &Call, terms: &[Jinja], kwargs: &Kwargs) -> Result<V
             Some(row) => out.push(Jinja::from(row.get(col).cloned().ok_or_else(|| fail(format!("list index out of range: column {col} of the row for '{key}'")))?)),
             None if inline_default => out.push(Jinja::from(options["default"].as_str())),
             None => match &given_default {
+                Some(d) if d.kind() == minijinja::value::ValueKind::Seq => out.extend(d.try_iter()?),
                 Some(d) if !d.is_none() => out.push(d.clone()),
                 // Ansible's default is None, which the lookup leaves out.
                 _ => {}
