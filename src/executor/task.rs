@@ -148,6 +148,20 @@ impl Executor<'_> {
     }
 }
 
+/// The facts a result sets: its `ansible_facts`, or in a loop every item's
+/// in turn (as Ansible applies them, so `set_fact` in a loop keeps the last).
+fn facts_of(r: &HostResult) -> Option<Map<String, Value>> {
+    if !r.loop_summary {
+        return r.result.get("ansible_facts").and_then(Value::as_object).cloned();
+    }
+    let items = r.result.get("results").and_then(Value::as_array)?;
+    let mut merged = Map::new();
+    for item in items.iter().filter(|i| i.get("failed") != Some(&Value::Bool(true))) {
+        merged.extend(item.get("ansible_facts").and_then(Value::as_object).into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    Some(merged)
+}
+
 /// Applies one result: registered variable, facts, failure, notifications.
 /// `shared_with` are the hosts that take the result (all of them under `run_once`).
 fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], rescued: bool) {
@@ -156,9 +170,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
     let registered = registered_value(r);
     let facts = match &task.action {
         // set_fact, and any module returning `ansible_facts` (getent), stores them on the host.
-        Action::Module { .. } if r.status != Status::Failed => {
-            r.result.get("ansible_facts").and_then(Value::as_object).cloned()
-        }
+        Action::Module { .. } if r.status != Status::Failed => facts_of(r),
         _ => None,
     };
     for &h in shared_with {
