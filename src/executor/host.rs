@@ -68,7 +68,7 @@ impl HostState {
             notified: BTreeSet::new(),
             conn,
         };
-        let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars });
+        let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars, task_file: None });
         state.spec = connect_spec(&host.name, &vars, &state.context(&vars), play, settings, templar)?;
         state.publish();
         Ok(state)
@@ -149,16 +149,11 @@ impl HostState {
         for layer in [&*own.base, &*self.magic, &*own.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &*own.registered, layers.params, layers.extra] {
             vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        let mut search_path = Vec::new();
         if let Some(role) = layers.role {
             vars.insert("role_name".into(), role.name.clone().into());
             vars.insert("role_path".into(), role.path.display().to_string().into());
-            search_path.push(Value::String(role.path.display().to_string()));
         }
-        if let Some(dir) = self.magic.get("playbook_dir") {
-            search_path.push(dir.clone());
-        }
-        vars.insert("ansible_search_path".into(), Value::Array(search_path));
+        vars.insert("ansible_search_path".into(), search_path(&self.magic, layers));
         let included = own.included.iter().filter_map(|k| Some((k, own.registered.get(k)?)));
         let own_layers = [defaults, &*own.base, &play.vars, &play.vars_files, role_vars, layers.task_vars, layers.params, layers.extra];
         let mut templates = Map::new();
@@ -198,6 +193,21 @@ impl std::ops::Deref for TaskVars {
     }
 }
 
+/// Ansible's task search path: the role, the task file's directory, the
+/// playbook's directory (each once, absolute).
+fn search_path(magic: &Map<String, Value>, layers: &Layers<'_>) -> Value {
+    let task_dir = layers.task_file.and_then(|f| std::path::Path::new(f).parent()).map(|d| d.display().to_string());
+    let playbook_dir = magic.get("playbook_dir").and_then(Value::as_str).map(str::to_string);
+    let mut out: Vec<Value> = Vec::new();
+    for dir in [layers.role.map(|r| r.path.display().to_string()), task_dir, playbook_dir].into_iter().flatten() {
+        let dir = Value::String(crate::template::unfrack(std::path::Path::new(&dir)).display().to_string());
+        if !out.contains(&dir) {
+            out.push(dir);
+        }
+    }
+    Value::Array(out)
+}
+
 /// The variable layers of a task besides the host's own.
 pub struct Layers<'a> {
     pub play: &'a Play,
@@ -206,6 +216,8 @@ pub struct Layers<'a> {
     /// Dynamic include parameters: above set_fact and registered results.
     pub params: &'a Map<String, Value>,
     pub extra: &'a Map<String, Value>,
+    /// The file the task was written in: its directory joins `ansible_search_path`.
+    pub task_file: Option<&'a str>,
 }
 
 fn placeholder_spec(name: &str) -> ConnectSpec {

@@ -86,7 +86,7 @@ impl Executor<'_> {
     /// registered here); Err is the failure message.
     fn host_scopes(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize) -> Result<Option<Vec<ItemScope>>, String> {
         let host = &run.hosts[h];
-        let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, params: &inc.params, extra: &self.settings.extra_vars };
+        let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, params: &inc.params, extra: &self.settings.extra_vars, task_file: Some(&inc.span.file) };
         let vars = host.vars(&layers);
         let ctx = host.context(&vars);
         for condition in &inc.when {
@@ -104,8 +104,7 @@ impl Executor<'_> {
         let Some(lp) = &inc.loop_ else {
             return Ok(Some(vec![ItemScope { vars, params: Map::new(), label: None }]));
         };
-        let dir = run.playbook.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        let items = loops::items(lp, &self.templar, &ctx, dir).map_err(|m| include_error(inc, &m))?;
+        let items = loops::items(lp, &self.templar, &ctx, inc.action()).map_err(|m| include_error(inc, &m))?;
         Ok(Some((0..items.len()).map(|i| self.item_scope(lp, &vars, &items, i)).collect()))
     }
 

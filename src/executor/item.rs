@@ -26,7 +26,7 @@ impl Executor<'_> {
             return self.run_item(run.play, task, host, &vars, playbook_dir).await;
         };
         let ctx = host.context(&vars);
-        let items = match loops::items(lp, &self.templar, &ctx, playbook_dir) {
+        let items = match loops::items(lp, &self.templar, &ctx, task.action.written_as()) {
             Ok(items) => items,
             // Covered by ignore_errors, as in Ansible.
             Err(message) => return with_ignore(failed(host, task_error(task, &message)), self.flag(&task.ignore_errors, &ctx).unwrap_or(false)),

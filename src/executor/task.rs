@@ -88,7 +88,7 @@ impl Executor<'_> {
     }
 
     pub(super) fn layers<'r>(&'r self, run: &'r PlayRun<'_>, task: &'r Task) -> Layers<'r> {
-        Layers { play: run.play, role: task.role.as_deref(), task_vars: &task.vars, params: &task.params, extra: &self.settings.extra_vars }
+        Layers { play: run.play, role: task.role.as_deref(), task_vars: &task.vars, params: &task.params, extra: &self.settings.extra_vars, task_file: Some(&task.span.file) }
     }
 
     async fn run_on_hosts(&self, run: &PlayRun<'_>, task: &Task, runners: &[usize]) -> Vec<Outcome> {
@@ -148,6 +148,7 @@ impl Executor<'_> {
         self.templar.render_value(&task.no_log, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(true)
     }
 }
+
 
 /// Applies one result: registered variable, facts, failure, notifications.
 /// `shared_with` are the hosts that take the result (all of them under `run_once`).

@@ -74,7 +74,6 @@ use serde_json::{Map, Value};
 use merge::Layers;
 use model::{HostId, Model, ALL};
 use pattern::{Target, LOCALHOST_NAMES};
-pub(crate) use pattern::fnmatch;
 use vars_dirs::VarsDir;
 
 /// One host with its variables merged (see the module doc for the order).

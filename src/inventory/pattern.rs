@@ -231,11 +231,6 @@ impl NameMatcher {
     }
 }
 
-/// Python's `fnmatch` on strings (also used by `with_fileglob`).
-pub(crate) fn fnmatch(pattern: &str, name: &str) -> bool {
-    glob_match(&pattern.chars().collect::<Vec<_>>(), &name.chars().collect::<Vec<_>>())
-}
-
 /// Python's `fnmatch` (case-sensitive): `*`, `?`, `[set]`, `[!set]`.
 fn glob_match(glob: &[char], name: &[char]) -> bool {
     match glob.first() {

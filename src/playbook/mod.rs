@@ -153,25 +153,14 @@ pub struct Loop {
     pub extended: bool,
 }
 
-/// How `with_*` turns its argument into items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a loop's items come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoopKind {
-    /// `loop:` and `with_list:`: the list as it is.
+    /// `loop:`: the list as it is.
     List,
-    /// `with_items:`: flattened one level.
-    Items,
-    /// `with_dict:`: `{key, value}` items.
-    Dict,
-    /// `with_sequence:`: `start=1 end=5 format=...`.
-    Sequence,
-    /// `with_nested:`: the cartesian product of the lists.
-    Nested,
-    /// `with_together:`: the lists zipped.
-    Together,
-    /// `with_fileglob:`: controller files matching the patterns.
-    Fileglob,
-    /// `with_subelements:`: `[parent, child]` for each element of each parent's sublist.
-    Subelements,
+    /// `with_<lookup>:`: the lookup's results (`with_items`, `with_dict`, ...,
+    /// `with_first_found`: every lookup of [`crate::template::lookup_names`]).
+    With(String),
 }
 
 impl Play {
@@ -251,6 +240,16 @@ impl Task {
         match &self.role {
             Some(role) => format!("{} : {base}", role.name),
             None => base.to_string(),
+        }
+    }
+}
+
+impl Action {
+    /// The action as written (`with_first_found` picks its directory from it).
+    pub fn written_as(&self) -> &str {
+        match self {
+            Action::Module { written_as, .. } => written_as,
+            Action::Meta(_) => "meta",
         }
     }
 }

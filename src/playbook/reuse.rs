@@ -9,13 +9,16 @@ use super::tasks::{self, Ctx, INCLUDE_KEYWORDS, INCLUDE_VARS_OPTIONS, ROLE_OPTIO
 use super::{parse_kv, roles, Step};
 use crate::yaml::{Node, Yaml};
 
-const LOOP_KEYS: &[&str] = &["loop", "with_list", "with_items", "with_dict", "with_sequence", "with_nested", "with_together", "with_fileglob", "with_subelements"];
+/// `loop` and `with_<lookup>` (the lookup is checked by [`tasks::loop_of`]).
+fn is_loop_key(key: &str) -> bool {
+    key == "loop" || key.starts_with("with_")
+}
 
 /// `import_role`: the role's tasks spliced in now, with the import's `when`,
 /// `tags` and `vars` on each; its handlers join the play's.
 pub(super) fn import_role(node: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Step>, LoadError> {
     let map = node.as_map().unwrap_or_default();
-    if let Some((key, _)) = map.iter().find(|(k, _)| LOOP_KEYS.contains(&k.display_key().as_str())) {
+    if let Some((key, _)) = map.iter().find(|(k, _)| is_loop_key(&k.display_key())) {
         return Err(super::load::with_hint(err(key, "`import_role` cannot loop: it is read before the play runs"), Some("use `include_role` to loop over a role".into())));
     }
     check_include_keys(node, "import_role")?;
@@ -91,8 +94,9 @@ pub(super) fn dynamic_include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) 
 }
 
 fn check_include_keys(node: &Node, action: &str) -> Result<(), LoadError> {
-    let allowed: Vec<&str> = INCLUDE_KEYWORDS.iter().chain(LOOP_KEYS).copied().chain([action]).collect();
-    tasks::check_keys(node.as_map().unwrap_or_default(), &allowed, &[], action)
+    let allowed: Vec<&str> = INCLUDE_KEYWORDS.iter().copied().chain([action]).collect();
+    let keys: Vec<(Node, Node)> = node.as_map().unwrap_or_default().iter().filter(|(k, _)| !is_loop_key(&k.display_key())).cloned().collect();
+    tasks::check_keys(&keys, &allowed, &[], action)
 }
 
 /// `name:` (or `role:`) and the `*_from` options of `import_role`/`include_role`.

@@ -23,21 +23,10 @@ const BLOCK_KEYWORDS: &[&str] = &[
     "name", "block", "rescue", "always", "when", "vars", "tags", "ignore_errors", "no_log", "check_mode", "diff",
     "run_once", "become", "become_user", "become_method", "environment", "ignore_unreachable", "throttle",
 ];
-const LOOP_KEYWORDS: &[(&str, LoopKind)] = &[
-    ("loop", LoopKind::List),
-    ("with_list", LoopKind::List),
-    ("with_items", LoopKind::Items),
-    ("with_dict", LoopKind::Dict),
-    ("with_sequence", LoopKind::Sequence),
-    ("with_nested", LoopKind::Nested),
-    ("with_together", LoopKind::Together),
-    ("with_fileglob", LoopKind::Fileglob),
-    ("with_subelements", LoopKind::Subelements),
-];
 /// Ansible task keywords stockman does not implement yet: a clear error, not a typo hint.
 const TASK_LATER: &[&str] = &[
     "action", "local_action", "any_errors_fatal", "become_exe", "become_flags", "collections", "connection", "debugger",
-    "module_defaults", "port", "remote_user", "with_first_found", "with_random_choice", "with_indexed_items",
+    "module_defaults", "port", "remote_user",
 ];
 /// Read at load time, their tasks spliced in place.
 const IMPORTS: &[&str] = &["import_tasks", "ansible.builtin.import_tasks"];
@@ -388,7 +377,7 @@ fn action(node: &Node, map: &[(Node, Node)], handler: bool) -> Result<Action, Lo
     let mut action = None;
     for (key, value) in map {
         let name = key.display_key();
-        let is_loop = LOOP_KEYWORDS.iter().any(|(k, _)| *k == name);
+        let is_loop = loop_keyword(&name).is_some();
         if TASK_KEYWORDS.contains(&name.as_str()) || is_loop || (handler && HANDLER_KEYWORDS.contains(&name.as_str())) {
             continue;
         }
@@ -396,7 +385,7 @@ fn action(node: &Node, map: &[(Node, Node)], handler: bool) -> Result<Action, Lo
             Action::Meta(meta)
         } else if let Some(spec) = spec::lookup(&name) {
             Action::Module { spec, written_as: name.clone(), args: module_args(spec, value, node.get("args"))? }
-        } else if TASK_LATER.contains(&name.as_str()) || name.starts_with("with_") {
+        } else if TASK_LATER.contains(&name.as_str()) {
             return Err(err(key, format!("the task keyword `{name}` is not supported by stockman yet")));
         } else {
             let candidates = spec::names().chain(TASK_KEYWORDS.iter().copied()).chain(["meta", "block", "import_tasks", "include_tasks", "import_role", "include_role", "include_vars"]);
@@ -434,11 +423,16 @@ fn meta_action(name: &str, value: &Node) -> Result<Option<Meta>, LoadError> {
     }
 }
 
+/// `loop` or `with_<lookup>` (any lookup name: checked in [`loop_of`]).
+fn loop_keyword(name: &str) -> Option<LoopKind> {
+    match name {
+        "loop" => Some(LoopKind::List),
+        _ => name.strip_prefix("with_").filter(|l| !l.is_empty()).map(|l| LoopKind::With(l.to_string())),
+    }
+}
+
 pub(super) fn loop_of(node: &Node, map: &[(Node, Node)]) -> Result<Option<Loop>, LoadError> {
-    let mut found = map.iter().filter_map(|(k, v)| {
-        let name = k.display_key();
-        LOOP_KEYWORDS.iter().find(|(kw, _)| *kw == name).map(|(_, kind)| (k, v, *kind))
-    });
+    let mut found = map.iter().filter_map(|(k, v)| loop_keyword(&k.display_key()).map(|kind| (k, v, kind)));
     let Some((key, value, kind)) = found.next() else {
         if let Some(control) = node.get("loop_control") {
             return Err(err(control, "`loop_control` without `loop` or `with_*`"));
@@ -447,6 +441,10 @@ pub(super) fn loop_of(node: &Node, map: &[(Node, Node)]) -> Result<Option<Loop>,
     };
     if let Some((second, _, _)) = found.next() {
         return Err(err(second, format!("a task takes one loop, and `{}` comes after `{}`", second.display_key(), key.display_key())));
+    }
+    if let LoopKind::With(lookup) = &kind {
+        let hint = did_you_mean(lookup, crate::template::lookup_names()).map(|n| format!("did you mean `with_{n}`?"));
+        crate::template::lookup_available(lookup).map_err(|message| with_hint(err(key, message), hint))?;
     }
     let mut lp = Loop { items: value.to_json(), kind, loop_var: "item".into(), index_var: None, label: None, pause: 0.0, extended: false };
     if let Some(control) = node.get("loop_control").filter(|c| !c.is_null()) {

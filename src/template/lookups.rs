@@ -1,28 +1,136 @@
-//! `lookup(name, ...)`, `query(name, ...)` and `q(...)`, with the lookups
-//! playbooks use most: env, file, template, fileglob, items.
+//! `lookup(name, ...)`, `query(name, ...)`, `q(...)` and `with_<name>:`,
+//! all through one table of lookups ([`LOOKUPS`]).
 //!
-//! Relative files are searched as Ansible does: in each directory of
-//! `ansible_search_path` (else `role_path` then `playbook_dir`, else the
-//! current directory), first under its `files/` (or `templates/`) and then
-//! in the directory itself.
+//! Relative files are searched as Ansible's `find_file_in_search_path` does
+//! ([`search::find`]): in each directory of `ansible_search_path` (the role,
+//! the task file's directory, the playbook's), first under `files/` (or
+//! `templates/`, `vars/`) and then in the directory itself.
 
 use super::filters::{fail, to_json};
 use minijinja::value::{Kwargs, Rest, Value as Jinja, ValueKind};
 use minijinja::{Environment, Error, State};
 use std::path::{Path, PathBuf};
 
+/// The environment variable that sets the most items a loop may have.
+pub const MAX_ITEMS_VAR: &str = "STOCKMAN_LOOP_MAX_ITEMS";
+
+/// The most items a loop may have (every item's result is kept until the
+/// task ends, for `register` and the summary); lookups that multiply items
+/// count against it before building any.
+pub fn max_items() -> usize {
+    static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| std::env::var(MAX_ITEMS_VAR).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(1_000_000))
+}
+
+/// The error for a loop over [`max_items`].
+pub(crate) fn too_many_items(count: impl std::fmt::Display) -> String {
+    format!("the loop has {count} items, more than the limit of {} (raise it with {MAX_ITEMS_VAR}=N)", max_items())
+}
+
+mod data;
+mod files;
+mod lists;
+mod search;
+mod sequence;
+mod vars;
+pub use search::unfrack;
+
+/// The function a `with_<lookup>:` loop is evaluated through (see `Templar::with_lookup`).
+pub(super) const WITH_FN: &str = "__stockman_with_lookup";
+
+/// One invocation: the template state (variables, environment) and whether
+/// it runs as `with_<name>:` on a task with this action.
+pub(super) struct Call<'a, 'b, 'c> {
+    pub state: &'a State<'b, 'c>,
+    pub with_action: Option<&'a str>,
+}
+
+type Lookup = fn(&Call, &[Jinja], &Kwargs) -> Result<Vec<Jinja>, Error>;
+
+/// Every lookup stockman ships, by its ansible.builtin name.
+const LOOKUPS: &[(&str, Lookup)] = &[
+    ("env", |_, terms, kwargs| env_lookup(terms, kwargs)),
+    ("file", |call, terms, kwargs| file_lookup(call.state, terms, kwargs)),
+    ("template", |call, terms, kwargs| template_lookup(call.state, terms, kwargs)),
+    ("fileglob", |call, terms, _| fileglob_lookup(call.state, terms)),
+    ("items", |_, terms, _| Ok(items_lookup(terms, false))),
+    ("list", |_, terms, _| Ok(items_lookup(terms, true))),
+    ("first_found", files::first_found),
+    ("lines", files::lines),
+    ("pipe", files::pipe),
+    ("unvault", files::unvault),
+    ("dict", lists::dict),
+    ("nested", lists::nested),
+    ("together", lists::together),
+    ("subelements", lists::subelements),
+    ("indexed_items", lists::indexed_items),
+    ("random_choice", lists::random_choice),
+    ("sequence", sequence::lookup),
+    ("vars", vars::vars),
+    ("varnames", vars::varnames),
+    ("config", vars::config),
+    ("ini", data::ini),
+    ("csvfile", data::csvfile),
+];
+
+/// The lookup called `name` (`ansible.builtin.` prefix allowed), if stockman has it.
+fn find(name: &str) -> Option<Lookup> {
+    let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
+    LOOKUPS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
+/// Whether `with_<name>:` can run: a clear error at load time otherwise.
+pub fn check_available(name: &str) -> Result<(), String> {
+    if find(name).is_some() {
+        return Ok(());
+    }
+    let known: Vec<&str> = LOOKUPS.iter().map(|(n, _)| *n).collect();
+    Err(match name.split('.').count() {
+        3 => format!("lookup plugin '{name}' is not available in stockman: it ships the ansible.builtin lookups only ({})", known.join(", ")),
+        _ => format!("lookup plugin '{name}' not found (known: {})", known.join(", ")),
+    })
+}
+
+/// Names of the lookups, for typo hints.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    LOOKUPS.iter().map(|(n, _)| *n)
+}
+
 pub fn register(env: &mut Environment<'static>) {
     env.add_function("lookup", |state: &State, name: String, terms: Rest<Jinja>, kwargs: Kwargs| {
         let wantlist = kwargs.get::<Option<bool>>("wantlist")?.unwrap_or(false);
-        let found = run(state, &name, &terms, &kwargs)?;
-        Ok(if wantlist { Jinja::from(found) } else { munge(found) })
+        let call = Call { state, with_action: None };
+        Ok(match run(&call, &name, &terms, &kwargs)? {
+            Some(found) if wantlist => Jinja::from(found),
+            Some(found) => munge(found),
+            None if wantlist => Jinja::from(Vec::<Jinja>::new()),
+            None => Jinja::from(()),
+        })
     });
     for name in ["query", "q"] {
         env.add_function(name, |state: &State, name: String, terms: Rest<Jinja>, kwargs: Kwargs| {
             let _ = kwargs.get::<Option<bool>>("wantlist")?;
-            run(state, &name, &terms, &kwargs).map(Jinja::from)
+            let call = Call { state, with_action: None };
+            Ok(Jinja::from(run(&call, &name, &terms, &kwargs)?.unwrap_or_default()))
         });
     }
+    // `with_<name>: terms` on a task running `action`: terms not a list are one term.
+    env.add_function(WITH_FN, |state: &State, name: String, terms: Jinja, action: String| {
+        let terms: Vec<Jinja> = match terms.kind() {
+            ValueKind::Seq => terms.try_iter()?.collect(),
+            _ => vec![terms],
+        };
+        let call = Call { state, with_action: Some(&action) };
+        let lookup = find(&name).ok_or_else(|| fail(check_available(&name).unwrap_err()))?;
+        let found = lookup(&call, &terms, &Kwargs::from_iter(std::iter::empty::<(&str, Jinja)>()))
+            .map_err(|e| fail(format!("The lookup plugin '{name}' failed: {}", message(&e))))?;
+        Ok(Jinja::from(found))
+    });
+}
+
+/// The text of a lookup's error, without minijinja's kind prefix.
+fn message(e: &Error) -> String {
+    e.detail().map(str::to_string).unwrap_or_else(|| e.to_string())
 }
 
 /// Ansible's shaping of a `lookup` result without `wantlist`: one item
@@ -38,21 +146,28 @@ fn munge(found: Vec<Jinja>) -> Jinja {
     }
 }
 
-fn run(state: &State, name: &str, terms: &[Jinja], kwargs: &Kwargs) -> Result<Vec<Jinja>, Error> {
-    let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
-    let found = match name {
-        "env" => env_lookup(terms, kwargs)?,
-        "file" => file_lookup(state, terms, kwargs)?,
-        "template" => template_lookup(state, terms, kwargs)?,
-        "fileglob" => fileglob_lookup(state, terms)?,
-        "items" | "list" => items_lookup(terms, name == "list"),
-        other => {
-            let known = ["env", "file", "template", "fileglob", "items", "list"];
-            return Err(fail(format!("lookup plugin '{other}' not found (known: {})", known.join(", "))));
-        }
-    };
-    kwargs.assert_all_used()?;
-    Ok(found)
+/// A keyword the lookup did not read is an error, worded as Ansible's.
+fn unknown_options(kwargs: &Kwargs) -> Result<(), Error> {
+    kwargs.assert_all_used().map_err(|e| match e.detail().and_then(|d| d.strip_prefix("unknown keyword argument ")) {
+        Some(name) => fail(format!("{name} is not a valid option.")),
+        None => e,
+    })
+}
+
+/// Runs the lookup; `None` when it failed under `errors='ignore'` or `'warn'`.
+fn run(call: &Call, name: &str, terms: &[Jinja], kwargs: &Kwargs) -> Result<Option<Vec<Jinja>>, Error> {
+    let errors = kwargs.get::<Option<String>>("errors")?.unwrap_or_else(|| "strict".into());
+    if !["strict", "warn", "ignore"].contains(&errors.as_str()) {
+        return Err(fail(format!("lookup '{name}': `errors` must be one of strict, warn, ignore, got '{errors}'")));
+    }
+    let lookup = find(name).ok_or_else(|| fail(check_available(name).unwrap_err()))?;
+    let result = lookup(call, terms, kwargs).and_then(|found| unknown_options(kwargs).map(|_| found));
+    match result {
+        Ok(found) => Ok(Some(found)),
+        // stockman has no warning channel from inside a template: `warn` is `ignore`.
+        Err(_) if errors != "strict" => Ok(None),
+        Err(e) => Err(fail(format!("The lookup plugin '{name}' failed: {}", message(&e)))),
+    }
 }
 
 fn term_text(term: &Jinja) -> Result<String, Error> {
@@ -75,39 +190,13 @@ fn env_lookup(terms: &[Jinja], kwargs: &Kwargs) -> Result<Vec<Jinja>, Error> {
     Ok(out)
 }
 
-/// The directories relative lookups search, in order.
-fn search_path(state: &State) -> Vec<PathBuf> {
-    let listed = state.lookup("ansible_search_path").map(|v| to_json(&v));
-    if let Some(serde_json::Value::Array(dirs)) = listed {
-        return dirs.iter().filter_map(|d| d.as_str()).map(PathBuf::from).collect();
-    }
-    let dirs: Vec<PathBuf> = ["role_path", "playbook_dir"]
-        .iter()
-        .filter_map(|var| state.lookup(var))
-        .filter_map(|v| v.as_str().map(PathBuf::from))
-        .collect();
-    if dirs.is_empty() {
-        vec![std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))]
-    } else {
-        dirs
-    }
-}
-
 /// Finds `term` under `subdir/` or directly in a search-path directory.
 fn find_file(state: &State, subdir: &str, term: &str) -> Result<PathBuf, Error> {
-    if Path::new(term).is_absolute() {
-        return Ok(PathBuf::from(term));
-    }
-    let mut tried = Vec::new();
-    for dir in search_path(state) {
-        for candidate in [dir.join(subdir).join(term), dir.join(term)] {
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-            tried.push(candidate.display().to_string());
-        }
-    }
-    Err(fail(format!("Unable to access the file '{term}': not found (searched {})", tried.join(", "))))
+    search::find(state, Some(subdir), term).map_err(|tried| {
+        let mut tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        tried.dedup();
+        fail(format!("Unable to access the file '{term}': No such file or directory (searched {})", tried.join(", ")))
+    })
 }
 
 fn read(path: &Path, term: &str) -> Result<String, Error> {
@@ -173,8 +262,8 @@ fn fileglob_lookup(state: &State, terms: &[Jinja]) -> Result<Vec<Jinja>, Error> 
         let pattern = Path::new(&term).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let dirs: Vec<PathBuf> = match Path::new(&term).parent().filter(|p| !p.as_os_str().is_empty()) {
             Some(parent) if parent.is_absolute() => vec![parent.to_path_buf()],
-            Some(parent) => search_path(state).iter().flat_map(|d| [d.join("files").join(parent), d.join(parent)]).collect(),
-            None => search_path(state).iter().flat_map(|d| [d.join("files"), d.clone()]).collect(),
+            Some(parent) => search::paths(state).iter().flat_map(|d| [d.join("files").join(parent), d.join(parent)]).collect(),
+            None => search::paths(state).iter().flat_map(|d| [d.join("files"), d.clone()]).collect(),
         };
         for dir in dirs {
             let mut hits: Vec<String> = std::fs::read_dir(&dir)

@@ -23,6 +23,7 @@ mod jinja_tests;
 mod lookups;
 mod native;
 pub(crate) mod recursion;
+pub use lookups::{check_available as lookup_available, max_items, names as lookup_names, unfrack, MAX_ITEMS_VAR};
 
 /// A template that could not be rendered.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -151,6 +152,21 @@ impl Templar {
             return Err(self.explain(budget::exceeded_error(), expr, ctx));
         }
         serde_json::to_value(&value).map_err(|e| TemplateError { message: format!("cannot convert the result of `{expr}`: {e}") })
+    }
+
+    /// The items of `with_<name>: terms` (already templated) on a task running
+    /// `action`: the lookup called as Ansible's loop calls it.
+    pub fn with_lookup(&self, name: &str, terms: &Value, action: &str, ctx: &Jinja) -> Result<Vec<Value>, TemplateError> {
+        let locals = minijinja::context! { __with_name => name, __with_terms => Jinja::from(minijinja::value::Serde(terms)), __with_action => action };
+        let scope = minijinja::value::merge_maps([locals, ctx.clone()]);
+        let expr = format!("{}(__with_name, __with_terms, __with_action)", lookups::WITH_FN);
+        let value = self.env.compile_expression(&expr).and_then(|e| e.eval(scope));
+        let value = value.map_err(|e| TemplateError { message: e.detail().map(str::to_string).unwrap_or_else(|| e.to_string()) })?;
+        match serde_json::to_value(&value) {
+            Ok(Value::Array(items)) => Ok(items),
+            Ok(other) => Ok(vec![other]),
+            Err(e) => Err(TemplateError { message: format!("cannot convert the items of `with_{name}`: {e}") }),
+        }
     }
 
     /// Evaluates a `when:` condition. A condition written with `{{ }}` is

@@ -182,3 +182,8 @@ fn env_lookup_matches_ansible() {
 fn skipped_engine_actions_match_ansible() {
     compare("skipped_actions.yml", &[]);
 }
+
+#[test]
+fn lookups_and_with_lookup_loops_match_ansible() {
+    compare("lookups.yml", &[]);
+}
