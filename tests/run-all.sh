@@ -48,19 +48,33 @@ ansible_version() {
 	printf '%s\n' "${v%%$'\n'*}"
 }
 
+# ansible-core for side-by-side comparisons, with the `ansible` package's bundled
+# collections (community.general, ansible.posix, ...) for the module fallback, and
+# passlib for the integration targets' password hashes. Pinned so that every
+# machine compares against the same Ansible.
+readonly ANSIBLE_PINS="ansible-core==2.19.14 ansible==12.3.0 passlib==1.7.4"
+
+venv_complete() {
+	[[ -x $VENV/bin/ansible-playbook && -x $VENV/bin/ansible-inventory ]] || return 1
+	[[ -d $VENV/lib/python3.11/site-packages/ansible_collections/community/general ]] || return 1
+	[[ $(cat "$VENV/.pins" 2>/dev/null) == "$ANSIBLE_PINS" ]]
+}
+
 # Another process (a benchmark, a second checkout) may be creating the same venv:
 # wait for it instead of racing it.
 install_ansible() {
 	mkdir -p "$CACHE"
 	(
 		flock 7
-		if [[ -x $VENV/bin/ansible-playbook && -x $VENV/bin/ansible-inventory ]]; then
+		if venv_complete; then
 			echo "present: $(ansible_version)"
 			exit 0
 		fi
-		echo "installing ansible-core into $VENV"
+		echo "installing $ANSIBLE_PINS into $VENV"
 		python3 -m venv --clear "$VENV"
-		"$VENV/bin/pip" install -q ansible-core
+		# shellcheck disable=SC2086
+		"$VENV/bin/pip" install -q $ANSIBLE_PINS
+		printf '%s' "$ANSIBLE_PINS" >"$VENV/.pins"
 		echo "installed: $(ansible_version)"
 	) 7>"$CACHE/.venv.lock"
 }
