@@ -79,6 +79,30 @@ install_ansible() {
 	) 7>"$CACHE/.venv.lock"
 }
 
+# Ansible's integration targets (issue 16) from the sdist of the pinned ansible-core,
+# unpacked into $CACHE/ansible-tests; nothing of it is committed.
+readonly ANSIBLE_TESTS=$CACHE/ansible-tests
+install_ansible_tests() {
+	local version=${ANSIBLE_PINS%% *}
+	version=${version#ansible-core==}
+	(
+		flock 7
+		if [[ $(cat "$ANSIBLE_TESTS/.version" 2>/dev/null) == "$version" ]]; then
+			echo "present: ansible-core $version's test/integration"
+			exit 0
+		fi
+		local tmp
+		tmp=$(mktemp -d)
+		"$VENV/bin/pip" download -q --no-deps --no-binary :all: "ansible-core==$version" -d "$tmp"
+		rm -rf "$ANSIBLE_TESTS"
+		mkdir -p "$ANSIBLE_TESTS"
+		tar -xzf "$tmp/ansible_core-$version.tar.gz" -C "$ANSIBLE_TESTS" --strip-components=1 "ansible_core-$version/test/integration"
+		rm -rf "$tmp"
+		printf '%s' "$version" >"$ANSIBLE_TESTS/.version"
+		echo "unpacked: ansible-core $version's test/integration ($(ls "$ANSIBLE_TESTS/test/integration/targets" | wc -l) targets)"
+	) 7>"$CACHE/.ansible-tests.lock"
+}
+
 # Runs one step; records a failure instead of stopping, so both tiers always report.
 step() {
 	local name=$1 t0=$SECONDS
@@ -104,6 +128,8 @@ section "Fleet root filesystem and offline repository"
 bash "$FLEET" prepare
 section "ansible-core (comparisons)"
 install_ansible
+section "Ansible's integration targets"
+install_ansible_tests
 
 step "Unit tests and tier 1: cargo test --workspace" cargo test --workspace --no-fail-fast
 step "Tier 2: cargo test --test tier2 -- --test-threads=1" cargo test --test tier2 -- --test-threads=1
