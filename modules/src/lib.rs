@@ -24,6 +24,7 @@
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
+//! - `ping`, `tempfile`: small host modules (a login check; `mktemp`).
 //! - `stat`, `lineinfile`, `blockinfile`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
@@ -52,6 +53,7 @@ pub mod group;
 pub mod lineinfile;
 mod listarg;
 pub mod mode;
+pub mod ping;
 pub mod remote_file;
 pub mod shell;
 pub mod shlex;
@@ -59,6 +61,7 @@ pub mod spec;
 pub mod stat;
 pub mod systemd;
 pub mod template;
+pub mod tempfile;
 pub mod text_edit;
 pub mod upload;
 pub mod user;
@@ -243,7 +246,9 @@ pub async fn run<T: Target>(
         ModuleKind::Getent => getent::run(args, target).await,
         ModuleKind::WaitFor => wait_for::run(args, target, mode).await,
         ModuleKind::AsyncStatus => async_status::run(args, target).await,
-        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {
+        ModuleKind::Ping => ping::run(args, target).await,
+        ModuleKind::Tempfile => tempfile::run(args, target, mode).await,
+        ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
     }

@@ -22,6 +22,12 @@ pub enum ModuleKind {
     WaitFor,
     /// `async_status`: the state of a background job started by `async:`.
     AsyncStatus,
+    /// `ping`: a login and one command.
+    Ping,
+    /// `tempfile`: a new temporary file or directory.
+    Tempfile,
+    /// `setup`: gathers facts on the host; the engine runs its probe.
+    Setup,
     /// Controller-side actions: the engine runs these itself.
     SetFact,
     Assert,
@@ -318,6 +324,9 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
     ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: WAIT_FOR_PARAMS },
     ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")] },
+    ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")] },
+    ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: &[p("state"), p("path"), p("prefix"), p("suffix")] },
+    ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: &[p("gather_subset"), p("gather_timeout"), p("filter"), p("fact_path")] },
     ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },

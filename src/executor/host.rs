@@ -87,6 +87,23 @@ impl HostState {
         self.publish();
     }
 
+    /// Facts a module returned (`setup`, `getent`, ...), merged into the host's
+    /// facts as Ansible does: each under its own name as a variable, and in
+    /// `ansible_facts` without the `ansible_` prefix.
+    pub fn merge_module_facts(&mut self, facts: &Map<String, Value>) {
+        let mine = Arc::make_mut(&mut self.layers.facts);
+        let mut tree = match mine.remove("ansible_facts") {
+            Some(Value::Object(tree)) => tree,
+            _ => Map::new(),
+        };
+        for (k, v) in facts {
+            mine.insert(k.clone(), v.clone());
+            tree.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
+        }
+        mine.insert("ansible_facts".into(), Value::Object(tree));
+        self.publish();
+    }
+
     /// A registered result or a `set_fact`: above everything but extra vars.
     pub fn register(&mut self, name: &str, value: Value) {
         Arc::make_mut(&mut self.layers.registered).insert(name.to_string(), value);

@@ -232,6 +232,9 @@ impl Executor<'_> {
         if kind == ModuleKind::AsyncStatus {
             return stockman_modules::run(kind, &super::async_job::status_args(args, controller.ctx), target, controller, mode).await;
         }
+        if kind == ModuleKind::Setup {
+            return super::facts::setup(args, target).await;
+        }
         let (Some(background), Action::Module { spec, .. }) = (background, &task.action) else {
             return stockman_modules::run(kind, args, target, controller, mode).await;
         };

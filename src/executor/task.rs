@@ -155,19 +155,23 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
     let r = &outcome.result;
     let registered = registered_value(r);
     let facts = match &task.action {
-        // set_fact, and any module returning `ansible_facts` (getent), stores them on the host.
         Action::Module { .. } if r.status != Status::Failed => {
             r.result.get("ansible_facts").and_then(Value::as_object).cloned()
         }
         _ => None,
     };
+    // set_fact's "facts" are variables at its own precedence; any other module's
+    // (setup, getent) join the host's facts.
+    let as_variables = matches!(&task.action, Action::Module { spec, .. } if spec.kind == stockman_modules::spec::ModuleKind::SetFact);
     for &h in shared_with {
         let host = &mut run.hosts[h];
         if let Some(name) = &task.register {
             host.register(name, registered.clone());
         }
-        for (k, v) in facts.iter().flatten() {
-            host.register(k, v.clone());
+        match &facts {
+            Some(facts) if as_variables => facts.iter().for_each(|(k, v)| host.register(k, v.clone())),
+            Some(facts) => host.merge_module_facts(facts),
+            None => {}
         }
     }
     let host = &mut run.hosts[outcome.host];

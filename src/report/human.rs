@@ -247,8 +247,9 @@ impl Human {
         let msg = shown.get("msg").map(stockman_modules::args::value_to_string).unwrap_or_default();
         let text = match (r.status, r.module_failed) {
             (Status::Unreachable, _) => msg.clone(),
-            // Already Ansible's whole message (a refused become).
-            (_, false) if msg.starts_with("Task failed: ") => msg.clone(),
+            // Already Ansible's whole message (a refused become, a module's
+            // exception such as ping's `data: crash`).
+            _ if msg.starts_with("Task failed: ") => msg.clone(),
             (_, true) => format!("Task failed: Module failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
             (_, false) => format!("Task failed: Action failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
         };

@@ -157,3 +157,8 @@ fn helper_modules_match_ansible() {
 fn getent_matches_ansible() {
     compare("getent.yml", &[]);
 }
+
+#[test]
+fn ping_tempfile_and_setup_match_ansible() {
+    compare("ping_tempfile_setup.yml", &[]);
+}

@@ -210,12 +210,14 @@ fn recap_counts(stdout: &str) -> Option<(u32, u32, u32)> {
     Some((count("ok"), count("failed"), count("unreachable")))
 }
 
-/// The banner and `task path:` of the task whose result was the first `fatal:` not
-/// followed by `...ignoring`, with the start of its message.
+/// The banner and `task path:` of the task whose failure ended the host: the last
+/// `fatal:` not followed by `...ignoring` (earlier ones were rescued), with the
+/// start of its message.
 fn first_failure(stdout: &str) -> Option<String> {
     let lines: Vec<&str> = stdout.lines().collect();
     let mut banner = "";
     let mut path = "";
+    let mut last = None;
     for (i, line) in lines.iter().enumerate() {
         if line.starts_with("TASK [") || line.starts_with("RUNNING HANDLER [") {
             banner = line.trim_end_matches(['*', ' ']);
@@ -226,11 +228,11 @@ fn first_failure(stdout: &str) -> Option<String> {
             let ignored = lines[i + 1..].iter().take_while(|l| !l.starts_with("TASK [")).any(|l| l.trim() == "...ignoring");
             if !ignored {
                 let msg: String = line.chars().take(240).collect();
-                return Some(format!("{banner} at {path}: {msg}"));
+                last = Some(format!("{banner} at {path}: {msg}"));
             }
         }
     }
-    None
+    last
 }
 
 fn describe(o: &Outcome) -> String {
@@ -292,8 +294,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn first_failure_skips_ignored_errors() {
-        let out = "TASK [a] ***\ntask path: /t/a.yml:3\nfatal: [testhost]: FAILED! => {}\n...ignoring\n\nTASK [b] ***\ntask path: /t/a.yml:9\nfatal: [testhost]: FAILED! => {\"msg\": \"no\"}\n";
+    fn first_failure_is_the_last_unignored_one() {
+        let out = "TASK [r] ***\ntask path: /t/a.yml:1\nfatal: [testhost]: FAILED! => {}\n\nTASK [rescuer] ***\nok: [testhost]\n\nTASK [a] ***\ntask path: /t/a.yml:3\nfatal: [testhost]: FAILED! => {}\n...ignoring\n\nTASK [b] ***\ntask path: /t/a.yml:9\nfatal: [testhost]: FAILED! => {\"msg\": \"no\"}\n\nTASK [c] ***\ntask path: /t/a.yml:12\nok: [testhost]\n";
         let f = first_failure(out).unwrap();
         assert!(f.starts_with("TASK [b] at /t/a.yml:9: fatal"), "{f}");
     }
