@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 use stockman_modules::spec::ModuleSpec;
 
-use super::{did_you_mean, parse_kv, roles, tasks, BatchSize, HostOrder, Play, Playbook, Step, Strategy, Task};
+use super::{did_you_mean, parse_kv, roles, tasks, BatchSize, Handler, HostOrder, Play, Playbook, Step, Strategy, Task};
 use crate::yaml::{self, Node, Span, Yaml};
 
 /// A playbook that cannot be run, with where and (when known) how to fix it.
@@ -119,7 +119,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited) -> Result<Play, 
     let post_tasks = tasks::steps(node.get("post_tasks"), &ctx)?;
     let mut handlers = tasks::handlers(node.get("handlers"), &ctx)?;
     for handler in role_handlers.into_iter().chain(ctx.take_handlers()) {
-        if !handlers.iter().any(|h| h.span == handler.span) {
+        if !handlers.iter().any(|h| h.span() == handler.span()) {
             handlers.push(handler);
         }
     }
@@ -374,15 +374,18 @@ fn check_required(spec: &ModuleSpec, args: &Map<String, Value>, at: &Node) -> Re
 
 /// Checks every `notify` names a handler or a `listen` topic, as Ansible does at load time.
 fn check_notify_targets(play: &Play) -> Result<(), LoadError> {
-    let known = |name: &str| play.handlers.iter().any(|h| h.name.as_deref() == Some(name) || h.listen.iter().any(|l| l == name));
-    let mut all: Vec<&Task> = play.handlers.iter().collect();
+    let known = |name: &str| play.handlers.iter().any(|h| h.answers(name));
+    let mut all: Vec<&Task> = play.handlers.iter().filter_map(|h| match h {
+        Handler::Task(t) => Some(t),
+        Handler::Include(_) => None,
+    }).collect();
     for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
         collect_tasks(section, &mut all);
     }
     for task in all {
         for target in &task.notify {
             if !known(target) {
-                let names = play.handlers.iter().filter_map(|h| h.name.as_deref());
+                let names = play.handlers.iter().filter_map(Handler::name);
                 let hint = did_you_mean(target, names).map(|s| format!("did you mean `{s}`?"));
                 let message = format!("the task `{}` notifies `{target}`, but no handler has that name or listens to it", task.display_name());
                 return Err(LoadError { span: task.span.clone(), message, hint });

@@ -162,3 +162,8 @@ fn getent_matches_ansible() {
 fn ping_tempfile_and_setup_match_ansible() {
     compare("ping_tempfile_setup.yml", &[]);
 }
+
+#[test]
+fn include_tasks_handlers_match_ansible() {
+    compare("handlers_include.yml", &[]);
+}
