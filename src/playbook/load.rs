@@ -481,7 +481,8 @@ mod tests {
         let Action::Module { spec, args, .. } = &task.action else { panic!() };
         assert_eq!(spec.name, "copy");
         assert_eq!(args["dest"], "/tmp/x");
-        let Action::Module { args, .. } = &play.handlers[0].action else { panic!() };
+        let Handler::Task(handler) = &play.handlers[0] else { panic!() };
+        let Action::Module { args, .. } = &handler.action else { panic!() };
         assert_eq!(args["_raw_params"], "echo hi");
         assert_eq!(args["creates"], "/tmp/y");
     }
