@@ -68,7 +68,8 @@ fn env_lookup(terms: &[Jinja], kwargs: &Kwargs) -> Result<Vec<Jinja>, Error> {
         out.push(match (std::env::var(var), &default) {
             (Ok(value), _) => Jinja::from(value),
             (Err(_), Some(d)) => d.clone(),
-            (Err(_), None) => Jinja::UNDEFINED,
+            // Ansible's default for an unset variable is the empty string.
+            (Err(_), None) => Jinja::from(""),
         });
     }
     Ok(out)

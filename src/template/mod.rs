@@ -2,8 +2,11 @@
 //!
 //! - Undefined variables are errors naming the variable (except under
 //!   `default`, `is defined` and friends).
-//! - A string that is one `{{ expression }}` keeps the expression's native type
-//!   (`"{{ my_list }}"` stays a list), as in ansible-core.
+//! - A string that renders to one `{{ expression }}` alone keeps the
+//!   expression's native type (`"{{ my_list }}\n"` stays a list), and text
+//!   beside it keeps the result a string, as in ansible-core ([`native`]).
+//! - Backslashes in string literals inside `{{ }}` of a templated value stay
+//!   as written, as in ansible-core ([`backslashes`]).
 //! - No HTML auto-escaping; `trim_blocks` and a kept trailing newline for
 //!   template files, as Ansible's template module does.
 
@@ -11,11 +14,13 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value as Jinja};
 use serde_json::Value;
 
+mod backslashes;
 mod chains;
 mod filters;
 pub(crate) use filters::py;
 mod jinja_tests;
 mod lookups;
+mod native;
 
 /// A template that could not be rendered.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -47,7 +52,7 @@ impl Templar {
         env.set_syntax(syntax.expect("static syntax config is valid"));
         filters::register(&mut env);
         // Values inside text print as Python's str() would: True, [1, 'a'].
-        env.set_formatter(filters::format_like_python);
+        env.set_formatter(native::format_node);
         jinja_tests::register(&mut env);
         lookups::register(&mut env);
         env.add_function(chains::CHAIN_FN, chains::lookup_chain);
@@ -75,15 +80,26 @@ impl Templar {
         }
     }
 
-    /// Templates one string; a lone `{{ expr }}` keeps its native type.
+    /// Templates one string; its result's type follows [`native`].
     pub fn render_str(&self, text: &str, ctx: &Jinja) -> Result<Value, TemplateError> {
+        self.render_native(text, ctx, Backslashes::AsWritten)
+    }
+
+    fn render_native(&self, text: &str, ctx: &Jinja, backslashes: Backslashes) -> Result<Value, TemplateError> {
         if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
             return Ok(Value::String(text.to_string()));
         }
-        if let Some(expr) = single_expression(text) {
-            return self.eval(expr, ctx);
-        }
-        self.chained(text, true, |source| self.env.render_str(source, ctx)).map(Value::String).map_err(|e| self.explain(e, text, ctx))
+        let body = native::body(text);
+        let source = match backslashes {
+            Backslashes::AsWritten => backslashes::keep_literal_backslashes(body),
+            Backslashes::Jinja => body.into(),
+        };
+        let render = |source: &str| {
+            let rendered = self.env.template_from_str(source)?.render_captured(ctx.clone())?;
+            native::value(text, rendered.output(), rendered.state())
+        };
+        let value = self.chained(&source, true, render).map_err(|e| self.explain(e, text, ctx))?;
+        serde_json::to_value(&value).map_err(|e| TemplateError { message: format!("cannot convert the result of `{text}`: {e}") })
     }
 
     /// Runs `render` on `source`; when that fails on an undefined value, runs
@@ -119,11 +135,8 @@ impl Templar {
     /// templated first, as Ansible does.
     pub fn eval_condition(&self, condition: &str, ctx: &Jinja) -> Result<bool, TemplateError> {
         let expr = condition.trim();
-        let value = match single_expression(expr) {
-            Some(inner) => self.eval(inner, ctx)?,
-            None if expr.contains("{{") => self.render_str(expr, ctx)?,
-            None => self.eval(expr, ctx)?,
-        };
+        // A condition is an expression to Ansible: Jinja's escapes apply.
+        let value = if expr.contains("{{") { self.render_native(expr, ctx, Backslashes::Jinja)? } else { self.eval(expr, ctx)? };
         Ok(truthy(&value))
     }
 
@@ -168,13 +181,13 @@ pub fn has_template(v: &Value) -> bool {
     }
 }
 
-/// `Some(expr)` when the whole text is exactly one `{{ expr }}`.
-fn single_expression(text: &str) -> Option<&str> {
-    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
-    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
-        return None;
-    }
-    Some(inner.trim())
+/// How backslashes in string literals inside `{{ }}` read.
+#[derive(Clone, Copy)]
+enum Backslashes {
+    /// As written, for values from YAML ([`backslashes`]).
+    AsWritten,
+    /// As Jinja's escapes (`'\n'` a newline), for conditions.
+    Jinja,
 }
 
 /// Jinja truthiness, with Ansible's boolean strings for string results.
@@ -205,6 +218,30 @@ mod tests {
         assert_eq!(t.render_str("{{ xs }}", &c).unwrap(), json!([1, 2]));
         assert_eq!(t.render_str("{{ n + 1 }}", &c).unwrap(), json!(4));
         assert_eq!(t.render_str("n={{ n }}", &c).unwrap(), json!("n=3"));
+    }
+
+    #[test]
+    fn text_beside_a_lone_expression_keeps_the_result_a_string() {
+        let t = Templar::new();
+        let c = ctx(json!({"x": "hi", "n": 5, "l": [1], "z": null, "xn": "hi\n"}));
+        let cases = [
+            ("{{ x }}\n", json!("hi\n")),
+            (" {{ x }}", json!(" hi")),
+            ("{{ x }}\n\n", json!("hi\n\n")),
+            ("{{ xn }}\n", json!("hi\n")),
+            ("{{ n }}\n", json!(5)),
+            ("{{ n }} ", json!("5 ")),
+            ("{{ n }}\n\n", json!("5\n\n")),
+            ("{{ l }}\n", json!([1])),
+            ("{% if true %}{{ l }}{% endif %}", json!([1])),
+            ("{{ '' }}{{ n }}", json!("5")),
+            ("{{ z }}", json!(null)),
+            ("a{{ z }}", json!("a")),
+            ("{% if false %}x{% endif %}", json!(null)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(t.render_str(text, &c).unwrap(), want, "{text:?}");
+        }
     }
 
     #[test]

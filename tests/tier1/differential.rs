@@ -146,11 +146,16 @@ fn delegate_to_matches_ansible() {
     compare("delegate.yml", &[]);
 }
 
-#[test]
-fn helper_modules_match_ansible() {
+/// [`compare`] with `-e base=DIR`, a fresh directory for the scenario's files.
+fn compare_with_base(name: &str) {
     let base = tempfile::tempdir().unwrap();
     let base_arg = format!("base={}", base.path().display());
-    compare("helpers.yml", &["-e", &base_arg]);
+    compare(name, &["-e", &base_arg]);
+}
+
+#[test]
+fn helper_modules_match_ansible() {
+    compare_with_base("helpers.yml");
 }
 
 #[test]
@@ -166,4 +171,19 @@ fn ping_tempfile_and_setup_match_ansible() {
 #[test]
 fn include_tasks_handlers_match_ansible() {
     compare("handlers_include.yml", &[]);
+}
+
+#[test]
+fn lone_expressions_keep_type_and_surrounding_text_as_ansible() {
+    compare_with_base("lone_expression.yml");
+}
+
+#[test]
+fn backslashes_in_expression_literals_match_ansible() {
+    compare("backslashes.yml", &[]);
+}
+
+#[test]
+fn env_lookup_matches_ansible() {
+    compare("env_lookup.yml", &[]);
 }

@@ -405,3 +405,22 @@ fn verbosity_levels_show_commands_connections_and_protocol_detail() {
     assert!(vvvv.stdout.contains("<h> rc=0 stdout="), "{}", vvvv.stdout);
     assert!(!vvvv.stdout.contains("echo hidden-marker"), "a no_log task's command is never shown:\n{}", vvvv.stdout);
 }
+
+/// The README's quickstart, with its directory moved under the test's remote:
+/// `content: "{{ greeting }}\n"` writes the final newline, so the first
+/// `--diff` shows a complete line, and the second run changes nothing.
+#[test]
+fn quickstart_writes_the_greetings_final_newline() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]);
+    let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/playbooks/quickstart.yml");
+    let base = format!("base={}", p.remote("quickstart").display());
+    let first = p.run(&sshd, quickstart, &["-e", &base, "--diff"]);
+    first.assert_code(0);
+    assert!(first.stdout.contains("+Hello from stockman\n"), "{}", first.stdout);
+    assert!(!first.stdout.contains("No newline at end of file"), "{}", first.stdout);
+    assert_eq!(std::fs::read(p.remote("quickstart/greeting.txt")).unwrap(), b"Hello from stockman\n");
+    let second = p.run(&sshd, quickstart, &["-e", &base]);
+    assert!(second.recap("h").contains("changed=0"), "{}", second.stdout);
+}

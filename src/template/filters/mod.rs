@@ -77,19 +77,21 @@ pub(crate) fn contains(container: &Jinja, item: &Jinja) -> bool {
     container.try_iter().map(|mut it| it.any(|x| &x == item)).unwrap_or(false)
 }
 
-/// Writes a value into template output as Ansible does: Python's `str()`
-/// (`True`, `['a', 1]`), and nothing for none. For the Templar:
-/// `env.set_formatter(filters::format_like_python)`.
-// Not yet registered: the Templar owner decides when output switches to it.
-#[allow(dead_code)]
+/// Writes a value into template output as Ansible does: [`output_text`].
 pub(crate) fn format_like_python(out: &mut minijinja::Output, _state: &mut minijinja::State, value: &Jinja) -> Result<(), Error> {
+    out.write_str(&output_text(value)?).map_err(|e| fail(format!("cannot write template output: {e}")))
+}
+
+/// The text a value writes into template output: Python's `str()`
+/// (`True`, `['a', 1]`), and nothing for none.
+pub(crate) fn output_text(value: &Jinja) -> Result<String, Error> {
     if value.is_none() {
-        return Ok(());
+        return Ok(String::new());
     }
     if value.is_undefined() {
         return Err(Error::new(ErrorKind::UndefinedError, "undefined value in output"));
     }
-    out.write_str(&py_str(value)).map_err(|e| fail(format!("cannot write template output: {e}")))
+    Ok(py_str(value))
 }
 
 #[cfg(test)]
