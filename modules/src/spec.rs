@@ -300,6 +300,8 @@ const WAIT_FOR_PARAMS: &[Param] = &[
     p("exclude_hosts"),
 ];
 
+const SETUP_PARAMS: &[Param] = &[p("gather_subset"), p("gather_timeout"), p("filter"), p("fact_path"), p("parallel")];
+
 const PAUSE_PARAMS: &[Param] = &[p("seconds"), p("minutes"), p("prompt"), p("echo")];
 
 const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet")];
@@ -326,7 +328,9 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")] },
     ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")] },
     ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: &[p("state"), p("path"), p("prefix"), p("suffix")] },
-    ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: &[p("gather_subset"), p("gather_timeout"), p("filter"), p("fact_path")] },
+    ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS },
+    // The `gather_facts` action as a task: stockman's one fact probe, as setup.
+    ModuleSpec { name: "gather_facts", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS },
     ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },

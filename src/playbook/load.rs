@@ -306,6 +306,12 @@ pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option
     match &value.value {
         Yaml::Null => {}
         Yaml::Map(entries) => add_mapping_args(spec, entries, &mut args)?,
+        // `assert: "{{ item }}"`: the arguments are a mapping a template gives,
+        // known per host (Ansible's variable params); `args:` entries win.
+        Yaml::Str(text) if !spec.free_form && is_lone_expression(text) => {
+            args.insert(VARIABLE_PARAMS.into(), Value::String(text.clone()));
+            return Ok(args);
+        }
         Yaml::Str(text) => {
             let parsed = parse_kv(text, spec.free_form, |k| k != "_raw_params" && (spec.any_params || spec.canonical(k).is_some()))
                 .map_err(|m| err(value, m))?;
@@ -321,6 +327,15 @@ pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option
     }
     check_required(spec, &args, value)?;
     Ok(args)
+}
+
+/// The argument holding a template that gives a module's whole arguments.
+pub const VARIABLE_PARAMS: &str = "_variable_params";
+
+/// `{{ ... }}` and nothing else (around it only spaces).
+fn is_lone_expression(text: &str) -> bool {
+    let t = text.trim();
+    t.starts_with("{{") && t.ends_with("}}") && t[2..].find("{{").is_none() && t.find("}}") == Some(t.len() - 2)
 }
 
 fn add_mapping_args(spec: &ModuleSpec, entries: &[(Node, Node)], args: &mut Map<String, Value>) -> Result<(), LoadError> {

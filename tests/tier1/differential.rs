@@ -187,3 +187,8 @@ fn backslashes_in_expression_literals_match_ansible() {
 fn env_lookup_matches_ansible() {
     compare("env_lookup.yml", &[]);
 }
+
+#[test]
+fn variable_params_match_ansible() {
+    compare("variable_params.yml", &[]);
+}
