@@ -192,3 +192,8 @@ fn env_lookup_matches_ansible() {
 fn variable_params_match_ansible() {
     compare("variable_params.yml", &[]);
 }
+
+#[test]
+fn validate_on_line_and_block_edits_matches_ansible() {
+    compare_with_base("validate_edits.yml");
+}
