@@ -24,7 +24,7 @@
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
-//! - `ping`, `tempfile`: small host modules (a login check; `mktemp`).
+//! - `ping`, `tempfile`, `raw`: small host modules (a login check; `mktemp`; a command line as is).
 //! - `stat`, `lineinfile`, `blockinfile`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
@@ -54,6 +54,7 @@ pub mod lineinfile;
 mod listarg;
 pub mod mode;
 pub mod ping;
+pub mod raw;
 pub mod remote_file;
 pub mod shell;
 pub mod shlex;
@@ -247,6 +248,7 @@ pub async fn run<T: Target>(
         ModuleKind::WaitFor => wait_for::run(args, target, mode).await,
         ModuleKind::AsyncStatus => async_status::run(args, target).await,
         ModuleKind::Ping => ping::run(args, target).await,
+        ModuleKind::Raw => raw::run(args, target, mode).await,
         ModuleKind::Tempfile => tempfile::run(args, target, mode).await,
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))

@@ -222,7 +222,8 @@ impl Executor<'_> {
             Err(message) => return failed(host, task_error(task, &message)),
         };
         let mut r = self.to_result(host, outcome, false);
-        r.module_failed = r.status == Status::Failed;
+        // raw is an action in Ansible: its failures read "Action failed".
+        r.module_failed = r.status == Status::Failed && kind != ModuleKind::Raw;
         r
     }
 

@@ -197,3 +197,8 @@ fn variable_params_match_ansible() {
 fn validate_on_line_and_block_edits_matches_ansible() {
     compare_with_base("validate_edits.yml");
 }
+
+#[test]
+fn raw_matches_ansible() {
+    compare("raw.yml", &[]);
+}
