@@ -202,3 +202,8 @@ fn validate_on_line_and_block_edits_matches_ansible() {
 fn raw_matches_ansible() {
     compare("raw.yml", &[]);
 }
+
+#[test]
+fn script_matches_ansible() {
+    compare("script.yml", &[]);
+}
