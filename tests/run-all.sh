@@ -4,9 +4,12 @@
 # On a fresh machine it sets everything up, then runs both tiers:
 #   1. system packages (openssh-server for tier 1, the fleet's tools, a C compiler)
 #   2. tests/fleet/fleet prepare    (root filesystem + offline repo, cached in /var/cache/stockman)
-#   3. ansible-core in /var/cache/stockman/ansible-venv (for side-by-side comparisons)
+#   3. ansible-core 2.19.14 with the ansible 12.3.0 collections in
+#      /var/cache/stockman/ansible-venv (side-by-side comparisons, the module
+#      fallback), and its sdist's integration targets in /var/cache/stockman/ansible-tests
 #   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1)
-#   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet)
+#   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet,
+#      the parity judge and Ansible's own integration targets that pass)
 # Both tiers run even if the first fails; the exit status is non-zero if anything failed.
 # The fleet is always taken down on exit.
 set -euo pipefail
