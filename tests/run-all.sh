@@ -4,9 +4,12 @@
 # On a fresh machine it sets everything up, then runs both tiers:
 #   1. system packages (openssh-server for tier 1, the fleet's tools, a C compiler)
 #   2. tests/fleet/fleet prepare    (root filesystem + offline repo, cached in /var/cache/stockman)
-#   3. ansible-core in /var/cache/stockman/ansible-venv (for side-by-side comparisons)
+#   3. ansible-core 2.19.14 with the ansible 12.3.0 collections in
+#      /var/cache/stockman/ansible-venv (side-by-side comparisons, the module
+#      fallback), and its sdist's integration targets in /var/cache/stockman/ansible-tests
 #   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1)
-#   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet)
+#   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet,
+#      the parity judge and Ansible's own integration targets that pass)
 # Both tiers run even if the first fails; the exit status is non-zero if anything failed.
 # The fleet is always taken down on exit.
 set -euo pipefail
@@ -48,21 +51,59 @@ ansible_version() {
 	printf '%s\n' "${v%%$'\n'*}"
 }
 
+# ansible-core for side-by-side comparisons, with the `ansible` package's bundled
+# collections (community.general, ansible.posix, ...) for the module fallback, and
+# passlib for the integration targets' password hashes. Pinned so that every
+# machine compares against the same Ansible.
+readonly ANSIBLE_PINS="ansible-core==2.19.14 ansible==12.3.0 passlib==1.7.4"
+
+venv_complete() {
+	[[ -x $VENV/bin/ansible-playbook && -x $VENV/bin/ansible-inventory ]] || return 1
+	[[ -d $VENV/lib/python3.11/site-packages/ansible_collections/community/general ]] || return 1
+	[[ $(cat "$VENV/.pins" 2>/dev/null) == "$ANSIBLE_PINS" ]]
+}
+
 # Another process (a benchmark, a second checkout) may be creating the same venv:
 # wait for it instead of racing it.
 install_ansible() {
 	mkdir -p "$CACHE"
 	(
 		flock 7
-		if [[ -x $VENV/bin/ansible-playbook && -x $VENV/bin/ansible-inventory ]]; then
+		if venv_complete; then
 			echo "present: $(ansible_version)"
 			exit 0
 		fi
-		echo "installing ansible-core into $VENV"
+		echo "installing $ANSIBLE_PINS into $VENV"
 		python3 -m venv --clear "$VENV"
-		"$VENV/bin/pip" install -q ansible-core
+		# shellcheck disable=SC2086
+		"$VENV/bin/pip" install -q $ANSIBLE_PINS
+		printf '%s' "$ANSIBLE_PINS" >"$VENV/.pins"
 		echo "installed: $(ansible_version)"
 	) 7>"$CACHE/.venv.lock"
+}
+
+# Ansible's integration targets (issue 16) from the sdist of the pinned ansible-core,
+# unpacked into $CACHE/ansible-tests; nothing of it is committed.
+readonly ANSIBLE_TESTS=$CACHE/ansible-tests
+install_ansible_tests() {
+	local version=${ANSIBLE_PINS%% *}
+	version=${version#ansible-core==}
+	(
+		flock 7
+		if [[ $(cat "$ANSIBLE_TESTS/.version" 2>/dev/null) == "$version" ]]; then
+			echo "present: ansible-core $version's test/integration"
+			exit 0
+		fi
+		local tmp
+		tmp=$(mktemp -d)
+		"$VENV/bin/pip" download -q --no-deps --no-binary :all: "ansible-core==$version" -d "$tmp"
+		rm -rf "$ANSIBLE_TESTS"
+		mkdir -p "$ANSIBLE_TESTS"
+		tar -xzf "$tmp/ansible_core-$version.tar.gz" -C "$ANSIBLE_TESTS" --strip-components=1 "ansible_core-$version/test/integration"
+		rm -rf "$tmp"
+		printf '%s' "$version" >"$ANSIBLE_TESTS/.version"
+		echo "unpacked: ansible-core $version's test/integration ($(ls "$ANSIBLE_TESTS/test/integration/targets" | wc -l) targets)"
+	) 7>"$CACHE/.ansible-tests.lock"
 }
 
 # Runs one step; records a failure instead of stopping, so both tiers always report.
@@ -90,6 +131,8 @@ section "Fleet root filesystem and offline repository"
 bash "$FLEET" prepare
 section "ansible-core (comparisons)"
 install_ansible
+section "Ansible's integration targets"
+install_ansible_tests
 
 step "Unit tests and tier 1: cargo test --workspace" cargo test --workspace --no-fail-fast
 step "Tier 2: cargo test --test tier2 -- --test-threads=1" cargo test --test tier2 -- --test-threads=1

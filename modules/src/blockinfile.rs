@@ -69,6 +69,7 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         backup: args.bool("backup", false)?,
         attrs: WantedAttrs::from_args(args)?,
         diff_header: format!("{path} (content)"),
+        validate: args.str("validate"),
     };
     let mut result = text_edit::finish(target, &file, edit, mode).await?;
     // blockinfile names it `backup_file`, and only when one was made.

@@ -24,6 +24,7 @@
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
+//! - `ping`, `tempfile`, `raw`, `script`: small host modules (a login check; `mktemp`; a command line as is; a controller script run on the host).
 //! - `stat`, `lineinfile`, `blockinfile`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
@@ -52,6 +53,9 @@ pub mod group;
 pub mod lineinfile;
 mod listarg;
 pub mod mode;
+pub mod ping;
+pub mod raw;
+pub mod script;
 pub mod remote_file;
 pub mod shell;
 pub mod shlex;
@@ -59,6 +63,7 @@ pub mod spec;
 pub mod stat;
 pub mod systemd;
 pub mod template;
+pub mod tempfile;
 pub mod text_edit;
 pub mod upload;
 pub mod user;
@@ -243,7 +248,11 @@ pub async fn run<T: Target>(
         ModuleKind::Getent => getent::run(args, target).await,
         ModuleKind::WaitFor => wait_for::run(args, target, mode).await,
         ModuleKind::AsyncStatus => async_status::run(args, target).await,
-        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {
+        ModuleKind::Ping => ping::run(args, target).await,
+        ModuleKind::Raw => raw::run(args, target, mode).await,
+        ModuleKind::Script => script::run(args, target, controller, mode).await,
+        ModuleKind::Tempfile => tempfile::run(args, target, mode).await,
+        ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
     }

@@ -78,6 +78,7 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         backup: args.bool("backup", false)?,
         attrs: WantedAttrs::from_args(args)?,
         diff_header: format!("{path} (content)"),
+        validate: args.str("validate"),
     };
     let result = text_edit::finish(target, &file, edit, mode).await?;
     Ok(match extra {

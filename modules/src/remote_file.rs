@@ -18,7 +18,7 @@ use crate::{Args, ExecOutput, ModuleError, ModuleResult, Target};
 /// checksum regular files, then the paths. Output: umask, then per path either
 /// `absent` or `present`, `MODEHEX UID GID SIZE DEV INO NLINK`, owner, group, link
 /// target (empty unless an unfollowed link), sha1 (or empty); each NUL-terminated.
-const PROBE_SCRIPT: &str = r#"f=$1 s=$2; shift 2
+pub(crate) const PROBE_SCRIPT: &str = r#"f=$1 s=$2; shift 2
 printf '%s\0' "$(umask)"
 for p do
   if [ -L "$p" ] && { [ "$f" = P ] || [ ! -e "$p" ]; }; then o=

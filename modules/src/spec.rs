@@ -22,6 +22,16 @@ pub enum ModuleKind {
     WaitFor,
     /// `async_status`: the state of a background job started by `async:`.
     AsyncStatus,
+    /// `ping`: a login and one command.
+    Ping,
+    /// `raw`: a command line as is.
+    Raw,
+    /// `script`: a controller file run on the host.
+    Script,
+    /// `tempfile`: a new temporary file or directory.
+    Tempfile,
+    /// `setup`: gathers facts on the host; the engine runs its probe.
+    Setup,
     /// Controller-side actions: the engine runs these itself.
     SetFact,
     Assert,
@@ -255,6 +265,7 @@ const LINEINFILE_PARAMS: &[Param] = &[
     p("insertafter"),
     p("insertbefore"),
     p("backrefs"),
+    p("validate"),
     p("create"),
     p("backup"),
     p("firstmatch"),
@@ -274,6 +285,7 @@ const BLOCKINFILE_PARAMS: &[Param] = &[
     p("backup"),
     p("marker_begin"),
     p("marker_end"),
+    p("validate"),
     FILE_ATTRS[0],
     FILE_ATTRS[1],
     FILE_ATTRS[2],
@@ -293,6 +305,8 @@ const WAIT_FOR_PARAMS: &[Param] = &[
     p("active_connection_states"),
     p("exclude_hosts"),
 ];
+
+const SETUP_PARAMS: &[Param] = &[p("gather_subset"), p("gather_timeout"), p("filter"), p("fact_path"), p("parallel")];
 
 const PAUSE_PARAMS: &[Param] = &[p("seconds"), p("minutes"), p("prompt"), p("echo")];
 
@@ -318,6 +332,13 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
     ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: WAIT_FOR_PARAMS },
     ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")] },
+    ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: &[p("_raw_params"), p("executable")] },
+    ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: &[p("_raw_params"), p("cmd"), p("creates"), p("removes"), p("chdir"), p("executable"), p("decrypt")] },
+    ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")] },
+    ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: &[p("state"), p("path"), p("prefix"), p("suffix")] },
+    ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS },
+    // The `gather_facts` action as a task: stockman's one fact probe, as setup.
+    ModuleSpec { name: "gather_facts", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS },
     ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },

@@ -5,7 +5,7 @@
 
 use crate::remote_file::{
     self, apply, chown_spec, diff_text, parse_probe, FileFacts, FileKind, Follow,
-    WantedAttrs, WritePlan,
+    validate_script, WantedAttrs, WritePlan,
 };
 use crate::shell::Cmd;
 use crate::{FileDiff, ModuleError, ModuleResult, RunMode, Target};
@@ -98,6 +98,8 @@ pub struct Edit {
     pub attrs: WantedAttrs,
     /// A header for the diff, e.g. "/etc/x (content)".
     pub diff_header: String,
+    /// `validate` (`visudo -cf %s`): run on the new content before it replaces the file.
+    pub validate: Option<String>,
 }
 
 /// Applies `edit` to `file` (or plans it in check mode) and builds the result
@@ -154,7 +156,11 @@ pub async fn finish<T: Target>(
                 backup: edit.backup && file.facts.exists(),
                 size: content.len(),
             };
-            apply(target, &plan.cmd(), Some(content), 1, dest).await?
+            let validate = match edit.validate.as_deref().map(validate_script).transpose() {
+                Ok(v) => v,
+                Err(message) => return Ok(ModuleResult::failed(message)),
+            };
+            apply(target, &plan.cmd_with(None, validate.as_deref()), Some(content), 1, dest).await?
         }
         None => {
             let Some(cmd) = attr_changes.apply_cmd(dest, false) else { return Ok(result) };
@@ -166,8 +172,16 @@ pub async fn finish<T: Target>(
     match applied {
         // Ansible reports no file attributes here, only where the backup went.
         Ok(applied) => Ok(result.with("backup", applied.leading[0].clone())),
-        Err(message) => Ok(ModuleResult::failed(message)),
+        Err(message) => Ok(ModuleResult::failed(validation_message(&message).unwrap_or(message))),
     }
+}
+
+/// lineinfile's and blockinfile's wording for a refused `validate`
+/// (`failed to validate: rc:1 error:...`), from the write script's.
+fn validation_message(message: &str) -> Option<String> {
+    let rest = &message[message.find("failed to validate (exit status ")? + "failed to validate (exit status ".len()..];
+    let (rc, output) = rest.split_once("):")?;
+    Some(format!("failed to validate: rc:{rc} error:{}", output.trim()))
 }
 
 #[cfg(test)]
@@ -183,6 +197,14 @@ mod tests {
         let out = b"\x000022\0absent\0";
         let file = parse_read(out, "/new").unwrap();
         assert_eq!((file.real_path.as_str(), file.content.len()), ("/new", 0));
+    }
+
+    #[test]
+    fn validation_failures_read_as_ansibles() {
+        let m = validation_message("could not change `/x`: failed to validate (exit status 1): bad line\n");
+        assert_eq!(m.as_deref(), Some("failed to validate: rc:1 error:bad line"));
+        assert_eq!(validation_message("could not change `/x`: failed to validate (exit status 2):").as_deref(), Some("failed to validate: rc:2 error:"));
+        assert_eq!(validation_message("could not change `/x`: disk full"), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
-use stockman_modules::Target;
+use stockman_modules::{Args, ModuleError, ModuleResult, Target};
 
 use super::play::PlayRun;
 use super::Executor;
@@ -85,6 +85,36 @@ impl Executor<'_> {
             }
         }
     }
+}
+
+/// The `setup` module: the same probe as `gather_facts`, run through the task's
+/// target (so `become` and `environment` apply), its facts returned under
+/// `ansible_facts` with Ansible's `ansible_` names, narrowed by `filter`.
+/// `gather_subset`, `gather_timeout` and `fact_path` are accepted; the probe
+/// always collects its one set.
+pub(super) async fn setup<T: Target>(args: &Args, target: &T) -> Result<ModuleResult, ModuleError> {
+    let filters = setup_filters(args.get("filter"))?;
+    let out = target.exec(PROBE, None).await?;
+    if out.rc != 0 {
+        return Ok(ModuleResult::failed(format!("fact probe failed (rc={}): {}", out.rc, out.stderr_str().trim())));
+    }
+    let facts: Map<String, Value> = parse_facts(&out.stdout_str())
+        .into_iter()
+        .map(|(k, v)| (format!("ansible_{k}"), v))
+        .filter(|(k, _)| filters.is_empty() || filters.iter().any(|f| crate::playbook::fnmatch(k, f)))
+        .collect();
+    Ok(ModuleResult::ok().with("ansible_facts", Value::Object(facts)))
+}
+
+/// `filter`: fnmatch patterns on the facts' `ansible_` names (a string or a list).
+fn setup_filters(value: Option<&Value>) -> Result<Vec<String>, ModuleError> {
+    let patterns: Vec<String> = match value {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+        Some(Value::Array(items)) => items.iter().map(stockman_modules::args::value_to_string).collect(),
+        Some(other) => return Err(ModuleError::BadArgs(format!("`filter` must be a pattern or a list of patterns, got {other}"))),
+    };
+    Ok(patterns)
 }
 
 fn failure(msg: String) -> Map<String, Value> {

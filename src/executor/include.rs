@@ -13,7 +13,7 @@ use crate::template::py;
 use super::play::PlayRun;
 use super::{loops, Executor};
 use crate::playbook::{Include, IncludeKind, Loop, RoleInclude, Step};
-use crate::report::{Event, HostResult, Status, TaskHeader, TaskKind};
+use crate::report::{Event, HostResult, Status, TaskHeader};
 use crate::template::{truthy, Templar};
 
 /// What an include resolved to for one host and item.
@@ -47,7 +47,7 @@ impl Executor<'_> {
         let targets = run.active();
         self.emit(Event::TaskStart(TaskHeader {
             name: inc.display_name(),
-            kind: TaskKind::Task,
+            kind: run.task_kind(),
             span: Some(inc.span.clone()),
             hosts: targets.len(),
             action: Some(inc.action().to_string()),

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use stockman_modules::{spec::ModuleKind, Args, ModuleError, ModuleResult, RunMode};
+use stockman_modules::{spec::ModuleKind, Args, ModuleError, ModuleResult, ModuleSpec, RunMode};
 
 use super::async_job::{Background, JobTarget};
 use super::controller::TaskController;
@@ -14,7 +14,7 @@ use super::play::PlayRun;
 use super::trace::Traced;
 use super::environment::{self, WithEnv};
 use super::{actions, loops, Executor};
-use crate::playbook::{Action, Loop, Play, Task};
+use crate::playbook::{Action, Loop, Play, Task, VARIABLE_PARAMS};
 use crate::report::{Event, HostResult, Status};
 use crate::transport::{BecomeMethod, BecomeSpec, BecomeTarget, Connection, RefusalWatch, Secret};
 use crate::template::{py, truthy, Templar, TemplateError};
@@ -141,7 +141,7 @@ impl Executor<'_> {
 
     async fn attempt_once(&self, play: &Play, task: &Task, host: &HostState, ctx: &minijinja::Value, playbook_dir: &Path) -> HostResult {
         let Action::Module { spec, args, .. } = &task.action else { return failed(host, "meta tasks run no module".into()) };
-        let args = match render_args(&self.templar, args, ctx) {
+        let args = match render_args(&self.templar, spec, args, ctx) {
             Ok(args) => args,
             Err(e) => return failed(host, task_error(task, &e.message)),
         };
@@ -224,7 +224,8 @@ impl Executor<'_> {
             Err(message) => return failed(host, task_error(task, &message)),
         };
         let mut r = self.to_result(host, outcome, false);
-        r.module_failed = r.status == Status::Failed;
+        // raw is an action in Ansible: its failures read "Action failed".
+        r.module_failed = r.status == Status::Failed && kind != ModuleKind::Raw;
         r
     }
 
@@ -233,6 +234,9 @@ impl Executor<'_> {
     async fn run_maybe_in_background<T: stockman_modules::Target>(&self, background: Option<Background>, task: &Task, host: &HostState, kind: ModuleKind, args: &Args, target: &T, controller: &TaskController<'_>, mode: RunMode) -> Result<ModuleResult, ModuleError> {
         if kind == ModuleKind::AsyncStatus {
             return stockman_modules::run(kind, &super::async_job::status_args(args, controller.ctx), target, controller, mode).await;
+        }
+        if kind == ModuleKind::Setup {
+            return super::facts::setup(args, target).await;
         }
         let (Some(background), Action::Module { spec, .. }) = (background, &task.action) else {
             return stockman_modules::run(kind, args, target, controller, mode).await;
@@ -434,9 +438,9 @@ fn loop_summary(host: &HostState, results: Vec<ItemOutcome>) -> HostResult {
 
 /// Templates the arguments, their names too (`set_fact: {"{{ item.key }}": ...}`,
 /// as Ansible templates mapping keys), and drops those set to `omit`.
-fn render_args(templar: &Templar, args: &Map<String, Value>, ctx: &minijinja::Value) -> Result<Args, TemplateError> {
+fn render_args(templar: &Templar, spec: &ModuleSpec, args: &Map<String, Value>, ctx: &minijinja::Value) -> Result<Args, TemplateError> {
     let mut rendered = Map::new();
-    for (key, value) in args {
+    for (key, value) in args.iter().filter(|(k, _)| *k != VARIABLE_PARAMS) {
         let value = templar.render_value(value, ctx)?;
         if value != Value::String(OMIT.into()) {
             let key = match templar.render_str(key, ctx)? {
@@ -446,7 +450,31 @@ fn render_args(templar: &Templar, args: &Map<String, Value>, ctx: &minijinja::Va
             rendered.insert(key, value);
         }
     }
+    if let Some(template) = args.get(VARIABLE_PARAMS) {
+        add_variable_params(spec, templar.render_value(template, ctx)?, &mut rendered)?;
+    }
     Ok(Args::new(rendered))
+}
+
+/// The mapping a `module: "{{ var }}"` template gave, under canonical names,
+/// below the task's own `args:`; checked against the module's parameters.
+fn add_variable_params(spec: &ModuleSpec, given: Value, args: &mut Map<String, Value>) -> Result<(), TemplateError> {
+    let Value::Object(given) = given else {
+        return Err(TemplateError { message: format!("the arguments of `{}` must be a mapping, but the template gave {given}", spec.name) });
+    };
+    for (name, value) in given {
+        let canonical = match spec.canonical(&name) {
+            Some(c) => c.to_string(),
+            None if spec.any_params => name,
+            None => return Err(TemplateError { message: format!("unsupported parameter `{name}` for module `{}`", spec.name) }),
+        };
+        args.entry(canonical).or_insert(value);
+    }
+    let missing: Vec<&str> = spec.params.iter().filter(|p| p.required && !args.contains_key(p.name)).map(|p| p.name).collect();
+    if !missing.is_empty() {
+        return Err(TemplateError { message: format!("missing required arguments for `{}`: {}", spec.name, missing.join(", ")) });
+    }
+    Ok(())
 }
 
 fn task_error(task: &Task, message: &str) -> String {
@@ -537,5 +565,33 @@ struct NoTarget;
 impl stockman_modules::Target for NoTarget {
     async fn exec(&self, _: &str, _: Option<&[u8]>) -> Result<stockman_modules::ExecOutput, stockman_modules::TargetError> {
         Err(stockman_modules::TargetError("this module runs on the controller only".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(name: &str) -> &'static ModuleSpec {
+        stockman_modules::spec::lookup(name).unwrap()
+    }
+
+    #[test]
+    fn variable_params_fill_in_below_explicit_args() {
+        let mut args = Map::new();
+        args.insert("quiet".into(), json!(true));
+        add_variable_params(spec("assert"), json!({"that": ["1"], "quiet": false, "msg": "m"}), &mut args).unwrap();
+        assert_eq!(Value::Object(args), json!({"quiet": true, "that": ["1"], "fail_msg": "m"}));
+    }
+
+    #[test]
+    fn variable_params_must_be_a_known_mapping() {
+        let e = add_variable_params(spec("debug"), json!("text"), &mut Map::new()).unwrap_err();
+        assert_eq!(e.message, "the arguments of `debug` must be a mapping, but the template gave \"text\"");
+        let e = add_variable_params(spec("debug"), json!({"msgg": 1}), &mut Map::new()).unwrap_err();
+        assert_eq!(e.message, "unsupported parameter `msgg` for module `debug`");
+        let e = add_variable_params(spec("assert"), json!({}), &mut Map::new()).unwrap_err();
+        assert_eq!(e.message, "missing required arguments for `assert`: that");
     }
 }

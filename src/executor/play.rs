@@ -9,7 +9,7 @@ use super::host::{HostState, OMIT};
 use super::hostvars::HostVarsTable;
 use super::Executor;
 use crate::inventory::Host;
-use crate::playbook::{Action, BatchSize, Block, HostOrder, Meta, Play, Playbook, Step, Strategy, Task};
+use crate::playbook::{Action, BatchSize, Block, Handler, HostOrder, Meta, Play, Playbook, Step, Strategy, Task};
 use crate::report::{Event, TaskKind};
 
 /// The hosts of a play (of one `serial` batch) and what they need to know about each other.
@@ -25,9 +25,21 @@ pub(super) struct PlayRun<'p> {
     /// out of it and of `ansible_play_batch` when last published.
     pub play_hosts: Vec<String>,
     pub removed: Vec<usize>,
+    /// Running handlers: tasks an `include_tasks` handler brings in are
+    /// handlers too (`RUNNING HANDLER`).
+    pub in_handlers: bool,
 }
 
 impl PlayRun<'_> {
+    /// How a task's banner reads: `TASK` or, among handlers, `RUNNING HANDLER`.
+    pub fn task_kind(&self) -> TaskKind {
+        if self.in_handlers {
+            TaskKind::Handler
+        } else {
+            TaskKind::Task
+        }
+    }
+
     pub fn active(&self) -> Vec<usize> {
         (0..self.hosts.len()).filter(|&i| self.hosts[i].active()).collect()
     }
@@ -212,7 +224,7 @@ impl Executor<'_> {
             }
         }
         let play_hosts = play_hosts.into_iter().cloned().collect();
-        let run = PlayRun { playbook, play, hosts: states, hostvars: table.clone(), ended: false, play_hosts, removed: Vec::new() };
+        let run = PlayRun { playbook, play, hosts: states, hostvars: table.clone(), ended: false, play_hosts, removed: Vec::new(), in_handlers: false };
         // Each batch starts from its own lists (the table outlives batches).
         run.publish_play_hosts();
         (!run.hosts.is_empty()).then_some(run)
@@ -262,7 +274,7 @@ impl Executor<'_> {
                     Action::Module { .. } if !self.take_step(task) => {}
                     Action::Module { .. } => {
                         let targets = run.active();
-                        self.run_task(run, task, TaskKind::Task, &targets, rescuable).await;
+                        self.run_task(run, task, run.task_kind(), &targets, rescuable).await;
                     }
                 },
             }
@@ -363,13 +375,41 @@ impl Executor<'_> {
                 let targets: Vec<usize> = (0..run.hosts.len()).filter(|&h| eligible(&run.hosts[h]) && run.hosts[h].notified.remove(&index)).collect();
                 if !targets.is_empty() {
                     run.sync_play_hosts();
-                    self.run_task(run, handler, TaskKind::Handler, &targets, false).await;
+                    match handler {
+                        Handler::Task(task) => self.run_task(run, task, TaskKind::Handler, &targets, false).await,
+                        Handler::Include(include) => self.run_handler_include(run, include, &targets).await,
+                    }
                     ran = true;
                 }
             }
             if !ran {
                 break;
             }
+        }
+    }
+}
+
+impl Executor<'_> {
+    /// An `include_tasks` handler, for the notified `targets` only: the other
+    /// hosts sit it out, and a failed host that `force_handlers` lets in runs
+    /// it and stays failed.
+    async fn run_handler_include(&mut self, run: &mut PlayRun<'_>, include: &crate::playbook::Include, targets: &[usize]) {
+        let others: Vec<usize> = run.active().into_iter().filter(|h| !targets.contains(h)).collect();
+        let forced: Vec<usize> = targets.iter().copied().filter(|&h| run.hosts[h].failed).collect();
+        for &h in &others {
+            run.hosts[h].sitting_out = true;
+        }
+        for &h in &forced {
+            run.hosts[h].failed = false;
+        }
+        let outer = std::mem::replace(&mut run.in_handlers, true);
+        Box::pin(self.run_include(run, include, false)).await;
+        run.in_handlers = outer;
+        for &h in &forced {
+            run.hosts[h].failed = true;
+        }
+        for &h in &others {
+            run.hosts[h].sitting_out = false;
         }
     }
 }

@@ -191,7 +191,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         Status::Changed => {
             for topic in &task.notify {
                 for (index, handler) in play.handlers.iter().enumerate() {
-                    if handler.name.as_deref() == Some(topic) || handler.listen.iter().any(|l| l == topic) {
+                    if handler.answers(topic) {
                         host.notified.insert(index);
                     }
                 }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::load::LoadError;
 use super::tasks::Ctx;
-use super::{roles, tasks, Loop, Role, Step, Task};
+use super::{roles, tasks, Handler, Loop, Role, Step};
 use crate::yaml::{self, Node, Span};
 
 #[derive(Debug)]
@@ -36,6 +36,8 @@ pub struct Include {
     pub ignore_errors: Value,
     pub no_log: Value,
     pub register: Option<String>,
+    /// Handlers only: topics this include also answers to.
+    pub listen: Vec<String>,
     /// The role the include is written in (its variables apply to the templates).
     pub role: Option<Arc<Role>>,
     pub source: IncludeSource,
@@ -131,7 +133,7 @@ impl IncludeSource {
 
     /// The role named by a dynamic include, when it can be found now: its
     /// handlers are known to the play from the start (notify is checked at load).
-    pub(super) fn preload_handlers(&self, role: &RoleInclude, at: &Node) -> Result<Vec<Task>, LoadError> {
+    pub(super) fn preload_handlers(&self, role: &RoleInclude, at: &Node) -> Result<Vec<Handler>, LoadError> {
         if role.name.contains("{{") || roles::names_escape(role, &self.ctx) {
             return Ok(Vec::new());
         }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use stockman_modules::spec::ModuleSpec;
 
-use super::{did_you_mean, parse_kv, roles, tasks, BatchSize, HostOrder, Play, Playbook, Step, Strategy, Task};
+use super::{did_you_mean, parse_kv, roles, tasks, BatchSize, Handler, HostOrder, Play, Playbook, Step, Strategy, Task};
 use crate::yaml::{self, Node, Span, Yaml};
 
 /// A playbook that cannot be run, with where and (when known) how to fix it.
@@ -126,7 +126,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tas
     let post_tasks = tasks::steps(node.get("post_tasks"), &ctx)?;
     let mut handlers = tasks::handlers(node.get("handlers"), &ctx)?;
     for handler in role_handlers.into_iter().chain(ctx.take_handlers()) {
-        if !handlers.iter().any(|h| h.span == handler.span) {
+        if !handlers.iter().any(|h| h.span() == handler.span()) {
             handlers.push(handler);
         }
     }
@@ -313,6 +313,12 @@ pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option
     match &value.value {
         Yaml::Null => {}
         Yaml::Map(entries) => add_mapping_args(spec, entries, &mut args)?,
+        // `assert: "{{ item }}"`: the arguments are a mapping a template gives,
+        // known per host (Ansible's variable params); `args:` entries win.
+        Yaml::Str(text) if !spec.free_form && is_lone_expression(text) => {
+            args.insert(VARIABLE_PARAMS.into(), Value::String(text.clone()));
+            return Ok(args);
+        }
         Yaml::Str(text) => {
             let parsed = parse_kv(text, spec.free_form, |k| k != "_raw_params" && (spec.any_params || spec.canonical(k).is_some()))
                 .map_err(|m| err(value, m))?;
@@ -328,6 +334,15 @@ pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option
     }
     check_required(spec, &args, value)?;
     Ok(args)
+}
+
+/// The argument holding a template that gives a module's whole arguments.
+pub const VARIABLE_PARAMS: &str = "_variable_params";
+
+/// `{{ ... }}` and nothing else (around it only spaces).
+fn is_lone_expression(text: &str) -> bool {
+    let t = text.trim();
+    t.starts_with("{{") && t.ends_with("}}") && t[2..].find("{{").is_none() && t.find("}}") == Some(t.len() - 2)
 }
 
 fn add_mapping_args(spec: &ModuleSpec, entries: &[(Node, Node)], args: &mut Map<String, Value>) -> Result<(), LoadError> {
@@ -381,15 +396,18 @@ fn check_required(spec: &ModuleSpec, args: &Map<String, Value>, at: &Node) -> Re
 
 /// Checks every `notify` names a handler or a `listen` topic, as Ansible does at load time.
 fn check_notify_targets(play: &Play) -> Result<(), LoadError> {
-    let known = |name: &str| play.handlers.iter().any(|h| h.name.as_deref() == Some(name) || h.listen.iter().any(|l| l == name));
-    let mut all: Vec<&Task> = play.handlers.iter().collect();
+    let known = |name: &str| play.handlers.iter().any(|h| h.answers(name));
+    let mut all: Vec<&Task> = play.handlers.iter().filter_map(|h| match h {
+        Handler::Task(t) => Some(t),
+        Handler::Include(_) => None,
+    }).collect();
     for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
         collect_tasks(section, &mut all);
     }
     for task in all {
         for target in &task.notify {
             if !known(target) {
-                let names = play.handlers.iter().filter_map(|h| h.name.as_deref());
+                let names = play.handlers.iter().filter_map(Handler::name);
                 let hint = did_you_mean(target, names).map(|s| format!("did you mean `{s}`?"));
                 let message = format!("the task `{}` notifies `{target}`, but no handler has that name or listens to it", task.display_name());
                 return Err(LoadError { span: task.span.clone(), message, hint });
@@ -485,7 +503,8 @@ mod tests {
         let Action::Module { spec, args, .. } = &task.action else { panic!() };
         assert_eq!(spec.name, "copy");
         assert_eq!(args["dest"], "/tmp/x");
-        let Action::Module { args, .. } = &play.handlers[0].action else { panic!() };
+        let Handler::Task(handler) = &play.handlers[0] else { panic!() };
+        let Action::Module { args, .. } = &handler.action else { panic!() };
         assert_eq!(args["_raw_params"], "echo hi");
         assert_eq!(args["creates"], "/tmp/y");
     }

@@ -28,7 +28,7 @@ pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{is_identifier, parse_kv, split_args};
 pub use listing::{fnmatch, list_play, start_at_task, tags_selected, PlayListing, TagFilter};
-pub use load::{batch_sizes, load, load_with_roles_path, LoadError};
+pub use load::{batch_sizes, load, load_with_roles_path, LoadError, VARIABLE_PARAMS};
 pub use suggest::did_you_mean;
 pub use vars_prompt::VarPrompt;
 
@@ -62,7 +62,7 @@ pub struct Play {
     pub tasks: Vec<Step>,
     pub post_tasks: Vec<Step>,
     /// The play's handlers, then its roles' handlers.
-    pub handlers: Vec<Task>,
+    pub handlers: Vec<Handler>,
     /// `any_errors_fatal:` as written; None: ansible.cfg's `any_errors_fatal` decides.
     pub any_errors_fatal: Option<bool>,
     pub force_handlers: bool,
@@ -167,6 +167,43 @@ impl Play {
     /// The name `PLAY [..]` shows: the play's name, else its host pattern.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.hosts)
+    }
+}
+
+/// A handler: a task, or an `include_tasks` whose tasks run, when it is
+/// notified, for the notified hosts (as handlers).
+#[derive(Debug)]
+pub enum Handler {
+    Task(Task),
+    Include(Include),
+}
+
+impl Handler {
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Handler::Task(t) => t.name.as_deref(),
+            Handler::Include(i) => i.name.as_deref(),
+        }
+    }
+
+    /// Topics it answers to besides its name.
+    pub fn listen(&self) -> &[String] {
+        match self {
+            Handler::Task(t) => &t.listen,
+            Handler::Include(i) => &i.listen,
+        }
+    }
+
+    pub fn span(&self) -> &Span {
+        match self {
+            Handler::Task(t) => &t.span,
+            Handler::Include(i) => &i.span,
+        }
+    }
+
+    /// Whether a `notify` of `topic` reaches it.
+    pub fn answers(&self, topic: &str) -> bool {
+        self.name() == Some(topic) || self.listen().iter().any(|l| l == topic)
     }
 }
 

@@ -21,7 +21,7 @@ pub(super) fn import_role(node: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<St
     if let Some((key, _)) = map.iter().find(|(k, _)| is_loop_key(&k.display_key())) {
         return Err(super::load::with_hint(err(key, "`import_role` cannot loop: it is read before the play runs"), Some("use `include_role` to loop over a role".into())));
     }
-    check_include_keys(node, "import_role")?;
+    check_include_keys(node, "import_role", false)?;
     let opts = role_options(value)?;
     if opts.name.contains("{{") {
         return Err(super::load::with_hint(err(value, "`import_role` needs a fixed role name"), Some("use `include_role` for a templated name".into())));
@@ -36,9 +36,18 @@ pub(super) fn import_role(node: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<St
 /// `include_tasks`, `include_role` or `include_vars`: kept as an [`Include`]
 /// for the executor to resolve per host.
 pub(super) fn dynamic_include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Include, LoadError> {
+    include_with(node, key, value, ctx, false)
+}
+
+/// `include_tasks` among handlers: may also `listen`.
+pub(super) fn handler_include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Include, LoadError> {
+    include_with(node, key, value, ctx, true)
+}
+
+fn include_with(node: &Node, key: &Node, value: &Node, ctx: &Ctx, handler: bool) -> Result<Include, LoadError> {
     let action = key.display_key();
     let short = action.trim_start_matches("ansible.builtin.");
-    check_include_keys(node, &action)?;
+    check_include_keys(node, &action, handler)?;
     let mut apply = node.get("apply").cloned();
     let kind = match short {
         "include_tasks" => {
@@ -83,6 +92,7 @@ pub(super) fn dynamic_include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) 
         ignore_errors: keep("ignore_errors", &ctx.inherited.ignore_errors),
         no_log: keep("no_log", &ctx.inherited.no_log),
         register: opt_string(node.get("register"))?,
+        listen: if handler { string_list(node.get("listen"))? } else { Vec::new() },
         role: ctx.role.clone(),
         source: IncludeSource { ctx: ctx.clone(), apply },
         kind,
@@ -93,8 +103,9 @@ pub(super) fn dynamic_include(node: &Node, key: &Node, value: &Node, ctx: &Ctx) 
     Ok(include)
 }
 
-fn check_include_keys(node: &Node, action: &str) -> Result<(), LoadError> {
-    let allowed: Vec<&str> = INCLUDE_KEYWORDS.iter().copied().chain([action]).collect();
+fn check_include_keys(node: &Node, action: &str, handler: bool) -> Result<(), LoadError> {
+    let listen: &[&str] = if handler { &["listen"] } else { &[] };
+    let allowed: Vec<&str> = INCLUDE_KEYWORDS.iter().chain(listen).copied().chain([action]).collect();
     let keys: Vec<(Node, Node)> = node.as_map().unwrap_or_default().iter().filter(|(k, _)| !is_loop_key(&k.display_key())).cloned().collect();
     tasks::check_keys(&keys, &allowed, &[], action)
 }

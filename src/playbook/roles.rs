@@ -9,13 +9,13 @@ use serde_json::{Map, Value};
 use super::load::{err, scalar_string, vars_of, with_hint, LoadError};
 use super::include::RoleInclude;
 use super::tasks::{self, Ctx, RolesSeen};
-use super::{Role, Step, Task};
+use super::{Handler, Role, Step};
 use crate::yaml::{self, Node};
 
 /// A role ready to run: its tasks and handlers carry the role.
 pub(super) struct LoadedRole {
     pub tasks: Vec<Step>,
-    pub handlers: Vec<Task>,
+    pub handlers: Vec<Handler>,
 }
 
 const MAX_DEPENDENCY_DEPTH: usize = 16;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use stockman_modules::spec;
 
 use super::load::{conditions, err, module_args, opt_string, scalar_string, string_list, vars_of, with_hint, LoadError};
-use super::{did_you_mean, reuse, Action, Block, Loop, LoopKind, Meta, Role, Step, Task};
+use super::{did_you_mean, reuse, Action, Block, Handler, Loop, LoopKind, Meta, Role, Step, Task};
 use crate::yaml::{self, Node, Yaml};
 
 /// Keywords a task may carry besides its module.
@@ -91,7 +91,7 @@ pub(super) type RolesPath = Arc<[PathBuf]>;
 pub(super) type RolesSeen = Arc<std::sync::Mutex<Vec<(String, Map<String, Value>)>>>;
 
 /// Where `import_role` (and `include_role` of a role known at load time) leave their handlers.
-pub(super) type HandlerSink = Arc<std::sync::Mutex<Vec<Task>>>;
+pub(super) type HandlerSink = Arc<std::sync::Mutex<Vec<Handler>>>;
 
 impl Ctx {
     pub fn new(playbook_dir: &Path, roles_path: RolesPath) -> Ctx {
@@ -108,15 +108,15 @@ impl Ctx {
     }
 
     /// The handlers collected so far (emptied).
-    pub fn take_handlers(&self) -> Vec<Task> {
+    pub fn take_handlers(&self) -> Vec<Handler> {
         std::mem::take(&mut *self.handlers.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Adds handlers not already there: a role imported twice has its handlers once.
-    pub(super) fn add_handlers(&self, handlers: Vec<Task>) {
+    pub(super) fn add_handlers(&self, handlers: Vec<Handler>) {
         let mut sink = self.handlers.lock().unwrap_or_else(|e| e.into_inner());
         for handler in handlers {
-            if !sink.iter().any(|h| h.span == handler.span) {
+            if !sink.iter().any(|h| h.span() == handler.span()) {
                 sink.push(handler);
             }
         }
@@ -155,16 +155,12 @@ pub(super) fn steps(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Step>, LoadErr
     Ok(out)
 }
 
-/// A handler list: tasks (and includes of tasks), no blocks.
-pub(super) fn handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
-    let mut out = Vec::new();
-    for step in steps_for_handlers(node, ctx)? {
-        out.push(step);
-    }
-    Ok(out)
+/// A handler list: tasks, blocks of tasks, `import_tasks` and `include_tasks`.
+pub(super) fn handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Handler>, LoadError> {
+    steps_for_handlers(node, ctx)
 }
 
-fn steps_for_handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
+fn steps_for_handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Handler>, LoadError> {
     let Some(node) = node.filter(|n| !n.is_null()) else { return Ok(Vec::new()) };
     let items = node.as_seq().ok_or_else(|| err(node, format!("expected a list of handlers, found {}", node.kind_name())))?;
     let mut out = Vec::new();
@@ -177,11 +173,13 @@ fn steps_for_handlers(node: Option<&Node>, ctx: &Ctx) -> Result<Vec<Task>, LoadE
             out.extend(handler_block(item, map, ctx)?);
         } else if let Some((key, value)) = has(IMPORTS) {
             out.extend(handler_import(item, key, value, ctx)?);
-        } else if let Some((key, _)) = has(INCLUDE_TASKS).or(has(INCLUDE_ROLE)).or(has(IMPORT_ROLE)) {
-            let hint = Some("list the handler's tasks, `import_tasks` or a `block` in handlers".into());
+        } else if let Some((key, value)) = has(INCLUDE_TASKS) {
+            out.push(Handler::Include(reuse::handler_include(item, key, value, ctx)?));
+        } else if let Some((key, _)) = has(INCLUDE_ROLE).or(has(IMPORT_ROLE)) {
+            let hint = Some("list the handler's tasks, `import_tasks`, `include_tasks` or a `block` in handlers".into());
             return Err(with_hint(err(key, format!("`{}` in handlers is not supported by stockman yet", key.display_key())), hint));
         } else {
-            out.push(task(item, map, ctx, true)?);
+            out.push(Handler::Task(task(item, map, ctx, true)?));
         }
     }
     Ok(out)
@@ -195,7 +193,7 @@ fn removed_include(key: &Node) -> LoadError {
 }
 
 /// A block among handlers: each of its tasks is a handler, with the block's keywords.
-fn handler_block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
+fn handler_block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Vec<Handler>, LoadError> {
     check_keys(map, BLOCK_KEYWORDS, &[], "block")?;
     for section in ["rescue", "always"] {
         if let Some(part) = node.get(section).filter(|n| !n.is_null()) {
@@ -208,7 +206,7 @@ fn handler_block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Vec<Tas
 }
 
 /// `import_tasks` among handlers: every task of the file is a handler.
-fn handler_import(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Task>, LoadError> {
+fn handler_import(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<Handler>, LoadError> {
     let (path, inner) = import_target(node, key, value, ctx)?;
     let doc = yaml::parse_file(&path)?;
     steps_for_handlers(Some(&doc), &inner)

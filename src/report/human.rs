@@ -301,8 +301,9 @@ impl Human {
             // The connection error may carry secrets (a URL's password): said to be hidden, as Ansible does.
             (Status::Unreachable, _) if r.no_log => "Task failed: <error censored due to no log>".to_string(),
             (Status::Unreachable, _) => msg.clone(),
-            // Already Ansible's whole message (a refused become).
-            (_, false) if msg.starts_with("Task failed: ") => msg.clone(),
+            // Already Ansible's whole message (a refused become, a module's
+            // exception such as ping's `data: crash`).
+            _ if msg.starts_with("Task failed: ") => msg.clone(),
             (_, true) => format!("Task failed: Module failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
             (_, false) => format!("Task failed: Action failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
         };

@@ -164,6 +164,16 @@ fn getent_matches_ansible() {
 }
 
 #[test]
+fn ping_tempfile_and_setup_match_ansible() {
+    compare("ping_tempfile_setup.yml", &[]);
+}
+
+#[test]
+fn include_tasks_handlers_match_ansible() {
+    compare("handlers_include.yml", &[]);
+}
+
+#[test]
 fn lone_expressions_keep_type_and_surrounding_text_as_ansible() {
     compare_with_base("lone_expression.yml");
 }
@@ -186,4 +196,24 @@ fn skipped_engine_actions_match_ansible() {
 #[test]
 fn lookups_and_with_lookup_loops_match_ansible() {
     compare("lookups.yml", &[]);
+}
+
+#[test]
+fn variable_params_match_ansible() {
+    compare("variable_params.yml", &[]);
+}
+
+#[test]
+fn validate_on_line_and_block_edits_matches_ansible() {
+    compare_with_base("validate_edits.yml");
+}
+
+#[test]
+fn raw_matches_ansible() {
+    compare("raw.yml", &[]);
+}
+
+#[test]
+fn script_matches_ansible() {
+    compare("script.yml", &[]);
 }

@@ -7,6 +7,7 @@
 // Parts of the wrapper are used only by some tests.
 #[allow(dead_code)]
 mod fleet;
+mod ansible_targets;
 mod faults_hosts;
 mod faults_network;
 #[allow(dead_code)]
