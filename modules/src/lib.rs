@@ -243,7 +243,7 @@ pub async fn run<T: Target>(
         ModuleKind::Getent => getent::run(args, target).await,
         ModuleKind::WaitFor => wait_for::run(args, target, mode).await,
         ModuleKind::AsyncStatus => async_status::run(args, target).await,
-        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {
+        ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
     }

@@ -87,6 +87,23 @@ impl HostState {
         self.publish();
     }
 
+    /// `ansible_facts` a module returned, merged as Ansible merges them:
+    /// each name a variable of the facts layer, and under `ansible_facts`
+    /// without its `ansible_` prefix.
+    pub fn merge_facts(&mut self, facts: &Map<String, Value>) {
+        let mine = Arc::make_mut(&mut self.layers.facts);
+        let mut all = match mine.remove("ansible_facts") {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        for (k, v) in facts {
+            mine.insert(k.clone(), v.clone());
+            all.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
+        }
+        mine.insert("ansible_facts".into(), Value::Object(all));
+        self.publish();
+    }
+
     /// A registered result or a `set_fact`: above everything but extra vars.
     pub fn register(&mut self, name: &str, value: Value) {
         Arc::make_mut(&mut self.layers.registered).insert(name.to_string(), value);

@@ -24,10 +24,7 @@ impl Executor<'_> {
             kind,
             span: Some(task.span.clone()),
             hosts: targets.len(),
-            action: match &task.action {
-                Action::Module { spec, .. } => Some(spec.name.to_string()),
-                Action::Meta(_) => Some("meta".into()),
-            },
+            action: Some(task.action.module_name()),
         }));
         let run_once = self.is_run_once(run, task, targets);
         // `pause` runs once, on the first host only (Ansible's BYPASS_HOST_LOOP: the others get no result).
@@ -166,8 +163,9 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         if let Some(name) = &task.register {
             host.register(name, registered.clone());
         }
-        for (k, v) in facts.iter().flatten() {
-            host.register(k, v.clone());
+        match &task.action {
+            Action::Module { python: Some(_), .. } => facts.iter().for_each(|f| host.merge_facts(f)),
+            _ => facts.iter().flatten().for_each(|(k, v)| host.register(k, v.clone())),
         }
     }
     let host = &mut run.hosts[outcome.host];

@@ -251,6 +251,19 @@ impl Task {
     }
 }
 
+impl Action {
+    /// The module's name for events and `ansible_failed_task`: the native
+    /// module's, a fallback module's FQCN, or `meta`.
+    pub fn module_name(&self) -> String {
+        match self {
+            Action::Module { python: Some(crate::fallback::Resolved::Module(m)), .. } => m.fqcn.clone(),
+            Action::Module { python: Some(_), written_as, .. } => written_as.clone(),
+            Action::Module { spec, .. } => spec.name.to_string(),
+            Action::Meta(_) => "meta".into(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Action {
     Module {
@@ -259,6 +272,10 @@ pub enum Action {
         written_as: String,
         /// Canonical argument names → values, still to be templated per host.
         args: Map<String, Value>,
+        /// Not native ([`stockman_modules::spec::FALLBACK`]): the Ansible
+        /// module found on the controller, or why it cannot run (a task in a
+        /// branch that may not run loads, and fails only where it runs).
+        python: Option<crate::fallback::Resolved>,
     },
     Meta(Meta),
 }
