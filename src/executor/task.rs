@@ -197,6 +197,8 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
 /// The value `register:` stores: the result with `failed` (and `skipped`) set.
 fn registered_value(r: &HostResult) -> Value {
     let mut registered: Map<String, Value> = r.result.clone();
+    // A module's `invocation` is for display only, as in Ansible's strategy.
+    registered.remove("invocation");
     registered.insert("failed".into(), (r.status == Status::Failed).into());
     if r.status == Status::Skipped {
         registered.insert("skipped".into(), true.into());
