@@ -272,7 +272,7 @@ impl Executor<'_> {
         };
         let result = fallback::run::run(&invocation, target).await?;
         for warning in result.data.get("warnings").and_then(Value::as_array).into_iter().flatten() {
-            self.reporter.event(&Event::Warning(stockman_modules::args::value_to_string(warning)));
+            self.reporter.event(&Event::Warning(fallback::run::warning_text(warning)));
         }
         Ok(result)
     }

@@ -156,6 +156,12 @@ fn no_python(inv: &Invocation<'_>, stderr: &str) -> ModuleResult {
     ModuleResult::failed(msg).with("module_stderr", stderr.trim_end().to_string()).with("rc", 127)
 }
 
+/// A module's warning: a string, or (ansible-core 2.19) a summary whose event holds the text.
+pub fn warning_text(warning: &Value) -> String {
+    let text = warning.as_str().or_else(|| warning.pointer("/event/msg")?.as_str()).or_else(|| warning.get("msg")?.as_str());
+    text.map(str::to_string).unwrap_or_else(|| stockman_modules::args::value_to_string(warning))
+}
+
 /// The JSON object in the module's stdout, with Ansible's warnings for junk after it.
 fn parse_json(stdout: &str) -> Option<(Map<String, Value>, Vec<String>)> {
     let lines: Vec<&str> = stdout.lines().collect();
