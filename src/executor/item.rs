@@ -270,9 +270,15 @@ impl Executor<'_> {
             remote_tmp: remote_tmp.unwrap_or_else(|| "~/.ansible/tmp".into()),
             host: &host.name,
         };
+        for notice in module.take_deprecations() {
+            self.reporter.event(&Event::Deprecation(notice.clone()));
+        }
         let result = fallback::run::run(&invocation, target).await?;
         for warning in result.data.get("warnings").and_then(Value::as_array).into_iter().flatten() {
             self.reporter.event(&Event::Warning(fallback::run::warning_text(warning)));
+        }
+        for deprecation in result.data.get("deprecations").and_then(Value::as_array).into_iter().flatten() {
+            self.reporter.event(&Event::Deprecation(fallback::run::deprecation_text(deprecation)));
         }
         Ok(result)
     }

@@ -45,12 +45,22 @@ pub struct PyModule {
     roots: Arc<Roots>,
     /// Built on first use, shared by every task and host using the module.
     payload: OnceLock<Result<Arc<payload::Payload>, String>>,
+    /// The routing's deprecations were printed (once per run, as Ansible does).
+    announced: std::sync::atomic::AtomicBool,
 }
 
 impl PyModule {
     /// The module and its module_utils, built once.
     pub fn payload(&self) -> Result<Arc<payload::Payload>, String> {
         self.payload.get_or_init(|| payload::build(self, &self.roots).map(Arc::new)).clone()
+    }
+
+    /// The routing's deprecation notices the first time the module runs, then none.
+    pub fn take_deprecations(&self) -> &[String] {
+        if self.announced.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return &[];
+        }
+        &self.deprecations
     }
 }
 
@@ -170,30 +180,32 @@ impl Catalog {
             let Some(col_dir) = roots.collections.iter().map(|c| c.join(namespace).join(collection)).find(|d| d.is_dir()) else {
                 return Step::NotHere { missing_collection: Some(format!("{namespace}.{collection}")), note: None };
             };
-            let routing = self.collection_routing(&col_dir);
+            let routing = self.collection_routing(&col_dir, &format!("{namespace}.{collection}"));
             (col_dir.join("plugins/modules"), format!("ansible_collections.{namespace}.{collection}.plugins.modules"), col_dir.join("plugins/action"), routing)
         };
         let display = if namespace == "ansible" { format!("ansible.builtin.{name}") } else { fqcn.to_string() };
         let rel = name.replace('.', "/");
         let source = dir.join(format!("{rel}.py"));
+        let route = routing.get(name);
+        // A module may be deprecated where it is, without a redirect.
+        deprecations.extend(route.and_then(|r| r.deprecation.as_ref()).map(|d| format!("{display} has been deprecated. {d}")));
         if source.is_file() {
             if let Some(refusal) = refuse_action_plugin(&display, &action_dir.join(format!("{rel}.py"))) {
                 return refusal;
             }
             let import_name = format!("{import_prefix}.{name}");
-            return Step::Found(PyModule { fqcn: display, source, import_name, deprecations, roots, payload: OnceLock::new() });
+            return Step::Found(PyModule { fqcn: display, source, import_name, deprecations, roots, payload: OnceLock::new(), announced: Default::default() });
         }
         if let Some(refusal) = refuse_other_language(&display, &dir, &rel) {
             return refusal;
         }
-        let Some(route) = routing.get(name) else {
+        let Some(route) = route else {
             let note = (namespace != "ansible").then(|| format!("collection {namespace}.{collection} has no module `{name}`"));
             return Step::NotHere { missing_collection: None, note };
         };
         if let Some(removed) = &route.tombstone {
             return Step::Refused { message: format!("module `{display}` was removed: {removed}"), hint: None };
         }
-        deprecations.extend(route.deprecation.iter().map(|d| format!("{display} has been deprecated. {d}")));
         match &route.redirect {
             Some(target) => self.find(target, deprecations, depth + 1),
             None => Step::NotHere { missing_collection: None, note: None },
@@ -201,12 +213,13 @@ impl Catalog {
     }
 
     fn core_routing(&self, core: &Path) -> Arc<Routing> {
-        Arc::new(self.core_routing.get_or_init(|| routing::read(&core.join("ansible/config/ansible_builtin_runtime.yml"))).clone())
+        Arc::new(self.core_routing.get_or_init(|| routing::read(&core.join("ansible/config/ansible_builtin_runtime.yml"), "ansible-core")).clone())
     }
 
-    fn collection_routing(&self, col_dir: &Path) -> Arc<Routing> {
+    fn collection_routing(&self, col_dir: &Path, name: &str) -> Arc<Routing> {
         let mut cache = self.collection_routing.lock().unwrap_or_else(|e| e.into_inner());
-        cache.entry(col_dir.to_path_buf()).or_insert_with(|| Arc::new(routing::read(&col_dir.join("meta/runtime.yml")))).clone()
+        let owner = format!("collection '{name}'");
+        cache.entry(col_dir.to_path_buf()).or_insert_with(|| Arc::new(routing::read(&col_dir.join("meta/runtime.yml"), &owner))).clone()
     }
 }
 

@@ -17,34 +17,36 @@ pub struct Route {
 
 pub type Routing = HashMap<String, Route>;
 
-/// The module routes of a runtime file; a missing or unreadable file routes nothing.
-pub fn read(path: &Path) -> Routing {
+/// The module routes of a runtime file; a missing or unreadable file routes
+/// nothing. `owner` names who removes things in notices (`ansible-core`,
+/// `collection 'community.general'`).
+pub fn read(path: &Path, owner: &str) -> Routing {
     match yaml::parse_file(path) {
-        Ok(doc) => from_doc(&doc),
+        Ok(doc) => from_doc(&doc, owner),
         Err(_) => Routing::new(),
     }
 }
 
-fn from_doc(doc: &Node) -> Routing {
+fn from_doc(doc: &Node, owner: &str) -> Routing {
     let Some(entries) = doc.get("plugin_routing").and_then(|r| r.get("modules")).and_then(Node::as_map) else { return Routing::new() };
-    entries.iter().map(|(name, entry)| (name.display_key(), route(entry))).collect()
+    entries.iter().map(|(name, entry)| (name.display_key(), route(entry, owner))).collect()
 }
 
-fn route(entry: &Node) -> Route {
+fn route(entry: &Node, owner: &str) -> Route {
     Route {
         redirect: entry.get("redirect").and_then(Node::as_str).map(str::to_string),
-        deprecation: entry.get("deprecation").map(|d| notice(d, "will be removed")),
-        tombstone: entry.get("tombstone").map(|t| notice(t, "was removed")),
+        deprecation: entry.get("deprecation").map(|d| notice(d, "will be removed", owner)),
+        tombstone: entry.get("tombstone").map(|t| notice(t, "was removed", owner)),
     }
 }
 
 /// `warning_text` with the version or date of removal, as Ansible words it.
-fn notice(entry: &Node, verb: &str) -> String {
+fn notice(entry: &Node, verb: &str, owner: &str) -> String {
     let text = entry.get("warning_text").and_then(Node::as_str).unwrap_or_default().trim().to_string();
     let text_of = |key: &str| entry.get(key).map(|v| stockman_modules::args::value_to_string(&v.to_json()));
     match (text_of("removal_version"), text_of("removal_date")) {
-        (Some(version), _) => format!("{text} This feature {verb} in version {version}.").trim().to_string(),
-        (None, Some(date)) => format!("{text} This feature {verb} in a release after {date}.").trim().to_string(),
+        (Some(version), _) => format!("{text} This feature {verb} from {owner} version {version}.").trim().to_string(),
+        (None, Some(date)) => format!("{text} This feature {verb} from {owner} in a release after {date}.").trim().to_string(),
         (None, None) => text,
     }
 }
@@ -60,9 +62,9 @@ mod tests {
             "runtime.yml".into(),
         )
         .unwrap();
-        let routes = from_doc(&doc);
+        let routes = from_doc(&doc, "collection 'a.b'");
         assert_eq!(routes["ini_file"].redirect.as_deref(), Some("community.general.ini_file"));
-        assert_eq!(routes["old"].tombstone.as_deref(), Some("Use new. This feature was removed in version 2.0.0."));
-        assert_eq!(routes["dep"].deprecation.as_deref(), Some("Use other. This feature will be removed in version 12.0.0."));
+        assert_eq!(routes["old"].tombstone.as_deref(), Some("Use new. This feature was removed from collection 'a.b' version 2.0.0."));
+        assert_eq!(routes["dep"].deprecation.as_deref(), Some("Use other. This feature will be removed from collection 'a.b' version 12.0.0."));
     }
 }

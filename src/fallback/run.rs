@@ -162,6 +162,19 @@ pub fn warning_text(warning: &Value) -> String {
     text.map(str::to_string).unwrap_or_else(|| stockman_modules::args::value_to_string(warning))
 }
 
+/// A module's deprecation (`{msg, version|date, collection_name}`, or a
+/// 2.19 summary with the text in `event`), worded as Ansible prints it.
+pub fn deprecation_text(deprecation: &Value) -> String {
+    let msg = warning_text(deprecation);
+    let field = |key: &str| deprecation.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let from = field("collection_name").or_else(|| deprecation.pointer("/deprecator/resolved_name")?.as_str()).map(|c| format!(" from {c}")).unwrap_or_default();
+    match (field("version"), field("date")) {
+        (Some(version), _) => format!("{msg} This feature will be removed{from} in version {version}."),
+        (None, Some(date)) => format!("{msg} This feature will be removed{from} in a release after {date}."),
+        (None, None) => msg,
+    }
+}
+
 /// The JSON object in the module's stdout, with Ansible's warnings for junk after it.
 fn parse_json(stdout: &str) -> Option<(Map<String, Value>, Vec<String>)> {
     let lines: Vec<&str> = stdout.lines().collect();
@@ -225,9 +238,9 @@ fn diffs(value: &Value) -> Vec<FileDiff> {
     }
 }
 
-/// No JSON came back: Ansible's MODULE FAILURE with what the module printed.
+/// No JSON came back: Ansible's failure (2.19's words for MODULE FAILURE) with what the module printed.
 fn module_failure(stdout: &str, stderr: &str, rc: i32) -> ModuleResult {
-    ModuleResult::failed("MODULE FAILURE: No start of json char found\nSee stdout/stderr for the exact error")
+    ModuleResult::failed("Module result deserialization failed: No start of json char found")
         .with("module_stdout", stdout.to_string())
         .with("module_stderr", stderr.to_string())
         .with("rc", rc)

@@ -59,7 +59,7 @@ fn short_names_fqcn_and_redirects_resolve() {
     assert_eq!(ini.fqcn, "community.general.ini_file");
     assert_eq!(ini.import_name, "ansible_collections.community.general.plugins.modules.ini_file");
     let old = module(catalog.resolve("community.general.old_ini", &[]));
-    assert_eq!(old.deprecations, ["community.general.old_ini has been deprecated. Use ini_file. This feature will be removed in version 12.0.0."]);
+    assert_eq!(old.deprecations, ["community.general.old_ini has been deprecated. Use ini_file. This feature will be removed from collection 'community.general' version 12.0.0."]);
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn missing_modules_say_where_we_looked_and_what_provides_them() {
     let (message, _) = unavailable(catalog.resolve("community.general.nope", &[]));
     assert!(message.contains("collection community.general has no module `nope`"), "{message}");
     let (message, _) = unavailable(catalog.resolve("gone", &[]));
-    assert_eq!(message, "module `ansible.builtin.gone` was removed: Use ping. This feature was removed in version 2.0.");
+    assert_eq!(message, "module `ansible.builtin.gone` was removed: Use ping. This feature was removed from ansible-core version 2.0.");
 }
 
 #[test]

@@ -25,7 +25,7 @@ mod vars_prompt;
 pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{parse_kv, split_args};
-pub use listing::{fnmatch, list_play, start_at_task, tags_selected, PlayListing, TagFilter};
+pub use listing::{fnmatch, list_play, module_uses, start_at_task, tags_selected, ModuleUse, PlayListing, TagFilter};
 pub use load::{batch_sizes, load, LoadError};
 pub use suggest::did_you_mean;
 pub use vars_prompt::VarPrompt;
