@@ -164,6 +164,13 @@ fn fallback_modules_match_ansible() {
 }
 
 #[test]
+fn fallback_check_mode_and_diff_match_ansible() {
+    let base = tempfile::tempdir().unwrap();
+    let base_arg = format!("base={}", base.path().display());
+    compare("fallback_diff.yml", &["--diff", "-e", &base_arg]);
+}
+
+#[test]
 fn getent_matches_ansible() {
     compare("getent.yml", &[]);
 }
