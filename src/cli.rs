@@ -46,6 +46,11 @@ enum Command {
     Vault(crate::vault::command::VaultArgs),
     /// Show the settings from ansible.cfg and ANSIBLE_* variables (like ansible-config).
     Config(crate::config::show::ConfigArgs),
+    /// List each task's module: native, run through the Ansible fallback, or missing.
+    Modules {
+        #[arg(required = true)]
+        playbooks: Vec<PathBuf>,
+    },
     /// Print shell completions for bash, zsh or fish.
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completions {
@@ -154,12 +159,23 @@ pub fn main() -> ExitCode {
         Command::Playbook(args) => run_playbook(args),
         Command::Vault(args) => crate::vault::command::run(args),
         Command::Config(args) => crate::config::show::run(args),
+        Command::Modules { playbooks } => list_modules(&playbooks),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "stockman", &mut std::io::stdout());
             0
         }
     };
     ExitCode::from(code)
+}
+
+fn list_modules(paths: &[PathBuf]) -> u8 {
+    for path in paths {
+        match playbook::load(path) {
+            Ok(pb) => report::listing::print(&report::listing::render_modules(&path.display().to_string(), &playbook::module_uses(&pb))),
+            Err(e) => return report::error::load_error(&e),
+        }
+    }
+    0
 }
 
 fn run_playbook(args: PlaybookArgs) -> u8 {

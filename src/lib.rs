@@ -8,6 +8,7 @@
 //! - [`template`]: the minijinja environment configured like Ansible's Jinja2.
 //! - [`transport`]: SSH (russh) and local connections implementing the modules' `Target`.
 //! - [`executor`]: runs plays (hosts in parallel, handlers, results); emits events, never prints.
+//! - [`fallback`]: modules stockman does not ship, found in the controller's ansible-core and collections and run with the target's Python.
 //! - [`vault`]: Ansible Vault files and `!vault` values; `stockman vault`.
 //! - [`rlimit`]: the open-files limit, raised at startup for one connection per host.
 //! - [`report`]: events → ansible-playbook's output and the PLAY RECAP; the only place that prints.
@@ -23,6 +24,7 @@ static ALLOCATOR: template::budget::CountingAlloc = template::budget::CountingAl
 pub mod cli;
 pub mod config;
 pub mod executor;
+pub mod fallback;
 pub mod inventory;
 pub mod playbook;
 pub mod process;

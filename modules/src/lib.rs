@@ -252,7 +252,7 @@ pub async fn run<T: Target>(
         ModuleKind::Raw => raw::run(args, target, mode).await,
         ModuleKind::Script => script::run(args, target, controller, mode).await,
         ModuleKind::Tempfile => tempfile::run(args, target, mode).await,
-        ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {
+        ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
     }

@@ -42,6 +42,9 @@ pub enum ModuleKind {
     GroupBy,
     /// `add_host`: adds a host (and its groups, variables) to the inventory.
     AddHost,
+    /// Not native: an Ansible module from the controller's ansible-core or
+    /// collections, run with the target's Python (the engine's fallback).
+    Python,
 }
 
 impl ModuleKind {
@@ -347,6 +350,10 @@ pub static MODULES: &[ModuleSpec] = &[
     // Any other argument becomes a host variable of the new host.
     ModuleSpec { name: "add_host", kind: ModuleKind::AddHost, free_form: false, any_params: true, params: &[alias("name", &["host", "hostname"], true), alias("groups", &["group", "groupname"], false)] },
 ];
+
+/// The spec of every fallback module: its arguments are the Python module's
+/// business (it validates them on the host, as under Ansible).
+pub static FALLBACK: ModuleSpec = ModuleSpec { name: "fallback", kind: ModuleKind::Python, free_form: false, any_params: true, params: &[] };
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN.
 pub fn lookup(name: &str) -> Option<&'static ModuleSpec> {

@@ -14,6 +14,7 @@ use super::play::PlayRun;
 use super::trace::Traced;
 use super::environment::{self, WithEnv};
 use super::{actions, loops, Executor};
+use crate::fallback::{self, Resolved};
 use crate::playbook::{Action, Loop, Play, Task, VARIABLE_PARAMS};
 use crate::report::{Event, HostResult, Status};
 use crate::transport::{BecomeMethod, BecomeSpec, BecomeTarget, Connection, RefusalWatch, Secret};
@@ -238,12 +239,54 @@ impl Executor<'_> {
         if kind == ModuleKind::Setup {
             return super::facts::setup(args, target).await;
         }
+        if let Action::Module { python: Some(resolved), .. } = &task.action {
+            return self.run_fallback(resolved, task, host, args, target, controller.ctx, mode).await;
+        }
         let (Some(background), Action::Module { spec, .. }) = (background, &task.action) else {
             return stockman_modules::run(kind, args, target, controller, mode).await;
         };
         let job = JobTarget::new(target, background, spec.name, args, &host.name, self.reporter);
         let outcome = stockman_modules::run(kind, args, &job, controller, mode).await;
         job.result(outcome).await
+    }
+
+    /// A module from the controller's Ansible, run with the host's Python;
+    /// its warnings are printed as Ansible prints them.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_fallback<T: stockman_modules::Target>(&self, resolved: &Resolved, task: &Task, host: &HostState, args: &Args, target: &T, ctx: &minijinja::Value, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+        let module = match resolved {
+            Resolved::Module(module) => module,
+            Resolved::Unavailable { message, hint } => {
+                let msg = match hint {
+                    Some(hint) => format!("{message}. {hint}"),
+                    None => message.clone(),
+                };
+                return Ok(ModuleResult::failed(task_error(task, &msg)));
+            }
+        };
+        let remote_tmp = ctx.get_attr("ansible_remote_tmp").ok().filter(|v| !v.is_undefined() && !v.is_none()).map(|v| v.to_string());
+        let invocation = fallback::run::Invocation {
+            module,
+            args: &args.0,
+            interpreter: fallback::run::configured_interpreter(ctx),
+            check: mode.check,
+            diff: mode.diff,
+            no_log: self.flag(&task.no_log, ctx).unwrap_or(true),
+            verbosity: self.settings.verbosity,
+            remote_tmp: remote_tmp.unwrap_or_else(|| "~/.ansible/tmp".into()),
+            host: &host.name,
+        };
+        for notice in module.take_deprecations() {
+            self.reporter.event(&Event::Deprecation(notice.clone()));
+        }
+        let result = fallback::run::run(&invocation, target).await?;
+        for warning in result.data.get("warnings").and_then(Value::as_array).into_iter().flatten() {
+            self.reporter.event(&Event::Warning(fallback::run::warning_text(warning)));
+        }
+        for deprecation in result.data.get("deprecations").and_then(Value::as_array).into_iter().flatten() {
+            self.reporter.event(&Event::Deprecation(fallback::run::deprecation_text(deprecation)));
+        }
+        Ok(result)
     }
 
     /// `name`, or `name(address)` when its ansible_host differs, as Ansible labels delegation.

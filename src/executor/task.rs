@@ -25,10 +25,7 @@ impl Executor<'_> {
             kind,
             span: Some(task.span.clone()),
             hosts: targets.len(),
-            action: match &task.action {
-                Action::Module { spec, .. } => Some(spec.name.to_string()),
-                Action::Meta(_) => Some("meta".into()),
-            },
+            action: Some(task.action.module_name()),
         }));
         let run_once = self.is_run_once(run, task, targets);
         // `pause` runs once, on the first host only (Ansible's BYPASS_HOST_LOOP: the others get no result).
@@ -214,6 +211,8 @@ fn returned_facts(r: &HostResult) -> Vec<&Map<String, Value>> {
 /// The value `register:` stores: the result with `failed` (and `skipped`) set.
 fn registered_value(r: &HostResult) -> Value {
     let mut registered: Map<String, Value> = r.result.clone();
+    // A module's `invocation` is for display only, as in Ansible's strategy.
+    registered.remove("invocation");
     registered.insert("failed".into(), (r.status == Status::Failed).into());
     if r.status == Status::Skipped {
         registered.insert("skipped".into(), true.into());

@@ -100,6 +100,60 @@ fn include_listed_name(inc: &Include) -> String {
     }
 }
 
+/// Where one task's module comes from, for `stockman modules`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleUse {
+    /// `file:line:column` of the task.
+    pub at: String,
+    pub task: String,
+    /// The module as written.
+    pub module: String,
+    /// `native`, `fallback FQCN (FILE)` or `missing: why`.
+    pub source: String,
+}
+
+/// Every task of the playbook known at load time (handlers, rescue and
+/// always sections included; dynamic includes are read only when they run)
+/// with where its module comes from.
+pub fn module_uses(playbook: &Playbook) -> Vec<ModuleUse> {
+    let mut out = Vec::new();
+    for play in &playbook.plays {
+        for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
+            collect_uses(section, &mut out);
+        }
+        for handler in &play.handlers {
+            if let super::Handler::Task(task) = handler {
+                out.extend(module_use(task));
+            }
+        }
+    }
+    out
+}
+
+fn collect_uses(steps: &[Step], out: &mut Vec<ModuleUse>) {
+    for step in steps {
+        match step {
+            Step::Task(task) => out.extend(module_use(task)),
+            Step::Block(block) => {
+                for part in [&block.block, &block.rescue, &block.always] {
+                    collect_uses(part, out);
+                }
+            }
+            Step::Include(_) => {}
+        }
+    }
+}
+
+fn module_use(task: &Task) -> Option<ModuleUse> {
+    let Action::Module { written_as, python, .. } = &task.action else { return None };
+    let source = match python {
+        None => "native".to_string(),
+        Some(crate::fallback::Resolved::Module(m)) => format!("fallback {} ({})", m.fqcn, m.source.display()),
+        Some(crate::fallback::Resolved::Unavailable { message, .. }) => format!("missing: {message}"),
+    };
+    Some(ModuleUse { at: task.span.to_string(), task: task.display_name(), module: written_as.clone(), source })
+}
+
 /// `--start-at-task PATTERN`: drops every task before the first one whose
 /// name (or `role : name`) equals or fnmatches the pattern, as Ansible's play
 /// iterator skips them; plays before it keep only their banner (no fact

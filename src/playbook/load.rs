@@ -37,7 +37,7 @@ const PLAY_SUPPORTED: &[&str] = &[
     "name", "hosts", "vars", "vars_files", "gather_facts", "connection", "remote_user", "pre_tasks", "roles", "tasks",
     "post_tasks", "handlers", "tags", "any_errors_fatal", "force_handlers", "become", "become_user", "become_method",
     "vars_prompt", "serial", "max_fail_percentage", "order", "strategy", "environment",
-    "check_mode", "diff", "ignore_errors", "ignore_unreachable", "no_log", "run_once", "throttle",
+    "check_mode", "diff", "ignore_errors", "ignore_unreachable", "no_log", "run_once", "throttle", "collections",
 ];
 /// Play keywords every task of the play inherits unless it (or its block) sets
 /// its own, as Ansible's Base attributes do. (`become*` and `environment` are
@@ -45,7 +45,7 @@ const PLAY_SUPPORTED: &[&str] = &[
 const PLAY_INHERITED: &[&str] = &["check_mode", "diff", "ignore_errors", "ignore_unreachable", "no_log", "run_once", "throttle"];
 /// Ansible play keywords stockman does not implement yet: a clear error, not a typo hint.
 const PLAY_LATER: &[&str] = &[
-    "become_exe", "become_flags", "collections", "debugger",
+    "become_exe", "become_flags", "debugger",
     "fact_path", "gather_subset", "gather_timeout",
     "module_defaults", "port", "timeout",
 ];
@@ -114,6 +114,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tas
     let mut ctx = tasks::Ctx::new(dir, roles_path.clone());
     ctx.inherited = play_inherited(node, map, outer)?;
     ctx.inherited.tags = play_tags.clone();
+    ctx.collections = string_list(node.get("collections"))?;
     let roles = roles::load_all(node.get("roles"), &ctx)?;
     let mut role_tasks = Vec::new();
     let mut role_handlers = Vec::new();

@@ -27,7 +27,7 @@ pub use confine::inside;
 pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{is_identifier, parse_kv, split_args};
-pub use listing::{fnmatch, list_play, start_at_task, tags_selected, PlayListing, TagFilter};
+pub use listing::{fnmatch, list_play, module_uses, start_at_task, tags_selected, ModuleUse, PlayListing, TagFilter};
 pub use load::{batch_sizes, load, load_with_roles_path, LoadError, VARIABLE_PARAMS};
 pub use suggest::did_you_mean;
 pub use vars_prompt::VarPrompt;
@@ -289,6 +289,17 @@ impl Action {
             Action::Meta(_) => "meta",
         }
     }
+
+    /// The module's name for events and `ansible_failed_task`: the native
+    /// module's, a fallback module's FQCN, or `meta`.
+    pub fn module_name(&self) -> String {
+        match self {
+            Action::Module { python: Some(crate::fallback::Resolved::Module(m)), .. } => m.fqcn.clone(),
+            Action::Module { python: Some(_), written_as, .. } => written_as.clone(),
+            Action::Module { spec, .. } => spec.name.to_string(),
+            Action::Meta(_) => "meta".into(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -299,6 +310,10 @@ pub enum Action {
         written_as: String,
         /// Canonical argument names → values, still to be templated per host.
         args: Map<String, Value>,
+        /// Not native ([`stockman_modules::spec::FALLBACK`]): the Ansible
+        /// module found on the controller, or why it cannot run (a task in a
+        /// branch that may not run loads, and fails only where it runs).
+        python: Option<crate::fallback::Resolved>,
     },
     Meta(Meta),
 }

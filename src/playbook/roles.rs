@@ -70,12 +70,15 @@ fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &C
     let path = find_role(name, playbook_dir, &base.roles_path).ok_or_else(|| {
         err(at, format!("the role `{name}` was not found in {}/roles, roles_path (ANSIBLE_ROLES_PATH) or {}", playbook_dir.display(), playbook_dir.display()))
     })?;
+    // A role searches its own `collections:` (meta/main.yml), not the play's, as in Ansible.
+    let mut collections = Vec::new();
     if let Some(meta) = read_main(&path, "meta")? {
         if let Some(deps) = meta.get("dependencies").and_then(Node::as_seq) {
             for dep in deps {
                 load_entry(dep, base, seen, out, depth + 1)?;
             }
         }
+        collections = super::load::string_list(meta.get("collections"))?;
     }
     let mut vars = mapping(read_named(&path, "vars", opts.vars_from.as_deref(), at)?)?;
     vars.extend(params);
@@ -84,6 +87,7 @@ fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &C
     let mut ctx = base.clone();
     ctx.dir = path.join("tasks");
     ctx.role = Some(role);
+    ctx.collections = collections;
     ctx.depth += 1;
     ctx.handlers = Default::default();
     if ctx.depth > tasks::MAX_INCLUDE_DEPTH {

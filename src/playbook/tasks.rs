@@ -9,6 +9,7 @@ use stockman_modules::spec;
 
 use super::load::{conditions, err, module_args, opt_string, scalar_string, string_list, vars_of, with_hint, LoadError};
 use super::{did_you_mean, reuse, Action, Block, Handler, Loop, LoopKind, Meta, Role, Step, Task};
+use crate::fallback::{Catalog, Resolved};
 use crate::yaml::{self, Node, Yaml};
 
 /// Keywords a task may carry besides its module.
@@ -84,6 +85,10 @@ pub(super) struct Ctx {
     pub roles_seen: RolesSeen,
     /// roles_path: searched after the playbook's roles/.
     pub roles_path: RolesPath,
+    /// Where modules stockman does not ship are looked up.
+    pub catalog: Arc<Catalog>,
+    /// The play's and role's `collections:`, searched for short module names.
+    pub collections: Vec<String>,
 }
 
 pub(super) type RolesPath = Arc<[PathBuf]>;
@@ -104,6 +109,8 @@ impl Ctx {
             handlers: HandlerSink::default(),
             roles_seen: RolesSeen::default(),
             roles_path,
+            catalog: Catalog::shared(),
+            collections: Vec::new(),
         }
     }
 
@@ -305,7 +312,8 @@ pub(super) fn check_keys(map: &[(Node, Node)], allowed: &[&str], later: &[&str],
 }
 
 pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) -> Result<Task, LoadError> {
-    let action = action(node, map, handler)?;
+    let conditional = inherited_or_own_when(&ctx.inherited, node)?;
+    let action = action(node, map, handler, ctx, conditional)?;
     let r#async = background(node, &action)?;
     let inherited = &ctx.inherited;
     let mut when = inherited.when.clone();
@@ -365,13 +373,25 @@ fn background(node: &Node, action: &Action) -> Result<Option<Value>, LoadError> 
             Action::Meta(_) => "meta",
         };
         let hint = Some("drop `async`/`poll` to run it in the foreground, or do the work with `shell` under `async`".to_string());
-        return Err(with_hint(err(value, format!("`async` is supported for `command` and `shell` only, not `{name}`: stockman runs no Python on the target to keep other modules running in the background")), hint));
+        let why = match action {
+            Action::Module { python: Some(_), .. } => "modules run through the Ansible fallback do not run in the background yet",
+            _ => "stockman runs no Python on the target to keep other modules running in the background",
+        };
+        return Err(with_hint(err(value, format!("`async` is supported for `command` and `shell` only, not `{name}`: {why}")), hint));
     }
     Ok(Some(value.to_json()))
 }
 
-/// The task's one module (or meta action), validated against its spec.
-fn action(node: &Node, map: &[(Node, Node)], handler: bool) -> Result<Action, LoadError> {
+/// Whether the task may not run: some `when:` (its own or inherited) that is
+/// not literally true.
+fn inherited_or_own_when(inherited: &Inherited, node: &Node) -> Result<bool, LoadError> {
+    let own = conditions(node.get("when"))?;
+    Ok(inherited.when.iter().chain(&own).any(|c| !matches!(c.trim(), "True" | "true" | "yes")))
+}
+
+/// The task's one module (or meta action), validated against its spec;
+/// a module stockman does not ship is looked up in the controller's Ansible.
+fn action(node: &Node, map: &[(Node, Node)], handler: bool, ctx: &Ctx, conditional: bool) -> Result<Action, LoadError> {
     let mut action = None;
     for (key, value) in map {
         let name = key.display_key();
@@ -382,14 +402,11 @@ fn action(node: &Node, map: &[(Node, Node)], handler: bool) -> Result<Action, Lo
         let found = if let Some(meta) = meta_action(&name, value)? {
             Action::Meta(meta)
         } else if let Some(spec) = spec::lookup(&name) {
-            Action::Module { spec, written_as: name.clone(), args: module_args(spec, value, node.get("args"))? }
-        } else if TASK_LATER.contains(&name.as_str()) {
+            Action::Module { spec, written_as: name.clone(), args: module_args(spec, value, node.get("args"))?, python: None }
+        } else if TASK_LATER.contains(&name.as_str()) || name.starts_with("with_") {
             return Err(err(key, format!("the task keyword `{name}` is not supported by stockman yet")));
         } else {
-            let candidates = spec::names().chain(TASK_KEYWORDS.iter().copied()).chain(["meta", "block", "import_tasks", "include_tasks", "import_role", "include_role", "include_vars"]);
-            let hint = did_you_mean(&name, candidates).map(|s| format!("did you mean `{s}`?"));
-            let message = format!("couldn't resolve module/action `{name}`: not a module stockman ships nor a task keyword");
-            return Err(with_hint(err(key, message), hint));
+            fallback_action(key, value, node, &name, ctx, conditional)?
         };
         if action.is_some() {
             return Err(err(key, format!("conflicting action statements: a task runs one module, and `{name}` is a second one")));
@@ -397,6 +414,23 @@ fn action(node: &Node, map: &[(Node, Node)], handler: bool) -> Result<Action, Lo
         action = Some(found);
     }
     action.ok_or_else(|| with_hint(err(node, "no module/action detected in task"), Some("add a module such as `command: ...`".into())))
+}
+
+/// A module from the controller's ansible-core or collections. One that
+/// cannot run is a load error, unless the task may not run: then it fails
+/// only on the hosts where it does (a RedHat-only `yum:` loads on Debian).
+fn fallback_action(key: &Node, value: &Node, node: &Node, name: &str, ctx: &Ctx, conditional: bool) -> Result<Action, LoadError> {
+    // A misspelt native module is far likelier than an unknown one that resolves.
+    let resolved = ctx.catalog.resolve(name, &ctx.collections);
+    if let Resolved::Unavailable { message, hint } = &resolved {
+        if !conditional {
+            let candidates = spec::names().chain(TASK_KEYWORDS.iter().copied()).chain(["meta", "block", "import_tasks", "include_tasks", "import_role", "include_role", "include_vars"]);
+            let suggestion = did_you_mean(name, candidates).map(|s| format!("did you mean `{s}`?"));
+            return Err(with_hint(err(key, message.clone()), suggestion.or_else(|| hint.clone())));
+        }
+    }
+    let args = module_args(&spec::FALLBACK, value, node.get("args"))?;
+    Ok(Action::Module { spec: &spec::FALLBACK, written_as: name.to_string(), args, python: Some(resolved) })
 }
 
 fn meta_action(name: &str, value: &Node) -> Result<Option<Meta>, LoadError> {

@@ -24,6 +24,8 @@ pub enum Event {
     /// Every host of the play has failed or become unreachable.
     NoMoreHosts,
     Warning(String),
+    /// A `[DEPRECATION WARNING]` (a module's, or its routing's).
+    Deprecation(String),
     /// A line an action shows as it runs (`pause`: "Pausing for 2 seconds"), as Ansible's display does.
     Display(String),
     /// A banner line of its own (`--step`'s answered question), stars to the width.

@@ -174,9 +174,9 @@ impl Human {
         }
     }
 
-    /// A warning on stderr, without tearing the progress bar.
-    fn warn(&self, text: &str) {
-        let line = self.paint(&format!("[WARNING]: {text}"), PURPLE);
+    /// A warning (`label`: WARNING, DEPRECATION WARNING) on stderr, without tearing the progress bar.
+    fn warn(&self, label: &str, text: &str) {
+        let line = self.paint(&format!("[{label}]: {text}"), PURPLE);
         let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
         let write = || Sink::Stderr.write_line(&line);
         match bar.as_ref() {
@@ -426,7 +426,8 @@ impl Reporter for Human {
                 self.profile_stop();
                 self.banner("NO MORE HOSTS LEFT", Some(RED));
             }
-            Event::Warning(text) => self.warn(text),
+            Event::Warning(text) => self.warn("WARNING", text),
+            Event::Deprecation(text) => self.warn("DEPRECATION WARNING", text),
             Event::Display(text) => {
                 self.end_progress();
                 self.out(text);

@@ -47,6 +47,15 @@ pub fn render(playbook: &str, plays: &[ListedPlay], what: ListWhat) -> String {
     out
 }
 
+/// `stockman modules`: one line per task, where its module comes from.
+pub fn render_modules(playbook: &str, uses: &[crate::playbook::ModuleUse]) -> String {
+    let mut out = format!("playbook: {playbook}\n");
+    for u in uses {
+        out.push_str(&format!("  {}\t{}\t{}\t{}\n", u.at, u.task, u.module, u.source));
+    }
+    out
+}
+
 /// Prints a listing on stdout (a closed stdout is not an error).
 pub fn print(text: &str) {
     let mut stdout = std::io::stdout().lock();

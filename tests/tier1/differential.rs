@@ -8,6 +8,7 @@ use std::process::Command;
 use crate::sshd::TestSshd;
 
 pub(crate) const ANSIBLE_PLAYBOOK: &str = "/var/cache/stockman/ansible-venv/bin/ansible-playbook";
+const ANSIBLE_PYTHON: &str = "/var/cache/stockman/ansible-venv/bin/python3";
 
 fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/differential").join(name)
@@ -53,6 +54,8 @@ fn run(program: &str, pre_args: &[&str], dir: &Path, inventory: &Path, playbook:
         .env("ANSIBLE_SSH_CONTROL_PATH_DIR", dir.join("cp"))
         .env("ANSIBLE_LOCAL_TEMP", dir.join("tmp"))
         .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        // stockman's fallback uses the same ansible-core and collections.
+        .env("STOCKMAN_ANSIBLE_PYTHON", ANSIBLE_PYTHON)
         .env_remove("SSH_AUTH_SOCK")
         .env_remove("ANSIBLE_HOST_KEY_CHECKING")
         .output()
@@ -156,6 +159,20 @@ fn compare_with_base(name: &str) {
 #[test]
 fn helper_modules_match_ansible() {
     compare_with_base("helpers.yml");
+}
+
+#[test]
+fn fallback_modules_match_ansible() {
+    let base = tempfile::tempdir().unwrap();
+    let base_arg = format!("base={}", base.path().display());
+    compare("fallback.yml", &["-e", &base_arg]);
+}
+
+#[test]
+fn fallback_check_mode_and_diff_match_ansible() {
+    let base = tempfile::tempdir().unwrap();
+    let base_arg = format!("base={}", base.path().display());
+    compare("fallback_diff.yml", &["--diff", "-e", &base_arg]);
 }
 
 #[test]

@@ -327,3 +327,29 @@ fn become_with_a_password_works_on_the_local_connection() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("\"msg\": \"Task failed: Incorrect sudo password\""), "{}", text(&out));
 }
+
+/// A module run through the Ansible fallback (the venv's ansible-core, the
+/// host's Python) under become with a password, through sudo's prompt and
+/// through a terminal under requiretty: the module's whole bundle travels
+/// on stdin intact, and it runs as root.
+#[test]
+fn a_fallback_module_runs_under_become_with_a_password_also_through_a_terminal() {
+    let sshd = UserSshd::start();
+    let playbook = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.tempfile:\n        suffix: .stockman\n      become: true\n      register: t\n    - stat:\n        path: \"{{ t.path }}\"\n      register: s\n    - debug:\n        msg: \"owner={{ s.stat.pw_name }}\"\n    - file:\n        path: \"{{ t.path }}\"\n        state: absent\n      become: true\n";
+    for user in ["smb", "smt"] {
+        let host = format!(
+            "h ansible_host=127.0.0.1 ansible_port={} ansible_user={user} ansible_ssh_private_key_file={} \
+             ansible_ssh_common_args='-o UserKnownHostsFile={}'\n",
+            sshd.port,
+            sshd.path("client_key").display(),
+            sshd.path("known_hosts").display()
+        );
+        let dir = project(&host, playbook);
+        let password = format!("ansible_become_password={}", serde_json::json!(SMB_PW));
+        let out = stockman(dir.path(), dir.path(), &["-e", &password]).env("STOCKMAN_ANSIBLE_PYTHON", "/var/cache/stockman/ansible-venv/bin/python3").output().unwrap();
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{user}: {all}");
+        assert!(all.contains("\"msg\": \"owner=root\""), "{user}: {all}");
+        assert!(!all.contains(SMB_PW), "the password leaked:\n{all}");
+    }
+}

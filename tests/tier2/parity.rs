@@ -83,6 +83,10 @@ const SCENARIOS: &[Scenario] = &[
             ..Watch::EMPTY
         },
     },
+    Scenario {
+        name: "fallback",
+        watch: Watch { roots: &["/srv/parity/fallback", "/etc/security/limits.conf", "/etc/localtime", "/etc/timezone"], ..Watch::EMPTY },
+    },
 ];
 
 /// Where stockman differs from ansible-playbook today, knowingly: the gap list of

@@ -119,6 +119,8 @@ impl Project {
             .arg(self.dir.path().join(inventory_name(Tool::Stockman)))
             .current_dir(self.dir.path())
             .env("HOME", self.dir.path().join("home"))
+            // The fallback's modules come from the same ansible-core and collections as ansible-playbook's.
+            .env("STOCKMAN_ANSIBLE_PYTHON", "/var/cache/stockman/ansible-venv/bin/python3")
             .env_remove("SSH_AUTH_SOCK");
         cmd
     }
