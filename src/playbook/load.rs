@@ -65,6 +65,18 @@ pub fn load(path: &Path) -> Result<Playbook, LoadError> {
 /// (relative to the importing file; its `when`/`tags`/`vars` on every play).
 fn load_plays(path: &Path, outer: &tasks::Inherited, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
     let root = yaml::parse_file(path)?;
+    plays_of(&root, path, outer, depth, plays)
+}
+
+/// A playbook built in memory (an ad-hoc run's one-task play), validated as a
+/// file would be; `path` stands for the file: its directory is the playbook's.
+pub fn load_node(root: &Node, path: &Path) -> Result<Playbook, LoadError> {
+    let mut plays = Vec::new();
+    plays_of(root, path, &tasks::Inherited::default(), 0, &mut plays)?;
+    Ok(Playbook { path: path.to_path_buf(), plays })
+}
+
+fn plays_of(root: &Node, path: &Path, outer: &tasks::Inherited, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
     let items = root
         .as_seq()
         .ok_or_else(|| err(&root, format!("a playbook must be a list of plays, found {}", root.kind_name())))?;

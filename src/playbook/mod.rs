@@ -26,7 +26,7 @@ pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{parse_kv, split_args};
 pub use listing::{fnmatch, list_play, start_at_task, tags_selected, PlayListing, TagFilter};
-pub use load::{batch_sizes, load, LoadError};
+pub use load::{batch_sizes, load, load_node, LoadError};
 pub use suggest::did_you_mean;
 pub use vars_prompt::VarPrompt;
 

@@ -20,6 +20,11 @@ pub fn fatal(message: &str, code: u8) -> u8 {
     code
 }
 
+/// `[WARNING]: text` on stderr, as Ansible warns before a run.
+pub fn warning(text: &str) {
+    stderr_line(&format!("[WARNING]: {text}"));
+}
+
 /// A plain line on stdout (e.g. --syntax-check's summary).
 pub fn note(text: &str) {
     let mut out = std::io::stdout().lock();
