@@ -47,6 +47,7 @@ pub mod debug;
 pub mod file;
 mod file_times;
 pub mod getent;
+pub mod ping;
 pub mod git;
 pub mod group;
 pub mod lineinfile;
@@ -241,6 +242,7 @@ pub async fn run<T: Target>(
         ModuleKind::Lineinfile => lineinfile::run(args, target, mode).await,
         ModuleKind::Blockinfile => blockinfile::run(args, target, mode).await,
         ModuleKind::Getent => getent::run(args, target).await,
+        ModuleKind::Ping => ping::run(args, target).await,
         ModuleKind::WaitFor => wait_for::run(args, target, mode).await,
         ModuleKind::AsyncStatus => async_status::run(args, target).await,
         ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost => {

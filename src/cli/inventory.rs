@@ -100,7 +100,7 @@ fn render(args: &InventoryArgs, inventory: &Inventory) -> Result<String, String>
             return Err("You must pass a single valid host to --host parameter".into());
         };
         let vars = inventory.host_vars_view(&host.name, args.export, args.playbook_dir.is_some()).unwrap_or_default();
-        return Ok(dump(&Value::Object(vars), args.yaml));
+        return Ok(dump(&sealed(Value::Object(vars)), args.yaml));
     }
     let available = available_hosts(inventory, args.limit.as_deref())?;
     if args.graph {
@@ -114,7 +114,21 @@ fn render(args: &InventoryArgs, inventory: &Inventory) -> Result<String, String>
     }
     let lister = Lister { inventory, available: &available, export: args.export, playbook_dir: args.playbook_dir.is_some() };
     let value = if args.yaml { lister.yaml_group("all", &mut HashSet::new(), &mut HashSet::new()) } else { lister.json_list() };
-    Ok(dump(&value, args.yaml))
+    Ok(dump(&sealed(value), args.yaml))
+}
+
+/// Inline `!vault` values as ansible-inventory's --list and --host show them:
+/// `{"__ansible_vault": VAULT_TEXT}`, never the plaintext (--graph --vars shows it, as Ansible).
+fn sealed(value: Value) -> Value {
+    match value {
+        Value::String(s) => match crate::vault::keyring::ciphertext_of(&s) {
+            Some(vault_text) => serde_json::json!({"__ansible_vault": vault_text}),
+            None => Value::String(s),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(sealed).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, sealed(v))).collect()),
+        other => other,
+    }
 }
 
 fn available_hosts(inventory: &Inventory, limit: Option<&str>) -> Result<HashSet<String>, String> {

@@ -30,6 +30,13 @@ fn mapping(value: &Value, indent: usize, out: &mut String) {
         out.push_str(&scalar(key));
         out.push(':');
         match &map[key] {
+            Value::Object(inner) if vault_text(inner).is_some() => {
+                // Ansible's dumper writes vaulted values back as `!vault |` blocks.
+                out.push_str(" !vault |\n");
+                for line in vault_text(inner).unwrap_or_default().lines() {
+                    out.push_str(&format!("{}{line}\n", " ".repeat(indent + 2)));
+                }
+            }
             Value::Object(inner) if !inner.is_empty() => {
                 out.push('\n');
                 mapping(&map[key], indent + 2, out);
@@ -44,6 +51,14 @@ fn mapping(value: &Value, indent: usize, out: &mut String) {
                 out.push('\n');
             }
         }
+    }
+}
+
+/// `{"__ansible_vault": TEXT}`: a value loaded from `!vault`, shown encrypted.
+fn vault_text(map: &serde_json::Map<String, Value>) -> Option<&str> {
+    match (map.len(), map.get("__ansible_vault")) {
+        (1, Some(Value::String(text))) => Some(text),
+        _ => None,
     }
 }
 
