@@ -65,10 +65,11 @@ impl Adhoc {
             self.one_line(r);
             return;
         }
-        for d in r.diff.iter().filter(|_| !r.no_log) {
-            if let Some(text) = diff::unified(d) {
-                self.out(&format!("{text}\n"));
-            }
+        // As the minimal callback: one block for all the result's diffs, an
+        // empty line when they show no difference.
+        if !r.diff.is_empty() && !r.no_log {
+            let texts: Vec<String> = r.diff.iter().filter_map(diff::unified).map(|t| format!("{t}\n")).collect();
+            self.out(&texts.concat());
         }
         if matches!(r.status, Status::Failed | Status::Unreachable) {
             self.error_block(r);
