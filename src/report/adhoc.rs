@@ -8,15 +8,8 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
-use super::human::{displayed_result, error_text};
+use super::human::{displayed_result, error_text, BRIGHT_RED, CYAN, GREEN, PURPLE, RED, YELLOW};
 use super::{diff, pyjson, Event, HostResult, Reporter, Status};
-
-const GREEN: &str = "0;32";
-const YELLOW: &str = "0;33";
-const RED: &str = "0;31";
-const BRIGHT_RED: &str = "1;31";
-const CYAN: &str = "0;36";
-const PURPLE: &str = "1;35";
 
 /// How the ad-hoc run looks.
 #[derive(Debug, Clone)]

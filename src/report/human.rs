@@ -12,12 +12,12 @@ use serde_json::{Map, Value};
 
 use super::{diff, profile, pyjson, Event, HostResult, Reporter, Stats, Status, TaskHeader, TaskKind};
 
-const GREEN: &str = "0;32";
-const YELLOW: &str = "0;33";
-const RED: &str = "0;31";
-const BRIGHT_RED: &str = "1;31";
-const CYAN: &str = "0;36";
-const PURPLE: &str = "1;35";
+pub(super) const GREEN: &str = "0;32";
+pub(super) const YELLOW: &str = "0;33";
+pub(super) const RED: &str = "0;31";
+pub(super) const BRIGHT_RED: &str = "1;31";
+pub(super) const CYAN: &str = "0;36";
+pub(super) const PURPLE: &str = "1;35";
 
 /// What the reporter remembers of the running task.
 #[derive(Default)]

@@ -69,11 +69,7 @@ fn blocks(output: &str, hosts: &[&str]) -> Vec<String> {
 fn compare_adhoc(args: &[&str]) -> (Run, Run) {
     let sshd = TestSshd::start();
     let dir = tempfile::tempdir().unwrap();
-    let inventory = inventory_with_unreachable(dir.path(), &sshd);
-    let home = dir.path().join("home/.ssh");
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::copy(&sshd.known_hosts, home.join("known_hosts")).unwrap();
-    let inv = inventory.display().to_string();
+    let inv = prepared_inventory(dir.path(), &sshd);
     let full: Vec<&str> = ["-i", inv.as_str()].into_iter().chain(args.iter().copied()).collect();
     let ours_args: Vec<&str> = ["adhoc"].into_iter().chain(full.iter().copied()).collect();
     let ours = run(&stockman(), &ours_args, dir.path());
@@ -86,6 +82,15 @@ fn compare_adhoc(args: &[&str]) -> (Run, Run) {
     }
     assert_eq!(ours.code, theirs.code, "{args:?}: exit code differs\n{}{}", ours.stdout, ours.stderr);
     (ours, theirs)
+}
+
+/// The inventory's path, with the test sshd's key known in the tools' HOME.
+fn prepared_inventory(dir: &Path, sshd: &TestSshd) -> String {
+    let inventory = inventory_with_unreachable(dir, sshd);
+    let home = dir.join("home/.ssh");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::copy(&sshd.known_hosts, home.join("known_hosts")).unwrap();
+    inventory.display().to_string()
 }
 
 /// The differential inventory (h1, h2 on the test sshd) and `down`, whose port is closed.
@@ -149,11 +154,7 @@ fn adhoc_list_hosts_and_no_match_match_ansible() {
 fn adhoc_tree_writes_what_ansible_writes() {
     let sshd = TestSshd::start();
     let dir = tempfile::tempdir().unwrap();
-    let inventory = inventory_with_unreachable(dir.path(), &sshd);
-    let home = dir.path().join("home/.ssh");
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::copy(&sshd.known_hosts, home.join("known_hosts")).unwrap();
-    let inv = inventory.display().to_string();
+    let inv = prepared_inventory(dir.path(), &sshd);
     let ours = run(&stockman(), &["adhoc", "-i", &inv, "all", "-m", "ping", "-t", "ours"], dir.path());
     let theirs = run(&ansible("ansible"), &["-i", &inv, "all", "-m", "ping", "-t", "theirs"], dir.path());
     assert_eq!(ours.code, theirs.code);
