@@ -294,3 +294,25 @@ fn inventory_shows_vault_values_as_ansible_inventory_does() {
         assert_eq!(out.stdout.contains("s3cret-value"), mode[0] == "--graph", "{mode:?}:\n{}", out.stdout);
     }
 }
+
+/// Terraform state and outputs are stockman's own sources: their `--list`,
+/// served back to ansible-inventory as a dynamic inventory script, must give
+/// ansible-inventory the same `--list` and `--graph` as stockman prints.
+#[test]
+fn terraform_inventories_round_trip_through_ansible_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    for source in ["terraform/terraform.tfstate", "terraform/outputs.json", "terraform/inventory-output.json"] {
+        let path = examples().join(source).display().to_string();
+        let list = run(&stockman(), &["inventory", "-i", &path, "--list"], dir.path());
+        assert_eq!(list.code, 0, "{source}: {}", list.stderr);
+        std::fs::write(dir.path().join("list.json"), &list.stdout).unwrap();
+        let script = dir.path().join("inventory.sh");
+        std::fs::write(&script, format!("#!/bin/sh\ncat '{}'\n", dir.path().join("list.json").display())).unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        for mode in ["--list", "--graph"] {
+            let ours = run(&stockman(), &["inventory", "-i", &path, mode], dir.path());
+            let theirs = run(&ansible("ansible-inventory"), &["-i", &script.display().to_string(), mode], dir.path());
+            assert_eq!(ours.stdout, theirs.stdout, "{source} {mode}\n{}", theirs.stderr);
+        }
+    }
+}
