@@ -21,6 +21,8 @@ pub struct AdhocOptions {
     pub one_line: bool,
     pub tree: Option<PathBuf>,
     pub no_color: bool,
+    /// `-vvv` shows connections, `-vv` commands, as in playbook runs.
+    pub verbosity: u8,
 }
 
 pub struct Adhoc {
@@ -156,7 +158,10 @@ impl Reporter for Adhoc {
         match event {
             Event::HostResult(r) => self.host_result(r),
             Event::Warning(text) => self.warn(text),
+            // The minimal and oneline callbacks have no async hooks: no `ASYNC OK/POLL` lines.
+            Event::Display(text) if text.starts_with("ASYNC ") => {}
             Event::Display(text) => self.out(text),
+            Event::Detail { host, level, text } if self.options.verbosity >= *level => self.out(&format!("<{host}> {text}")),
             _ => {}
         }
     }
