@@ -34,7 +34,7 @@ Examples:
   stockman completions fish > ~/.config/fish/completions/stockman.fish";
 
 #[derive(Parser, Debug)]
-#[command(name = "stockman", version, about = "Runs Ansible playbooks over SSH: agentless, fast, one binary.", after_help = EXAMPLES)]
+#[command(name = "stockman", version, propagate_version = true, about = "Runs Ansible playbooks over SSH: agentless, fast, one binary.", after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

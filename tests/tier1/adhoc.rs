@@ -286,6 +286,9 @@ fn links_named_ansible_commands_behave_as_them() {
     let playbook = examples().join("../playbooks/quickstart.yml").display().to_string();
     let syntax = run(&dir.path().join("ansible-playbook"), &["-i", &ini, "--syntax-check", &playbook], &examples());
     assert_eq!(syntax.code, 0, "{}", syntax.stderr);
+    // Scripts check the version first: every subcommand answers --version.
+    let version = run(&dir.path().join("ansible"), &["--version"], &examples());
+    assert!(version.code == 0 && version.stdout.starts_with("stockman"), "{}{}", version.stdout, version.stderr);
     let vault = run(&dir.path().join("ansible-vault"), &["--help"], &examples());
     assert!(vault.code == 0 && vault.stdout.contains("encrypt"), "{}", vault.stdout);
 }
