@@ -139,8 +139,9 @@ fn available_hosts(inventory: &Inventory, limit: Option<&str>) -> Result<HashSet
 /// JSON as ansible-inventory writes it (keys sorted, 4-space indents), or YAML.
 fn dump(value: &Value, yaml: bool) -> String {
     if yaml {
-        // ansible-inventory prints the document without its final newline.
-        crate::report::pyyaml::dump(value).trim_end_matches('\n').to_string()
+        // yaml.dump(default_flow_style=False); printed without the document's final newline.
+        let layout = crate::template::yaml_emit::Layout { indent: 2, all_block: true };
+        crate::template::yaml_emit::dump(value, layout).trim_end_matches('\n').to_string()
     } else {
         crate::report::pyjson::dumps(value, Some(4))
     }

@@ -25,7 +25,6 @@ pub mod listing;
 mod outputs;
 mod profile;
 pub(crate) mod pyjson;
-pub(crate) mod pyyaml;
 mod stats;
 
 pub use event::{Event, HostResult, Status, TaskHeader, TaskKind, CENSORED};

@@ -14,6 +14,7 @@ use serde_json::Value;
 mod chains;
 mod filters;
 pub(crate) use filters::py;
+pub(crate) use filters::yaml_emit;
 mod jinja_tests;
 mod lookups;
 
