@@ -13,6 +13,9 @@ use crate::playbook::{self, parse_kv};
 use crate::transport::{BecomeMethod, BecomeSpec, Secret};
 use crate::report::{self, Format, OutputOptions, Outputs};
 
+mod adhoc;
+mod inventory;
+
 const EXAMPLES: &str = "\
 Examples:
   stockman playbook -i inventory-examples/localhost.ini playbooks/quickstart.yml
@@ -31,7 +34,7 @@ Examples:
   stockman completions fish > ~/.config/fish/completions/stockman.fish";
 
 #[derive(Parser, Debug)]
-#[command(name = "stockman", version, about = "Runs Ansible playbooks over SSH: agentless, fast, one binary.", after_help = EXAMPLES)]
+#[command(name = "stockman", version, propagate_version = true, about = "Runs Ansible playbooks over SSH: agentless, fast, one binary.", after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,6 +45,12 @@ enum Command {
     /// Run playbooks against the hosts of an inventory (like ansible-playbook).
     #[command(after_help = EXAMPLES)]
     Playbook(PlaybookArgs),
+    /// Run one module on the hosts of a pattern (like ansible's ad-hoc command).
+    #[command(after_help = adhoc::EXAMPLES)]
+    Adhoc(adhoc::AdhocArgs),
+    /// Show the inventory as ansible-inventory does: --list, --host, --graph.
+    #[command(after_help = inventory::EXAMPLES)]
+    Inventory(inventory::InventoryArgs),
     /// Encrypt, decrypt, view, edit and rekey Ansible Vault files (like ansible-vault).
     Vault(crate::vault::command::VaultArgs),
     /// Show the settings from ansible.cfg and ANSIBLE_* variables (like ansible-config).
@@ -148,7 +157,7 @@ struct PlaybookArgs {
 /// Parses the command line, runs it, and returns the process exit code.
 pub fn main() -> ExitCode {
     // Usage errors exit 5 (ansible's "bad options"), not clap's 2, which means drift under --detailed-exitcode.
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(dispatched_args(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -157,6 +166,8 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Playbook(args) => run_playbook(args),
+        Command::Adhoc(args) => adhoc::run(args),
+        Command::Inventory(args) => inventory::run(args),
         Command::Vault(args) => crate::vault::command::run(args),
         Command::Config(args) => crate::config::show::run(args),
         Command::Modules { playbooks } => list_modules(&playbooks),
@@ -176,6 +187,24 @@ fn list_modules(paths: &[PathBuf]) -> u8 {
         }
     }
     0
+}
+
+/// Ansible's command names: a link named `ansible-playbook` (or `ansible`,
+/// `ansible-inventory`, `ansible-vault`) to the binary runs that subcommand,
+/// so scripts written for Ansible run unchanged.
+fn dispatched_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.collect();
+    let invoked = args.first().map(PathBuf::from).and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_default();
+    let subcommand = match invoked.as_str() {
+        "ansible" => "adhoc",
+        "ansible-playbook" => "playbook",
+        "ansible-inventory" => "inventory",
+        "ansible-vault" => "vault",
+        _ => return args,
+    };
+    args[0] = "stockman".into();
+    args.insert(1, subcommand.into());
+    args
 }
 
 fn run_playbook(args: PlaybookArgs) -> u8 {

@@ -291,6 +291,7 @@ fn decrypt_scalar(text: &str, span: &Span) -> Result<Yaml, YamlError> {
     let plain = crate::vault::decrypt_loaded(text.as_bytes())
         .map_err(|e| YamlError { span: span.clone(), message: format!("cannot decrypt this `!vault` value: {e}") })?;
     crate::vault::keyring::remember_secret(&plain);
+    crate::vault::keyring::remember_ciphertext(&plain, text);
     Ok(Yaml::Str(plain.to_string()))
 }
 

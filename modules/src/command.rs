@@ -289,7 +289,7 @@ async fn execute<T: Target>(target: &T, request: &Request) -> Result<ModuleResul
 }
 
 /// Python's `splitlines()` for the common line ends.
-fn lines(text: &str) -> Value {
+pub fn lines(text: &str) -> Value {
     Value::Array(text.lines().map(|l| Value::String(l.to_string())).collect())
 }
 

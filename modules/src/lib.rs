@@ -48,12 +48,12 @@ pub mod debug;
 pub mod file;
 mod file_times;
 pub mod getent;
+pub mod ping;
 pub mod git;
 pub mod group;
 pub mod lineinfile;
 mod listarg;
 pub mod mode;
-pub mod ping;
 pub mod raw;
 pub mod script;
 pub mod remote_file;
@@ -246,9 +246,9 @@ pub async fn run<T: Target>(
         ModuleKind::Lineinfile => lineinfile::run(args, target, mode).await,
         ModuleKind::Blockinfile => blockinfile::run(args, target, mode).await,
         ModuleKind::Getent => getent::run(args, target).await,
+        ModuleKind::Ping => ping::run(args, target).await,
         ModuleKind::WaitFor => wait_for::run(args, target, mode).await,
         ModuleKind::AsyncStatus => async_status::run(args, target).await,
-        ModuleKind::Ping => ping::run(args, target).await,
         ModuleKind::Raw => raw::run(args, target, mode).await,
         ModuleKind::Script => script::run(args, target, controller, mode).await,
         ModuleKind::Tempfile => tempfile::run(args, target, mode).await,

@@ -329,6 +329,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
     ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: GIT_PARAMS },
     ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SERVICE_PARAMS },
+    ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")] },
     ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: STAT_PARAMS },
     ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: LINEINFILE_PARAMS },
     ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: BLOCKINFILE_PARAMS },
@@ -337,7 +338,6 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")] },
     ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: &[p("_raw_params"), p("executable")] },
     ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: &[p("_raw_params"), p("cmd"), p("creates"), p("removes"), p("chdir"), p("executable"), p("decrypt")] },
-    ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")] },
     ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: &[p("state"), p("path"), p("prefix"), p("suffix")] },
     ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS },
     // The `gather_facts` action as a task: stockman's one fact probe, as setup.

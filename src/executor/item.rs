@@ -227,6 +227,7 @@ impl Executor<'_> {
         let mut r = self.to_result(host, outcome, false);
         // raw is an action in Ansible: its failures read "Action failed".
         r.module_failed = r.status == Status::Failed && kind != ModuleKind::Raw;
+        add_output_lines(&mut r.result);
         r
     }
 
@@ -610,6 +611,18 @@ impl stockman_modules::Target for NoTarget {
         Err(stockman_modules::TargetError("this module runs on the controller only".into()))
     }
 }
+
+/// As Ansible's action base does for every module: `stdout_lines` and
+/// `stderr_lines` beside a returned `stdout`/`stderr` (apt's, git's, ...).
+fn add_output_lines(result: &mut serde_json::Map<String, serde_json::Value>) {
+    for (text, lines) in [("stdout", "stdout_lines"), ("stderr", "stderr_lines")] {
+        if let (Some(serde_json::Value::String(s)), false) = (result.get(text), result.contains_key(lines)) {
+            let split = stockman_modules::command::lines(s);
+            result.insert(lines.into(), split);
+        }
+    }
+}
+
 
 #[cfg(test)]
 mod tests {

@@ -64,6 +64,7 @@ mod script;
 mod sources;
 mod terraform;
 mod vars_dirs;
+mod view;
 mod yaml_source;
 
 use std::collections::HashSet;
@@ -74,6 +75,7 @@ use serde_json::{Map, Value};
 use merge::Layers;
 use model::{HostId, Model, ALL};
 use pattern::{Target, LOCALHOST_NAMES};
+pub use view::GroupView;
 use vars_dirs::VarsDir;
 
 /// One host with its variables merged (see the module doc for the order).

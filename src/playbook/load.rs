@@ -72,6 +72,19 @@ pub fn load_with_roles_path(path: &Path, roles_path: &[PathBuf]) -> Result<Playb
 /// (relative to the importing file; its `when`/`tags`/`vars` on every play).
 fn load_plays(path: &Path, outer: &tasks::Inherited, roles_path: &tasks::RolesPath, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
     let root = yaml::parse_file(path)?;
+    plays_of(&root, path, outer, roles_path, depth, plays)
+}
+
+/// A playbook built in memory (an ad-hoc run's one-task play), validated as a
+/// file would be; `path` stands for the file: its directory is the playbook's.
+pub fn load_node(root: &Node, path: &Path, roles_path: &[PathBuf]) -> Result<Playbook, LoadError> {
+    let mut plays = Vec::new();
+    let roles_path: tasks::RolesPath = roles_path.to_vec().into();
+    plays_of(root, path, &tasks::Inherited::default(), &roles_path, 0, &mut plays)?;
+    Ok(Playbook { path: path.to_path_buf(), plays })
+}
+
+fn plays_of(root: &Node, path: &Path, outer: &tasks::Inherited, roles_path: &tasks::RolesPath, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
     let items = root
         .as_seq()
         .ok_or_else(|| err(&root, format!("a playbook must be a list of plays, found {}", root.kind_name())))?;

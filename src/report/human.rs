@@ -12,12 +12,12 @@ use serde_json::{Map, Value};
 
 use super::{diff, profile, pyjson, Event, HostResult, Reporter, Stats, Status, TaskHeader, TaskKind};
 
-const GREEN: &str = "0;32";
-const YELLOW: &str = "0;33";
-const RED: &str = "0;31";
-const BRIGHT_RED: &str = "1;31";
-const CYAN: &str = "0;36";
-const PURPLE: &str = "1;35";
+pub(super) const GREEN: &str = "0;32";
+pub(super) const YELLOW: &str = "0;33";
+pub(super) const RED: &str = "0;31";
+pub(super) const BRIGHT_RED: &str = "1;31";
+pub(super) const CYAN: &str = "0;36";
+pub(super) const PURPLE: &str = "1;35";
 
 /// What the reporter remembers of the running task.
 #[derive(Default)]
@@ -295,18 +295,7 @@ impl Human {
     /// ansible-core 2.19's `[ERROR]: Task failed: ...` with the task's origin
     /// and source lines, once per distinct message within a task.
     fn error_block(&self, r: &HostResult) {
-        let shown = r.visible();
-        let msg = shown.get("msg").map(stockman_modules::args::value_to_string).unwrap_or_default();
-        let text = match (r.status, r.module_failed) {
-            // The connection error may carry secrets (a URL's password): said to be hidden, as Ansible does.
-            (Status::Unreachable, _) if r.no_log => "Task failed: <error censored due to no log>".to_string(),
-            (Status::Unreachable, _) => msg.clone(),
-            // Already Ansible's whole message (a refused become, a module's
-            // exception such as ping's `data: crash`).
-            _ if msg.starts_with("Task failed: ") => msg.clone(),
-            (_, true) => format!("Task failed: Module failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
-            (_, false) => format!("Task failed: Action failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
-        };
+        let text = error_text(r);
         let span = {
             let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
             if current.errors.contains(&text) {
@@ -445,9 +434,25 @@ impl Reporter for Human {
     }
 }
 
+/// The text of ansible-core 2.19's `[ERROR]: ...` line for a failed or unreachable result.
+pub(super) fn error_text(r: &HostResult) -> String {
+    let shown = r.visible();
+    let msg = shown.get("msg").map(stockman_modules::args::value_to_string).unwrap_or_default();
+    match (r.status, r.module_failed) {
+        // The connection error may carry secrets (a URL's password): said to be hidden, as Ansible does.
+        (Status::Unreachable, _) if r.no_log => "Task failed: <error censored due to no log>".to_string(),
+        (Status::Unreachable, _) => msg,
+        // Already Ansible's whole message (a refused become, a module's
+        // exception such as ping's `data: crash`).
+        _ if msg.starts_with("Task failed: ") => msg,
+        (_, true) => format!("Task failed: Module failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
+        (_, false) => format!("Task failed: Action failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
+    }
+}
+
 /// What the screen shows of a result: no `failed` flag, no diff; debug
 /// (and assert) keep only their message, as Ansible's callback does.
-fn displayed_result(result: &Map<String, Value>, debug: bool) -> Map<String, Value> {
+pub(super) fn displayed_result(result: &Map<String, Value>, debug: bool) -> Map<String, Value> {
     if debug && result.contains_key("msg") {
         let keep = ["msg", "exception", "warnings", "deprecations"];
         return result.iter().filter(|(k, _)| keep.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();

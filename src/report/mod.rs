@@ -6,11 +6,15 @@
 //!   progress bar on terminals and `--profile` timings.
 //! - [`json::Json`] writes one JSON object per event (`--output json`).
 //! - [`junit::Junit`] collects a JUnit XML report (`--junit FILE`).
+//! - [`adhoc::Adhoc`] writes the ad-hoc command's lines (`host | CHANGED | rc=0 >>`,
+//!   `host | SUCCESS => {..}`, the `-o` one-line form), as `ansible`'s minimal and
+//!   oneline callbacks do, and `-t TREE` files.
 //! - [`Outputs`] fans events out to those asked for and decides the exit code.
 //!
 //! Every format shows results through [`HostResult::visible`], so `no_log`
 //! results are censored everywhere.
 
+pub mod adhoc;
 mod diff;
 pub mod error;
 mod event;
@@ -20,7 +24,7 @@ pub mod junit;
 pub mod listing;
 mod outputs;
 mod profile;
-mod pyjson;
+pub(crate) mod pyjson;
 mod stats;
 
 pub use event::{Event, HostResult, Status, TaskHeader, TaskKind, CENSORED};

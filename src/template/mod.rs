@@ -19,6 +19,7 @@ pub(crate) mod budget;
 mod chains;
 mod filters;
 pub(crate) use filters::py;
+pub(crate) use filters::yaml_emit;
 mod jinja_tests;
 mod lookups;
 mod native;

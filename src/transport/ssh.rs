@@ -178,7 +178,7 @@ async fn tcp_connect(spec: &ConnectSpec) -> Result<TcpStream, TransportError> {
     let stream = timeout(spec.connect_timeout, connect)
         .await
         .map_err(|_| timed_out(spec))?
-        .map_err(|e| connect_failed(spec, &e.to_string()))?;
+        .map_err(|e| connect_failed(spec, &strerror(&e)))?;
     // Commands are small request/response exchanges: don't let Nagle delay them.
     let _ = stream.set_nodelay(true);
     Ok(stream)
@@ -246,6 +246,15 @@ fn kex_order() -> Vec<kex::Name> {
         .iter()
         .filter(|name| !cheap.contains(name));
     cheap.iter().chain(rest).cloned().collect()
+}
+
+/// The system's message as OpenSSH prints it ("Connection refused"), without Rust's " (os error 111)".
+fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => text[..at].to_string(),
+        _ => text,
+    }
 }
 
 fn connect_failed(spec: &ConnectSpec, why: &str) -> TransportError {

@@ -124,6 +124,23 @@ pub fn remember_secret(plaintext: &str) {
     }
 }
 
+/// Inline `!vault` values as written (plaintext, vault text), for
+/// `stockman inventory`, which shows them encrypted as ansible-inventory does.
+static CIPHERTEXTS: Mutex<Vec<(Zeroizing<String>, String)>> = Mutex::new(Vec::new());
+
+/// Notes the vault text an inline value was decrypted from.
+pub fn remember_ciphertext(plaintext: &str, vault_text: &str) {
+    if let Ok(mut seen) = CIPHERTEXTS.lock() {
+        seen.push((Zeroizing::new(plaintext.to_string()), vault_text.to_string()));
+    }
+}
+
+/// The vault text a value loaded from an inline `!vault` was decrypted from.
+pub fn ciphertext_of(plaintext: &str) -> Option<String> {
+    let seen = CIPHERTEXTS.lock().ok()?;
+    seen.iter().find(|(p, _)| p.as_str() == plaintext).map(|(_, c)| c.clone())
+}
+
 /// Replaces every inline vault value that occurs in `text` with `********`.
 /// The reporter can run its lines through this as a last line of defence.
 pub fn redact(text: &str) -> Cow<'_, str> {

@@ -19,7 +19,7 @@ struct Side {
     stdout: String,
 }
 
-fn inventory(dir: &Path, sshd: &TestSshd) -> PathBuf {
+pub(crate) fn inventory(dir: &Path, sshd: &TestSshd) -> PathBuf {
     let mut text = String::from("[test]\n");
     for name in ["h1", "h2"] {
         text.push_str(&format!(

@@ -1,4 +1,5 @@
 //! Tier 1: the real binary and transport against a real OpenSSH sshd on 127.0.0.1.
+mod adhoc;
 mod bounds_input;
 mod bounds_template;
 mod bounds_timeout;

@@ -38,6 +38,14 @@ fn is_block(v: &Value, layout: Layout) -> bool {
     }
 }
 
+/// The vault text of `{"__ansible_vault": TEXT}`, the form of a value that came from `!vault`.
+fn vault_text(map: &serde_json::Map<String, Value>) -> Option<&str> {
+    match (map.len(), map.get("__ansible_vault")) {
+        (1, Some(Value::String(text))) => Some(text),
+        _ => None,
+    }
+}
+
 fn is_collection(v: &Value) -> bool {
     matches!(v, Value::Array(_) | Value::Object(_))
 }
@@ -109,6 +117,15 @@ impl Writer {
 
     fn value_after_key(&mut self, val: &Value, indent: usize) {
         match val {
+            // A value loaded from `!vault` (ansible-inventory's `{"__ansible_vault": TEXT}`)
+            // goes back out as Ansible's dumper writes it: a `!vault |` block.
+            Value::Object(map) if vault_text(map).is_some() => {
+                self.write(" !vault |");
+                for line in vault_text(map).unwrap_or_default().lines() {
+                    self.newline_indent(indent + self.layout.indent);
+                    self.write(line);
+                }
+            }
             Value::Object(_) if is_block(val, self.layout) => self.block(val, indent + self.layout.indent, false),
             // A sequence under a key is not indented (PyYAML's indentless sequence).
             Value::Array(_) if is_block(val, self.layout) => self.block(val, indent, false),

@@ -1,0 +1,233 @@
+//! The ad-hoc command's output (`stockman adhoc`, `ansible`): one block or
+//! line per host as ansible-core 2.19's `minimal` callback prints it, or its
+//! `oneline` callback with `-o`, and `-t TREE`'s one JSON file per host.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde_json::{Map, Value};
+
+use super::human::{displayed_result, error_text, BRIGHT_RED, CYAN, GREEN, PURPLE, RED, YELLOW};
+use super::{diff, pyjson, Event, HostResult, Reporter, Status};
+
+/// How the ad-hoc run looks.
+#[derive(Debug, Clone)]
+pub struct AdhocOptions {
+    /// The module as typed (`shell`, `ansible.builtin.command`).
+    pub module: String,
+    /// `Origin:`'s second part: the task as Ansible prints it (Python repr).
+    pub task_repr: String,
+    pub one_line: bool,
+    pub tree: Option<PathBuf>,
+    pub no_color: bool,
+    /// `-vvv` shows connections, `-vv` commands, as in playbook runs.
+    pub verbosity: u8,
+}
+
+pub struct Adhoc {
+    options: AdhocOptions,
+    /// command/shell/raw print their output as text (`rc=0 >>`), not JSON.
+    text_output: bool,
+    color: bool,
+    /// `[ERROR]` texts already shown (ansible-core shows each once per task).
+    errors: Mutex<Vec<String>>,
+}
+
+impl Adhoc {
+    pub fn new(options: AdhocOptions) -> Self {
+        let short = options.module.rsplit('.').next().unwrap_or_default();
+        let builtin = !options.module.contains('.') || options.module.starts_with("ansible.builtin.") || options.module.starts_with("ansible.legacy.");
+        let text_output = builtin && ["command", "shell", "raw"].contains(&short);
+        let color = std::io::stdout().is_terminal() && !options.no_color && std::env::var_os("NO_COLOR").is_none();
+        Adhoc { options, text_output, color, errors: Mutex::default() }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    }
+
+    fn out(&self, text: &str) {
+        let text = crate::vault::redact(text);
+        let _ = writeln!(std::io::stdout().lock(), "{text}").and_then(|_| std::io::stdout().flush());
+    }
+
+    fn host_result(&self, r: &HostResult) {
+        if let Some(dir) = &self.options.tree {
+            self.write_tree(dir, r);
+        }
+        if self.options.one_line {
+            self.one_line(r);
+            return;
+        }
+        // As the minimal callback: one block for all the result's diffs, an
+        // empty line when they show no difference.
+        if !r.diff.is_empty() && !r.no_log {
+            let texts: Vec<String> = r.diff.iter().filter_map(diff::unified).map(|t| format!("{t}\n")).collect();
+            self.out(&texts.concat());
+        }
+        if matches!(r.status, Status::Failed | Status::Unreachable) {
+            self.error_block(r);
+        }
+        let shown = shown(r);
+        let host = &r.host;
+        let line = match r.status {
+            Status::Ok | Status::Changed => {
+                let (state, code) = if r.status == Status::Changed { ("CHANGED", YELLOW) } else { ("SUCCESS", GREEN) };
+                if self.text_output && !shown.contains_key("ansible_job_id") {
+                    self.paint(&command_text(host, &shown, state), code)
+                } else {
+                    self.paint(&format!("{host} | {state} => {}", dump(&shown, Some(4))), code)
+                }
+            }
+            Status::Failed if self.text_output && !shown.contains_key("module_stderr") => self.paint(&command_text(host, &shown, "FAILED"), RED),
+            Status::Failed => self.paint(&format!("{host} | FAILED! => {}", dump(&shown, Some(4))), RED),
+            Status::Skipped => self.paint(&format!("{host} | SKIPPED"), CYAN),
+            Status::Unreachable => self.paint(&format!("{host} | UNREACHABLE! => {}", dump(&shown, Some(4))), BRIGHT_RED),
+        };
+        self.out(&line);
+    }
+
+    /// `-o`: the oneline callback's forms (no diffs, no error blocks).
+    fn one_line(&self, r: &HostResult) {
+        let shown = shown(r);
+        let host = &r.host;
+        let compact = || dump(&shown, Some(0)).replace('\n', "");
+        match r.status {
+            Status::Ok | Status::Changed => {
+                let (state, code) = if r.status == Status::Changed { ("CHANGED", YELLOW) } else { ("SUCCESS", GREEN) };
+                if self.text_output && !shown.contains_key("ansible_job_id") {
+                    self.out(&self.paint(&command_line(host, &shown, state), code));
+                } else {
+                    self.out(&self.paint(&format!("{host} | {state} => {}", compact()), code));
+                }
+            }
+            Status::Failed => {
+                // ansible-core 2.19 attaches an (unavailable) traceback to every module failure.
+                if r.module_failed {
+                    let first = if self.text_output && !shown.contains_key("module_stderr") {
+                        command_line(host, &shown, "FAILED")
+                    } else {
+                        "An exception occurred during task execution. To see the full traceback, use -vvv. The error was: (traceback unavailable)".into()
+                    };
+                    self.out(&self.paint(&first, RED));
+                }
+                self.out(&self.paint(&format!("{host} | FAILED! => {}", compact()), RED));
+            }
+            Status::Skipped => self.out(&self.paint(&format!("{host} | SKIPPED"), CYAN)),
+            Status::Unreachable => {
+                let msg = shown.get("msg").map(stockman_modules::args::value_to_string).unwrap_or_default();
+                self.out(&self.paint(&format!("{host} | UNREACHABLE!: {msg}"), BRIGHT_RED));
+            }
+        }
+    }
+
+    /// `[ERROR]: Task failed: ...` with the ad-hoc task as its origin, once per distinct text.
+    fn error_block(&self, r: &HostResult) {
+        let text = error_text(r);
+        {
+            let mut seen = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+            if seen.contains(&text) {
+                return;
+            }
+            seen.push(text.clone());
+        }
+        let head = self.paint(&format!("[ERROR]: {text}"), RED);
+        self.out(&format!("{head}\nOrigin: <adhoc {} task>\n\n{}\n", crate::template::py::str_repr(&self.options.module), self.options.task_repr));
+    }
+
+    /// `-t TREE`: the host's result as compact JSON in TREE/HOST, as the tree callback writes it.
+    fn write_tree(&self, dir: &std::path::Path, r: &HostResult) {
+        if r.status == Status::Skipped {
+            return;
+        }
+        let text = crate::vault::redact(&dump(&shown(r), None)).into_owned();
+        let written = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(dir.join(&r.host), text));
+        if let Err(e) = written {
+            self.warn(&format!("Unable to write to {}'s file: {e}", r.host));
+        }
+    }
+
+    fn warn(&self, text: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{}", self.paint(&format!("[WARNING]: {text}"), PURPLE));
+    }
+}
+
+impl Reporter for Adhoc {
+    fn event(&self, event: &Event) {
+        match event {
+            Event::HostResult(r) => self.host_result(r),
+            Event::Warning(text) => self.warn(text),
+            // The minimal and oneline callbacks have no async hooks: no `ASYNC OK/POLL` lines.
+            Event::Display(text) if text.starts_with("ASYNC ") => {}
+            Event::Display(text) => self.out(text),
+            Event::Detail { host, level, text } if self.options.verbosity >= *level => self.out(&format!("<{host}> {text}")),
+            _ => {}
+        }
+    }
+}
+
+/// What the callbacks show of a result (no `failed`, `diff`, `invocation`, warnings).
+fn shown(r: &HostResult) -> Map<String, Value> {
+    let mut shown = displayed_result(&r.visible(), false);
+    shown.remove("warnings");
+    shown.remove("deprecations");
+    shown
+}
+
+fn dump(result: &Map<String, Value>, indent: Option<usize>) -> String {
+    pyjson::dumps(&Value::Object(result.clone()), indent)
+}
+
+fn field<'a>(result: &'a Map<String, Value>, key: &str) -> std::borrow::Cow<'a, str> {
+    match result.get(key) {
+        Some(Value::String(s)) => std::borrow::Cow::Borrowed(s),
+        Some(Value::Null) | None => std::borrow::Cow::Borrowed(""),
+        Some(other) => std::borrow::Cow::Owned(stockman_modules::args::value_to_string(other)),
+    }
+}
+
+fn rc(result: &Map<String, Value>) -> String {
+    result.get("rc").map(|v| v.to_string()).unwrap_or_else(|| "-1".into())
+}
+
+/// minimal's `host | STATE | rc=N >>` then stdout, stderr and msg run together.
+fn command_text(host: &str, result: &Map<String, Value>, state: &str) -> String {
+    format!("{host} | {state} | rc={} >>\n{}{}{}", rc(result), field(result, "stdout"), field(result, "stderr"), field(result, "msg"))
+}
+
+/// oneline's `host | STATE | rc=N | (stdout) ...`, newlines escaped.
+fn command_line(host: &str, result: &Map<String, Value>, state: &str) -> String {
+    let escape = |s: &str| s.replace('\n', "\\n").replace('\r', "\\r");
+    let stdout = escape(&field(result, "stdout"));
+    let stderr = field(result, "stderr");
+    if stderr.is_empty() {
+        format!("{host} | {state} | rc={} | (stdout) {stdout}", rc(result))
+    } else {
+        format!("{host} | {state} | rc={} | (stdout) {stdout} (stderr) {}", rc(result), escape(&stderr))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn command_results_print_as_the_minimal_and_oneline_callbacks_do() {
+        let r = map(json!({"rc": 0, "stdout": "a\nb", "stderr": "e"}));
+        assert_eq!(command_text("h", &r, "CHANGED"), "h | CHANGED | rc=0 >>\na\nbe");
+        assert_eq!(command_line("h", &r, "CHANGED"), "h | CHANGED | rc=0 | (stdout) a\\nb (stderr) e");
+        assert_eq!(command_line("h", &map(json!({"rc": 1, "stdout": ""})), "FAILED"), "h | FAILED | rc=1 | (stdout) ");
+    }
+
+    #[test]
+    fn one_line_json_has_no_space_after_commas() {
+        let r = map(json!({"changed": false, "ping": "pong", "l": ["a", "b"], "e": []}));
+        assert_eq!(dump(&r, Some(0)).replace('\n', ""), r#"{"changed": false,"e": [],"l": ["a","b"],"ping": "pong"}"#);
+    }
+}
