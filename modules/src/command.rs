@@ -288,6 +288,23 @@ async fn execute<T: Target>(target: &T, request: &Request) -> Result<ModuleResul
     Ok(result)
 }
 
+/// What `raw` and `script` report for a command they ran: always changed,
+/// failed on a non-zero rc, Ansible's output fields.
+pub fn ran(out: &crate::ExecOutput) -> ModuleResult {
+    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
+    let mut result = ModuleResult::changed(true)
+        .with("rc", out.rc)
+        .with("stdout_lines", lines(&stdout))
+        .with("stdout", stdout)
+        .with("stderr_lines", lines(&stderr))
+        .with("stderr", stderr);
+    if out.rc != 0 {
+        result.failed = true;
+        result.msg = Some("non-zero return code".into());
+    }
+    result
+}
+
 /// Python's `splitlines()` for the common line ends.
 pub fn lines(text: &str) -> Value {
     Value::Array(text.lines().map(|l| Value::String(l.to_string())).collect())

@@ -2,8 +2,6 @@
 //! `executable -c`), with no module logic around it. Like Ansible's it always
 //! reports changed, fails on a non-zero rc, and is skipped in check mode.
 
-use serde_json::Value;
-
 use crate::shell::Cmd;
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
 
@@ -24,22 +22,7 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     }
     let executable = args.str("executable").filter(|e| !e.is_empty());
     let out = target.exec_task_command(&plan(&line, executable.as_deref()), None).await?;
-    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
-    let mut result = ModuleResult::changed(true)
-        .with("rc", out.rc)
-        .with("stdout", stdout.clone())
-        .with("stdout_lines", lines(&stdout))
-        .with("stderr", stderr.clone())
-        .with("stderr_lines", lines(&stderr));
-    if out.rc != 0 {
-        result.failed = true;
-        result.msg = Some("non-zero return code".into());
-    }
-    Ok(result)
-}
-
-fn lines(text: &str) -> Value {
-    Value::Array(text.lines().map(|l| Value::String(l.to_string())).collect())
+    Ok(crate::command::ran(&out))
 }
 
 #[cfg(test)]

@@ -3,8 +3,6 @@
 //! writes it to a private temp dir, runs it and removes the dir. `creates`,
 //! `removes`, `chdir`, `executable` as in Ansible; always changed.
 
-use serde_json::Value;
-
 use crate::shell::{quote, Cmd};
 use crate::{Args, Controller, ModuleError, ModuleResult, RunMode, Target};
 
@@ -94,18 +92,7 @@ pub async fn run<T: Target>(args: &Args, target: &T, controller: &dyn Controller
         return Ok(r);
     }
     let out = target.exec_task_command(plan(&req).as_str(), Some(&content)).await?;
-    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
-    let mut result = ModuleResult::changed(true)
-        .with("rc", out.rc)
-        .with("stdout", stdout.clone())
-        .with("stdout_lines", lines(&stdout))
-        .with("stderr", stderr.clone())
-        .with("stderr_lines", lines(&stderr));
-    if out.rc != 0 {
-        result.failed = true;
-        result.msg = Some("non-zero return code".into());
-    }
-    Ok(result)
+    Ok(crate::command::ran(&out))
 }
 
 /// `creates` that exists or `removes` that does not: Ansible's skip message.
@@ -125,10 +112,6 @@ async fn skip_reason<T: Target>(target: &T, req: &Request) -> Result<Option<Stri
 
 async fn exists<T: Target>(target: &T, path: &str) -> Result<bool, ModuleError> {
     Ok(target.exec(Cmd::new("test").flag("-e").arg(path).as_str(), None).await?.rc == 0)
-}
-
-fn lines(text: &str) -> Value {
-    Value::Array(text.lines().map(|l| Value::String(l.to_string())).collect())
 }
 
 #[cfg(test)]
