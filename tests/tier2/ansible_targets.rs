@@ -29,6 +29,8 @@ use crate::playbook::{ansible_command, ANSIBLE_PLAYBOOK};
 const TESTS_DIR: &str = "/var/cache/stockman/ansible-tests/test/integration/targets";
 /// A target that takes longer than this under either tool fails.
 const TARGET_TIMEOUT_SECS: u64 = 900;
+/// The venv's Python, whose ansible-core and collections the fallback uses.
+const ANSIBLE_PYTHON: &str = "/var/cache/stockman/ansible-venv/bin/python3";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tool {
@@ -124,7 +126,9 @@ impl Project {
             Tool::Ansible => ansible_command(ANSIBLE_PLAYBOOK, &home),
             Tool::Stockman => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_stockman"));
-                c.arg("playbook").env("HOME", &home).env_remove("SSH_AUTH_SOCK");
+                // The modules stockman has no native one for run from the
+                // controller's ansible-core, as a user's installed one would.
+                c.arg("playbook").env("HOME", &home).env_remove("SSH_AUTH_SOCK").env("STOCKMAN_ANSIBLE_PYTHON", ANSIBLE_PYTHON);
                 c
             }
         };
