@@ -58,16 +58,18 @@ fn action_plugin_modules_are_refused_naming_the_plugin() {
 
 #[test]
 fn a_host_without_the_interpreter_gets_a_failed_result_saying_so() {
-    let run = run("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: /nonexistent/python3\n  tasks:\n    - ansible.builtin.ping:\n", &[]);
+    // slurp: a module stockman has no native one of.
+    let run = run("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: /nonexistent/python3\n  tasks:\n    - ansible.builtin.slurp:\n        src: /etc/hostname\n", &[]);
     run.assert_code(2);
-    assert!(run.stdout.contains("module `ansible.builtin.ping` is not native to stockman") && run.stdout.contains("needs Python on h1"), "{}", run.stdout);
+    assert!(run.stdout.contains("module `ansible.builtin.slurp` is not native to stockman") && run.stdout.contains("needs Python on h1"), "{}", run.stdout);
 }
 
 #[test]
 fn hostile_values_reach_the_module_as_data_and_the_interpreter_is_discovered_once() {
-    let run = run("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n      register: first\n    - ansible.builtin.ping:\n        data: \"$(touch /tmp/stockman-pwned) ' \\\" \\n x\"\n      register: second\n    - debug:\n        msg: \"{{ first.ansible_facts.discovered_interpreter_python }} / {{ second.ansible_facts is defined }} / {{ second.ping }} / {{ discovered_interpreter_python }}\"\n", &[]);
+    // slurp (not native) fails naming the path it was given, byte for byte.
+    let run = run("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.slurp:\n        src: /etc/hostname\n      register: first\n    - ansible.builtin.slurp:\n        src: \"/nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x\"\n      register: second\n      ignore_errors: true\n    - debug:\n        msg: \"{{ first.ansible_facts.discovered_interpreter_python }} / {{ second.ansible_facts is defined }} / {{ second.msg }} / {{ discovered_interpreter_python }}\"\n", &[]);
     run.assert_code(0);
-    assert!(run.stdout.contains("\"msg\": \"/usr/bin/python3 / False / $(touch /tmp/stockman-pwned) ' \\\" \\n x / /usr/bin/python3\""), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"/usr/bin/python3 / False / File not found: /nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x / /usr/bin/python3\""), "{}", run.stdout);
     assert!(!std::path::Path::new("/tmp/stockman-pwned").exists());
 }
 

@@ -96,6 +96,11 @@ fn sequence(spec: &Map<String, Value>) -> Result<Vec<String>, String> {
     if format.matches('%').count() != 1 {
         return Err(format!("bad formatting string: {format}"));
     }
+    // Counted before any item is made.
+    let count = (i128::from(end) - i128::from(start)) / i128::from(stride) + 1;
+    if count > super::max_items() as i128 {
+        return Err(super::too_many_items(count));
+    }
     let mut out = Vec::new();
     let mut i = start;
     while (stride > 0 && i <= end) || (stride < 0 && i >= end) {
