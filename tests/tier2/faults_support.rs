@@ -161,7 +161,11 @@ pub fn temp_files(fleet: &Fleet, host: &str, dir: &str) -> String {
 
 /// The systemd-nspawn process of `host` (its pid file in the fleet's state dir).
 pub fn nspawn_pid(host: &str) -> u32 {
-    let state = std::env::var("STOCKMAN_FLEET_STATE").unwrap_or_else(|_| "/run/stockman-fleet".into());
+    let default_state = match std::env::var("STOCKMAN_FLEET_ID").ok().filter(|id| id != "0") {
+        Some(id) => format!("/run/stockman-fleet{id}"),
+        None => "/run/stockman-fleet".into(),
+    };
+    let state = std::env::var("STOCKMAN_FLEET_STATE").unwrap_or(default_state);
     let pid_file = Path::new(&state).join("hosts").join(host).join("pid");
     let text = std::fs::read_to_string(&pid_file).unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()));
     text.trim().parse().unwrap()

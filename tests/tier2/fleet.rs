@@ -66,6 +66,8 @@ pub struct Fleet {
     known_hosts: PathBuf,
     key: PathBuf,
     hosts: Vec<FleetHost>,
+    netns_prefix: String,
+    controller: IpAddr,
     _exclusive: Exclusive,
 }
 
@@ -81,6 +83,8 @@ impl Fleet {
             hosts: parse_inventory(&inventory),
             known_hosts: path_named(&paths, "known_hosts"),
             key: path_named(&paths, "key"),
+            netns_prefix: path_named(&paths, "netns_prefix").display().to_string(),
+            controller: path_named(&paths, "controller").display().to_string().parse().expect("controller address"),
             inventory,
             _exclusive: exclusive,
         };
@@ -102,6 +106,16 @@ impl Fleet {
     /// The private key that root on every host accepts.
     pub fn key_path(&self) -> &Path {
         &self.key
+    }
+
+    /// The network namespace `host` lives in (names differ per `STOCKMAN_FLEET_ID`).
+    pub fn netns(&self, host: &str) -> String {
+        format!("{}{host}", self.netns_prefix)
+    }
+
+    /// The controller's address on the fleet's bridge, as the hosts see it.
+    pub fn controller_address(&self) -> IpAddr {
+        self.controller
     }
 
     pub fn hosts(&self) -> Vec<FleetHost> {

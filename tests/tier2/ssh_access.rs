@@ -22,10 +22,11 @@ async fn open(spec: &ConnectSpec) -> Result<Connection, TransportError> {
 
 /// Makes `host` unreachable from the controller (its replies to the bridge
 /// address are dropped) while the other hosts still reach it.
-fn cut_off_from_controller(host: &str) {
-    let netns = format!("stockman-{host}");
+fn cut_off_from_controller(fleet: &Fleet, host: &str) {
+    let netns = fleet.netns(host);
+    let controller = format!("{}/32", fleet.controller_address());
     let status = Command::new("ip")
-        .args(["netns", "exec", &netns, "ip", "route", "add", "blackhole", "10.213.0.1/32"])
+        .args(["netns", "exec", &netns, "ip", "route", "add", "blackhole", &controller])
         .status()
         .expect("run ip");
     assert!(status.success(), "could not cut {host} off");
@@ -60,7 +61,7 @@ fn inputs(host: &str, config: &Path) -> SshInputs {
 fn proxy_jump_through_one_and_two_hops_reaches_a_host_the_controller_cannot() {
     let fleet = Fleet::up(3);
     let [a1, a2, a3] = ["fleet01", "fleet02", "fleet03"].map(|h| fleet.address_of(h));
-    cut_off_from_controller("fleet02");
+    cut_off_from_controller(&fleet, "fleet02");
     assert!(!reachable(a2), "fleet02 must be out of the controller's reach");
     assert!(reachable(a1));
     let dir = tempfile::tempdir().unwrap();
@@ -96,7 +97,7 @@ fn proxy_jump_through_one_and_two_hops_reaches_a_host_the_controller_cannot() {
 fn playbook_reaches_the_hidden_host_through_the_ssh_config_jump() {
     let fleet = Fleet::up(2);
     let [a1, a2] = ["fleet01", "fleet02"].map(|h| fleet.address_of(h));
-    cut_off_from_controller("fleet02");
+    cut_off_from_controller(&fleet, "fleet02");
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &fleet, &format!("Host fleet02\n  HostName {a2}\n  ProxyJump {a1}\n"));
     std::fs::write(dir.path().join("hosts.ini"), "[hidden]\nfleet02\n").unwrap();

@@ -42,7 +42,7 @@ fn a_host_dropping_off_mid_command_is_unreachable_alone_and_in_bounded_time() {
     std::thread::sleep(Duration::from_secs(3));
     // fleet02 vanishes from the network: no RST, no FIN, just silence.
     let cut = Command::new("ip")
-        .args(["netns", "exec", "stockman-fleet02", "ip", "link", "set", "eth0", "down"])
+        .args(["netns", "exec", &fleet.netns("fleet02"), "ip", "link", "set", "eth0", "down"])
         .status()
         .unwrap();
     assert!(cut.success());
