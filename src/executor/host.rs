@@ -260,7 +260,10 @@ fn connect_spec(name: &str, vars: &Map<String, Value>, ctx: &minijinja::Value, p
         name: name.to_string(),
         host: address,
         // An explicit port overrides ssh_config; none lets ssh_config (or 22) decide.
-        port: has_any(vars, &["ansible_port", "ansible_ssh_port"]).then_some(port),
+        port: match has_any(vars, &["ansible_port", "ansible_ssh_port"]) {
+            true => Some(port),
+            false => play_port(play, ctx, templar)?,
+        },
         user: get("ansible_user")?.or(get("ansible_ssh_user")?).or_else(|| play.remote_user.clone()).or_else(|| settings.remote_user.clone()),
         private_key: get("ansible_ssh_private_key_file")?.or(get("ansible_private_key_file")?).map(expand_tilde).or_else(|| settings.private_key.clone()),
         host_key_policy: (!checking).then_some(HostKeyPolicy::Off),
@@ -280,6 +283,14 @@ fn connect_spec(name: &str, vars: &Map<String, Value>, ctx: &minijinja::Value, p
         retries: number("ansible_ssh_retries")?.map_or(settings.ssh_retries, |n| u32::try_from(n).unwrap_or(u32::MAX)),
     };
     ssh_config::resolve(&inputs).map_err(|e| format!("host `{name}`: {e}"))
+}
+
+/// The play's `port:` (a number or a template), for hosts without `ansible_port`.
+fn play_port(play: &Play, ctx: &minijinja::Value, templar: &Templar) -> Result<Option<u16>, String> {
+    let Some(value) = &play.port else { return Ok(None) };
+    let rendered = templar.render_value(value, ctx).map_err(|e| format!("port: {e}"))?;
+    let text = stockman_modules::args::value_to_string(&rendered);
+    text.parse().map(Some).map_err(|_| format!("the play's port `{text}` is not a port number"))
 }
 
 fn has_any(vars: &Map<String, Value>, keys: &[&str]) -> bool {

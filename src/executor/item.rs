@@ -150,6 +150,13 @@ impl Executor<'_> {
             check: task.check_mode.as_ref().and_then(|v| self.flag(v, ctx)).unwrap_or(self.settings.check),
             diff: task.diff.as_ref().and_then(|v| self.flag(v, ctx)).unwrap_or(self.settings.diff),
         };
+        let delegate = match &task.delegate_to {
+            Some(v) => match self.templar.render_value(v, ctx) {
+                Ok(v) => Some(stockman_modules::args::value_to_string(&v)).filter(|d| *d != host.name),
+                Err(e) => return failed(host, task_error(task, &e.message)),
+            },
+            None => None,
+        };
         let outcome = match spec.kind {
             ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => Ok(actions::run(spec.kind, &args, &self.templar, ctx)),
             ModuleKind::Pause => Ok(super::pause::run(&args, &task.display_name(), self.reporter).await),
@@ -160,18 +167,19 @@ impl Executor<'_> {
                 stockman_modules::run(kind, &args, &NoTarget, &controller, mode).await
             }
             kind => {
-                let delegate = match &task.delegate_to {
-                    Some(v) => match self.templar.render_value(v, ctx) {
-                        Ok(v) => Some(stockman_modules::args::value_to_string(&v)).filter(|d| *d != host.name),
-                        Err(e) => return failed(host, task_error(task, &e.message)),
-                    },
-                    None => None,
-                };
                 let delegated;
+                let own_way;
                 let conn = match &delegate {
-                    None => match self.connect(host).await {
-                        Ok(conn) => conn,
-                        Err(e) => return unreachable(host, e.to_string()),
+                    None => match self.task_connection(task, host, ctx).await {
+                        Ok(Some(cell)) => {
+                            own_way = cell;
+                            own_way.get().expect("opened by task_connection")
+                        }
+                        Ok(None) => match self.connect(host).await {
+                            Ok(conn) => conn,
+                            Err(e) => return unreachable(host, e.to_string()),
+                        },
+                        Err(message) => return unreachable(host, message),
                     },
                     Some(name) => match self.delegate_connection(play, name).await {
                         Ok(cell) => {
@@ -187,7 +195,10 @@ impl Executor<'_> {
             }
         };
         let verbose_always = matches!(spec.kind, ModuleKind::Debug) || (spec.kind == ModuleKind::Assert && !quiet(&args));
-        self.to_result(host, outcome, verbose_always)
+        let mut r = self.to_result(host, outcome, verbose_always);
+        // Actions on the controller are labelled with their delegate too, as in Ansible.
+        r.delegated_to = delegate.map(|name| self.delegate_label(name));
+        r
     }
 
     /// Runs a host-side module over `conn` (the host's own, or the delegate's).

@@ -26,6 +26,7 @@ mod loops;
 mod pause;
 pub mod prompt;
 mod play;
+mod reach;
 mod runtime;
 mod step;
 mod task;
@@ -137,16 +138,19 @@ impl<'a> Executor<'a> {
 
     /// Opens a connection, reporting it at -vvv.
     async fn open(&self, host: &HostState) -> Result<Connection, crate::transport::TransportError> {
-        let spec = &host.spec;
+        self.open_spec(&host.name, &host.spec).await
+    }
+
+    async fn open_spec(&self, name: &str, spec: &crate::transport::ConnectSpec) -> Result<Connection, crate::transport::TransportError> {
         let user = spec.user.clone().unwrap_or_else(crate::transport::controller_user);
         let text = match spec.kind {
             crate::transport::ConnectionKind::Local => format!("ESTABLISH LOCAL CONNECTION FOR USER: {user}"),
             crate::transport::ConnectionKind::Ssh => format!("ESTABLISH SSH CONNECTION FOR USER: {user} TO {}:{}", spec.address, spec.port),
         };
-        self.emit(Event::Detail { host: host.name.clone(), level: 3, text });
+        self.emit(Event::Detail { host: name.to_string(), level: 3, text });
         let conn = Connection::open_with(spec, &self.identities).await;
         if let Err(e) = &conn {
-            self.emit(Event::Detail { host: host.name.clone(), level: 3, text: format!("connection failed: {e}") });
+            self.emit(Event::Detail { host: name.to_string(), level: 3, text: format!("connection failed: {e}") });
         }
         conn
     }

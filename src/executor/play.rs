@@ -166,6 +166,7 @@ impl Executor<'_> {
         for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
             let go_on = self.run_steps(run, section, false).await;
             // ansible-core 2.19 announces it only when any_errors_fatal ended the play.
+            // (A block's any_errors_fatal ends it without the announcement.)
             if self.any_errors_fatal(play) && run.active().is_empty() && run.hosts.iter().any(|h| h.failed) {
                 self.emit(Event::NoMoreHosts);
             }

@@ -51,7 +51,7 @@ impl Executor<'_> {
             let shared_with: Vec<usize> = if run_once { targets.to_vec() } else { vec![outcome.host] };
             apply(run, task, &outcome, &shared_with, rescued);
         }
-        if fatal && self.any_errors_fatal(run.play) {
+        if fatal && self.task_any_errors_fatal(run, task, targets) {
             for h in run.active() {
                 run.hosts[h].failed = true;
             }
@@ -65,6 +65,15 @@ impl Executor<'_> {
             self.emit(Event::NoMoreHosts);
             self.emit(Event::NoMoreHosts);
             run.ended = true;
+        }
+    }
+
+    /// `any_errors_fatal` of the task or its blocks (with the first host's
+    /// variables), else the play's, else ansible.cfg's.
+    fn task_any_errors_fatal(&self, run: &PlayRun<'_>, task: &Task, targets: &[usize]) -> bool {
+        match (&task.any_errors_fatal, targets.first()) {
+            (Some(value), Some(&first)) => self.task_flag(run, task, &run.hosts[first], value),
+            _ => self.any_errors_fatal(run.play),
         }
     }
 

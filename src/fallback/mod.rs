@@ -82,6 +82,8 @@ pub struct Catalog {
     core_routing: OnceLock<Routing>,
     collection_routing: Mutex<HashMap<PathBuf, Arc<Routing>>>,
     found: Mutex<HashMap<(String, Vec<String>), Resolved>>,
+    /// `action_groups` by collection (`ansible.builtin` for ansible-core's).
+    groups: Mutex<HashMap<String, Arc<routing::ActionGroups>>>,
 }
 
 /// One step of a lookup.
@@ -210,6 +212,39 @@ impl Catalog {
             Some(target) => self.find(target, deprecations, depth + 1),
             None => Step::NotHere { missing_collection: None, note: None },
         }
+    }
+
+    /// The action groups (`ns.col.group`) that list the module `fqcn`, as
+    /// its collection's routing defines them (ansible-core's for `ansible.builtin`).
+    pub fn groups_of(&self, fqcn: &str) -> Vec<String> {
+        let Some((namespace, collection, name)) = split_fqcn(fqcn) else { return Vec::new() };
+        let owner = match (namespace, collection) {
+            ("ansible", "builtin" | "legacy") => "ansible.builtin".to_string(),
+            _ => format!("{namespace}.{collection}"),
+        };
+        let groups = self.action_groups(&owner);
+        let mut found: Vec<String> = groups
+            .iter()
+            .filter(|(_, members)| members.iter().any(|m| m == name || *m == format!("{owner}.{name}")))
+            .map(|(group, _)| format!("{owner}.{group}"))
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn action_groups(&self, owner: &str) -> Arc<routing::ActionGroups> {
+        let mut cache = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = cache.get(owner) {
+            return hit.clone();
+        }
+        let roots = self.roots();
+        let file = match owner {
+            "ansible.builtin" => roots.core.as_ref().map(|core| core.join("ansible/config/ansible_builtin_runtime.yml")),
+            _ => owner.split_once('.').and_then(|(ns, col)| roots.collections.iter().map(|c| c.join(ns).join(col)).find(|d| d.is_dir())).map(|d| d.join("meta/runtime.yml")),
+        };
+        let groups = Arc::new(file.map(|f| routing::action_groups(&f)).unwrap_or_default());
+        cache.insert(owner.to_string(), groups.clone());
+        groups
     }
 
     fn core_routing(&self, core: &Path) -> Arc<Routing> {

@@ -40,6 +40,27 @@ fn route(entry: &Node, owner: &str) -> Route {
     }
 }
 
+/// `action_groups` of a runtime file: each group's member module names as
+/// written (short or fully qualified). A group's `metadata.extend_group`
+/// (ansible.builtin's `aws`, ... extend collections' groups) is not followed.
+pub type ActionGroups = HashMap<String, Vec<String>>;
+
+pub fn action_groups(path: &Path) -> ActionGroups {
+    let Ok(doc) = yaml::parse_file(path) else { return ActionGroups::new() };
+    groups_from_doc(&doc)
+}
+
+fn groups_from_doc(doc: &Node) -> ActionGroups {
+    let Some(groups) = doc.get("action_groups").and_then(Node::as_map) else { return ActionGroups::new() };
+    groups
+        .iter()
+        .map(|(name, members)| {
+            let names = members.as_seq().unwrap_or_default().iter().filter_map(Node::as_str).map(str::to_string).collect();
+            (name.display_key(), names)
+        })
+        .collect()
+}
+
 /// `warning_text` with the version or date of removal, as Ansible words it.
 fn notice(entry: &Node, verb: &str, owner: &str) -> String {
     let text = entry.get("warning_text").and_then(Node::as_str).unwrap_or_default().trim().to_string();
@@ -54,6 +75,12 @@ fn notice(entry: &Node, verb: &str, owner: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_groups_list_their_modules() {
+        let doc = yaml::parse_str("action_groups:\n  testgroup:\n    - metadata:\n        extend_group: [a.b.g]\n    - ping\n    - a.b.other\n", "runtime.yml".into()).unwrap();
+        assert_eq!(groups_from_doc(&doc)["testgroup"], ["ping", "a.b.other"]);
+    }
 
     #[test]
     fn redirects_deprecations_and_tombstones_are_read() {

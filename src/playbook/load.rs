@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use stockman_modules::spec::ModuleSpec;
 
+use super::keywords::{self, Scope};
 use super::{did_you_mean, parse_kv, roles, tasks, BatchSize, Handler, HostOrder, Play, Playbook, Step, Strategy, Task};
 use crate::yaml::{self, Node, Span, Yaml};
 
@@ -33,25 +34,7 @@ pub(super) fn with_hint(mut e: LoadError, hint: Option<String>) -> LoadError {
     e
 }
 
-const PLAY_SUPPORTED: &[&str] = &[
-    "name", "hosts", "vars", "vars_files", "gather_facts", "connection", "remote_user", "pre_tasks", "roles", "tasks",
-    "post_tasks", "handlers", "tags", "any_errors_fatal", "force_handlers", "become", "become_user", "become_method",
-    "vars_prompt", "serial", "max_fail_percentage", "order", "strategy", "environment",
-    "check_mode", "diff", "ignore_errors", "ignore_unreachable", "no_log", "run_once", "throttle", "collections",
-];
-/// Play keywords every task of the play inherits unless it (or its block) sets
-/// its own, as Ansible's Base attributes do. (`become*` and `environment` are
-/// read from the play at run time.)
-const PLAY_INHERITED: &[&str] = &["check_mode", "diff", "ignore_errors", "ignore_unreachable", "no_log", "run_once", "throttle"];
-/// Ansible play keywords stockman does not implement yet: a clear error, not a typo hint.
-const PLAY_LATER: &[&str] = &[
-    "become_exe", "become_flags", "debugger",
-    "fact_path", "gather_subset", "gather_timeout",
-    "module_defaults", "port", "timeout",
-];
 const IMPORT_PLAYBOOK: &[&str] = &["import_playbook", "ansible.builtin.import_playbook"];
-/// Keywords beside `import_playbook` (Ansible's set; `vars` become play vars).
-const IMPORT_PLAYBOOK_KEYWORDS: &[&str] = &["name", "when", "tags", "vars"];
 const MAX_PLAYBOOK_DEPTH: usize = 16;
 
 /// Loads and validates a playbook file (roles from its roles/ only).
@@ -99,8 +82,7 @@ fn plays_of(root: &Node, path: &Path, outer: &tasks::Inherited, roles_path: &tas
 }
 
 fn import_playbook(node: &Node, value: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tasks::RolesPath, depth: usize, plays: &mut Vec<Play>) -> Result<(), LoadError> {
-    let allowed: Vec<&str> = IMPORT_PLAYBOOK_KEYWORDS.iter().chain(IMPORT_PLAYBOOK).copied().collect();
-    check_keywords(node.as_map().unwrap_or_default(), &allowed, &[], "import_playbook")?;
+    keywords::check(node.as_map().unwrap_or_default(), Scope::IMPORT_PLAYBOOK, IMPORT_PLAYBOOK, "import_playbook")?;
     let file = scalar_string(value)?;
     if file.contains("{{") {
         return Err(with_hint(err(value, "`import_playbook` needs a fixed file name"), Some("it is read before any host is contacted".into())));
@@ -112,20 +94,20 @@ fn import_playbook(node: &Node, value: &Node, dir: &Path, outer: &tasks::Inherit
     if !path.is_file() {
         return Err(err(value, format!("the playbook `{file}` to import was not found (looked for {})", path.display())));
     }
-    let inner = tasks::inherit(outer, node)?;
+    let inner = outer.inside(node, Scope::IMPORT_PLAYBOOK)?;
     load_plays(&path, &inner, roles_path, depth + 1, plays)
 }
 
 fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tasks::RolesPath) -> Result<Play, LoadError> {
     let map = node.as_map().ok_or_else(|| err(node, format!("a play must be a mapping, found {}", node.kind_name())))?;
-    check_keywords(map, PLAY_SUPPORTED, PLAY_LATER, "play")?;
+    keywords::check(map, Scope::PLAY, &[], "play")?;
     let hosts = node.get("hosts").ok_or_else(|| {
         with_hint(err(node, "this play has no `hosts:`"), Some("add e.g. `hosts: all`".into()))
     })?;
     // The play's tags (and its import_playbook's) apply to all its tasks.
     let play_tags: Vec<String> = outer.tags.iter().cloned().chain(string_list(node.get("tags"))?).collect();
     let mut ctx = tasks::Ctx::new(dir, roles_path.clone());
-    ctx.inherited = play_inherited(node, map, outer)?;
+    ctx.inherited = outer.from_play(node)?;
     ctx.inherited.tags = play_tags.clone();
     ctx.collections = string_list(node.get("collections"))?;
     let roles = roles::load_all(node.get("roles"), &ctx)?;
@@ -155,6 +137,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tas
         gather_facts: opt_bool(node.get("gather_facts"))?,
         connection: opt_string(node.get("connection"))?,
         remote_user: opt_string(node.get("remote_user"))?,
+        port: node.get("port").filter(|n| !n.is_null()).map(Node::to_json),
         pre_tasks,
         tasks: role_tasks,
         post_tasks,
@@ -181,14 +164,6 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tas
     }
     check_notify_targets(&play)?;
     Ok(play)
-}
-
-/// What the play passes down to its tasks, handlers and roles: the keywords
-/// of [`PLAY_INHERITED`] on top of its `import_playbook`'s.
-fn play_inherited(node: &Node, map: &[(Node, Node)], outer: &tasks::Inherited) -> Result<tasks::Inherited, LoadError> {
-    let flags: Vec<(Node, Node)> = map.iter().filter(|(k, _)| PLAY_INHERITED.contains(&k.display_key().as_str())).cloned().collect();
-    let flags = Node { value: Yaml::Map(flags), span: node.span.clone() };
-    tasks::inherit(outer, &flags)
 }
 
 /// `serial:` a number, a percentage, or a list of them; a template is read
@@ -290,21 +265,6 @@ fn string_nodes(node: Option<&Node>) -> Result<Vec<&Node>, LoadError> {
     })
 }
 
-fn check_keywords(map: &[(Node, Node)], supported: &[&str], later: &[&str], what: &str) -> Result<(), LoadError> {
-    for (key, _) in map {
-        let name = key.display_key();
-        if supported.contains(&name.as_str()) {
-            continue;
-        }
-        if later.contains(&name.as_str()) {
-            return Err(err(key, format!("the {what} keyword `{name}` is not supported by stockman yet")));
-        }
-        let hint = did_you_mean(&name, supported.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-        return Err(with_hint(err(key, format!("`{name}` is not a valid attribute for a {what}")), hint));
-    }
-    Ok(())
-}
-
 fn host_pattern(node: &Node) -> Result<String, LoadError> {
     match &node.value {
         Yaml::Str(s) => Ok(s.clone()),
@@ -317,9 +277,13 @@ fn host_pattern(node: &Node) -> Result<String, LoadError> {
 }
 
 /// Module arguments from a mapping, a `key=value` string or nothing, merged with
-/// the task's `args:`; every name is checked against the module's spec.
-pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
+/// the task's `args:` and its `module_defaults`; every name is checked against the module's spec.
+pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option<&Node>, defaults: &Map<String, Value>) -> Result<Map<String, Value>, LoadError> {
     let mut args = Map::new();
+    // `module_defaults` first: anything the task gives wins.
+    for (name, v) in defaults {
+        args.insert(canonical_arg(spec, name, value)?, v.clone());
+    }
     if let Some(extra) = extra.filter(|n| !n.is_null()) {
         let entries = extra.as_map().ok_or_else(|| err(extra, "`args` must be a mapping"))?;
         add_mapping_args(spec, entries, &mut args)?;
@@ -587,7 +551,7 @@ mod tests {
 
     #[test]
     fn keywords_not_yet_supported_are_named() {
-        let e = load_str("- hosts: all\n  tasks:\n    - command: 'true'\n      module_defaults: {}\n").unwrap_err();
-        assert!(e.message.contains("`module_defaults` is not supported"), "{}", e.message);
+        let e = load_str("- hosts: all\n  fact_path: /etc/facts\n  tasks: []\n").unwrap_err();
+        assert!(e.message.contains("the play keyword `fact_path` is not supported by stockman yet"), "{}", e.message);
     }
 }

@@ -12,8 +12,10 @@ use stockman_modules::ModuleSpec;
 use crate::yaml::Span;
 
 mod confine;
+mod defaults;
 mod include;
 mod include_vars;
+mod keywords;
 mod kv;
 mod listing;
 mod load;
@@ -53,6 +55,8 @@ pub struct Play {
     /// `connection:` (ssh, local), overriding the inventory's.
     pub connection: Option<String>,
     pub remote_user: Option<String>,
+    /// `port:` (a number or a template), below the inventory's `ansible_port`.
+    pub port: Option<Value>,
     /// `vars_files`, read at load time, in order (later files win).
     pub vars_files: Map<String, Value>,
     /// `vars_prompt:` entries, asked for just before the play runs.
@@ -207,6 +211,22 @@ impl Handler {
     }
 }
 
+/// How a task reaches its host, when it or its blocks say so: each a value
+/// or a template; the inventory's `ansible_connection`, `ansible_user` and
+/// `ansible_port` still win, as in Ansible.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Connection {
+    pub connection: Option<Value>,
+    pub remote_user: Option<Value>,
+    pub port: Option<Value>,
+}
+
+impl Connection {
+    pub fn is_empty(&self) -> bool {
+        *self == Connection::default()
+    }
+}
+
 /// A task or a handler.
 #[derive(Debug)]
 pub struct Task {
@@ -252,6 +272,10 @@ pub struct Task {
     pub throttle: Option<Value>,
     /// `ignore_unreachable:` an unreachable host stays in the play (boolean or template).
     pub ignore_unreachable: Value,
+    /// `any_errors_fatal:` of the task or its blocks (None: the play's, then ansible.cfg's).
+    pub any_errors_fatal: Option<Value>,
+    /// `connection`, `remote_user`, `port` of the task or its blocks (None: the play's).
+    pub connection: Connection,
     /// `environment:` of the enclosing blocks, then the task's, outermost first
     /// (each a mapping or a template giving one); later ones win per name.
     pub environment: Vec<Value>,

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 use super::include::{Include, IncludeKind, IncludeSource, RoleInclude};
 use super::load::{conditions, err, opt_string, scalar_string, string_list, vars_of, LoadError};
-use super::tasks::{self, Ctx, INCLUDE_KEYWORDS, INCLUDE_VARS_OPTIONS, ROLE_OPTIONS};
+use super::keywords::{self, Scope};
+use super::tasks::{self, Ctx, INCLUDE_VARS_OPTIONS, ROLE_OPTIONS};
 use super::{parse_kv, roles, Step};
 use crate::yaml::{Node, Yaml};
 
@@ -21,13 +22,13 @@ pub(super) fn import_role(node: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<St
     if let Some((key, _)) = map.iter().find(|(k, _)| is_loop_key(&k.display_key())) {
         return Err(super::load::with_hint(err(key, "`import_role` cannot loop: it is read before the play runs"), Some("use `include_role` to loop over a role".into())));
     }
-    check_include_keys(node, "import_role", false)?;
+    let action = node.as_map().unwrap_or_default().iter().map(|(k, _)| k.display_key()).find(|k| k.ends_with("import_role")).unwrap_or_default();
+    keywords::check(&without_loops(node), Scope::IMPORT, &[&action], "import_role")?;
     let opts = role_options(value)?;
     if opts.name.contains("{{") {
         return Err(super::load::with_hint(err(value, "`import_role` needs a fixed role name"), Some("use `include_role` for a templated name".into())));
     }
-    let mut inner = ctx.clone();
-    inner.inherited = tasks::inherit(&ctx.inherited, node)?;
+    let inner = ctx.inside(node, Scope::IMPORT)?;
     let loaded = roles::load_included(&opts, value, &inner, &ctx.roles_seen)?;
     ctx.add_handlers(loaded.handlers);
     Ok(loaded.tasks)
@@ -80,7 +81,7 @@ fn include_with(node: &Node, key: &Node, value: &Node, ctx: &Ctx, handler: bool)
     tags.extend(string_list(node.get("tags"))?);
     let mut params = ctx.inherited.params.clone();
     params.extend(vars_of(node.get("vars"))?);
-    let keep = |key: &str, outer: &Option<Value>| node.get(key).map(Node::to_json).or_else(|| outer.clone()).unwrap_or(Value::Bool(false));
+    let keep = |key: &str| ctx.inherited.nearest(node, key).unwrap_or(Value::Bool(false));
     let include = Include {
         name: opt_string(node.get("name"))?,
         span: node.span.clone(),
@@ -89,8 +90,8 @@ fn include_with(node: &Node, key: &Node, value: &Node, ctx: &Ctx, handler: bool)
         vars: ctx.inherited.vars.clone(),
         params,
         loop_: tasks::loop_of(node, node.as_map().unwrap_or_default())?,
-        ignore_errors: keep("ignore_errors", &ctx.inherited.ignore_errors),
-        no_log: keep("no_log", &ctx.inherited.no_log),
+        ignore_errors: keep("ignore_errors"),
+        no_log: keep("no_log"),
         register: opt_string(node.get("register"))?,
         listen: if handler { string_list(node.get("listen"))? } else { Vec::new() },
         role: ctx.role.clone(),
@@ -103,11 +104,20 @@ fn include_with(node: &Node, key: &Node, value: &Node, ctx: &Ctx, handler: bool)
     Ok(include)
 }
 
+/// An include's keys but its loop (`loop`, `with_<lookup>`), checked by [`tasks::loop_of`].
+fn without_loops(node: &Node) -> Vec<(Node, Node)> {
+    node.as_map().unwrap_or_default().iter().filter(|(k, _)| !is_loop_key(&k.display_key())).cloned().collect()
+}
+
+/// Ansible's short list of keywords for `include_tasks`/`include_role`
+/// (`listen` too among handlers); any other is an error, as there.
 fn check_include_keys(node: &Node, action: &str, handler: bool) -> Result<(), LoadError> {
     let listen: &[&str] = if handler { &["listen"] } else { &[] };
-    let allowed: Vec<&str> = INCLUDE_KEYWORDS.iter().chain(listen).copied().chain([action]).collect();
-    let keys: Vec<(Node, Node)> = node.as_map().unwrap_or_default().iter().filter(|(k, _)| !is_loop_key(&k.display_key())).cloned().collect();
-    tasks::check_keys(&keys, &allowed, &[], action)
+    // include_vars is a task to Ansible: these few stockman has long accepted there.
+    let vars_extra: &[&str] = if action.ends_with("include_vars") { &["become", "become_user", "become_method", "check_mode", "diff", "delegate_to"] } else { &[] };
+    let extra: Vec<&str> = listen.iter().chain(vars_extra).copied().chain([action]).collect();
+    let what = if action.ends_with("include_role") { "IncludeRole" } else { "TaskInclude" };
+    keywords::check(&without_loops(node), Scope::INCLUDE, &extra, what)
 }
 
 /// `name:` (or `role:`) and the `*_from` options of `import_role`/`include_role`.
@@ -116,7 +126,7 @@ fn role_options(value: &Node) -> Result<RoleInclude, LoadError> {
         return Ok(RoleInclude { name: name.to_string(), ..RoleInclude::default() });
     }
     let map = value.as_map().ok_or_else(|| err(value, "expected `name: ROLE` and options"))?;
-    tasks::check_keys(map, &[ROLE_OPTIONS, &["role"]].concat(), &[], "role include")?;
+    tasks::check_options(map, &[ROLE_OPTIONS, &["role"]].concat(), "role include")?;
     let name = value.get("name").or_else(|| value.get("role")).ok_or_else(|| err(value, "the role to include has no `name:`"))?;
     let public = match value.get("public") {
         None => false,
@@ -145,7 +155,7 @@ fn include_vars_args(value: &Node, extra: Option<&Node>) -> Result<Map<String, V
     }
     match &value.value {
         Yaml::Map(_) => {
-            tasks::check_keys(value.as_map().unwrap_or_default(), INCLUDE_VARS_OPTIONS, &[], "include_vars option")?;
+            tasks::check_options(value.as_map().unwrap_or_default(), INCLUDE_VARS_OPTIONS, "include_vars option")?;
             args.extend(vars_of(Some(value))?);
         }
         Yaml::Str(text) => {

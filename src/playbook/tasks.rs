@@ -7,28 +7,13 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use stockman_modules::spec;
 
+use super::keywords::{self, Scope};
+pub(super) use super::keywords::Inherited;
 use super::load::{conditions, err, module_args, opt_string, scalar_string, string_list, vars_of, with_hint, LoadError};
 use super::{did_you_mean, reuse, Action, Block, Handler, Loop, LoopKind, Meta, Role, Step, Task};
 use crate::fallback::{Catalog, Resolved};
 use crate::yaml::{self, Node, Yaml};
 
-/// Keywords a task may carry besides its module.
-const TASK_KEYWORDS: &[&str] = &[
-    "name", "when", "register", "notify", "ignore_errors", "no_log", "vars", "args", "tags", "changed_when",
-    "failed_when", "loop", "loop_control", "until", "retries", "delay", "run_once", "check_mode", "diff",
-    "become", "become_user", "become_method", "delegate_to", "delegate_facts", "timeout",
-    "throttle", "ignore_unreachable", "environment", "async", "poll",
-];
-const HANDLER_KEYWORDS: &[&str] = &["listen"];
-const BLOCK_KEYWORDS: &[&str] = &[
-    "name", "block", "rescue", "always", "when", "vars", "tags", "ignore_errors", "no_log", "check_mode", "diff",
-    "run_once", "become", "become_user", "become_method", "environment", "ignore_unreachable", "throttle",
-];
-/// Ansible task keywords stockman does not implement yet: a clear error, not a typo hint.
-const TASK_LATER: &[&str] = &[
-    "action", "local_action", "any_errors_fatal", "become_exe", "become_flags", "collections", "connection", "debugger",
-    "module_defaults", "port", "remote_user",
-];
 /// Read at load time, their tasks spliced in place.
 const IMPORTS: &[&str] = &["import_tasks", "ansible.builtin.import_tasks"];
 /// Removed from ansible-core 2.16: refused at load, as ansible-playbook 2.19 does.
@@ -38,37 +23,9 @@ const IMPORT_ROLE: &[&str] = &["import_role", "ansible.builtin.import_role"];
 const INCLUDE_TASKS: &[&str] = &["include_tasks", "ansible.builtin.include_tasks"];
 const INCLUDE_ROLE: &[&str] = &["include_role", "ansible.builtin.include_role"];
 const INCLUDE_VARS: &[&str] = &["include_vars", "ansible.builtin.include_vars"];
-/// Keywords an include (or an import of a role) may carry besides its action.
-pub(super) const INCLUDE_KEYWORDS: &[&str] = &[
-    "name", "when", "vars", "tags", "args", "apply", "loop_control", "ignore_errors", "no_log", "register",
-    "become", "become_user", "become_method", "check_mode", "diff", "run_once", "delegate_to", "timeout",
-];
 pub(super) const ROLE_OPTIONS: &[&str] = &["name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "apply", "public", "allow_duplicates", "rolespec_validate"];
 pub(super) const INCLUDE_VARS_OPTIONS: &[&str] = &["file", "dir", "name", "depth", "files_matching", "ignore_files", "extensions", "ignore_unknown_extensions", "hash_behaviour", "_raw_params"];
 pub(super) const MAX_INCLUDE_DEPTH: usize = 32;
-
-/// What enclosing blocks and includes pass down to each task.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Inherited {
-    pub(super) when: Vec<String>,
-    pub(super) vars: Map<String, Value>,
-    /// Parameters of the dynamic includes (`include_tasks`/`include_role`
-    /// `vars:`, an include loop's item) around these tasks: above set_fact
-    /// and the tasks' own vars, as in Ansible.
-    pub(super) params: Map<String, Value>,
-    pub(super) tags: Vec<String>,
-    pub(super) ignore_errors: Option<Value>,
-    pub(super) no_log: Option<Value>,
-    check_mode: Option<Value>,
-    diff: Option<Value>,
-    run_once: Option<Value>,
-    r#become: Option<Value>,
-    become_user: Option<Value>,
-    become_method: Option<Value>,
-    environment: Vec<Value>,
-    ignore_unreachable: Option<Value>,
-    throttle: Option<Value>,
-}
 
 /// Where task lists are being read from.
 #[derive(Debug, Clone)]
@@ -114,6 +71,18 @@ impl Ctx {
         }
     }
 
+    /// The context inside a block, import, role entry or `apply` written as
+    /// `node`: its keywords on top of these; its `collections:` searched
+    /// for short module names instead of the enclosing ones.
+    pub(super) fn inside(&self, node: &Node, scope: Scope) -> Result<Ctx, LoadError> {
+        let mut inner = self.clone();
+        inner.inherited = self.inherited.inside(node, scope)?;
+        if let Some(collections) = node.get("collections") {
+            inner.collections = string_list(Some(collections))?;
+        }
+        Ok(inner)
+    }
+
     /// The handlers collected so far (emptied).
     pub fn take_handlers(&self) -> Vec<Handler> {
         std::mem::take(&mut *self.handlers.lock().unwrap_or_else(|e| e.into_inner()))
@@ -127,13 +96,6 @@ impl Ctx {
                 sink.push(handler);
             }
         }
-    }
-}
-
-impl Inherited {
-    /// Include parameters (with a loop item) every task below gets.
-    pub(super) fn add_params(&mut self, params: &Map<String, Value>) {
-        self.params.extend(params.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
 }
 
@@ -201,15 +163,13 @@ fn removed_include(key: &Node) -> LoadError {
 
 /// A block among handlers: each of its tasks is a handler, with the block's keywords.
 fn handler_block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Vec<Handler>, LoadError> {
-    check_keys(map, BLOCK_KEYWORDS, &[], "block")?;
+    keywords::check(map, Scope::BLOCK, &[], "block")?;
     for section in ["rescue", "always"] {
         if let Some(part) = node.get(section).filter(|n| !n.is_null()) {
             return Err(err(part, format!("`{section}` in a handler block is not supported by stockman yet")));
         }
     }
-    let mut inner = ctx.clone();
-    inner.inherited = inherit(&ctx.inherited, node)?;
-    steps_for_handlers(node.get("block"), &inner)
+    steps_for_handlers(node.get("block"), &ctx.inside(node, Scope::BLOCK)?)
 }
 
 /// `import_tasks` among handlers: every task of the file is a handler.
@@ -220,9 +180,8 @@ fn handler_import(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Ve
 }
 
 fn block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Block, LoadError> {
-    check_keys(map, BLOCK_KEYWORDS, &[], "block")?;
-    let mut inner = ctx.clone();
-    inner.inherited = inherit(&ctx.inherited, node)?;
+    keywords::check(map, Scope::BLOCK, &[], "block")?;
+    let inner = ctx.inside(node, Scope::BLOCK)?;
     Ok(Block {
         name: opt_string(node.get("name"))?,
         span: node.span.clone(),
@@ -230,27 +189,6 @@ fn block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Block, LoadErro
         rescue: steps(node.get("rescue"), &inner)?,
         always: steps(node.get("always"), &inner)?,
     })
-}
-
-/// The keywords of a block or include, on top of what encloses it.
-pub(super) fn inherit(outer: &Inherited, node: &Node) -> Result<Inherited, LoadError> {
-    let mut inner = outer.clone();
-    inner.when.extend(conditions(node.get("when"))?);
-    inner.vars.extend(vars_of(node.get("vars"))?);
-    inner.tags.extend(string_list(node.get("tags"))?);
-    let keep = |v: Option<&Node>, outer: &Option<Value>| v.map(Node::to_json).or_else(|| outer.clone());
-    inner.ignore_errors = keep(node.get("ignore_errors"), &outer.ignore_errors);
-    inner.no_log = keep(node.get("no_log"), &outer.no_log);
-    inner.check_mode = keep(node.get("check_mode"), &outer.check_mode);
-    inner.diff = keep(node.get("diff"), &outer.diff);
-    inner.run_once = keep(node.get("run_once"), &outer.run_once);
-    inner.r#become = keep(node.get("become"), &outer.r#become);
-    inner.become_user = keep(node.get("become_user"), &outer.become_user);
-    inner.become_method = keep(node.get("become_method"), &outer.become_method);
-    inner.ignore_unreachable = keep(node.get("ignore_unreachable"), &outer.ignore_unreachable);
-    inner.throttle = keep(node.get("throttle"), &outer.throttle);
-    inner.environment.extend(node.get("environment").filter(|n| !n.is_null()).map(Node::to_json));
-    Ok(inner)
 }
 
 /// `import_tasks`/`include_tasks`: read at load time; the include's `when`,
@@ -273,13 +211,11 @@ fn import_target(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<(Pa
     if ctx.depth >= MAX_INCLUDE_DEPTH {
         return Err(err(value, format!("includes nested deeper than {MAX_INCLUDE_DEPTH} levels (an include cycle?)")));
     }
-    let allowed: Vec<&str> = IMPORTS.iter().copied().chain(["name", "when", "vars", "tags", "args"]).collect();
-    check_keys(node.as_map().unwrap_or_default(), &allowed, &[], "include")?;
+    keywords::check(node.as_map().unwrap_or_default(), Scope::IMPORT, IMPORTS, "import")?;
     let path = resolve(&file, ctx).ok_or_else(|| {
         err(value, format!("could not find the task file `{file}` (looked in {} and {})", ctx.dir.display(), ctx.playbook_dir.display()))
     })?;
-    let mut inner = ctx.clone();
-    inner.inherited = inherit(&ctx.inherited, node)?;
+    let mut inner = ctx.inside(node, Scope::IMPORT)?;
     inner.depth += 1;
     if let Some(dir) = path.parent() {
         inner.dir = dir.to_path_buf();
@@ -296,24 +232,26 @@ pub(super) fn resolve(file: &str, ctx: &Ctx) -> Option<PathBuf> {
     [ctx.dir.join(path), ctx.playbook_dir.join(path)].into_iter().find(|p| p.is_file())
 }
 
-pub(super) fn check_keys(map: &[(Node, Node)], allowed: &[&str], later: &[&str], what: &str) -> Result<(), LoadError> {
+/// Checks the options of a role include or `include_vars` (not keywords).
+pub(super) fn check_options(map: &[(Node, Node)], allowed: &[&str], what: &str) -> Result<(), LoadError> {
     for (key, _) in map {
         let name = key.display_key();
-        if allowed.contains(&name.as_str()) {
-            continue;
+        if !allowed.contains(&name.as_str()) {
+            let hint = did_you_mean(&name, allowed.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+            return Err(with_hint(err(key, format!("`{name}` is not a valid attribute for a {what}")), hint));
         }
-        if later.contains(&name.as_str()) || TASK_LATER.contains(&name.as_str()) {
-            return Err(err(key, format!("the {what} keyword `{name}` is not supported by stockman yet")));
-        }
-        let hint = did_you_mean(&name, allowed.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-        return Err(with_hint(err(key, format!("`{name}` is not a valid attribute for a {what}")), hint));
     }
     Ok(())
 }
 
 pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) -> Result<Task, LoadError> {
     let conditional = inherited_or_own_when(&ctx.inherited, node)?;
-    let action = action(node, map, handler, ctx, conditional)?;
+    let mut ctx = std::borrow::Cow::Borrowed(ctx);
+    if let Some(collections) = node.get("collections") {
+        ctx.to_mut().collections = string_list(Some(collections))?;
+    }
+    let ctx = ctx.as_ref();
+    let (action, local) = action(node, map, handler, ctx, conditional)?;
     let r#async = background(node, &action)?;
     let inherited = &ctx.inherited;
     let mut when = inherited.when.clone();
@@ -322,8 +260,12 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
     vars.extend(vars_of(node.get("vars"))?);
     let mut tags = inherited.tags.clone();
     tags.extend(string_list(node.get("tags"))?);
-    let value_or = |key: &str, outer: &Option<Value>, default: Value| {
-        node.get(key).map(Node::to_json).or_else(|| outer.clone()).unwrap_or(default)
+    let nearest = |key: &str| inherited.nearest(node, key);
+    let flag = |key: &str| nearest(key).unwrap_or(Value::Bool(false));
+    let delegate_to = match local {
+        Some(at) if node.get("delegate_to").is_some() => return Err(err(at, "`local_action` and `delegate_to` are mutually exclusive")),
+        Some(_) => Some(Value::String("localhost".into())),
+        None => nearest("delegate_to"),
     };
     Ok(Task {
         name: opt_string(node.get("name"))?,
@@ -333,8 +275,8 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         register: opt_string(node.get("register"))?,
         notify: string_list(node.get("notify"))?,
         listen: string_list(node.get("listen"))?,
-        ignore_errors: value_or("ignore_errors", &inherited.ignore_errors, Value::Bool(false)),
-        no_log: value_or("no_log", &inherited.no_log, Value::Bool(false)),
+        ignore_errors: flag("ignore_errors"),
+        no_log: flag("no_log"),
         changed_when: conditions(node.get("changed_when"))?,
         failed_when: conditions(node.get("failed_when"))?,
         loop_: loop_of(node, map)?,
@@ -342,17 +284,23 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         retries: node.get("retries").map(Node::to_json).unwrap_or(Value::from(3)),
         delay: node.get("delay").map(Node::to_json).unwrap_or(Value::from(5)),
         tags,
-        run_once: value_or("run_once", &inherited.run_once, Value::Bool(false)),
-        check_mode: node.get("check_mode").map(Node::to_json).or_else(|| inherited.check_mode.clone()),
-        diff: node.get("diff").map(Node::to_json).or_else(|| inherited.diff.clone()),
-        r#become: node.get("become").map(Node::to_json).or_else(|| inherited.r#become.clone()),
-        become_user: node.get("become_user").map(Node::to_json).or_else(|| inherited.become_user.clone()),
-        become_method: node.get("become_method").map(Node::to_json).or_else(|| inherited.become_method.clone()),
-        delegate_to: node.get("delegate_to").map(Node::to_json),
-        timeout: node.get("timeout").map(Node::to_json),
-        throttle: node.get("throttle").map(Node::to_json).or_else(|| inherited.throttle.clone()),
-        ignore_unreachable: value_or("ignore_unreachable", &inherited.ignore_unreachable, Value::Bool(false)),
-        environment: inherited.environment.iter().cloned().chain(node.get("environment").filter(|n| !n.is_null()).map(Node::to_json)).collect(),
+        run_once: flag("run_once"),
+        check_mode: nearest("check_mode"),
+        diff: nearest("diff"),
+        r#become: nearest("become"),
+        become_user: nearest("become_user"),
+        become_method: nearest("become_method"),
+        delegate_to,
+        timeout: nearest("timeout"),
+        throttle: nearest("throttle"),
+        ignore_unreachable: flag("ignore_unreachable"),
+        any_errors_fatal: nearest("any_errors_fatal"),
+        connection: super::Connection {
+            connection: nearest("connection"),
+            remote_user: nearest("remote_user"),
+            port: nearest("port"),
+        },
+        environment: inherited.extended(node, "environment"),
         r#async,
         poll: node.get("poll").filter(|n| !n.is_null()).map(Node::to_json),
         role: ctx.role.clone(),
@@ -389,31 +337,79 @@ fn inherited_or_own_when(inherited: &Inherited, node: &Node) -> Result<bool, Loa
     Ok(inherited.when.iter().chain(&own).any(|c| !matches!(c.trim(), "True" | "true" | "yes")))
 }
 
-/// The task's one module (or meta action), validated against its spec;
-/// a module stockman does not ship is looked up in the controller's Ansible.
-fn action(node: &Node, map: &[(Node, Node)], handler: bool, ctx: &Ctx, conditional: bool) -> Result<Action, LoadError> {
+/// The task's one module (or meta action), validated against its spec with
+/// the `module_defaults` that apply to it; a module stockman does not ship
+/// is looked up in the controller's Ansible. The second value is the
+/// `local_action` key, when the module was given that way.
+fn action<'n>(node: &'n Node, map: &'n [(Node, Node)], handler: bool, ctx: &Ctx, conditional: bool) -> Result<(Action, Option<&'n Node>), LoadError> {
     let mut action = None;
+    let mut local = None;
     for (key, value) in map {
         let name = key.display_key();
-        let is_loop = loop_keyword(&name).is_some();
-        if TASK_KEYWORDS.contains(&name.as_str()) || is_loop || (handler && HANDLER_KEYWORDS.contains(&name.as_str())) {
+        let is_action = name == "action" || name == "local_action";
+        if !is_action && (loop_keyword(&name).is_some() || keywords::task_keyword(&name, value, handler)?) {
             continue;
         }
-        let found = if let Some(meta) = meta_action(&name, value)? {
-            Action::Meta(meta)
-        } else if let Some(spec) = spec::lookup(&name) {
-            Action::Module { spec, written_as: name.clone(), args: module_args(spec, value, node.get("args"))?, python: None }
-        } else if TASK_LATER.contains(&name.as_str()) || name.starts_with("with_") {
-            return Err(err(key, format!("the task keyword `{name}` is not supported by stockman yet")));
-        } else {
-            fallback_action(key, value, node, &name, ctx, conditional)?
+        let (module_key, module, value) = match is_action {
+            true => action_keyword(key, value)?,
+            false => (key, name.clone(), std::borrow::Cow::Borrowed(value)),
         };
         if action.is_some() {
             return Err(err(key, format!("conflicting action statements: a task runs one module, and `{name}` is a second one")));
         }
-        action = Some(found);
+        if name == "local_action" {
+            local = Some(key);
+        }
+        action = Some(module_action(module_key, &module, &value, node, ctx, conditional)?);
     }
-    action.ok_or_else(|| with_hint(err(node, "no module/action detected in task"), Some("add a module such as `command: ...`".into())))
+    let action = action.ok_or_else(|| with_hint(err(node, "no module/action detected in task"), Some("add a module such as `command: ...`".into())))?;
+    Ok((action, local))
+}
+
+/// `action:`/`local_action:` as `module args...` or `{module: NAME, args...}`:
+/// the module's name and its arguments as if written `NAME: args`.
+fn action_keyword<'n>(key: &'n Node, value: &'n Node) -> Result<(&'n Node, String, std::borrow::Cow<'n, Node>), LoadError> {
+    let keyword = key.display_key();
+    let (module, rest) = match &value.value {
+        Yaml::Str(text) => {
+            let text = text.trim_start();
+            let (module, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+            let rest = rest.trim();
+            let rest = if rest.is_empty() { Yaml::Null } else { Yaml::Str(rest.to_string()) };
+            (module.to_string(), Node { value: rest, span: value.span.clone() })
+        }
+        Yaml::Map(entries) => {
+            let module = value.get("module").ok_or_else(|| err(value, format!("`{keyword}` as a mapping needs `module: NAME`")))?;
+            let others: Vec<(Node, Node)> = entries.iter().filter(|(k, _)| k.display_key() != "module").cloned().collect();
+            (scalar_string(module)?, Node { value: if others.is_empty() { Yaml::Null } else { Yaml::Map(others) }, span: value.span.clone() })
+        }
+        _ => return Err(err(value, format!("`{keyword}` takes `module args...` or a mapping with `module:`, found {}", value.kind_name()))),
+    };
+    if module.is_empty() {
+        return Err(err(value, format!("`{keyword}` names no module")));
+    }
+    if module.contains("{{") {
+        let hint = Some("name the module itself, or choose between modules with `when:`".into());
+        return Err(with_hint(err(value, format!("`{keyword}` with a templated module name (`{module}`) is not supported by stockman yet")), hint));
+    }
+    Ok((value, module, std::borrow::Cow::Owned(rest)))
+}
+
+/// The module `name` with its arguments `value` (a meta action, a native
+/// module, else the fallback), the task's `args:` and `module_defaults` below them.
+fn module_action(key: &Node, name: &str, value: &Node, node: &Node, ctx: &Ctx, conditional: bool) -> Result<Action, LoadError> {
+    if let Some(meta) = meta_action(name, value)? {
+        return Ok(Action::Meta(meta));
+    }
+    if let Some(spec) = spec::lookup(name) {
+        let defaults = super::defaults::for_native(spec, &ctx.inherited.extended(node, "module_defaults"), ctx, key)?;
+        let args = module_args(spec, value, node.get("args"), &defaults)?;
+        return Ok(Action::Module { spec, written_as: name.to_string(), args, python: None });
+    }
+    if keywords::keyword(name).is_some() {
+        return Err(err(key, format!("`{name}` is not a valid attribute for a task")));
+    }
+    fallback_action(key, value, node, name, ctx, conditional)
 }
 
 /// A module from the controller's ansible-core or collections. One that
@@ -424,12 +420,16 @@ fn fallback_action(key: &Node, value: &Node, node: &Node, name: &str, ctx: &Ctx,
     let resolved = ctx.catalog.resolve(name, &ctx.collections);
     if let Resolved::Unavailable { message, hint } = &resolved {
         if !conditional {
-            let candidates = spec::names().chain(TASK_KEYWORDS.iter().copied()).chain(["meta", "block", "import_tasks", "include_tasks", "import_role", "include_role", "include_vars"]);
+            let candidates = spec::names().chain(keywords::names(Scope::TASK)).chain(["meta", "block", "import_tasks", "include_tasks", "import_role", "include_role", "include_vars"]);
             let suggestion = did_you_mean(name, candidates).map(|s| format!("did you mean `{s}`?"));
             return Err(with_hint(err(key, message.clone()), suggestion.or_else(|| hint.clone())));
         }
     }
-    let args = module_args(&spec::FALLBACK, value, node.get("args"))?;
+    let defaults = match &resolved {
+        Resolved::Module(module) => super::defaults::for_fallback(&module.fqcn, name, &ctx.inherited.extended(node, "module_defaults"), ctx, key)?,
+        Resolved::Unavailable { .. } => Map::new(),
+    };
+    let args = module_args(&spec::FALLBACK, value, node.get("args"), &defaults)?;
     Ok(Action::Module { spec: &spec::FALLBACK, written_as: name.to_string(), args, python: Some(resolved) })
 }
 
@@ -502,7 +502,5 @@ pub(super) fn loop_of(node: &Node, map: &[(Node, Node)]) -> Result<Option<Loop>,
 
 /// The context for a role's tasks with its `roles:` entry's `when`/`tags` folded in.
 pub(super) fn with_entry_keywords(ctx: &Ctx, entry: &Node) -> Result<Ctx, LoadError> {
-    let mut inner = ctx.clone();
-    inner.inherited = inherit(&ctx.inherited, entry)?;
-    Ok(inner)
+    ctx.inside(entry, Scope::ROLE)
 }

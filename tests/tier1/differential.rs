@@ -234,3 +234,8 @@ fn raw_matches_ansible() {
 fn script_matches_ansible() {
     compare("script.yml", &[]);
 }
+
+#[test]
+fn keywords_match_ansible() {
+    compare("keywords/keywords.yml", &[]);
+}

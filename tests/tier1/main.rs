@@ -12,6 +12,7 @@ mod inventory_sources;
 mod lang_async;
 mod lang_exec;
 mod lang_gaps;
+mod lang_keywords;
 mod lang_lookups;
 mod lang_reuse;
 mod lang_vars;
