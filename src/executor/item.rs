@@ -141,6 +141,9 @@ impl Executor<'_> {
     }
 
     async fn attempt_once(&self, play: &Play, task: &Task, host: &HostState, ctx: &minijinja::Value, playbook_dir: &Path) -> HostResult {
+        if let Action::Module { deferred: Some(deferred), written_as, .. } = &task.action {
+            return Box::pin(self.attempt_deferred(play, task, deferred, written_as, host, ctx, playbook_dir)).await;
+        }
         let Action::Module { spec, args, .. } = &task.action else { return failed(host, "meta tasks run no module".into()) };
         let args = match render_args(&self.templar, spec, args, ctx) {
             Ok(args) => args,
@@ -199,6 +202,22 @@ impl Executor<'_> {
         // Actions on the controller are labelled with their delegate too, as in Ansible.
         r.delegated_to = delegate.map(|name| self.delegate_label(name));
         r
+    }
+
+    /// `action: "{{ ... }}"`: the module named for this host, read and
+    /// checked as if written so, then run as the task.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt_deferred(&self, play: &Play, task: &Task, deferred: &crate::playbook::DeferredAction, template: &str, host: &HostState, ctx: &minijinja::Value, playbook_dir: &Path) -> HostResult {
+        let name = match self.templar.render_str(template, ctx) {
+            Ok(name) => stockman_modules::args::value_to_string(&name),
+            Err(e) => return failed(host, task_error(task, &e.message)),
+        };
+        let action = match deferred.resolve(&name) {
+            Ok(action) => action,
+            Err(e) => return failed(host, task_error(task, &e.to_string())),
+        };
+        let concrete = Task { action, ..task.clone() };
+        self.attempt_once(play, &concrete, host, ctx, playbook_dir).await
     }
 
     /// Runs a host-side module over `conn` (the host's own, or the delegate's).

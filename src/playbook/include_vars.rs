@@ -155,14 +155,26 @@ impl DirFilter {
         Ok(!self.ignore_unknown || self.has_valid_extension(name))
     }
 
+    /// As Ansible's: a name without an extension has the extension `''`,
+    /// which `extensions: ['']` accepts.
     fn has_valid_extension(&self, name: &str) -> bool {
-        Path::new(name).extension().is_some_and(|e| self.extensions.iter().any(|x| *x == e.to_string_lossy()))
+        let ext = Path::new(name).extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+        self.extensions.iter().any(|x| *x == ext)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_extension_accepts_files_without_one() {
+        let filter = |exts: &[&str]| DirFilter { depth: 0, matching: None, ignore: Vec::new(), extensions: exts.iter().map(|e| e.to_string()).collect(), ignore_unknown: true };
+        assert!(filter(&["", "yml"]).has_valid_extension("file_without_extension"));
+        assert!(filter(&["", "yml"]).has_valid_extension("a.yml"));
+        assert!(!filter(&["yml"]).has_valid_extension("file_without_extension"));
+        assert!(!filter(&[""]).has_valid_extension("a.json"));
+    }
 
     #[test]
     fn walk_is_sorted_and_bounded_by_depth() {

@@ -32,6 +32,7 @@ pub use kv::{is_identifier, parse_kv, split_args};
 pub use listing::{fnmatch, list_play, module_uses, start_at_task, tags_selected, ModuleUse, PlayListing, TagFilter};
 pub use load::{batch_sizes, load, load_node, load_with_roles_path, LoadError, VARIABLE_PARAMS};
 pub use suggest::did_you_mean;
+pub use tasks::DeferredAction;
 pub use vars_prompt::VarPrompt;
 
 #[derive(Debug)]
@@ -228,7 +229,7 @@ impl Connection {
 }
 
 /// A task or a handler.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Task {
     pub name: Option<String>,
     pub action: Action,
@@ -326,7 +327,7 @@ impl Action {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Action {
     Module {
         spec: &'static ModuleSpec,
@@ -338,6 +339,9 @@ pub enum Action {
         /// module found on the controller, or why it cannot run (a task in a
         /// branch that may not run loads, and fails only where it runs).
         python: Option<crate::fallback::Resolved>,
+        /// The module is named by a template (`action: "{{ ... }}"`):
+        /// resolved per host when the task runs.
+        deferred: Option<Box<tasks::DeferredAction>>,
     },
     Meta(Meta),
 }

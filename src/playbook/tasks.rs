@@ -373,7 +373,12 @@ fn action_keyword<'n>(key: &'n Node, value: &'n Node) -> Result<(&'n Node, Strin
     let (module, rest) = match &value.value {
         Yaml::Str(text) => {
             let text = text.trim_start();
-            let (module, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+            // A templated name (`{{ pkg_mgr }} name=x`) ends after its `}}`.
+            let from = if text.starts_with("{{") { text.find("}}").map_or(text.len(), |i| i + 2) } else { 0 };
+            let (module, rest) = match text[from..].find(char::is_whitespace) {
+                Some(i) => text.split_at(from + i),
+                None => (text, ""),
+            };
             let rest = rest.trim();
             let rest = if rest.is_empty() { Yaml::Null } else { Yaml::Str(rest.to_string()) };
             (module.to_string(), Node { value: rest, span: value.span.clone() })
@@ -388,28 +393,49 @@ fn action_keyword<'n>(key: &'n Node, value: &'n Node) -> Result<(&'n Node, Strin
     if module.is_empty() {
         return Err(err(value, format!("`{keyword}` names no module")));
     }
-    if module.contains("{{") {
-        let hint = Some("name the module itself, or choose between modules with `when:`".into());
-        return Err(with_hint(err(value, format!("`{keyword}` with a templated module name (`{module}`) is not supported by stockman yet")), hint));
-    }
     Ok((value, module, std::borrow::Cow::Owned(rest)))
 }
 
 /// The module `name` with its arguments `value` (a meta action, a native
 /// module, else the fallback), the task's `args:` and `module_defaults` below them.
 fn module_action(key: &Node, name: &str, value: &Node, node: &Node, ctx: &Ctx, conditional: bool) -> Result<Action, LoadError> {
+    if name.contains("{{") {
+        let deferred = DeferredAction { key: key.clone(), value: value.clone(), node: node.clone(), ctx: ctx.clone() };
+        return Ok(Action::Module { spec: &spec::FALLBACK, written_as: name.to_string(), args: Map::new(), python: None, deferred: Some(Box::new(deferred)) });
+    }
     if let Some(meta) = meta_action(name, value)? {
         return Ok(Action::Meta(meta));
     }
     if let Some(spec) = spec::lookup(name) {
         let defaults = super::defaults::for_native(spec, &ctx.inherited.extended(node, "module_defaults"), ctx, key)?;
         let args = module_args(spec, value, node.get("args"), &defaults)?;
-        return Ok(Action::Module { spec, written_as: name.to_string(), args, python: None });
+        return Ok(Action::Module { spec, written_as: name.to_string(), args, python: None, deferred: None });
     }
     if keywords::keyword(name).is_some() {
         return Err(err(key, format!("`{name}` is not a valid attribute for a task")));
     }
     fallback_action(key, value, node, name, ctx, conditional)
+}
+
+/// `action: "{{ ansible_facts.pkg_mgr }}"`: a module named by a template,
+/// known per host. Everything needed to read it as a task would have been
+/// read is kept, so it is checked as strictly, when its name is known.
+#[derive(Debug, Clone)]
+pub struct DeferredAction {
+    key: Node,
+    value: Node,
+    node: Node,
+    ctx: Ctx,
+}
+
+impl DeferredAction {
+    /// The action once its module's name is rendered (`action: NAME` read then).
+    pub fn resolve(&self, name: &str) -> Result<Action, LoadError> {
+        if name.contains("{{") || name.trim().is_empty() {
+            return Err(err(&self.key, format!("the module name rendered to `{name}`")));
+        }
+        module_action(&self.key, name.trim(), &self.value, &self.node, &self.ctx, false)
+    }
 }
 
 /// A module from the controller's ansible-core or collections. One that
@@ -430,7 +456,7 @@ fn fallback_action(key: &Node, value: &Node, node: &Node, name: &str, ctx: &Ctx,
         Resolved::Unavailable { .. } => Map::new(),
     };
     let args = module_args(&spec::FALLBACK, value, node.get("args"), &defaults)?;
-    Ok(Action::Module { spec: &spec::FALLBACK, written_as: name.to_string(), args, python: Some(resolved) })
+    Ok(Action::Module { spec: &spec::FALLBACK, written_as: name.to_string(), args, python: Some(resolved), deferred: None })
 }
 
 fn meta_action(name: &str, value: &Node) -> Result<Option<Meta>, LoadError> {
