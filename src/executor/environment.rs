@@ -24,7 +24,7 @@ pub(super) fn task_environment(templar: &Templar, play: &Play, task: &Task, ctx:
         match rendered {
             Value::Object(vars) => merged.extend(vars),
             Value::Null => {}
-            other => return Err(format!("environment must be a mapping of variable names to values, got {}", kind(&other))),
+            other => return Err(format!("environment must be a mapping of variable names to values, got {}", crate::playbook::value_kind(&other))),
         }
     }
     merged.into_iter().map(|(name, value)| assignment(&name, &value)).collect()
@@ -42,16 +42,6 @@ fn assignment(name: &str, value: &Value) -> Result<String, String> {
         other => stockman_modules::args::value_to_string(other),
     };
     Ok(format!("{name}={text}"))
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Array(_) => "a list",
-        Value::String(_) => "a string",
-        Value::Number(_) => "a number",
-        Value::Bool(_) => "a boolean",
-        _ => "something else",
-    }
 }
 
 /// A target whose commands run with the task's environment.

@@ -64,7 +64,7 @@ fn merge(layers: &[Value], at: &Node) -> Result<Map<String, Value>, LoadError> {
             match part {
                 Value::Object(entries) => merged.extend(entries),
                 Value::Null => {}
-                other => return Err(err(at, format!("`module_defaults` must map module names (or `group/NAME`) to their arguments, found {}", kind(&other)))),
+                other => return Err(err(at, format!("`module_defaults` must map module names (or `group/NAME`) to their arguments, found {}", value_kind(&other)))),
             }
         }
     }
@@ -88,7 +88,7 @@ fn add_for(merged: &Map<String, Value>, fqcn: &str, names: &dyn Fn(&str) -> bool
         match value {
             Value::Object(entries) => args.extend(entries.iter().map(|(k, v)| (k.clone(), v.clone()))),
             Value::Null => {}
-            other => return Err(err(at, format!("`module_defaults` for `{key}` must be a mapping of arguments, found {}", kind(other)))),
+            other => return Err(err(at, format!("`module_defaults` for `{key}` must be a mapping of arguments, found {}", value_kind(other)))),
         }
     }
     Ok(())
@@ -109,7 +109,8 @@ fn same_native(key: &str, name: &str) -> bool {
     canonical_native(short) == canonical_native(name)
 }
 
-fn kind(v: &Value) -> &'static str {
+/// A JSON value's kind, for messages.
+pub fn value_kind(v: &Value) -> &'static str {
     match v {
         Value::Array(_) => "a list",
         Value::String(_) => "a string",

@@ -288,20 +288,19 @@ impl Inherited {
     /// The keywords of `node` (a block, an import, a role entry, `apply`) on
     /// top of these; `scope` says which of its keys are keywords.
     pub fn inside(&self, node: &Node, scope: Scope) -> Result<Inherited, LoadError> {
-        let mut inner = self.clone();
-        for (key, value) in node.as_map().unwrap_or_default() {
-            let name = key.display_key();
-            let Some(k) = keyword(&name).filter(|k| k.scopes.has(scope)) else { continue };
-            inner.add(k, value)?;
-        }
-        Ok(inner)
+        self.with_keywords(node, |k| k.scopes.has(scope))
     }
 
     /// What a play passes down to its tasks at load time (see [`Keyword::from_play`]).
     pub fn from_play(&self, play: &Node) -> Result<Inherited, LoadError> {
+        self.with_keywords(play, |k| k.from_play)
+    }
+
+    /// These with the keywords of `node` that `wanted` picks.
+    fn with_keywords(&self, node: &Node, wanted: impl Fn(&Keyword) -> bool) -> Result<Inherited, LoadError> {
         let mut inner = self.clone();
-        for (key, value) in play.as_map().unwrap_or_default() {
-            if let Some(k) = keyword(&key.display_key()).filter(|k| k.from_play) {
+        for (key, value) in node.as_map().unwrap_or_default() {
+            if let Some(k) = keyword(&key.display_key()).filter(|k| wanted(k)) {
                 inner.add(k, value)?;
             }
         }

@@ -26,6 +26,7 @@ mod tasks;
 mod vars_prompt;
 
 pub use confine::inside;
+pub use defaults::value_kind;
 pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{is_identifier, parse_kv, split_args};
