@@ -234,3 +234,8 @@ fn raw_matches_ansible() {
 fn script_matches_ansible() {
     compare("script.yml", &[]);
 }
+
+#[test]
+fn set_fact_kv_with_templated_names_matches_ansible() {
+    compare("set_fact_kv.yml", &[]);
+}
