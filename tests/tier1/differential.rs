@@ -239,3 +239,8 @@ fn script_matches_ansible() {
 fn set_fact_kv_with_templated_names_matches_ansible() {
     compare("set_fact_kv.yml", &[]);
 }
+
+#[test]
+fn failed_task_in_a_role_matches_ansible() {
+    compare("failed_task.yml", &[]);
+}
