@@ -244,3 +244,8 @@ fn set_fact_kv_with_templated_names_matches_ansible() {
 fn failed_task_in_a_role_matches_ansible() {
     compare("failed_task.yml", &[]);
 }
+
+#[test]
+fn undefined_loop_waits_for_when_as_ansible() {
+    compare("loop_undefined_when.yml", &[]);
+}
