@@ -249,3 +249,8 @@ fn failed_task_in_a_role_matches_ansible() {
 fn undefined_loop_waits_for_when_as_ansible() {
     compare("loop_undefined_when.yml", &[]);
 }
+
+#[test]
+fn connection_vars_in_tasks_match_ansible() {
+    compare("connection_vars.yml", &[]);
+}
