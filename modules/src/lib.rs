@@ -24,8 +24,9 @@
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
-//! - `ping`, `tempfile`, `raw`, `script`: small host modules (a login check; `mktemp`; a command line as is; a controller script run on the host).
-//! - `stat`, `lineinfile`, `blockinfile`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile).
+//! - `package`: the generic package module, handing its arguments to `apt`.
+//! - `ping`, `tempfile`, `raw`, `script`, `slurp`: small host modules (a login check; `mktemp`; a command line as is; a controller script run on the host; a file read back base64-encoded).
+//! - `stat`, `lineinfile`, `blockinfile`, `replace`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile/replace).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
@@ -54,11 +55,14 @@ pub mod group;
 pub mod lineinfile;
 mod listarg;
 pub mod mode;
+pub mod package;
 pub mod raw;
 pub mod script;
 pub mod remote_file;
+pub mod replace;
 pub mod shell;
 pub mod shlex;
+pub mod slurp;
 pub mod spec;
 pub mod stat;
 pub mod systemd;
@@ -252,6 +256,9 @@ pub async fn run<T: Target>(
         ModuleKind::Raw => raw::run(args, target, mode).await,
         ModuleKind::Script => script::run(args, target, controller, mode).await,
         ModuleKind::Tempfile => tempfile::run(args, target, mode).await,
+        ModuleKind::Package => package::run(args, target, controller, mode).await,
+        ModuleKind::Slurp => slurp::run(args, target).await,
+        ModuleKind::Replace => replace::run(args, target, mode).await,
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -30,6 +30,12 @@ pub enum ModuleKind {
     Script,
     /// `tempfile`: a new temporary file or directory.
     Tempfile,
+    /// `package`: the generic package module, on its apt backend.
+    Package,
+    /// `slurp`: a file of the host, base64-encoded.
+    Slurp,
+    /// `replace`: every match of a regular expression in a file replaced.
+    Replace,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -187,6 +193,17 @@ const APT_PARAMS: &[Param] = &[
     p("lock_timeout"),
 ];
 
+/// `package`: `use` picks the backend, which gets every other argument (apt's).
+const PACKAGE_PARAMS: [Param; APT_PARAMS.len() + 1] = {
+    let mut params = [p("use"); APT_PARAMS.len() + 1];
+    let mut i = 0;
+    while i < APT_PARAMS.len() {
+        params[i + 1] = APT_PARAMS[i];
+        i += 1;
+    }
+    params
+};
+
 const USER_PARAMS: &[Param] = &[
     alias("name", &["user"], true),
     p("state"),
@@ -294,6 +311,20 @@ const BLOCKINFILE_PARAMS: &[Param] = &[
     FILE_ATTRS[2],
 ];
 
+const REPLACE_PARAMS: &[Param] = &[
+    alias("path", &["dest", "destfile", "name"], true),
+    req("regexp"),
+    p("replace"),
+    p("after"),
+    p("before"),
+    p("backup"),
+    p("validate"),
+    p("encoding"),
+    FILE_ATTRS[0],
+    FILE_ATTRS[1],
+    FILE_ATTRS[2],
+];
+
 const WAIT_FOR_PARAMS: &[Param] = &[
     p("host"),
     p("port"),
@@ -323,6 +354,9 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: FILE_PARAMS },
     ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS },
     ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: APT_PARAMS },
+    ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS },
+    ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: &[alias("src", &["path"], true)] },
+    ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: REPLACE_PARAMS },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },

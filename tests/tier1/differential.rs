@@ -234,3 +234,13 @@ fn raw_matches_ansible() {
 fn script_matches_ansible() {
     compare("script.yml", &[]);
 }
+
+#[test]
+fn slurp_matches_ansible() {
+    compare_with_base("slurp.yml");
+}
+
+#[test]
+fn replace_matches_ansible() {
+    compare_with_base("replace.yml");
+}
