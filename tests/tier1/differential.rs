@@ -244,3 +244,13 @@ fn slurp_matches_ansible() {
 fn replace_matches_ansible() {
     compare_with_base("replace.yml");
 }
+
+#[test]
+fn find_matches_ansible() {
+    compare_with_base("find.yml");
+}
+
+#[test]
+fn fetch_matches_ansible() {
+    compare_with_base("fetch.yml");
+}
