@@ -1,5 +1,6 @@
-//! The native modules added for issue 14 §4 need no Python on the host, and a
-//! task that changes nothing costs one command (`-vv` shows each as EXEC).
+//! The native modules added for issue 14 §4 (package, slurp, replace, find,
+//! fetch) need no Python on the host, and a task that changes nothing costs one
+//! command (`-vv` shows each as EXEC).
 
 use crate::run::Project;
 use crate::sshd::TestSshd;
@@ -18,11 +19,18 @@ const PLAY: &str = r#"
     - name: replace in check mode
       replace: {path: "{{ remote }}/conf", regexp: '^a=(\d)$', replace: 'a=\1\1'}
       check_mode: true
+    - name: find
+      find: {paths: "{{ remote }}", patterns: "conf"}
+      register: found
+    - name: fetch
+      fetch: {src: "{{ remote }}/conf", dest: "{{ remote }}/copy", flat: true}
+    - name: fetch again
+      fetch: {src: "{{ remote }}/conf", dest: "{{ remote }}/copy", flat: true}
     - name: package that is installed already, in check mode
       package: {name: coreutils}
       check_mode: true
     - debug:
-        msg: "{{ r.content | b64decode }}"
+        msg: "{{ r.content | b64decode }} {{ found.matched }}"
 "#;
 
 /// The EXEC lines printed under each task header.
@@ -38,7 +46,7 @@ fn commands_per_task(stdout: &str) -> Vec<(String, usize)> {
 }
 
 #[test]
-fn slurp_replace_and_package_run_without_python_in_one_command_each() {
+fn native_modules_run_without_python_and_a_no_op_in_one_command() {
     let sshd = TestSshd::start();
     let p = Project::new();
     p.inventory(&sshd, &["h"]).write("native.yml", PLAY);
@@ -46,10 +54,15 @@ fn slurp_replace_and_package_run_without_python_in_one_command_each() {
     let remote = format!("remote={}", p.remote_str());
     let run = p.run(&sshd, "native.yml", &["-vv", "-e", &remote]);
     run.assert_code(0);
-    assert!(run.stdout.contains("\"msg\": \"a=1\\n\""), "{}", run.stdout);
-    let counts = commands_per_task(&run.stdout);
-    for (task, n) in &counts[..3] {
-        assert_eq!(*n, 1, "task `{task}` ran {n} commands:\n{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"a=1\\n 1\""), "{}", run.stdout);
+    for (task, n) in commands_per_task(&run.stdout) {
+        let expected = match task.as_str() {
+            "slurp" | "replace that finds nothing" | "replace in check mode" | "find" | "fetch again" => 1,
+            "fetch" => 2,
+            _ => continue,
+        };
+        assert_eq!(n, expected, "task `{task}` ran {n} commands:\n{}", run.stdout);
     }
+    assert_eq!(std::fs::read_to_string(p.remote("copy")).unwrap(), "a=1\n", "fetched");
     assert_eq!(std::fs::read_to_string(p.remote("conf")).unwrap(), "a=1\n", "check mode changed the file");
 }

@@ -101,6 +101,12 @@ const SCENARIOS: &[Scenario] = &[
     },
     Scenario { name: "slurp", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["content", "encoding", "source", "msg"] },
     Scenario { name: "replace", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "rc"] },
+    Scenario {
+        name: "find",
+        watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY },
+        fields: &["paths", "matched", "examined", "msg", "keys", "islnk", "old", "big", "contains", "checksum", "mode", "skipped"],
+    },
+    Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
 /// Where stockman differs from ansible-playbook today, knowingly: the gap list of
