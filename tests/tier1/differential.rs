@@ -254,3 +254,23 @@ fn undefined_loop_waits_for_when_as_ansible() {
 fn connection_vars_in_tasks_match_ansible() {
     compare("connection_vars.yml", &[]);
 }
+
+#[test]
+fn slurp_matches_ansible() {
+    compare_with_base("slurp.yml");
+}
+
+#[test]
+fn replace_matches_ansible() {
+    compare_with_base("replace.yml");
+}
+
+#[test]
+fn find_matches_ansible() {
+    compare_with_base("find.yml");
+}
+
+#[test]
+fn fetch_matches_ansible() {
+    compare_with_base("fetch.yml");
+}
