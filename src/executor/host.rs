@@ -78,15 +78,6 @@ impl HostState {
         !self.failed && !self.unreachable && !self.ended && !self.sitting_out
     }
 
-    pub fn set_facts(&mut self, facts: Map<String, Value>) {
-        let mine = Arc::make_mut(&mut self.layers.facts);
-        for (k, v) in &facts {
-            mine.insert(format!("ansible_{k}"), v.clone());
-        }
-        mine.insert("ansible_facts".into(), Value::Object(facts));
-        self.publish();
-    }
-
     /// Facts a module returned (`setup`, `getent`, a fallback module's),
     /// merged into the host's facts as Ansible does: each under its own name
     /// as a variable, and in `ansible_facts` without the `ansible_` prefix.
@@ -98,7 +89,9 @@ impl HostState {
         };
         for (k, v) in facts {
             mine.insert(k.clone(), v.clone());
-            tree.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
+            // Ansible's namespace_facts keeps `ansible_local` whole.
+            let short = if k == "ansible_local" { k } else { k.strip_prefix("ansible_").unwrap_or(k) };
+            tree.insert(short.to_string(), v.clone());
         }
         mine.insert("ansible_facts".into(), Value::Object(tree));
         self.publish();

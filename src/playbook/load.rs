@@ -38,6 +38,7 @@ const PLAY_SUPPORTED: &[&str] = &[
     "post_tasks", "handlers", "tags", "any_errors_fatal", "force_handlers", "become", "become_user", "become_method",
     "vars_prompt", "serial", "max_fail_percentage", "order", "strategy", "environment",
     "check_mode", "diff", "ignore_errors", "ignore_unreachable", "no_log", "run_once", "throttle", "collections",
+    "fact_path", "gather_subset", "gather_timeout",
 ];
 /// Play keywords every task of the play inherits unless it (or its block) sets
 /// its own, as Ansible's Base attributes do. (`become*` and `environment` are
@@ -46,7 +47,6 @@ const PLAY_INHERITED: &[&str] = &["check_mode", "diff", "ignore_errors", "ignore
 /// Ansible play keywords stockman does not implement yet: a clear error, not a typo hint.
 const PLAY_LATER: &[&str] = &[
     "become_exe", "become_flags", "debugger",
-    "fact_path", "gather_subset", "gather_timeout",
     "module_defaults", "port", "timeout",
 ];
 const IMPORT_PLAYBOOK: &[&str] = &["import_playbook", "ansible.builtin.import_playbook"];
@@ -153,6 +153,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tas
         vars_files: vars_files(node.get("vars_files"), dir)?,
         vars_prompt: super::vars_prompt::load(node.get("vars_prompt"))?,
         gather_facts: opt_bool(node.get("gather_facts"))?,
+        gather_args: gather_args(node)?,
         connection: opt_string(node.get("connection"))?,
         remote_user: opt_string(node.get("remote_user"))?,
         pre_tasks,
@@ -444,6 +445,18 @@ fn collect_tasks<'a>(steps: &'a [Step], out: &mut Vec<&'a Task>) {
             Step::Include(_) => {}
         }
     }
+}
+
+/// The play's `gather_subset`, `gather_timeout` and `fact_path`, as setup's
+/// arguments for its fact gathering (checked when facts are gathered).
+fn gather_args(node: &Node) -> Result<Map<String, Value>, LoadError> {
+    let mut args = Map::new();
+    for key in ["gather_subset", "gather_timeout", "fact_path"] {
+        if let Some(value) = node.get(key).filter(|n| !n.is_null()) {
+            args.insert(key.to_string(), value.to_json());
+        }
+    }
+    Ok(args)
 }
 
 pub(super) fn vars_of(node: Option<&Node>) -> Result<Map<String, Value>, LoadError> {
