@@ -98,13 +98,11 @@ fn assemble(out: &probe::Output, options: &FactOptions) -> (Map<String, Value>, 
         facts.insert("local".into(), local);
         warnings = failed;
     }
-    let mut result: Map<String, Value> = facts
-        .into_iter()
-        .map(|(k, v)| (format!("ansible_{k}"), v))
-        .filter(|(k, _)| options.filter.is_empty() || options.filter.iter().any(|f| crate::playbook::fnmatch(k, f)))
-        .collect();
+    let mut result: Map<String, Value> = facts.into_iter().map(|(k, v)| (format!("ansible_{k}"), v)).collect();
     result.insert("gather_subset".into(), options.subset.iter().map(|s| Value::String(s.clone())).collect::<Vec<_>>().into());
     result.insert("module_setup".into(), true.into());
+    // `filter` narrows every key, the two above included, as Ansible's does.
+    result.retain(|k, _| options.filter.is_empty() || options.filter.iter().any(|f| crate::playbook::fnmatch(k, f)));
     (result, warnings)
 }
 
