@@ -49,7 +49,7 @@ impl Executor<'_> {
             }
             fatal |= outcome.result.status == Status::Failed && !outcome.result.ignored && !rescued;
             let shared_with: Vec<usize> = if run_once { targets.to_vec() } else { vec![outcome.host] };
-            apply(run, task, &outcome, &shared_with, rescued);
+            apply(run, task, &outcome, &shared_with, rescued, self.settings.inject_facts_as_vars);
         }
         if fatal && self.any_errors_fatal(run.play) {
             for h in run.active() {
@@ -149,7 +149,8 @@ impl Executor<'_> {
 
 /// Applies one result: registered variable, facts, failure, notifications.
 /// `shared_with` are the hosts that take the result (all of them under `run_once`).
-fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], rescued: bool) {
+/// `inject`: INJECT_FACTS_AS_VARS.
+fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], rescued: bool, inject: bool) {
     let play = run.play;
     let r = &outcome.result;
     let facts = match &task.action {
@@ -168,7 +169,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
             if as_variables {
                 f.iter().for_each(|(k, v)| host.register(k, v.clone()));
             } else {
-                host.merge_module_facts(f);
+                host.merge_module_facts(f, inject);
             }
         }
     }

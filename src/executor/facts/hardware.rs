@@ -162,7 +162,7 @@ fn mounts(out: &Output) -> Vec<Value> {
         })
         .collect();
     let sizes = statfs(out.section("statfs"));
-    let uuids = uuids(out.section("uuids"));
+    let uuids = uuids(out.section("links"));
     let mut list = Vec::new();
     for line in out.file("/proc/mounts").unwrap_or_default().lines() {
         let f: Vec<String> = line.split_whitespace().map(unescape).collect();
@@ -214,12 +214,12 @@ fn statfs(text: &str) -> BTreeMap<String, Map<String, Value>> {
     sizes
 }
 
-/// `ls -l /dev/disk/by-uuid`: device name → UUID.
+/// `ls -ld /dev/disk/by-uuid/*`: device name → UUID.
 fn uuids(text: &str) -> BTreeMap<String, String> {
     text.lines()
         .filter_map(|l| {
             let (left, target) = l.split_once(" -> ")?;
-            let uuid = left.rsplit(' ').next()?;
+            let uuid = left.rsplit(' ').next()?.strip_prefix("/dev/disk/by-uuid/")?;
             Some((target.rsplit('/').next()?.to_string(), uuid.to_string()))
         })
         .collect()
@@ -364,7 +364,7 @@ mod tests {
         assert_eq!(sizes["/mnt/a b"]["size_available"], 122_880);
         assert_eq!(sizes["/mnt/a b"]["block_used"], 70);
         assert_eq!(sizes["/mnt/a b"]["inode_used"], 100);
-        assert_eq!(uuids("lrwxrwxrwx 1 root root 10 Dec  1 a-b-c -> ../../sda1\n")["sda1"], "a-b-c");
+        assert_eq!(uuids("lrwxrwxrwx 1 root root 10 Dec  1 /dev/disk/by-uuid/a-b-c -> ../../sda1\n")["sda1"], "a-b-c");
     }
 
     #[test]

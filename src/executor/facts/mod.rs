@@ -161,7 +161,7 @@ impl Executor<'_> {
             match (result.status, facts) {
                 (_, Some(mut facts)) => {
                     facts.insert("_ansible_facts_gathered".into(), true.into());
-                    host.merge_module_facts(&facts)
+                    host.merge_module_facts(&facts, self.settings.inject_facts_as_vars)
                 }
                 (Status::Unreachable, _) => host.unreachable = true,
                 _ => host.failed = true,
@@ -182,4 +182,28 @@ fn failure(msg: String) -> Map<String, Value> {
     r.insert("changed".into(), false.into());
     r.insert("msg".into(), msg.into());
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole probe, every collector, through this machine's /bin/sh and
+    /// /bin/dash: it parses, runs to its end and yields the core facts.
+    #[test]
+    fn the_probe_runs_to_its_end_under_posix_shells() {
+        let args: Map<String, Value> = serde_json::from_str(r#"{"fact_path": "/nonexistent/it's here"}"#).unwrap();
+        let options = FactOptions::from_args(&args).unwrap();
+        let probe = probe::build(&probe::ProbeRequest { collectors: &options.collectors, fact_path: &options.fact_path, timeout_seconds: 5 });
+        for shell in ["/bin/sh", "/bin/dash", "/bin/bash"].into_iter().filter(|s| std::path::Path::new(s).exists()) {
+            let out = std::process::Command::new(shell).arg("-c").arg(&probe.script).output().unwrap();
+            let parsed = probe::split(&String::from_utf8_lossy(&out.stdout), &String::from_utf8_lossy(&out.stderr), &probe.nonce);
+            assert!(parsed.complete, "{shell}: the probe stopped early: {}", String::from_utf8_lossy(&out.stderr));
+            let (facts, _) = assemble(&parsed, &options);
+            for key in ["ansible_system", "ansible_kernel", "ansible_machine", "ansible_user_id", "ansible_env", "ansible_date_time", "ansible_mounts", "ansible_interfaces", "ansible_processor_vcpus", "ansible_memtotal_mb"] {
+                assert!(facts.contains_key(key), "{shell}: no `{key}` in {:?}", facts.keys().collect::<Vec<_>>());
+            }
+            assert_eq!(facts["ansible_local"], serde_json::json!({}));
+        }
+    }
 }

@@ -9,16 +9,28 @@ use super::probe::Output;
 
 const INTERFACE_TYPES: &[(&str, &str)] = &[("1", "ether"), ("32", "infiniband"), ("512", "ppp"), ("772", "loopback"), ("65534", "tunnel")];
 
+/// The addresses Ansible asks the routing table about (Google's DNS, ipv6.google.com).
+const V4_PROBE: &str = "8.8.8.8";
+const V6_PROBE: &str = "2404:6800:400a:800::1012";
+
 pub fn collect(out: &Output, facts: &mut Map<String, Value>) {
-    let mut default_v4 = route(out.section("route4"), "8.8.8.8");
-    let mut default_v6 = route(out.section("route6"), "2404:6800:400a:800::1012");
+    let ip = out.section("ip");
+    let route_line = |asked: &str| ip.lines().find(|l| l.split_whitespace().next() == Some(asked)).unwrap_or_default();
+    let mut default_v4 = route(route_line(V4_PROBE), V4_PROBE);
+    let mut default_v6 = route(route_line(V6_PROBE), V6_PROBE);
     let links = out.section("links");
-    let names: Vec<String> = links.lines().filter_map(|l| l.strip_prefix("/sys/class/net/")?.strip_suffix('/')).map(str::to_string).collect();
+    let names: Vec<String> = links
+        .lines()
+        .filter_map(|l| l.rsplit(' ').next()?.strip_prefix("/sys/class/net/")?.strip_suffix('/'))
+        .map(str::to_string)
+        .collect();
     let mut interfaces: Map<String, Value> = Map::new();
     for name in &names {
         interfaces.insert(name.clone(), Value::Object(interface(out, links, name)));
     }
-    let (all_v4, all_v6) = addresses(out.section("ip_addr"), &mut interfaces, &mut default_v4, &mut default_v6);
+    // `ip -batch` prints the routes after the addresses: each starts with the address asked for.
+    let addr_show: String = ip.lines().take_while(|l| ![V4_PROBE, V6_PROBE].contains(&l.split_whitespace().next().unwrap_or_default())).map(|l| format!("{l}\n")).collect();
+    let (all_v4, all_v6) = addresses(&addr_show, &mut interfaces, &mut default_v4, &mut default_v6);
     facts.insert("interfaces".into(), names.iter().map(|n| Value::String(n.clone())).collect::<Vec<_>>().into());
     for (name, value) in interfaces {
         facts.insert(name.replace([':', '-'], "_"), value);

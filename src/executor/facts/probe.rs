@@ -13,7 +13,7 @@ use super::subset::Collector::{self, *};
 /// Files read in one `grep -H -Z` (each line comes back as `path\0line`):
 /// one program for what would otherwise be dozens of reads.
 const FILES_MIN: &str = "/etc/os-release /etc/debian_version /etc/lsb-release /var/lib/dbus/machine-id /etc/machine-id /proc/sys/kernel/ostype \
-/proc/sys/kernel/hostname /proc/sys/kernel/osrelease /proc/sys/kernel/version /proc/self/status /etc/resolv.conf /proc/cmdline \
+/proc/sys/kernel/arch /proc/sys/kernel/hostname /proc/sys/kernel/osrelease /proc/sys/kernel/version /proc/self/status /etc/resolv.conf /proc/cmdline \
 /proc/sys/crypto/fips_enabled /proc/1/comm /etc/ssh/ssh_host_*_key.pub /sys/fs/selinux/enforce /sys/fs/selinux/policyvers \
 /etc/selinux/config";
 const FILES_HARDWARE: &str = "/proc/meminfo /proc/cpuinfo /proc/uptime /proc/mounts /proc/self/mountinfo /sys/class/dmi/id/bios_date \
@@ -31,10 +31,14 @@ const FILES_LOADAVG: &str = "/proc/loadavg";
 
 /// Section fragments: `M NAME` opens a section. Each one is a fixed script.
 const SYSTEMD: &str = "M systemd; [ -d /run/systemd/system ] && systemctl --version 2>/dev/null\n";
-const UNAME: &str = "M uname; uname -m\n";
+/// uname -m only where the kernel has no /proc/sys/kernel/arch (before 5.x).
+const UNAME: &str = "[ -r /proc/sys/kernel/arch ] || { M uname; uname -m; }\n";
 const FQDN: &str = "M fqdn; hostname -f 2>/dev/null\n";
 /// The user as Python's getpass.getuser() finds it (LOGNAME first), then its passwd entry.
-const USER: &str = "M passwd; u=${LOGNAME:-${USER:-${LNAME:-$USERNAME}}}; { [ -n \"$u\" ] && getent passwd \"$u\"; } || getent passwd \"$(id -u)\"\n";
+/// /etc/passwd is read by the shell (its first 500 lines); getent (NSS) only when the user is not there.
+const USER: &str = "M passwd; u=${LOGNAME:-${USER:-${LNAME:-$USERNAME}}}; f=; n=0; [ -n \"$u\" ] && while IFS= read -r l && [ $n -lt 500 ]; do \
+n=$((n+1)); case $l in \"$u\":*) f=$l; break;; esac; done </etc/passwd; \
+if [ -n \"$f\" ]; then printf '%s\\n' \"$f\"; else { [ -n \"$u\" ] && getent passwd \"$u\"; } || getent passwd \"$(id -u)\"; fi\n";
 const ENV: &str = "M env; env\n";
 const DATE: &str = "M date; date '+%Y %m %d %H %M %S %s %Z %z %A %w %W %N'\n";
 const PYTHON: &str = "M python; p=$(command -v python3 || command -v python) && \"$p\" -I -S -c 'import sys; print(sys.executable); print(*sys.version_info)' 2>/dev/null\n";
@@ -42,12 +46,15 @@ const LSB: &str = "M lsb; command -v lsb_release >/dev/null 2>&1 && lsb_release 
 const TOOLS: &str = "M tools; for t in apt-get dnf yum zypper apk pacman emerge pkg pkgng xbps-install vgs; do command -v $t >/dev/null 2>&1 && echo $t; done; \
 [ -d /run/systemd/system ] && echo systemd-run; [ -d /sys/kernel/security/apparmor ] && echo apparmor; [ -x /sbin/openrc ] && echo openrc; \
 [ -d /etc/init.d ] && echo init.d; [ -e /.dockerenv ] && echo dockerenv; [ -e /.dockerinit ] && echo dockerenv; true\n";
-const NETWORK: &str = "M ip_addr; ip addr show 2>/dev/null\nM route4; ip -4 route get 8.8.8.8 2>/dev/null\n\
-M route6; ip -6 route get 2404:6800:400a:800::1012 2>/dev/null\n\
-M links; ls -d1 /sys/class/net/*/ 2>/dev/null; ls -ld /sys/class/net/*/device /sys/class/net/*/device/driver/module /sys/class/net/*/brif/* 2>/dev/null\n";
+/// Addresses and both default routes from one `ip -batch`.
+const NETWORK: &str = "M ip; printf 'addr show\\nroute get 8.8.8.8\\nroute get 2404:6800:400a:800::1012\\n' | ip -force -batch - 2>/dev/null\n";
+/// Symlinks and directories listed by one `ls -ld` (interfaces, their PCI
+/// device, driver module and bridge members; the by-uuid disk names).
+const LINKS_NETWORK: &str = "/sys/class/net/*/ /sys/class/net/*/device /sys/class/net/*/device/driver/module /sys/class/net/*/brif/*";
+const LINKS_HARDWARE: &str = "/dev/disk/by-uuid/*";
 /// statvfs of every mount Ansible reports, under the gather timeout.
 const MOUNTS: &str = "M statfs; set --; while read -r d m f r; do case $d in /*|\\\\*|*:/*) [ \"$f\" = none ] || set -- \"$@\" \"$m\";; esac; done </proc/mounts; \
-t=; command -v timeout >/dev/null 2>&1 && t=\"timeout $gt\"; [ $# -gt 0 ] && $t stat -f -c '%s %S %b %f %a %c %d %n' -- \"$@\" 2>/dev/null; true\nM uuids; ls -l /dev/disk/by-uuid 2>/dev/null\n";
+t=; command -v timeout >/dev/null 2>&1 && t=\"timeout $gt\"; [ $# -gt 0 ] && $t stat -f -c '%s %S %b %f %a %c %d %n' -- \"$@\" 2>/dev/null; true\n";
 /// Local facts: executables run (stdout here, stderr on stderr after a marker), others read.
 const LOCAL: &str = "M local; if [ -d \"$fp\" ]; then for f in \"$fp\"/*.fact; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; \
 if [ ! -e \"$f\" ]; then M fact \"missing $f\"; elif [ -x \"$f\" ]; then M fact \"exec $f\"; printf '%s %s\\n' \"$N\" \"$f\" >&2; \"$f\" </dev/null; M rc \"$?\"; \
@@ -113,6 +120,10 @@ pub fn build(request: &ProbeRequest<'_>) -> Probe {
     }
     if has(Hardware) {
         s.push_str(MOUNTS);
+    }
+    let links: Vec<&str> = [(Network, LINKS_NETWORK), (Hardware, LINKS_HARDWARE)].into_iter().filter(|(c, _)| has(*c)).map(|(_, l)| l).collect();
+    if !links.is_empty() {
+        s.push_str(&format!("M links; ls -ld {} 2>/dev/null\n", links.join(" ")));
     }
     if has(Local) {
         s.push_str(LOCAL);

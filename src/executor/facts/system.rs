@@ -69,7 +69,7 @@ pub fn collect(out: &Output, has: &dyn Fn(Collector) -> bool, facts: &mut Map<St
 
 fn platform(out: &Output, facts: &mut Map<String, Value>) {
     let read = |p: &str| out.file(p).unwrap_or_default().trim().to_string();
-    let machine = out.section("uname").trim().to_string();
+    let machine = out.file("/proc/sys/kernel/arch").unwrap_or(out.section("uname")).trim().to_string();
     let nodename = read("/proc/sys/kernel/hostname");
     facts.insert("system".into(), read("/proc/sys/kernel/ostype").into());
     facts.insert("kernel".into(), read("/proc/sys/kernel/osrelease").into());
