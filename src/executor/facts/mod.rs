@@ -110,7 +110,7 @@ impl Executor<'_> {
     pub(super) async fn gather_facts(&mut self, run: &mut PlayRun<'_>) {
         let targets = run.active();
         self.emit(Event::TaskStart(TaskHeader { name: "Gathering Facts".into(), kind: TaskKind::GatherFacts, span: None, hosts: targets.len(), action: None }));
-        let options = FactOptions::from_args(&run.play.gather_args);
+        let options = self.play_fact_args(run.play).and_then(|args| FactOptions::from_args(&args));
         let results: Vec<(usize, HostResult, Option<Map<String, Value>>)> = {
             let hosts = &run.hosts;
             let this = &*self;
@@ -166,6 +166,25 @@ impl Executor<'_> {
                 (Status::Unreachable, _) => host.unreachable = true,
                 _ => host.failed = true,
             }
+        }
+    }
+}
+
+impl Executor<'_> {
+    /// The play's `gather_subset`/`gather_timeout`/`fact_path`, rendered with
+    /// the play's vars and extra vars (as Ansible templates play keywords).
+    fn play_fact_args(&self, play: &crate::playbook::Play) -> Result<Map<String, Value>, String> {
+        if play.gather_args.is_empty() {
+            return Ok(Map::new());
+        }
+        let mut vars = play.vars.clone();
+        for layer in [&play.vars_files, &self.settings.extra_vars] {
+            vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let ctx = crate::template::Templar::context(&vars);
+        match self.templar.render_value(&Value::Object(play.gather_args.clone()), &ctx).map_err(|e| e.message)? {
+            Value::Object(args) => Ok(args),
+            _ => Ok(Map::new()),
         }
     }
 }
