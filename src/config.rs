@@ -74,6 +74,8 @@ pub struct Settings {
     pub remote_tmp: String,
     /// gathering: when plays gather facts.
     pub gathering: Gathering,
+    /// inject_facts_as_vars: facts also become `ansible_*` variables.
+    pub inject_facts_as_vars: bool,
     /// ansible_managed: the string templates see.
     pub ansible_managed: String,
     /// any_errors_fatal: the default of plays that do not say.
@@ -147,6 +149,7 @@ impl Default for Settings {
             interpreter_python: "auto".into(),
             remote_tmp: "~/.ansible/tmp".into(),
             gathering: Gathering::Implicit,
+            inject_facts_as_vars: true,
             ansible_managed: stockman_modules::template::ANSIBLE_MANAGED.into(),
             any_errors_fatal: false,
             ssh_args: None,
@@ -202,6 +205,7 @@ impl Settings {
             interpreter_python: loaded.string(Id::InterpreterPython).unwrap_or_else(|| "auto".into()),
             remote_tmp: loaded.string(Id::RemoteTmp).unwrap_or_else(|| "~/.ansible/tmp".into()),
             gathering: loaded.string(Id::Gathering).as_deref().and_then(Gathering::parse).unwrap_or_default(),
+            inject_facts_as_vars: loaded.bool(Id::InjectFactsAsVars),
             ansible_managed: loaded.string(Id::AnsibleManaged).unwrap_or_else(|| stockman_modules::template::ANSIBLE_MANAGED.into()),
             any_errors_fatal: loaded.bool(Id::AnyErrorsFatal),
             ssh_args: words(Id::SshArgs).filter(|_| loaded.get(Id::SshArgs).origin != Origin::Default),

@@ -84,27 +84,24 @@ impl HostState {
         !self.failed && !self.unreachable && !self.ended && !self.sitting_out
     }
 
-    pub fn set_facts(&mut self, facts: Map<String, Value>) {
-        let mine = Arc::make_mut(&mut self.layers.facts);
-        for (k, v) in &facts {
-            mine.insert(format!("ansible_{k}"), v.clone());
-        }
-        mine.insert("ansible_facts".into(), Value::Object(facts));
-        self.publish();
-    }
-
     /// Facts a module returned (`setup`, `getent`, a fallback module's),
     /// merged into the host's facts as Ansible does: each under its own name
     /// as a variable, and in `ansible_facts` without the `ansible_` prefix.
-    pub fn merge_module_facts(&mut self, facts: &Map<String, Value>) {
+    /// Without `inject` (INJECT_FACTS_AS_VARS = False) only `ansible_local`
+    /// becomes a variable, as in ansible-core 2.19.
+    pub fn merge_module_facts(&mut self, facts: &Map<String, Value>, inject: bool) {
         let mine = Arc::make_mut(&mut self.layers.facts);
         let mut tree = match mine.remove("ansible_facts") {
             Some(Value::Object(tree)) => tree,
             _ => Map::new(),
         };
         for (k, v) in facts {
-            mine.insert(k.clone(), v.clone());
-            tree.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
+            if inject || k == "ansible_local" {
+                mine.insert(k.clone(), v.clone());
+            }
+            // Ansible's namespace_facts keeps `ansible_local` whole.
+            let short = if k == "ansible_local" { k } else { k.strip_prefix("ansible_").unwrap_or(k) };
+            tree.insert(short.to_string(), v.clone());
         }
         mine.insert("ansible_facts".into(), Value::Object(tree));
         self.publish();

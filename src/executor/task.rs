@@ -50,7 +50,7 @@ impl Executor<'_> {
             fatal |= outcome.result.status == Status::Failed && !outcome.result.ignored && !rescued;
             let shared_with: Vec<usize> = if run_once { targets.to_vec() } else { vec![outcome.host] };
             let failed_task = rescued.then(|| self.failed_task(run, task, outcome.host));
-            apply(run, task, &outcome, &shared_with, failed_task);
+            apply(run, task, &outcome, &shared_with, failed_task, self.settings.inject_facts_as_vars);
         }
         if fatal && self.task_any_errors_fatal(run, task, targets) {
             for h in run.active() {
@@ -172,8 +172,8 @@ impl Executor<'_> {
 
 /// Applies one result: registered variable, facts, failure, notifications.
 /// `shared_with` are the hosts that take the result (all of them under `run_once`).
-/// `failed_task` is set when a rescue takes the failure.
-fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], failed_task: Option<Value>) {
+/// `failed_task` is set when a rescue takes the failure; `inject`: INJECT_FACTS_AS_VARS.
+fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], failed_task: Option<Value>, inject: bool) {
     let play = run.play;
     let r = &outcome.result;
     let facts = match &task.action {
@@ -192,7 +192,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
             if as_variables {
                 f.iter().for_each(|(k, v)| host.register(k, v.clone()));
             } else {
-                host.merge_module_facts(f);
+                host.merge_module_facts(f, inject);
             }
         }
     }

@@ -169,9 +169,9 @@ pub(super) const KEYWORDS: &[Keyword] = &[
     // Plays.
     kw("hosts", Scope::PLAY, Own, Kind::Other),
     kw("gather_facts", Scope::PLAY, Own, Kind::Bool),
-    kw("gather_subset", Scope::PLAY, Own, Kind::List).later(),
-    kw("gather_timeout", Scope::PLAY, Own, Kind::Int).later(),
-    kw("fact_path", Scope::PLAY, Own, Kind::Str).later(),
+    kw("gather_subset", Scope::PLAY, Own, Kind::List),
+    kw("gather_timeout", Scope::PLAY, Own, Kind::Int),
+    kw("fact_path", Scope::PLAY, Own, Kind::Str),
     kw("vars_files", Scope::PLAY, Own, Kind::List),
     kw("vars_prompt", Scope::PLAY, Own, Kind::List),
     kw("roles", Scope::PLAY, Own, Kind::Other),

@@ -135,6 +135,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tas
         vars_files: vars_files(node.get("vars_files"), dir)?,
         vars_prompt: super::vars_prompt::load(node.get("vars_prompt"))?,
         gather_facts: opt_bool(node.get("gather_facts"))?,
+        gather_args: gather_args(node)?,
         connection: opt_string(node.get("connection"))?,
         remote_user: opt_string(node.get("remote_user"))?,
         port: node.get("port").filter(|n| !n.is_null()).map(Node::to_json),
@@ -408,6 +409,18 @@ fn collect_tasks<'a>(steps: &'a [Step], out: &mut Vec<&'a Task>) {
             Step::Include(_) => {}
         }
     }
+}
+
+/// The play's `gather_subset`, `gather_timeout` and `fact_path`, as setup's
+/// arguments for its fact gathering (checked when facts are gathered).
+fn gather_args(node: &Node) -> Result<Map<String, Value>, LoadError> {
+    let mut args = Map::new();
+    for key in ["gather_subset", "gather_timeout", "fact_path"] {
+        if let Some(value) = node.get(key).filter(|n| !n.is_null()) {
+            args.insert(key.to_string(), value.to_json());
+        }
+    }
+    Ok(args)
 }
 
 pub(super) fn vars_of(node: Option<&Node>) -> Result<Map<String, Value>, LoadError> {

@@ -54,6 +54,8 @@ pub struct Play {
     pub vars: Map<String, Value>,
     /// `gather_facts:` as written; None: ansible.cfg's `gathering` decides.
     pub gather_facts: Option<bool>,
+    /// `gather_subset`, `gather_timeout`, `fact_path` as written: setup's arguments for the play's fact gathering.
+    pub gather_args: Map<String, Value>,
     /// `connection:` (ssh, local), overriding the inventory's.
     pub connection: Option<String>,
     pub remote_user: Option<String>,

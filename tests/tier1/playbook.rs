@@ -386,6 +386,50 @@ fn gathered_facts_cover_what_templates_use() {
     p.run(&sshd, "facts.yml", &["-e", &want.to_string()]).assert_code(0);
 }
 
+/// A play's `gather_subset` and `fact_path`, local facts (JSON, INI,
+/// executable, failing script), and ansible.cfg's `inject_facts_as_vars`.
+#[test]
+fn play_fact_keywords_local_facts_and_fact_injection() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let facts_d = p.remote("facts.d");
+    std::fs::create_dir_all(&facts_d).unwrap();
+    std::fs::write(facts_d.join("app.fact"), "{\"tier\": \"web\"}").unwrap();
+    std::fs::write(facts_d.join("prefs.fact"), "[general]\nBar=loaded\n").unwrap();
+    std::fs::write(facts_d.join("run.fact"), "#!/bin/sh\necho '{\"ran\": true}'\n").unwrap();
+    std::fs::write(facts_d.join("fails.fact"), "#!/bin/sh\necho oops >&2\nexit 3\n").unwrap();
+    for script in ["run.fact", "fails.fact"] {
+        std::process::Command::new("chmod").arg("755").arg(facts_d.join(script)).status().unwrap();
+    }
+    p.inventory(&sshd, &["h"]).write(
+        "local.yml",
+        r#"
+- hosts: all
+  gather_subset: ['!all', 'network']
+  fact_path: "{{ lookup('env', 'REMOTE') }}/facts.d"
+  tasks:
+    - assert:
+        that:
+          - ansible_local.app.tier == 'web'
+          - ansible_facts.ansible_local.prefs.general.bar == 'loaded'
+          - ansible_local.run.ran
+          - ansible_local.fails is string and 'Failure executing fact script' in ansible_local.fails
+          - "'oops' in ansible_local.fails"
+          - ansible_facts.gather_subset == ['!all', 'network']
+          - ansible_interfaces | length > 0
+          - ansible_mounts is not defined
+          - ansible_facts.distribution is defined
+"#,
+    );
+    let run = p.run(&sshd, "local.yml", &[]);
+    run.assert_code(0);
+    p.write("ansible.cfg", "[defaults]\ninject_facts_as_vars = False\n").write(
+        "noinject.yml",
+        "- hosts: all\n  tasks:\n    - assert:\n        that:\n          - ansible_facts.os_family is defined\n          - ansible_os_family is not defined\n          - ansible_local is defined\n",
+    );
+    p.run(&sshd, "noinject.yml", &[]).assert_code(0);
+}
+
 #[test]
 fn verbosity_levels_show_commands_connections_and_protocol_detail() {
     let sshd = TestSshd::start();

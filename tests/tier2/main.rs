@@ -7,6 +7,7 @@
 // Parts of the wrapper are used only by some tests.
 #[allow(dead_code)]
 mod adhoc;
+mod facts;
 mod fleet;
 mod ansible_targets;
 mod faults_hosts;
