@@ -34,7 +34,15 @@ true"#;
 
 impl Executor<'_> {
     pub(super) async fn gather_facts(&mut self, run: &mut PlayRun<'_>) {
-        let targets = run.active();
+        let mut targets = run.active();
+        // gathering = smart: hosts with facts gathered before (this run, or cached) are not asked
+        // again; with none left there is no task at all, as in Ansible.
+        if self.settings.gathering == crate::config::Gathering::Smart {
+            targets.retain(|&h| !self.facts.gathered(&run.hosts[h].name));
+            if targets.is_empty() {
+                return;
+            }
+        }
         self.emit(Event::TaskStart(TaskHeader { name: "Gathering Facts".into(), kind: TaskKind::GatherFacts, span: None, hosts: targets.len(), action: None }));
         let results: Vec<(usize, HostResult, Option<Map<String, Value>>)> = {
             let hosts = &run.hosts;
@@ -79,7 +87,11 @@ impl Executor<'_> {
             self.stats.record(&result);
             let host = &mut run.hosts[h];
             match (result.status, facts) {
-                (_, Some(facts)) => host.set_facts(facts),
+                (_, Some(facts)) => {
+                    if let Err(message) = host.set_facts(facts) {
+                        self.emit(Event::Warning(message));
+                    }
+                }
                 (Status::Unreachable, _) => host.unreachable = true,
                 _ => host.failed = true,
             }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::fact_cache::{self, FactCache};
 use super::hostvars::{self, HostLayers, HostVarsTable};
 use super::SharedConnection;
 use crate::config::{home_dir, Settings};
@@ -14,6 +15,31 @@ use crate::inventory::Host;
 use crate::playbook::{Play, Role};
 use crate::template::{has_template, Templar};
 use crate::transport::{ssh_config, ConnectSpec, ConnectionKind, HostKeyPolicy, Secret, SshInputs};
+
+/// A host's set_fact and registered variables, carried from play to play.
+#[derive(Clone)]
+pub struct RunVars {
+    pub registered: Arc<Map<String, Value>>,
+    pub included: Arc<std::collections::BTreeSet<String>>,
+}
+
+/// The facts layer from a cache entry: each fact a variable, and all of them in
+/// `ansible_facts` without the `ansible_` prefix (the gathered marker is neither).
+fn facts_layer(entry: &Map<String, Value>) -> Map<String, Value> {
+    let mut layer = Map::new();
+    let mut tree = Map::new();
+    for (k, v) in entry.iter().filter(|(k, _)| k.as_str() != fact_cache::GATHERED) {
+        layer.insert(k.clone(), v.clone());
+        tree.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
+    }
+    layer.insert("ansible_facts".into(), Value::Object(tree));
+    layer
+}
+
+/// The cache entry a facts layer stands for (its variables but `ansible_facts`).
+fn fact_entry(layer: &Map<String, Value>) -> Map<String, Value> {
+    layer.iter().filter(|(k, _)| k.as_str() != "ansible_facts").map(|(k, v)| (k.clone(), v.clone())).collect()
+}
 
 /// The value that makes a module argument disappear (`{{ x | default(omit) }}`).
 pub const OMIT: &str = "__omit_place_holder__stockman__";
@@ -39,6 +65,8 @@ pub struct HostState {
     /// Indexes into the play's handlers.
     pub notified: BTreeSet<usize>,
     pub conn: SharedConnection,
+    /// Where the host's facts are kept across plays and runs (None for a delegation target's state).
+    cache: Option<Arc<FactCache>>,
 }
 
 impl HostState {
@@ -67,6 +95,7 @@ impl HostState {
             sitting_out: false,
             notified: BTreeSet::new(),
             conn,
+            cache: None,
         };
         let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars, task_file: None });
         state.spec = connect_spec(&host.name, &vars, &state.context(&vars), play, settings, templar)?;
@@ -78,30 +107,55 @@ impl HostState {
         !self.failed && !self.unreachable && !self.ended && !self.sitting_out
     }
 
-    pub fn set_facts(&mut self, facts: Map<String, Value>) {
-        let mine = Arc::make_mut(&mut self.layers.facts);
-        for (k, v) in &facts {
-            mine.insert(format!("ansible_{k}"), v.clone());
+    /// Picks up what earlier plays (and, with jsonfile, earlier runs) left for this
+    /// host: its cached facts, its set_fact and registered variables.
+    pub fn resume(&mut self, cache: &Arc<FactCache>) {
+        self.cache = Some(Arc::clone(cache));
+        let cached = cache.facts(&self.name);
+        if !cached.is_empty() {
+            self.layers.facts = Arc::new(facts_layer(&cached));
         }
-        mine.insert("ansible_facts".into(), Value::Object(facts));
+        if let Some(kept) = cache.run_vars(&self.name) {
+            self.layers.registered = kept.registered;
+            self.layers.included = kept.included;
+        }
         self.publish();
     }
 
-    /// Facts a module returned (`setup`, `getent`, a fallback module's),
-    /// merged into the host's facts as Ansible does: each under its own name
-    /// as a variable, and in `ansible_facts` without the `ansible_` prefix.
-    pub fn merge_module_facts(&mut self, facts: &Map<String, Value>) {
-        let mine = Arc::make_mut(&mut self.layers.facts);
-        let mut tree = match mine.remove("ansible_facts") {
-            Some(Value::Object(tree)) => tree,
-            _ => Map::new(),
+    /// What later plays of the run take over from this one.
+    pub fn run_vars(&self) -> RunVars {
+        RunVars { registered: Arc::clone(&self.layers.registered), included: Arc::clone(&self.layers.included) }
+    }
+
+    /// Facts from `gather_facts` (names without `ansible_`).
+    pub fn set_facts(&mut self, facts: Map<String, Value>) -> Result<(), String> {
+        self.cache_facts(&fact_cache::gathered_entry(&facts))
+    }
+
+    /// Facts a module returned (`setup`, `getent`, a fallback module's) or a
+    /// `set_fact ... cacheable`, merged into the host's facts as Ansible does:
+    /// each under its own name as a variable, and in `ansible_facts` without the
+    /// `ansible_` prefix; kept in the fact cache.
+    pub fn merge_module_facts(&mut self, facts: &Map<String, Value>) -> Result<(), String> {
+        self.cache_facts(facts)
+    }
+
+    fn cache_facts(&mut self, facts: &Map<String, Value>) -> Result<(), String> {
+        let written = match &self.cache {
+            Some(cache) => {
+                let written = cache.update(&self.name, facts);
+                self.layers.facts = Arc::new(facts_layer(&cache.facts(&self.name)));
+                written
+            }
+            None => {
+                let mut entry = fact_entry(&self.layers.facts);
+                entry.extend(facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+                self.layers.facts = Arc::new(facts_layer(&entry));
+                Ok(())
+            }
         };
-        for (k, v) in facts {
-            mine.insert(k.clone(), v.clone());
-            tree.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
-        }
-        mine.insert("ansible_facts".into(), Value::Object(tree));
         self.publish();
+        written
     }
 
     /// A registered result or a `set_fact`: above everything but extra vars;

@@ -5,6 +5,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 use stockman_modules::spec::ModuleKind;
 
+use super::actions;
 use super::host::{HostState, Layers};
 use super::play::PlayRun;
 use super::Executor;
@@ -49,7 +50,9 @@ impl Executor<'_> {
             }
             fatal |= outcome.result.status == Status::Failed && !outcome.result.ignored && !rescued;
             let shared_with: Vec<usize> = if run_once { targets.to_vec() } else { vec![outcome.host] };
-            apply(run, task, &outcome, &shared_with, rescued);
+            for warning in apply(run, task, &outcome, &shared_with, rescued) {
+                self.emit(Event::Warning(warning));
+            }
         }
         if fatal && self.any_errors_fatal(run.play) {
             for h in run.active() {
@@ -149,7 +152,9 @@ impl Executor<'_> {
 
 /// Applies one result: registered variable, facts, failure, notifications.
 /// `shared_with` are the hosts that take the result (all of them under `run_once`).
-fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], rescued: bool) {
+/// Returns the warnings of facts that could not be cached.
+fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], rescued: bool) -> Vec<String> {
+    let mut warnings = Vec::new();
     let play = run.play;
     let r = &outcome.result;
     let facts = match &task.action {
@@ -158,7 +163,9 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
     };
     // set_fact's "facts" are variables at its own precedence; any other
     // module's (setup, getent, a fallback module's) join the host's facts.
+    // `set_fact ... cacheable` facts are both: variables, and facts in the cache.
     let as_variables = matches!(&task.action, Action::Module { spec, .. } if spec.kind == ModuleKind::SetFact);
+    let cached = !as_variables || r.result.get(actions::CACHEABLE) == Some(&Value::Bool(true));
     for &h in shared_with {
         let host = &mut run.hosts[h];
         if let Some(name) = &task.register {
@@ -167,8 +174,9 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         for f in &facts {
             if as_variables {
                 f.iter().for_each(|(k, v)| host.register(k, v.clone()));
-            } else {
-                host.merge_module_facts(f);
+            }
+            if cached {
+                warnings.extend(host.merge_module_facts(f).err());
             }
         }
     }
@@ -196,6 +204,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         }
         _ => {}
     }
+    warnings
 }
 
 /// The `ansible_facts` a result returns (set_fact, getent), which the host
@@ -213,6 +222,7 @@ fn registered_value(r: &HostResult) -> Value {
     let mut registered: Map<String, Value> = r.result.clone();
     // A module's `invocation` is for display only, as in Ansible's strategy.
     registered.remove("invocation");
+    registered.remove(actions::CACHEABLE);
     registered.insert("failed".into(), (r.status == Status::Failed).into());
     if r.status == Status::Skipped {
         registered.insert("skipped".into(), true.into());
