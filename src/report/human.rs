@@ -415,7 +415,8 @@ impl Reporter for Human {
     fn event(&self, event: &Event) {
         match event {
             Event::PlaybookStart { path } => {
-                if self.verbosity >= 1 {
+                // From -vv, as Ansible's default callback.
+                if self.verbosity >= 2 {
                     self.out(&format!("\nPLAYBOOK: {path} {}", "*".repeat(self.columns.saturating_sub(10 + path.len()).max(3))));
                 }
             }

@@ -54,12 +54,16 @@ fn now() -> String {
     format!("{},{}", &stamp[..19], &stamp[20..23])
 }
 
-/// As Python's getpass.getuser: LOGNAME, USER, LNAME, USERNAME, else the uid.
+/// As Python's getpass.getuser: LOGNAME, USER, LNAME, USERNAME, else the uid's name in
+/// /etc/passwd, else the uid.
 fn user_name() -> String {
-    ["LOGNAME", "USER", "LNAME", "USERNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| process_uid().to_string())
+    let from_env = ["LOGNAME", "USER", "LNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+    from_env.unwrap_or_else(|| {
+        let uid = process_uid().to_string();
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let name = passwd.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.len() > 2 && f[2] == uid).map(|f| f[0].to_string());
+        name.unwrap_or(uid)
+    })
 }
 
 fn process_uid() -> u32 {
@@ -81,11 +85,11 @@ mod tests {
         log.line("\x1b[0;31m[ERROR]: Task failed\x1b[0m\nOrigin: x.yml:1:3\n");
         log.line("[WARNING]: careful");
         let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
         let shape = regex::Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} p=\d+ u=\S+ n=ansible (INFO|ERROR|WARNING)\| ").unwrap();
         assert!(shape.is_match(lines[0]) && lines[0].ends_with("INFO| PLAY [web] ***"), "{text}");
         assert!(lines[1].ends_with("ERROR| [ERROR]: Task failed") && lines[2] == "Origin: x.yml:1:3", "{text}");
         assert!(lines[3].ends_with("WARNING| [WARNING]: careful"), "{text}");
-        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(lines.len(), 4, "the empty line is not logged\n{text}");
     }
 }
