@@ -338,8 +338,9 @@ fn settings_from(args: &PlaybookArgs, loaded: &Loaded) -> Result<Settings, Strin
     }
     let password = (args.ask_pass || loaded.bool(Id::AskPass)).then(|| ask_secret("SSH password: ")).transpose()?;
     let key_passphrase = args.private_key_passphrase_file.as_deref().map(read_passphrase_file).transpose()?;
-    let become_default = become_from(&BecomeWish::new(args, loaded), password.as_ref())?;
+    let (become_default, become_base) = become_from(&BecomeWish::new(args, loaded), password.as_ref())?;
     Ok(Settings {
+        become_base,
         ssh_config: args.ssh_config.clone(),
         password,
         key_passphrase,
@@ -388,14 +389,16 @@ impl BecomeWish {
     }
 }
 
-/// The become settings every task starts from.
-fn become_from(wish: &BecomeWish, ssh_password: Option<&Secret>) -> Result<Option<BecomeSpec>, String> {
+/// The become settings every task starts from (when asked for), and those a play's or
+/// task's own `become: true` starts from (always, as Ansible's become_user/become_method).
+fn become_from(wish: &BecomeWish, ssh_password: Option<&Secret>) -> Result<(Option<BecomeSpec>, BecomeSpec), String> {
     let method = match wish.method.as_deref() {
         None => BecomeMethod::Sudo,
         Some(name) => BecomeMethod::parse(name).ok_or_else(|| format!("--become-method `{name}`: use sudo or su"))?,
     };
+    let base = BecomeSpec { method, user: wish.user.clone().unwrap_or_else(|| "root".into()), password: None };
     if !wish.requested {
-        return Ok(None);
+        return Ok((None, base));
     }
     let password = if wish.ask_pass {
         // As Ansible: an empty answer means "the same as the SSH password".
@@ -404,7 +407,7 @@ fn become_from(wish: &BecomeWish, ssh_password: Option<&Secret>) -> Result<Optio
     } else {
         None
     };
-    Ok(Some(BecomeSpec { method, user: wish.user.clone().unwrap_or_else(|| "root".into()), password }))
+    Ok((Some(BecomeSpec { password, ..base.clone() }), base))
 }
 
 fn method_label(method: BecomeMethod) -> &'static str {
@@ -470,12 +473,28 @@ fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOpti
             OutputFormat::Human => Format::Human,
             OutputFormat::Json => Format::Json,
         },
-        junit: o.junit.clone(),
+        junit: match (&o.junit, &settings.junit_dir, args.playbooks.first()) {
+            (Some(file), _, _) => Some(file.clone()),
+            (None, Some(dir), Some(playbook)) => Some(junit_callback_file(dir, playbook)?),
+            _ => None,
+        },
         detailed_exitcode: o.detailed_exitcode,
         profile: o.profile || settings.profile_tasks,
         verbosity: settings.verbosity,
         no_color: settings.no_color,
         check: settings.check,
         shown: report::human::Shown { ok_hosts: settings.display_ok_hosts, skipped_hosts: settings.display_skipped_hosts },
+        stdout_callback: settings.stdout_callback,
+        timer: settings.timer,
+        force_color: settings.force_color,
+        log_path: settings.log_path.clone(),
     })
+}
+
+/// callbacks_enabled = junit: `JUNIT_OUTPUT_DIR/PLAYBOOK-TIME.xml`, as Ansible's junit callback names it.
+fn junit_callback_file(dir: &std::path::Path, playbook: &std::path::Path) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("callbacks_enabled = junit: cannot create {}: {e}", dir.display()))?;
+    let stem = playbook.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "playbook".into());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Ok(dir.join(format!("{stem}-{}.{:06}.xml", now.as_secs(), now.subsec_micros())))
 }

@@ -60,6 +60,9 @@ pub struct Settings {
     pub key_passphrase: Option<Secret>,
     /// -b/--become, --become-user, --become-method, -K: the default for every task.
     pub become_default: Option<BecomeSpec>,
+    /// Whom and how a play's or task's own `become: true` becomes when it names no
+    /// become_user/become_method: --become-user/--become-method, else [privilege_escalation].
+    pub become_base: BecomeSpec,
     /// Where the vault passwords came from (already loaded into the vault keyring).
     pub vault_sources: Vec<crate::vault::SecretSource>,
     /// The ansible.cfg in use, if any.
@@ -94,6 +97,28 @@ pub struct Settings {
     pub display_skipped_hosts: bool,
     /// callbacks_enabled = profile_tasks: as --profile.
     pub profile_tasks: bool,
+    /// callbacks_enabled = timer: the run's duration after the recap.
+    pub timer: bool,
+    /// callbacks_enabled = junit: a JUnit report in this directory (JUNIT_OUTPUT_DIR), as --junit.
+    pub junit_dir: Option<PathBuf>,
+    /// stdout_callback: default, yaml, minimal or oneline.
+    pub stdout_callback: crate::report::StdoutCallback,
+    /// force_color: colour even when stdout is not a terminal.
+    pub force_color: bool,
+    /// fact_caching, fact_caching_connection, fact_caching_timeout.
+    pub fact_caching: FactCaching,
+    /// log_path: a run log of what the output shows.
+    pub log_path: Option<PathBuf>,
+}
+
+/// Where facts are kept (Ansible's `fact_caching`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FactCaching {
+    /// For the run.
+    #[default]
+    Memory,
+    /// One JSON file per host in `dir` (fact_caching_connection), valid `timeout_secs` (0: always).
+    JsonFile { dir: PathBuf, timeout_secs: u64 },
 }
 
 /// When plays gather facts (Ansible's `gathering`).
@@ -104,7 +129,7 @@ pub enum Gathering {
     Implicit,
     /// Only when the play says `gather_facts: true`.
     Explicit,
-    /// Like implicit, but a host's facts are gathered at most once per run.
+    /// Like implicit, but not for hosts whose facts are cached (this run, or jsonfile's cache).
     Smart,
 }
 
@@ -142,6 +167,7 @@ impl Default for Settings {
             password: None,
             key_passphrase: None,
             become_default: None,
+            become_base: BecomeSpec::default(),
             vault_sources: Vec::new(),
             config_file: None,
             roles_path: Vec::new(),
@@ -159,6 +185,12 @@ impl Default for Settings {
             display_ok_hosts: true,
             display_skipped_hosts: true,
             profile_tasks: false,
+            timer: false,
+            junit_dir: None,
+            stdout_callback: crate::report::StdoutCallback::Default,
+            force_color: false,
+            fact_caching: FactCaching::Memory,
+            log_path: None,
         }
     }
 }
@@ -214,7 +246,13 @@ impl Settings {
             ssh_retries: u32::try_from(loaded.int(Id::Retries)).unwrap_or(0),
             display_ok_hosts: loaded.bool(Id::DisplayOkHosts),
             display_skipped_hosts: loaded.bool(Id::DisplaySkippedHosts),
-            profile_tasks: loaded.words(Id::CallbacksEnabled).iter().any(|n| PROFILE_CALLBACKS.contains(&n.as_str())),
+            profile_tasks: enabled(loaded, PROFILE_CALLBACKS),
+            timer: enabled(loaded, TIMER_CALLBACKS),
+            junit_dir: enabled(loaded, JUNIT_CALLBACKS).then(junit_output_dir),
+            stdout_callback: loaded.string(Id::StdoutCallback).as_deref().and_then(stdout_callback).unwrap_or_default(),
+            force_color: loaded.bool(Id::ForceColor),
+            fact_caching: fact_caching(loaded)?,
+            log_path: loaded.paths(Id::LogPath).into_iter().next(),
             ..Settings::default()
         })
         .and_then(|s| refuse_unsupported(loaded).map(|()| s))
@@ -240,19 +278,71 @@ fn refuse_unsupported(loaded: &Loaded) -> Result<(), String> {
     Ok(())
 }
 
-/// callbacks_enabled entries that are stockman's --profile.
-const PROFILE_CALLBACKS: &[&str] = &["profile_tasks", "ansible.posix.profile_tasks"];
+/// The fact cache asked for: `memory`, or `jsonfile` with its directory (`~` and `$VARS`
+/// expanded, relative to the current directory, as Ansible reads it). Other plugins are
+/// warned about (in [`callback_warnings`]) and the facts are kept in memory.
+fn fact_caching(loaded: &Loaded) -> Result<FactCaching, String> {
+    let plugin = loaded.string(Id::FactCaching).unwrap_or_default();
+    if !JSONFILE.contains(&plugin.as_str()) {
+        return Ok(FactCaching::Memory);
+    }
+    let connection = loaded.string(Id::FactCachingConnection).filter(|c| !c.trim().is_empty());
+    let Some(connection) = connection else {
+        return Err(format!("{}: fact_caching = {plugin} needs fact_caching_connection (a directory for the cache files)", loaded.get(Id::FactCaching).origin));
+    };
+    let env = Env::current();
+    let dir = expand::path(&connection, &env.cwd, &env);
+    let timeout = loaded.int(Id::FactCachingTimeout);
+    let timeout_secs = u64::try_from(timeout).map_err(|_| format!("{}: fact_caching_timeout must be 0 or more seconds", loaded.get(Id::FactCachingTimeout).origin))?;
+    Ok(FactCaching::JsonFile { dir, timeout_secs })
+}
 
-/// Output callbacks asked for that stockman does not have: said once, the default output is used.
+const JSONFILE: &[&str] = &["jsonfile", "ansible.builtin.jsonfile"];
+const MEMORY: &[&str] = &["memory", "ansible.builtin.memory"];
+
+/// callbacks_enabled entries stockman has: --profile, the run's duration, --junit.
+const PROFILE_CALLBACKS: &[&str] = &["profile_tasks", "ansible.posix.profile_tasks"];
+const TIMER_CALLBACKS: &[&str] = &["timer", "ansible.posix.timer"];
+const JUNIT_CALLBACKS: &[&str] = &["junit", "ansible.builtin.junit", "community.general.junit"];
+
+fn enabled(loaded: &Loaded, names: &[&str]) -> bool {
+    loaded.words(Id::CallbacksEnabled).iter().any(|n| names.contains(&n.as_str()))
+}
+
+/// The junit callback's directory: JUNIT_OUTPUT_DIR, else ~/.ansible.log.
+fn junit_output_dir() -> PathBuf {
+    std::env::var_os("JUNIT_OUTPUT_DIR").filter(|d| !d.is_empty()).map(PathBuf::from).unwrap_or_else(|| home_dir().join(".ansible.log"))
+}
+
+/// The stdout callbacks stockman prints, by the names Ansible resolves (`yaml` is community.general.yaml in the `ansible` package).
+fn stdout_callback(name: &str) -> Option<crate::report::StdoutCallback> {
+    use crate::report::StdoutCallback as S;
+    match name {
+        "default" | "ansible.builtin.default" => Some(S::Default),
+        "yaml" | "community.general.yaml" => Some(S::Yaml),
+        "minimal" | "ansible.builtin.minimal" => Some(S::Minimal),
+        "oneline" | "ansible.builtin.oneline" => Some(S::Oneline),
+        _ => None,
+    }
+}
+
+/// Callbacks asked for that stockman does not have: said once, the default output is used.
 fn callback_warnings(loaded: &Loaded) -> Vec<String> {
     let mut out = Vec::new();
     let stdout = loaded.get(Id::StdoutCallback);
-    if let Some(name) = loaded.string(Id::StdoutCallback).filter(|n| !matches!(n.as_str(), "default" | "ansible.builtin.default")) {
-        out.push(format!("{}: stdout_callback `{name}` is not implemented; stockman prints the default callback's output", stdout.origin));
+    match loaded.string(Id::StdoutCallback) {
+        Some(name) if stdout_callback(&name).is_none() => {
+            out.push(format!("{}: stdout_callback `{name}` is not implemented; stockman prints the default callback's output (it has default, yaml, minimal, oneline)", stdout.origin));
+        }
+        _ => {}
     }
+    if let Some(plugin) = loaded.string(Id::FactCaching).filter(|p| !JSONFILE.contains(&p.as_str()) && !MEMORY.contains(&p.as_str())) {
+        out.push(format!("{}: fact_caching `{plugin}` is not implemented (stockman has memory and jsonfile); facts are kept in memory for the run", loaded.get(Id::FactCaching).origin));
+    }
+    let known = [PROFILE_CALLBACKS, TIMER_CALLBACKS, JUNIT_CALLBACKS].concat();
     let enabled = loaded.get(Id::CallbacksEnabled);
-    for name in loaded.words(Id::CallbacksEnabled).iter().filter(|n| !PROFILE_CALLBACKS.contains(&n.as_str())) {
-        out.push(format!("{}: callback `{name}` is not implemented (profile_tasks is: it is --profile; for JUnit use --junit FILE)", enabled.origin));
+    for name in loaded.words(Id::CallbacksEnabled).iter().filter(|n| !known.contains(&n.as_str())) {
+        out.push(format!("{}: callback `{name}` is not implemented (stockman has profile_tasks, timer and junit)", enabled.origin));
     }
     out
 }

@@ -149,7 +149,7 @@ fn available_hosts(inventory: &Inventory, limit: Option<&str>) -> Result<HashSet
 fn dump(value: &Value, yaml: bool) -> String {
     if yaml {
         // yaml.dump(default_flow_style=False); printed without the document's final newline.
-        let layout = crate::template::yaml_emit::Layout { indent: 2, all_block: true };
+        let layout = crate::template::yaml_emit::Layout::new(2, true);
         crate::template::yaml_emit::dump(value, layout).trim_end_matches('\n').to_string()
     } else {
         crate::report::pyjson::dumps(value, Some(4))

@@ -17,6 +17,9 @@ pub(super) fn run(kind: ModuleKind, args: &Args, templar: &Templar, ctx: &miniji
     }
 }
 
+/// The result key that says set_fact's facts go to the fact cache too (Ansible's name).
+pub(super) const CACHEABLE: &str = "_ansible_facts_cacheable";
+
 /// The facts go under `ansible_facts`; the executor stores them on the host.
 /// Names may come from templates, so they are checked here, as Ansible does.
 fn set_fact(args: &Args) -> ModuleResult {
@@ -26,7 +29,9 @@ fn set_fact(args: &Args) -> ModuleResult {
             "Invalid variable name '{bad}'. Variable names must be strings starting with a letter or underscore character, and contain only letters, numbers and underscores."
         ));
     }
-    ModuleResult::ok().with("ansible_facts", Value::Object(facts))
+    let cacheable = args.get("cacheable").and_then(stockman_modules::args::parse_bool).unwrap_or(false);
+    let result = ModuleResult::ok().with("ansible_facts", Value::Object(facts));
+    if cacheable { result.with(CACHEABLE, true) } else { result }
 }
 
 /// Every `that` condition must hold; the first that doesn't fails the task.

@@ -128,6 +128,7 @@ impl<'a> Executor<'a> {
             stats: crate::report::Stats::default(),
             tag_filter: self.tag_filter.clone(),
             stepping: self.stepping,
+            facts: Arc::clone(&self.facts),
         }
     }
 

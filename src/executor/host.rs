@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::fact_cache::{self, FactCache};
 use super::hostvars::{self, HostLayers, HostVarsTable};
 use super::SharedConnection;
 use crate::config::{home_dir, Settings};
@@ -14,6 +15,43 @@ use crate::inventory::Host;
 use crate::playbook::{Play, Role};
 use crate::template::{has_template, Templar};
 use crate::transport::{ssh_config, ConnectSpec, ConnectionKind, HostKeyPolicy, Secret, SshInputs};
+
+/// A host's set_fact and registered variables, carried from play to play.
+#[derive(Clone)]
+pub struct RunVars {
+    pub registered: Arc<Map<String, Value>>,
+    pub included: Arc<std::collections::BTreeSet<String>>,
+}
+
+/// The facts layer from a cache entry: all facts in `ansible_facts` without the
+/// `ansible_` prefix (`ansible_local` keeps its name, as Ansible's namespace_facts
+/// does), and each a variable of its own when `inject` (INJECT_FACTS_AS_VARS; False
+/// keeps only `ansible_local`, as in ansible-core 2.19). The gathered marker is neither.
+fn facts_layer(entry: &Map<String, Value>, inject: bool) -> Map<String, Value> {
+    let mut layer = Map::new();
+    let mut tree = Map::new();
+    for (k, v) in entry.iter().filter(|(k, _)| k.as_str() != fact_cache::GATHERED) {
+        if inject || k == "ansible_local" {
+            layer.insert(k.clone(), v.clone());
+        }
+        let short = if k == "ansible_local" { k } else { k.strip_prefix("ansible_").unwrap_or(k) };
+        tree.insert(short.to_string(), v.clone());
+    }
+    layer.insert("ansible_facts".into(), Value::Object(tree));
+    layer
+}
+
+/// The cache entry a facts layer stands for: its variables but `ansible_facts`,
+/// or (facts not injected as variables) `ansible_facts` with the prefix put back.
+fn fact_entry(layer: &Map<String, Value>, inject: bool) -> Map<String, Value> {
+    if inject {
+        return layer.iter().filter(|(k, _)| k.as_str() != "ansible_facts").map(|(k, v)| (k.clone(), v.clone())).collect();
+    }
+    let tree = layer.get("ansible_facts").and_then(Value::as_object).cloned().unwrap_or_default();
+    tree.into_iter()
+        .map(|(k, v)| (if k.starts_with("ansible_") { k } else { format!("ansible_{k}") }, v))
+        .collect()
+}
 
 /// The value that makes a module argument disappear (`{{ x | default(omit) }}`).
 pub const OMIT: &str = "__omit_place_holder__stockman__";
@@ -43,6 +81,10 @@ pub struct HostState {
     /// for tasks where no variable gives them (Ansible's PlayContext.update_vars);
     /// not in `hostvars`, as in Ansible.
     connection_vars: Map<String, Value>,
+    /// Where the host's facts are kept across plays and runs (None for a delegation target's state).
+    cache: Option<Arc<FactCache>>,
+    /// INJECT_FACTS_AS_VARS: facts are variables of their own besides `ansible_facts`.
+    inject_facts: bool,
 }
 
 impl HostState {
@@ -72,6 +114,8 @@ impl HostState {
             notified: BTreeSet::new(),
             conn,
             connection_vars: Map::new(),
+            cache: None,
+            inject_facts: settings.inject_facts_as_vars,
         };
         let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars, task_file: None });
         state.spec = connect_spec(&host.name, &vars, &state.context(&vars), play, settings, templar)?;
@@ -84,27 +128,50 @@ impl HostState {
         !self.failed && !self.unreachable && !self.ended && !self.sitting_out
     }
 
-    /// Facts a module returned (`setup`, `getent`, a fallback module's),
-    /// merged into the host's facts as Ansible does: each under its own name
-    /// as a variable, and in `ansible_facts` without the `ansible_` prefix.
-    /// Without `inject` (INJECT_FACTS_AS_VARS = False) only `ansible_local`
-    /// becomes a variable, as in ansible-core 2.19.
-    pub fn merge_module_facts(&mut self, facts: &Map<String, Value>, inject: bool) {
-        let mine = Arc::make_mut(&mut self.layers.facts);
-        let mut tree = match mine.remove("ansible_facts") {
-            Some(Value::Object(tree)) => tree,
-            _ => Map::new(),
-        };
-        for (k, v) in facts {
-            if inject || k == "ansible_local" {
-                mine.insert(k.clone(), v.clone());
-            }
-            // Ansible's namespace_facts keeps `ansible_local` whole.
-            let short = if k == "ansible_local" { k } else { k.strip_prefix("ansible_").unwrap_or(k) };
-            tree.insert(short.to_string(), v.clone());
+    /// Picks up what earlier plays (and, with jsonfile, earlier runs) left for this
+    /// host: its cached facts, its set_fact and registered variables.
+    pub fn resume(&mut self, cache: &Arc<FactCache>) {
+        self.cache = Some(Arc::clone(cache));
+        let cached = cache.facts(&self.name);
+        if !cached.is_empty() {
+            self.layers.facts = Arc::new(facts_layer(&cached, self.inject_facts));
         }
-        mine.insert("ansible_facts".into(), Value::Object(tree));
+        if let Some(kept) = cache.run_vars(&self.name) {
+            self.layers.registered = kept.registered;
+            self.layers.included = kept.included;
+        }
         self.publish();
+    }
+
+    /// What later plays of the run take over from this one.
+    pub fn run_vars(&self) -> RunVars {
+        RunVars { registered: Arc::clone(&self.layers.registered), included: Arc::clone(&self.layers.included) }
+    }
+
+    /// Facts a module returned (`setup`, `getent`, a fallback module's) or a
+    /// `set_fact ... cacheable`, merged into the host's facts as Ansible does:
+    /// each under its own name as a variable, and in `ansible_facts` without the
+    /// `ansible_` prefix; kept in the fact cache.
+    pub fn merge_module_facts(&mut self, facts: &Map<String, Value>) -> Result<(), String> {
+        self.cache_facts(facts)
+    }
+
+    fn cache_facts(&mut self, facts: &Map<String, Value>) -> Result<(), String> {
+        let written = match &self.cache {
+            Some(cache) => {
+                let written = cache.update(&self.name, facts);
+                self.layers.facts = Arc::new(facts_layer(&cache.facts(&self.name), self.inject_facts));
+                written
+            }
+            None => {
+                let mut entry = fact_entry(&self.layers.facts, self.inject_facts);
+                entry.extend(facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+                self.layers.facts = Arc::new(facts_layer(&entry, self.inject_facts));
+                Ok(())
+            }
+        };
+        self.publish();
+        written
     }
 
     /// A registered result or a `set_fact`: above everything but extra vars;

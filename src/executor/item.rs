@@ -410,7 +410,8 @@ impl Executor<'_> {
     }
 
     /// Whom this task runs as: the task's (or its blocks') `become*`, else the
-    /// play's, else -b/--become-user/--become-method; the password from
+    /// play's, else -b/--become-user/--become-method or [privilege_escalation]
+    /// (also under a play's own `become: true`, as in Ansible); the password from
     /// `ansible_become_password` or -K.
     fn become_spec(&self, play: &Play, task: &Task, ctx: &minijinja::Value) -> Result<Option<BecomeSpec>, String> {
         let play = Some(play);
@@ -426,7 +427,7 @@ impl Executor<'_> {
         let text = |v: Option<Value>| -> Result<Option<String>, String> {
             v.map(|v| self.templar.render_value(&v, ctx).map(|v| stockman_modules::args::value_to_string(&v)).map_err(|e| e.message)).transpose()
         };
-        let mut spec = default.cloned().unwrap_or_default();
+        let mut spec = default.cloned().unwrap_or_else(|| self.settings.become_base.clone());
         if let Some(user) = text(pick(&task.become_user, play.map(|p| &p.become_user)))? {
             spec.user = user;
         }

@@ -16,6 +16,7 @@ mod actions;
 mod async_job;
 mod controller;
 mod environment;
+mod fact_cache;
 mod facts;
 mod free;
 mod host;
@@ -69,6 +70,8 @@ pub struct Executor<'a> {
     tag_filter: crate::playbook::TagFilter,
     /// `--step` still asks before each task (until answered "continue").
     stepping: bool,
+    /// Facts across plays (and runs, with jsonfile), set_fact and registered variables across plays.
+    facts: Arc<fact_cache::FactCache>,
 }
 
 impl<'a> Executor<'a> {
@@ -85,6 +88,7 @@ impl<'a> Executor<'a> {
             dead_hosts: HashSet::new(),
             stats: Stats::default(),
             stepping: settings.step,
+            facts: Arc::new(fact_cache::FactCache::new(&settings.fact_caching)),
             tag_filter: crate::playbook::TagFilter { only: settings.tags.clone(), skip: settings.skip_tags.clone() },
         }
     }

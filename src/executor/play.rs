@@ -108,6 +108,9 @@ impl Executor<'_> {
                 Strategy::Linear => self.run_batch(&mut run).await,
                 Strategy::Free => self.run_batch_free(&mut run).await,
             }
+            for host in &run.hosts {
+                self.facts.keep_run_vars(&host.name, host.run_vars());
+            }
             let failed = run.hosts.iter().filter(|h| h.failed || h.unreachable).count();
             for host in run.hosts.iter().filter(|h| h.failed || h.unreachable) {
                 self.dead_hosts.insert(host.name.clone());
@@ -147,7 +150,8 @@ impl Executor<'_> {
         }
     }
 
-    /// The play's `gather_facts`, else ansible.cfg's `gathering` (smart gathers like implicit: no fact cache yet).
+    /// The play's `gather_facts`, else ansible.cfg's `gathering` (smart: as implicit; hosts
+    /// whose facts are cached are left out in `gather_facts`).
     fn gathers_facts(&self, play: &Play) -> bool {
         play.gather_facts.unwrap_or(self.settings.gathering != crate::config::Gathering::Explicit)
     }
@@ -217,7 +221,10 @@ impl Executor<'_> {
             self.stats.touch(&host.name);
             let conn = self.connection_for(&host.name);
             match HostState::new(host, play, self.settings, &magic, conn, &self.templar, table.clone()) {
-                Ok(state) => states.push(state),
+                Ok(mut state) => {
+                    state.resume(&self.facts);
+                    states.push(state);
+                }
                 Err(message) => {
                     self.emit(Event::Warning(format!("host `{}` left out of the play: {message}", host.name)));
                     self.dead_hosts.insert(host.name.clone());

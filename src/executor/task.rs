@@ -5,6 +5,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 use stockman_modules::spec::ModuleKind;
 
+use super::actions;
 use super::host::{HostState, Layers};
 use super::play::PlayRun;
 use super::Executor;
@@ -50,7 +51,9 @@ impl Executor<'_> {
             fatal |= outcome.result.status == Status::Failed && !outcome.result.ignored && !rescued;
             let shared_with: Vec<usize> = if run_once { targets.to_vec() } else { vec![outcome.host] };
             let failed_task = rescued.then(|| self.failed_task(run, task, outcome.host));
-            apply(run, task, &outcome, &shared_with, failed_task, self.settings.inject_facts_as_vars);
+            for warning in apply(run, task, &outcome, &shared_with, failed_task) {
+                self.emit(Event::Warning(warning));
+            }
         }
         if fatal && self.task_any_errors_fatal(run, task, targets) {
             for h in run.active() {
@@ -172,8 +175,10 @@ impl Executor<'_> {
 
 /// Applies one result: registered variable, facts, failure, notifications.
 /// `shared_with` are the hosts that take the result (all of them under `run_once`).
-/// `failed_task` is set when a rescue takes the failure; `inject`: INJECT_FACTS_AS_VARS.
-fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], failed_task: Option<Value>, inject: bool) {
+/// `failed_task` is set when a rescue takes the failure. Returns the warnings
+/// of facts that could not be cached.
+fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], failed_task: Option<Value>) -> Vec<String> {
+    let mut warnings = Vec::new();
     let play = run.play;
     let r = &outcome.result;
     let facts = match &task.action {
@@ -182,7 +187,9 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
     };
     // set_fact's "facts" are variables at its own precedence; any other
     // module's (setup, getent, a fallback module's) join the host's facts.
+    // `set_fact ... cacheable` facts are both: variables, and facts in the cache.
     let as_variables = matches!(&task.action, Action::Module { spec, .. } if spec.kind == ModuleKind::SetFact);
+    let cached = !as_variables || r.result.get(actions::CACHEABLE) == Some(&Value::Bool(true));
     for &h in shared_with {
         let host = &mut run.hosts[h];
         if let Some(name) = &task.register {
@@ -191,8 +198,9 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         for f in &facts {
             if as_variables {
                 f.iter().for_each(|(k, v)| host.register(k, v.clone()));
-            } else {
-                host.merge_module_facts(f, inject);
+            }
+            if cached {
+                warnings.extend(host.merge_module_facts(f).err());
             }
         }
     }
@@ -219,6 +227,7 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         }
         _ => {}
     }
+    warnings
 }
 
 /// The `ansible_facts` a result returns (set_fact, getent), which the host
@@ -236,6 +245,7 @@ fn registered_value(r: &HostResult) -> Value {
     let mut registered: Map<String, Value> = r.result.clone();
     // A module's `invocation` is for display only, as in Ansible's strategy.
     registered.remove("invocation");
+    registered.remove(actions::CACHEABLE);
     registered.insert("failed".into(), (r.status == Status::Failed).into());
     if r.status == Status::Skipped {
         registered.insert("skipped".into(), true.into());

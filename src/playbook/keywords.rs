@@ -107,6 +107,8 @@ impl Keyword {
         self
     }
 
+    // No keyword needs it today; kept so the next one refused "for now" is one word.
+    #[allow(dead_code)]
     const fn later(mut self) -> Keyword {
         self.support = Support::Later;
         self

@@ -1,6 +1,8 @@
 //! The ad-hoc command's output (`stockman adhoc`, `ansible`): one block or
 //! line per host as ansible-core 2.19's `minimal` callback prints it, or its
 //! `oneline` callback with `-o`, and `-t TREE`'s one JSON file per host.
+//! Playbooks with `stdout_callback = minimal` or `oneline` print through it too
+//! ([`AdhocOptions::playbook`]): no banners, no recap, one block per host and task.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -8,8 +10,8 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
-use super::human::{displayed_result, error_text, BRIGHT_RED, CYAN, GREEN, PURPLE, RED, YELLOW};
-use super::{diff, pyjson, Event, HostResult, Reporter, Status};
+use super::human::{displayed_result, error_text, origin_block, BRIGHT_RED, CYAN, GREEN, PURPLE, RED, YELLOW};
+use super::{diff, pyjson, Event, HostResult, Reporter, Status, TaskHeader};
 
 /// How the ad-hoc run looks.
 #[derive(Debug, Clone)]
@@ -23,12 +25,31 @@ pub struct AdhocOptions {
     pub no_color: bool,
     /// `-vvv` shows connections, `-vv` commands, as in playbook runs.
     pub verbosity: u8,
+    /// A playbook's tasks (stdout_callback = minimal/oneline): the module, and
+    /// `Origin:`, change with each task.
+    pub in_playbook: bool,
+}
+
+impl AdhocOptions {
+    /// ansible-playbook's `minimal` (or, `one_line`, `oneline`) stdout callback.
+    pub fn playbook(one_line: bool, no_color: bool, verbosity: u8) -> AdhocOptions {
+        AdhocOptions { module: String::new(), task_repr: String::new(), one_line, tree: None, no_color, verbosity, in_playbook: true }
+    }
+}
+
+/// The task whose results are being printed.
+#[derive(Default)]
+struct TaskNow {
+    /// command/shell/raw print their output as text (`rc=0 >>`), not JSON.
+    text_output: bool,
+    /// debug's results keep only their message (minimal cleans them, as the default callback).
+    is_debug: bool,
+    span: Option<crate::yaml::Span>,
 }
 
 pub struct Adhoc {
     options: AdhocOptions,
-    /// command/shell/raw print their output as text (`rc=0 >>`), not JSON.
-    text_output: bool,
+    task: Mutex<TaskNow>,
     color: bool,
     /// `[ERROR]` texts already shown (ansible-core shows each once per task).
     errors: Mutex<Vec<String>>,
@@ -36,11 +57,15 @@ pub struct Adhoc {
 
 impl Adhoc {
     pub fn new(options: AdhocOptions) -> Self {
-        let short = options.module.rsplit('.').next().unwrap_or_default();
-        let builtin = !options.module.contains('.') || options.module.starts_with("ansible.builtin.") || options.module.starts_with("ansible.legacy.");
-        let text_output = builtin && ["command", "shell", "raw"].contains(&short);
+        let text_output = prints_text(&options.module);
         let color = std::io::stdout().is_terminal() && !options.no_color && std::env::var_os("NO_COLOR").is_none();
-        Adhoc { options, text_output, color, errors: Mutex::default() }
+        Adhoc { options, task: Mutex::new(TaskNow { text_output, ..TaskNow::default() }), color, errors: Mutex::default() }
+    }
+
+    fn task_start(&self, header: &TaskHeader) {
+        let action = header.action.as_deref().unwrap_or("setup");
+        *self.task.lock().unwrap_or_else(|e| e.into_inner()) = TaskNow { text_output: prints_text(action), is_debug: action == "debug", span: header.span.clone() };
+        self.errors.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
@@ -56,6 +81,10 @@ impl Adhoc {
         if let Some(dir) = &self.options.tree {
             self.write_tree(dir, r);
         }
+        // The callbacks print a loop's summary, not its items.
+        if self.options.in_playbook && r.item.is_some() {
+            return;
+        }
         if self.options.one_line {
             self.one_line(r);
             return;
@@ -69,18 +98,19 @@ impl Adhoc {
         if matches!(r.status, Status::Failed | Status::Unreachable) {
             self.error_block(r);
         }
-        let shown = shown(r);
+        let (text_output, is_debug) = self.text_and_debug();
+        let shown = shown(r, is_debug);
         let host = &r.host;
         let line = match r.status {
             Status::Ok | Status::Changed => {
                 let (state, code) = if r.status == Status::Changed { ("CHANGED", YELLOW) } else { ("SUCCESS", GREEN) };
-                if self.text_output && !shown.contains_key("ansible_job_id") {
+                if text_output && !shown.contains_key("ansible_job_id") {
                     self.paint(&command_text(host, &shown, state), code)
                 } else {
                     self.paint(&format!("{host} | {state} => {}", dump(&shown, Some(4))), code)
                 }
             }
-            Status::Failed if self.text_output && !shown.contains_key("module_stderr") => self.paint(&command_text(host, &shown, "FAILED"), RED),
+            Status::Failed if text_output && !shown.contains_key("module_stderr") => self.paint(&command_text(host, &shown, "FAILED"), RED),
             Status::Failed => self.paint(&format!("{host} | FAILED! => {}", dump(&shown, Some(4))), RED),
             Status::Skipped => self.paint(&format!("{host} | SKIPPED"), CYAN),
             Status::Unreachable => self.paint(&format!("{host} | UNREACHABLE! => {}", dump(&shown, Some(4))), BRIGHT_RED),
@@ -88,15 +118,23 @@ impl Adhoc {
         self.out(&line);
     }
 
+    fn text_and_debug(&self) -> (bool, bool) {
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        (task.text_output, task.is_debug)
+    }
+
     /// `-o`: the oneline callback's forms (no diffs, no error blocks).
     fn one_line(&self, r: &HostResult) {
-        let shown = shown(r);
+        let text_output = self.text_and_debug().0;
+        let shown = shown(r, false);
         let host = &r.host;
-        let compact = || dump(&shown, Some(0)).replace('\n', "");
+        // Results always shown (debug's) are dumped indented, then joined into one line.
+        let indent = if r.verbose_always && !r.no_log { 4 } else { 0 };
+        let compact = || dump(&shown, Some(indent)).replace('\n', "");
         match r.status {
             Status::Ok | Status::Changed => {
                 let (state, code) = if r.status == Status::Changed { ("CHANGED", YELLOW) } else { ("SUCCESS", GREEN) };
-                if self.text_output && !shown.contains_key("ansible_job_id") {
+                if text_output && !shown.contains_key("ansible_job_id") {
                     self.out(&self.paint(&command_line(host, &shown, state), code));
                 } else {
                     self.out(&self.paint(&format!("{host} | {state} => {}", compact()), code));
@@ -105,7 +143,7 @@ impl Adhoc {
             Status::Failed => {
                 // ansible-core 2.19 attaches an (unavailable) traceback to every module failure.
                 if r.module_failed {
-                    let first = if self.text_output && !shown.contains_key("module_stderr") {
+                    let first = if text_output && !shown.contains_key("module_stderr") {
                         command_line(host, &shown, "FAILED")
                     } else {
                         "An exception occurred during task execution. To see the full traceback, use -vvv. The error was: (traceback unavailable)".into()
@@ -133,7 +171,12 @@ impl Adhoc {
             seen.push(text.clone());
         }
         let head = self.paint(&format!("[ERROR]: {text}"), RED);
-        self.out(&format!("{head}\nOrigin: <adhoc {} task>\n\n{}\n", crate::template::py::str_repr(&self.options.module), self.options.task_repr));
+        if !self.options.in_playbook {
+            self.out(&format!("{head}\nOrigin: <adhoc {} task>\n\n{}\n", crate::template::py::str_repr(&self.options.module), self.options.task_repr));
+            return;
+        }
+        let span = self.task.lock().unwrap_or_else(|e| e.into_inner()).span.clone();
+        self.out(&format!("{head}{}", span.map(|s| origin_block(&s)).unwrap_or_default()));
     }
 
     /// `-t TREE`: the host's result as compact JSON in TREE/HOST, as the tree callback writes it.
@@ -141,7 +184,7 @@ impl Adhoc {
         if r.status == Status::Skipped {
             return;
         }
-        let text = crate::vault::redact(&dump(&shown(r), None)).into_owned();
+        let text = crate::vault::redact(&dump(&shown(r, false), None)).into_owned();
         let written = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(dir.join(&r.host), text));
         if let Err(e) = written {
             self.warn(&format!("Unable to write to {}'s file: {e}", r.host));
@@ -157,6 +200,7 @@ impl Reporter for Adhoc {
     fn event(&self, event: &Event) {
         match event {
             Event::HostResult(r) => self.host_result(r),
+            Event::TaskStart(header) if self.options.in_playbook => self.task_start(header),
             Event::Warning(text) => self.warn(text),
             // The minimal and oneline callbacks have no async hooks: no `ASYNC OK/POLL` lines.
             Event::Display(text) if text.starts_with("ASYNC ") => {}
@@ -167,9 +211,16 @@ impl Reporter for Adhoc {
     }
 }
 
+/// Modules whose results print as text (`rc=0 >>`): the builtin command, shell and raw.
+fn prints_text(module: &str) -> bool {
+    let short = module.rsplit('.').next().unwrap_or_default();
+    let builtin = !module.contains('.') || module.starts_with("ansible.builtin.") || module.starts_with("ansible.legacy.");
+    builtin && ["command", "shell", "raw"].contains(&short)
+}
+
 /// What the callbacks show of a result (no `failed`, `diff`, `invocation`, warnings).
-fn shown(r: &HostResult) -> Map<String, Value> {
-    let mut shown = displayed_result(&r.visible(), false);
+fn shown(r: &HostResult, is_debug: bool) -> Map<String, Value> {
+    let mut shown = displayed_result(&r.visible(), is_debug && !r.no_log);
     shown.remove("warnings");
     shown.remove("deprecations");
     shown

@@ -46,7 +46,7 @@ impl Sink {
         }
     }
 
-    fn write_line(self, text: &str) {
+    pub(super) fn write_line(self, text: &str) {
         // A closed stream (e.g. piped into `head`) must not abort the run.
         let _ = match self {
             Sink::Stdout => writeln!(std::io::stdout().lock(), "{text}").and_then(|_| std::io::stdout().flush()),
@@ -78,6 +78,10 @@ pub struct Human {
     profile: Option<Mutex<profile::Clock>>,
     /// ansible.cfg's display_ok_hosts and display_skipped_hosts.
     shown: Shown,
+    /// stdout_callback = yaml: results as community.general.yaml prints them.
+    yaml: bool,
+    /// log_path: every line shown, also logged.
+    log: Option<std::sync::Arc<super::run_log::RunLog>>,
 }
 
 /// Which results get a line (ansible.cfg's display_ok_hosts, display_skipped_hosts).
@@ -113,19 +117,38 @@ impl Human {
     pub fn to(sink: Sink, verbosity: u8, no_color: bool, profile: bool) -> Self {
         let tty = sink.is_terminal();
         let color = tty && !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let width = if tty { terminal_width().unwrap_or(80) } else { 0 };
         Human {
             verbosity,
             color,
             progress: tty,
             sink,
-            columns: width.saturating_sub(1).max(79),
+            columns: banner_columns(sink),
             bar: Mutex::new(None),
             running: Arc::default(),
             profile: profile.then(Mutex::default),
             current: Mutex::new(Current::default()),
             shown: Shown::default(),
+            yaml: false,
+            log: None,
         }
+    }
+
+    /// Also logs every line shown to `log` (ansible.cfg's log_path).
+    pub fn logging_to(mut self, log: Option<std::sync::Arc<super::run_log::RunLog>>) -> Self {
+        self.log = log;
+        self
+    }
+
+    /// force_color: colour even when the output is not a terminal (beats nocolor, as in Ansible).
+    pub fn forcing_color(mut self, force: bool) -> Self {
+        self.color |= force;
+        self
+    }
+
+    /// Results dumped as YAML (stdout_callback = yaml) instead of JSON.
+    pub fn yaml_results(mut self, yaml: bool) -> Self {
+        self.yaml = yaml;
+        self
     }
 
     /// Hides ok or skipped results (and the banners of tasks with nothing shown).
@@ -153,6 +176,9 @@ impl Human {
     fn out(&self, text: &str) {
         // Values decrypted from inline `!vault` strings never reach the screen.
         let text = crate::vault::redact(text);
+        if let Some(log) = &self.log {
+            log.line(&text);
+        }
         let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
         let write = || self.sink.write_line(&text);
         match bar.as_ref() {
@@ -166,8 +192,7 @@ impl Human {
     }
 
     fn banner_line(&self, title: &str, code: Option<&str>) -> String {
-        let stars = "*".repeat(self.columns.saturating_sub(title.chars().count()).max(3));
-        let line = format!("\n{title} {stars}");
+        let line = banner_text(title, self.columns);
         match code {
             Some(c) => self.paint(&line, c),
             None => line,
@@ -177,6 +202,9 @@ impl Human {
     /// A warning (`label`: WARNING, DEPRECATION WARNING) on stderr, without tearing the progress bar.
     fn warn(&self, label: &str, text: &str) {
         let line = self.paint(&format!("[{label}]: {text}"), PURPLE);
+        if let Some(log) = &self.log {
+            log.line(&line);
+        }
         let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
         let write = || Sink::Stderr.write_line(&line);
         match bar.as_ref() {
@@ -274,7 +302,10 @@ impl Human {
         let verbose_always = r.verbose_always && !r.no_log;
         let indent = (verbose_always || self.verbosity > 2).then_some(4);
         // Made only when printed: a loop's summary holds every item's result.
-        let dump = || pyjson::dumps(&Value::Object(displayed_result(&r.visible(), is_debug && !r.no_log)), indent);
+        let dump = || {
+            let shown = displayed_result(&r.visible(), is_debug && !r.no_log);
+            if self.yaml { yaml_result(shown, r.no_log) } else { pyjson::dumps(&Value::Object(shown), indent) }
+        };
         let verbose = self.verbosity > 0 || verbose_always;
         if matches!(r.status, Status::Failed | Status::Unreachable) && (!r.loop_summary || r.status == Status::Unreachable) {
             self.error_block(r);
@@ -306,10 +337,7 @@ impl Human {
         };
         let mut block = self.paint(&format!("[ERROR]: {text}"), RED);
         if let Some(span) = span {
-            block.push_str(&format!("\nOrigin: {span}\n"));
-            if let Some(excerpt) = source_excerpt(&span) {
-                block.push_str(&format!("\n{excerpt}\n"));
-            }
+            block.push_str(&origin_block(&span));
         }
         self.out(&block);
     }
@@ -387,7 +415,8 @@ impl Reporter for Human {
     fn event(&self, event: &Event) {
         match event {
             Event::PlaybookStart { path } => {
-                if self.verbosity >= 1 {
+                // From -vv, as Ansible's default callback.
+                if self.verbosity >= 2 {
                     self.out(&format!("\nPLAYBOOK: {path} {}", "*".repeat(self.columns.saturating_sub(10 + path.len()).max(3))));
                 }
             }
@@ -458,11 +487,36 @@ pub(super) fn displayed_result(result: &Map<String, Value>, debug: bool) -> Map<
         return result.iter().filter(|(k, _)| keep.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     }
     let hidden: &[&str] = if debug {
-        &["changed", "failed", "skipped", "invocation", "skip_reason", "diff"]
+        &["changed", "failed", "skipped", "invocation", "skip_reason", "diff", "ansible_loop_var", "ansible_index_var", "ansible_loop"]
     } else {
         &["failed", "diff", "invocation", "exception"]
     };
     result.iter().filter(|(k, _)| !hidden.contains(&k.as_str()) && !k.starts_with("_ansible")).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// A result as the yaml callback (community.general.yaml) dumps it: `changed=`
+/// and `skipped=` on the first line, the rest as YAML indented by two spaces.
+fn yaml_result(mut shown: Map<String, Value>, no_log: bool) -> String {
+    if no_log {
+        return r#"{"censored": "The output has been hidden due to the fact that 'no_log: true' was specified for this result"}"#.into();
+    }
+    let mut dumped = String::new();
+    for key in ["changed", "skipped"] {
+        if let Some(v) = shown.remove(key) {
+            dumped.push_str(&format!("{key}={} ", pyjson::dumps(&v, None).to_lowercase()));
+        }
+    }
+    for stream in ["stdout", "stderr"] {
+        let lines = format!("{stream}_lines");
+        if shown.contains_key(stream) && shown.contains_key(&lines) {
+            shown.insert(lines, "<omitted>".into());
+        }
+    }
+    if !shown.is_empty() {
+        dumped.push('\n');
+        dumped.push_str(&crate::template::yaml_emit::dump(&Value::Object(shown), crate::template::yaml_emit::Layout::CALLBACK));
+    }
+    dumped.split('\n').collect::<Vec<_>>().join("\n  ").trim_end().to_string()
 }
 
 /// `host`, or `host -> delegate` for a delegated task, as Ansible labels it.
@@ -471,6 +525,15 @@ fn host_label(r: &HostResult) -> String {
         Some(d) if *d != r.host => format!("{} -> {d}", r.host),
         _ => r.host.clone(),
     }
+}
+
+/// What follows `[ERROR]: ...`: `Origin: FILE:LINE:COL` and the source excerpt.
+pub(super) fn origin_block(span: &crate::yaml::Span) -> String {
+    let mut block = format!("\nOrigin: {span}\n");
+    if let Some(excerpt) = source_excerpt(span) {
+        block.push_str(&format!("\n{excerpt}\n"));
+    }
+    block
 }
 
 /// Two lines before the task, its first line, and a caret at its column;
@@ -489,6 +552,18 @@ fn source_excerpt(span: &crate::yaml::Span) -> Option<String> {
     let caret = super::error::caret_offset(lines.get(last.wrapping_sub(1)).copied().unwrap_or_default(), start, span.col) + 1;
     out.push_str(&format!("{}^ column {}", " ".repeat(width + caret), span.col));
     Some(out)
+}
+
+/// Ansible's banner width on `sink`: terminal columns - 1, at least 79.
+pub(super) fn banner_columns(sink: Sink) -> usize {
+    let width = if sink.is_terminal() { terminal_width().unwrap_or(80) } else { 0 };
+    width.saturating_sub(1).max(79)
+}
+
+/// `\nTITLE ****` to `columns`.
+pub(super) fn banner_text(title: &str, columns: usize) -> String {
+    let stars = "*".repeat(columns.saturating_sub(title.chars().count()).max(3));
+    format!("\n{title} {stars}")
 }
 
 fn terminal_width() -> Option<usize> {

@@ -9,6 +9,8 @@
 //! - [`adhoc::Adhoc`] writes the ad-hoc command's lines (`host | CHANGED | rc=0 >>`,
 //!   `host | SUCCESS => {..}`, the `-o` one-line form), as `ansible`'s minimal and
 //!   oneline callbacks do, and `-t TREE` files.
+//! - [`run_log::RunLog`] appends what the human output shows to ansible.cfg's log_path.
+//! - [`timer::Timer`] prints the run's duration after the recap (callbacks_enabled = timer).
 //! - [`Outputs`] fans events out to those asked for and decides the exit code.
 //!
 //! Every format shows results through [`HostResult::visible`], so `no_log`
@@ -25,10 +27,12 @@ pub mod listing;
 mod outputs;
 mod profile;
 pub(crate) mod pyjson;
+pub mod run_log;
 mod stats;
+mod timer;
 
 pub use event::{Event, HostResult, Status, TaskHeader, TaskKind, CENSORED};
-pub use outputs::{exit_code, Format, OutputError, OutputOptions, Outputs};
+pub use outputs::{exit_code, Format, OutputError, OutputOptions, Outputs, StdoutCallback};
 pub use stats::{HostStats, Stats};
 
 /// Receives every event of a run, in order, from one thread at a time.

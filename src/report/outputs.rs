@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use super::adhoc::{Adhoc, AdhocOptions};
 use super::human::{Human, Sink};
+use super::run_log::RunLog;
+use super::timer::Timer;
 use super::json::Json;
 use super::junit::Junit;
 use super::{Event, Reporter, Stats};
@@ -17,6 +20,19 @@ pub enum Format {
     Human,
     /// JSON lines on stdout; the human layout moves to stderr.
     Json,
+}
+
+/// ansible.cfg's stdout_callback: the layout of the human output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StdoutCallback {
+    #[default]
+    Default,
+    /// The default layout with results as YAML (community.general.yaml).
+    Yaml,
+    /// One block per host and task, no banners or recap.
+    Minimal,
+    /// One line per host and task.
+    Oneline,
 }
 
 /// Validated output settings (from flags and environment).
@@ -32,6 +48,13 @@ pub struct OutputOptions {
     pub check: bool,
     /// ansible.cfg's display_ok_hosts / display_skipped_hosts.
     pub shown: crate::report::human::Shown,
+    pub stdout_callback: StdoutCallback,
+    /// callbacks_enabled = timer.
+    pub timer: bool,
+    /// force_color: colour even off a terminal.
+    pub force_color: bool,
+    /// log_path: the human output's lines also appended there.
+    pub log_path: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +69,9 @@ pub enum OutputError {
 
 /// Sends every event to the human reporter and to the JSON and JUnit ones when asked for.
 pub struct Outputs {
-    human: Human,
+    /// What people read: the default layout, or the minimal/oneline callbacks'.
+    screen: Box<dyn Reporter>,
+    timer: Option<Timer>,
     json: Option<Json>,
     junit: Option<(PathBuf, Junit)>,
     detailed_exitcode: bool,
@@ -65,7 +90,8 @@ impl Outputs {
         };
         let sink = if options.format == Format::Json { Sink::Stderr } else { Sink::Stdout };
         Ok(Outputs {
-            human: Human::to(sink, options.verbosity, options.no_color, options.profile).showing(options.shown),
+            screen: screen(options, sink),
+            timer: options.timer.then(|| Timer::start(sink)),
             json: (options.format == Format::Json).then(|| Json::stdout(options.check)),
             junit,
             detailed_exitcode: options.detailed_exitcode,
@@ -94,12 +120,40 @@ impl Reporter for Outputs {
         if let Event::Recap(stats) = event {
             *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = stats.clone();
         }
-        self.human.event(event);
+        self.screen.event(event);
+        if let Some(timer) = &self.timer {
+            timer.event(event);
+        }
         if let Some(json) = &self.json {
             json.event(event);
         }
         if let Some((_, junit)) = &self.junit {
             junit.event(event);
+        }
+    }
+}
+
+/// The human output in the layout stdout_callback asks for (JSON on stdout keeps the default on stderr).
+fn screen(options: &OutputOptions, sink: Sink) -> Box<dyn Reporter> {
+    let one_line = match options.stdout_callback {
+        StdoutCallback::Minimal if sink == Sink::Stdout => false,
+        StdoutCallback::Oneline if sink == Sink::Stdout => true,
+        _ => {
+            let human = Human::to(sink, options.verbosity, options.no_color, options.profile).showing(options.shown).logging_to(run_log(options));
+            return Box::new(human.forcing_color(options.force_color).yaml_results(options.stdout_callback == StdoutCallback::Yaml));
+        }
+    };
+    Box::new(Adhoc::new(AdhocOptions::playbook(one_line, options.no_color, options.verbosity)))
+}
+
+/// log_path's file; one that cannot be opened is warned about and the run goes on, as in Ansible.
+fn run_log(options: &OutputOptions) -> Option<std::sync::Arc<RunLog>> {
+    let path = options.log_path.as_ref()?;
+    match RunLog::open(path) {
+        Ok(log) => Some(std::sync::Arc::new(log)),
+        Err(e) => {
+            super::error::warning(&format!("log_path {}: cannot write the run log ({e}); the run is not logged", path.display()));
+            None
         }
     }
 }

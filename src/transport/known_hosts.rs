@@ -222,7 +222,7 @@ pub(crate) fn append(file: &Path, name: &str, key: &PublicKey) -> Result<(), Tra
     write_atomically(file, &content).map_err(|e| failed(e.to_string()))
 }
 
-fn write_atomically(file: &Path, content: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(file: &Path, content: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));

@@ -33,6 +33,7 @@ pub mod r#become;
 mod exec_channel;
 mod host_keys;
 mod known_hosts;
+pub(crate) use known_hosts::write_atomically;
 pub mod local;
 mod persistent_shell;
 mod pty;

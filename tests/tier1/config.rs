@@ -280,20 +280,78 @@ fn display_ok_and_skipped_hosts_off_print_what_ansible_prints() {
 }
 
 #[test]
-fn callbacks_enabled_profile_tasks_is_profile_and_other_callbacks_are_warned_once() {
+fn callbacks_enabled_profile_tasks_timer_and_junit_and_other_callbacks_are_warned_once() {
     let sshd = TestSshd::start();
-    let cfg = full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\ncallbacks_enabled = ansible.posix.profile_tasks, timer\nstdout_callback = yaml\n", 1);
+    let cfg = full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\ncallbacks_enabled = ansible.posix.profile_tasks, timer, junit, mail\nstdout_callback = unixy\n", 1);
     let p = project(&sshd, &cfg);
-    let run = stockman(&p, &["playbook", "site.yml"], &[]);
+    let junit_dir = p.path("junit-reports");
+    let run = stockman(&p, &["playbook", "site.yml"], &[("JUNIT_OUTPUT_DIR", junit_dir.to_str().unwrap())]);
     run.assert_code(0);
     let cfg_path = p.path("ansible.cfg").display().to_string();
-    assert!(run.stderr.contains(&format!("[WARNING]: {cfg_path}:4: stdout_callback `yaml` is not implemented; stockman prints the default callback's output\n")), "{}", run.stderr);
-    assert!(run.stderr.contains(&format!("[WARNING]: {cfg_path}:3: callback `timer` is not implemented")), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("[WARNING]: {cfg_path}:4: stdout_callback `unixy` is not implemented; stockman prints the default callback's output")), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("[WARNING]: {cfg_path}:3: callback `mail` is not implemented")), "{}", run.stderr);
     assert_eq!(run.stderr.matches("[WARNING]").count(), 2, "{}", run.stderr);
     // profile_tasks: the timing line under each banner and the summary after the recap.
     let timing = regex::Regex::new(r"TASK \[who am I\] \*+\n\(0:00:00\.\d{3}\)       0:00:\d\d\.\d{3}\n").unwrap();
     assert!(timing.is_match(&run.stdout), "{}", run.stdout);
     assert!(run.stdout.split("PLAY RECAP").nth(1).unwrap().contains(&"=".repeat(79)), "{}", run.stdout);
+    // timer: ansible.posix.timer's banner and line last.
+    let timer = regex::Regex::new(r"\n\nPLAYBOOK RECAP \*{65}\nPlaybook run took 0 days, 0 hours, 0 minutes, \d+ seconds\n$").unwrap();
+    assert!(timer.is_match(&run.stdout), "{}", run.stdout);
+    // junit: the --junit report, named as Ansible's junit callback names it (PLAYBOOK-TIME.xml).
+    let reports: Vec<_> = std::fs::read_dir(&junit_dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(regex::Regex::new(r"^site-\d+\.\d{6}\.xml$").unwrap().is_match(&reports[0]), "{reports:?}");
+    let xml = std::fs::read_to_string(junit_dir.join(&reports[0])).unwrap();
+    assert!(xml.contains("<testcase") && xml.contains("who am I"), "{xml}");
+}
+
+const CALLBACK_PLAY: &str = "\
+- hosts: h1
+  tasks:
+    - name: echo
+      command: echo hi
+    - debug:
+        msg: \"a\\nb\\n\"
+    - debug:
+        msg: {x: [1, 'yes', 'a: b', ' lead'], y: '', z: null}
+    - command: /bin/false
+      ignore_errors: true
+    - debug: msg=x
+      when: false
+    - debug: var=item
+      loop: [1, 2]
+";
+
+/// The same play under both tools with `stdout_callback = NAME`: the same stdout, times aside.
+fn same_output_under(callback: &str) {
+    let sshd = TestSshd::start();
+    let cfg = full_cfg(&sshd).replacen("[defaults]\n", &format!("[defaults]\nstdout_callback = {callback}\n"), 1);
+    let p = project(&sshd, &cfg);
+    p.write("callbacks.yml", CALLBACK_PLAY);
+    // Absolute: Ansible's `Origin:` lines name the playbook that way.
+    let playbook = p.path("callbacks.yml").display().to_string();
+    let ours = stockman(&p, &["playbook", &playbook], &[]);
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &[&playbook], &[]);
+    let times = regex::Regex::new(r#"(start|end|delta)(": "|: ')[^"']*"#).unwrap();
+    let tidy = |out: &str| normalized(&times.replace_all(out, "$1$2T"));
+    assert_eq!(tidy(&ours.stdout), tidy(&theirs.stdout), "--- stockman:\n{}\n--- ansible-playbook:\n{}\n{}", ours.stdout, theirs.stdout, theirs.stderr);
+    assert_eq!(ours.code, theirs.code);
+}
+
+#[test]
+fn stdout_callback_yaml_prints_what_community_general_yaml_prints() {
+    same_output_under("yaml");
+}
+
+#[test]
+fn stdout_callback_minimal_prints_what_ansibles_prints() {
+    same_output_under("minimal");
+}
+
+#[test]
+fn stdout_callback_oneline_prints_what_ansibles_prints() {
+    same_output_under("oneline");
 }
 
 #[test]
@@ -307,6 +365,189 @@ fn privilege_escalation_section_becomes_the_configured_user() {
     // --become-user on the command line beats the cfg.
     let run = stockman(&p, &["playbook", "--become-user", "root", "site.yml"], &[]);
     assert!(run.stdout.contains("\"who.stdout\": \"root\""), "{}", run.stdout);
+}
+
+#[test]
+fn cfg_become_user_reaches_a_plays_own_become_and_keywords_beat_it() {
+    let sshd = TestSshd::start();
+    // No `become = True`: only the play's `become: true` turns it on, as in Ansible.
+    let cfg = format!("{}\n[privilege_escalation]\nbecome_method = sudo\nbecome_user = nobody\n", full_cfg(&sshd));
+    let p = project(&sshd, &cfg);
+    let play = "- hosts: web\n  become: true\n  tasks:\n    - command: whoami\n      register: cfg_user\n      changed_when: false\n    - command: whoami\n      register: task_user\n      changed_when: false\n      become_user: root\n    - debug:\n        msg: \"{{ cfg_user.stdout }} {{ task_user.stdout }}\"\n";
+    p.write("become.yml", play);
+    let ours = stockman(&p, &["playbook", "-l", "h1", "become.yml"], &[]);
+    ours.assert_code(0);
+    assert!(ours.stdout.contains("\"msg\": \"nobody root\""), "{}", ours.stdout);
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["-l", "h1", "become.yml"], &[]);
+    assert_eq!(normalized(&ours.stdout), normalized(&theirs.stdout), "--- ansible-playbook:\n{}\n{}", theirs.stdout, theirs.stderr);
+}
+
+const FACTS_PLAY: &str = "\
+- hosts: web
+  tasks:
+    - set_fact: {c: \"{{ 40 + 2 }}\", cacheable: true}
+      when: c is not defined
+    - debug:
+        msg: \"{{ c }} {{ ansible_facts.user_id }}\"
+";
+
+/// Sets every cache file's mtime `secs` in the past.
+fn age_cache(dir: &Path, secs: u64) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let file = std::fs::File::options().write(true).open(entry.unwrap().path()).unwrap();
+        file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(secs)).unwrap();
+    }
+}
+
+#[test]
+fn jsonfile_fact_cache_is_reused_between_runs_shared_with_ansible_and_expires() {
+    let sshd = TestSshd::start();
+    let cfg = full_cfg(&sshd).replace("gathering = explicit", "gathering = smart\nfact_caching = jsonfile\nfact_caching_connection = facts-cache\nfact_caching_timeout = 3600");
+    let p = project(&sshd, &cfg);
+    p.write("facts.yml", FACTS_PLAY);
+    let cache = p.path("facts-cache");
+    let gathered = |r: &Run| r.stdout.contains("TASK [Gathering Facts]");
+    let first = stockman(&p, &["playbook", "facts.yml"], &[]);
+    first.assert_code(0);
+    assert!(gathered(&first), "{}", first.stdout);
+    assert!(cache.join("s1_h1").exists() && cache.join("s1_h2").exists(), "Ansible's file names");
+    // The next run takes facts and the cacheable fact from the files: no gathering, c is set.
+    let second = stockman(&p, &["playbook", "facts.yml"], &[]);
+    second.assert_code(0);
+    assert!(!gathered(&second), "{}", second.stdout);
+    assert!(second.stdout.contains(&format!("\"msg\": \"42 {}\"", sshd.user)), "{}", second.stdout);
+    assert_eq!(second.stdout.matches("skipping: [h").count(), 2, "set_fact skipped: c came from the cache\n{}", second.stdout);
+    // ansible-playbook reads stockman's cache the same way.
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["facts.yml"], &[]);
+    assert_eq!(normalized(&second.stdout), normalized(&theirs.stdout), "--- ansible-playbook:\n{}\n{}", theirs.stdout, theirs.stderr);
+    // Older than fact_caching_timeout: gathered again.
+    age_cache(&cache, 7200);
+    let expired = stockman(&p, &["playbook", "facts.yml"], &[]);
+    assert!(gathered(&expired), "{}", expired.stdout);
+    // And stockman reads a cache ansible-playbook wrote (its tagged values included).
+    std::fs::remove_dir_all(&cache).unwrap();
+    run_in(&p, ANSIBLE_PLAYBOOK, &["facts.yml"], &[]).assert_code(0);
+    let after_ansible = stockman(&p, &["playbook", "facts.yml"], &[]);
+    assert!(!gathered(&after_ansible), "{}", after_ansible.stdout);
+    assert!(after_ansible.stdout.contains(&format!("\"msg\": \"42 {}\"", sshd.user)), "{}", after_ansible.stdout);
+}
+
+#[test]
+fn facts_and_set_fact_variables_last_from_play_to_play() {
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd));
+    let play = "- hosts: h1\n  gather_facts: true\n  tasks:\n    - set_fact: {a: 1}\n    - command: echo r\n      register: out\n- hosts: h1\n  tasks:\n    - debug:\n        msg: \"{{ a }} {{ out.stdout }} {{ ansible_facts.user_id }} {{ ansible_user_id }}\"\n";
+    p.write("plays.yml", play);
+    let ours = stockman(&p, &["playbook", "plays.yml"], &[]);
+    ours.assert_code(0);
+    assert!(ours.stdout.contains(&format!("\"msg\": \"1 r {u} {u}\"", u = sshd.user)), "{}", ours.stdout);
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["plays.yml"], &[]);
+    assert_eq!(normalized(&ours.stdout), normalized(&theirs.stdout), "--- ansible-playbook:\n{}\n{}", theirs.stdout, theirs.stderr);
+}
+
+#[test]
+fn log_path_logs_what_ansible_logs_and_no_secrets() {
+    let sshd = TestSshd::start();
+    let cfg = full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\nlog_path = logs/run.log\n", 1);
+    let p = project(&sshd, &cfg);
+    std::fs::create_dir_all(p.path("logs")).unwrap();
+    // The secret is the output of a no_log task, shown with -v (censored) and never logged.
+    let play = "- hosts: h1\n  tasks:\n    - debug:\n        msg: hello\n    - command: /bin/false\n      ignore_errors: true\n    - shell: echo hunter2-$((40 + 2))\n      no_log: true\n";
+    p.write("log.yml", play);
+    let playbook = p.path("log.yml").display().to_string();
+    stockman(&p, &["playbook", "-v", &playbook], &[]).assert_code(0);
+    let ours = std::fs::read_to_string(p.path("logs/run.log")).unwrap();
+    std::fs::remove_file(p.path("logs/run.log")).unwrap();
+    run_in(&p, ANSIBLE_PLAYBOOK, &["-v", &playbook], &[]).assert_code(0);
+    let theirs = std::fs::read_to_string(p.path("logs/run.log")).unwrap();
+    assert!(!ours.contains("hunter2-42") && ours.contains("censored"), "{ours}");
+    // Each entry's level and first line, the times, pid and user aside.
+    let entry = regex::Regex::new(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} p=\d+ u=\S+ n=ansible (\w+\| .*)$").unwrap();
+    let times = regex::Regex::new(r#""(start|end|delta)": "[^"]*""#).unwrap();
+    // stockman prints `Using ... as config file` before the log is open: not logged (README).
+    let entries = |log: &str| entry.captures_iter(log).map(|c| times.replace_all(&c[1], "T").into_owned()).filter(|e| !e.starts_with("INFO| Using ")).collect::<Vec<_>>();
+    assert_eq!(entries(&ours), entries(&theirs), "--- stockman:\n{ours}\n--- ansible-playbook:\n{theirs}");
+}
+
+#[test]
+fn forks_from_the_cfg_bound_how_many_hosts_work_at_once() {
+    let sshd = TestSshd::start();
+    let play = "- hosts: web\n  tasks:\n    - shell: \"date +%s%N > {{ lookup('env', 'REMOTE') }}/{{ inventory_hostname }}; sleep 1; date +%s%N >> {{ lookup('env', 'REMOTE') }}/{{ inventory_hostname }}\"\n";
+    let spans = |forks: &str| {
+        let p = project(&sshd, &full_cfg(&sshd).replace("forks = 2", &format!("forks = {forks}")));
+        p.write("forks.yml", play);
+        let remote = p.remote_str();
+        stockman(&p, &["playbook", "forks.yml"], &[("REMOTE", &remote)]).assert_code(0);
+        let span = |h: &str| -> (u128, u128) {
+            let text = std::fs::read_to_string(p.remote(h)).unwrap();
+            let mut n = text.lines().map(|l| l.trim().parse::<u128>().unwrap());
+            (n.next().unwrap(), n.next().unwrap())
+        };
+        (span("h1"), span("h2"))
+    };
+    let ((a0, a1), (b0, b1)) = spans("1");
+    assert!(a1 <= b0 || b1 <= a0, "forks = 1: one host at a time ({a0}-{a1}, {b0}-{b1})");
+    let ((a0, a1), (b0, b1)) = spans("2");
+    assert!(a0 < b1 && b0 < a1, "forks = 2: both at once ({a0}-{a1}, {b0}-{b1})");
+}
+
+#[test]
+fn vault_identity_list_from_the_cfg_opens_labelled_secrets() {
+    let sshd = TestSshd::start();
+    let cfg = full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\nvault_identity_list = other@other.txt, dev@dev.txt\n", 1);
+    let p = project(&sshd, &cfg);
+    p.write("dev.txt", "dev-pass\n").write("other.txt", "other-pass\n").write("plain.yml", "secret: opened by the dev id\n");
+    let plain = p.path("plain.yml").display().to_string();
+    let out = p.path("secret.yml").display().to_string();
+    // Encrypted with the dev id only (the cfg's ids, the one to encrypt with named).
+    stockman(&p, &["vault", "encrypt", "--encrypt-vault-id", "dev", &plain, "--output", &out], &[]).assert_code(0);
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with("$ANSIBLE_VAULT;1.2;AES256;dev"), "labelled with dev");
+    p.write("vault.yml", "- hosts: h1\n  vars_files: [secret.yml]\n  tasks:\n    - debug:\n        var: secret\n");
+    let run = stockman(&p, &["playbook", "vault.yml"], &[]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("\"secret\": \"opened by the dev id\""), "{}", run.stdout);
+    // Without the list the file cannot be opened.
+    p.write("ansible.cfg", &full_cfg(&sshd));
+    assert_ne!(stockman(&p, &["playbook", "vault.yml"], &[]).code, 0);
+}
+
+#[test]
+fn ask_pass_from_the_cfg_asks_for_the_ssh_password() {
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\nask_pass = True\n", 1));
+    // No terminal to ask on (setsid: no controlling terminal): the question cannot be answered.
+    let run = run_in(&p, "setsid", &["-w", env!("CARGO_BIN_EXE_stockman"), "playbook", "site.yml"], &[]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(run.stderr.contains("cannot read the password"), "{}", run.stderr);
+    assert!(!run.stdout.contains("PLAY RECAP"), "{}", run.stdout);
+    run_in(&p, "setsid", &["-w", env!("CARGO_BIN_EXE_stockman"), "playbook", "site.yml"], &[("ANSIBLE_ASK_PASS", "False")]).assert_code(0);
+}
+
+#[test]
+fn ssh_connection_retries_and_ssh_args_from_the_cfg() {
+    let sshd = TestSshd::start();
+    // A port that takes connections and closes them at once: each attempt is one accept.
+    let closing = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closing.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for stream in closing.incoming() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let p = project(&sshd, &full_cfg(&sshd).replace("[ssh_connection]\n", "[ssh_connection]\nretries = 2\n"));
+    p.write("inventory.ini", &format!("[web]\nh1 ansible_host=127.0.0.1 ansible_port={port}\n"));
+    stockman(&p, &["playbook", "site.yml"], &[]).assert_code(4);
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3, "the first attempt and 2 retries");
+    // ssh_args' -o options apply: its UserKnownHostsFile lets host key checking pass.
+    let checked = full_cfg(&sshd).replace("host_key_checking = False\n", "");
+    let with_args = checked.replace("[ssh_connection]\n", &format!("[ssh_connection]\nssh_args = -C -o UserKnownHostsFile={}\n", sshd.known_hosts.display()));
+    let p = project(&sshd, &with_args);
+    stockman(&p, &["playbook", "site.yml"], &[]).assert_code(0);
+    p.write("ansible.cfg", &checked);
+    stockman(&p, &["playbook", "site.yml"], &[]).assert_code(4);
 }
 
 #[test]

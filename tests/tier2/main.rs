@@ -15,6 +15,7 @@ mod faults_network;
 #[allow(dead_code)]
 mod faults_support;
 mod faults_target;
+mod config;
 mod inventory_sources;
 mod parity;
 mod playbook;

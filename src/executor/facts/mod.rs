@@ -108,7 +108,15 @@ fn assemble(out: &probe::Output, options: &FactOptions) -> (Map<String, Value>, 
 
 impl Executor<'_> {
     pub(super) async fn gather_facts(&mut self, run: &mut PlayRun<'_>) {
-        let targets = run.active();
+        let mut targets = run.active();
+        // gathering = smart: hosts with facts gathered before (this run, or cached) are not asked
+        // again; with none left there is no task at all, as in Ansible.
+        if self.settings.gathering == crate::config::Gathering::Smart {
+            targets.retain(|&h| !self.facts.gathered(&run.hosts[h].name));
+            if targets.is_empty() {
+                return;
+            }
+        }
         self.emit(Event::TaskStart(TaskHeader { name: "Gathering Facts".into(), kind: TaskKind::GatherFacts, span: None, hosts: targets.len(), action: None }));
         let options = self.play_fact_args(run.play).and_then(|args| FactOptions::from_args(&args));
         let results: Vec<(usize, HostResult, Option<Map<String, Value>>)> = {
@@ -161,7 +169,9 @@ impl Executor<'_> {
             match (result.status, facts) {
                 (_, Some(mut facts)) => {
                     facts.insert("_ansible_facts_gathered".into(), true.into());
-                    host.merge_module_facts(&facts, self.settings.inject_facts_as_vars)
+                    if let Err(message) = host.merge_module_facts(&facts) {
+                        self.emit(Event::Warning(message));
+                    }
                 }
                 (Status::Unreachable, _) => host.unreachable = true,
                 _ => host.failed = true,

@@ -43,13 +43,13 @@ fn to_yaml(v: Jinja, kwargs: Kwargs) -> Result<String, Error> {
     let indent = kwargs.get::<Option<usize>>("indent")?.unwrap_or(2);
     let all_block = kwargs.get::<Option<bool>>("default_flow_style")? == Some(false);
     kwargs.assert_all_used()?;
-    Ok(dump(&to_json(&v), Layout { indent, all_block }))
+    Ok(dump(&to_json(&v), Layout::new(indent, all_block)))
 }
 
 fn to_nice_yaml(v: Jinja, indent: Option<usize>, kwargs: Kwargs) -> Result<String, Error> {
     let indent = indent.or(kwargs.get::<Option<usize>>("indent")?).unwrap_or(4);
     kwargs.assert_all_used()?;
-    Ok(dump(&to_json(&v), Layout { indent, all_block: true }))
+    Ok(dump(&to_json(&v), Layout::new(indent, true)))
 }
 
 /// Parses YAML with the same reader as playbooks (YAML 1.1 booleans,

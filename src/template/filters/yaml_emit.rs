@@ -6,8 +6,6 @@ use regex::Regex;
 use serde_json::Value;
 use std::sync::LazyLock;
 
-const WIDTH: usize = 80;
-
 /// How the document is laid out.
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
@@ -16,6 +14,21 @@ pub struct Layout {
     /// `true`: every non-empty collection in block style (`to_nice_yaml`);
     /// `false`: collections of scalars in flow style (`to_yaml`).
     pub all_block: bool,
+    /// Columns after which lines are folded (PyYAML's `width`, 80).
+    pub width: usize,
+    /// Strings with line breaks as `|-` literal blocks, tidied first, as the
+    /// `yaml` stdout callback's dumper writes them.
+    pub literal_multiline: bool,
+}
+
+impl Layout {
+    /// PyYAML's defaults for the rest.
+    pub const fn new(indent: usize, all_block: bool) -> Layout {
+        Layout { indent, all_block, width: 80, literal_multiline: false }
+    }
+
+    /// The `yaml` stdout callback's dump (community.general.yaml): block style, width 1000, literal blocks.
+    pub const CALLBACK: Layout = Layout { indent: 2, all_block: true, width: 1000, literal_multiline: true };
 }
 
 /// Serializes `value` as one YAML document, ending in a newline.
@@ -159,6 +172,10 @@ impl Writer {
                 }
                 self.write("}");
             }
+            Value::String(s) if self.layout.literal_multiline && !in_flow && s.contains(LINE_BREAKS) => match tidied_for_block(s) {
+                Some(text) => self.literal(&text, indent),
+                None => self.folded(&scalar_text(v, in_flow), indent),
+            },
             scalar => {
                 let text = scalar_text(scalar, in_flow);
                 self.folded(&text, indent);
@@ -170,10 +187,24 @@ impl Writer {
         if i > 0 {
             self.write(",");
         }
-        if self.column > WIDTH {
+        if self.column > self.layout.width {
             self.newline_indent(indent);
         } else if i > 0 {
             self.write(" ");
+        }
+    }
+
+    /// `|-` and the lines at `indent` (empty lines unindented), as PyYAML's write_literal.
+    fn literal(&mut self, text: &str, indent: usize) {
+        let leading_space = text.starts_with([' ', '\n', '\u{85}', '\u{2028}', '\u{2029}']);
+        self.write(if leading_space { "|2-" } else { "|-" });
+        for line in text.split(LINE_BREAKS) {
+            if line.is_empty() {
+                self.write("\n");
+            } else {
+                self.newline_indent(indent);
+                self.write(line);
+            }
         }
     }
 
@@ -187,7 +218,7 @@ impl Writer {
         while i < chars.len() {
             let c = chars[i];
             let single_space = c == ' ' && chars.get(i + 1).is_some_and(|n| *n != ' ') && (i == 0 || chars[i - 1] != ' ');
-            if foldable && single_space && self.column > WIDTH && i + 1 < chars.len() {
+            if foldable && single_space && self.column > self.layout.width && i + 1 < chars.len() {
                 self.newline_indent(indent);
             } else if c == '\n' && chars.get(i + 1) == Some(&'\n') {
                 self.write("\n");
@@ -199,6 +230,42 @@ impl Writer {
             i += 1;
         }
     }
+}
+
+const LINE_BREAKS: [char; 4] = ['\n', '\u{85}', '\u{2028}', '\u{2029}'];
+
+/// The yaml callback's tidying before a literal block (no trailing whitespace, no
+/// control characters, tabs expanded); None when PyYAML would still refuse a block.
+fn tidied_for_block(s: &str) -> Option<String> {
+    let kept: String = s.trim_end().chars().filter(|c| (c.is_ascii() && (!c.is_ascii_control() || "\t\n\r\x0b\x0c".contains(*c))) || *c >= '\u{a0}').collect();
+    let expanded = expand_tabs(&kept).replace(['\x0b', '\x0c', '\r'], "");
+    let text = expanded.split('\n').map(|l| l.trim_end_matches(' ')).collect::<Vec<_>>().join("\n");
+    let refused = text.is_empty() || analyze(&text).special;
+    (!refused).then_some(text)
+}
+
+/// Python's str.expandtabs(8).
+fn expand_tabs(s: &str) -> String {
+    let mut out = String::new();
+    let mut column = 0;
+    for c in s.chars() {
+        match c {
+            '\t' => {
+                let n = 8 - column % 8;
+                out.push_str(&" ".repeat(n));
+                column += n;
+            }
+            '\n' | '\r' => {
+                out.push(c);
+                column = 0;
+            }
+            c => {
+                out.push(c);
+                column += 1;
+            }
+        }
+    }
+    out
 }
 
 /// The scalar as it appears in the document: plain when it reads back as
@@ -378,8 +445,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const TERSE: Layout = Layout { indent: 2, all_block: false };
-    const NICE: Layout = Layout { indent: 4, all_block: true };
+    const TERSE: Layout = Layout::new(2, false);
+    const NICE: Layout = Layout::new(4, true);
 
     #[test]
     fn terse_uses_flow_for_collections_of_scalars() {
@@ -391,6 +458,12 @@ mod tests {
     fn nice_pads_nested_items_to_the_indent() {
         assert_eq!(dump(&json!([[1, 2], [3]]), NICE), "-   - 1\n    - 2\n-   - 3\n");
         assert_eq!(dump(&json!({"c": {"k": null, "l": []}}), NICE), "c:\n    k: null\n    l: []\n");
+    }
+
+    #[test]
+    fn the_yaml_callback_writes_multiline_strings_as_tidied_literal_blocks() {
+        let v = serde_json::json!({"msg": "a  \n\tb\r\n\n", "one": "x", "lead": " a\nb", "l": ["p\nq"]});
+        assert_eq!(dump(&v, Layout::CALLBACK), "l:\n- |-\n  p\n  q\nlead: |2-\n   a\n  b\nmsg: |-\n  a\n          b\none: x\n");
     }
 
     #[test]
