@@ -3,8 +3,10 @@
 //! file's facts and its content; the edit is planned on the controller; one
 //! atomic write (plus attribute fixes) applies it.
 
+use serde_json::{json, Value};
+
 use crate::remote_file::{
-    self, apply, chown_spec, diff_text, parse_probe, FileFacts, FileKind, Follow,
+    self, apply, chown_spec, diff_text, parse_probe, AttrChanges, FileFacts, FileKind, Follow,
     validate_script, WantedAttrs, WritePlan,
 };
 use crate::shell::Cmd;
@@ -136,7 +138,11 @@ pub async fn finish<T: Target>(
             after: diff_text(after),
         });
     }
-    let mut result = ModuleResult::changed(changed).with("backup", "");
+    let returned = returned_diff(file, &edit, &attr_changes, mode);
+    if mode.diff {
+        diff.extend(attributes_diff(&returned));
+    }
+    let mut result = ModuleResult::changed(changed).with("backup", "").with("diff", returned);
     result.msg = Some(msg);
     result.diff = diff;
     if !changed || mode.check {
@@ -174,6 +180,45 @@ pub async fn finish<T: Target>(
         Ok(applied) => Ok(result.with("backup", applied.leading[0].clone())),
         Err(message) => Ok(ModuleResult::failed(validation_message(&message).unwrap_or(message))),
     }
+}
+
+/// The `diff` lineinfile and blockinfile return whether or not --diff is on
+/// (a task may register it): the content's before/after, filled only under
+/// --diff, then the file attributes' (the mode, when it changes). In check
+/// mode on a file that does not exist, only the first, as Ansible does.
+fn returned_diff(file: &TextFile, edit: &Edit, attrs: &AttrChanges, mode: RunMode) -> Value {
+    let text = |bytes: &[u8]| if mode.diff { diff_text(bytes) } else { String::new() };
+    let content = json!({
+        "before": text(&file.content),
+        "after": text(edit.new_content.as_deref().unwrap_or(&file.content)),
+        "before_header": edit.diff_header,
+        "after_header": edit.diff_header,
+    });
+    if mode.check && !file.facts.exists() {
+        return content;
+    }
+    let header = format!("{} (file attributes)", edit.diff_header.strip_suffix(" (content)").unwrap_or(&edit.diff_header));
+    let mut attributes = json!({ "before_header": header, "after_header": header });
+    if let Some(wanted) = attrs.mode {
+        let current = if file.facts.exists() { file.facts.mode } else { 0o666 & !file.umask };
+        attributes["before"] = json!({ "mode": format!("0{:03o}", current) });
+        attributes["after"] = json!({ "mode": format!("0{:03o}", wanted) });
+    }
+    json!([content, attributes])
+}
+
+/// The file attributes' part of a returned diff, for --diff to show, when the
+/// mode changes: before and after as indented JSON, as Ansible prints them.
+fn attributes_diff(returned: &Value) -> Option<FileDiff> {
+    let part = returned.get(1)?;
+    let json = |v: &Value| {
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+        serde::Serialize::serialize(v, &mut ser).ok()?;
+        Some(String::from_utf8(out).ok()? + "\n")
+    };
+    let header = part.get("before_header")?.as_str()?.to_string();
+    Some(FileDiff { before_header: header.clone(), after_header: header, before: json(part.get("before")?)?, after: json(part.get("after")?)? })
 }
 
 /// lineinfile's and blockinfile's wording for a refused `validate`

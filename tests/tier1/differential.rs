@@ -234,3 +234,8 @@ fn raw_matches_ansible() {
 fn script_matches_ansible() {
     compare("script.yml", &[]);
 }
+
+#[test]
+fn text_edits_and_stat_match_ansible() {
+    compare_with_base("text_edits_stat.yml");
+}
