@@ -49,6 +49,7 @@ pub mod file;
 mod file_times;
 pub mod getent;
 pub mod ping;
+pub mod pyregex;
 pub mod git;
 pub mod group;
 pub mod lineinfile;

@@ -2,12 +2,11 @@
 //! not), with Ansible's rules for where a new line goes. The file is read in
 //! one command, the edit is planned here, and written back atomically.
 //!
-//! Regular expressions use Rust's `regex` syntax, which covers Python's except
-//! look-around and backreferences inside the pattern; a pattern using those is
-//! refused with a clear message. Each line is matched without its trailing
-//! newline, so `$` means end of line as in Python.
+//! Patterns are Python's (see `pyregex`: backreferences and look-around
+//! included). Each line is matched without its trailing newline, so `$` means
+//! end of line as in Python.
 
-use regex::bytes::Regex;
+use crate::pyregex::PyRegex as Regex;
 
 use crate::remote_file::WantedAttrs;
 use crate::text_edit::{self, split_lines, Edit};
@@ -94,7 +93,7 @@ enum Request {
 
 fn compile(name: &str, pattern: &str) -> Result<Regex, String> {
     Regex::new(pattern).map_err(|e| {
-        format!("{name} `{pattern}` is not a regular expression stockman supports (Rust regex syntax; no look-around or backreferences): {e}")
+        format!("{name} `{pattern}` is not a valid regular expression: {e}")
     })
 }
 
@@ -177,7 +176,7 @@ fn expand(re: &Regex, text: &[u8], template: &str) -> Vec<u8> {
                     chars.next();
                 }
                 let group = num.parse::<usize>().ok().and_then(|i| caps.get(i));
-                out.extend_from_slice(group.map_or(&b""[..], |m| m.as_bytes()));
+                out.extend_from_slice(group.unwrap_or_default());
             }
             Some('g') if chars.peek() == Some(&'<') => {
                 chars.next();
@@ -186,7 +185,7 @@ fn expand(re: &Regex, text: &[u8], template: &str) -> Vec<u8> {
                     Ok(i) => caps.get(i),
                     Err(_) => caps.name(&name),
                 };
-                out.extend_from_slice(group.map_or(&b""[..], |m| m.as_bytes()));
+                out.extend_from_slice(group.unwrap_or_default());
             }
             Some('n') => out.push(b'\n'),
             Some('t') => out.push(b'\t'),
@@ -380,6 +379,15 @@ mod tests {
         p.backrefs = true;
         assert_eq!(run("feat=off\n", &p).0, "feat=on # off\n");
         assert_eq!(run("nothing\n", &p), ("nothing\n".into(), String::new()));
+    }
+
+    #[test]
+    fn a_backreference_inside_the_pattern_matches_as_in_python() {
+        let mut p = req("\\1 replaced");
+        p.regexp = Some(Regex::new("^(REF) .* \\1$").unwrap());
+        p.backrefs = true;
+        assert_eq!(run("a\nREF this line REF\nb\n", &p).0, "a\nREF replaced\nb\n");
+        assert_eq!(run("REF this line FER\n", &p).1, "");
     }
 
     #[test]
