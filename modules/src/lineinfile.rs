@@ -79,11 +79,34 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         diff_header: format!("{path} (content)"),
         validate: args.str("validate"),
     };
-    let result = text_edit::finish(target, &file, edit, mode).await?;
+    let mut result = text_edit::finish(target, &file, edit, mode).await?;
+    if let Some(warning) = empty_pattern_warning(args) {
+        result = result.with("warnings", vec![warning]);
+    }
     Ok(match extra {
         Some(found) => result.with("found", found),
         None => result,
     })
+}
+
+/// Ansible's warning for an empty `regexp` or `search_string`, which matches every line.
+fn empty_pattern_warning(args: &Args) -> Option<String> {
+    let empty = |name: &str| args.str(name).is_some_and(|v| v.is_empty());
+    let name = if empty("regexp") {
+        "regular expression"
+    } else if empty("search_string") {
+        "search string"
+    } else {
+        return None;
+    };
+    let mut msg = format!(
+        "The {name} is an empty string, which will match every line in the file. \
+         This may have unintended consequences, such as replacing the last line in the file rather than appending."
+    );
+    if name == "regular expression" {
+        msg.push_str(" If this is desired, use '^' to match every line in the file and avoid this warning.");
+    }
+    Some(msg)
 }
 
 enum Request {
