@@ -3,8 +3,8 @@
 //! reading and atomic writing with `lineinfile` through `text_edit`.
 //!
 //! Lines are split on `\n` only (Python's `splitlines` also splits on a lone
-//! `\r`), and `insertafter`/`insertbefore` are matched line by line (Ansible
-//! matches the whole file when the pattern sets `(?m)`).
+//! `\r`). `insertafter`/`insertbefore` are matched line by line, or against
+//! the whole file when the pattern opens with the `(?m)` flag, as Ansible does.
 
 use regex::bytes::Regex;
 use serde_json::Value;
@@ -18,8 +18,41 @@ use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
 pub enum Place {
     Eof,
     Bof,
-    After(Regex),
-    Before(Regex),
+    After(Pattern),
+    Before(Pattern),
+}
+
+/// An `insertafter`/`insertbefore` pattern, and whether it is searched in the
+/// whole file (Python's `re.MULTILINE` set by a leading `(?m)`) or per line.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub regex: Regex,
+    pub whole_file: bool,
+}
+
+impl Pattern {
+    pub fn new(regex: Regex) -> Pattern {
+        let whole_file = sets_multiline(regex.as_str());
+        Pattern { regex, whole_file }
+    }
+}
+
+/// Whether the pattern's leading inline flag groups (`(?m)`, `(?im)`, ...),
+/// where Python takes global flags, include `m`.
+fn sets_multiline(pattern: &str) -> bool {
+    let mut rest = pattern;
+    while let Some(group) = rest.strip_prefix("(?") {
+        let Some(close) = group.find(')') else { return false };
+        let flags = &group[..close];
+        if flags.is_empty() || !flags.chars().all(|c| "aiLmsux".contains(c)) {
+            return false;
+        }
+        if flags.contains('m') {
+            return true;
+        }
+        rest = &group[close + 1..];
+    }
+    false
 }
 
 /// A block request with everything resolved.
@@ -31,6 +64,9 @@ pub struct Block {
     pub body: Vec<u8>,
     pub present: bool,
     pub place: Place,
+    /// A blank line before / after the block unless one is there already.
+    pub prepend_newline: bool,
+    pub append_newline: bool,
 }
 
 pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
@@ -96,8 +132,8 @@ fn parse_request(args: &Args) -> Result<Block, String> {
     let place = match (args.str("insertbefore"), args.str("insertafter")) {
         (Some(_), Some(_)) => return Err("parameters are mutually exclusive: insertbefore|insertafter".into()),
         (Some(b), None) if b == "BOF" => Place::Bof,
-        (Some(b), None) => Place::Before(compile("insertbefore", &b)?),
-        (None, Some(a)) if a != "EOF" => Place::After(compile("insertafter", &a)?),
+        (Some(b), None) => Place::Before(Pattern::new(compile("insertbefore", &b)?)),
+        (None, Some(a)) if a != "EOF" => Place::After(Pattern::new(compile("insertafter", &a)?)),
         _ => Place::Eof,
     };
     let mut body = args.str("block").unwrap_or_default().into_bytes();
@@ -107,7 +143,9 @@ fn parse_request(args: &Args) -> Result<Block, String> {
         body.push(b'\n');
     }
     let line = |mark: &str| format!("{}\n", marker.replace("{mark}", mark)).into_bytes();
-    Ok(Block { begin: line(&begin), end: line(&end), body, present, place })
+    let prepend_newline = args.bool("prepend_newline", false).map_err(|e| e.to_string())?;
+    let append_newline = args.bool("append_newline", false).map_err(|e| e.to_string())?;
+    Ok(Block { begin: line(&begin), end: line(&end), body, present, place, prepend_newline, append_newline })
 }
 
 /// The file's new content with the block put in (or taken out).
@@ -132,25 +170,43 @@ pub fn apply_block(original: &[u8], block: &Block) -> Vec<u8> {
             lines.drain(e..=b);
             e
         }
-        _ => placement(&lines, &block.place),
+        _ => placement(original, &lines, &block.place),
     };
     at = at.min(lines.len());
     if at > 0 && !lines[at - 1].ends_with(b"\n") {
         lines[at - 1].push(b'\n');
     }
+    let blank = || b"\n".to_vec();
+    if block.prepend_newline && block.present && at > 0 && lines[at - 1] != b"\n" {
+        lines.insert(at, blank());
+        at += 1;
+    }
+    let after = at + block_lines.len();
     lines.splice(at..at, block_lines);
+    if block.append_newline && block.present && after < lines.len() && lines[after] != b"\n" {
+        lines.insert(after, blank());
+    }
     lines.concat()
 }
 
 /// Where a new block goes: after the last line matching insertafter, before the
 /// last matching insertbefore, at the start, or at the end (also when nothing matches).
-fn placement(lines: &[Vec<u8>], place: &Place) -> usize {
-    let last_match = |re: &Regex| lines.iter().rposition(|l| re.is_match(l.strip_suffix(b"\n").unwrap_or(l)));
+/// A whole-file pattern's first match places the block after the line where it
+/// ends, or before the line where it starts.
+fn placement(original: &[u8], lines: &[Vec<u8>], place: &Place) -> usize {
+    let line_of = |offset: usize| original[..offset].iter().filter(|&&b| b == b'\n').count();
+    let found = |p: &Pattern, after: bool| {
+        if p.whole_file {
+            p.regex.find(original).map(|m| line_of(if after { m.end() } else { m.start() }))
+        } else {
+            lines.iter().rposition(|l| p.regex.is_match(l.strip_suffix(b"\n").unwrap_or(l)))
+        }
+    };
     match place {
         Place::Eof => lines.len(),
         Place::Bof => 0,
-        Place::After(re) => last_match(re).map_or(lines.len(), |i| i + 1),
-        Place::Before(re) => last_match(re).unwrap_or(lines.len()),
+        Place::After(p) => found(p, true).map_or(lines.len(), |i| i + 1),
+        Place::Before(p) => found(p, false).unwrap_or(lines.len()),
     }
 }
 
@@ -165,6 +221,8 @@ mod tests {
             body: body.as_bytes().to_vec(),
             present: !body.is_empty(),
             place,
+            prepend_newline: false,
+            append_newline: false,
         }
     }
 
@@ -190,12 +248,37 @@ mod tests {
 
     #[test]
     fn placement_rules() {
-        let after = block("b\n", Place::After(Regex::new("^a").unwrap()));
+        let re = |p: &str| Pattern::new(Regex::new(p).unwrap());
+        let after = block("b\n", Place::After(re("^a")));
         assert_eq!(text("a\nz\n", &after), "a\n# BEGIN X\nb\n# END X\nz\n");
-        let before = block("b\n", Place::Before(Regex::new("^z").unwrap()));
+        let before = block("b\n", Place::Before(re("^z")));
         assert_eq!(text("a\nz\n", &before), "a\n# BEGIN X\nb\n# END X\nz\n");
         assert_eq!(text("a\n", &block("b\n", Place::Bof)), "# BEGIN X\nb\n# END X\na\n");
-        let nomatch = block("b\n", Place::After(Regex::new("^q").unwrap()));
+        let nomatch = block("b\n", Place::After(re("^q")));
         assert_eq!(text("a\n", &nomatch), "a\n# BEGIN X\nb\n# END X\n");
+    }
+
+    #[test]
+    fn multiline_flag_searches_the_whole_file() {
+        assert!(sets_multiline("(?m)a\\nb") && sets_multiline("(?i)(?m)x") && sets_multiline("(?im)x"));
+        assert!(!sets_multiline("a(?m)") && !sets_multiline("(?:m)") && !sets_multiline("(?P<m>x)"));
+        let p = Pattern::new(Regex::new("(?m)^b\n^c").unwrap());
+        assert_eq!(text("a\nb\nc\nd\n", &block("X\n", Place::After(p.clone()))), "a\nb\nc\n# BEGIN X\nX\n# END X\nd\n");
+        assert_eq!(text("a\nb\nc\nd\n", &block("X\n", Place::Before(p))), "a\n# BEGIN X\nX\n# END X\nb\nc\nd\n");
+    }
+
+    #[test]
+    fn blank_lines_around_the_block_on_request() {
+        let re = |p: &str| Pattern::new(Regex::new(p).unwrap());
+        let mut b = block("X\n", Place::After(re("^a")));
+        b.prepend_newline = true;
+        b.append_newline = true;
+        let once = text("a\nz\n", &b);
+        assert_eq!(once, "a\n\n# BEGIN X\nX\n# END X\n\nz\n");
+        assert_eq!(text(&once, &b), once, "an existing blank line is not doubled");
+        assert_eq!(text("a\n", &b), "a\n\n# BEGIN X\nX\n# END X\n", "none after the last line");
+        let mut bof = block("X\n", Place::Bof);
+        bof.prepend_newline = true;
+        assert_eq!(text("a\n", &bof), "# BEGIN X\nX\n# END X\na\n", "none before the first line");
     }
 }

@@ -54,6 +54,7 @@ pub mod find;
 mod file_times;
 pub mod getent;
 pub mod ping;
+pub mod pyregex;
 pub mod git;
 pub mod group;
 pub mod lineinfile;

@@ -2,12 +2,11 @@
 //! not), with Ansible's rules for where a new line goes. The file is read in
 //! one command, the edit is planned here, and written back atomically.
 //!
-//! Regular expressions use Rust's `regex` syntax, which covers Python's except
-//! look-around and backreferences inside the pattern; a pattern using those is
-//! refused with a clear message. Each line is matched without its trailing
-//! newline, so `$` means end of line as in Python.
+//! Patterns are Python's (see `pyregex`: backreferences and look-around
+//! included). Each line is matched without its trailing newline, so `$` means
+//! end of line as in Python.
 
-use regex::bytes::Regex;
+use crate::pyregex::PyRegex as Regex;
 
 use crate::remote_file::WantedAttrs;
 use crate::text_edit::{self, split_lines, Edit};
@@ -80,11 +79,34 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         diff_header: format!("{path} (content)"),
         validate: args.str("validate"),
     };
-    let result = text_edit::finish(target, &file, edit, mode).await?;
+    let mut result = text_edit::finish(target, &file, edit, mode).await?;
+    if let Some(warning) = empty_pattern_warning(args) {
+        result = result.with("warnings", vec![warning]);
+    }
     Ok(match extra {
         Some(found) => result.with("found", found),
         None => result,
     })
+}
+
+/// Ansible's warning for an empty `regexp` or `search_string`, which matches every line.
+fn empty_pattern_warning(args: &Args) -> Option<String> {
+    let empty = |name: &str| args.str(name).is_some_and(|v| v.is_empty());
+    let name = if empty("regexp") {
+        "regular expression"
+    } else if empty("search_string") {
+        "search string"
+    } else {
+        return None;
+    };
+    let mut msg = format!(
+        "The {name} is an empty string, which will match every line in the file. \
+         This may have unintended consequences, such as replacing the last line in the file rather than appending."
+    );
+    if name == "regular expression" {
+        msg.push_str(" If this is desired, use '^' to match every line in the file and avoid this warning.");
+    }
+    Some(msg)
 }
 
 enum Request {
@@ -94,7 +116,7 @@ enum Request {
 
 fn compile(name: &str, pattern: &str) -> Result<Regex, String> {
     Regex::new(pattern).map_err(|e| {
-        format!("{name} `{pattern}` is not a regular expression stockman supports (Rust regex syntax; no look-around or backreferences): {e}")
+        format!("{name} `{pattern}` is not a valid regular expression: {e}")
     })
 }
 
@@ -344,6 +366,15 @@ mod tests {
         p.backrefs = true;
         assert_eq!(run("feat=off\n", &p).0, "feat=on # off\n");
         assert_eq!(run("nothing\n", &p), ("nothing\n".into(), String::new()));
+    }
+
+    #[test]
+    fn a_backreference_inside_the_pattern_matches_as_in_python() {
+        let mut p = req("\\1 replaced");
+        p.regexp = Some(Regex::new("^(REF) .* \\1$").unwrap());
+        p.backrefs = true;
+        assert_eq!(run("a\nREF this line REF\nb\n", &p).0, "a\nREF replaced\nb\n");
+        assert_eq!(run("REF this line FER\n", &p).1, "");
     }
 
     #[test]

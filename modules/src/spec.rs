@@ -309,6 +309,8 @@ const BLOCKINFILE_PARAMS: &[Param] = &[
     p("backup"),
     p("marker_begin"),
     p("marker_end"),
+    p("append_newline"),
+    p("prepend_newline"),
     p("validate"),
     FILE_ATTRS[0],
     FILE_ATTRS[1],

@@ -3,8 +3,10 @@
 //!
 //! The probe prints NUL-terminated fields (so any path, owner or link target is
 //! data): `absent`, or `present`, the numbers, owner and group names, the
-//! access tests for the connecting user, the link's real path and target, and
-//! the checksum (or empty fields).
+//! access tests for the connecting user, the link's real path and target, the
+//! checksum (or empty fields), then what `file` says of its MIME type and
+//! `lsattr` of its attributes: `n` not asked, `u` unknown (no such program,
+//! or it failed, as Ansible reports them), else `m`/`a` and the answer.
 
 use serde_json::{Map, Value};
 
@@ -12,10 +14,11 @@ use crate::remote_file::Fields;
 use crate::shell::Cmd;
 use crate::{Args, ModuleError, ModuleResult, Target};
 
-/// `$1` path, `$2` 1 to follow links, `$3` checksum program (or empty).
+/// `$1` path, `$2` 1 to follow links, `$3` checksum program (or empty), `$4`
+/// and `$5` 1 to ask `file` and `lsattr` (on the path as given, as Ansible does).
 /// `stat` prints a name as UNKNOWN when the id has none: the script turns
 /// that into an empty field so the result leaves `pw_name`/`gr_name` out.
-const STAT_SCRIPT: &str = r#"p=$1 f=$2 sum=$3
+const STAT_SCRIPT: &str = r#"p=$1 f=$2 sum=$3 mime=$4 attr=$5
 if [ "$f" = 1 ]; then o=-L; [ -e "$p" ] || { printf 'absent\0'; exit 0; }
 else o=; [ -e "$p" ] || [ -L "$p" ] || { printf 'absent\0'; exit 0; }; fi
 stat $o --printf 'present\0%f %u %g %s %i %d %h %b %o %r %.9X %.9Y %.9Z\0' -- "$p" || exit 1
@@ -30,7 +33,14 @@ if [ -z "$o" ] && [ -L "$p" ]; then
 else printf 'nolink\0'; fi
 if [ -n "$sum" ] && [ -f "$p" ] && [ -r "$p" ] && { [ -n "$o" ] || [ ! -L "$p" ]; }; then
   h=$("$sum" < "$p") || exit 1; printf '%s\0' "${h%% *}"
-else printf '\0'; fi"#;
+else printf '\0'; fi
+if [ "$mime" != 1 ]; then printf 'n\0'
+elif m=$(file -b --mime-type --mime-encoding -- "$p" 2>/dev/null); then printf 'm%s\0' "$m"
+else printf 'u\0'; fi
+set -f
+if [ "$attr" != 1 ]; then printf 'n\0'
+elif a=$(lsattr -vd -- "$p" 2>/dev/null) && set -- $a && [ $# -ge 2 ]; then printf 'a%s %s\0' "$1" "$2"
+else printf 'u\0'; fi"#;
 
 /// Checksum algorithms Ansible accepts that coreutils has a program for.
 fn checksum_program(algorithm: &str) -> Option<&'static str> {
@@ -45,15 +55,25 @@ fn checksum_program(algorithm: &str) -> Option<&'static str> {
     })
 }
 
+/// What to ask beyond the file's numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted {
+    pub checksum: Option<&'static str>,
+    pub mime: bool,
+    pub attributes: bool,
+}
+
 /// The probe command for `path`.
-pub fn probe_cmd(path: &str, follow: bool, checksum: Option<&'static str>) -> Cmd {
+pub fn probe_cmd(path: &str, follow: bool, wanted: Wanted) -> Cmd {
     Cmd::new("/bin/sh")
         .flag("-c")
         .arg(STAT_SCRIPT)
         .arg("sh")
         .arg(path)
         .arg(if follow { "1" } else { "0" })
-        .arg(checksum.unwrap_or(""))
+        .arg(wanted.checksum.unwrap_or(""))
+        .arg(if wanted.mime { "1" } else { "0" })
+        .arg(if wanted.attributes { "1" } else { "0" })
 }
 
 pub async fn run<T: Target>(args: &Args, target: &T) -> Result<ModuleResult, ModuleError> {
@@ -65,8 +85,12 @@ pub async fn run<T: Target>(args: &Args, target: &T) -> Result<ModuleResult, Mod
             "value of checksum_algorithm must be one of: md5, sha1, sha224, sha256, sha384, sha512, got: {algorithm}"
         )));
     };
-    let checksum = args.bool("get_checksum", true)?.then_some(program);
-    let out = target.exec(probe_cmd(&path, follow, checksum).as_str(), None).await?;
+    let wanted = Wanted {
+        checksum: args.bool("get_checksum", true)?.then_some(program),
+        mime: args.bool("get_mime", true)?,
+        attributes: args.bool("get_attributes", true)?,
+    };
+    let out = target.exec(probe_cmd(&path, follow, wanted).as_str(), None).await?;
     if out.rc != 0 {
         return Ok(ModuleResult::failed(format!(
             "could not stat `{path}`: {}",
@@ -106,6 +130,8 @@ pub fn parse(output: &[u8], path: &str) -> Option<Map<String, Value>> {
         None
     };
     let checksum = fields.next_field()?;
+    let mime = fields.next_field()?;
+    let attributes = fields.next_field()?;
 
     let mut put = |k: &str, v: Value| {
         stat.insert(k.to_string(), v);
@@ -169,7 +195,81 @@ pub fn parse(output: &[u8], path: &str) -> Option<Map<String, Value>> {
     if !checksum.is_empty() {
         put("checksum", checksum.into());
     }
+    if let Some((mimetype, charset)) = mime_fields(&mime)? {
+        put("mimetype", mimetype.into());
+        put("charset", charset.into());
+    }
+    if let Some((version, flags)) = attribute_fields(&attributes)? {
+        put("version", version.map_or(Value::Null, Value::from));
+        put("attributes", format_attributes(&flags).into());
+        put("attr_flags", flags.into());
+    }
     Some(stat)
+}
+
+/// `file -b --mime-type --mime-encoding`'s `TYPE; charset=CHARSET`, read as
+/// Ansible reads it: anything else is `unknown` for both. None: not asked.
+fn mime_fields(field: &str) -> Option<Option<(String, String)>> {
+    let unknown = || Some(Some(("unknown".to_string(), "unknown".to_string())));
+    match field.split_at_checked(1)? {
+        ("n", _) => Some(None),
+        ("m", answer) => {
+            let parts: Vec<&str> = answer.split(';').collect();
+            let charset = parts.get(1).and_then(|c| c.split('=').nth(1));
+            match (parts.len(), charset) {
+                (2, Some(charset)) => Some(Some((parts[0].trim().to_string(), charset.trim().to_string()))),
+                _ => unknown(),
+            }
+        }
+        ("u", _) => unknown(),
+        _ => None,
+    }
+}
+
+/// `lsattr -vd`'s version and flags (dashes dropped); unknown is a null
+/// version and no flags, as Ansible reports it. None: not asked.
+fn attribute_fields(field: &str) -> Option<Option<(Option<String>, String)>> {
+    match field.split_at_checked(1)? {
+        ("n", _) => Some(None),
+        ("a", answer) => {
+            let (version, flags) = answer.split_once(' ')?;
+            Some(Some((Some(version.to_string()), flags.replace('-', ""))))
+        }
+        ("u", _) => Some(Some((None, String::new()))),
+        _ => None,
+    }
+}
+
+/// The names Ansible gives `lsattr`'s flag letters, in the flags' order.
+fn format_attributes(flags: &str) -> Vec<&'static str> {
+    flags
+        .chars()
+        .filter_map(|c| {
+            Some(match c {
+                'A' => "noatime",
+                'a' => "append",
+                'c' => "compressed",
+                'C' => "nocow",
+                'd' => "nodump",
+                'D' => "dirsync",
+                'e' => "extents",
+                'E' => "encrypted",
+                'h' => "blocksize",
+                'i' => "immutable",
+                'I' => "indexed",
+                'j' => "journalled",
+                'N' => "inline",
+                's' => "zero",
+                'S' => "synchronous",
+                't' => "notail",
+                'T' => "blockroot",
+                'u' => "undelete",
+                'X' => "compressedraw",
+                'Z' => "compresseddirty",
+                _ => return None,
+            })
+        })
+        .collect()
 }
 
 /// `SECONDS.NANOS` as Python's float `st_mtime` (seconds + nanos * 1e-9).
@@ -193,7 +293,7 @@ mod tests {
 
     #[test]
     fn parses_a_link_with_hostile_names() {
-        let out = b"present\0a1ff 0 0 4 77 2049 1 0 4096 0 1.5 2.000000001 3.0\0root\0\0\x31\x310\0link\0/real/a\nb\0a\nb\0\0";
+        let out = b"present\0a1ff 0 0 4 77 2049 1 0 4096 0 1.5 2.000000001 3.0\0root\0\0\x31\x310\0link\0/real/a\nb\0a\nb\0\0n\0n\0";
         let stat = parse(out, "/l").unwrap();
         assert_eq!(stat["islnk"], true);
         assert_eq!(stat["isreg"], false);
@@ -205,6 +305,24 @@ mod tests {
         assert!(!stat.contains_key("checksum"));
         assert_eq!((stat["readable"].clone(), stat["executable"].clone()), (true.into(), false.into()));
         assert_eq!(stat["mtime"].as_f64(), Some(2.000000001));
+    }
+
+    #[test]
+    fn mime_and_attributes_as_ansible_reads_them() {
+        let head = "present\0081a4 0 0 4 77 2049 1 0 4096 0 1.5 2.0 3.0\0root\0root\0110\0nolink\0\0";
+        let stat = |tail: &str| parse(format!("{head}{tail}").as_bytes(), "/f").unwrap();
+        let s = stat("mtext/plain; charset=us-ascii\0a1234 --------------e-------\0");
+        assert_eq!((s["mimetype"].clone(), s["charset"].clone()), ("text/plain".into(), "us-ascii".into()));
+        assert_eq!((s["version"].clone(), s["attr_flags"].clone()), ("1234".into(), "e".into()));
+        assert_eq!(s["attributes"], serde_json::json!(["extents"]));
+        let s = stat("u\0u\0");
+        assert_eq!((s["mimetype"].clone(), s["charset"].clone()), ("unknown".into(), "unknown".into()));
+        assert_eq!((s["version"].clone(), s["attr_flags"].clone(), s["attributes"].clone()), (Value::Null, "".into(), serde_json::json!([])));
+        let s = stat("mweird\0n\0");
+        assert_eq!(s["mimetype"], "unknown");
+        assert!(!s.contains_key("attributes"));
+        let s = stat("n\0n\0");
+        assert!(!s.contains_key("mimetype") && !s.contains_key("version"));
     }
 
     #[test]

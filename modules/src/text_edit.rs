@@ -3,8 +3,10 @@
 //! file's facts and its content; the edit is planned on the controller; one
 //! atomic write (plus attribute fixes) applies it.
 
+use serde_json::{json, Value};
+
 use crate::remote_file::{
-    self, apply, chown_spec, diff_text, parse_probe, FileFacts, FileKind, Follow,
+    self, apply, chown_spec, diff_text, parse_probe, AttrChanges, FileFacts, FileKind, Follow,
     validate_script, WantedAttrs, WritePlan,
 };
 use crate::shell::Cmd;
@@ -136,7 +138,11 @@ pub async fn finish<T: Target>(
             after: diff_text(after),
         });
     }
-    let mut result = ModuleResult::changed(changed).with("backup", "");
+    let returned = returned_diff(file, &edit, &attr_changes, mode);
+    if mode.diff {
+        diff.extend(attributes_diff(&returned));
+    }
+    let mut result = ModuleResult::changed(changed).with("backup", "").with("diff", returned);
     result.msg = Some(msg);
     result.diff = diff;
     if !changed || mode.check {
@@ -176,6 +182,45 @@ pub async fn finish<T: Target>(
     }
 }
 
+/// The `diff` lineinfile and blockinfile return whether or not --diff is on
+/// (a task may register it): the content's before/after, filled only under
+/// --diff, then the file attributes' (the mode, when it changes). In check
+/// mode on a file that does not exist, only the first, as Ansible does.
+fn returned_diff(file: &TextFile, edit: &Edit, attrs: &AttrChanges, mode: RunMode) -> Value {
+    let text = |bytes: &[u8]| if mode.diff { diff_text(bytes) } else { String::new() };
+    let content = json!({
+        "before": text(&file.content),
+        "after": text(edit.new_content.as_deref().unwrap_or(&file.content)),
+        "before_header": edit.diff_header,
+        "after_header": edit.diff_header,
+    });
+    if mode.check && !file.facts.exists() {
+        return content;
+    }
+    let header = format!("{} (file attributes)", edit.diff_header.strip_suffix(" (content)").unwrap_or(&edit.diff_header));
+    let mut attributes = json!({ "before_header": header, "after_header": header });
+    if let Some(wanted) = attrs.mode {
+        let current = if file.facts.exists() { file.facts.mode } else { 0o666 & !file.umask };
+        attributes["before"] = json!({ "mode": format!("0{:03o}", current) });
+        attributes["after"] = json!({ "mode": format!("0{:03o}", wanted) });
+    }
+    json!([content, attributes])
+}
+
+/// The file attributes' part of a returned diff, for --diff to show, when the
+/// mode changes: before and after as indented JSON, as Ansible prints them.
+fn attributes_diff(returned: &Value) -> Option<FileDiff> {
+    let part = returned.get(1)?;
+    let json = |v: &Value| {
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+        serde::Serialize::serialize(v, &mut ser).ok()?;
+        Some(String::from_utf8(out).ok()? + "\n")
+    };
+    let header = part.get("before_header")?.as_str()?.to_string();
+    Some(FileDiff { before_header: header.clone(), after_header: header, before: json(part.get("before")?)?, after: json(part.get("after")?)? })
+}
+
 /// lineinfile's and blockinfile's wording for a refused `validate`
 /// (`failed to validate: rc:1 error:...`), from the write script's.
 fn validation_message(message: &str) -> Option<String> {
@@ -184,10 +229,25 @@ fn validation_message(message: &str) -> Option<String> {
     Some(format!("failed to validate: rc:{rc} error:{}", output.trim()))
 }
 
+/// The groups of one match, whichever engine found it.
+pub trait MatchGroups {
+    fn number(&self, i: usize) -> Option<&[u8]>;
+    fn named(&self, name: &str) -> Option<&[u8]>;
+}
+
+impl MatchGroups for regex::bytes::Captures<'_> {
+    fn number(&self, i: usize) -> Option<&[u8]> {
+        self.get(i).map(|m| m.as_bytes())
+    }
+    fn named(&self, name: &str) -> Option<&[u8]> {
+        self.name(name).map(|m| m.as_bytes())
+    }
+}
+
 /// A Python replacement template (`match.expand`, `re.sub`) filled from one
 /// match: `\1`, `\g<1>`, `\g<name>`, `\n`, `\t`, `\\`; a group that did not
 /// take part is empty, as in Python 3.5+.
-pub fn expand_template(caps: &regex::bytes::Captures<'_>, template: &str) -> Vec<u8> {
+pub fn expand_template(caps: &impl MatchGroups, template: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let mut chars = template.chars().peekable();
     while let Some(c) = chars.next() {
@@ -203,17 +263,17 @@ pub fn expand_template(caps: &regex::bytes::Captures<'_>, template: &str) -> Vec
                     num.push(e);
                     chars.next();
                 }
-                let group = num.parse::<usize>().ok().and_then(|i| caps.get(i));
-                out.extend_from_slice(group.map_or(&b""[..], |m| m.as_bytes()));
+                let group = num.parse::<usize>().ok().and_then(|i| caps.number(i));
+                out.extend_from_slice(group.unwrap_or_default());
             }
             Some('g') if chars.peek() == Some(&'<') => {
                 chars.next();
                 let name: String = chars.by_ref().take_while(|&c| c != '>').collect();
                 let group = match name.parse::<usize>() {
-                    Ok(i) => caps.get(i),
-                    Err(_) => caps.name(&name),
+                    Ok(i) => caps.number(i),
+                    Err(_) => caps.named(&name),
                 };
-                out.extend_from_slice(group.map_or(&b""[..], |m| m.as_bytes()));
+                out.extend_from_slice(group.unwrap_or_default());
             }
             Some('n') => out.push(b'\n'),
             Some('t') => out.push(b'\t'),

@@ -284,7 +284,12 @@ impl Executor<'_> {
             return self.run_fallback(resolved, task, host, args, target, controller.ctx, mode).await;
         }
         let (Some(background), Action::Module { spec, .. }) = (background, &task.action) else {
-            return stockman_modules::run(kind, args, target, controller, mode).await;
+            let result = stockman_modules::run(kind, args, target, controller, mode).await?;
+            // A native module's warnings (lineinfile's empty pattern) print as a fallback's do.
+            for warning in result.data.get("warnings").and_then(Value::as_array).into_iter().flatten() {
+                self.reporter.event(&Event::Warning(fallback::run::warning_text(warning)));
+            }
+            return Ok(result);
         };
         let job = JobTarget::new(target, background, spec.name, args, &host.name, self.reporter);
         let outcome = stockman_modules::run(kind, args, &job, controller, mode).await;

@@ -201,10 +201,10 @@ fn from_module(mut data: Map<String, Value>, junk: Vec<String>, diff: bool) -> M
     for key in ["failed", "changed", "skipped", "_ansible_no_log"] {
         data.remove(key);
     }
-    if let Some(d) = data.remove("diff") {
-        if diff {
-            r.diff = diffs(&d);
-        }
+    // The result keeps `diff` as the module returned it (a task may register
+    // it, as in Ansible); --diff shows it.
+    if let (Some(d), true) = (data.get("diff"), diff) {
+        r.diff = diffs(d);
     }
     if !junk.is_empty() {
         let warnings = data.entry("warnings").or_insert_with(|| Value::Array(Vec::new()));

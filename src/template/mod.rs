@@ -59,6 +59,8 @@ impl Templar {
         filters::register(&mut env);
         // Values inside text print as Python's str() would: True, [1, 'a'].
         env.set_formatter(native::format_node);
+        // `path.startswith(dir)`, `d.items()`: Python's methods, as in Ansible.
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         jinja_tests::register(&mut env);
         lookups::register(&mut env);
         env.add_function(chains::CHAIN_FN, chains::lookup_chain);

@@ -279,3 +279,8 @@ fn fetch_matches_ansible() {
 fn keywords_match_ansible() {
     compare("keywords/keywords.yml", &[]);
 }
+
+#[test]
+fn text_edits_and_stat_match_ansible() {
+    compare_with_base("text_edits_stat.yml");
+}

@@ -7,6 +7,7 @@ use minijinja::{Environment, Error};
 pub fn register(env: &mut Environment<'static>) {
     env.add_filter("basename", |p: String| basename(&p).to_string());
     env.add_filter("dirname", |p: String| dirname(&p));
+    env.add_filter("expanduser", |p: String| expanduser(&p, crate::config::home_dir, user_home));
     // The project's one quoting builder; it spells an embedded `'` as `'\''`
     // where Python's shlex writes `'"'"'` (same shell word).
     env.add_filter("quote", |v: Jinja| stockman_modules::shell::quote(&if v.is_none() { String::new() } else { py_str(&v) }));
@@ -18,6 +19,39 @@ pub fn register(env: &mut Environment<'static>) {
 /// Python's `os.path.basename`.
 pub fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or_default()
+}
+
+/// Python's `os.path.expanduser`, on the controller as Ansible's filter is:
+/// `~` and `~/...` take `home()`, `~NAME/...` takes NAME's home from the user
+/// database; a `~NAME` with no such user stays as written.
+pub fn expanduser(path: &str, home: impl Fn() -> std::path::PathBuf, user_home: impl Fn(&str) -> Option<String>) -> String {
+    let Some(rest) = path.strip_prefix('~') else { return path.to_string() };
+    let (name, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let dir = if name.is_empty() { Some(home().display().to_string()) } else { user_home(name) };
+    match dir {
+        // Python strips the home's trailing slashes, and gives "/" for an empty result.
+        Some(dir) => match format!("{}{tail}", dir.trim_end_matches('/')) {
+            joined if joined.is_empty() => "/".to_string(),
+            joined => joined,
+        },
+        None => path.to_string(),
+    }
+}
+
+/// The home directory of user `name` on the controller, from the user
+/// database (NSS, as Python's `pwd.getpwnam`).
+fn user_home(name: &str) -> Option<String> {
+    let c_name = std::ffi::CString::new(name).ok()?;
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    let mut buf = vec![0u8; 16 * 1024];
+    // SAFETY: every pointer is valid for the call; `buf` outlives the reads of `entry`.
+    let rc = unsafe { libc::getpwnam_r(c_name.as_ptr(), &mut entry, buf.as_mut_ptr().cast(), buf.len(), &mut found) };
+    if rc != 0 || found.is_null() || entry.pw_dir.is_null() {
+        return None;
+    }
+    // SAFETY: getpwnam_r succeeded, so pw_dir points at a NUL-terminated string in `buf`.
+    Some(unsafe { std::ffi::CStr::from_ptr(entry.pw_dir) }.to_string_lossy().into_owned())
 }
 
 /// Python's `os.path.dirname`: trailing slashes of the head are dropped
@@ -185,6 +219,19 @@ mod tests {
         assert_eq!(dirname("/etc"), "/");
         assert_eq!(dirname("file"), "");
         assert_eq!(dirname("a//b"), "a");
+    }
+
+    #[test]
+    fn expanduser_follows_os_path() {
+        let home = || std::path::PathBuf::from("/home/me/");
+        let users = |n: &str| (n == "bob").then(|| "/srv/bob".to_string());
+        assert_eq!(expanduser("~", home, users), "/home/me");
+        assert_eq!(expanduser("~/x/y", home, users), "/home/me/x/y");
+        assert_eq!(expanduser("~bob/x", home, users), "/srv/bob/x");
+        assert_eq!(expanduser("~nobody_here/x", home, users), "~nobody_here/x");
+        assert_eq!(expanduser("/tmp/~x", home, users), "/tmp/~x");
+        assert_eq!(expanduser("~", || std::path::PathBuf::from("/"), users), "/");
+        assert_eq!(user_home("root").as_deref(), Some("/root"));
     }
 
     #[test]
