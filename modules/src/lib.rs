@@ -54,6 +54,7 @@ pub mod group;
 pub mod lineinfile;
 mod listarg;
 pub mod mode;
+pub mod module_json;
 pub mod raw;
 pub mod script;
 pub mod remote_file;

@@ -362,22 +362,20 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
 }
 
 /// `async:` seconds, for the modules stockman can run as a background job
-/// (`command`, `shell`); any other module with `async` is refused rather than
+/// (`command`, `shell`, fallback modules); any other module with `async` is refused rather than
 /// quietly run in the foreground.
 fn background(node: &Node, action: &Action) -> Result<Option<Value>, LoadError> {
     let Some(value) = node.get("async").filter(|n| !n.is_null()) else { return Ok(None) };
-    let runs_commands = matches!(action, Action::Module { spec, .. } if matches!(spec.kind, spec::ModuleKind::Command | spec::ModuleKind::Shell));
+    let runs_commands = matches!(action, Action::Module { spec, .. } if matches!(spec.kind, spec::ModuleKind::Command | spec::ModuleKind::Shell))
+        || matches!(action, Action::Module { python: Some(_), .. });
     if !runs_commands {
         let name = match action {
             Action::Module { written_as, .. } => written_as.as_str(),
             Action::Meta(_) => "meta",
         };
         let hint = Some("drop `async`/`poll` to run it in the foreground, or do the work with `shell` under `async`".to_string());
-        let why = match action {
-            Action::Module { python: Some(_), .. } => "modules run through the Ansible fallback do not run in the background yet",
-            _ => "stockman runs no Python on the target to keep other modules running in the background",
-        };
-        return Err(with_hint(err(value, format!("`async` is supported for `command` and `shell` only, not `{name}`: {why}")), hint));
+        let why = "stockman runs no Python on the target to keep its other native modules running in the background";
+        return Err(with_hint(err(value, format!("`async` is supported for `command`, `shell` and modules run through the Ansible fallback, not `{name}`: {why}")), hint));
     }
     Ok(Some(value.to_json()))
 }
@@ -401,6 +399,9 @@ fn action(node: &Node, map: &[(Node, Node)], handler: bool, ctx: &Ctx, condition
         }
         let found = if let Some(meta) = meta_action(&name, value)? {
             Action::Meta(meta)
+        } else if let Some(local) = local_module(&name, ctx) {
+            let args = module_args(&spec::FALLBACK, value, node.get("args"))?;
+            Action::Module { spec: &spec::FALLBACK, written_as: name.clone(), args, python: Some(local) }
         } else if let Some(spec) = spec::lookup(&name) {
             Action::Module { spec, written_as: name.clone(), args: module_args(spec, value, node.get("args"))?, python: None }
         } else if TASK_LATER.contains(&name.as_str()) || name.starts_with("with_") {
@@ -414,6 +415,15 @@ fn action(node: &Node, map: &[(Node, Node)], handler: bool, ctx: &Ctx, condition
         action = Some(found);
     }
     action.ok_or_else(|| with_hint(err(node, "no module/action detected in task"), Some("add a module such as `command: ...`".into())))
+}
+
+/// A module in the task's role's `library/` or the playbook's, with the
+/// `module_utils/` beside them.
+fn local_module(name: &str, ctx: &Ctx) -> Option<Resolved> {
+    let bases: Vec<&Path> = ctx.role.iter().map(|r| r.path.as_path()).chain([ctx.playbook_dir.as_path()]).collect();
+    let library: Vec<PathBuf> = bases.iter().map(|b| b.join("library")).filter(|d| d.is_dir()).collect();
+    let module_utils: Vec<PathBuf> = bases.iter().map(|b| b.join("module_utils")).collect();
+    ctx.catalog.resolve_local(name, &library, &module_utils)
 }
 
 /// A module from the controller's ansible-core or collections. One that
