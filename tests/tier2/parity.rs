@@ -87,6 +87,10 @@ const SCENARIOS: &[Scenario] = &[
         name: "fallback",
         watch: Watch { roots: &["/srv/parity/fallback", "/etc/security/limits.conf", "/etc/localtime", "/etc/timezone"], ..Watch::EMPTY },
     },
+    Scenario {
+        name: "fallback_more",
+        watch: Watch { roots: &["/srv/parity/fallback_more", "/etc/init.d/parityd", "/etc/rc2.d", "/etc/rc0.d", "/etc/sudoers.d/fbsudo"], users: &["fbsudo"], ..Watch::EMPTY },
+    },
 ];
 
 /// Where stockman differs from ansible-playbook today, knowingly: the gap list of
