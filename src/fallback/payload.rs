@@ -283,14 +283,25 @@ fn logical_lines(source: &str) -> Vec<String> {
     lines
 }
 
-/// Every file name of a bundle, for tests and `-vvv`.
+/// A bundle's files (path → source), for tests.
 #[cfg(test)]
-pub fn file_names(payload: &Payload) -> std::collections::BTreeSet<String> {
+fn files(payload: &Payload) -> serde_json::Map<String, serde_json::Value> {
     use std::io::Read;
     let mut text = String::new();
     flate2::read::ZlibDecoder::new(&payload.deflated[..]).read_to_string(&mut text).unwrap();
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    value.as_object().unwrap().keys().cloned().collect()
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every file name of a bundle, for tests.
+#[cfg(test)]
+pub fn file_names(payload: &Payload) -> std::collections::BTreeSet<String> {
+    files(payload).keys().cloned().collect()
+}
+
+/// One file's source in a bundle, for tests.
+#[cfg(test)]
+pub fn file_text(payload: &Payload, path: &str) -> String {
+    files(payload).get(path).and_then(serde_json::Value::as_str).unwrap_or_default().to_string()
 }
 
 #[cfg(test)]
