@@ -62,28 +62,29 @@ fn main() {
 /// fallback.yml: first run (the hosts' bundle cache empty) and reruns, under
 /// stockman, then ansible-playbook on freshly reset hosts.
 fn fallback(options: &Options, fleet: &fleet::Fleet, project: &Project, figures: &mut report::Figures) {
-    eprintln!("bench: fallback.yml, stockman first run");
-    figures.fallback_stockman_first = Some(project.stockman(&options.stockman, fleet.inventory_path(), "fallback.yml", false));
-    eprintln!("bench: fallback.yml, stockman no-op rerun x{}", options.repeat);
-    figures.fallback_stockman_rerun = median((0..options.repeat).map(|_| project.stockman(&options.stockman, fleet.inventory_path(), "fallback.yml", true)).collect());
+    let inventory = fleet.inventory_path();
+    (figures.fallback_stockman_first, figures.fallback_stockman_rerun) = first_and_reruns("fallback.yml, stockman", options.repeat, |rerun| project.stockman(&options.stockman, inventory, "fallback.yml", rerun));
     if options.ansible {
         eprintln!("bench: resetting the hosts for ansible-playbook");
         project.reset_all(fleet);
-        eprintln!("bench: fallback.yml, ansible-playbook first run");
-        figures.fallback_ansible_first = Some(project.ansible(Path::new(ANSIBLE_PLAYBOOK), fleet.inventory_path(), "fallback.yml", false));
-        eprintln!("bench: fallback.yml, ansible-playbook no-op rerun x{}", options.repeat);
-        figures.fallback_ansible_rerun = median((0..options.repeat).map(|_| project.ansible(Path::new(ANSIBLE_PLAYBOOK), fleet.inventory_path(), "fallback.yml", true)).collect());
+        (figures.fallback_ansible_first, figures.fallback_ansible_rerun) = first_and_reruns("fallback.yml, ansible-playbook", options.repeat, |rerun| project.ansible(Path::new(ANSIBLE_PLAYBOOK), inventory, "fallback.yml", rerun));
     }
+}
+
+/// A first run, then `repeat` no-op reruns (their median).
+fn first_and_reruns(label: &str, repeat: usize, run: impl Fn(bool) -> Cost) -> (Option<Cost>, Option<Cost>) {
+    eprintln!("bench: {label} first run");
+    let first = run(false);
+    eprintln!("bench: {label} no-op rerun x{repeat}");
+    (Some(first), median((0..repeat).map(|_| run(true)).collect()))
 }
 
 /// site.yml: the issue-8 figures.
 fn site(options: &Options, fleet: &fleet::Fleet, project: &Project, figures: &mut report::Figures) {
     let hosts = fleet.hosts();
 
-    eprintln!("bench: stockman first run");
-    figures.stockman_first = Some(project.stockman(&options.stockman, fleet.inventory_path(), "site.yml", false));
-    eprintln!("bench: stockman no-op rerun x{}", options.repeat);
-    figures.stockman_rerun = median((0..options.repeat).map(|_| project.stockman(&options.stockman, fleet.inventory_path(), "site.yml", true)).collect());
+    let inventory = fleet.inventory_path();
+    (figures.stockman_first, figures.stockman_rerun) = first_and_reruns("stockman", options.repeat, |rerun| project.stockman(&options.stockman, inventory, "site.yml", rerun));
 
     let ssh = openssh::Ssh { key: fleet.key_path().to_path_buf(), known_hosts: fleet.known_hosts_path().to_path_buf(), sockets: openssh::socket_dir() };
     eprintln!("bench: OpenSSH lower bound x{}", options.repeat);
@@ -94,10 +95,7 @@ fn site(options: &Options, fleet: &fleet::Fleet, project: &Project, figures: &mu
     if options.ansible {
         eprintln!("bench: resetting the hosts for ansible-playbook");
         project.reset_all(fleet);
-        eprintln!("bench: ansible-playbook first run");
-        figures.ansible_first = Some(project.ansible(Path::new(ANSIBLE_PLAYBOOK), fleet.inventory_path(), "site.yml", false));
-        eprintln!("bench: ansible-playbook no-op rerun x{}", options.repeat);
-        figures.ansible_rerun = median((0..options.repeat).map(|_| project.ansible(Path::new(ANSIBLE_PLAYBOOK), fleet.inventory_path(), "site.yml", true)).collect());
+        (figures.ansible_first, figures.ansible_rerun) = first_and_reruns("ansible-playbook", options.repeat, |rerun| project.ansible(Path::new(ANSIBLE_PLAYBOOK), inventory, "site.yml", rerun));
     }
 }
 

@@ -38,13 +38,8 @@ pub fn render(f: &Figures) -> String {
 /// fallback.yml's rows and the per-task cost (wall time over the five tasks,
 /// connection set-up included, hosts in parallel).
 fn fallback(out: &mut String, f: &Figures) {
-    let _ = writeln!(out, "\nstockman fleet benchmark: {} hosts, benches/fleet/fallback.yml ({FALLBACK_TASKS} tasks of community.general.ini_file, no facts)", f.hosts);
-    let _ = writeln!(out, "{}", machine());
-    let _ = writeln!(out, "\n{:<34}{:>10}{:>12}{:>14}{:>16}", "", "wall", "ctl CPU", "ctl peak RSS", "machine CPU");
-    row(out, "first run    stockman", f.fallback_stockman_first);
-    row(out, "             ansible-playbook", f.fallback_ansible_first);
-    row(out, "no-op rerun  stockman", f.fallback_stockman_rerun);
-    row(out, "             ansible-playbook", f.fallback_ansible_rerun);
+    let title = format!("benches/fleet/fallback.yml ({FALLBACK_TASKS} tasks of community.general.ini_file, no facts)");
+    table(out, f.hosts, &title, [f.fallback_stockman_first, f.fallback_ansible_first, f.fallback_stockman_rerun, f.fallback_ansible_rerun]);
     let per_task = |c: Option<Cost>| c.map(|c| c.wall.as_secs_f64() * 1000.0 / f64::from(FALLBACK_TASKS));
     info(out, "wall per task, first run, stockman", per_task(f.fallback_stockman_first), " ms");
     info(out, "wall per task, first run, ansible-playbook", per_task(f.fallback_ansible_first), " ms");
@@ -58,13 +53,7 @@ fn fallback(out: &mut String, f: &Figures) {
 
 /// site.yml's rows and the targets of issue 8.
 fn site(out: &mut String, f: &Figures) {
-    let _ = writeln!(out, "\nstockman fleet benchmark: {} hosts, benches/fleet/site.yml (facts + 7 tasks, 1 handler)", f.hosts);
-    let _ = writeln!(out, "{}", machine());
-    let _ = writeln!(out, "\n{:<34}{:>10}{:>12}{:>14}{:>16}", "", "wall", "ctl CPU", "ctl peak RSS", "machine CPU");
-    row(out, "first run    stockman", f.stockman_first);
-    row(out, "             ansible-playbook", f.ansible_first);
-    row(out, "no-op rerun  stockman", f.stockman_rerun);
-    row(out, "             ansible-playbook", f.ansible_rerun);
+    table(out, f.hosts, "benches/fleet/site.yml (facts + 7 tasks, 1 handler)", [f.stockman_first, f.ansible_first, f.stockman_rerun, f.ansible_rerun]);
     for (label, phase) in [("             OpenSSH, mux, 1 RT/check", f.ssh_per_check), ("             OpenSSH, 1 command/host", f.ssh_batched)] {
         if let Some(p) = phase {
             let note = if p.failures > 0 { format!("  ({} commands failed)", p.failures) } else { String::new() };
@@ -87,6 +76,18 @@ fn site(out: &mut String, f: &Figures) {
     target(out, "controller CPU per host-task, first <= 2", per_task(f.stockman_first, FIRST_TASKS), |ms| ms <= 2.0, " ms");
     let peak = [f.stockman_first, f.stockman_rerun].iter().flatten().map(|c| c.max_rss_kib).max().map(|k| k as f64 / 1024.0);
     target(out, "controller peak memory <= 100 MiB (at 50 hosts)", peak, |mib| mib <= 100.0, " MiB");
+}
+
+/// The title, the machine, and the four runs' rows: first run and rerun,
+/// each under stockman then ansible-playbook.
+fn table(out: &mut String, hosts: usize, title: &str, [first_s, first_a, rerun_s, rerun_a]: [Option<Cost>; 4]) {
+    let _ = writeln!(out, "\nstockman fleet benchmark: {hosts} hosts, {title}");
+    let _ = writeln!(out, "{}", machine());
+    let _ = writeln!(out, "\n{:<34}{:>10}{:>12}{:>14}{:>16}", "", "wall", "ctl CPU", "ctl peak RSS", "machine CPU");
+    row(out, "first run    stockman", first_s);
+    row(out, "             ansible-playbook", first_a);
+    row(out, "no-op rerun  stockman", rerun_s);
+    row(out, "             ansible-playbook", rerun_a);
 }
 
 fn row(out: &mut String, label: &str, cost: Option<Cost>) {
