@@ -7,7 +7,7 @@
 #   3. ansible-core 2.19.14 with the ansible 12.3.0 collections in
 #      /var/cache/stockman/ansible-venv (side-by-side comparisons, the module
 #      fallback), its sdist's integration targets in /var/cache/stockman/ansible-tests
-#      and two wheels (pip, six) in /var/cache/stockman/wheels for the pip scenario
+#      and three wheels (pip, six, packaging) in /var/cache/stockman/wheels for the pip scenario
 #   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1)
 #   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet,
 #      the parity judge and Ansible's own integration targets that pass)
@@ -110,7 +110,7 @@ install_ansible_tests() {
 # Wheels the fallback's pip scenario installs on fleet hosts (no network
 # there): fetched once with the venv's pip, served to the hosts as files.
 readonly WHEELS=$CACHE/wheels
-readonly WHEEL_PINS="pip==24.3.1 six==1.16.0"
+readonly WHEEL_PINS="pip==24.3.1 six==1.16.0 packaging==24.2"
 install_wheels() {
 	(
 		flock 7
