@@ -6,7 +6,8 @@
 #   2. tests/fleet/fleet prepare    (root filesystem + offline repo, cached in /var/cache/stockman)
 #   3. ansible-core 2.19.14 with the ansible 12.3.0 collections in
 #      /var/cache/stockman/ansible-venv (side-by-side comparisons, the module
-#      fallback), and its sdist's integration targets in /var/cache/stockman/ansible-tests
+#      fallback), its sdist's integration targets in /var/cache/stockman/ansible-tests
+#      and three wheels (pip, six, packaging) in /var/cache/stockman/wheels for the pip scenario
 #   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1)
 #   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet,
 #      the parity judge and Ansible's own integration targets that pass)
@@ -106,6 +107,26 @@ install_ansible_tests() {
 	) 7>"$CACHE/.ansible-tests.lock"
 }
 
+# Wheels the fallback's pip scenario installs on fleet hosts (no network
+# there): fetched once with the venv's pip, served to the hosts as files.
+readonly WHEELS=$CACHE/wheels
+readonly WHEEL_PINS="pip==24.3.1 six==1.16.0 packaging==24.2"
+install_wheels() {
+	(
+		flock 7
+		if [[ $(cat "$WHEELS/.pins" 2>/dev/null) == "$WHEEL_PINS" ]]; then
+			echo "present: wheels $WHEEL_PINS"
+			exit 0
+		fi
+		rm -rf "$WHEELS"
+		mkdir -p "$WHEELS"
+		# shellcheck disable=SC2086
+		"$VENV/bin/pip" download -q --only-binary :all: --no-deps -d "$WHEELS" $WHEEL_PINS
+		printf '%s' "$WHEEL_PINS" >"$WHEELS/.pins"
+		echo "downloaded: wheels $WHEEL_PINS"
+	) 7>"$CACHE/.wheels.lock"
+}
+
 # Runs one step; records a failure instead of stopping, so both tiers always report.
 step() {
 	local name=$1 t0=$SECONDS
@@ -133,6 +154,7 @@ section "ansible-core (comparisons)"
 install_ansible
 section "Ansible's integration targets"
 install_ansible_tests
+install_wheels
 
 step "Unit tests and tier 1: cargo test --workspace" cargo test --workspace --no-fail-fast
 step "Tier 2: cargo test --test tier2 -- --test-threads=1" cargo test --test tier2 -- --test-threads=1

@@ -3,7 +3,10 @@
 //! as the OpenSSH lower bound, side by side in one run. Prints figures; it is
 //! not a test. Needs root (the fleet is systemd-nspawn containers).
 //!
-//!     cargo bench --bench fleet -- [--hosts N] [--repeat K] [--no-ansible]
+//!     cargo bench --bench fleet -- [--hosts N] [--repeat K] [--no-ansible] [--fallback | --fallback-only]
+//!
+//! `--fallback` adds benches/fleet/fallback.yml (five tasks of a module run
+//! through the fallback) under both tools; `--fallback-only` runs only that.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // printing figures is its job
 
 #[allow(dead_code)] // the tier-2 fleet wrapper, shared as is
@@ -19,30 +22,69 @@ use measure::Cost;
 use project::Project;
 
 const ANSIBLE_PLAYBOOK: &str = "/var/cache/stockman/ansible-venv/bin/ansible-playbook";
+/// The Python that has ansible-core and the collections, for stockman's fallback.
+pub const ANSIBLE_PYTHON: &str = "/var/cache/stockman/ansible-venv/bin/python3";
 
 /// Tasks per host on a no-op rerun: facts + 7 tasks; the first run adds the handler.
 pub const RERUN_TASKS: u32 = 8;
 pub const FIRST_TASKS: u32 = 9;
+/// Tasks per host in fallback.yml.
+pub const FALLBACK_TASKS: u32 = 5;
 
 struct Options {
     hosts: usize,
     repeat: usize,
     ansible: bool,
     stockman: PathBuf,
+    /// fallback.yml: 0 no, 1 as well, 2 only.
+    fallback: u8,
 }
 
 fn main() {
     let options = parse_args();
     eprintln!("bench: booting {} hosts", options.hosts);
     let fleet = fleet::Fleet::up(options.hosts);
-    let hosts = fleet.hosts();
     let project = Project::new(&fleet);
     let mut figures = report::Figures { hosts: options.hosts, ..Default::default() };
+    if options.fallback < 2 {
+        site(&options, &fleet, &project, &mut figures);
+    }
+    if options.fallback > 0 {
+        if options.fallback < 2 {
+            project.reset_all(&fleet);
+        }
+        fallback(&options, &fleet, &project, &mut figures);
+    }
+    drop(fleet);
+    println!("{}", report::render(&figures));
+}
 
-    eprintln!("bench: stockman first run");
-    figures.stockman_first = Some(project.stockman(&options.stockman, fleet.inventory_path(), false));
-    eprintln!("bench: stockman no-op rerun x{}", options.repeat);
-    figures.stockman_rerun = median((0..options.repeat).map(|_| project.stockman(&options.stockman, fleet.inventory_path(), true)).collect());
+/// fallback.yml: first run (the hosts' bundle cache empty) and reruns, under
+/// stockman, then ansible-playbook on freshly reset hosts.
+fn fallback(options: &Options, fleet: &fleet::Fleet, project: &Project, figures: &mut report::Figures) {
+    let inventory = fleet.inventory_path();
+    (figures.fallback_stockman_first, figures.fallback_stockman_rerun) = first_and_reruns("fallback.yml, stockman", options.repeat, |rerun| project.stockman(&options.stockman, inventory, "fallback.yml", rerun));
+    if options.ansible {
+        eprintln!("bench: resetting the hosts for ansible-playbook");
+        project.reset_all(fleet);
+        (figures.fallback_ansible_first, figures.fallback_ansible_rerun) = first_and_reruns("fallback.yml, ansible-playbook", options.repeat, |rerun| project.ansible(Path::new(ANSIBLE_PLAYBOOK), inventory, "fallback.yml", rerun));
+    }
+}
+
+/// A first run, then `repeat` no-op reruns (their median).
+fn first_and_reruns(label: &str, repeat: usize, run: impl Fn(bool) -> Cost) -> (Option<Cost>, Option<Cost>) {
+    eprintln!("bench: {label} first run");
+    let first = run(false);
+    eprintln!("bench: {label} no-op rerun x{repeat}");
+    (Some(first), median((0..repeat).map(|_| run(true)).collect()))
+}
+
+/// site.yml: the issue-8 figures.
+fn site(options: &Options, fleet: &fleet::Fleet, project: &Project, figures: &mut report::Figures) {
+    let hosts = fleet.hosts();
+
+    let inventory = fleet.inventory_path();
+    (figures.stockman_first, figures.stockman_rerun) = first_and_reruns("stockman", options.repeat, |rerun| project.stockman(&options.stockman, inventory, "site.yml", rerun));
 
     let ssh = openssh::Ssh { key: fleet.key_path().to_path_buf(), known_hosts: fleet.known_hosts_path().to_path_buf(), sockets: openssh::socket_dir() };
     eprintln!("bench: OpenSSH lower bound x{}", options.repeat);
@@ -52,18 +94,13 @@ fn main() {
 
     if options.ansible {
         eprintln!("bench: resetting the hosts for ansible-playbook");
-        project.reset_all(&fleet);
-        eprintln!("bench: ansible-playbook first run");
-        figures.ansible_first = Some(project.ansible(Path::new(ANSIBLE_PLAYBOOK), fleet.inventory_path(), false));
-        eprintln!("bench: ansible-playbook no-op rerun x{}", options.repeat);
-        figures.ansible_rerun = median((0..options.repeat).map(|_| project.ansible(Path::new(ANSIBLE_PLAYBOOK), fleet.inventory_path(), true)).collect());
+        project.reset_all(fleet);
+        (figures.ansible_first, figures.ansible_rerun) = first_and_reruns("ansible-playbook", options.repeat, |rerun| project.ansible(Path::new(ANSIBLE_PLAYBOOK), inventory, "site.yml", rerun));
     }
-    drop(fleet);
-    println!("{}", report::render(&figures));
 }
 
 fn parse_args() -> Options {
-    let mut options = Options { hosts: 50, repeat: 3, ansible: Path::new(ANSIBLE_PLAYBOOK).exists(), stockman: default_stockman() };
+    let mut options = Options { hosts: 50, repeat: 3, ansible: Path::new(ANSIBLE_PLAYBOOK).exists(), stockman: default_stockman(), fallback: 0 };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().unwrap_or_else(|| usage(&format!("{name} needs a value")));
@@ -72,6 +109,8 @@ fn parse_args() -> Options {
             "--repeat" => options.repeat = value("--repeat").parse().unwrap_or_else(|_| usage("--repeat takes a number")),
             "--stockman" => options.stockman = PathBuf::from(value("--stockman")),
             "--no-ansible" => options.ansible = false,
+            "--fallback" => options.fallback = 1,
+            "--fallback-only" => options.fallback = 2,
             // `cargo bench` passes --bench to harness-less targets.
             "--bench" => {}
             other => usage(&format!("unknown argument `{other}`")),
@@ -84,7 +123,7 @@ fn parse_args() -> Options {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("bench: {problem}\nusage: cargo bench --bench fleet -- [--hosts N] [--repeat K] [--no-ansible] [--stockman PATH]");
+    eprintln!("bench: {problem}\nusage: cargo bench --bench fleet -- [--hosts N] [--repeat K] [--no-ansible] [--stockman PATH] [--fallback | --fallback-only]");
     std::process::exit(2)
 }
 

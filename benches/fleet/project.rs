@@ -8,6 +8,7 @@ use crate::fleet::{self, Fleet};
 use crate::measure::{self, Cost, Finished};
 
 const SITE: &str = include_str!("site.yml");
+const FALLBACK: &str = include_str!("fallback.yml");
 const UNIT: &str = include_str!("files/demo.service");
 
 /// Ansible's forks in the measurement; stockman gets the same.
@@ -21,6 +22,7 @@ impl Project {
     pub fn new(fleet: &Fleet) -> Project {
         let dir = tempfile::tempdir().expect("a temporary directory");
         std::fs::write(dir.path().join("site.yml"), SITE).expect("write site.yml");
+        std::fs::write(dir.path().join("fallback.yml"), FALLBACK).expect("write fallback.yml");
         std::fs::create_dir_all(dir.path().join("files")).expect("files/");
         std::fs::write(dir.path().join("files/demo.service"), UNIT).expect("write demo.service");
         let project = Project { dir };
@@ -51,17 +53,20 @@ impl Project {
         self.refresh_known_hosts(fleet);
     }
 
-    /// `stockman playbook` (release build); a rerun must change nothing.
-    pub fn stockman(&self, binary: &Path, inventory: &Path, rerun: bool) -> Cost {
+    /// `stockman playbook` (release build) of `playbook` (site.yml,
+    /// fallback.yml); a rerun must change nothing.
+    pub fn stockman(&self, binary: &Path, inventory: &Path, playbook: &str, rerun: bool) -> Cost {
         let mut cmd = Command::new(binary);
-        cmd.args(["playbook", "--forks", FORKS, "-i"]).arg(inventory).arg("site.yml");
+        cmd.args(["playbook", "--forks", FORKS, "-i"]).arg(inventory).arg(playbook);
+        // fallback.yml's module comes from the venv's ansible-core and collections.
+        cmd.env("STOCKMAN_ANSIBLE_PYTHON", crate::ANSIBLE_PYTHON);
         self.checked("stockman", cmd, rerun)
     }
 
     /// `ansible-playbook` with pipelining, as in the measurement.
-    pub fn ansible(&self, binary: &Path, inventory: &Path, rerun: bool) -> Cost {
+    pub fn ansible(&self, binary: &Path, inventory: &Path, playbook: &str, rerun: bool) -> Cost {
         let mut cmd = Command::new(binary);
-        cmd.args(["--forks", FORKS, "-i"]).arg(inventory).arg("site.yml");
+        cmd.args(["--forks", FORKS, "-i"]).arg(inventory).arg(playbook);
         cmd.env("ANSIBLE_PIPELINING", "True").env("ANSIBLE_NOCOLOR", "1").env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3");
         self.checked("ansible-playbook", cmd, rerun)
     }

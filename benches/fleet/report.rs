@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::measure::Cost;
 use crate::openssh::Phase;
-use crate::{FIRST_TASKS, RERUN_TASKS};
+use crate::{FALLBACK_TASKS, FIRST_TASKS, RERUN_TASKS};
 
 #[derive(Default)]
 pub struct Figures {
@@ -17,17 +17,43 @@ pub struct Figures {
     /// Medians (by wall time) of the OpenSSH lower bounds.
     pub ssh_per_check: Option<Phase>,
     pub ssh_batched: Option<Phase>,
+    /// fallback.yml (five fallback-module tasks).
+    pub fallback_stockman_first: Option<Cost>,
+    pub fallback_stockman_rerun: Option<Cost>,
+    pub fallback_ansible_first: Option<Cost>,
+    pub fallback_ansible_rerun: Option<Cost>,
 }
 
 pub fn render(f: &Figures) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\nstockman fleet benchmark: {} hosts, benches/fleet/site.yml (facts + 7 tasks, 1 handler)", f.hosts);
-    let _ = writeln!(out, "{}", machine());
-    let _ = writeln!(out, "\n{:<34}{:>10}{:>12}{:>14}{:>16}", "", "wall", "ctl CPU", "ctl peak RSS", "machine CPU");
-    row(&mut out, "first run    stockman", f.stockman_first);
-    row(&mut out, "             ansible-playbook", f.ansible_first);
-    row(&mut out, "no-op rerun  stockman", f.stockman_rerun);
-    row(&mut out, "             ansible-playbook", f.ansible_rerun);
+    if f.stockman_first.is_some() {
+        site(&mut out, f);
+    }
+    if f.fallback_stockman_first.is_some() {
+        fallback(&mut out, f);
+    }
+    out
+}
+
+/// fallback.yml's rows and the per-task cost (wall time over the five tasks,
+/// connection set-up included, hosts in parallel).
+fn fallback(out: &mut String, f: &Figures) {
+    let title = format!("benches/fleet/fallback.yml ({FALLBACK_TASKS} tasks of community.general.ini_file, no facts)");
+    table(out, f.hosts, &title, [f.fallback_stockman_first, f.fallback_ansible_first, f.fallback_stockman_rerun, f.fallback_ansible_rerun]);
+    let per_task = |c: Option<Cost>| c.map(|c| c.wall.as_secs_f64() * 1000.0 / f64::from(FALLBACK_TASKS));
+    info(out, "wall per task, first run, stockman", per_task(f.fallback_stockman_first), " ms");
+    info(out, "wall per task, first run, ansible-playbook", per_task(f.fallback_ansible_first), " ms");
+    info(out, "wall per task, rerun, stockman", per_task(f.fallback_stockman_rerun), " ms");
+    info(out, "wall per task, rerun, ansible-playbook", per_task(f.fallback_ansible_rerun), " ms");
+    let wall = |c: Option<Cost>| c.map(|c| c.wall.as_secs_f64());
+    info(out, "rerun: ansible / stockman", ratio(wall(f.fallback_ansible_rerun), wall(f.fallback_stockman_rerun)), "x");
+    let machine = |c: Option<Cost>| c.map(|c| c.machine_cpu.as_secs_f64());
+    info(out, "rerun: machine CPU, ansible / stockman", ratio(machine(f.fallback_ansible_rerun), machine(f.fallback_stockman_rerun)), "x");
+}
+
+/// site.yml's rows and the targets of issue 8.
+fn site(out: &mut String, f: &Figures) {
+    table(out, f.hosts, "benches/fleet/site.yml (facts + 7 tasks, 1 handler)", [f.stockman_first, f.ansible_first, f.stockman_rerun, f.ansible_rerun]);
     for (label, phase) in [("             OpenSSH, mux, 1 RT/check", f.ssh_per_check), ("             OpenSSH, 1 command/host", f.ssh_batched)] {
         if let Some(p) = phase {
             let note = if p.failures > 0 { format!("  ({} commands failed)", p.failures) } else { String::new() };
@@ -36,21 +62,32 @@ pub fn render(f: &Figures) -> String {
     }
     let _ = writeln!(out, "\ntargets (issue 8):");
     let wall = |c: Option<Cost>| c.map(|c| c.wall.as_secs_f64());
-    target(&mut out, "no-op rerun: ansible / stockman >= 25", ratio(wall(f.ansible_rerun), wall(f.stockman_rerun)), |r| r >= 25.0, "x");
-    target(&mut out, "no-op rerun: stockman / OpenSSH per check <= 1.5", ratio(wall(f.stockman_rerun), f.ssh_per_check.map(|p| p.wall.as_secs_f64())), |r| r <= 1.5, "x");
-    info(&mut out, "no-op rerun: stockman / OpenSSH batched", ratio(wall(f.stockman_rerun), f.ssh_batched.map(|p| p.wall.as_secs_f64())), "x");
+    target(out, "no-op rerun: ansible / stockman >= 25", ratio(wall(f.ansible_rerun), wall(f.stockman_rerun)), |r| r >= 25.0, "x");
+    target(out, "no-op rerun: stockman / OpenSSH per check <= 1.5", ratio(wall(f.stockman_rerun), f.ssh_per_check.map(|p| p.wall.as_secs_f64())), |r| r <= 1.5, "x");
+    info(out, "no-op rerun: stockman / OpenSSH batched", ratio(wall(f.stockman_rerun), f.ssh_batched.map(|p| p.wall.as_secs_f64())), "x");
     let machine = |c: Option<Cost>| c.map(|c| c.machine_cpu.as_secs_f64());
-    info(&mut out, "no-op rerun: machine CPU, stockman / OpenSSH batched", ratio(machine(f.stockman_rerun), f.ssh_batched.map(|p| p.machine_cpu.as_secs_f64())), "x");
+    info(out, "no-op rerun: machine CPU, stockman / OpenSSH batched", ratio(machine(f.stockman_rerun), f.ssh_batched.map(|p| p.machine_cpu.as_secs_f64())), "x");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let saturation = f.stockman_rerun.map(|c| c.machine_cpu.as_secs_f64() / (c.wall.as_secs_f64() * cores) * 100.0);
-    info(&mut out, "no-op rerun: cores busy during stockman's", saturation, " %");
-    target(&mut out, "first run: ansible / stockman >= 5", ratio(wall(f.ansible_first), wall(f.stockman_first)), |r| r >= 5.0, "x");
+    info(out, "no-op rerun: cores busy during stockman's", saturation, " %");
+    target(out, "first run: ansible / stockman >= 5", ratio(wall(f.ansible_first), wall(f.stockman_first)), |r| r >= 5.0, "x");
     let per_task = |c: Option<Cost>, tasks: u32| c.map(|c| c.cpu.as_secs_f64() * 1000.0 / (f.hosts as f64 * f64::from(tasks)));
-    target(&mut out, "controller CPU per host-task, rerun <= 2", per_task(f.stockman_rerun, RERUN_TASKS), |ms| ms <= 2.0, " ms");
-    target(&mut out, "controller CPU per host-task, first <= 2", per_task(f.stockman_first, FIRST_TASKS), |ms| ms <= 2.0, " ms");
+    target(out, "controller CPU per host-task, rerun <= 2", per_task(f.stockman_rerun, RERUN_TASKS), |ms| ms <= 2.0, " ms");
+    target(out, "controller CPU per host-task, first <= 2", per_task(f.stockman_first, FIRST_TASKS), |ms| ms <= 2.0, " ms");
     let peak = [f.stockman_first, f.stockman_rerun].iter().flatten().map(|c| c.max_rss_kib).max().map(|k| k as f64 / 1024.0);
-    target(&mut out, "controller peak memory <= 100 MiB (at 50 hosts)", peak, |mib| mib <= 100.0, " MiB");
-    out
+    target(out, "controller peak memory <= 100 MiB (at 50 hosts)", peak, |mib| mib <= 100.0, " MiB");
+}
+
+/// The title, the machine, and the four runs' rows: first run and rerun,
+/// each under stockman then ansible-playbook.
+fn table(out: &mut String, hosts: usize, title: &str, [first_s, first_a, rerun_s, rerun_a]: [Option<Cost>; 4]) {
+    let _ = writeln!(out, "\nstockman fleet benchmark: {hosts} hosts, {title}");
+    let _ = writeln!(out, "{}", machine());
+    let _ = writeln!(out, "\n{:<34}{:>10}{:>12}{:>14}{:>16}", "", "wall", "ctl CPU", "ctl peak RSS", "machine CPU");
+    row(out, "first run    stockman", first_s);
+    row(out, "             ansible-playbook", first_a);
+    row(out, "no-op rerun  stockman", rerun_s);
+    row(out, "             ansible-playbook", rerun_a);
 }
 
 fn row(out: &mut String, label: &str, cost: Option<Cost>) {

@@ -1,5 +1,6 @@
 //! Background jobs (`async:`) of `command`/`shell` without Python on the
-//! target, and the `async_status` module that reports on them.
+//! target (and of the engine's fallback modules, which bring their own
+//! Python code), and the `async_status` module that reports on them.
 //!
 //! A job lives in `~/.ansible_async/<jid>/` (Ansible's directory, or
 //! `ansible_async_dir`; here a directory of plain files, not one JSON file): `args.json` (the module and
@@ -306,6 +307,9 @@ pub async fn finished_result(jid: &str, job: &Finished) -> ModuleResult {
 /// Runs the recorded module's result-building against the recorded output.
 async fn replay(job: &Finished) -> ModuleResult {
     let module = job.request.get("module").and_then(Value::as_str).unwrap_or_default();
+    if job.request.get("python").and_then(Value::as_bool) == Some(true) {
+        return replay_python(job);
+    }
     let args = Args::new(job.request.get("args").and_then(Value::as_object).cloned().unwrap_or_default());
     let shell = match module {
         "shell" => true,
@@ -318,6 +322,18 @@ async fn replay(job: &Finished) -> ModuleResult {
         Ok(result) => result,
         Err(e) => ModuleResult::failed(e.to_string()),
     }
+}
+
+/// A module run by the engine's fallback: the JSON it printed, over
+/// async_status's empty output (as Ansible's action merges them).
+fn replay_python(job: &Finished) -> ModuleResult {
+    let (stderr, _) = crate::module_json::split_marks(&job.output.stderr_str());
+    let diff = job.request.get("diff").and_then(Value::as_bool).unwrap_or(false);
+    let mut result = crate::module_json::read(&job.output.stdout_str(), &stderr, job.output.rc, diff);
+    let mut data = empty_output();
+    data.append(&mut result.data);
+    result.data = data;
+    result
 }
 
 /// A target that answers with what a job recorded: its command's output, and

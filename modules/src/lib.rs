@@ -60,6 +60,7 @@ pub mod group;
 pub mod lineinfile;
 mod listarg;
 pub mod mode;
+pub mod module_json;
 pub mod package;
 pub mod raw;
 pub mod script;

@@ -1,5 +1,5 @@
-//! `async:` and `poll:`: a `command`/`shell` task's command runs as a
-//! background job on the host (see `stockman_modules::async_status`); with
+//! `async:` and `poll:`: a `command`/`shell` task's command (or a fallback
+//! module's Python) runs as a background job on the host (see `stockman_modules::async_status`); with
 //! `poll: 0` the task only starts it, otherwise the controller checks on it
 //! every `poll` seconds until it finishes or `async` seconds have passed (then
 //! the job is killed and the task fails, as in Ansible).
@@ -104,6 +104,14 @@ impl<'a, T: Target> JobTarget<'a, T> {
             reporter,
             outcome: Mutex::new(None),
         }
+    }
+
+    /// A module of the engine's fallback: `async_status` reads the JSON it
+    /// prints (and shows its diff when `diff`).
+    pub fn python(mut self, diff: bool) -> Self {
+        self.request["python"] = true.into();
+        self.request["diff"] = diff.into();
+        self
     }
 
     /// The task's result: the module's (when its command never ran), the

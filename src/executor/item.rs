@@ -281,7 +281,20 @@ impl Executor<'_> {
             return super::facts::setup(args, target).await;
         }
         if let Action::Module { python: Some(resolved), .. } = &task.action {
-            return self.run_fallback(resolved, task, host, args, target, controller.ctx, mode).await;
+            let Some(background) = background else {
+                return self.run_fallback(resolved, task, host, args, target, controller.ctx, mode, false).await;
+            };
+            let name = match resolved {
+                Resolved::Module(module) => module.fqcn.as_str(),
+                Resolved::Unavailable { .. } => "",
+            };
+            let job = JobTarget::new(target, background, name, args, &host.name, self.reporter).python(mode.diff);
+            let started = self.run_fallback(resolved, task, host, args, &job, controller.ctx, mode, true).await;
+            let outcome = job.result(started).await;
+            if let Ok(result) = &outcome {
+                self.report_module_notices(result);
+            }
+            return outcome;
         }
         let (Some(background), Action::Module { spec, .. }) = (background, &task.action) else {
             let result = stockman_modules::run(kind, args, target, controller, mode).await?;
@@ -299,7 +312,7 @@ impl Executor<'_> {
     /// A module from the controller's Ansible, run with the host's Python;
     /// its warnings are printed as Ansible prints them.
     #[allow(clippy::too_many_arguments)]
-    async fn run_fallback<T: stockman_modules::Target>(&self, resolved: &Resolved, task: &Task, host: &HostState, args: &Args, target: &T, ctx: &minijinja::Value, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    async fn run_fallback<T: stockman_modules::Target>(&self, resolved: &Resolved, task: &Task, host: &HostState, args: &Args, target: &T, ctx: &minijinja::Value, mode: RunMode, background: bool) -> Result<ModuleResult, ModuleError> {
         let module = match resolved {
             Resolved::Module(module) => module,
             Resolved::Unavailable { message, hint } => {
@@ -321,18 +334,26 @@ impl Executor<'_> {
             verbosity: self.settings.verbosity,
             remote_tmp: remote_tmp.unwrap_or_else(|| "~/.ansible/tmp".into()),
             host: &host.name,
+            background,
         };
         for notice in module.take_deprecations() {
             self.reporter.event(&Event::Deprecation(notice.clone()));
         }
         let result = fallback::run::run(&invocation, target).await?;
+        if !background {
+            self.report_module_notices(&result);
+        }
+        Ok(result)
+    }
+
+    /// A fallback module's warnings and deprecations, printed as Ansible prints them.
+    fn report_module_notices(&self, result: &ModuleResult) {
         for warning in result.data.get("warnings").and_then(Value::as_array).into_iter().flatten() {
             self.reporter.event(&Event::Warning(fallback::run::warning_text(warning)));
         }
         for deprecation in result.data.get("deprecations").and_then(Value::as_array).into_iter().flatten() {
             self.reporter.event(&Event::Deprecation(fallback::run::deprecation_text(deprecation)));
         }
-        Ok(result)
     }
 
     /// `name`, or `name(address)` when its ansible_host differs, as Ansible labels delegation.

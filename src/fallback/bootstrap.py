@@ -1,6 +1,66 @@
 import sys
 
 
+def stockman_bundle(spec, stdin):
+    # The deflated bundle: sent after the header (then kept in the host's
+    # cache for the next tasks), or, when not sent, read from that cache.
+    # The cache is a directory private to the user under the remote tmp;
+    # each file is named by its SHA-256, written atomically (a temporary
+    # file renamed) and checked against its name whenever it is read.
+    import hashlib
+    import os
+    import stat
+    import tempfile
+
+    digest = spec['sha256']
+    if len(digest) != 64 or any(c not in '0123456789abcdef' for c in digest):
+        raise SystemExit('stockman: bad bundle name')
+    cache = os.path.join(os.path.expanduser(os.path.expandvars(spec['dir'])), 'stockman-bundles')
+
+    def private():
+        try:
+            info = os.lstat(cache)
+        except OSError:
+            return False
+        return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+    path = os.path.join(cache, digest)
+    if not spec['sent']:
+        data = None
+        if private():
+            try:
+                with open(path, 'rb') as f:
+                    data = f.read()
+            except OSError:
+                pass
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            sys.stderr.write('stockman-bundle-missing\n')
+            sys.exit(3)
+        return data
+    data = stdin.read()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise SystemExit('stockman: the module bundle arrived damaged')
+    try:
+        old = os.umask(0o077)
+        try:
+            os.makedirs(cache, exist_ok=True)
+        finally:
+            os.umask(old)
+        if private():
+            fd, temporary = tempfile.mkstemp(dir=cache, prefix='.tmp-')
+            try:
+                with os.fdopen(fd, 'wb') as f:
+                    f.write(data)
+                os.replace(temporary, path)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+            sys.stderr.write('stockman-bundle-stored\n')
+    except OSError:
+        pass
+    return data
+
+
 def stockman_run():
     # stockman's module runner: reads a header line (module name, arguments)
     # and a deflated bundle of Python sources from stdin, serves `ansible.*`
@@ -14,7 +74,7 @@ def stockman_run():
 
     stdin = sys.stdin.buffer
     header = json.loads(stdin.readline())
-    files = json.loads(zlib.decompress(stdin.read()).decode('utf-8'))
+    files = json.loads(zlib.decompress(stockman_bundle(header['bundle'], stdin)).decode('utf-8'))
     prefixes = set()
     for path in files:
         parts = path.split('/')

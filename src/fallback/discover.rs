@@ -14,6 +14,9 @@ pub struct Roots {
     pub collections: Vec<PathBuf>,
     /// What was searched, for "not found" messages.
     pub looked: Vec<String>,
+    /// `module_utils/` beside the playbook and in the task's role: their
+    /// files are `ansible.module_utils.*` too, found before ansible-core's.
+    pub module_utils: Vec<PathBuf>,
 }
 
 impl Roots {

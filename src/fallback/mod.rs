@@ -9,7 +9,8 @@
 //! - [`payload`] collects the module and the module_utils it imports into one
 //!   in-memory bundle, built once per module per run.
 //! - [`run`] sends the bundle with a small bootstrap of our own to the
-//!   target's Python over the host's connection and maps the JSON it prints
+//!   target's Python over the host's connection (or names it, once the
+//!   host keeps it in a private cache under its remote tmp) and maps the JSON it prints
 //!   onto stockman's results as Ansible does.
 //!
 //! # Layout
@@ -23,7 +24,7 @@ mod payload;
 mod routing;
 pub mod run;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -47,12 +48,31 @@ pub struct PyModule {
     payload: OnceLock<Result<Arc<payload::Payload>, String>>,
     /// The routing's deprecations were printed (once per run, as Ansible does).
     announced: std::sync::atomic::AtomicBool,
+    /// Hosts where the bundle cannot be kept (no private cache directory):
+    /// they are sent it every time, without asking their cache first.
+    uncached: Mutex<HashSet<String>>,
 }
 
 impl PyModule {
     /// The module and its module_utils, built once.
     pub fn payload(&self) -> Result<Arc<payload::Payload>, String> {
         self.payload.get_or_init(|| payload::build(self, &self.roots).map(Arc::new)).clone()
+    }
+
+    /// Whether `host`'s cache is worth asking for the bundle (true until a
+    /// full send showed it cannot keep one).
+    pub fn host_caches(&self, host: &str) -> bool {
+        !self.uncached.lock().unwrap_or_else(|e| e.into_inner()).contains(host)
+    }
+
+    /// What a full send showed: the host kept the bundle, or could not.
+    pub fn note_host_caches(&self, host: &str, stored: bool) {
+        let mut uncached = self.uncached.lock().unwrap_or_else(|e| e.into_inner());
+        if stored {
+            uncached.remove(host);
+        } else {
+            uncached.insert(host.to_string());
+        }
     }
 
     /// The routing's deprecation notices the first time the module runs, then none.
@@ -116,6 +136,52 @@ impl Catalog {
 
     pub fn roots(&self) -> Arc<Roots> {
         self.roots.get_or_init(|| Arc::new(self.fixed.clone().unwrap_or_else(Roots::from_env))).clone()
+    }
+
+    /// A module of the playbook's or the task's role's own: `NAME.py` in one
+    /// of `library` (the role's `library/`, then the playbook's), for a short
+    /// name or `ansible.legacy.NAME`, as Ansible searches them before its
+    /// own modules (a local module shadows a built-in, even a native one).
+    /// `module_utils`: the directories beside those that hold its support code.
+    pub fn resolve_local(&self, name: &str, library: &[PathBuf], module_utils: &[PathBuf]) -> Option<Resolved> {
+        let short = name.strip_prefix("ansible.legacy.").unwrap_or(name);
+        if short.is_empty() || short.contains('.') || short.contains('/') || library.is_empty() {
+            return None;
+        }
+        let key = (format!("{short}\0local"), library.iter().chain(module_utils).map(|p| p.display().to_string()).collect());
+        if let Some(hit) = self.found.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Some(hit.clone());
+        }
+        let resolved = self.local_uncached(short, library, module_utils)?;
+        self.found.lock().unwrap_or_else(|e| e.into_inner()).insert(key, resolved.clone());
+        Some(resolved)
+    }
+
+    fn local_uncached(&self, short: &str, library: &[PathBuf], module_utils: &[PathBuf]) -> Option<Resolved> {
+        for dir in library {
+            let source = dir.join(format!("{short}.py"));
+            if source.is_file() {
+                let mut roots = (*self.roots()).clone();
+                roots.module_utils = module_utils.iter().filter(|d| d.is_dir()).cloned().collect();
+                let module = PyModule {
+                    fqcn: short.to_string(),
+                    source,
+                    import_name: format!("ansible.modules.{short}"),
+                    deprecations: Vec::new(),
+                    roots: Arc::new(roots),
+                    payload: OnceLock::new(),
+                    announced: Default::default(),
+                    uncached: Default::default(),
+                };
+                return Some(Resolved::Module(Arc::new(module)));
+            }
+            let other = [dir.join(short), dir.join(format!("{short}.ps1")), dir.join(format!("{short}.sh"))].into_iter().find(|p| p.is_file());
+            if let Some(other) = other {
+                let message = format!("module `{short}` ({}) is not a Python module: stockman runs only Python modules from library/ directories", other.display());
+                return Some(Resolved::Unavailable { message, hint: Some(format!("write it in Python with AnsibleModule as {}", source.display())) });
+            }
+        }
+        None
     }
 
     /// Resolves a task's module name; `search` is the play's and role's
@@ -196,7 +262,7 @@ impl Catalog {
                 return refusal;
             }
             let import_name = format!("{import_prefix}.{name}");
-            return Step::Found(PyModule { fqcn: display, source, import_name, deprecations, roots, payload: OnceLock::new(), announced: Default::default() });
+            return Step::Found(PyModule { fqcn: display, source, import_name, deprecations, roots, payload: OnceLock::new(), announced: Default::default(), uncached: Default::default() });
         }
         if let Some(refusal) = refuse_other_language(&display, &dir, &rel) {
             return refusal;

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use sha2::Digest;
+
 use super::{PyModule, Roots};
 
 /// Bounds on what one module may pull in.
@@ -25,6 +27,8 @@ const IMPORTED_BY_NAME: &[&str] = &[
 #[derive(Debug)]
 pub struct Payload {
     pub deflated: Vec<u8>,
+    /// The bundle's name in the hosts' cache: the SHA-256 of `deflated`, in hex.
+    pub sha256: String,
     pub import_name: String,
     pub files: usize,
 }
@@ -46,7 +50,8 @@ pub fn build(module: &PyModule, roots: &Roots) -> Result<Payload, String> {
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(serde_json::Value::Object(json).to_string().as_bytes()).map_err(|e| e.to_string())?;
     let deflated = encoder.finish().map_err(|e| e.to_string())?;
-    Ok(Payload { deflated, import_name: module.import_name.clone(), files })
+    let sha256 = sha2::Sha256::digest(&deflated).iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Payload { deflated, sha256, import_name: module.import_name.clone(), files })
 }
 
 struct Finder<'r> {
@@ -112,6 +117,12 @@ impl Finder<'_> {
     /// `a.b.c` → `ROOT/a/b/c.py` or `ROOT/a/b/c/__init__.py`.
     fn file_of(&self, dotted: &str) -> Option<PathBuf> {
         let rel = dotted.replace('.', "/");
+        if let Some(local) = dotted.strip_prefix("ansible.module_utils.").map(|r| r.replace('.', "/")) {
+            let found = self.roots.module_utils.iter().flat_map(|d| [d.join(format!("{local}.py")), d.join(&local).join("__init__.py")]).find(|p| p.is_file());
+            if found.is_some() {
+                return found;
+            }
+        }
         let bases: Vec<PathBuf> = if dotted.starts_with("ansible_collections.") {
             self.roots.collections.iter().filter_map(|c| c.parent().map(Path::to_path_buf)).collect()
         } else {
@@ -272,14 +283,25 @@ fn logical_lines(source: &str) -> Vec<String> {
     lines
 }
 
-/// Every file name of a bundle, for tests and `-vvv`.
+/// A bundle's files (path → source), for tests.
 #[cfg(test)]
-pub fn file_names(payload: &Payload) -> std::collections::BTreeSet<String> {
+fn files(payload: &Payload) -> serde_json::Map<String, serde_json::Value> {
     use std::io::Read;
     let mut text = String::new();
     flate2::read::ZlibDecoder::new(&payload.deflated[..]).read_to_string(&mut text).unwrap();
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    value.as_object().unwrap().keys().cloned().collect()
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every file name of a bundle, for tests.
+#[cfg(test)]
+pub fn file_names(payload: &Payload) -> std::collections::BTreeSet<String> {
+    files(payload).keys().cloned().collect()
+}
+
+/// One file's source in a bundle, for tests.
+#[cfg(test)]
+pub fn file_text(payload: &Payload, path: &str) -> String {
+    files(payload).get(path).and_then(serde_json::Value::as_str).unwrap_or_default().to_string()
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value};
 use stockman_modules::shell::Cmd;
-use stockman_modules::{ExecOutput, FileDiff, ModuleError, ModuleResult, Target};
+use stockman_modules::{module_json, ExecOutput, ModuleError, ModuleResult, Target};
 
+use super::payload::Payload;
 use super::PyModule;
 
 /// Our module runner, passed to the interpreter with `-c`.
@@ -21,7 +22,6 @@ done
 printf 'stockman-no-python\n' >&2
 exit 127"#;
 
-const INTERPRETER_MARK: &str = "stockman-interpreter=";
 const NO_PYTHON_MARK: &str = "stockman-no-python";
 
 /// The version reported to modules as `_ansible_version`: the ansible-core
@@ -42,6 +42,8 @@ pub struct Invocation<'a> {
     /// `ansible_remote_tmp` (Ansible's default `~/.ansible/tmp`).
     pub remote_tmp: String,
     pub host: &'a str,
+    /// Under `async:`: the command is the task's own, run as a background job.
+    pub background: bool,
 }
 
 /// The interpreter a host's variables ask for: `ansible_python_interpreter`,
@@ -55,16 +57,40 @@ pub fn configured_interpreter(ctx: &minijinja::Value) -> Option<String> {
     })
 }
 
-/// Runs the module and maps its output onto a result.
+/// Runs the module and maps its output onto a result. The bundle is first
+/// asked of the host's cache (a header-only request); a host that lacks it
+/// is sent it, and keeps it for the next task.
 pub async fn run<T: Target>(inv: &Invocation<'_>, target: &T) -> Result<ModuleResult, ModuleError> {
     let payload = inv.module.payload().map_err(|e| ModuleError::BadArgs(format!("cannot bundle module `{}`: {e}", inv.module.fqcn)))?;
     let command = command(inv.interpreter.as_deref()).map_err(ModuleError::BadArgs)?;
-    let header = serde_json::json!({"module": payload.import_name, "args": Value::Object(module_args(inv))});
+    if inv.background {
+        // The job reads its stdin later, alone: it always carries the bundle.
+        let out = target.exec_task_command(command.as_str(), Some(&request(inv, &payload, true))).await?;
+        return Ok(result(inv, out));
+    }
+    if inv.module.host_caches(inv.host) {
+        let out = target.exec(command.as_str(), Some(&request(inv, &payload, false))).await?;
+        if !(out.rc == 3 && out.stderr_str().lines().any(|l| l == module_json::BUNDLE_MISSING_MARK)) {
+            return Ok(result(inv, out));
+        }
+    }
+    let out = target.exec(command.as_str(), Some(&request(inv, &payload, true))).await?;
+    let (_, marks) = module_json::split_marks(&out.stderr_str());
+    inv.module.note_host_caches(inv.host, marks.bundle_stored);
+    Ok(result(inv, out))
+}
+
+/// The bootstrap's stdin: the header line (module, arguments, bundle), then
+/// the bundle itself when `send`.
+fn request(inv: &Invocation<'_>, payload: &Payload, send: bool) -> Vec<u8> {
+    let bundle = serde_json::json!({"sha256": payload.sha256, "dir": inv.remote_tmp, "sent": send});
+    let header = serde_json::json!({"module": payload.import_name, "args": Value::Object(module_args(inv)), "bundle": bundle});
     let mut stdin = header.to_string().into_bytes();
     stdin.push(b'\n');
-    stdin.extend_from_slice(&payload.deflated);
-    let out = target.exec(command.as_str(), Some(&stdin)).await?;
-    Ok(result(inv, out))
+    if send {
+        stdin.extend_from_slice(&payload.deflated);
+    }
+    stdin
 }
 
 /// The command: the named interpreter, or discovery of one.
@@ -110,38 +136,18 @@ fn module_args(inv: &Invocation<'_>) -> Map<String, Value> {
 
 /// The module's output as a result: its JSON, or Ansible's MODULE FAILURE.
 fn result(inv: &Invocation<'_>, out: ExecOutput) -> ModuleResult {
-    let (stderr, discovered) = split_interpreter_mark(&out.stderr_str());
+    let (stderr, marks) = module_json::split_marks(&out.stderr_str());
     if out.rc == 127 && (stderr.contains(NO_PYTHON_MARK) || (inv.interpreter.is_some() && stderr.contains("not found"))) {
         return no_python(inv, &stderr);
     }
-    let stdout = out.stdout_str();
-    let mut r = match parse_json(&stdout) {
-        Some((data, warnings)) => from_module(data, warnings, inv.diff),
-        None => module_failure(&stdout, &stderr, out.rc),
-    };
-    if let Some(path) = discovered.filter(|_| inv.interpreter.is_none()) {
+    let mut r = module_json::read(&out.stdout_str(), &stderr, out.rc, inv.diff);
+    if let Some(path) = marks.interpreter.filter(|_| inv.interpreter.is_none()) {
         let facts = r.data.entry("ansible_facts").or_insert_with(|| Value::Object(Map::new()));
         if let Some(facts) = facts.as_object_mut() {
             facts.insert("discovered_interpreter_python".into(), path.into());
         }
     }
     r
-}
-
-/// Removes the discovery script's line from stderr; the interpreter it found.
-fn split_interpreter_mark(stderr: &str) -> (String, Option<String>) {
-    let mut found = None;
-    let rest: Vec<&str> = stderr
-        .lines()
-        .filter(|line| match line.strip_prefix(INTERPRETER_MARK) {
-            Some(path) if found.is_none() => {
-                found = Some(path.to_string());
-                false
-            }
-            _ => true,
-        })
-        .collect();
-    (rest.join("\n"), found)
 }
 
 fn no_python(inv: &Invocation<'_>, stderr: &str) -> ModuleResult {
@@ -175,102 +181,9 @@ pub fn deprecation_text(deprecation: &Value) -> String {
     }
 }
 
-/// The JSON object in the module's stdout, with Ansible's warnings for junk after it.
-fn parse_json(stdout: &str) -> Option<(Map<String, Value>, Vec<String>)> {
-    let lines: Vec<&str> = stdout.lines().collect();
-    let start = lines.iter().position(|l| l.trim().starts_with('{'))?;
-    let body = &lines[start..];
-    let end = body.iter().rposition(|l| l.trim().ends_with('}'))?;
-    let trailing = &body[end + 1..];
-    let mut warnings = Vec::new();
-    if trailing.iter().any(|l| !l.trim().is_empty()) {
-        warnings.push(format!("Module invocation had junk after the JSON data: {}", trailing.join("\n")));
-    }
-    match serde_json::from_str(&body[..=end].join("\n")).ok()? {
-        Value::Object(map) => Some((map, warnings)),
-        _ => None,
-    }
-}
-
-/// A module's own result: `failed` (or a non-zero `rc`), `changed`, `skipped`, `diff`.
-fn from_module(mut data: Map<String, Value>, junk: Vec<String>, diff: bool) -> ModuleResult {
-    let flag = |data: &Map<String, Value>, key: &str| data.get(key).and_then(stockman_modules::args::parse_bool).unwrap_or(false);
-    let rc_failed = data.get("rc").is_some_and(|rc| !matches!(rc.as_i64(), Some(0) | None) || rc.as_str().is_some_and(|s| s != "0"));
-    let failed = if data.contains_key("failed") { flag(&data, "failed") } else { rc_failed };
-    let mut r = ModuleResult { changed: flag(&data, "changed"), failed, skipped: flag(&data, "skipped"), ..ModuleResult::default() };
-    for key in ["failed", "changed", "skipped", "_ansible_no_log"] {
-        data.remove(key);
-    }
-    // The result keeps `diff` as the module returned it (a task may register
-    // it, as in Ansible); --diff shows it.
-    if let (Some(d), true) = (data.get("diff"), diff) {
-        r.diff = diffs(d);
-    }
-    if !junk.is_empty() {
-        let warnings = data.entry("warnings").or_insert_with(|| Value::Array(Vec::new()));
-        if let Some(list) = warnings.as_array_mut() {
-            list.extend(junk.into_iter().map(Value::from));
-        }
-    }
-    r.msg = data.remove("msg").map(|m| stockman_modules::args::value_to_string(&m));
-    r.data = data;
-    r
-}
-
-/// `diff` as a module returns it: one `{before, after, before_header, after_header}`
-/// (strings, or data shown as JSON) or a list of them; `prepared` text as is.
-fn diffs(value: &Value) -> Vec<FileDiff> {
-    let one = |d: &Map<String, Value>| {
-        let text = |key: &str| match d.get(key) {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => serde_json::to_string_pretty(other).unwrap_or_default() + "\n",
-        };
-        if let Some(prepared) = d.get("prepared").and_then(Value::as_str) {
-            return FileDiff { after: prepared.to_string(), ..FileDiff::default() };
-        }
-        FileDiff { before_header: text("before_header"), after_header: text("after_header"), before: text("before"), after: text("after") }
-    };
-    match value {
-        Value::Object(d) => vec![one(d)],
-        Value::Array(items) => items.iter().filter_map(Value::as_object).map(one).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// No JSON came back: Ansible's failure (2.19's words for MODULE FAILURE) with what the module printed.
-fn module_failure(stdout: &str, stderr: &str, rc: i32) -> ModuleResult {
-    ModuleResult::failed("Module result deserialization failed: No start of json char found")
-        .with("module_stdout", stdout.to_string())
-        .with("module_stderr", stderr.to_string())
-        .with("rc", rc)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_is_found_among_noise_and_trailing_junk_warned_about() {
-        let (data, warnings) = parse_json("motd line\n{\"changed\": true,\n \"rc\": 0}\nbye\n").unwrap();
-        assert_eq!(data["changed"], true);
-        assert_eq!(warnings, ["Module invocation had junk after the JSON data: bye"]);
-        assert!(parse_json("Traceback (most recent call last):\n  boom\n").is_none());
-    }
-
-    #[test]
-    fn a_non_zero_rc_fails_unless_failed_says_otherwise() {
-        let r = from_module(serde_json::from_str::<Value>(r#"{"rc": 2, "msg": "x"}"#).unwrap().as_object().unwrap().clone(), Vec::new(), false);
-        assert!(r.failed);
-        let r = from_module(serde_json::from_str::<Value>(r#"{"rc": 2, "failed": false}"#).unwrap().as_object().unwrap().clone(), Vec::new(), false);
-        assert!(!r.failed);
-    }
-
-    #[test]
-    fn the_interpreter_mark_is_taken_out_of_stderr() {
-        let (rest, found) = split_interpreter_mark("stockman-interpreter=/usr/bin/python3\nwarning: x\n");
-        assert_eq!((rest.as_str(), found.as_deref()), ("warning: x", Some("/usr/bin/python3")));
-    }
 
     #[test]
     fn an_interpreter_with_arguments_is_quoted_word_by_word() {

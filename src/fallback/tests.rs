@@ -32,7 +32,7 @@ fn installation() -> (tempfile::TempDir, Catalog) {
     write(&cols, "community/general/plugins/modules/shutdown.py", "");
     write(&cols, "community/general/plugins/action/shutdown.py", "");
     write(&cols, "community/general/meta/runtime.yml", "plugin_routing:\n  modules:\n    old_ini:\n      redirect: community.general.ini_file\n      deprecation:\n        removal_version: 12.0.0\n        warning_text: Use ini_file.\n");
-    let roots = Roots { core: Some(site.clone()), collections: vec![cols], looked: vec!["SITE".into()] };
+    let roots = Roots { core: Some(site.clone()), collections: vec![cols], looked: vec!["SITE".into()], module_utils: Vec::new() };
     (dir, Catalog::with_roots(roots))
 }
 
@@ -107,4 +107,28 @@ fn the_bundle_holds_the_module_and_what_it_imports_only() {
     ];
     assert_eq!(names.iter().map(String::as_str).collect::<Vec<_>>(), expected);
     assert!(Arc::ptr_eq(&ini.payload().unwrap(), &ini.payload().unwrap()), "built once");
+}
+
+#[test]
+fn library_modules_shadow_built_ins_and_their_module_utils_come_first() {
+    let (dir, catalog) = installation();
+    let project = dir.path().join("project");
+    write(&project, "library/ping.py", "from ansible.module_utils.helper import x\nfrom ansible.module_utils.basic import AnsibleModule\n");
+    write(&project, "module_utils/helper.py", "");
+    write(&project, "module_utils/basic.py", "# ours, not ansible-core's\n");
+    write(&project, "library/tool.sh", "#!/bin/sh\n");
+    let library = [project.join("library")];
+    let utils = [project.join("module_utils")];
+    let ping = module(catalog.resolve_local("ping", &library, &utils).expect("found in library/"));
+    assert_eq!((ping.fqcn.as_str(), ping.source.as_path()), ("ping", project.join("library/ping.py").as_path()));
+    assert!(Arc::ptr_eq(&ping, &module(catalog.resolve_local("ansible.legacy.ping", &library, &utils).unwrap())), "cached");
+    assert!(catalog.resolve_local("ansible.builtin.ping", &library, &utils).is_none(), "an FQCN of ansible.builtin is never local");
+    assert!(catalog.resolve_local("copy", &library, &utils).is_none());
+    let (message, _) = unavailable(catalog.resolve_local("tool", &library, &utils).unwrap());
+    assert!(message.contains("is not a Python module"), "{message}");
+    let payload = ping.payload().unwrap();
+    let names = payload::file_names(&payload);
+    assert!(names.contains(&"ansible/modules/ping.py".to_string()) && names.contains(&"ansible/module_utils/helper.py".to_string()), "{names:?}");
+    let text = payload::file_text(&payload, "ansible/module_utils/basic.py");
+    assert_eq!(text, "# ours, not ansible-core's\n", "module_utils/ beside library/ wins over ansible-core's");
 }

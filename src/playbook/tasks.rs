@@ -310,22 +310,20 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
 }
 
 /// `async:` seconds, for the modules stockman can run as a background job
-/// (`command`, `shell`); any other module with `async` is refused rather than
+/// (`command`, `shell`, fallback modules); any other module with `async` is refused rather than
 /// quietly run in the foreground.
 fn background(node: &Node, action: &Action) -> Result<Option<Value>, LoadError> {
     let Some(value) = node.get("async").filter(|n| !n.is_null()) else { return Ok(None) };
-    let runs_commands = matches!(action, Action::Module { spec, .. } if matches!(spec.kind, spec::ModuleKind::Command | spec::ModuleKind::Shell));
+    let runs_commands = matches!(action, Action::Module { spec, .. } if matches!(spec.kind, spec::ModuleKind::Command | spec::ModuleKind::Shell))
+        || matches!(action, Action::Module { python: Some(_), .. });
     if !runs_commands {
         let name = match action {
             Action::Module { written_as, .. } => written_as.as_str(),
             Action::Meta(_) => "meta",
         };
         let hint = Some("drop `async`/`poll` to run it in the foreground, or do the work with `shell` under `async`".to_string());
-        let why = match action {
-            Action::Module { python: Some(_), .. } => "modules run through the Ansible fallback do not run in the background yet",
-            _ => "stockman runs no Python on the target to keep other modules running in the background",
-        };
-        return Err(with_hint(err(value, format!("`async` is supported for `command` and `shell` only, not `{name}`: {why}")), hint));
+        let why = "stockman runs no Python on the target to keep its other native modules running in the background";
+        return Err(with_hint(err(value, format!("`async` is supported for `command`, `shell` and modules run through the Ansible fallback, not `{name}`: {why}")), hint));
     }
     Ok(Some(value.to_json()))
 }
@@ -406,6 +404,10 @@ fn module_action(key: &Node, name: &str, value: &Node, node: &Node, ctx: &Ctx, c
     if let Some(meta) = meta_action(name, value)? {
         return Ok(Action::Meta(meta));
     }
+    // A module of the role's or playbook's own `library/` wins, as in Ansible.
+    if let Some(local) = local_module(name, ctx) {
+        return fallback_module(local, key, value, node, name, ctx);
+    }
     if let Some(spec) = spec::lookup(name) {
         let defaults = super::defaults::for_native(spec, &ctx.inherited.extended(node, "module_defaults"), ctx, key)?;
         let args = module_args(spec, value, node.get("args"), &defaults)?;
@@ -438,6 +440,15 @@ impl DeferredAction {
     }
 }
 
+/// A module in the task's role's `library/` or the playbook's, with the
+/// `module_utils/` beside them.
+fn local_module(name: &str, ctx: &Ctx) -> Option<Resolved> {
+    let bases: Vec<&Path> = ctx.role.iter().map(|r| r.path.as_path()).chain([ctx.playbook_dir.as_path()]).collect();
+    let library: Vec<PathBuf> = bases.iter().map(|b| b.join("library")).filter(|d| d.is_dir()).collect();
+    let module_utils: Vec<PathBuf> = bases.iter().map(|b| b.join("module_utils")).collect();
+    ctx.catalog.resolve_local(name, &library, &module_utils)
+}
+
 /// A module from the controller's ansible-core or collections. One that
 /// cannot run is a load error, unless the task may not run: then it fails
 /// only on the hosts where it does (a RedHat-only `yum:` loads on Debian).
@@ -451,6 +462,11 @@ fn fallback_action(key: &Node, value: &Node, node: &Node, name: &str, ctx: &Ctx,
             return Err(with_hint(err(key, message.clone()), suggestion.or_else(|| hint.clone())));
         }
     }
+    fallback_module(resolved, key, value, node, name, ctx)
+}
+
+/// The fallback module `resolved`, its arguments with the `module_defaults` for it below them.
+fn fallback_module(resolved: Resolved, key: &Node, value: &Node, node: &Node, name: &str, ctx: &Ctx) -> Result<Action, LoadError> {
     let defaults = match &resolved {
         Resolved::Module(module) => super::defaults::for_fallback(&module.fqcn, name, &ctx.inherited.extended(node, "module_defaults"), ctx, key)?,
         Resolved::Unavailable { .. } => Map::new(),

@@ -68,10 +68,13 @@ pub(crate) fn normalized(output: &str) -> Vec<String> {
     let times = regex::Regex::new(r#""(start|end|delta)": "[^"]*""#).unwrap();
     // Async job ids are random in both tools.
     let jids = regex::Regex::new(r"jid=[^ ]+").unwrap();
+    // ... also where a failed job's result shows them.
+    let job_ids = regex::Regex::new(r"\bj[0-9]+\.[0-9]+\b").unwrap();
     let mut blocks: Vec<Vec<String>> = Vec::new();
     for line in output.lines().filter(|l| !l.trim().is_empty()) {
         let line = times.replace_all(line, "\"$1\": \"T\"");
-        let line = included_hosts_sorted(jids.replace_all(&line, "jid=J").trim_end());
+        let line = jids.replace_all(&line, "jid=J");
+        let line = included_hosts_sorted(job_ids.replace_all(&line, "J").trim_end());
         let banner = line.starts_with("PLAY") || line.starts_with("TASK [") || line.starts_with("RUNNING HANDLER") || line.starts_with("NO MORE HOSTS");
         if banner || blocks.is_empty() {
             blocks.push(Vec::new());
@@ -233,6 +236,11 @@ fn raw_matches_ansible() {
 #[test]
 fn script_matches_ansible() {
     compare("script.yml", &[]);
+}
+
+#[test]
+fn library_and_module_utils_of_playbook_and_role_match_ansible() {
+    compare("local_modules/site.yml", &[]);
 }
 
 #[test]

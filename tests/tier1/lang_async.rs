@@ -199,7 +199,7 @@ fn async_on_a_module_that_cannot_run_in_the_background_is_a_load_error() {
     let run = p.run(&sshd, "pb.yml", &[]);
     assert_ne!(run.code, 0);
     let all = format!("{}{}", run.stdout, run.stderr);
-    assert!(all.contains("`async` is supported for `command` and `shell` only, not `copy`"), "{all}");
+    assert!(all.contains("`async` is supported for `command`, `shell` and modules run through the Ansible fallback, not `copy`"), "{all}");
     assert!(all.contains("pb.yml:9:"), "names the file:line of `async`\n{all}");
     assert!(!all.contains("PLAY ["), "nothing ran\n{all}");
 }
@@ -321,4 +321,11 @@ fn strategy_free_warns_like_ansible_about_run_once_and_any_errors_fatal() {
 #[test]
 fn async_in_check_mode_matches_ansible() {
     compare("async/check_mode.yml", &["--check"]);
+}
+
+#[test]
+fn async_fallback_modules_poll_and_async_status_match_ansible() {
+    let base = tempfile::tempdir().unwrap();
+    let base_arg = format!("base={}", base.path().display());
+    compare("async/fallback.yml", &["-e", &base_arg]);
 }

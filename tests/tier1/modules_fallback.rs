@@ -98,3 +98,60 @@ fn stockman_modules_lists_native_fallback_and_missing_per_task() {
     assert!(lines[2].contains("site.yml:7:7\tini_file\tini_file\tfallback community.general.ini_file (") && lines[2].ends_with("ansible_collections/community/general/plugins/modules/ini_file.py)"), "{text}");
     assert!(lines[3].contains("site.yml:9:7\telsewhere\tacme.widgets.frobnicate\tmissing: couldn't resolve module/action `acme.widgets.frobnicate`"), "{text}");
 }
+
+/// The stdin sizes of the bootstrap runs a `-vvv` run traced, in order.
+fn bootstrap_stdin_sizes(run: &Run) -> Vec<usize> {
+    let size = regex::Regex::new(r"\(stdin: (\d+) bytes\)").unwrap();
+    let all = format!("{}{}", run.stdout, run.stderr);
+    all.split("EXEC ")
+        .filter(|chunk| chunk.contains("def stockman_bundle"))
+        .map(|chunk| size.captures(chunk).unwrap_or_else(|| panic!("no stdin size in {chunk}"))[1].parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_bundle_is_kept_on_the_host_named_by_its_hash_and_checked_before_use() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    let rtmp = p.path("rtmp");
+    let playbook = format!("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_remote_tmp: {}\n  tasks:\n    - community.general.ini_file:\n        path: \"{{ playbook_dir }}/x.ini\"\n        section: s\n        option: o\n        value: x\n    - community.general.ini_file:\n        path: \"{{ playbook_dir }}/x.ini\"\n        section: s\n        option: o\n        value: x\n", rtmp.display());
+    p.write("site.yml", &playbook);
+    let go = || run_env(&p, &sshd, "site.yml", &["-vvv"], &[("STOCKMAN_ANSIBLE_PYTHON", ANSIBLE_PYTHON)]);
+    let big = |n: &usize| *n > 20_000;
+
+    // Cold: the cache is asked (small), the bundle sent (big) and kept; the second task only names it.
+    let first = go();
+    first.assert_code(0);
+    let sizes = bootstrap_stdin_sizes(&first);
+    assert_eq!(sizes.iter().map(big).collect::<Vec<_>>(), [false, true, false], "{sizes:?}");
+    let cache = rtmp.join("stockman-bundles");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o700);
+    let kept: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(kept.len(), 1, "one bundle, no temporary file left: {kept:?}");
+    let name = kept[0].file_name().unwrap().to_string_lossy().into_owned();
+    let bytes = std::fs::read(&kept[0]).unwrap();
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(name, digest, "named by its SHA-256");
+
+    // Warm (a later run): nothing big is sent.
+    let second = go();
+    second.assert_code(0);
+    assert!(!bootstrap_stdin_sizes(&second).iter().any(big), "{:?}", bootstrap_stdin_sizes(&second));
+
+    // A damaged copy is not used: the bundle is sent again and the copy replaced.
+    std::fs::write(&kept[0], b"not the bundle").unwrap();
+    let third = go();
+    third.assert_code(0);
+    assert_eq!(bootstrap_stdin_sizes(&third).iter().map(big).collect::<Vec<_>>(), [false, true, false]);
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), bytes);
+
+    // A cache directory others may write to is neither read nor written:
+    // the bundle is sent every time, without asking first after the first miss.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let fourth = go();
+    fourth.assert_code(0);
+    assert_eq!(bootstrap_stdin_sizes(&fourth).iter().map(big).collect::<Vec<_>>(), [false, true, true]);
+}

@@ -36,6 +36,9 @@ struct Scenario {
     fields: &'static [&'static str],
 }
 
+/// Wheels fallback_more.yml copies to its hosts (tests/run-all.sh fetches them).
+const WHEELS: &str = "/var/cache/stockman/wheels";
+
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "apt",
@@ -95,6 +98,14 @@ const SCENARIOS: &[Scenario] = &[
         fields: &[],
     },
     Scenario {
+        name: "fallback_more",
+        watch: Watch { roots: &["/srv/parity/fallback_more", "/etc/init.d/parityd", "/etc/rc2.d", "/etc/rc0.d", "/etc/sudoers.d/fbsudo", "/opt/parity-venv/lib/python3.11/site-packages/six.py"],
+            users: &["fbsudo"],
+            ..Watch::EMPTY
+        },
+        fields: &[],
+    },
+    Scenario {
         name: "package",
         watch: Watch { packages: &["hello", "tree", "figlet", "jq", "nosuchpkg"], ..Watch::EMPTY },
         fields: &["msg", "use"],
@@ -133,6 +144,7 @@ const EXPECTED: &[Expected] = &[
 #[test]
 fn parity_with_ansible_playbook_on_the_core_modules() {
     assert!(Path::new(ANSIBLE_PLAYBOOK).exists(), "{ANSIBLE_PLAYBOOK} is missing: run tests/run-all.sh, which installs it");
+    assert!(Path::new(WHEELS).join("six-1.16.0-py2.py3-none-any.whl").exists(), "{WHEELS} lacks the wheels of fallback_more.yml's pip tasks: run tests/run-all.sh, which fetches them");
     let scenarios = selected();
     let fleet = Fleet::up(2 * scenarios.len());
     let hosts = fleet.hosts();
