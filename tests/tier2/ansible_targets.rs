@@ -297,16 +297,24 @@ fn judge(code: Option<i32>, stdout: &str, stderr: &str, seconds: f64) -> Outcome
     Outcome { passed, ok, failed, seconds, first_failure }
 }
 
-/// A script target passes when runme.sh exits 0. ok/failed add up every host of
-/// every recap (runme.sh also runs playbooks that fail on purpose); the failure
-/// is runme.sh's last traced line with the last failure printed after it.
+/// What stockman prints when it refuses a keyword, argument or setting.
+const STOCKMAN_REFUSAL: &str = "not supported by stockman";
+
+/// A script target passes when runme.sh exits 0, unless stockman refused
+/// something on the way (some runme.sh end with a check that passes when the
+/// playbook never ran, e.g. strategy_host_pinned). ok/failed add up every host
+/// of every recap (runme.sh also runs playbooks that fail on purpose); the
+/// failure is runme.sh's last traced line with the last failure printed after it.
 fn judge_script(code: Option<i32>, stdout: &str, _stderr: &str, seconds: f64) -> Outcome {
     let (ok, failed) = recap_totals(stdout);
-    let passed = code == Some(0);
+    let refusal = stdout.lines().find(|l| l.contains(STOCKMAN_REFUSAL));
+    let passed = code == Some(0) && refusal.is_none();
     let first_failure = if passed {
         None
     } else if code.is_none() {
         Some(format!("timed out after {TARGET_TIMEOUT_SECS} s"))
+    } else if let (Some(0), Some(refusal)) = (code, refusal) {
+        Some(format!("runme.sh exited 0, but stockman refused: {}", refusal.trim()))
     } else {
         Some(script_failure(stdout, code))
     };
@@ -394,13 +402,18 @@ fn pair_count(targets: usize) -> usize {
 
 /// Runs every target under both tools: worker `w` owns hosts fleet(2w+1)
 /// (ansible-playbook) and fleet(2w+2) (stockman), resets both before each target
-/// and runs the two tools at once; workers take targets from one queue. Prints
+/// and runs the two tools at once; workers take targets from one queue, script
+/// targets first. Prints
 /// each target's result as it ends; returns them in `targets` order.
 fn run_all(targets: &[Target], with_ansible: bool) -> Vec<(Target, Outcome, Outcome)> {
     let pairs = pair_count(targets.len());
     let binds = if targets.iter().any(|t| t.kind == Kind::Script) { script_binds() } else { Vec::new() };
     let fleet = Fleet::up_binding(2 * pairs, &binds);
-    let queue = Mutex::new(targets.iter().enumerate());
+    // Script targets first: they run longest, and a long one started last
+    // would leave the other pairs idle at the end.
+    let mut order: Vec<(usize, &Target)> = targets.iter().enumerate().collect();
+    order.sort_by_key(|(_, t)| t.kind != Kind::Script);
+    let queue = Mutex::new(order.into_iter());
     let results = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for w in 0..pairs {
@@ -496,6 +509,11 @@ mod tests {
         let f = script_failure(out, Some(2));
         assert!(f.starts_with("runme.sh:6: ansible-playbook b.yml -v (exit Some(2)): TASK [boom] at : fatal"), "{f}");
         assert_eq!(recap_totals(out), (4, 1));
+        assert!(!judge_script(Some(2), out, "", 1.0).passed);
+        assert!(judge_script(Some(0), out, "", 1.0).passed);
+        let refused = judge_script(Some(0), "+ runme.sh:3: ansible-playbook p.yml\nERROR! strategy `host_pinned` is not supported by stockman (use linear or free)\n", "", 1.0);
+        assert!(!refused.passed);
+        assert!(refused.first_failure.unwrap().contains("stockman refused: ERROR! strategy"));
     }
 
     #[test]
