@@ -431,7 +431,7 @@ fn parse_extra_vars(spec: &str) -> Result<Map<String, Value>, String> {
     } else if spec.trim_start().starts_with('{') {
         crate::yaml::parse_str(spec, "-e".into()).map_err(|e| format!("-e {spec}: {e}"))?
     } else {
-        return parse_kv(spec, false, |_| true).map_err(|e| format!("-e {spec}: {e}"));
+        return parse_kv(spec, false, playbook::is_identifier).map_err(|e| format!("-e {spec}: {e}"));
     };
     match node.to_json() {
         Value::Object(map) => Ok(map),

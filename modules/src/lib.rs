@@ -24,8 +24,11 @@
 //! - `listarg`: Ansible's list/int/choice argument types.
 //! - `mode`: parsing and resolving `mode:` (octal and symbolic), pure.
 //! - `shlex`: Python-compatible word splitting for `command`.
-//! - `ping`, `tempfile`, `raw`, `script`: small host modules (a login check; `mktemp`; a command line as is; a controller script run on the host).
-//! - `stat`, `lineinfile`, `blockinfile`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile).
+//! - `package`: the generic package module, handing its arguments to `apt`.
+//! - `ping`, `tempfile`, `raw`, `script`, `slurp`: small host modules (a login check; `mktemp`; a command line as is; a controller script run on the host; a file read back base64-encoded).
+//! - `fetch`: a host's file copied to the controller (checksum first, bytes only when they differ).
+//! - `find`: files chosen on the host by one `find -printf` listing, walked here as Python's os.walk.
+//! - `stat`, `lineinfile`, `blockinfile`, `replace`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile/replace).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
@@ -45,7 +48,9 @@ pub mod command;
 pub mod copy;
 pub mod copy_tree;
 pub mod debug;
+pub mod fetch;
 pub mod file;
+pub mod find;
 mod file_times;
 pub mod getent;
 pub mod ping;
@@ -54,11 +59,14 @@ pub mod group;
 pub mod lineinfile;
 mod listarg;
 pub mod mode;
+pub mod package;
 pub mod raw;
 pub mod script;
 pub mod remote_file;
+pub mod replace;
 pub mod shell;
 pub mod shlex;
+pub mod slurp;
 pub mod spec;
 pub mod stat;
 pub mod systemd;
@@ -162,6 +170,11 @@ pub trait Controller: Send + Sync {
     fn render_template(&self, src: &str) -> Result<String, String>;
     /// The value of a variable or expression (for `debug: var=`).
     fn eval_var(&self, expr: &str) -> Result<Value, String>;
+    /// The directory a relative controller path (`fetch`'s `dest`) is under:
+    /// the playbook's, as Ansible's `path_dwim`.
+    fn base_dir(&self) -> PathBuf {
+        PathBuf::from(".")
+    }
 }
 
 /// How the run treats changes.
@@ -252,6 +265,11 @@ pub async fn run<T: Target>(
         ModuleKind::Raw => raw::run(args, target, mode).await,
         ModuleKind::Script => script::run(args, target, controller, mode).await,
         ModuleKind::Tempfile => tempfile::run(args, target, mode).await,
+        ModuleKind::Package => package::run(args, target, controller, mode).await,
+        ModuleKind::Slurp => slurp::run(args, target).await,
+        ModuleKind::Replace => replace::run(args, target, mode).await,
+        ModuleKind::Find => find::run(args, target).await,
+        ModuleKind::Fetch => fetch::run(args, target, controller, mode).await,
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -30,6 +30,16 @@ pub enum ModuleKind {
     Script,
     /// `tempfile`: a new temporary file or directory.
     Tempfile,
+    /// `package`: the generic package module, on its apt backend.
+    Package,
+    /// `slurp`: a file of the host, base64-encoded.
+    Slurp,
+    /// `replace`: every match of a regular expression in a file replaced.
+    Replace,
+    /// `find`: files chosen by name, age, size, type, mode and content.
+    Find,
+    /// `fetch`: a file of the host copied to the controller.
+    Fetch,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -187,6 +197,17 @@ const APT_PARAMS: &[Param] = &[
     p("lock_timeout"),
 ];
 
+/// `package`: `use` picks the backend, which gets every other argument (apt's).
+const PACKAGE_PARAMS: [Param; APT_PARAMS.len() + 1] = {
+    let mut params = [p("use"); APT_PARAMS.len() + 1];
+    let mut i = 0;
+    while i < APT_PARAMS.len() {
+        params[i + 1] = APT_PARAMS[i];
+        i += 1;
+    }
+    params
+};
+
 const USER_PARAMS: &[Param] = &[
     alias("name", &["user"], true),
     p("state"),
@@ -294,6 +315,43 @@ const BLOCKINFILE_PARAMS: &[Param] = &[
     FILE_ATTRS[2],
 ];
 
+const REPLACE_PARAMS: &[Param] = &[
+    alias("path", &["dest", "destfile", "name"], true),
+    req("regexp"),
+    p("replace"),
+    p("after"),
+    p("before"),
+    p("backup"),
+    p("validate"),
+    p("encoding"),
+    FILE_ATTRS[0],
+    FILE_ATTRS[1],
+    FILE_ATTRS[2],
+];
+
+const FIND_PARAMS: &[Param] = &[
+    alias("paths", &["name", "path"], true),
+    alias("patterns", &["pattern"], false),
+    alias("excludes", &["exclude"], false),
+    p("contains"),
+    p("read_whole_file"),
+    p("file_type"),
+    p("age"),
+    p("age_stamp"),
+    p("size"),
+    p("recurse"),
+    p("hidden"),
+    p("follow"),
+    p("get_checksum"),
+    alias("checksum_algorithm", &["checksum", "checksum_algo"], false),
+    p("use_regex"),
+    p("depth"),
+    p("mode"),
+    p("exact_mode"),
+    p("encoding"),
+    p("limit"),
+];
+
 const WAIT_FOR_PARAMS: &[Param] = &[
     p("host"),
     p("port"),
@@ -323,6 +381,11 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: FILE_PARAMS },
     ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS },
     ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: APT_PARAMS },
+    ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS },
+    ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: &[alias("src", &["path"], true)] },
+    ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: REPLACE_PARAMS },
+    ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: FIND_PARAMS },
+    ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },

@@ -184,6 +184,51 @@ fn validation_message(message: &str) -> Option<String> {
     Some(format!("failed to validate: rc:{rc} error:{}", output.trim()))
 }
 
+/// A Python replacement template (`match.expand`, `re.sub`) filled from one
+/// match: `\1`, `\g<1>`, `\g<name>`, `\n`, `\t`, `\\`; a group that did not
+/// take part is empty, as in Python 3.5+.
+pub fn expand_template(caps: &regex::bytes::Captures<'_>, template: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some(d) if d.is_ascii_digit() => {
+                let mut num = d.to_string();
+                if let Some(&e) = chars.peek().filter(|e| e.is_ascii_digit()) {
+                    num.push(e);
+                    chars.next();
+                }
+                let group = num.parse::<usize>().ok().and_then(|i| caps.get(i));
+                out.extend_from_slice(group.map_or(&b""[..], |m| m.as_bytes()));
+            }
+            Some('g') if chars.peek() == Some(&'<') => {
+                chars.next();
+                let name: String = chars.by_ref().take_while(|&c| c != '>').collect();
+                let group = match name.parse::<usize>() {
+                    Ok(i) => caps.get(i),
+                    Err(_) => caps.name(&name),
+                };
+                out.extend_from_slice(group.map_or(&b""[..], |m| m.as_bytes()));
+            }
+            Some('n') => out.push(b'\n'),
+            Some('t') => out.push(b'\t'),
+            Some('\\') => out.push(b'\\'),
+            Some(other) => {
+                out.push(b'\\');
+                let mut buf = [0; 4];
+                out.extend_from_slice(other.encode_utf8(&mut buf).as_bytes());
+            }
+            None => out.push(b'\\'),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

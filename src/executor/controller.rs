@@ -89,4 +89,8 @@ impl Controller for TaskController<'_> {
     fn eval_var(&self, expr: &str) -> Result<Value, String> {
         self.templar.eval(expr, self.ctx).map_err(|e| e.message)
     }
+
+    fn base_dir(&self) -> PathBuf {
+        self.playbook_dir.to_path_buf()
+    }
 }

@@ -39,6 +39,10 @@ pub struct HostState {
     /// Indexes into the play's handlers.
     pub notified: BTreeSet<usize>,
     pub conn: SharedConnection,
+    /// `ansible_host` and `ansible_connection` as the connection resolved them,
+    /// for tasks where no variable gives them (Ansible's PlayContext.update_vars);
+    /// not in `hostvars`, as in Ansible.
+    connection_vars: Map<String, Value>,
 }
 
 impl HostState {
@@ -67,9 +71,11 @@ impl HostState {
             sitting_out: false,
             notified: BTreeSet::new(),
             conn,
+            connection_vars: Map::new(),
         };
         let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars, task_file: None });
         state.spec = connect_spec(&host.name, &vars, &state.context(&vars), play, settings, templar)?;
+        state.connection_vars = connection_vars(&state.spec);
         state.publish();
         Ok(state)
     }
@@ -149,6 +155,9 @@ impl HostState {
         for layer in [&*own.base, &*self.magic, &*own.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &*own.registered, layers.params, layers.extra] {
             vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
+        for (k, v) in &self.connection_vars {
+            vars.entry(k.clone()).or_insert_with(|| v.clone());
+        }
         if let Some(role) = layers.role {
             vars.insert("role_name".into(), role.name.clone().into());
             vars.insert("role_path".into(), role.path.display().to_string().into());
@@ -218,6 +227,17 @@ pub struct Layers<'a> {
     pub extra: &'a Map<String, Value>,
     /// The file the task was written in: its directory joins `ansible_search_path`.
     pub task_file: Option<&'a str>,
+}
+
+fn connection_vars(spec: &ConnectSpec) -> Map<String, Value> {
+    let kind = match spec.kind {
+        ConnectionKind::Ssh => "ssh",
+        ConnectionKind::Local => "local",
+    };
+    let mut vars = Map::new();
+    vars.insert("ansible_host".into(), spec.address.clone().into());
+    vars.insert("ansible_connection".into(), kind.into());
+    vars
 }
 
 fn placeholder_spec(name: &str) -> ConnectSpec {

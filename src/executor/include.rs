@@ -104,7 +104,7 @@ impl Executor<'_> {
         let Some(lp) = &inc.loop_ else {
             return Ok(Some(vec![ItemScope { vars, params: Map::new(), label: None }]));
         };
-        let items = loops::items(lp, &self.templar, &ctx, inc.action()).map_err(|m| include_error(inc, &m))?;
+        let items = loops::items(lp, &self.templar, &ctx, inc.action()).map_err(|e| include_error(inc, &e.message))?;
         Ok(Some((0..items.len()).map(|i| self.item_scope(lp, &vars, &items, i)).collect()))
     }
 

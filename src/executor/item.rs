@@ -29,8 +29,13 @@ impl Executor<'_> {
         let ctx = host.context(&vars);
         let items = match loops::items(lp, &self.templar, &ctx, task.action.written_as()) {
             Ok(items) => items,
-            // Covered by ignore_errors, as in Ansible.
-            Err(message) => return with_ignore(failed(host, task_error(task, &message)), self.flag(&task.ignore_errors, &ctx).unwrap_or(false)),
+            // An undefined variable in the loop waits for `when`: a false one
+            // skips the task, as in Ansible (`with_items: "{{ x }}"` guarded by `when: x is defined`).
+            Err(e) => match self.false_when(task, &ctx).filter(|_| e.undefined) {
+                Some(condition) => return skipped(host, condition),
+                // Covered by ignore_errors, as in Ansible.
+                None => return with_ignore(failed(host, task_error(task, &e.message)), self.flag(&task.ignore_errors, &ctx).unwrap_or(false)),
+            },
         };
         let no_log = self.no_log(run, task, host);
         let mut results = Vec::with_capacity(items.len());
@@ -52,6 +57,11 @@ impl Executor<'_> {
             results.push(ItemOutcome::from(r));
         }
         loop_summary(host, results)
+    }
+
+    /// The first of the task's `when` conditions that is false without a loop item.
+    fn false_when<'t>(&self, task: &'t Task, ctx: &minijinja::Value) -> Option<&'t str> {
+        task.when.iter().find(|condition| matches!(self.templar.eval_condition(condition, ctx), Ok(false))).map(String::as_str)
     }
 
     fn item_label(&self, host: &HostState, lp: &Loop, item: &Value, item_vars: &TaskVars) -> String {
@@ -504,19 +514,19 @@ fn render_args(templar: &Templar, spec: &ModuleSpec, args: &Map<String, Value>, 
 /// below the task's own `args:`; checked against the module's parameters.
 fn add_variable_params(spec: &ModuleSpec, given: Value, args: &mut Map<String, Value>) -> Result<(), TemplateError> {
     let Value::Object(given) = given else {
-        return Err(TemplateError { message: format!("the arguments of `{}` must be a mapping, but the template gave {given}", spec.name) });
+        return Err(TemplateError { undefined: false, message: format!("the arguments of `{}` must be a mapping, but the template gave {given}", spec.name) });
     };
     for (name, value) in given {
         let canonical = match spec.canonical(&name) {
             Some(c) => c.to_string(),
             None if spec.any_params => name,
-            None => return Err(TemplateError { message: format!("unsupported parameter `{name}` for module `{}`", spec.name) }),
+            None => return Err(TemplateError { undefined: false, message: format!("unsupported parameter `{name}` for module `{}`", spec.name) }),
         };
         args.entry(canonical).or_insert(value);
     }
     let missing: Vec<&str> = spec.params.iter().filter(|p| p.required && !args.contains_key(p.name)).map(|p| p.name).collect();
     if !missing.is_empty() {
-        return Err(TemplateError { message: format!("missing required arguments for `{}`: {}", spec.name, missing.join(", ")) });
+        return Err(TemplateError { undefined: false, message: format!("missing required arguments for `{}`: {}", spec.name, missing.join(", ")) });
     }
     Ok(())
 }

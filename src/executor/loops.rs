@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::host::TaskVars;
 use crate::playbook::{Loop, LoopKind};
-use crate::template::{py, Templar};
+use crate::template::{py, Templar, TemplateError};
 
 use crate::template::{max_items, MAX_ITEMS_VAR};
 
@@ -14,22 +14,22 @@ fn too_many(count: impl std::fmt::Display) -> String {
 
 /// The loop's items: `loop:`'s list, or what `with_<lookup>:` gives for the
 /// templated terms on a task running `action`; no more than [`max_items`].
-pub(super) fn items(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, action: &str) -> Result<Vec<Value>, String> {
+pub(super) fn items(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, action: &str) -> Result<Vec<Value>, TemplateError> {
     let items = shaped(lp, templar, ctx, action)?;
     if items.len() > max_items() {
-        return Err(too_many(items.len()));
+        return Err(TemplateError { undefined: false, message: too_many(items.len()) });
     }
     Ok(items)
 }
 
-fn shaped(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, action: &str) -> Result<Vec<Value>, String> {
-    let value = templar.render_value(&lp.items, ctx).map_err(|e| e.message)?;
+fn shaped(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, action: &str) -> Result<Vec<Value>, TemplateError> {
+    let value = templar.render_value(&lp.items, ctx)?;
     match &lp.kind {
         LoopKind::List => match value {
             Value::Array(items) => Ok(items),
-            other => Err(format!("Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", py::to_str(&other))),
+            other => Err(TemplateError { undefined: false, message: format!("Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", py::to_str(&other)) }),
         },
-        LoopKind::With(lookup) => templar.with_lookup(lookup, &value, action, ctx).map_err(|e| e.message),
+        LoopKind::With(lookup) => templar.with_lookup(lookup, &value, action, ctx),
     }
 }
 

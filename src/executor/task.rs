@@ -49,7 +49,8 @@ impl Executor<'_> {
             }
             fatal |= outcome.result.status == Status::Failed && !outcome.result.ignored && !rescued;
             let shared_with: Vec<usize> = if run_once { targets.to_vec() } else { vec![outcome.host] };
-            apply(run, task, &outcome, &shared_with, rescued);
+            let failed_task = rescued.then(|| self.failed_task(run, task, outcome.host));
+            apply(run, task, &outcome, &shared_with, failed_task);
         }
         if fatal && self.any_errors_fatal(run.play) {
             for h in run.active() {
@@ -136,6 +137,19 @@ impl Executor<'_> {
         }
     }
 
+    /// `ansible_failed_task` for a rescue: as Ansible's, the task's own name
+    /// templated for the host (no role prefix; empty when it has none).
+    fn failed_task(&self, run: &PlayRun<'_>, task: &Task, host: usize) -> Value {
+        let host = &run.hosts[host];
+        let name = task.name.as_deref().unwrap_or_default();
+        let vars = host.vars(&self.layers(run, task));
+        let name = match self.templar.render_str(name, &host.context(&vars)) {
+            Ok(Value::String(rendered)) => rendered,
+            _ => name.to_string(),
+        };
+        serde_json::json!({"name": name, "action": action_name(task)})
+    }
+
     /// Whether `no_log` holds for this host; an unreadable value hides the output, to be safe.
     pub(super) fn no_log(&self, run: &PlayRun<'_>, task: &Task, host: &HostState) -> bool {
         if task.no_log == Value::Bool(false) {
@@ -149,7 +163,8 @@ impl Executor<'_> {
 
 /// Applies one result: registered variable, facts, failure, notifications.
 /// `shared_with` are the hosts that take the result (all of them under `run_once`).
-fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], rescued: bool) {
+/// `failed_task` is set when a rescue takes the failure.
+fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], failed_task: Option<Value>) {
     let play = run.play;
     let r = &outcome.result;
     let facts = match &task.action {
@@ -177,9 +192,8 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         Status::Failed if r.ignored => {}
         Status::Failed => {
             host.failed = true;
-            if rescued {
+            if let Some(task_info) = failed_task {
                 host.register("ansible_failed_result", registered_value(r));
-                let task_info = serde_json::json!({"name": task.display_name(), "action": action_name(task)});
                 host.register("ansible_failed_task", task_info);
             }
         }

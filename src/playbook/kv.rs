@@ -124,14 +124,16 @@ fn decode_one(letter: char, rest: &[char]) -> Option<(char, usize)> {
 
 /// Parses `k=v` words into a map. Words that are not `k=v` (or whose key is
 /// not accepted by `is_param`) are joined into `_raw_params` when `free_form`,
-/// else they are an error.
+/// else they are an error. Without free-form words a key is whatever precedes
+/// the first unescaped `=`, as in Ansible (`set_fact: "{{ item }}=moo"` names
+/// its variable with a template): `is_param` judges it.
 pub fn parse_kv(text: &str, free_form: bool, is_param: impl Fn(&str) -> bool) -> Result<Map<String, Value>, String> {
     let mut map = Map::new();
     let mut raw = Vec::new();
     for word in split_args(text)? {
         let decoded = decode_escapes(&word);
-        match decoded.split_once('=') {
-            Some((key, value)) if is_identifier(key) && (!free_form || is_param(key)) => {
+        match split_key(&decoded) {
+            Some((key, value)) if is_param(key) && (!free_form || is_identifier(key)) => {
                 map.insert(key.to_string(), Value::String(unquote(value).to_string()));
             }
             _ if free_form => raw.push(word),
@@ -142,6 +144,13 @@ pub fn parse_kv(text: &str, free_form: bool, is_param: impl Fn(&str) -> bool) ->
         map.insert("_raw_params".into(), Value::String(raw.join(" ")));
     }
     Ok(map)
+}
+
+/// `key` and `value` around the first `=` that is neither the first character
+/// nor escaped by a backslash.
+fn split_key(word: &str) -> Option<(&str, &str)> {
+    let at = word.char_indices().skip(1).find(|&(i, c)| c == '=' && !word[..i].ends_with('\\'))?.0;
+    Some((word[..at].trim(), word[at + 1..].trim()))
 }
 
 /// A Python identifier in ASCII: what Ansible accepts as a variable or argument name.
@@ -187,6 +196,17 @@ mod tests {
         assert_eq!(map["f"], "\\n");
         let raw = parse_kv(r#"printf 'a\nb' creates=/x"#, true, |k| k == "creates").unwrap();
         assert_eq!(raw["_raw_params"], r"printf 'a\nb'");
+    }
+
+    #[test]
+    fn keys_may_be_templates_unless_free_form() {
+        let map = parse_kv(r#"{{ item }}=moo {{ a }}_b="x y" c=d=e"#, false, |_| true).unwrap();
+        assert_eq!(map["{{ item }}"], "moo");
+        assert_eq!(map["{{ a }}_b"], "x y");
+        assert_eq!(map["c"], "d=e");
+        let raw = parse_kv("echo {{ x }}=1 creates=/x", true, |_| true).unwrap();
+        assert_eq!(raw["_raw_params"], "echo {{ x }}=1");
+        assert!(parse_kv("a-b=1", false, is_identifier).is_err());
     }
 
     #[test]

@@ -334,7 +334,7 @@ pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option
             return Ok(args);
         }
         Yaml::Str(text) => {
-            let parsed = parse_kv(text, spec.free_form, |k| k != "_raw_params" && (spec.any_params || spec.canonical(k).is_some()))
+            let parsed = parse_kv(text, spec.free_form, |k| k != "_raw_params" && (!spec.free_form || spec.any_params || spec.canonical(k).is_some()))
                 .map_err(|m| err(value, m))?;
             for (name, v) in parsed {
                 let canonical = canonical_arg(spec, &name, value)?;

@@ -31,6 +31,8 @@ pub use lookups::{check_available as lookup_available, max_items, names as looku
 #[error("{message}")]
 pub struct TemplateError {
     pub message: String,
+    /// A variable was undefined: a loop defers this error past a false `when`, as Ansible does.
+    pub undefined: bool,
 }
 
 /// Renders strings, values, conditions and template files.
@@ -108,7 +110,7 @@ impl Templar {
             native::value(text, &output, captured.state())
         };
         let value = self.chained(&source, true, render).map_err(|e| self.explain(e, text, ctx))?;
-        serde_json::to_value(&value).map_err(|e| TemplateError { message: format!("cannot convert the result of `{text}`: {e}") })
+        serde_json::to_value(&value).map_err(|e| TemplateError { undefined: false, message: format!("cannot convert the result of `{text}`: {e}") })
     }
 
     /// Runs `render` on `source`; when that fails on an undefined value, runs
@@ -152,7 +154,7 @@ impl Templar {
         if value.as_str().is_some_and(|text| text.len() > budget::limit()) {
             return Err(self.explain(budget::exceeded_error(), expr, ctx));
         }
-        serde_json::to_value(&value).map_err(|e| TemplateError { message: format!("cannot convert the result of `{expr}`: {e}") })
+        serde_json::to_value(&value).map_err(|e| TemplateError { undefined: false, message: format!("cannot convert the result of `{expr}`: {e}") })
     }
 
     /// The items of `with_<name>: terms` (already templated) on a task running
@@ -162,11 +164,11 @@ impl Templar {
         let scope = minijinja::value::merge_maps([locals, ctx.clone()]);
         let expr = format!("{}(__with_name, __with_terms, __with_action)", lookups::WITH_FN);
         let value = self.env.compile_expression(&expr).and_then(|e| e.eval(scope));
-        let value = value.map_err(|e| TemplateError { message: e.detail().map(str::to_string).unwrap_or_else(|| e.to_string()) })?;
+        let value = value.map_err(|e| TemplateError { undefined: false, message: e.detail().map(str::to_string).unwrap_or_else(|| e.to_string()) })?;
         match serde_json::to_value(&value) {
             Ok(Value::Array(items)) => Ok(items),
             Ok(other) => Ok(vec![other]),
-            Err(e) => Err(TemplateError { message: format!("cannot convert the items of `with_{name}`: {e}") }),
+            Err(e) => Err(TemplateError { undefined: false, message: format!("cannot convert the items of `with_{name}`: {e}") }),
         }
     }
 
@@ -182,13 +184,13 @@ impl Templar {
     /// Rewrites minijinja's error into Ansible's wording, naming the variable.
     fn explain(&self, e: minijinja::Error, source: &str, ctx: &Jinja) -> TemplateError {
         if let Some(message) = recursion::message(&e).or_else(|| budget::message(&e)) {
-            return TemplateError { message };
+            return TemplateError { undefined: false, message };
         }
         if e.kind() == ErrorKind::UndefinedError {
             return self.undefined_error(source, ctx);
         }
         let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
-        TemplateError { message: format!("template error while templating `{source}`: {}{detail}", e.kind()) }
+        TemplateError { undefined: false, message: format!("template error while templating `{source}`: {}{detail}", e.kind()) }
     }
 
     fn undefined_error(&self, source: &str, ctx: &Jinja) -> TemplateError {
@@ -209,7 +211,7 @@ impl Templar {
             Some(name) => format!("'{name}' is undefined (in `{source}`)"),
             None => format!("an attribute or key is undefined in `{source}`"),
         };
-        TemplateError { message }
+        TemplateError { undefined: true, message }
     }
 }
 

@@ -234,3 +234,43 @@ fn raw_matches_ansible() {
 fn script_matches_ansible() {
     compare("script.yml", &[]);
 }
+
+#[test]
+fn set_fact_kv_with_templated_names_matches_ansible() {
+    compare("set_fact_kv.yml", &[]);
+}
+
+#[test]
+fn failed_task_in_a_role_matches_ansible() {
+    compare("failed_task.yml", &[]);
+}
+
+#[test]
+fn undefined_loop_waits_for_when_as_ansible() {
+    compare("loop_undefined_when.yml", &[]);
+}
+
+#[test]
+fn connection_vars_in_tasks_match_ansible() {
+    compare("connection_vars.yml", &[]);
+}
+
+#[test]
+fn slurp_matches_ansible() {
+    compare_with_base("slurp.yml");
+}
+
+#[test]
+fn replace_matches_ansible() {
+    compare_with_base("replace.yml");
+}
+
+#[test]
+fn find_matches_ansible() {
+    compare_with_base("find.yml");
+}
+
+#[test]
+fn fetch_matches_ansible() {
+    compare_with_base("fetch.yml");
+}

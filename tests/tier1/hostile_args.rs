@@ -253,7 +253,71 @@ const SYSTEM: &str = r#"
       systemd: {name: "{{ item }}", state: started}
       loop: "{{ values }}"
       ignore_errors: true
+    - name: package names
+      package: {name: "{{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
+    - name: package backends
+      package: {name: hello, use: "{{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
 "#;
+
+const READ_AND_REPLACE: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - file: {path: "{{ remote }}/text", state: directory}
+    - name: hostile content in hostile names
+      copy: {content: "{{ values[i] }}", dest: "{{ remote }}/text/{{ item }}"}
+      loop: "{{ names }}"
+      loop_control: {index_var: i}
+    - name: slurp each back
+      slurp: {src: "{{ remote }}/text/{{ item }}"}
+      loop: "{{ names }}"
+      register: slurp_r
+    - name: replace each whole content (a literal pattern)
+      replace:
+        path: "{{ remote }}/text/{{ item }}"
+        regexp: "{{ values[i] | regex_escape }}"
+        replace: "REPLACED-{{ i }}"
+        validate: "test -f %s"
+        backup: true
+      loop: "{{ names }}"
+      loop_control: {index_var: i}
+      register: replace_r
+      ignore_errors: true
+    - copy: {content: "plain\n", dest: "{{ remote }}/plain.txt"}
+    - name: hostile regexps and replacements on a plain file
+      replace: {path: "{{ remote }}/plain.txt", regexp: "{{ item }}", replace: "{{ item }}", after: "{{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
+    - copy:
+        dest: "{{ remote }}/text-results.json"
+        content: "{{ {'slurp': slurp_r.results | map(attribute='content') | map('b64decode') | list,
+                     'replaced': replace_r.results | map(attribute='failed') | list} | to_json }}"
+"#;
+
+#[test]
+fn slurp_and_replace_keep_hostile_names_contents_and_patterns_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("text.yml", READ_AND_REPLACE);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "text.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert_no_marker(&p, &sshd);
+    let results: Value = serde_json::from_slice(&std::fs::read(p.remote("text-results.json")).unwrap()).unwrap();
+    assert_eq!(results["slurp"], json!(h.values), "slurp returns each content byte for byte");
+    for (i, (name, value)) in h.names.iter().zip(&h.values).enumerate() {
+        let now = std::fs::read(p.remote("text").join(name)).unwrap();
+        if value.is_empty() || results["replaced"][i] != json!(false) {
+            continue;
+        }
+        assert_eq!(String::from_utf8_lossy(&now), format!("REPLACED-{i}"), "replace matched {value:?} literally");
+    }
+}
 
 #[test]
 fn system_modules_probe_hostile_names_without_running_them() {

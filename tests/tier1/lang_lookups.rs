@@ -35,6 +35,13 @@ fn lookup_failures_give_ansibles_messages_and_errors_ignore_gives_none() {
       with_dict: 1
       ignore_errors: true
     - debug:
+        msg: "{{ item }}"
+      with_sequence: start=A end=3
+      ignore_errors: true
+    - debug:
+        msg: "{{ lookup('vars', 42) }}"
+      ignore_errors: true
+    - debug:
         msg: "{{ lookup('file', 'missing.txt', errors='ignore') is none }} {{ query('file', 'missing.txt', errors='warn') }}"
 "#,
     );
@@ -45,11 +52,13 @@ fn lookup_failures_give_ansibles_messages_and_errors_ignore_gives_none() {
         "The lookup plugin 'pipe' failed: lookup_plugin.pipe(exit 3) returned 3",
         "The lookup plugin 'vars' failed: No variable named 'nothing_here' was found.",
         "The lookup plugin 'dict' failed: the 'dict' lookup plugin expects a dictionary, got '1'",
+        "The lookup plugin 'vars' failed: Variable name must be 'str' not 'int'.",
+        "The lookup plugin 'sequence' failed: Config 'start' for 'sequence' lookup plugin from 'Direct' has an invalid value: Invalid value provided for 'integer': 'A'",
         "\"msg\": \"True []\"",
     ] {
         assert!(run.stdout.contains(expected), "missing {expected:?} in\n{}", run.stdout);
     }
-    assert_eq!(run.recap("h1"), recap("h1", 6, 0, 0, 0, 0, 5));
+    assert_eq!(run.recap("h1"), recap("h1", 8, 0, 0, 0, 0, 7));
 }
 
 #[test]

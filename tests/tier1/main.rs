@@ -26,6 +26,7 @@ mod modules_apt_deb;
 mod modules_copy;
 mod modules_copy_stream;
 mod modules_fallback;
+mod modules_native;
 mod modules_file_times;
 mod modules_template;
 mod modules_user_key;

@@ -58,18 +58,18 @@ fn action_plugin_modules_are_refused_naming_the_plugin() {
 
 #[test]
 fn a_host_without_the_interpreter_gets_a_failed_result_saying_so() {
-    // slurp: a module stockman has no native one of.
-    let run = run("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: /nonexistent/python3\n  tasks:\n    - ansible.builtin.slurp:\n        src: /etc/hostname\n", &[]);
+    // ini_file: a module stockman has no native one of.
+    let run = run("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: /nonexistent/python3\n  tasks:\n    - community.general.ini_file:\n        path: /nonexistent/x.ini\n        value: x\n        create: false\n", &[]);
     run.assert_code(2);
-    assert!(run.stdout.contains("module `ansible.builtin.slurp` is not native to stockman") && run.stdout.contains("needs Python on h1"), "{}", run.stdout);
+    assert!(run.stdout.contains("module `community.general.ini_file` is not native to stockman") && run.stdout.contains("needs Python on h1"), "{}", run.stdout);
 }
 
 #[test]
 fn hostile_values_reach_the_module_as_data_and_the_interpreter_is_discovered_once() {
-    // slurp (not native) fails naming the path it was given, byte for byte.
-    let run = run("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.slurp:\n        src: /etc/hostname\n      register: first\n    - ansible.builtin.slurp:\n        src: \"/nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x\"\n      register: second\n      ignore_errors: true\n    - debug:\n        msg: \"{{ first.ansible_facts.discovered_interpreter_python }} / {{ second.ansible_facts is defined }} / {{ second.msg }} / {{ discovered_interpreter_python }}\"\n", &[]);
+    // ini_file (not native) fails naming the path it was given, byte for byte.
+    let run = run("- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.ini_file:\n        path: \"{{ playbook_dir }}/x.ini\"\n        section: s\n        option: o\n        value: x\n      register: first\n      ignore_errors: true\n    - community.general.ini_file:\n        path: \"/nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x\"\n        value: x\n        create: false\n      register: second\n      ignore_errors: true\n    - debug:\n        msg: \"{{ first.ansible_facts.discovered_interpreter_python }} / {{ second.ansible_facts is defined }} / {{ second.msg }} / {{ discovered_interpreter_python }}\"\n", &[]);
     run.assert_code(0);
-    assert!(run.stdout.contains("\"msg\": \"/usr/bin/python3 / False / File not found: /nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x / /usr/bin/python3\""), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"/usr/bin/python3 / False / Destination /nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x does not exist! / /usr/bin/python3\""), "{}", run.stdout);
     assert!(!std::path::Path::new("/tmp/stockman-pwned").exists());
 }
 

@@ -48,6 +48,8 @@ const VENV: &str = "/var/cache/stockman/ansible-venv";
 const DEFAULT_PAIRS: usize = 4;
 /// A target that takes longer than this under either tool fails.
 const TARGET_TIMEOUT_SECS: u64 = 900;
+/// The targets' `output_dir` (on the host) and `$OUTPUT_DIR` (on the controller).
+const OUTPUT_DIR: &str = "/tmp/output_dir";
 /// The venv's Python, whose ansible-core and collections the fallback uses.
 const ANSIBLE_PYTHON: &str = "/var/cache/stockman/ansible-venv/bin/python3";
 
@@ -176,8 +178,7 @@ impl Project {
             ssh.join("known_hosts").display()
         );
         std::fs::write(root.join("inventory"), inventory).unwrap();
-        let output_dir = "/tmp/output_dir";
-        std::fs::write(root.join("site.yml"), role_playbook(target, gather_facts, output_dir)).unwrap();
+        std::fs::write(root.join("site.yml"), role_playbook(target, gather_facts, OUTPUT_DIR)).unwrap();
         Project { dir }
     }
 
@@ -199,6 +200,9 @@ impl Project {
             .arg(self.dir.path().join("site.yml"))
             .current_dir(self.dir.path())
             .env("ANSIBLE_ROLES_PATH", targets_dir())
+            // As ansible-test sets them (lookup_pipe echoes $OUTPUT_DIR on the controller).
+            .env("OUTPUT_DIR", OUTPUT_DIR)
+            .env("INVENTORY_PATH", self.dir.path().join("inventory"))
             .env("NO_COLOR", "1")
             .env("ANSIBLE_NOCOLOR", "1");
         cmd

@@ -104,24 +104,13 @@ fn combine(first: Jinja, others: Rest<Jinja>, kwargs: Kwargs) -> Result<Jinja, E
     let mut result = Map::new();
     for dict in dicts {
         let Value::Object(map) = dict else {
-            return Err(fail(format!("failed to combine variables, expected dicts but got a {}", json_type(&dict))));
+            return Err(fail(format!("failed to combine variables, expected dicts but got a {}", super::py::type_name(&dict))));
         };
         merge_hash(&mut result, map, recursive, list_merge);
     }
     Ok(from_json(&Value::Object(result)))
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
 
 /// Ansible's `merge_hash(low, high)`: `high` wins; dicts merge when
 /// recursive; lists follow `list_merge`.

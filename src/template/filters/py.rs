@@ -6,6 +6,19 @@
 use serde_json::Value;
 
 /// Python's `str(value)`: strings as they are, everything else as `repr`.
+/// Python's name for the type of a value (`type(x).__name__`), for Ansible's messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
 pub fn to_str(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),

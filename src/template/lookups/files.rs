@@ -80,12 +80,7 @@ fn collect_candidates(term: &Value, options: &mut FirstFound, out: &mut Vec<Stri
             return Ok(());
         }
         other => {
-            let kind = match other {
-                Value::Bool(_) => "bool",
-                Value::Number(n) if n.is_f64() => "float",
-                Value::Number(_) => "int",
-                _ => "NoneType",
-            };
+            let kind = crate::template::py::type_name(other);
             return Err(fail(format!("Invalid term supplied. A string, dict or list is required, not '{kind}').")));
         }
     };

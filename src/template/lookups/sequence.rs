@@ -70,7 +70,7 @@ fn sequence(spec: &Map<String, Value>) -> Result<Vec<String>, String> {
             None => Ok(None),
             Some(v) => parse_int(&stockman_modules::args::value_to_string(v))
                 .map(Some)
-                .ok_or_else(|| format!("can't parse {k}={} as integer", stockman_modules::args::value_to_string(v))),
+                .ok_or_else(|| format!("Config '{k}' for 'sequence' lookup plugin from 'Direct' has an invalid value: Invalid value provided for 'integer': {}", crate::template::py::repr(&Value::String(stockman_modules::args::value_to_string(v))))),
         }
     };
     let start = num("start")?.unwrap_or(1);

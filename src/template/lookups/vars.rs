@@ -10,7 +10,7 @@ pub(super) fn vars(call: &Call, terms: &[Jinja], kwargs: &Kwargs) -> Result<Vec<
     let default = kwargs.get::<Option<Jinja>>("default")?.filter(|d| !d.is_none());
     let mut out = Vec::new();
     for term in terms {
-        let name = term.as_str().ok_or_else(|| fail(format!("Variable name must be 'str' not '{}'.", term.kind())))?;
+        let name = term.as_str().ok_or_else(|| fail(format!("Variable name must be 'str' not '{}'.", crate::template::py::type_name(&crate::template::filters::to_json(term)))))?;
         match (call.state.lookup(name).filter(|v| !v.is_undefined()), &default) {
             (Some(value), _) => out.push(value),
             (None, Some(d)) => out.push(d.clone()),

@@ -48,14 +48,14 @@ pub const FIELDS: &[&str] = &[
 ];
 
 /// For every registered variable of one scenario host: `VAR.FIELD → value`, as JSON text.
-pub fn registered_fields(vars: &BTreeMap<(String, String), Value>, host: &str) -> BTreeMap<String, String> {
+pub fn registered_fields(vars: &BTreeMap<(String, String), Value>, host: &str, extra: &[&str]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for ((h, var), value) in vars {
         if h != host {
             continue;
         }
         out.insert(var.clone(), "(registered)".to_string());
-        for field in FIELDS {
+        for field in FIELDS.iter().chain(extra) {
             if let Some(v) = field.split('.').try_fold(value, |v, part| v.get(part)) {
                 out.insert(format!("{var}.{field}"), normalise_value(field, v));
             }
@@ -75,6 +75,7 @@ fn normalise_value(field: &str, v: &Value) -> String {
 }
 
 /// A difference that is known and accepted for now, with the reason.
+#[derive(Clone)]
 pub struct Expected {
     /// The whole difference key, `*` matching any run of characters
     /// (`copy path /srv/parity/copy/contents*`, `file registered run * r_file_x.*`).
@@ -128,10 +129,10 @@ mod tests {
             ("systemd".to_string(), "r".to_string()),
             serde_json::json!({"changed": true, "status": {"ActiveState": "active"}, "backup_file": "/a.12.2024-01-01@10:00:00~"}),
         )]);
-        let fields = registered_fields(&vars, "systemd");
+        let fields = registered_fields(&vars, "systemd", &[]);
         assert_eq!(fields["r.changed"], "true");
         assert_eq!(fields["r.status.ActiveState"], "\"active\"");
         assert_eq!(fields["r.backup_file"], "\"/a.(backup)~\"");
-        assert!(registered_fields(&vars, "apt").is_empty());
+        assert!(registered_fields(&vars, "apt", &[]).is_empty());
     }
 }
