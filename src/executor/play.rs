@@ -357,9 +357,18 @@ impl Executor<'_> {
                 }
             }
             Meta::RefreshInventory => self.refresh_inventory(run),
+            // As in Ansible, failed and unreachable hosts alike are forgiven,
+            // those of earlier plays too: they take part in the rest of this
+            // batch and in the plays that follow.
             Meta::ClearHostErrors => {
-                for host in run.hosts.iter_mut().filter(|h| h.failed) {
+                for host in &mut run.hosts {
                     host.failed = false;
+                    host.unreachable = false;
+                }
+                // The play's pattern selected its hosts before: it cannot fail now.
+                let selection = self.inventory.select(&run.play.hosts, self.settings.limit.as_deref());
+                for host in selection.map(|s| s.hosts).unwrap_or_default() {
+                    self.dead_hosts.remove(&host.name);
                 }
             }
         }

@@ -444,3 +444,47 @@ fn meta_actions_follow_their_when() {
     run.assert_code(0);
     assert_eq!(messages(&run), ["still w2", "end w2"], "{}", run.stdout);
 }
+
+#[test]
+fn clear_host_errors_brings_failed_and_unreachable_hosts_back() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let mut inventory = format!("[test]\n{}{}", host_line(&sshd, "good"), host_line(&sshd, "bad"));
+    inventory.push_str("down ansible_host=127.0.0.1 ansible_port=1 ansible_user=nobody ansible_ssh_timeout=3\n");
+    inventory.push_str("[early]\ngood\nbad\n");
+    p.write("hosts.ini", &inventory);
+    // `bad` fails in an earlier play, `down` is unreachable in this one: after
+    // the meta both take part again (ansible-playbook 2.19 gives these recaps).
+    p.write(
+        "pb.yml",
+        r#"
+- hosts: early
+  gather_facts: false
+  tasks:
+    - fail:
+        msg: failed in an earlier play
+      when: inventory_hostname == 'bad'
+- hosts: test
+  gather_facts: false
+  tasks:
+    - command: 'true'
+    - meta: clear_host_errors
+    - debug:
+        msg: after clearing
+- hosts: test
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: "next play: {{ ansible_play_hosts | sort | join(',') }}"
+      run_once: true
+    - command: 'true'
+      failed_when: inventory_hostname == 'bad'
+"#,
+    );
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(4);
+    assert!(messages(&run).contains(&"next play: bad,down,good".to_string()), "{}", run.stdout);
+    assert_eq!(run.recap("bad"), recap("bad", 0, 0, 0, 2, 0, 0));
+    assert_eq!(run.recap("down"), "down : ok=1 changed=0 unreachable=2 failed=0 skipped=0 rescued=0 ignored=0");
+    assert_eq!(run.recap("good"), "good : ok=4 changed=2 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0");
+}

@@ -75,8 +75,15 @@ impl Fleet {
     /// Boots `n` hosts (fleet01..) and waits until each one's sshd answers.
     /// Panics with the script's stderr if anything goes wrong.
     pub fn up(n: usize) -> Fleet {
+        Fleet::up_binding(n, &[])
+    }
+
+    /// [`Fleet::up`] with controller paths bound read-only, at the same path, into
+    /// every host (kept across resets): for tests that run tools inside a host.
+    pub fn up_binding(n: usize, binds: &[PathBuf]) -> Fleet {
         let exclusive = Exclusive::acquire();
-        let up = run_script(&["up", &n.to_string()]);
+        let binds: Vec<String> = binds.iter().map(|p| p.display().to_string()).collect();
+        let up = run_script_with(&["up", &n.to_string()], &[("STOCKMAN_FLEET_BIND_RO", &binds.join(" "))]);
         let inventory = PathBuf::from(String::from_utf8_lossy(&up.stdout).trim());
         let paths = String::from_utf8_lossy(&run_script(&["paths"]).stdout).into_owned();
         let fleet = Fleet {
@@ -125,12 +132,17 @@ impl Fleet {
     /// Runs `cmd` inside `host` as root without SSH (nsenter). The exit status is
     /// the command's own.
     pub fn exec(&self, host: &str, cmd: &[&str]) -> Output {
-        let mut args = vec!["exec", host, "--"];
-        args.extend_from_slice(cmd);
-        script_command(&args)
+        self.exec_command(host, cmd)
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", script_path().display()))
+    }
+
+    /// The command [`Fleet::exec`] runs, for callers that stream or bound it.
+    pub fn exec_command(&self, host: &str, cmd: &[&str]) -> Command {
+        let mut args = vec!["exec", host, "--"];
+        args.extend_from_slice(cmd);
+        script_command(&args)
     }
 
     /// Runs a shell script inside `host` and returns its stdout; panics if it fails.
@@ -141,7 +153,8 @@ impl Fleet {
     }
 
     /// Stops `host`, wipes everything written to it, boots it again and refreshes its
-    /// entry in known_hosts (the host gets a new key).
+    /// entry in known_hosts (the host gets a new key). Threads may reset distinct
+    /// hosts at the same time.
     pub fn reset(&self, host: &str) {
         run_script(&["reset", host]);
     }
@@ -195,7 +208,12 @@ fn script_command(args: &[&str]) -> Command {
 
 /// Runs the script and returns its output; panics with its stderr on failure.
 fn run_script(args: &[&str]) -> Output {
+    run_script_with(args, &[])
+}
+
+fn run_script_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     let out = script_command(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script_path().display()));
