@@ -143,6 +143,14 @@ impl HostState {
         self.publish();
     }
 
+    /// Whether `value` of `name` is only the one the connection gave the task
+    /// (PlayContext.update_vars), not a variable anyone set: it must not beat a
+    /// task's `connection`/`remote_user` keyword. (A variable set to exactly the
+    /// resolved value counts as unset; the outcome is the same but for `connection`.)
+    pub fn is_connection_default(&self, name: &str, value: &minijinja::Value) -> bool {
+        self.connection_vars.get(name).and_then(Value::as_str).is_some_and(|v| value.as_str() == Some(v))
+    }
+
     /// What later plays of the run take over from this one.
     pub fn run_vars(&self) -> RunVars {
         RunVars { registered: Arc::clone(&self.layers.registered), included: Arc::clone(&self.layers.included) }

@@ -35,7 +35,7 @@ impl Executor<'_> {
     fn task_spec(&self, task: &Task, host: &HostState, ctx: &minijinja::Value) -> Result<ConnectSpec, String> {
         let keywords = &task.connection;
         let mut spec = host.spec.clone();
-        if let Some(kind) = self.keyword_text(&keywords.connection, "connection", ctx)?.filter(|_| !is_set(ctx, &["ansible_connection"])) {
+        if let Some(kind) = self.keyword_text(&keywords.connection, "connection", ctx)?.filter(|_| !is_set(host, ctx, &["ansible_connection"])) {
             spec.kind = match kind.as_str() {
                 "local" => ConnectionKind::Local,
                 "ssh" | "smart" | "paramiko" if host.spec.kind == ConnectionKind::Ssh => ConnectionKind::Ssh,
@@ -43,10 +43,10 @@ impl Executor<'_> {
                 other => return Err(format!("unknown connection `{other}`: use ssh or local")),
             };
         }
-        if let Some(user) = self.keyword_text(&keywords.remote_user, "remote_user", ctx)?.filter(|_| !is_set(ctx, &["ansible_user", "ansible_ssh_user"])) {
+        if let Some(user) = self.keyword_text(&keywords.remote_user, "remote_user", ctx)?.filter(|_| !is_set(host, ctx, &["ansible_user", "ansible_ssh_user"])) {
             spec.user = Some(user);
         }
-        if let Some(port) = self.keyword_text(&keywords.port, "port", ctx)?.filter(|_| !is_set(ctx, &["ansible_port", "ansible_ssh_port"])) {
+        if let Some(port) = self.keyword_text(&keywords.port, "port", ctx)?.filter(|_| !is_set(host, ctx, &["ansible_port", "ansible_ssh_port"])) {
             spec.port = port.parse().map_err(|_| format!("port `{port}` is not a port number"))?;
         }
         Ok(spec)
@@ -61,6 +61,6 @@ impl Executor<'_> {
 }
 
 /// Whether the host has one of these variables (the inventory's, a play's, ...).
-fn is_set(ctx: &minijinja::Value, names: &[&str]) -> bool {
-    names.iter().any(|n| ctx.get_attr(n).is_ok_and(|v| !v.is_undefined() && !v.is_none()))
+fn is_set(host: &HostState, ctx: &minijinja::Value, names: &[&str]) -> bool {
+    names.iter().any(|n| ctx.get_attr(n).is_ok_and(|v| !v.is_undefined() && !v.is_none() && !host.is_connection_default(n, &v)))
 }

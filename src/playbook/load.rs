@@ -563,8 +563,10 @@ mod tests {
     }
 
     #[test]
-    fn keywords_not_yet_supported_are_named() {
-        let e = load_str("- hosts: all\n  fact_path: /etc/facts\n  tasks: []\n").unwrap_err();
-        assert!(e.message.contains("the play keyword `fact_path` is not supported by stockman yet"), "{}", e.message);
+    fn play_fact_keywords_reach_the_gathering() {
+        let pb = load_str("- hosts: all\n  fact_path: /etc/facts\n  gather_subset: ['!all']\n  tasks: []\n").unwrap();
+        let args = &pb.plays[0].gather_args;
+        assert_eq!(args.get("fact_path"), Some(&serde_json::json!("/etc/facts")));
+        assert_eq!(args.get("gather_subset"), Some(&serde_json::json!(["!all"])));
     }
 }

@@ -158,6 +158,4 @@ fn keywords_are_checked_where_they_are_written() {
     assert!(e.contains("`module_defaults` for `debug` must be a mapping of arguments, found a string"), "{e}");
     let e = load_error("- hosts: test\n  tasks:\n    - local_action: command true\n      delegate_to: h1\n");
     assert!(e.contains("`local_action` and `delegate_to` are mutually exclusive"), "{e}");
-    let e = load_error("- hosts: test\n  gather_subset: [min]\n  tasks: []\n");
-    assert!(e.contains("the play keyword `gather_subset` is not supported by stockman yet"), "{e}");
 }
