@@ -374,12 +374,12 @@ impl Executor<'_> {
             groups: Vec::new(),
             implicit: false,
         });
-        let cell = self.connection_for(name);
-        if cell.get().is_none() {
-            let state = HostState::new(&target, play, self.settings, &std::sync::Arc::default(), cell.clone(), &self.templar, std::sync::Arc::default())?;
+        let mut state = HostState::new(&target, play, self.settings, &std::sync::Arc::default(), super::SharedConnection::default(), &self.templar, std::sync::Arc::default())?;
+        state.conn = self.connection_for(&super::connection_key(&state.spec));
+        if state.conn.get().is_none() {
             self.connect(&state).await.map_err(|e| e.to_string())?;
         }
-        Ok(cell)
+        Ok(state.conn)
     }
 
     fn to_result(&self, host: &HostState, outcome: Result<ModuleResult, ModuleError>, verbose_always: bool) -> HostResult {

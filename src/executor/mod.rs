@@ -159,7 +159,15 @@ impl<'a> Executor<'a> {
         conn
     }
 
-    fn connection_for(&self, host: &str) -> SharedConnection {
-        self.connections.lock().unwrap_or_else(|e| e.into_inner()).entry(host.to_string()).or_default().clone()
+    /// The shared connection for one way of reaching a host ([`connection_key`]).
+    fn connection_for(&self, key: &str) -> SharedConnection {
+        self.connections.lock().unwrap_or_else(|e| e.into_inner()).entry(key.to_string()).or_default().clone()
     }
+}
+
+/// Connections are shared per host and per way of reaching it: a later play
+/// whose variables log in as another user (or to another address or port)
+/// gets its own, as Ansible would connect anew.
+fn connection_key(spec: &crate::transport::ConnectSpec) -> String {
+    format!("{}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}{}", spec.name, spec.kind, spec.user.as_deref().unwrap_or_default(), spec.address, spec.port)
 }

@@ -219,9 +219,9 @@ impl Executor<'_> {
         let mut states = Vec::with_capacity(batch.len());
         for host in batch {
             self.stats.touch(&host.name);
-            let conn = self.connection_for(&host.name);
-            match HostState::new(host, play, self.settings, &magic, conn, &self.templar, table.clone()) {
+            match HostState::new(host, play, self.settings, &magic, super::SharedConnection::default(), &self.templar, table.clone()) {
                 Ok(mut state) => {
+                    state.conn = self.connection_for(&super::connection_key(&state.spec));
                     state.resume(&self.facts);
                     states.push(state);
                 }

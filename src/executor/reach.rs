@@ -24,8 +24,7 @@ impl Executor<'_> {
         if (spec.kind, &spec.user, spec.port) == (host.spec.kind, &host.spec.user, host.spec.port) {
             return Ok(None);
         }
-        let key = format!("{}\u{1f}{:?}\u{1f}{}\u{1f}{}", host.name, spec.kind, spec.user.as_deref().unwrap_or_default(), spec.port);
-        let cell = self.connection_for(&key);
+        let cell = self.connection_for(&super::connection_key(&spec));
         cell.get_or_try_init(|| self.open_spec(&host.name, &spec)).await.map_err(|e| e.to_string())?;
         Ok(Some(cell))
     }

@@ -74,7 +74,7 @@ impl Executor<'_> {
             let host = &mut run.hosts[h];
             let fresh = SharedConnection::default();
             let old = std::mem::replace(&mut host.conn, fresh.clone());
-            self.connections.lock().unwrap_or_else(|e| e.into_inner()).insert(host.name.clone(), fresh);
+            self.connections.lock().unwrap_or_else(|e| e.into_inner()).insert(super::connection_key(&host.spec), fresh);
             if let Some(conn) = Arc::try_unwrap(old).ok().and_then(|cell| cell.into_inner()) {
                 conn.close().await;
             }

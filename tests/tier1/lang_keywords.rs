@@ -159,3 +159,20 @@ fn keywords_are_checked_where_they_are_written() {
     let e = load_error("- hosts: test\n  tasks:\n    - local_action: command true\n      delegate_to: h1\n");
     assert!(e.contains("`local_action` and `delegate_to` are mutually exclusive"), "{e}");
 }
+
+/// A later play whose vars reach the host another way (here a port nothing
+/// listens on) connects anew instead of reusing the first play's connection,
+/// as ansible-playbook does: the second play's host is unreachable.
+#[test]
+fn a_play_whose_vars_change_the_connection_connects_anew() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write(
+        "pb.yml",
+        "- hosts: test\n  gather_facts: false\n  tasks:\n    - command: 'true'\n      changed_when: false\n- hosts: test\n  gather_facts: false\n  vars:\n    ansible_port: 1\n  tasks:\n    - command: 'true'\n      changed_when: false\n",
+    );
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(4);
+    assert_eq!(statuses(&run), ["ok", "fatal"], "{}", run.stdout);
+}
