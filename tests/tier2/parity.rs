@@ -103,7 +103,8 @@ const SCENARIOS: &[Scenario] = &[
             users: &["fbsudo"],
             ..Watch::EMPTY
         },
-        fields: &[],
+        // `stdout`: who the second play logged in as (fbsudo, whose sudo asks a password).
+        fields: &["stdout"],
     },
     Scenario {
         name: "package",
