@@ -11,6 +11,7 @@
 #   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1)
 #   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet,
 #      the parity judge and Ansible's own integration targets that pass)
+# `--setup-only` stops after 1-3: a machine ready for `cargo test` by hand.
 # Both tiers run even if the first fails; the exit status is non-zero if anything failed.
 # The fleet is always taken down on exit.
 set -euo pipefail
@@ -155,6 +156,10 @@ install_ansible
 section "Ansible's integration targets"
 install_ansible_tests
 install_wheels
+if [[ ${1:-} == --setup-only ]]; then
+	echo "set up; tests not run (--setup-only)"
+	exit 0
+fi
 
 step "Unit tests and tier 1: cargo test --workspace" cargo test --workspace --no-fail-fast
 step "Tier 2: cargo test --test tier2 -- --test-threads=1" cargo test --test tier2 -- --test-threads=1
