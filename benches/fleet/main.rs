@@ -3,7 +3,12 @@
 //! as the OpenSSH lower bound, side by side in one run. Prints figures; it is
 //! not a test. Needs root (the fleet is systemd-nspawn containers).
 //!
-//!     cargo bench --bench fleet -- [--hosts N] [--repeat K] [--no-ansible] [--fallback | --fallback-only]
+//!     cargo bench --bench fleet -- [--hosts N] [--repeat K] [--no-ansible] [--no-pyinfra] [--fallback | --fallback-only]
+//!
+//! site.yml runs under stockman, pyinfra (benches/fleet/pyinfra.rs, the same
+//! work as a deploy) and ansible-playbook, each from freshly reset hosts, and
+//! the OpenSSH floors: one batched command per host making the first run's
+//! changes on fresh hosts, and one doing the rerun's checks.
 //!
 //! `--fallback` adds benches/fleet/fallback.yml (five tasks of a module run
 //! through the fallback) under both tools; `--fallback-only` runs only that.
@@ -15,6 +20,7 @@ mod fleet;
 mod measure;
 mod openssh;
 mod project;
+mod pyinfra;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +41,7 @@ struct Options {
     hosts: usize,
     repeat: usize,
     ansible: bool,
+    pyinfra: bool,
     stockman: PathBuf,
     /// fallback.yml: 0 no, 1 as well, 2 only.
     fallback: u8,
@@ -90,7 +97,17 @@ fn site(options: &Options, fleet: &fleet::Fleet, project: &Project, figures: &mu
     eprintln!("bench: OpenSSH lower bound x{}", options.repeat);
     figures.ssh_per_check = median_phase((0..options.repeat).map(|_| ssh.per_check(&hosts)).collect());
     figures.ssh_batched = median_phase((0..options.repeat).map(|_| ssh.batched(&hosts)).collect());
+    eprintln!("bench: OpenSSH first-run floor");
+    project.reset_all(fleet);
+    figures.ssh_first = Some(ssh.batched_first(&hosts, project::UNIT));
     let _ = std::fs::remove_dir_all(&ssh.sockets);
+
+    if options.pyinfra {
+        let program = pyinfra::ensure_installed();
+        eprintln!("bench: resetting the hosts for pyinfra");
+        project.reset_all(fleet);
+        (figures.pyinfra_first, figures.pyinfra_rerun) = first_and_reruns("pyinfra", options.repeat, |_| project.pyinfra(&program, &hosts, fleet.key_path()));
+    }
 
     if options.ansible {
         eprintln!("bench: resetting the hosts for ansible-playbook");
@@ -100,7 +117,7 @@ fn site(options: &Options, fleet: &fleet::Fleet, project: &Project, figures: &mu
 }
 
 fn parse_args() -> Options {
-    let mut options = Options { hosts: 50, repeat: 3, ansible: Path::new(ANSIBLE_PLAYBOOK).exists(), stockman: default_stockman(), fallback: 0 };
+    let mut options = Options { hosts: 50, repeat: 3, ansible: Path::new(ANSIBLE_PLAYBOOK).exists(), pyinfra: true, stockman: default_stockman(), fallback: 0 };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().unwrap_or_else(|| usage(&format!("{name} needs a value")));
@@ -109,6 +126,7 @@ fn parse_args() -> Options {
             "--repeat" => options.repeat = value("--repeat").parse().unwrap_or_else(|_| usage("--repeat takes a number")),
             "--stockman" => options.stockman = PathBuf::from(value("--stockman")),
             "--no-ansible" => options.ansible = false,
+            "--no-pyinfra" => options.pyinfra = false,
             "--fallback" => options.fallback = 1,
             "--fallback-only" => options.fallback = 2,
             // `cargo bench` passes --bench to harness-less targets.
@@ -123,7 +141,7 @@ fn parse_args() -> Options {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("bench: {problem}\nusage: cargo bench --bench fleet -- [--hosts N] [--repeat K] [--no-ansible] [--stockman PATH] [--fallback | --fallback-only]");
+    eprintln!("bench: {problem}\nusage: cargo bench --bench fleet -- [--hosts N] [--repeat K] [--no-ansible] [--no-pyinfra] [--stockman PATH] [--fallback | --fallback-only]");
     std::process::exit(2)
 }
 

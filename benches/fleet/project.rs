@@ -9,7 +9,7 @@ use crate::measure::{self, Cost, Finished};
 
 const SITE: &str = include_str!("site.yml");
 const FALLBACK: &str = include_str!("fallback.yml");
-const UNIT: &str = include_str!("files/demo.service");
+pub const UNIT: &str = include_str!("files/demo.service");
 
 /// Ansible's forks in the measurement; stockman gets the same.
 pub const FORKS: &str = "50";
@@ -69,6 +69,25 @@ impl Project {
         cmd.args(["--forks", FORKS, "-i"]).arg(inventory).arg(playbook);
         cmd.env("ANSIBLE_PIPELINING", "True").env("ANSIBLE_NOCOLOR", "1").env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3");
         self.checked("ansible-playbook", cmd, rerun)
+    }
+
+    /// pyinfra's deploy.py (written by [`crate::pyinfra::write_project`]):
+    /// exit code 0 and no errors in its results table. A rerun is not required
+    /// to change nothing: pyinfra checks out a git tag and reloads systemd on
+    /// every run and counts both as changes.
+    pub fn pyinfra(&self, program: &Path, hosts: &[fleet::FleetHost], key: &Path) -> Cost {
+        crate::pyinfra::write_project(self.dir.path(), hosts, key);
+        let mut cmd = crate::pyinfra::command(program);
+        cmd.current_dir(self.dir.path()).env("HOME", self.home()).env_remove("SSH_AUTH_SOCK");
+        let run = measure::run(&mut cmd);
+        // pyinfra prints its results table on stderr. Columns: hosts, success,
+        // error, no change; `-` is zero.
+        let total = run.stdout.lines().chain(run.stderr.lines()).find_map(|l| l.trim().strip_prefix("Grand total")).map(|t| t.split_whitespace().collect::<Vec<_>>());
+        let clean = total.as_ref().is_some_and(|t| t.get(2) == Some(&"-"));
+        if run.code != 0 || !clean {
+            panic!("pyinfra: exit code {}, results {total:?}\n--- stdout\n{}\n--- stderr\n{}", run.code, run.stdout, run.stderr);
+        }
+        run.cost
     }
 
     /// Runs a tool in the project with the project's HOME; panics with its
