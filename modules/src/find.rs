@@ -183,55 +183,8 @@ fn with_unit(text: &str, units: &[(char, i64)]) -> Option<i64> {
 
 /// A name pattern: Python's `fnmatch` (whole name) or `re.match` (from the start).
 fn name_matcher(pattern: &str, use_regex: bool) -> Result<Regex, String> {
-    let source = if use_regex { format!(r"\A(?:{})", pattern.replace(r"\Z", r"\z")) } else { fnmatch_regex(pattern) };
+    let source = if use_regex { format!(r"\A(?:{})", pattern.replace(r"\Z", r"\z")) } else { crate::fnmatch::translate(pattern) };
     Regex::new(&source).map_err(|e| format!("pattern `{pattern}` is not one stockman supports (Rust regex syntax; no look-around or backreferences): {e}"))
-}
-
-/// Python's `fnmatch.translate`: `*`, `?`, `[seq]`, `[!seq]`; the rest literal.
-fn fnmatch_regex(pattern: &str) -> String {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::from(r"(?s)\A");
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        i += 1;
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            '[' => {
-                let mut j = i;
-                if chars.get(j) == Some(&'!') {
-                    j += 1;
-                }
-                if chars.get(j) == Some(&']') {
-                    j += 1;
-                }
-                while j < chars.len() && chars[j] != ']' {
-                    j += 1;
-                }
-                if j >= chars.len() {
-                    out.push_str(r"\[");
-                    continue;
-                }
-                let body: String = chars[i..j].iter().collect();
-                i = j + 1;
-                let (negate, body) = match body.strip_prefix('!') {
-                    Some(rest) => (true, rest.to_string()),
-                    None => (false, body),
-                };
-                let escaped: String = body.chars().flat_map(|c| if matches!(c, '\\' | '[' | ']' | '^' | '&' | '~') { vec!['\\', c] } else { vec![c] }).collect();
-                out.push('[');
-                if negate {
-                    out.push('^');
-                }
-                out.push_str(&escaped);
-                out.push(']');
-            }
-            other => out.push_str(&regex::escape(&other.to_string())),
-        }
-    }
-    out.push_str(r"\z");
-    out
 }
 
 /// One entry of the listing: lstat fields (stat with `follow`) and its name.

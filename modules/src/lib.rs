@@ -51,6 +51,7 @@ pub mod debug;
 pub mod fetch;
 pub mod file;
 pub mod find;
+pub mod fnmatch;
 mod file_times;
 pub mod getent;
 pub mod ping;

@@ -208,80 +208,21 @@ fn localhost_target(model: &Model, term: &str) -> Target {
     }
 }
 
-enum NameMatcher {
-    Glob(Vec<char>),
-    Regex(regex::Regex),
-}
+/// A host pattern term: `~regex`, or fnmatch's shell-style glob.
+struct NameMatcher(regex::Regex);
 
 impl NameMatcher {
     fn new(term: &str) -> Result<NameMatcher, InventoryError> {
         match term.strip_prefix('~') {
-            Some(re) => regex::Regex::new(&format!("^(?:{re})"))
-                .map(NameMatcher::Regex)
-                .map_err(|e| InventoryError::Pattern(format!("Invalid host list pattern: {term}: {e}"))),
-            None => Ok(NameMatcher::Glob(term.chars().collect())),
+            Some(re) => regex::Regex::new(&format!("^(?:{re})")),
+            None => stockman_modules::fnmatch::regex(term),
         }
+        .map(NameMatcher)
+        .map_err(|e| InventoryError::Pattern(format!("Invalid host list pattern: {term}: {e}")))
     }
 
     fn matches(&self, name: &str) -> bool {
-        match self {
-            NameMatcher::Regex(re) => re.is_match(name),
-            NameMatcher::Glob(glob) => glob_match(glob, &name.chars().collect::<Vec<_>>()),
-        }
-    }
-}
-
-/// Python's `fnmatch` (case-sensitive): `*`, `?`, `[set]`, `[!set]`.
-fn glob_match(glob: &[char], name: &[char]) -> bool {
-    match glob.first() {
-        None => name.is_empty(),
-        Some('*') => (0..=name.len()).any(|i| glob_match(&glob[1..], &name[i..])),
-        Some('?') => !name.is_empty() && glob_match(&glob[1..], &name[1..]),
-        Some('[') => match CharClass::parse(&glob[1..]) {
-            Some(class) => {
-                let Some(&c) = name.first() else { return false };
-                class.matches(c) && glob_match(&glob[1 + class.len..], &name[1..])
-            }
-            None => name.first() == Some(&'[') && glob_match(&glob[1..], &name[1..]),
-        },
-        Some(&c) => name.first() == Some(&c) && glob_match(&glob[1..], &name[1..]),
-    }
-}
-
-/// A `[set]` or `[!set]` of a glob.
-struct CharClass {
-    /// Characters after the `[`, including the closing `]`.
-    len: usize,
-    negated: bool,
-    ranges: Vec<(char, char)>,
-}
-
-impl CharClass {
-    /// Parses the class that follows a `[`; None when it is never closed.
-    fn parse(rest: &[char]) -> Option<CharClass> {
-        let negated = rest.first() == Some(&'!');
-        let mut i = usize::from(negated);
-        let mut ranges = Vec::new();
-        let mut first = true;
-        while i < rest.len() {
-            let c = rest[i];
-            if c == ']' && !first {
-                return Some(CharClass { len: i + 1, negated, ranges });
-            }
-            if rest.get(i + 1) == Some(&'-') && rest.get(i + 2).is_some_and(|&e| e != ']') {
-                ranges.push((c, rest[i + 2]));
-                i += 3;
-            } else {
-                ranges.push((c, c));
-                i += 1;
-            }
-            first = false;
-        }
-        None
-    }
-
-    fn matches(&self, c: char) -> bool {
-        self.ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != self.negated
+        self.0.is_match(name)
     }
 }
 
@@ -331,7 +272,7 @@ mod tests {
 
     #[test]
     fn globs_like_fnmatch() {
-        let m = |g: &str, n: &str| glob_match(&g.chars().collect::<Vec<_>>(), &n.chars().collect::<Vec<_>>());
+        let m = |g: &str, n: &str| NameMatcher::new(g).unwrap().matches(n);
         assert!(m("web*", "web1.example.com"));
         assert!(m("*.example.com", "db.example.com"));
         assert!(!m("*.example.com", "example.com"));

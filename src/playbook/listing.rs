@@ -198,78 +198,13 @@ fn drop_before(steps: &mut Vec<Step>, pattern: &str) -> bool {
 }
 
 fn task_matches(name: Option<&str>, full_name: &str, pattern: &str) -> bool {
-    name.is_some_and(|n| n == pattern || fnmatch(n, pattern)) || full_name == pattern || fnmatch(full_name, pattern)
-}
-
-/// Python's `fnmatch.fnmatchcase`: `*`, `?`, `[seq]` and `[!seq]`.
-pub fn fnmatch(text: &str, pattern: &str) -> bool {
-    let text: Vec<char> = text.chars().collect();
-    let pattern: Vec<char> = pattern.chars().collect();
-    matches_from(&text, &pattern)
-}
-
-fn matches_from(text: &[char], pattern: &[char]) -> bool {
-    let Some((&first, rest)) = pattern.split_first() else { return text.is_empty() };
-    match first {
-        '*' => (0..=text.len()).any(|skip| matches_from(&text[skip..], rest)),
-        '?' => !text.is_empty() && matches_from(&text[1..], rest),
-        '[' => match class(rest) {
-            Some((set, negated, after)) => {
-                let Some((&c, tail)) = text.split_first() else { return false };
-                (set_contains(&set, c) != negated) && matches_from(tail, after)
-            }
-            // An unclosed `[` is a literal, as in Python.
-            None => text.first() == Some(&'[') && matches_from(&text[1..], rest),
-        },
-        c => text.first() == Some(&c) && matches_from(&text[1..], rest),
-    }
-}
-
-/// The set of a `[...]` class (after the `[`): its characters, whether it is
-/// negated, and the pattern after the `]`.
-fn class(rest: &[char]) -> Option<(Vec<char>, bool, &[char])> {
-    let (negated, body) = match rest.first() {
-        Some('!') => (true, &rest[1..]),
-        _ => (false, rest),
-    };
-    // A `]` right after `[` or `[!` is part of the set.
-    let close = body.iter().skip(1).position(|&c| c == ']').map(|i| i + 1)?;
-    Some((body[..close].to_vec(), negated, &body[close + 1..]))
-}
-
-fn set_contains(set: &[char], c: char) -> bool {
-    let mut i = 0;
-    while i < set.len() {
-        if i + 2 < set.len() && set[i + 1] == '-' {
-            if set[i] <= c && c <= set[i + 2] {
-                return true;
-            }
-            i += 3;
-        } else {
-            if set[i] == c {
-                return true;
-            }
-            i += 1;
-        }
-    }
-    false
+    let fnmatch = |text: &str| stockman_modules::fnmatch::matches(pattern, text);
+    name.is_some_and(|n| n == pattern || fnmatch(n)) || full_name == pattern || fnmatch(full_name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnmatch_like_python() {
-        assert!(fnmatch("Install nginx", "Install*"));
-        assert!(fnmatch("web : Install nginx", "web : *nginx"));
-        assert!(fnmatch("a1", "a[0-9]"));
-        assert!(!fnmatch("ab", "a[!b]"));
-        assert!(fnmatch("a]", "a[]]"));
-        assert!(fnmatch("[x", "[x"));
-        assert!(!fnmatch("install", "Install"));
-        assert!(fnmatch("x?y", "x?y"));
-    }
 
     #[test]
     fn tag_selection_follows_ansible() {

@@ -30,7 +30,7 @@ pub use defaults::value_kind;
 pub use include::{Include, IncludeKind, IncludeSource, RoleInclude};
 pub use include_vars::IncludedVars;
 pub use kv::{is_identifier, parse_kv, split_args};
-pub use listing::{fnmatch, list_play, module_uses, start_at_task, tags_selected, ModuleUse, PlayListing, TagFilter};
+pub use listing::{list_play, module_uses, start_at_task, tags_selected, ModuleUse, PlayListing, TagFilter};
 pub use load::{batch_sizes, load, load_node, load_with_roles_path, LoadError, VARIABLE_PARAMS};
 pub use suggest::did_you_mean;
 pub use tasks::DeferredAction;

@@ -288,25 +288,8 @@ fn fileglob_lookup(state: &State, terms: &[Jinja]) -> Result<Vec<Jinja>, Error> 
 /// Shell-style matching of one name: `*`, `?`, `[...]`; a leading `.`
 /// must be matched literally, as glob does.
 pub(crate) fn fnmatch(pattern: &str, name: &str) -> bool {
-    if name.starts_with('.') && !pattern.starts_with('.') {
-        return false;
-    }
-    let mut re = String::from("^");
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' => re.push_str(".*"),
-            '?' => re.push('.'),
-            '[' => {
-                let class: String = chars.by_ref().take_while(|c| *c != ']').collect();
-                let class = class.strip_prefix('!').map(|rest| format!("^{rest}")).unwrap_or(class);
-                re.push_str(&format!("[{}]", class.replace('\\', "\\\\")));
-            }
-            c => re.push_str(&::regex::escape(&c.to_string())),
-        }
-    }
-    re.push('$');
-    ::regex::Regex::new(&re).map(|r| r.is_match(name)).unwrap_or(false)
+    let hidden_unasked = name.starts_with('.') && !pattern.starts_with('.');
+    !hidden_unasked && stockman_modules::fnmatch::matches(pattern, name)
 }
 
 /// `items` flattens its terms one level; `list` returns them as given.

@@ -102,7 +102,7 @@ fn assemble(out: &probe::Output, options: &FactOptions) -> (Map<String, Value>, 
     result.insert("gather_subset".into(), options.subset.iter().map(|s| Value::String(s.clone())).collect::<Vec<_>>().into());
     result.insert("module_setup".into(), true.into());
     // `filter` narrows every key, the two above included, as Ansible's does.
-    result.retain(|k, _| options.filter.is_empty() || options.filter.iter().any(|f| crate::playbook::fnmatch(k, f)));
+    result.retain(|k, _| options.filter.is_empty() || options.filter.iter().any(|f| stockman_modules::fnmatch::matches(f, k)));
     (result, warnings)
 }
 
