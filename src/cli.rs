@@ -15,6 +15,7 @@ use crate::report::{self, Format, OutputOptions, Outputs, Reporter as _};
 
 mod adhoc;
 mod inventory;
+mod merge;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -25,6 +26,7 @@ Examples:
   stockman playbook -i hosts.ini --output json site.yml > events.jsonl
   stockman playbook -i hosts.ini --check --detailed-exitcode --junit report.xml site.yml
   stockman playbook -i hosts.ini --profile site.yml
+  stockman playbook -i hosts.ini --shard 0/3 --output json site.yml > events-0.jsonl
   stockman completions bash > /etc/bash_completion.d/stockman";
 
 const COMPLETION_EXAMPLES: &str = "\
@@ -51,6 +53,9 @@ enum Command {
     /// Show the inventory as ansible-inventory does: --list, --host, --graph.
     #[command(after_help = inventory::EXAMPLES)]
     Inventory(inventory::InventoryArgs),
+    /// Join the `--output json` streams of a `--shard` run's shards: one recap, exit code and JUnit report.
+    #[command(after_help = merge::EXAMPLES)]
+    Merge(merge::MergeArgs),
     /// Encrypt, decrypt, view, edit and rekey Ansible Vault files (like ansible-vault).
     Vault(crate::vault::command::VaultArgs),
     /// Show the settings from ansible.cfg and ANSIBLE_* variables (like ansible-config).
@@ -175,6 +180,7 @@ pub fn main() -> ExitCode {
         Command::Playbook(args) => run_playbook(args),
         Command::Adhoc(args) => adhoc::run(args),
         Command::Inventory(args) => inventory::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Vault(args) => crate::vault::command::run(args),
         Command::Config(args) => crate::config::show::run(args),
         Command::Modules { playbooks } => list_modules(&playbooks),
