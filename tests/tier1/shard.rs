@@ -322,3 +322,46 @@ fn shard_flag_and_engine_variables_are_checked() {
     let hosts: Vec<&str> = listed.stdout.lines().map(str::trim).filter(|l| l.starts_with('h') && l.len() == 2).collect();
     assert_eq!(hosts, ["h1", "h4"], "{}", listed.stdout);
 }
+
+/// The validators tests/run-all.sh installs (its install step); missing is a failure.
+const VALIDATORS: &str = "/var/cache/stockman/validators-venv/bin";
+
+fn validate(tool: &str, args: &[&str], file: &std::path::Path) -> Run {
+    let bin = std::path::Path::new(VALIDATORS).join(tool);
+    assert!(bin.exists(), "{} is missing: run `bash tests/run-all.sh --setup-only` (it installs check-jsonschema and kubernetes-validate)", bin.display());
+    finish({
+        let mut cmd = Command::new(bin);
+        cmd.args(args).arg(file);
+        cmd
+    })
+}
+
+#[test]
+fn scaling_out_manifests_pass_their_schemas() {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scaling-out");
+    let scratch = tempfile::tempdir().unwrap();
+    let checks: [(&str, &str, &[&str], &str, &str); 4] = [
+        ("kubernetes-job.yaml", "kubernetes-validate", &["--strict"], "completionMode: Indexed", "completionMod: Indexed"),
+        ("kubernetes-merge.yaml", "kubernetes-validate", &["--strict"], "backoffLimit: 0", "backoffLimit: none"),
+        ("gitlab-ci.yml", "check-jsonschema", &["--builtin-schema", "vendor.gitlab-ci"], "parallel: 3", "parallel: many"),
+        ("github-workflow.yml", "check-jsonschema", &["--builtin-schema", "vendor.github-workflows"], "runs-on:", "runs_on:"),
+    ];
+    for (name, tool, args, good, bad) in checks {
+        let file = docs.join(name);
+        let run = validate(tool, args, &file);
+        assert_eq!(run.code, 0, "{name} against its schema:\n{}{}", run.stdout, run.stderr);
+        // The validator does reject a broken copy: the check above can fail.
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(good), "{name} has `{good}`");
+        let broken = scratch.path().join(name);
+        std::fs::write(&broken, text.replacen(good, bad, 1)).unwrap();
+        assert_ne!(validate(tool, args, &broken).code, 0, "{name} with `{bad}` must not validate");
+    }
+    // The shard arithmetic the manifests rely on matches what they say.
+    let job = std::fs::read_to_string(docs.join("kubernetes-job.yaml")).unwrap();
+    assert!(job.contains("completions: 3") && job.contains("--shard auto/3") && job.contains("events-$JOB_COMPLETION_INDEX.jsonl"), "{job}");
+    let gitlab = std::fs::read_to_string(docs.join("gitlab-ci.yml")).unwrap();
+    assert!(gitlab.contains("parallel: 3") && gitlab.contains("--shard auto ") && gitlab.contains("stockman merge"), "{gitlab}");
+    let github = std::fs::read_to_string(docs.join("github-workflow.yml")).unwrap();
+    assert!(github.contains("index: [0, 1, 2]") && github.contains("STOCKMAN_SHARD_TOTAL: 3") && github.contains("STOCKMAN_SHARD_INDEX: ${{ matrix.index }}"), "{github}");
+}
