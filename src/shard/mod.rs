@@ -126,17 +126,19 @@ pub struct Shard {
 impl Shard {
     pub fn assign(slot: Slot, inventory: &Inventory) -> Shard {
         let all: Vec<&str> = inventory.hosts().iter().map(|h| h.name.as_str()).collect();
-        let (mine, mut others): (Vec<(usize, &str)>, Vec<(usize, &str)>) = all.iter().copied().enumerate().partition(|(k, _)| k % slot.total == slot.index);
+        let mut hosts = Vec::new();
+        let mut others = HashSet::new();
+        for (k, host) in all.iter().enumerate() {
+            if k % slot.total == slot.index {
+                hosts.push(host.to_string());
+            } else {
+                others.insert(host.to_string());
+            }
+        }
         if slot.index != 0 {
-            others.extend(inventory.implicit_localhost_names().map(|n| (0, n)));
+            others.extend(inventory.implicit_localhost_names().map(str::to_string));
         }
-        Shard {
-            slot,
-            hosts: mine.into_iter().map(|(_, h)| h.to_string()).collect(),
-            inventory_hosts: all.len(),
-            fingerprint: fingerprint(&all),
-            others: others.into_iter().map(|(_, h)| h.to_string()).collect(),
-        }
+        Shard { slot, hosts, inventory_hosts: all.len(), fingerprint: fingerprint(&all), others }
     }
 
     /// Whether this shard runs tasks on `host`.

@@ -6,7 +6,8 @@
 //! runs once per shard, `serial` batches and `max_fail_percentage` count one
 //! shard's hosts, `any_errors_fatal` stops one shard, a task delegated to
 //! another host may run there from several shards at once, and another host's
-//! facts or registered results (`hostvars[...]`) exist only in its own shard.
+//! facts or registered results (`hostvars[...]`) exist only in its own shard,
+//! and hosts that `meta: refresh_inventory` brings in belong to no shard.
 //! Dynamically included files (`include_tasks`, `include_role`) are read only
 //! when they run, so they are not inspected here.
 
@@ -15,7 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::playbook::{Action, Block, Handler, Play, Playbook, Step, Task};
+use crate::playbook::{Action, Block, Handler, Meta, Play, Playbook, Step, Task};
 use crate::yaml::Span;
 
 /// One thing that does not split: where, what, and why.
@@ -116,6 +117,9 @@ impl TaskScan<'_> {
         }
         if let Some(target) = task.delegate_to.as_ref().filter(|d| !delegates_to_controller(d)) {
             add(format!("`delegate_to: {}` acts on another host, which other shards may act on at the same time", show(target)));
+        }
+        if matches!(task.action, Action::Meta(Meta::RefreshInventory)) {
+            add("`meta: refresh_inventory` may bring hosts new to the inventory, which belong to no shard and would run in every one".into());
         }
         let module = task_module(task);
         if self.later_plays && matches!(module.as_str(), "add_host" | "group_by") {

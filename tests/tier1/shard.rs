@@ -91,11 +91,14 @@ fn vars(pairs: &[(&str, String)]) -> Vec<(String, String)> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
+/// The variables an engine gives shard i.
+type Engine = Box<dyn Fn(usize) -> Vec<(String, String)>>;
+
 #[test]
 fn shard_engines_split_the_hosts_disjointly_and_completely() {
     let sshd = TestSshd::start();
     let p = project(&sshd);
-    let engines: Vec<(&str, &str, Box<dyn Fn(usize) -> Vec<(String, String)>>)> = vec![
+    let engines: Vec<(&str, &str, Engine)> = vec![
         ("explicit", "{i}/3", Box::new(|_| Vec::new())),
         // A Kubernetes Indexed Job sets only the 0-based index.
         ("kubernetes", "auto/3", Box::new(|i| vars(&[("JOB_COMPLETION_INDEX", i.to_string())]))),
@@ -222,7 +225,7 @@ fn merge_names_missing_shards_and_malformed_lines() {
     assert!(run.stderr.contains("no `recap` event"), "{}", run.stderr);
 
     std::fs::write(&broken, "{\"schema\":1,\"event\":\"exit\",\"code\":\"x\"}\n").unwrap();
-    let run = merge(&p, &[], &[broken.clone()]);
+    let run = merge(&p, &[], std::slice::from_ref(&broken));
     assert!(run.stderr.contains(&format!("{}:1:1: `exit` with a `code` that is not a whole number", broken.display())), "{}", run.stderr);
     let absent = merge(&p, &[], &[p.path("nowhere.jsonl")]);
     absent.assert_code(1);
@@ -246,6 +249,8 @@ const UNSAFE: &str = r#"
     - name: On the controller is fine
       command: "true"
       delegate_to: localhost
+    - name: Read the inventory again
+      meta: refresh_inventory
 "#;
 
 #[test]
@@ -260,6 +265,7 @@ fn plays_that_do_not_split_are_refused_unless_shard_unsafe() {
         format!("{file}:2:3: play `Unsafe`: `serial`"),
         format!("{file}:7:7: task `Once`: `run_once` runs once in every shard"),
         format!("{file}:12:7: task `Peek at h0`: reads `hostvars['h0']`"),
+        format!("{file}:18:7: task `Read the inventory again`: `meta: refresh_inventory`"),
         "--shard-unsafe".to_string(),
     ] {
         assert!(refused.stderr.contains(&expected), "`{expected}` in:\n{}", refused.stderr);
