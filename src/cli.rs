@@ -11,10 +11,11 @@ use crate::executor::Executor;
 use crate::inventory::Inventory;
 use crate::playbook::{self, parse_kv};
 use crate::transport::{BecomeMethod, BecomeSpec, Secret};
-use crate::report::{self, Format, OutputOptions, Outputs};
+use crate::report::{self, Format, OutputOptions, Outputs, Reporter as _};
 
 mod adhoc;
 mod inventory;
+mod merge;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -25,6 +26,7 @@ Examples:
   stockman playbook -i hosts.ini --output json site.yml > events.jsonl
   stockman playbook -i hosts.ini --check --detailed-exitcode --junit report.xml site.yml
   stockman playbook -i hosts.ini --profile site.yml
+  stockman playbook -i hosts.ini --shard 0/3 --output json site.yml > events-0.jsonl
   stockman completions bash > /etc/bash_completion.d/stockman";
 
 const COMPLETION_EXAMPLES: &str = "\
@@ -51,6 +53,9 @@ enum Command {
     /// Show the inventory as ansible-inventory does: --list, --host, --graph.
     #[command(after_help = inventory::EXAMPLES)]
     Inventory(inventory::InventoryArgs),
+    /// Join the `--output json` streams of a `--shard` run's shards: one recap, exit code and JUnit report.
+    #[command(after_help = merge::EXAMPLES)]
+    Merge(merge::MergeArgs),
     /// Encrypt, decrypt, view, edit and rekey Ansible Vault files (like ansible-vault).
     Vault(crate::vault::command::VaultArgs),
     /// Show the settings from ansible.cfg and ANSIBLE_* variables (like ansible-config).
@@ -145,6 +150,13 @@ struct PlaybookArgs {
     /// Confirm each task before running it (needs a terminal).
     #[arg(long = "step")]
     step: bool,
+    /// Run only shard I of N (0-based) of the inventory's hosts; `auto/N` and `auto` take them from
+    /// JOB_COMPLETION_INDEX, CI_NODE_INDEX/CI_NODE_TOTAL or STOCKMAN_SHARD_INDEX/STOCKMAN_SHARD_TOTAL.
+    #[arg(long = "shard", value_name = "I/N|auto/N|auto")]
+    shard: Option<String>,
+    /// With --shard: also run plays that do not split faithfully (run_once, serial, ...), warning about each.
+    #[arg(long = "shard-unsafe", requires = "shard")]
+    shard_unsafe: bool,
     #[command(flatten)]
     vault: crate::vault::command::VaultFlags,
     #[command(flatten)]
@@ -168,6 +180,7 @@ pub fn main() -> ExitCode {
         Command::Playbook(args) => run_playbook(args),
         Command::Adhoc(args) => adhoc::run(args),
         Command::Inventory(args) => inventory::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Vault(args) => crate::vault::command::run(args),
         Command::Config(args) => crate::config::show::run(args),
         Command::Modules { playbooks } => list_modules(&playbooks),
@@ -218,7 +231,7 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
     if args.verbose > 0 && args.output.format == OutputFormat::Human {
         announce_config(&loaded);
     }
-    let settings = match settings_from(&args, &loaded) {
+    let mut settings = match settings_from(&args, &loaded) {
         Ok(s) => s,
         Err(message) => return report::error::fatal(&message, 5),
     };
@@ -237,6 +250,10 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
     for secret in inventory.secrets() {
         crate::vault::keyring::remember_secret(secret);
     }
+    let hazards = match sharding(&args, &playbooks, &inventory, &mut settings) {
+        Ok(hazards) => hazards,
+        Err(message) => return report::error::fatal(&message, 5),
+    };
     if args.syntax_check {
         for path in &args.playbooks {
             report::error::note(&format!("\nplaybook: {}", path.display()));
@@ -250,7 +267,7 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         return report::error::fatal(&message, 1);
     }
     // Every host keeps its connection for the whole run: refuse before connecting when they can't all be open.
-    let hosts = inventory.select("all", settings.limit.as_deref()).map_or(inventory.hosts().len(), |s| s.hosts.len());
+    let hosts = inventory.select("all", settings.limit.as_deref()).map_or(inventory.hosts().len(), |s| s.hosts.iter().filter(|h| settings.runs_on(&h.name)).count());
     if let Err(e) = crate::rlimit::check_open_files(hosts) {
         return report::error::fatal(&e.to_string(), 1);
     }
@@ -269,12 +286,54 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         Ok(rt) => rt,
         Err(e) => return report::error::fatal(&format!("cannot start the async runtime: {e}"), 1),
     };
+    announce_shard(&settings, &hazards, &reporter);
     let code = runtime.block_on(Executor::new(&settings, &inventory, &reporter).run(&playbooks));
+    // Shard 0 also runs the implicit localhost: only the others can be empty of hosts.
+    if let Some(shard) = settings.shard.as_ref().filter(|s| s.hosts.is_empty() && s.slot.index > 0) {
+        reporter.event(&report::Event::Display(empty_shard_note(shard)));
+    }
     if let (false, Some(pattern)) = (started, &args.start_at_task) {
         // As ansible-playbook: reported after the recap, and not a failure.
         report::error::fatal(&format!("No matching task \"{pattern}\" found. Note: --start-at-task can only follow static includes."), 0);
     }
     u8::try_from(reporter.finish(code)).unwrap_or(1)
+}
+
+/// `--shard`: this process's share of the hosts into `settings`; the plays that do not
+/// split refused (an error listing them) unless `--shard-unsafe`, which returns them to warn about.
+fn sharding(args: &PlaybookArgs, playbooks: &[playbook::Playbook], inventory: &Inventory, settings: &mut Settings) -> Result<Vec<crate::shard::safety::Hazard>, String> {
+    let Some(spec) = &args.shard else { return Ok(Vec::new()) };
+    let slot = crate::shard::Slot::resolve(spec, &|name| std::env::var(name).ok())?;
+    let hazards = crate::shard::safety::hazards(playbooks, settings.any_errors_fatal);
+    if !hazards.is_empty() && !args.shard_unsafe {
+        let lines: Vec<String> = hazards.iter().map(|h| format!("  {h}")).collect();
+        return Err(format!(
+            "--shard {}/{}: {} of these playbooks would not run as one unsharded run does:\n{}\nRun them without --shard, change them, or pass --shard-unsafe to run them anyway (each is then a warning).",
+            slot.index,
+            slot.total,
+            if hazards.len() == 1 { "this part" } else { "these parts" },
+            lines.join("\n")
+        ));
+    }
+    settings.shard = Some(crate::shard::Shard::assign(slot, inventory));
+    Ok(hazards)
+}
+
+/// The shard's identity for `stockman merge`, and each `--shard-unsafe` hazard as a warning.
+fn announce_shard(settings: &Settings, hazards: &[crate::shard::safety::Hazard], reporter: &Outputs) {
+    let Some(shard) = &settings.shard else { return };
+    reporter.event(&report::Event::Shard(shard.clone()));
+    for hazard in hazards {
+        reporter.event(&report::Event::Warning(format!("--shard-unsafe: {hazard}")));
+    }
+}
+
+/// After the recap of a shard without hosts: why nothing ran.
+fn empty_shard_note(shard: &crate::shard::Shard) -> String {
+    format!(
+        "shard {}/{} has no hosts: the inventory's {} host(s) are all in other shards, so every play was skipped",
+        shard.slot.index, shard.slot.total, shard.inventory_hosts
+    )
 }
 
 /// `--step` asks on the terminal before each task: refused up front when there is none to ask on.
@@ -302,7 +361,7 @@ fn list(args: &PlaybookArgs, settings: &Settings, playbooks: &[playbook::Playboo
         let mut plays = Vec::new();
         for (index, play) in pb.plays.iter().enumerate() {
             let hosts = match inventory.select(&play.hosts, settings.limit.as_deref()) {
-                Ok(selection) => selection.hosts.into_iter().map(|h| h.name).collect(),
+                Ok(selection) => selection.hosts.into_iter().map(|h| h.name).filter(|h| settings.runs_on(h)).collect(),
                 Err(_) => Vec::new(),
             };
             plays.push(report::listing::ListedPlay { listing: playbook::list_play(play, index + 1, &filter), hosts });

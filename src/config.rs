@@ -109,6 +109,15 @@ pub struct Settings {
     pub fact_caching: FactCaching,
     /// log_path: a run log of what the output shows.
     pub log_path: Option<PathBuf>,
+    /// `--shard I/N`: the hosts this process runs (None: all).
+    pub shard: Option<crate::shard::Shard>,
+}
+
+impl Settings {
+    /// Whether this process runs tasks on `host` (false for hosts of other shards).
+    pub fn runs_on(&self, host: &str) -> bool {
+        self.shard.as_ref().is_none_or(|s| s.admits(host))
+    }
 }
 
 /// Where facts are kept (Ansible's `fact_caching`).
@@ -191,6 +200,7 @@ impl Default for Settings {
             force_color: false,
             fact_caching: FactCaching::Memory,
             log_path: None,
+            shard: None,
         }
     }
 }

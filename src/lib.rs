@@ -10,6 +10,7 @@
 //! - [`executor`]: runs plays (hosts in parallel, handlers, results); emits events, never prints.
 //! - [`fallback`]: modules stockman does not ship, found in the controller's ansible-core and collections and run with the target's Python.
 //! - [`vault`]: Ansible Vault files and `!vault` values; `stockman vault`.
+//! - [`shard`]: `--shard I/N`: this process's share of the hosts, and what does not split.
 //! - [`rlimit`]: the open-files limit, raised at startup for one connection per host.
 //! - [`report`]: events → ansible-playbook's output and the PLAY RECAP; the only place that prints.
 //!
@@ -30,6 +31,7 @@ pub mod playbook;
 pub mod process;
 pub mod report;
 pub mod rlimit;
+pub mod shard;
 pub mod template;
 pub mod transport;
 pub mod vault;

@@ -7,7 +7,8 @@
 #   3. ansible-core 2.19.14 with the ansible 12.3.0 collections in
 #      /var/cache/stockman/ansible-venv (side-by-side comparisons, the module
 #      fallback), its sdist's integration targets in /var/cache/stockman/ansible-tests
-#      and three wheels (pip, six, packaging) in /var/cache/stockman/wheels for the pip scenario
+#      and three wheels (pip, six, packaging) in /var/cache/stockman/wheels for the pip scenario,
+#      and check-jsonschema + kubernetes-validate in /var/cache/stockman/validators-venv
 #   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1)
 #   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet,
 #      the parity judge and Ansible's own integration targets that pass)
@@ -128,6 +129,26 @@ install_wheels() {
 	) 7>"$CACHE/.wheels.lock"
 }
 
+# Validators of the manifests in docs/scaling-out/ (issue 20): GitHub Actions and GitLab CI
+# files against check-jsonschema's vendored schemas, Kubernetes objects against the
+# schemas kubernetes-validate ships; both work offline. Pinned, in their own venv.
+readonly VALIDATORS=$CACHE/validators-venv
+readonly VALIDATOR_PINS="check-jsonschema==0.39.0 kubernetes-validate==1.37.0"
+install_validators() {
+	(
+		flock 7
+		if [[ $(cat "$VALIDATORS/.pins" 2>/dev/null) == "$VALIDATOR_PINS" ]]; then
+			echo "present: $VALIDATOR_PINS"
+			exit 0
+		fi
+		python3 -m venv --clear "$VALIDATORS"
+		# shellcheck disable=SC2086
+		"$VALIDATORS/bin/pip" install -q $VALIDATOR_PINS
+		printf '%s' "$VALIDATOR_PINS" >"$VALIDATORS/.pins"
+		echo "installed: $VALIDATOR_PINS"
+	) 7>"$CACHE/.validators.lock"
+}
+
 # Runs one step; records a failure instead of stopping, so both tiers always report.
 step() {
 	local name=$1 t0=$SECONDS
@@ -156,6 +177,8 @@ install_ansible
 section "Ansible's integration targets"
 install_ansible_tests
 install_wheels
+section "Manifest validators"
+install_validators
 if [[ ${1:-} == --setup-only ]]; then
 	echo "set up; tests not run (--setup-only)"
 	exit 0

@@ -238,6 +238,8 @@ fn playbook_args(a: AdhocArgs) -> PlaybookArgs {
         list_tags: false,
         start_at_task: None,
         step: false,
+        shard: None,
+        shard_unsafe: false,
         vault: a.vault,
         output: OutputArgs { format: OutputFormat::Human, junit: None, detailed_exitcode: false, profile: false },
         playbooks: Vec::new(),

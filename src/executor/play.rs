@@ -197,6 +197,8 @@ impl Executor<'_> {
             self.emit(Event::Warning(w));
         }
         let mut hosts = selection.hosts;
+        // --shard: the other shards' hosts are theirs (groups and hostvars still hold them).
+        hosts.retain(|h| self.settings.runs_on(&h.name));
         order_hosts(&mut hosts, play.order);
         hosts
     }

@@ -173,6 +173,12 @@ impl Inventory {
         }
     }
 
+    /// The implicit localhost's names the inventory does not define itself
+    /// (`localhost`, `127.0.0.1`, `::1`).
+    pub fn implicit_localhost_names(&self) -> impl Iterator<Item = &str> {
+        self.implicit_localhosts.iter().map(|h| h.name.as_str())
+    }
+
     /// Group name → host names, for the `groups` magic variable; includes
     /// `all` and `ungrouped`, in the order groups were defined.
     pub fn groups(&self) -> &[(String, Vec<String>)] {

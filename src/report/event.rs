@@ -33,6 +33,8 @@ pub enum Event {
     /// `until` did not hold yet: the task runs again.
     Retry { host: String, task: String, retries_left: u64 },
     Recap(Stats),
+    /// `--shard I/N`: which shard this run is and its hosts (sent before the first play).
+    Shard(crate::shard::Shard),
     /// The process is about to exit with this code (sent by [`super::Outputs::finish`]).
     Exit { code: i32 },
 }

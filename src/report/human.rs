@@ -458,7 +458,7 @@ impl Reporter for Human {
             Event::Retry { host, task, retries_left } => {
                 self.out(&self.paint(&format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left)."), RED));
             }
-            Event::Exit { .. } => {}
+            Event::Exit { .. } | Event::Shard(_) => {}
         }
     }
 }

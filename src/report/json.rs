@@ -95,6 +95,7 @@ impl Reporter for Json {
                 self.line("retry", json!({ "host": host, "task": task, "retries_left": retries_left }));
             }
             Event::Recap(stats) => self.line("recap", recap_fields(stats)),
+            Event::Shard(shard) => self.line("shard", shard_fields(shard)),
             Event::Exit { code } => self.line("exit", json!({ "code": code })),
         }
     }
@@ -152,6 +153,14 @@ fn host_result_fields(task: &Map<String, Value>, r: &HostResult) -> Map<String, 
 fn diff_value(d: &stockman_modules::FileDiff) -> Option<Value> {
     let unified = diff::unified(d)?;
     Some(json!({ "before_header": d.before_header, "after_header": d.after_header, "unified": unified }))
+}
+
+/// What `stockman merge` checks: every shard of one inventory, each once.
+fn shard_fields(shard: &crate::shard::Shard) -> Value {
+    json!({
+        "index": shard.slot.index, "total": shard.slot.total, "hosts": shard.hosts,
+        "inventory_hosts": shard.inventory_hosts, "inventory": shard.fingerprint,
+    })
 }
 
 fn recap_fields(stats: &Stats) -> Value {

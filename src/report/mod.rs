@@ -11,6 +11,8 @@
 //!   oneline callbacks do, and `-t TREE` files.
 //! - [`run_log::RunLog`] appends what the human output shows to ansible.cfg's log_path.
 //! - [`timer::Timer`] prints the run's duration after the recap (callbacks_enabled = timer).
+//! - [`merge`] reads `--output json` streams back into events: `stockman merge` joins a
+//!   `--shard` run's shards and replays them into these reporters.
 //! - [`Outputs`] fans events out to those asked for and decides the exit code.
 //!
 //! Every format shows results through [`HostResult::visible`], so `no_log`
@@ -24,6 +26,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod listing;
+pub mod merge;
 mod outputs;
 mod profile;
 pub(crate) mod pyjson;

@@ -36,6 +36,7 @@ mod output_json;
 mod output_terminal;
 mod playbook;
 mod run;
+mod shard;
 mod ssh_auth;
 mod ssh_become_pty;
 mod ssh_host_keys;
