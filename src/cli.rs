@@ -15,6 +15,7 @@ use crate::report::{self, Format, OutputOptions, Outputs};
 
 mod adhoc;
 mod inventory;
+mod pull;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -45,6 +46,11 @@ enum Command {
     /// Run playbooks against the hosts of an inventory (like ansible-playbook).
     #[command(after_help = EXAMPLES)]
     Playbook(PlaybookArgs),
+    /// Update a git checkout and run its playbook on this host (like ansible-pull).
+    #[command(after_help = pull::EXAMPLES)]
+    // -C and -f are ansible-pull's --checkout and --force here; --check and --forks stay long.
+    #[command(mut_arg("check", |a| a.short(None)), mut_arg("forks", |a| a.short(None)), mut_arg("playbooks", |a| a.required(false)))]
+    Pull(pull::PullArgs),
     /// Run one module on the hosts of a pattern (like ansible's ad-hoc command).
     #[command(after_help = adhoc::EXAMPLES)]
     Adhoc(adhoc::AdhocArgs),
@@ -166,6 +172,7 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Playbook(args) => run_playbook(args),
+        Command::Pull(args) => pull::run(args),
         Command::Adhoc(args) => adhoc::run(args),
         Command::Inventory(args) => inventory::run(args),
         Command::Vault(args) => crate::vault::command::run(args),
@@ -208,6 +215,12 @@ fn dispatched_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::f
 }
 
 fn run_playbook(args: PlaybookArgs) -> u8 {
+    run_playbook_as(args, None)
+}
+
+/// The one run path of `stockman playbook` and `stockman pull`; `connection` is
+/// ansible-playbook's `-c` (pull runs with `local`, as ansible-pull does).
+fn run_playbook_as(args: PlaybookArgs, connection: Option<crate::transport::ConnectionKind>) -> u8 {
     if let Err(message) = check_step(&args) {
         return report::error::fatal(&message, 5);
     }
@@ -219,7 +232,7 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         announce_config(&loaded);
     }
     let settings = match settings_from(&args, &loaded) {
-        Ok(s) => s,
+        Ok(s) => crate::config::Settings { connection, ..s },
         Err(message) => return report::error::fatal(&message, 5),
     };
     let mut playbooks: Vec<playbook::Playbook> = Vec::new();

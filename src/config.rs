@@ -109,6 +109,9 @@ pub struct Settings {
     pub fact_caching: FactCaching,
     /// log_path: a run log of what the output shows.
     pub log_path: Option<PathBuf>,
+    /// ansible-playbook's `-c`: the connection of hosts whose inventory and play name
+    /// none (`stockman pull` runs with `local`, as ansible-pull's `-c local`).
+    pub connection: Option<crate::transport::ConnectionKind>,
 }
 
 /// Where facts are kept (Ansible's `fact_caching`).
@@ -191,6 +194,7 @@ impl Default for Settings {
             force_color: false,
             fact_caching: FactCaching::Memory,
             log_path: None,
+            connection: None,
         }
     }
 }
