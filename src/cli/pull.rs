@@ -92,6 +92,10 @@ pub(super) fn run(args: PullArgs) -> u8 {
     if let Err(message) = validate(&args) {
         return report::error::fatal(&message, 5);
     }
+    if let Some(password) = url_password(&args.url) {
+        // Censored like a vault value in everything printed from here on.
+        crate::vault::keyring::remember_secret(password);
+    }
     if args.systemd_units {
         return print_units(&args);
     }
@@ -119,10 +123,10 @@ fn pull_locked(mut args: PullArgs, dest: &Path, names: &HostNames) -> u8 {
             Some(synced.after)
         }
         Err(e) if args.force && dest.join(".git").is_dir() => {
-            report::error::warning(&format!("Unable to update the repository ({e}). Continuing with (forced) run of the playbook."));
+            report::error::warning(&censored(&format!("Unable to update the repository ({e}). Continuing with (forced) run of the playbook.")));
             None
         }
-        Err(e) => return report::error::fatal(&format!("{e}\nNothing was run: the host was left as it was."), failed_code(&args)),
+        Err(e) => return report::error::fatal(&censored(&format!("{e}\nNothing was run: the host was left as it was.")), failed_code(&args)),
     };
     if let (true, Some(rev)) = (args.only_if_changed, &revision) {
         if pull::last_applied(dest).as_deref() == Some(rev.as_str()) {
@@ -158,6 +162,19 @@ fn pull_locked(mut args: PullArgs, dest: &Path, names: &HostNames) -> u8 {
         purge_checkout(dest);
     }
     code
+}
+
+/// The password of a `scheme://user:password@host/...` URL.
+fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let userinfo = authority.rsplit_once('@')?.0;
+    userinfo.split_once(':').map(|(_, password)| password).filter(|p| !p.is_empty())
+}
+
+/// A message with every remembered secret (the URL's password) censored.
+fn censored(text: &str) -> String {
+    crate::vault::keyring::redact(text).into_owned()
 }
 
 fn validate(args: &PullArgs) -> Result<(), String> {
@@ -203,7 +220,7 @@ fn announce(url: &str, synced: &git::Synced) {
         Some(before) => format!("{url} moved from {before} to {}", synced.after),
         None => format!("{url} checked out at {}", synced.after),
     };
-    report::error::note(&text);
+    report::error::note(&censored(&text));
 }
 
 /// A failure before the playbook ran counts as a failed host: 2, or 1 under
@@ -279,6 +296,13 @@ fn now_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_urls_password_is_a_secret() {
+        assert_eq!(url_password("https://bob:s3cret@git.example.com/site.git"), Some("s3cret"));
+        assert_eq!(url_password("ssh://git@git.example.com/site.git"), None);
+        assert_eq!(url_password("file:///srv/a:b@c/site.git"), None);
+    }
 
     #[test]
     fn unit_flags_are_left_out_of_the_units_command_line() {
