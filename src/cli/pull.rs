@@ -148,9 +148,8 @@ fn pull_locked(mut args: PullArgs, dest: &Path, names: &HostNames) -> u8 {
     let check = args.run.check;
     let purge = args.purge;
     args.run.playbooks = playbooks;
-    if args.run.inventory.is_empty() {
-        args.run.inventory = vec![PathBuf::from("localhost,")];
-    }
+    // No -i: as ansible-pull's playbook step, the configured inventory (ansible.cfg in the
+    // checkout, else none): `hosts: localhost` matches the implicit localhost, `all` does not.
     args.run.limit = Some(args.run.limit.take().unwrap_or_else(|| names.limit()));
     let code = run_playbook_as(args.run, Some(ConnectionKind::Local));
     if let (0, false, Some(rev)) = (code, check, &revision) {

@@ -69,7 +69,7 @@ impl Repo {
 /// A playbook that records each run (never "changed") and converges one file.
 fn state_playbook(version: &str) -> String {
     format!(
-        "- hosts: all\n  gather_facts: false\n  tasks:\n\
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n\
          \x20   - file: {{path: /srv/pulled, state: directory}}\n\
          \x20   - name: count the run\n      shell: date +%s.%N >> {RUNS}\n      changed_when: false\n\
          \x20   - copy: {{content: \"{version}\\n\", dest: {STATE}}}\n"
@@ -215,7 +215,7 @@ fn two_pulls_on_one_checkout_never_overlap() {
     let repo = Repo::new();
     let log = "/srv/overlap.log";
     repo.commit(
-        &format!("- hosts: all\n  gather_facts: false\n  tasks:\n    - shell: echo start $(date +%s%N) >> {log}; sleep 2; echo end $(date +%s%N) >> {log}\n"),
+        &format!("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shell: echo start $(date +%s%N) >> {log}; sleep 2; echo end $(date +%s%N) >> {log}\n"),
         "sleepy",
     );
     let fleet = Fleet::up_binding(1, &[repo.path()]);
@@ -316,4 +316,109 @@ fn hostile_urls_versions_directories_keys_and_playbook_names_stay_data() {
     // Every hostile directory name was a directory like any other (bar `..`-like ones that still resolve).
     assert!(runs_done >= hostile_corpus().len(), "only {runs_done} runs succeeded");
     assert_eq!(fleet.sh(H, "ls /srv | grep PWNED || true").trim(), "");
+}
+
+const VENV: &str = "/var/cache/stockman/ansible-venv";
+
+/// ansible-pull on `host`: a venv of the host's python3.11 that sees the bound
+/// controller venv's site-packages, with `ansible`, `ansible-playbook` and
+/// `ansible-pull` side by side (ansible-pull runs the other two from its own directory).
+fn install_ansible_pull(fleet: &Fleet, host: &str) -> String {
+    let script = format!(
+        "set -e; python3 -m venv --without-pip /opt/ansible; \
+         site=$(/opt/ansible/bin/python3 -c 'import site; print(site.getsitepackages()[0])'); \
+         echo {VENV}/lib/python3.11/site-packages > \"$site/ansible-venv.pth\"; \
+         for tool in ansible ansible-playbook ansible-pull; do \
+           sed '1s|.*|#!/opt/ansible/bin/python3|' {VENV}/bin/$tool > /opt/ansible/bin/$tool; \
+           chmod +x /opt/ansible/bin/$tool; done"
+    );
+    fleet.sh(host, &script);
+    "/opt/ansible/bin/ansible-pull".into()
+}
+
+/// One pull on `host` (stockman or ansible-pull), the output's recap and the host's state.
+struct Side {
+    code: Option<i32>,
+    stdout: String,
+    state: String,
+    runs: usize,
+}
+
+fn side(fleet: &Fleet, host: &str, program: &str, url: &str, args: &[&str]) -> Side {
+    let mut cmd = vec!["env", "ANSIBLE_NOCOLOR=1", "NO_COLOR=1", program, "-U", url, "-d", "/srv/co"];
+    if program.ends_with("stockman") {
+        cmd.insert(4, "pull");
+    }
+    cmd.extend_from_slice(args);
+    let out = fleet.exec(host, &cmd);
+    let cat = |path: &str| fleet.sh(host, &format!("cat {path} 2>/dev/null || true"));
+    Side { code: out.status.code(), stdout: format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)), state: cat(STATE), runs: cat(RUNS).lines().count() }
+}
+
+fn recap_line(output: &str) -> String {
+    let recap = output.split("PLAY RECAP").nth(1).unwrap_or_else(|| panic!("no recap in:\n{output}"));
+    recap.lines().find(|l| l.starts_with("localhost")).unwrap_or_else(|| panic!("no localhost recap in:\n{output}")).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn pull_matches_ansible_pull_side_by_side() {
+    let repo = Repo::new();
+    repo.commit(&state_playbook("v1"), "v1");
+    let fleet = Fleet::up_binding(2, &[repo.path(), PathBuf::from(VENV)]);
+    let (ours, theirs) = ("fleet01", "fleet02");
+    let ansible_pull = install_ansible_pull(&fleet, theirs);
+    let stockman = repo.binary().display().to_string();
+    let url = repo.url();
+    let both = |args: &[&str], url: &str| (side(&fleet, ours, &stockman, url, args), side(&fleet, theirs, &ansible_pull, url, args));
+    let same_run = |what: &str, (s, a): &(Side, Side)| {
+        assert_eq!(s.code, a.code, "{what}: exit codes\n--- stockman\n{}\n--- ansible-pull\n{}", s.stdout, a.stdout);
+        assert_eq!((&s.state, s.runs), (&a.state, a.runs), "{what}: host state\n--- stockman\n{}\n--- ansible-pull\n{}", s.stdout, a.stdout);
+    };
+
+    // First convergence: same recap, same host.
+    let first = both(&[], &url);
+    same_run("first run", &first);
+    assert_eq!(first.0.code, Some(0), "{}", first.0.stdout);
+    assert_eq!(recap_line(&first.0.stdout), recap_line(&first.1.stdout));
+    assert_eq!(first.0.state, "v1\n");
+
+    // -o with no new commit: both quit without running.
+    let unchanged = both(&["-o"], &url);
+    same_run("-o unchanged", &unchanged);
+    assert!(unchanged.0.stdout.contains("Repository has not changed") && unchanged.1.stdout.contains("Repository has not changed"), "{}\n{}", unchanged.0.stdout, unchanged.1.stdout);
+    assert_eq!(unchanged.0.runs, 1);
+
+    // A new commit with -o: both run it.
+    repo.commit(&state_playbook("v2"), "v2");
+    let moved = both(&["-o"], &url);
+    same_run("-o after a commit", &moved);
+    assert_eq!(recap_line(&moved.0.stdout), recap_line(&moved.1.stdout));
+    assert_eq!(moved.0.state, "v2\n");
+
+    // Drift seen by --check, the same way, and left alone.
+    for host in [ours, theirs] {
+        fleet.sh(host, &format!("echo manual > {STATE}"));
+    }
+    let check = both(&["--check"], &url);
+    same_run("--check on drift", &check);
+    assert_eq!(recap_line(&check.0.stdout), recap_line(&check.1.stdout));
+    assert_eq!(check.0.state, "manual\n");
+
+    // A commit that does not load: the same exit code, the host left as it was.
+    repo.commit("- hosts: all\n  tasks:\n    - copy: {content: broken\n", "bad");
+    let bad = both(&[], &url);
+    same_run("bad commit", &bad);
+    assert_eq!(bad.0.code, Some(4), "{}", bad.0.stdout);
+
+    // The repository is gone: the same failure, and -f runs the checkout there is.
+    repo.commit(&state_playbook("v3"), "v3");
+    both(&[], &url);
+    let gone = format!("file://{}/missing.git", repo.path().display());
+    let failed = both(&[], &gone);
+    same_run("unreachable repository", &failed);
+    assert_eq!(failed.0.code, Some(2), "{}", failed.0.stdout);
+    let forced = both(&["-f"], &gone);
+    same_run("unreachable repository with -f", &forced);
+    assert_eq!(forced.0.code, Some(0), "{}", forced.0.stdout);
+    assert_eq!(recap_line(&forced.0.stdout), recap_line(&forced.1.stdout));
 }
