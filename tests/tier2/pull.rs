@@ -58,11 +58,22 @@ impl Repo {
 
     /// Writes `local.yml`, commits and pushes it; returns the commit id.
     fn commit(&self, local_yml: &str, message: &str) -> String {
-        std::fs::write(self.work().join("local.yml"), local_yml).unwrap();
+        self.commit_files(&[("local.yml", local_yml)], message)
+    }
+
+    fn commit_files(&self, files: &[(&str, &str)], message: &str) -> String {
+        for (name, content) in files {
+            std::fs::write(self.work().join(name), content).unwrap();
+        }
         self.git(&["add", "-A"], &self.work());
         self.git(&["commit", "-q", "-m", message], &self.work());
         self.git(&["push", "-q", "origin", "HEAD:main"], &self.work());
         self.git(&["rev-parse", "HEAD"], &self.work())
+    }
+
+    fn tag(&self, name: &str) {
+        self.git(&["tag", name], &self.work());
+        self.git(&["push", "-q", "origin", name], &self.work());
     }
 }
 
@@ -421,4 +432,40 @@ fn pull_matches_ansible_pull_side_by_side() {
     same_run("unreachable repository with -f", &forced);
     assert_eq!(forced.0.code, Some(0), "{}", forced.0.stdout);
     assert_eq!(recap_line(&forced.0.stdout), recap_line(&forced.1.stdout));
+
+    // A modified checkout: refused (nothing runs), then discarded by --clean.
+    for host in [ours, theirs] {
+        fleet.sh(host, "echo '# local edit' >> /srv/co/local.yml");
+    }
+    let modified = both(&[], &url);
+    same_run("modified checkout", &modified);
+    assert_eq!(modified.0.code, Some(2), "{}", modified.0.stdout);
+    let cleaned = both(&["--clean"], &url);
+    same_run("--clean", &cleaned);
+    assert_eq!(cleaned.0.code, Some(0), "{}", cleaned.0.stdout);
+    for host in [ours, theirs] {
+        assert_eq!(fleet.sh(host, "git -C /srv/co status --porcelain --untracked-files=no"), "", "{host}: not clean");
+    }
+
+    // An unsigned commit under --verify-commit is not run.
+    repo.commit(&state_playbook("v4"), "v4");
+    let unsigned = both(&["--verify-commit"], &url);
+    same_run("--verify-commit on an unsigned commit", &unsigned);
+    assert_eq!(unsigned.0.code, Some(2), "{}", unsigned.0.stdout);
+    assert_eq!(unsigned.0.state, "v3\n");
+
+    // -C: a tag, while the branch has moved on.
+    repo.tag("release");
+    repo.commit(&state_playbook("v5"), "v5");
+    let tagged = both(&["-C", "release"], &url);
+    same_run("-C tag", &tagged);
+    assert_eq!(tagged.0.state, "v4\n");
+
+    // -i: an inventory inside the checkout, read after the update; a named playbook for a group.
+    let site = "- hosts: web\n  gather_facts: false\n  tasks:\n    - copy: {content: \"web\\n\", dest: /srv/pulled/state}\n";
+    repo.commit_files(&[("hosts.ini", "[web]\nlocalhost ansible_connection=local\n"), ("site.yml", site)], "inventory");
+    let grouped = both(&["-i", "hosts.ini", "site.yml"], &url);
+    same_run("-i and a named playbook", &grouped);
+    assert_eq!(grouped.0.state, "web\n", "{}", grouped.0.stdout);
+    assert_eq!(recap_line(&grouped.0.stdout), recap_line(&grouped.1.stdout));
 }
