@@ -215,12 +215,20 @@ fn dispatched_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::f
 }
 
 fn run_playbook(args: PlaybookArgs) -> u8 {
-    run_playbook_as(args, None)
+    run_playbook_as(args, &RunContext::default())
 }
 
-/// The one run path of `stockman playbook` and `stockman pull`; `connection` is
-/// ansible-playbook's `-c` (pull runs with `local`, as ansible-pull does).
-fn run_playbook_as(args: PlaybookArgs, connection: Option<crate::transport::ConnectionKind>) -> u8 {
+/// What `stockman pull` adds to a playbook run.
+#[derive(Debug, Default)]
+struct RunContext {
+    /// ansible-playbook's `-c` (pull runs with `local`, as ansible-pull does).
+    connection: Option<crate::transport::ConnectionKind>,
+    /// Said after the error when a playbook does not load (pull: the revision not applied).
+    load_failure_note: Option<String>,
+}
+
+/// The one run path of `stockman playbook` and `stockman pull`.
+fn run_playbook_as(args: PlaybookArgs, context: &RunContext) -> u8 {
     if let Err(message) = check_step(&args) {
         return report::error::fatal(&message, 5);
     }
@@ -232,14 +240,20 @@ fn run_playbook_as(args: PlaybookArgs, connection: Option<crate::transport::Conn
         announce_config(&loaded);
     }
     let settings = match settings_from(&args, &loaded) {
-        Ok(s) => crate::config::Settings { connection, ..s },
+        Ok(s) => crate::config::Settings { connection: context.connection, ..s },
         Err(message) => return report::error::fatal(&message, 5),
     };
     let mut playbooks: Vec<playbook::Playbook> = Vec::new();
     for path in &args.playbooks {
         match playbook::load_with_roles_path(path, &settings.roles_path) {
             Ok(pb) => playbooks.push(pb),
-            Err(e) => return report::error::load_error(&e),
+            Err(e) => {
+                let code = report::error::load_error(&e);
+                if let Some(note) = &context.load_failure_note {
+                    report::error::fatal(note, code);
+                }
+                return code;
+            }
         }
     }
     let inventory = match Inventory::load(&settings.inventories) {

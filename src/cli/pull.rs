@@ -3,7 +3,7 @@
 //! the local connection, through the same path as `stockman playbook`.
 //!
 //! Steps: flags → (sleep) → lock the checkout → git sync → `--only-if-changed`
-//! → pick and load the playbooks → run → remember the applied revision → purge.
+//! → pick the playbooks → load them all, then run → remember the applied revision → purge.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{run_playbook_as, PlaybookArgs};
-use crate::playbook;
+use super::{run_playbook_as, PlaybookArgs, RunContext};
 use crate::pull::{self, git, host_names::HostNames, lock::PullLock, units};
 use crate::report;
 use crate::transport::ConnectionKind;
@@ -105,6 +104,8 @@ pub(super) fn run(args: PullArgs) -> u8 {
         Err(message) => return report::error::fatal(&message, 5),
     };
     report::error::note(&format!("Starting stockman pull at {}", now_text()));
+    let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    report::error::note(&censored(&argv.join(" ")));
     nap(args.sleep);
     let _lock = match PullLock::acquire(&dest, Duration::from_secs(args.lock_wait), |holder| {
         report::error::note(&format!("Waiting up to {}s for the other stockman pull ({holder}) on {}", args.lock_wait, dest.display()));
@@ -142,16 +143,19 @@ fn pull_locked(mut args: PullArgs, dest: &Path, names: &HostNames) -> u8 {
         Ok(p) => p,
         Err(message) => return report::error::fatal(&message, 5),
     };
-    if let Err(code) = load_all(&playbooks, revision.as_deref()) {
-        return code;
-    }
     let check = args.run.check;
     let purge = args.purge;
     args.run.playbooks = playbooks;
     // No -i: as ansible-pull's playbook step, the configured inventory (ansible.cfg in the
     // checkout, else none): `hosts: localhost` matches the implicit localhost, `all` does not.
     args.run.limit = Some(args.run.limit.take().unwrap_or_else(|| names.limit()));
-    let code = run_playbook_as(args.run, Some(ConnectionKind::Local));
+    // Every playbook loads before anything runs: a commit that does not load changes nothing.
+    let revision_text = revision.as_deref().map_or_else(|| "the checked-out revision".to_string(), |r| format!("revision {r}"));
+    let context = RunContext {
+        connection: Some(ConnectionKind::Local),
+        load_failure_note: Some(format!("{revision_text} was not applied: a playbook does not load. Nothing was run: the host was left as it was.")),
+    };
+    let code = run_playbook_as(args.run, &context);
     if let (0, false, Some(rev)) = (code, check, &revision) {
         if let Err(e) = pull::record_applied(dest, rev) {
             report::error::warning(&format!("cannot record revision {rev} as applied in {}: {e}", pull::applied_marker(dest).display()));
@@ -226,24 +230,6 @@ fn announce(url: &str, synced: &git::Synced) {
 /// --detailed-exitcode (where 2 means drift).
 fn failed_code(args: &PullArgs) -> u8 {
     if args.run.output.detailed_exitcode { 1 } else { 2 }
-}
-
-/// Loads every playbook before anything runs: a commit whose YAML does not load
-/// changes nothing on the host, and the message says where and which revision.
-fn load_all(playbooks: &[PathBuf], revision: Option<&str>) -> Result<(), u8> {
-    let roles_path = crate::config::load_reporting()
-        .and_then(|loaded| crate::config::Settings::from_config(&loaded))
-        .map(|s| s.roles_path)
-        .unwrap_or_default();
-    for path in playbooks {
-        if let Err(e) = playbook::load_with_roles_path(path, &roles_path) {
-            let code = report::error::load_error(&e);
-            let revision = revision.map_or_else(|| "the checked-out revision".to_string(), |r| format!("revision {r}"));
-            report::error::fatal(&format!("{revision} was not applied: {} does not load. Nothing was run: the host was left as it was.", path.display()), code);
-            return Err(code);
-        }
-    }
-    Ok(())
 }
 
 fn nap(sleep: Option<u64>) {

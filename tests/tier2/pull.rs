@@ -209,6 +209,26 @@ fn pull_installs_converges_applies_commits_reports_drift_and_refuses_bad_commits
     assert!(String::from_utf8_lossy(&out.stderr).contains("Unable to update the repository"), "{}", text(&out));
     assert_eq!(runs(&fleet), runs_before + 1, "--force did not run");
 
+    // Vault options reach the run: a vaulted vars file in the repository, the password file on the host.
+    let pass = repo.path().join("vault-pass");
+    std::fs::write(&pass, "pw\n").unwrap();
+    std::fs::write(repo.work().join("secret.yml"), "secret_word: hush-7f3a\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stockman")).args(["vault", "encrypt", "--vault-password-file"]).arg(&pass).arg(repo.work().join("secret.yml")).output().unwrap();
+    assert!(out.status.success(), "vault encrypt: {}", text(&out));
+    let vaulted = "- hosts: localhost\n  gather_facts: false\n  vars_files: [secret.yml]\n  tasks:\n    - copy: {content: \"{{ secret_word }}\\n\", dest: /srv/pulled/secret}\n";
+    repo.commit(vaulted, "vaulted");
+    let out = pull(&fleet, bin, &url, &["--vault-password-file", &pass.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(cat(&fleet, "/srv/pulled/secret"), "hush-7f3a\n");
+    repo.commit(&state_playbook("v3"), "back to v3");
+
+    // A password in the URL never reaches the output, on failure or with --force.
+    for extra in [&[][..], &["-f"][..]] {
+        let out = pull(&fleet, bin, "https://bob:s3cretpw@127.0.0.1:9/site.git", extra);
+        assert!(!text(&out).contains("s3cretpw"), "the URL's password leaked: {}", text(&out));
+        assert!(text(&out).contains("127.0.0.1:9"), "{}", text(&out));
+    }
+
     // The timer itself fires: every 2 s (systemd's default AccuracySec=1min may delay it).
     let extra = format!("stockman_binary={binary} pull_url={url} pull_on_calendar=*:*:0/2 pull_randomized_delay=0 pull_first_run=false");
     let out = controller_playbook(&fleet, &home, &install_playbook(), &["-e", &extra]);
@@ -321,7 +341,7 @@ fn hostile_urls_versions_directories_keys_and_playbook_names_stay_data() {
                 assert!(String::from_utf8_lossy(&out.stderr).contains("ERROR!") || String::from_utf8_lossy(&out.stderr).contains("error:"), "{word:?} {args:?}: {}", text(&out));
             }
         }
-        let marker = fleet.sh(H, &format!("ls /srv | grep PWNED || true"));
+        let marker = fleet.sh(H, "ls /srv | grep PWNED || true");
         assert_eq!(marker.trim(), "", "{word:?} ran as code");
     }
     // Every hostile directory name was a directory like any other (bar `..`-like ones that still resolve).
