@@ -88,6 +88,9 @@ fn fetch(git: &Git, request: &Request) -> Result<String, GitError> {
     let mut args = vec!["fetch", "-q", "--no-tags"];
     if !request.full {
         args.push("--depth=1");
+    } else if request.dest.join(".git/shallow").exists() {
+        // A checkout that earlier runs fetched shallow gets its whole history now.
+        args.push("--unshallow");
     }
     args.extend(["origin", "--", wanted]);
     match git.run(&args) {

@@ -209,6 +209,14 @@ fn pull_installs_converges_applies_commits_reports_drift_and_refuses_bad_commits
     assert!(String::from_utf8_lossy(&out.stderr).contains("Unable to update the repository"), "{}", text(&out));
     assert_eq!(runs(&fleet), runs_before + 1, "--force did not run");
 
+    // Shallow by default; --full fetches the whole history (v1, v2, bad, v3 so far).
+    let count = || fleet.sh(H, &format!("git -C {CHECKOUT} rev-list --count HEAD")).trim().to_string();
+    assert_eq!(count(), "1", "not a shallow fetch");
+    let out = pull(&fleet, bin, &url, &["--full", "-s", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Sleeping for 0 seconds..."), "{}", text(&out));
+    assert_eq!(count(), "4", "--full left history out");
+
     // Vault options reach the run: a vaulted vars file in the repository, the password file on the host.
     let pass = repo.path().join("vault-pass");
     std::fs::write(&pass, "pw\n").unwrap();
