@@ -16,6 +16,7 @@ use crate::report::{self, Format, OutputOptions, Outputs, Reporter as _};
 mod adhoc;
 mod inventory;
 mod merge;
+mod pull;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -47,6 +48,11 @@ enum Command {
     /// Run playbooks against the hosts of an inventory (like ansible-playbook).
     #[command(after_help = EXAMPLES)]
     Playbook(PlaybookArgs),
+    /// Update a git checkout and run its playbook on this host (like ansible-pull).
+    #[command(after_help = pull::EXAMPLES)]
+    // -C and -f are ansible-pull's --checkout and --force here; --check and --forks stay long.
+    #[command(mut_arg("check", |a| a.short(None)), mut_arg("forks", |a| a.short(None)), mut_arg("playbooks", |a| a.required(false)))]
+    Pull(pull::PullArgs),
     /// Run one module on the hosts of a pattern (like ansible's ad-hoc command).
     #[command(after_help = adhoc::EXAMPLES)]
     Adhoc(adhoc::AdhocArgs),
@@ -178,6 +184,7 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Playbook(args) => run_playbook(args),
+        Command::Pull(args) => pull::run(args),
         Command::Adhoc(args) => adhoc::run(args),
         Command::Inventory(args) => inventory::run(args),
         Command::Merge(args) => merge::run(args),
@@ -221,6 +228,20 @@ fn dispatched_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::f
 }
 
 fn run_playbook(args: PlaybookArgs) -> u8 {
+    run_playbook_as(args, &RunContext::default())
+}
+
+/// What `stockman pull` adds to a playbook run.
+#[derive(Debug, Default)]
+struct RunContext {
+    /// ansible-playbook's `-c` (pull runs with `local`, as ansible-pull does).
+    connection: Option<crate::transport::ConnectionKind>,
+    /// Said after the error when a playbook does not load (pull: the revision not applied).
+    load_failure_note: Option<String>,
+}
+
+/// The one run path of `stockman playbook` and `stockman pull`.
+fn run_playbook_as(args: PlaybookArgs, context: &RunContext) -> u8 {
     if let Err(message) = check_step(&args) {
         return report::error::fatal(&message, 5);
     }
@@ -232,14 +253,20 @@ fn run_playbook(args: PlaybookArgs) -> u8 {
         announce_config(&loaded);
     }
     let mut settings = match settings_from(&args, &loaded) {
-        Ok(s) => s,
+        Ok(s) => crate::config::Settings { connection: context.connection, ..s },
         Err(message) => return report::error::fatal(&message, 5),
     };
     let mut playbooks: Vec<playbook::Playbook> = Vec::new();
     for path in &args.playbooks {
         match playbook::load_with_roles_path(path, &settings.roles_path) {
             Ok(pb) => playbooks.push(pb),
-            Err(e) => return report::error::load_error(&e),
+            Err(e) => {
+                let code = report::error::load_error(&e);
+                if let Some(note) = &context.load_failure_note {
+                    report::error::fatal(note, code);
+                }
+                return code;
+            }
         }
     }
     let inventory = match Inventory::load(&settings.inventories) {

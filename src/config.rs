@@ -111,6 +111,9 @@ pub struct Settings {
     pub log_path: Option<PathBuf>,
     /// `--shard I/N`: the hosts this process runs (None: all).
     pub shard: Option<crate::shard::Shard>,
+    /// ansible-playbook's `-c`: the connection of hosts whose inventory and play name
+    /// none (`stockman pull` runs with `local`, as ansible-pull's `-c local`).
+    pub connection: Option<crate::transport::ConnectionKind>,
 }
 
 impl Settings {
@@ -201,6 +204,7 @@ impl Default for Settings {
             fact_caching: FactCaching::Memory,
             log_path: None,
             shard: None,
+            connection: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! - [`transport`]: SSH (russh) and local connections implementing the modules' `Target`.
 //! - [`executor`]: runs plays (hosts in parallel, handlers, results); emits events, never prints.
 //! - [`fallback`]: modules stockman does not ship, found in the controller's ansible-core and collections and run with the target's Python.
+//! - [`pull`]: `stockman pull`'s git checkout, lock, playbook choice and systemd units.
 //! - [`vault`]: Ansible Vault files and `!vault` values; `stockman vault`.
 //! - [`shard`]: `--shard I/N`: this process's share of the hosts, and what does not split.
 //! - [`rlimit`]: the open-files limit, raised at startup for one connection per host.
@@ -29,6 +30,7 @@ pub mod fallback;
 pub mod inventory;
 pub mod playbook;
 pub mod process;
+pub mod pull;
 pub mod report;
 pub mod rlimit;
 pub mod shard;

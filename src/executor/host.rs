@@ -329,7 +329,8 @@ fn connect_spec(name: &str, vars: &Map<String, Value>, ctx: &minijinja::Value, p
         }
     };
     let kind = match get("ansible_connection")?.or_else(|| play.connection.clone()).as_deref() {
-        None | Some("ssh" | "smart" | "paramiko") => ConnectionKind::Ssh,
+        None => settings.connection.unwrap_or(ConnectionKind::Ssh),
+        Some("ssh" | "smart" | "paramiko") => ConnectionKind::Ssh,
         Some("local") => ConnectionKind::Local,
         Some(other) => return Err(format!("unknown ansible_connection `{other}` for host `{name}` (use ssh or local)")),
     };

@@ -19,6 +19,7 @@ mod config;
 mod inventory_sources;
 mod parity;
 mod playbook;
+mod pull;
 mod shard;
 mod smoke;
 mod modules_apt;
