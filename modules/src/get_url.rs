@@ -43,6 +43,8 @@ set -- --config - -o "$tmp" -D "$hdr" -w '%{http_code}\n%{url_effective}'
 if [ "$head" = 1 ]; then set -- "$@" --head; fi
 if [ ! -d "$dest" ] && [ -f "$dest" ] && [ "$force" = 0 ]; then set -- "$@" -z "$dest"; fi
 out=$(curl "$@" 2>"$hdr.err"); rc=$?
+# curl --head writes the headers to -o too; Ansible's HEAD leaves an empty file.
+if [ "$head" = 1 ]; then : > "$tmp"; fi
 printf 'fetched\0%s\0%s\0%s\0%s\0' "$rc" "$out" "$(cat "$hdr.err")" "$tmp"
 s=$(sha1sum < "$tmp"); printf '%s\0' "${s%% *}"
 if [ -n "$want" ]; then s=$("${alg}sum" < "$tmp"); printf '%s\0' "${s%% *}"; else printf '\0'; fi
@@ -221,7 +223,16 @@ fn fail(result: ModuleResult, msg: impl Into<String>) -> ModuleResult {
 }
 
 pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
-    let mut req = request(args)?;
+    let req = request(args)?;
+    let secret = req.conn.credentials.as_ref().map(|(_, password)| password.clone());
+    let result = download(req, target, mode).await?;
+    Ok(match secret {
+        Some(secret) => http::mask_secret(result, &secret),
+        None => result,
+    })
+}
+
+async fn download<T: Target>(mut req: Request, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
     let started = std::time::Instant::now();
     // A checksum file is fetched first (even in check mode, as Ansible).
     let digest = match req.checksum.clone() {

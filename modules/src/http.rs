@@ -225,6 +225,26 @@ pub fn disposition_filename(value: &str) -> Option<String> {
     })
 }
 
+/// Ansible's no_log masking of a result: every occurrence of the secret
+/// (`url_password`) in its strings becomes `********`, wherever it shows up
+/// (a URL path, a message).
+pub fn mask_secret(mut result: crate::ModuleResult, secret: &str) -> crate::ModuleResult {
+    fn mask(value: &mut serde_json::Value, secret: &str) {
+        match value {
+            serde_json::Value::String(s) if s.contains(secret) => *s = s.replace(secret, "********"),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask(v, secret)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| mask(v, secret)),
+            _ => {}
+        }
+    }
+    if secret.is_empty() {
+        return result;
+    }
+    result.data.values_mut().for_each(|v| mask(v, secret));
+    result.msg = result.msg.map(|m| m.replace(secret, "********"));
+    result
+}
+
 /// What curl's exit status means, for a failure message.
 pub fn curl_failure(rc: i32, stderr: &str) -> String {
     let detail = stderr.trim().trim_start_matches("curl: ");
@@ -249,6 +269,14 @@ mod tests {
         assert_eq!(mask_url("https://u:p%40ss@h/x?y=1"), "https://u:********@h/x?y=1");
         assert_eq!(mask_url("https://u@h/x"), "https://u@h/x");
         assert_eq!(mask_url("https://h/a@b"), "https://h/a@b");
+    }
+
+    #[test]
+    fn a_password_is_masked_wherever_it_shows() {
+        let r = crate::ModuleResult::failed("no pw here: pw").with("url", "https://h/basic-auth/user/pw");
+        let r = mask_secret(r, "pw");
+        assert_eq!(r.data["url"], "https://h/basic-auth/user/********");
+        assert_eq!(r.msg.as_deref(), Some("no ******** here: ********"));
     }
 
     #[test]
