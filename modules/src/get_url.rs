@@ -71,6 +71,7 @@ pub struct Request {
 }
 
 pub fn request(args: &Args) -> Result<Request, ModuleError> {
+    http::refuse_unsupported(args)?;
     let conn = Connection::from_args(args, 10)?;
     let dest = args.required_str("dest")?;
     let checksum = match args.str("checksum").filter(|c| !c.is_empty()) {

@@ -27,6 +27,8 @@ pub struct Connection {
     pub decompress: bool,
     pub client_cert: Option<String>,
     pub client_key: Option<String>,
+    /// Credentials from the login's ~/.netrc when none are given (`use_netrc`).
+    pub use_netrc: bool,
 }
 
 impl Connection {
@@ -50,8 +52,29 @@ impl Connection {
             decompress: args.bool("decompress", true)?,
             client_cert: args.str("client_cert"),
             client_key: args.str("client_key"),
+            use_netrc: args.bool("use_netrc", true)?,
         })
     }
+}
+
+/// Arguments of Ansible's URL modules that curl on the host cannot honour:
+/// refused clearly rather than ignored.
+pub fn refuse_unsupported(args: &Args) -> Result<(), ModuleError> {
+    if args.bool("use_gssapi", false)? {
+        return Err(ModuleError::BadArgs("use_gssapi (Kerberos) is not supported by stockman's native URL modules; use a token in `headers` instead".into()));
+    }
+    for name in ["ciphers", "unredirected_headers"] {
+        let given = match args.get(name) {
+            Some(serde_json::Value::Array(items)) => !items.is_empty(),
+            Some(serde_json::Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+            None => false,
+        };
+        if given {
+            return Err(ModuleError::BadArgs(format!("argument `{name}` is not supported by stockman's native URL modules (curl on the host); remove it")));
+        }
+    }
+    Ok(())
 }
 
 fn headers(args: &Args) -> Result<Vec<(String, String)>, ModuleError> {
@@ -124,6 +147,9 @@ pub fn curl_config(conn: &Connection, url: &str, method: Method<'_>) -> String {
     }
     if let Some((user, password)) = &conn.credentials {
         lines.push(format!("user = {}", config_value(&format!("{user}:{password}"))));
+    }
+    if conn.use_netrc && conn.credentials.is_none() {
+        lines.push("netrc-optional".into());
     }
     if let Some(cert) = &conn.client_cert {
         lines.push(format!("cert = {}", config_value(cert)));

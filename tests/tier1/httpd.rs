@@ -1,7 +1,7 @@
 //! A small HTTP/1.1 server on 127.0.0.1 for the URL modules' tier-1 tests:
 //! the test sshd's "remote" host is this machine, so curl there reaches it.
 //! Routes are set by the test; every request is recorded (method, path,
-//! headers) so a test can assert what the module sent.
+//! headers; a body is read and dropped) so a test can assert what the module sent.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -32,7 +32,6 @@ pub struct Seen {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
 }
 
 impl Seen {
@@ -106,7 +105,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             return;
         }
         let path = target.split('?').next().unwrap_or_default().to_string();
-        let seen = Seen { method: method.clone(), path: path.clone(), headers, body };
+        let seen = Seen { method: method.clone(), path: path.clone(), headers };
         let response = answer(state, &seen);
         state.lock().unwrap().seen.push(seen);
         let head_only = method == "HEAD";

@@ -155,3 +155,32 @@ fn get_url_credentials_never_on_a_command_line_or_in_output() {
     assert!(seen.iter().any(|s| s.header("x-token") == Some("tok-s3cr3t")), "{seen:?}");
     assert_eq!(std::fs::read(p.remote("private2")).unwrap(), b"private\n");
 }
+
+#[test]
+fn get_url_refuses_what_curl_cannot_honour_and_needs_an_existing_directory() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let play = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - get_url: {url: "http://127.0.0.1:9/x", dest: "{{ remote }}/x", use_gssapi: true}
+      register: gss
+      ignore_errors: true
+    - get_url: {url: "http://127.0.0.1:9/x", dest: "{{ remote }}/x", unredirected_headers: [Authorization]}
+      register: unred
+      ignore_errors: true
+    - get_url: {url: "http://127.0.0.1:9/x", dest: "{{ remote }}/no/such/dir/x"}
+      register: nodir
+      ignore_errors: true
+    - assert:
+        that:
+          - gss.msg is search("use_gssapi")
+          - unred.msg is search("unredirected_headers")
+          - nodir.msg == "Destination " ~ remote ~ "/no/such/dir does not exist"
+"#;
+    p.inventory(&sshd, &["h"]).write("refuse.yml", play);
+    let run = p.run(&sshd, "refuse.yml", &["-e", &format!("remote={}", p.remote_str())]);
+    run.assert_code(0);
+    assert_eq!(run.recap("h"), recap("h", 4, 0, 0, 0, 0, 3), "{}", run.stdout);
+}
