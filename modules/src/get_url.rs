@@ -202,7 +202,8 @@ pub(crate) fn parse_fetch(fields: &mut remote_file::Fields<'_>) -> Option<(bool,
             let digest = fields.next_field()?;
             let dump = fields.next_field()?;
             let final_url = out.split_once('\n').map(|(_, u)| u.to_string()).unwrap_or_default();
-            Fetched::Done(Download { curl_rc, final_url, curl_error, tmp, sha1, digest, response: Response::parse_dump(&dump) })
+            let response = Response::parse_dump(&dump).or_else(|| final_url.starts_with("file:").then(|| Response::parse_file_dump(&dump)));
+            Fetched::Done(Download { curl_rc, final_url, curl_error, tmp, sha1, digest, response })
         }
         _ => return None,
     };

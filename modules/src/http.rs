@@ -225,6 +225,17 @@ impl Response {
         Some(Response { status, reason, headers })
     }
 
+    /// curl's dump for a `file:` URL: pseudo headers, no status line. A file
+    /// read is a 200 for Ansible too (urllib's FileHandler).
+    pub fn parse_file_dump(dump: &str) -> Response {
+        let headers = dump
+            .lines()
+            .filter_map(|l| l.trim_end_matches('\r').split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        Response { status: 200, reason: "OK".into(), headers }
+    }
+
     /// urllib's message for the response: `OK (N bytes)` on success,
     /// `HTTP Error N: REASON` otherwise.
     pub fn message(&self) -> String {
@@ -320,5 +331,7 @@ mod tests {
         let r = Response::parse_dump(dump).unwrap();
         assert_eq!((r.status, r.reason.as_str(), r.header("content-length")), (200, "OK", Some("5")));
         assert_eq!(r.message(), "OK (5 bytes)");
+        let file = Response::parse_file_dump("Content-Length: 7\r\nAccept-ranges: bytes\r\n");
+        assert_eq!(file.message(), "OK (7 bytes)");
     }
 }

@@ -157,7 +157,7 @@ fn get_url_credentials_never_on_a_command_line_or_in_output() {
 }
 
 #[test]
-fn get_url_refuses_what_curl_cannot_honour_and_needs_an_existing_directory() {
+fn get_url_reads_file_urls_refuses_what_curl_cannot_honour_and_needs_an_existing_directory() {
     let sshd = TestSshd::start();
     let p = Project::new();
     let play = r#"
@@ -173,14 +173,21 @@ fn get_url_refuses_what_curl_cannot_honour_and_needs_an_existing_directory() {
     - get_url: {url: "http://127.0.0.1:9/x", dest: "{{ remote }}/no/such/dir/x"}
       register: nodir
       ignore_errors: true
+    - name: a file URL
+      get_url: {url: "file://{{ remote }}/src.txt", dest: "{{ remote }}/from-file.txt"}
+      register: file_url
     - assert:
         that:
+          - file_url is changed
+          - file_url.msg == "OK (4 bytes)"
           - gss.msg is search("use_gssapi")
           - unred.msg is search("unredirected_headers")
           - nodir.msg == "Destination " ~ remote ~ "/no/such/dir does not exist"
 "#;
     p.inventory(&sshd, &["h"]).write("refuse.yml", play);
+    std::fs::write(p.remote("src.txt"), "src\n").unwrap();
     let run = p.run(&sshd, "refuse.yml", &["-e", &format!("remote={}", p.remote_str())]);
     run.assert_code(0);
-    assert_eq!(run.recap("h"), recap("h", 4, 0, 0, 0, 0, 3), "{}", run.stdout);
+    assert_eq!(run.recap("h"), recap("h", 5, 1, 0, 0, 0, 3), "{}", run.stdout);
+    assert_eq!(std::fs::read(p.remote("from-file.txt")).unwrap(), b"src\n");
 }
