@@ -17,8 +17,9 @@ use crate::remote_file::{self, parent_dir, FileFacts, FileKind, Follow, WantedAt
 use crate::shell::Cmd;
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
 
-/// Digest commands the host has (coreutils), by Ansible's algorithm names.
-const ALGORITHMS: &[&str] = &["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
+/// Ansible's algorithm names the host can compute: coreutils' `ALGsum`, and
+/// SHA-3 through `openssl dgst` (Debian's ca-certificates brings openssl).
+const ALGORITHMS: &[&str] = &["md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_224", "sha3_256", "sha3_384", "sha3_512"];
 
 /// `$1` dest, `$2` algorithm, `$3` wanted digest (may be empty), `$4` force
 /// (0/1), `$5` head (0/1: check mode asks HEAD, as Ansible). Stdin: the curl
@@ -28,9 +29,10 @@ const ALGORITHMS: &[&str] = &["md5", "sha1", "sha224", "sha256", "sha384", "sha5
 /// temp file, its sha1, its digest and the header dump. Always exits 0 once
 /// the first field is out, so the probe chained after it runs.
 const FETCH_SCRIPT: &str = r#"dest=$1 alg=$2 want=$3 force=$4 head=$5
+dg() { case $alg in sha3_*) openssl dgst -r "-sha3-${alg#sha3_}" ;; *) "${alg}sum" ;; esac; }
 if [ -d "$dest" ]; then dir=$dest; printf 'dir\0'; else dir=$(dirname -- "$dest"); printf 'file\0'; fi
 if [ ! -d "$dest" ] && [ -f "$dest" ] && [ "$force" = 0 ] && [ -n "$want" ]; then
-  h=$("${alg}sum" < "$dest") || exit 1
+  h=$(dg < "$dest") || exit 1
   if [ "${h%% *}" = "$want" ]; then printf 'exists\0'; exit 0; fi
   force=1
 fi
@@ -47,7 +49,7 @@ out=$(curl "$@" 2>"$hdr.err"); rc=$?
 if [ "$head" = 1 ]; then : > "$tmp"; fi
 printf 'fetched\0%s\0%s\0%s\0%s\0' "$rc" "$out" "$(cat "$hdr.err")" "$tmp"
 s=$(sha1sum < "$tmp"); printf '%s\0' "${s%% *}"
-if [ -n "$want" ]; then s=$("${alg}sum" < "$tmp"); printf '%s\0' "${s%% *}"; else printf '\0'; fi
+if [ -n "$want" ]; then s=$(dg < "$tmp"); printf '%s\0' "${s%% *}"; else printf '\0'; fi
 cat "$hdr"; printf '\0'
 if [ "$rc" != 0 ]; then rm -f -- "$tmp"; fi
 exit 0"#;

@@ -75,7 +75,14 @@ def tls_context(certs):
         ctx.load_verify_locations(os.path.join(certs, "cacert.pem"))
         return ctx
 
-    names = ["ansible.http.tests", "wrong.host", "self-signed.ansible.http.tests", "sni1.ansible.http.tests", "sni2.ansible.http.tests"]
+    names = [
+        "ansible.http.tests",
+        "wrong.host",
+        "self-signed.ansible.http.tests",
+        "sni1.ansible.http.tests",
+        "sni2.ansible.http.tests",
+        "ci-files.testing.ansible.com",
+    ]
     contexts = {name: load(name) for name in names}
     contexts["fail.ansible.http.tests"] = contexts["wrong.host"]
     default = contexts["ansible.http.tests"]

@@ -174,7 +174,10 @@ fn get_url_reads_file_urls_refuses_what_curl_cannot_honour_and_needs_an_existing
       register: nodir
       ignore_errors: true
     - name: a file URL
-      get_url: {url: "file://{{ remote }}/src.txt", dest: "{{ remote }}/from-file.txt"}
+      get_url:
+        url: "file://{{ remote }}/src.txt"
+        dest: "{{ remote }}/from-file.txt"
+        checksum: sha3_256:fab7adbe185e45d7ce03b1bcd6fe078f573afa7bb96371971868203ac6b7a1a9
       register: file_url
     - assert:
         that:
