@@ -287,6 +287,8 @@ pub fn curl_failure(rc: i32, stderr: &str) -> String {
     let detail = stderr.trim().trim_start_matches("curl: ");
     match rc {
         28 => format!("Connection failure: timed out ({detail})"),
+        // CURLE_PARTIAL_FILE: fewer bytes than Content-Length (Ansible's wording starts the same).
+        18 => format!("Incomplete read: {detail}"),
         60 | 35 | 51 | 58 | 59 | 77 | 83 => format!("Request failed: Failed to validate the SSL certificate ({detail})"),
         _ => format!("Request failed: {detail}"),
     }
@@ -306,6 +308,11 @@ mod tests {
         assert_eq!(mask_url("https://u:p%40ss@h/x?y=1"), "https://u:********@h/x?y=1");
         assert_eq!(mask_url("https://u@h/x"), "https://u@h/x");
         assert_eq!(mask_url("https://h/a@b"), "https://h/a@b");
+    }
+
+    #[test]
+    fn a_cut_transfer_is_an_incomplete_read() {
+        assert!(curl_failure(18, "curl: (18) end of response with 5 bytes missing").starts_with("Incomplete read: (18)"));
     }
 
     #[test]

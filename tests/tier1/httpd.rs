@@ -18,11 +18,13 @@ pub struct Route {
     pub conditional: bool,
     /// `user:password` the request must carry as basic auth (else 401).
     pub basic_auth: Option<String>,
+    /// Announce 5 bytes more than the body, then close: a cut transfer.
+    pub truncated: bool,
 }
 
 impl Route {
     pub fn ok(body: &[u8]) -> Route {
-        Route { status: 200, headers: Vec::new(), body: body.to_vec(), conditional: false, basic_auth: None }
+        Route { status: 200, headers: Vec::new(), body: body.to_vec(), conditional: false, basic_auth: None, truncated: false }
     }
 }
 
@@ -109,7 +111,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         let response = answer(state, &seen);
         state.lock().unwrap().seen.push(seen);
         let head_only = method == "HEAD";
-        if writer.write_all(&response.head).is_err() || (!head_only && writer.write_all(&response.body).is_err()) {
+        if writer.write_all(&response.head).is_err() || (!head_only && writer.write_all(&response.body).is_err()) || response.close {
             return;
         }
     }
@@ -118,10 +120,12 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
 struct Answer {
     head: Vec<u8>,
     body: Vec<u8>,
+    close: bool,
 }
 
 fn answer(state: &Mutex<State>, seen: &Seen) -> Answer {
     let route = state.lock().unwrap().routes.get(&seen.path).cloned();
+    let truncated = route.as_ref().is_some_and(|r| r.truncated);
     let (status, reason, headers, body) = match route {
         None => (404, "NOT FOUND", Vec::new(), b"not found\n".to_vec()),
         Some(r) if r.basic_auth.as_ref().is_some_and(|cred| !authorized(seen, cred)) => {
@@ -130,12 +134,13 @@ fn answer(state: &Mutex<State>, seen: &Seen) -> Answer {
         Some(r) if r.conditional && seen.header("if-modified-since").is_some() => (304, "NOT MODIFIED", Vec::new(), Vec::new()),
         Some(r) => (r.status, reason_of(r.status), r.headers, r.body),
     };
-    let mut head = format!("HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\n", body.len());
+    let announced = body.len() + if truncated { 5 } else { 0 };
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\nContent-Length: {announced}\r\n");
     for (n, v) in headers {
         head.push_str(&format!("{n}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    Answer { head: head.into_bytes(), body }
+    Answer { head: head.into_bytes(), body, close: truncated }
 }
 
 fn reason_of(status: u16) -> &'static str {

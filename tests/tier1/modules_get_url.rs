@@ -173,6 +173,10 @@ fn get_url_reads_file_urls_refuses_what_curl_cannot_honour_and_needs_an_existing
     - get_url: {url: "http://127.0.0.1:9/x", dest: "{{ remote }}/no/such/dir/x"}
       register: nodir
       ignore_errors: true
+    - name: a cut transfer
+      get_url: {url: "{{ base }}/short", dest: "{{ remote }}/short"}
+      register: short
+      ignore_errors: true
     - name: a file URL
       get_url:
         url: "file://{{ remote }}/src.txt"
@@ -183,14 +187,20 @@ fn get_url_reads_file_urls_refuses_what_curl_cannot_honour_and_needs_an_existing
         that:
           - file_url is changed
           - file_url.msg == "OK (4 bytes)"
+          - short is failed
+          - '"Incomplete read" in short.msg'
           - gss.msg is search("use_gssapi")
           - unred.msg is search("unredirected_headers")
           - nodir.msg == "Destination " ~ remote ~ "/no/such/dir does not exist"
 "#;
     p.inventory(&sshd, &["h"]).write("refuse.yml", play);
     std::fs::write(p.remote("src.txt"), "src\n").unwrap();
-    let run = p.run(&sshd, "refuse.yml", &["-e", &format!("remote={}", p.remote_str())]);
+    let http = Httpd::start();
+    http.route("/short", Route { truncated: true, ..Route::ok(b"short") });
+    let vars = format!("remote={} base={}", p.remote_str(), http.url(""));
+    let run = p.run(&sshd, "refuse.yml", &["-e", &vars]);
     run.assert_code(0);
-    assert_eq!(run.recap("h"), recap("h", 5, 1, 0, 0, 0, 3), "{}", run.stdout);
+    assert_eq!(run.recap("h"), recap("h", 6, 1, 0, 0, 0, 4), "{}", run.stdout);
+    assert!(!p.remote("short").exists(), "a cut transfer leaves dest alone");
     assert_eq!(std::fs::read(p.remote("from-file.txt")).unwrap(), b"src\n");
 }
