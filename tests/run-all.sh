@@ -93,7 +93,9 @@ install_ansible_tests() {
 	version=${version#ansible-core==}
 	(
 		flock 7
-		if [[ $(cat "$ANSIBLE_TESTS/.version" 2>/dev/null) == "$version" ]]; then
+		# The stamp changes when what is unpacked does (2: constraints.txt too).
+		local stamp="$version 2"
+		if [[ $(cat "$ANSIBLE_TESTS/.version" 2>/dev/null) == "$stamp" ]]; then
 			echo "present: ansible-core $version's test/integration"
 			exit 0
 		fi
@@ -102,9 +104,12 @@ install_ansible_tests() {
 		"$VENV/bin/pip" download -q --no-deps --no-binary :all: "ansible-core==$version" -d "$tmp"
 		rm -rf "$ANSIBLE_TESTS"
 		mkdir -p "$ANSIBLE_TESTS"
-		tar -xzf "$tmp/ansible_core-$version.tar.gz" -C "$ANSIBLE_TESTS" --strip-components=1 "ansible_core-$version/test/integration"
+		# setup_remote_constraints (a dependency of prepare_http_tests) copies
+		# ansible-test's constraints.txt from beside the targets.
+		tar -xzf "$tmp/ansible_core-$version.tar.gz" -C "$ANSIBLE_TESTS" --strip-components=1 "ansible_core-$version/test/integration" \
+			"ansible_core-$version/test/lib/ansible_test/_data/requirements/constraints.txt"
 		rm -rf "$tmp"
-		printf '%s' "$version" >"$ANSIBLE_TESTS/.version"
+		printf '%s' "$stamp" >"$ANSIBLE_TESTS/.version"
 		echo "unpacked: ansible-core $version's test/integration ($(ls "$ANSIBLE_TESTS/test/integration/targets" | wc -l) targets)"
 	) 7>"$CACHE/.ansible-tests.lock"
 }

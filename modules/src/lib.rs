@@ -27,6 +27,7 @@
 //! - `package`: the generic package module, handing its arguments to `apt`.
 //! - `ping`, `tempfile`, `raw`, `script`, `slurp`: small host modules (a login check; `mktemp`; a command line as is; a controller script run on the host; a file read back base64-encoded).
 //! - `fetch`: a host's file copied to the controller (checksum first, bytes only when they differ).
+//! - `get_url`: a URL downloaded on the host with curl into a temp file beside `dest`, renamed onto it when it differs; `http`: the curl config (URL, headers and credentials on stdin) and URL helpers it shares with the other URL modules.
 //! - `find`: files chosen on the host by one `find -printf` listing, walked here as Python's os.walk.
 //! - `stat`, `lineinfile`, `blockinfile`, `replace`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile/replace).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
@@ -53,7 +54,9 @@ pub mod file;
 pub mod find;
 pub mod fnmatch;
 mod file_times;
+pub mod get_url;
 pub mod getent;
+pub mod http;
 pub mod ping;
 pub mod pyregex;
 pub mod git;
@@ -273,6 +276,7 @@ pub async fn run<T: Target>(
         ModuleKind::Replace => replace::run(args, target, mode).await,
         ModuleKind::Find => find::run(args, target).await,
         ModuleKind::Fetch => fetch::run(args, target, controller, mode).await,
+        ModuleKind::GetUrl => get_url::run(args, target, mode).await,
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

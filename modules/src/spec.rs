@@ -40,6 +40,8 @@ pub enum ModuleKind {
     Find,
     /// `fetch`: a file of the host copied to the controller.
     Fetch,
+    /// `get_url`: a URL downloaded on the host (curl).
+    GetUrl,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -369,6 +371,48 @@ const WAIT_FOR_PARAMS: &[Param] = &[
     p("exclude_hosts"),
 ];
 
+/// Ansible's `url_argument_spec`, shared by the URL modules.
+const URL_PARAMS: [Param; 11] = [
+    req("url"),
+    p("force"),
+    p("http_agent"),
+    p("use_proxy"),
+    p("validate_certs"),
+    alias("url_username", &["username"], false),
+    alias("url_password", &["password"], false),
+    p("force_basic_auth"),
+    p("client_cert"),
+    p("client_key"),
+    p("use_gssapi"),
+];
+
+const GET_URL_PARAMS: &[Param] = &[
+    URL_PARAMS[0],
+    URL_PARAMS[1],
+    URL_PARAMS[2],
+    URL_PARAMS[3],
+    URL_PARAMS[4],
+    URL_PARAMS[5],
+    URL_PARAMS[6],
+    URL_PARAMS[7],
+    URL_PARAMS[8],
+    URL_PARAMS[9],
+    URL_PARAMS[10],
+    req("dest"),
+    p("backup"),
+    p("checksum"),
+    p("timeout"),
+    p("headers"),
+    p("tmp_dest"),
+    p("unredirected_headers"),
+    p("decompress"),
+    p("ciphers"),
+    p("use_netrc"),
+    FILE_ATTRS[0],
+    FILE_ATTRS[1],
+    FILE_ATTRS[2],
+];
+
 const SETUP_PARAMS: &[Param] = &[p("gather_subset"), p("gather_timeout"), p("filter"), p("fact_path"), p("parallel")];
 
 const PAUSE_PARAMS: &[Param] = &[p("seconds"), p("minutes"), p("prompt"), p("echo")];
@@ -388,6 +432,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: REPLACE_PARAMS },
     ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: FIND_PARAMS },
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
+    ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: GET_URL_PARAMS },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },

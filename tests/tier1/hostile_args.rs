@@ -435,3 +435,53 @@ fn pathdiff(base: PathBuf, target: &Path) -> String {
     let depth = base.components().count() - 1;
     format!("{}{}", "../".repeat(depth), target.strip_prefix("/").unwrap().display())
 }
+
+const GET_URL: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - file: {path: "{{ remote }}/dl", state: directory}
+    - name: hostile dest names
+      get_url: {url: "{{ base }}/data", dest: "{{ remote }}/dl/{{ item }}"}
+      loop: "{{ names }}"
+    - name: hostile header values, query strings, user names, passwords and checksums
+      get_url:
+        url: "{{ base }}/data?q={{ item | urlencode }}"
+        dest: "{{ remote }}/dl/by-header"
+        force: true
+        headers: {X-Hostile: "{{ item }}"}
+        url_username: "{{ item }}"
+        url_password: "{{ item }}"
+        http_agent: "{{ item }}"
+      loop: "{{ values }}"
+      ignore_errors: true
+    - name: hostile checksum URLs and URLs
+      get_url: {url: "{{ item }}", dest: "{{ remote }}/dl/by-url", checksum: "sha1:{{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn get_url_keeps_hostile_dest_headers_urls_and_credentials_as_data() {
+    let sshd = TestSshd::start();
+    let http = crate::httpd::Httpd::start();
+    http.route("/data", crate::httpd::Route::ok(b"data\n"));
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("get_url.yml", GET_URL);
+    let vars = h.vars_file(&p, json!({"base": http.url("")}));
+    let run = p.run(&sshd, "get_url.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert_no_marker(&p, &sshd);
+    let dl = p.remote("dl");
+    let expected: BTreeSet<String> = h.names.iter().cloned().chain(["by-header".to_string()]).collect();
+    assert_eq!(names_in(&dl), expected, "each name is one file, nothing else (no temp files left)");
+    for name in &h.names {
+        assert_eq!(std::fs::read(dl.join(name)).unwrap(), b"data\n", "{name:?}");
+    }
+    // Header values arrive as sent (curl drops only what cannot be one header line).
+    let seen = http.seen();
+    for value in h.values.iter().filter(|v| !v.contains(['\n', '\r']) && v.trim() == v.as_str() && !v.is_empty()) {
+        assert!(seen.iter().any(|s| s.header("x-hostile") == Some(value.as_str())), "header {value:?} not sent as is");
+    }
+}

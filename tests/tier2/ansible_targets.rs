@@ -220,9 +220,17 @@ fn run_target(fleet: &Fleet, tool: Tool, host: &str, target: &Target) -> Outcome
     let name = target.name.as_str();
     match target.kind {
         Kind::Role => {
-            let gather = !aliases(&targets_dir().join(name)).iter().any(|a| a == "gather_facts/no");
+            let aliases = aliases(&targets_dir().join(name));
+            let gather = !aliases.iter().any(|a| a == "gather_facts/no");
             let project = Project::new(fleet, host, name, gather);
-            run_bounded(project.command(tool), tool, name, judge)
+            let mut command = project.command(tool);
+            // As ansible-test: prepare_http_tests installs the httptester's CA and
+            // uses its names when HTTPTESTER is set; every fleet has one
+            // (tests/fleet/httptester.py, started by `fleet up`).
+            if aliases.iter().any(|a| a == "needs/httptester") {
+                command.env("HTTPTESTER", "1");
+            }
+            run_bounded(command, tool, name, judge)
         }
         Kind::Script => run_bounded(script_command(fleet, tool, host, name), tool, name, judge_script),
     }

@@ -118,6 +118,12 @@ const SCENARIOS: &[Scenario] = &[
         watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY },
         fields: &["paths", "matched", "examined", "msg", "keys", "islnk", "old", "big", "contains", "checksum", "mode", "skipped"],
     },
+    // Needs the fleet's httptester (tests/fleet/httptester.py), which every `fleet up` starts.
+    Scenario {
+        name: "get_url",
+        watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY },
+        fields: &["msg", "status_code", "checksum_src", "checksum_dest", "url", "response"],
+    },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
