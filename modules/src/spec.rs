@@ -40,6 +40,8 @@ pub enum ModuleKind {
     Find,
     /// `fetch`: a file of the host copied to the controller.
     Fetch,
+    /// `cron`: a job or variable of a crontab or a cron file.
+    Cron,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -354,6 +356,25 @@ const FIND_PARAMS: &[Param] = &[
     p("limit"),
 ];
 
+const CRON_PARAMS: &[Param] = &[
+    req("name"),
+    p("user"),
+    alias("job", &["value"], false),
+    p("cron_file"),
+    p("state"),
+    p("backup"),
+    p("minute"),
+    p("hour"),
+    alias("day", &["dom"], false),
+    p("month"),
+    alias("weekday", &["dow"], false),
+    p("special_time"),
+    p("disabled"),
+    p("env"),
+    p("insertafter"),
+    p("insertbefore"),
+];
+
 const WAIT_FOR_PARAMS: &[Param] = &[
     p("host"),
     p("port"),
@@ -388,6 +409,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: REPLACE_PARAMS },
     ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: FIND_PARAMS },
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
+    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: CRON_PARAMS },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },

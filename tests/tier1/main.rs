@@ -25,6 +25,7 @@ mod load_fleet;
 mod measure;
 mod modules_apt_deb;
 mod modules_copy;
+mod modules_cron;
 mod modules_copy_stream;
 mod modules_fallback;
 mod modules_native;
