@@ -2,8 +2,8 @@
 //! (`NAME="value"`) in a user's crontab or in a file of /etc/cron.d, as
 //! ansible.builtin.cron manages them. One command reads the crontab
 //! (`crontab -l`) or the file; the edit is planned here on its lines; one
-//! command writes it back (`crontab -` fed on stdin, or an atomic replace of
-//! the file), so a task that changes nothing is one round trip.
+//! command writes it back (`crontab FILE` of a temporary file fed on stdin,
+//! or an atomic replace of the file), so a task that changes nothing is one round trip.
 //!
 //! Ansible's quirks are kept on purpose, since playbooks rely on them: a job
 //! line found without its comment gets one, the line after the last is the
@@ -23,13 +23,21 @@ const COMMENT: &str = "#Ansible: ";
 const CRON_D: &str = "/etc/cron.d";
 const SPECIAL_TIMES: &[&str] = &["reboot", "yearly", "annually", "monthly", "weekly", "daily", "hourly"];
 
-/// Runs `crontab` for user `$1` (as the login user when `$1` is empty or the
-/// login user, as Ansible does: `-u` needs privileges), with the rest of the
-/// arguments; 127 when the host has no crontab.
-const CRONTAB_SCRIPT: &str = r#"command -v crontab >/dev/null 2>&1 || { echo 'Failed to find required executable "crontab"' >&2; exit 127; }
-u=$1; shift
-if [ -n "$u" ] && [ "$(id -un)" != "$u" ]; then exec crontab -u "$u" "$@"; fi
-exec crontab "$@""#;
+/// Lists the crontab of user `$1` (as the login user when `$1` is empty or
+/// the login user, as Ansible does: `-u` needs privileges); 127 when the
+/// host has no crontab.
+const LIST_SCRIPT: &str = r#"command -v crontab >/dev/null 2>&1 || { echo 'Failed to find required executable "crontab"' >&2; exit 127; }
+if [ -n "$1" ] && [ "$(id -un)" != "$1" ]; then exec crontab -u "$1" -l; fi
+exec crontab -l"#;
+
+/// Installs stdin as user `$1`'s crontab from a temporary file, as Ansible
+/// does (crontab names that file in the header it writes); prints the file's
+/// name first, for the failure message.
+const INSTALL_SCRIPT: &str = r#"t=$(mktemp /tmp/crontabXXXXXXXX) || exit 1
+trap 'rm -f "$t"' EXIT
+printf '%s\0' "$t"
+cat > "$t" || exit 1
+if [ -n "$1" ] && [ "$(id -un)" != "$1" ]; then crontab -u "$1" "$t"; else crontab "$t"; fi"#;
 
 /// Copies stdin to a new private file /tmp/crontabXXXXXXXX and prints its path.
 const BACKUP_SCRIPT: &str = r#"b=$(mktemp /tmp/crontabXXXXXXXX) && cat > "$b" && printf '%s' "$b""#;
@@ -384,15 +392,15 @@ impl Source {
     }
 }
 
-fn crontab_cmd(user: Option<&str>) -> Cmd {
-    Cmd::new("/bin/sh").flag("-c").arg(CRONTAB_SCRIPT).arg("sh").arg(user.unwrap_or_default())
+fn crontab_cmd(script: &str, user: Option<&str>) -> Cmd {
+    Cmd::new("/bin/sh").flag("-c").arg(script).arg("sh").arg(user.unwrap_or_default())
 }
 
 /// Reads the crontab in one command; Err is the task's failure.
 async fn read<T: Target>(target: &T, place: &Place) -> Result<Result<Source, ModuleResult>, ModuleError> {
     match place {
         Place::User(user) => {
-            let out = target.exec(crontab_cmd(user.as_deref()).flag("-l").as_str(), None).await?;
+            let out = target.exec(crontab_cmd(LIST_SCRIPT, user.as_deref()).as_str(), None).await?;
             match out.rc {
                 // 1: no crontab yet.
                 0 | 1 => Ok(Ok(Source::User(Crontab::from_listing(&out.stdout_str())))),
@@ -496,13 +504,15 @@ async fn write<T: Target>(req: &Request, source: &Source, rendered: &str, target
     match source {
         Source::User(_) => {
             let Place::User(user) = &req.place else { unreachable!("a user's crontab has a user place") };
-            let out = target.exec(crontab_cmd(user.as_deref()).flag("-").as_str(), Some(rendered.as_bytes())).await?;
+            let out = target.exec(crontab_cmd(INSTALL_SCRIPT, user.as_deref()).as_str(), Some(rendered.as_bytes())).await?;
             if out.rc == 0 {
                 return Ok(None);
             }
-            let failed = ModuleResult::failed("Failed to install new cronfile: (standard input)")
+            let stdout = out.stdout_str();
+            let (temp, stdout) = stdout.split_once('\0').unwrap_or(("", &stdout));
+            let failed = ModuleResult::failed(format!("Failed to install new cronfile: {temp}"))
                 .with("stderr", out.stderr_str())
-                .with("stdout", out.stdout_str())
+                .with("stdout", stdout)
                 .with("rc", out.rc);
             Ok(Some(failed))
         }

@@ -435,3 +435,42 @@ fn pathdiff(base: PathBuf, target: &Path) -> String {
     let depth = base.components().count() - 1;
     format!("{}{}", "../".repeat(depth), target.strip_prefix("/").unwrap().display())
 }
+
+/// cron: hostile names, jobs and variable values land in a cron file as text;
+/// a hostile `user` of a user's crontab reaches `crontab -u` as one word
+/// (this machine has no crontab: the probe fails cleanly, nothing runs).
+const CRON: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile names and jobs in a cron file
+      cron: {name: "{{ item }}", job: "{{ item }}", user: root, cron_file: "{{ remote }}/hostile.cron"}
+      loop: "{{ values }}"
+    - name: hostile variable values
+      cron: {name: "V{{ i }}", job: "{{ item }}", env: true, user: root, cron_file: "{{ remote }}/hostile.cron"}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+    - name: hostile users of a crontab
+      cron: {name: x, job: x, user: "{{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn cron_keeps_hostile_names_jobs_and_users_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("cron.yml", CRON);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "cron.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let table = std::fs::read_to_string(p.remote("hostile.cron")).unwrap();
+    let breaks = ['\n', '\r', '\x0b', '\x0c', '\x1c', '\x1d', '\x1e', '\u{85}', '\u{2028}', '\u{2029}'];
+    for (i, value) in h.values.iter().enumerate().filter(|(_, v)| !v.contains(breaks)) {
+        assert!(table.contains(&format!("\n#Ansible: {value}\n* * * * * root {value}\n")), "job {value:?} as text:\n{table}");
+        assert!(table.contains(&format!("V{i}=\"{value}\"\n")), "variable {value:?} as text:\n{table}");
+    }
+}

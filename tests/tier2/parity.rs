@@ -118,6 +118,13 @@ const SCENARIOS: &[Scenario] = &[
         watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY },
         fields: &["paths", "matched", "examined", "msg", "keys", "islnk", "old", "big", "contains", "checksum", "mode", "skipped"],
     },
+    Scenario {
+        name: "cron",
+        // A table's header names the time and temporary file it came from:
+        // the tables are compared as `crontab -l` lists them (`stdout`).
+        watch: Watch { roots: &["/var/spool/cron/crontabs", "/etc/cron.d"], users: &["cronuser"], volatile: &["/var/spool/cron/crontabs/"], ..Watch::EMPTY },
+        fields: &["msg", "jobs", "envs", "cron_file", "warnings", "rc", "stdout"],
+    },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
