@@ -42,6 +42,8 @@ pub enum ModuleKind {
     Fetch,
     /// `cron`: a job or variable of a crontab or a cron file.
     Cron,
+    /// `ansible.posix.authorized_key`: SSH keys of a user's authorized_keys.
+    AuthorizedKey,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -375,6 +377,19 @@ const CRON_PARAMS: &[Param] = &[
     p("insertbefore"),
 ];
 
+const AUTHORIZED_KEY_PARAMS: &[Param] = &[
+    req("user"),
+    req("key"),
+    p("path"),
+    p("manage_dir"),
+    p("state"),
+    p("key_options"),
+    p("exclusive"),
+    p("comment"),
+    p("validate_certs"),
+    p("follow"),
+];
+
 const WAIT_FOR_PARAMS: &[Param] = &[
     p("host"),
     p("port"),
@@ -410,6 +425,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: FIND_PARAMS },
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
     ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: CRON_PARAMS },
+    ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: AUTHORIZED_KEY_PARAMS },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
@@ -442,11 +458,17 @@ pub static MODULES: &[ModuleSpec] = &[
 /// business (it validates them on the host, as under Ansible).
 pub static FALLBACK: ModuleSpec = ModuleSpec { name: "fallback", kind: ModuleKind::Python, free_form: false, any_params: true, params: &[] };
 
-/// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN.
+/// The ansible.posix modules stockman ships (ansible-core routes their short
+/// names there too).
+const POSIX_MODULES: &[&str] = &["authorized_key"];
+
+/// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN
+/// (`ansible.posix.` for [`POSIX_MODULES`]).
 pub fn lookup(name: &str) -> Option<&'static ModuleSpec> {
     let short = name
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
+        .or_else(|| name.strip_prefix("ansible.posix.").filter(|s| POSIX_MODULES.contains(s)))
         .unwrap_or(name);
     MODULES.iter().find(|m| m.name == short)
 }
@@ -465,6 +487,8 @@ mod tests {
         assert_eq!(lookup("ansible.builtin.copy").unwrap().kind, ModuleKind::Copy);
         assert_eq!(lookup("shell").unwrap().kind, ModuleKind::Shell);
         assert!(lookup("cpoy").is_none());
+        assert_eq!(lookup("ansible.posix.authorized_key").unwrap().kind, ModuleKind::AuthorizedKey);
+        assert!(lookup("ansible.posix.copy").is_none(), "only ansible.posix's own modules");
     }
 
     #[test]

@@ -125,6 +125,11 @@ const SCENARIOS: &[Scenario] = &[
         watch: Watch { roots: &["/var/spool/cron/crontabs", "/etc/cron.d"], users: &["cronuser"], volatile: &["/var/spool/cron/crontabs/"], ..Watch::EMPTY },
         fields: &["msg", "jobs", "envs", "cron_file", "warnings", "rc", "stdout"],
     },
+    Scenario {
+        name: "authorized_key",
+        watch: Watch { roots: &["/home/akuser", "/srv/parity"], users: &["akuser"], ..Watch::EMPTY },
+        fields: &["msg", "keyfile", "key", "user", "path", "exclusive", "follow", "manage_dir", "key_options", "comment", "validate_certs"],
+    },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
