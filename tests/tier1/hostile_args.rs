@@ -474,3 +474,47 @@ fn cron_keeps_hostile_names_jobs_and_users_as_data() {
         assert!(table.contains(&format!("V{i}=\"{value}\"\n")), "variable {value:?} as text:\n{table}");
     }
 }
+
+/// authorized_key: hostile users, paths, comments and options stay data.
+const AUTHORIZED_KEY: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile comments and options in a file named by a hostile name
+      authorized_key:
+        user: "{{ ansible_user }}"
+        path: "{{ remote }}/keys/{{ item }}"
+        key: "ssh-rsa AAAAKey{{ i }}"
+        comment: "{{ item }}"
+        key_options: "{{ item }}"
+        manage_dir: false
+      loop: "{{ names }}"
+      loop_control: {index_var: i}
+      ignore_errors: true
+    - name: hostile users
+      authorized_key: {user: "{{ item }}", key: "ssh-rsa AAAAKey"}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn authorized_key_keeps_hostile_users_paths_and_comments_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    std::fs::create_dir_all(p.remote("keys")).unwrap();
+    p.inventory(&sshd, &["h"]).write("ak.yml", AUTHORIZED_KEY);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "ak.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let written = names_in(&p.remote("keys"));
+    let breaks = ['\n', '\r', '\t', ' '];
+    for (i, name) in h.names.iter().enumerate().filter(|(_, n)| !n.contains(breaks) && !n.contains(',') && !n.contains('"') && !n.contains('\'') && !n.is_empty() && *n != "." && *n != "..") {
+        assert!(written.contains(name), "file {name:?} written under its own name: {written:?}");
+        let text = std::fs::read_to_string(p.remote("keys").join(name)).unwrap();
+        assert!(text.contains(&format!("ssh-rsa AAAAKey{i} {name}\n")), "comment {name:?} as text: {text:?}");
+    }
+    assert!(run.stdout.contains("Failed to lookup user"), "{}", run.stdout);
+}

@@ -24,6 +24,7 @@ mod load_fleet;
 #[path = "../../benches/fleet/measure.rs"]
 mod measure;
 mod modules_apt_deb;
+mod modules_authorized_key;
 mod modules_copy;
 mod modules_cron;
 mod modules_copy_stream;
