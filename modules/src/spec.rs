@@ -44,6 +44,8 @@ pub enum ModuleKind {
     Cron,
     /// `ansible.posix.authorized_key`: SSH keys of a user's authorized_keys.
     AuthorizedKey,
+    /// `ansible.posix.sysctl`: a kernel parameter in a sysctl file.
+    Sysctl,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -390,6 +392,16 @@ const AUTHORIZED_KEY_PARAMS: &[Param] = &[
     p("follow"),
 ];
 
+const SYSCTL_PARAMS: &[Param] = &[
+    alias("name", &["key"], true),
+    alias("value", &["val"], false),
+    p("state"),
+    p("reload"),
+    p("sysctl_set"),
+    p("ignoreerrors"),
+    p("sysctl_file"),
+];
+
 const WAIT_FOR_PARAMS: &[Param] = &[
     p("host"),
     p("port"),
@@ -426,6 +438,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
     ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: CRON_PARAMS },
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: AUTHORIZED_KEY_PARAMS },
+    ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: SYSCTL_PARAMS },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
@@ -460,7 +473,7 @@ pub static FALLBACK: ModuleSpec = ModuleSpec { name: "fallback", kind: ModuleKin
 
 /// The ansible.posix modules stockman ships (ansible-core routes their short
 /// names there too).
-const POSIX_MODULES: &[&str] = &["authorized_key"];
+const POSIX_MODULES: &[&str] = &["authorized_key", "sysctl"];
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN
 /// (`ansible.posix.` for [`POSIX_MODULES`]).

@@ -130,6 +130,7 @@ const SCENARIOS: &[Scenario] = &[
         watch: Watch { roots: &["/home/akuser", "/srv/parity"], users: &["akuser"], ..Watch::EMPTY },
         fields: &["msg", "keyfile", "key", "user", "path", "exclusive", "follow", "manage_dir", "key_options", "comment", "validate_certs"],
     },
+    Scenario { name: "sysctl", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg"] },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
