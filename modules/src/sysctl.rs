@@ -48,6 +48,11 @@ pub fn request(args: &Args) -> Result<Request, ModuleError> {
     if name.is_empty() {
         return Err(bad("name cannot be blank"));
     }
+    // `sysctl -n a=b` writes `a` (procps reads any argument with `=` as a
+    // setting): Ansible's probe would change the kernel, even in check mode.
+    if name.contains('=') {
+        return Err(ModuleError::BadArgs(format!("name `{name}` contains `=`: a kernel parameter's name cannot, and sysctl would read it as a setting; give the value in `value`")));
+    }
     if state == "present" && value.as_deref() == Some("") {
         return Err(bad("value cannot be blank"));
     }
@@ -231,5 +236,6 @@ mod tests {
         assert_eq!(refused(json!({"name": "a"})), "state is present but all of the following are missing: value");
         assert_eq!(refused(json!({"name": "a", "value": ""})), "value cannot be blank");
         assert_eq!(refused(json!({"name": "", "value": "1"})), "name cannot be blank");
+        assert!(refused(json!({"name": "vm.swappiness=1", "value": "1"})).contains("contains `=`"));
     }
 }

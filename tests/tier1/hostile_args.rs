@@ -518,3 +518,39 @@ fn authorized_key_keeps_hostile_users_paths_and_comments_as_data() {
     }
     assert!(run.stdout.contains("Failed to lookup user"), "{}", run.stdout);
 }
+
+/// sysctl: hostile names and values land in the file as text and reach
+/// `sysctl` as one word each. Check mode: `sysctl -w` must not touch this
+/// machine's kernel; the probe still sends the name.
+const SYSCTL: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile values in a file
+      sysctl: {name: "k{{ i }}", value: "{{ item }}", sysctl_file: "{{ remote }}/hostile.conf", reload: false}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+      ignore_errors: true
+    - name: hostile names probed
+      sysctl: {name: "{{ item }}", value: "1", sysctl_set: true, sysctl_file: "{{ remote }}/probe.conf"}
+      loop: "{{ values }}"
+      check_mode: true
+      ignore_errors: true
+"#;
+
+#[test]
+fn sysctl_keeps_hostile_names_and_values_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("sysctl.yml", SYSCTL);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "sysctl.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let text = std::fs::read_to_string(p.remote("hostile.conf")).unwrap();
+    for (i, value) in h.values.iter().enumerate().filter(|(_, v)| !v.contains(['\n', '\r']) && !v.trim().is_empty()) {
+        assert!(text.contains(&format!("k{i}={}\n", value.trim())), "value {value:?} as text:\n{text}");
+    }
+}

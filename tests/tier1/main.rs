@@ -30,6 +30,7 @@ mod modules_cron;
 mod modules_copy_stream;
 mod modules_fallback;
 mod modules_native;
+mod modules_sysctl;
 mod modules_file_times;
 mod modules_template;
 mod modules_user_key;
