@@ -381,7 +381,7 @@ fn insert_env(crontab: &mut Crontab, req: &Request, decl: String) -> Result<(), 
 /// The crontab as read from the host: a user's, or a file (with its facts).
 enum Source {
     User(Crontab),
-    File(TextFile, Crontab),
+    File(Box<TextFile>, Crontab),
 }
 
 impl Source {
@@ -411,7 +411,7 @@ async fn read<T: Target>(target: &T, place: &Place) -> Result<Result<Source, Mod
         Place::File { path, .. } => match text_edit::read(target, path).await? {
             Ok(file) => {
                 let crontab = Crontab::from_file(&String::from_utf8_lossy(&file.content));
-                Ok(Ok(Source::File(file, crontab)))
+                Ok(Ok(Source::File(Box::new(file), crontab)))
             }
             Err(msg) => Ok(Err(ModuleResult::failed(msg))),
         },
@@ -556,7 +556,7 @@ mod tests {
     fn a_job_is_added_then_left_alone_then_changed() {
         let r = req(json!({"name": "backup", "job": "/bin/backup", "minute": 5, "hour": "2"}));
         assert_eq!(planned(&r, ""), (true, "#Ansible: backup\n5 2 * * * /bin/backup\n".into()));
-        assert_eq!(planned(&r, "#Ansible: backup\n5 2 * * * /bin/backup\n").0, false);
+        assert!(!planned(&r, "#Ansible: backup\n5 2 * * * /bin/backup\n").0);
         let other = "#Ansible: backup\n1 1 * * * /bin/backup\nMAILTO=x\n";
         assert_eq!(planned(&r, other), (true, "#Ansible: backup\n5 2 * * * /bin/backup\nMAILTO=x\n".into()));
         // No final newline: rewritten with one.
@@ -592,7 +592,7 @@ mod tests {
     fn variables_are_inserted_updated_and_removed() {
         let r = req(json!({"name": "PATH", "job": "/bin", "env": true}));
         assert_eq!(planned(&r, "#Ansible: a\n* * * * * a\n"), (true, "PATH=\"/bin\"\n#Ansible: a\n* * * * * a\n".into()));
-        assert_eq!(planned(&r, "PATH=\"/bin\"\n").0, false);
+        assert!(!planned(&r, "PATH=\"/bin\"\n").0);
         assert_eq!(planned(&r, "PATH=/usr/bin\nA=1\n"), (true, "PATH=\"/bin\"\nA=1\n".into()));
         let after = req(json!({"name": "B", "job": "2", "env": true, "insertafter": "A"}));
         assert_eq!(planned(&after, "A=1\nC=3\n"), (true, "A=1\nB=\"2\"\nC=3\n".into()));

@@ -103,7 +103,7 @@ fn setting(line: &str) -> Option<(&str, &str)> {
 
 pub fn plan(req: &Request, proc_value: Option<&str>, file: &str) -> Plan {
     let lines: Vec<&str> = file.split_inclusive('\n').map(str::trim).collect();
-    let in_file = lines.iter().filter_map(|l| setting(l)).filter(|(k, _)| *k == req.name).last().map(|(_, v)| v);
+    let in_file = lines.iter().filter_map(|l| setting(l)).rfind(|(k, _)| *k == req.name).map(|(_, v)| v);
     let mut fixed = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for line in &lines {
