@@ -32,6 +32,9 @@
 //! - `stat`, `lineinfile`, `blockinfile`, `replace`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile/replace).
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
+//! - `authorized_key`: ansible.posix's keys of a user's authorized_keys.
+//! - `sysctl`: ansible.posix's kernel parameters in a sysctl file (and the running kernel).
+//! - `cron`: a job or variable in a user's crontab or a file of /etc/cron.d.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
 //! - `async_status`: background jobs of `command`/`shell` (`async:`) and the module reporting on them.
 
@@ -43,11 +46,13 @@ use serde_json::{Map, Value};
 pub mod apt;
 pub mod args;
 pub mod async_status;
+pub mod authorized_key;
 pub mod blockinfile;
 pub mod clock;
 pub mod command;
 pub mod copy;
 pub mod copy_tree;
+pub mod cron;
 pub mod debug;
 pub mod fetch;
 pub mod file;
@@ -75,6 +80,7 @@ pub mod shlex;
 pub mod slurp;
 pub mod spec;
 pub mod stat;
+pub mod sysctl;
 pub mod systemd;
 pub mod template;
 pub mod tempfile;
@@ -277,6 +283,9 @@ pub async fn run<T: Target>(
         ModuleKind::Find => find::run(args, target).await,
         ModuleKind::Fetch => fetch::run(args, target, controller, mode).await,
         ModuleKind::GetUrl => get_url::run(args, target, mode).await,
+        ModuleKind::Cron => cron::run(args, target, mode).await,
+        ModuleKind::AuthorizedKey => authorized_key::run(args, target, mode).await,
+        ModuleKind::Sysctl => sysctl::run(args, target, mode).await,
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -42,6 +42,12 @@ pub enum ModuleKind {
     Fetch,
     /// `get_url`: a URL downloaded on the host (curl).
     GetUrl,
+    /// `cron`: a job or variable of a crontab or a cron file.
+    Cron,
+    /// `ansible.posix.authorized_key`: SSH keys of a user's authorized_keys.
+    AuthorizedKey,
+    /// `ansible.posix.sysctl`: a kernel parameter in a sysctl file.
+    Sysctl,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -356,6 +362,48 @@ const FIND_PARAMS: &[Param] = &[
     p("limit"),
 ];
 
+const CRON_PARAMS: &[Param] = &[
+    req("name"),
+    p("user"),
+    alias("job", &["value"], false),
+    p("cron_file"),
+    p("state"),
+    p("backup"),
+    p("minute"),
+    p("hour"),
+    alias("day", &["dom"], false),
+    p("month"),
+    alias("weekday", &["dow"], false),
+    p("special_time"),
+    p("disabled"),
+    p("env"),
+    p("insertafter"),
+    p("insertbefore"),
+];
+
+const AUTHORIZED_KEY_PARAMS: &[Param] = &[
+    req("user"),
+    req("key"),
+    p("path"),
+    p("manage_dir"),
+    p("state"),
+    p("key_options"),
+    p("exclusive"),
+    p("comment"),
+    p("validate_certs"),
+    p("follow"),
+];
+
+const SYSCTL_PARAMS: &[Param] = &[
+    alias("name", &["key"], true),
+    alias("value", &["val"], false),
+    p("state"),
+    p("reload"),
+    p("sysctl_set"),
+    p("ignoreerrors"),
+    p("sysctl_file"),
+];
+
 const WAIT_FOR_PARAMS: &[Param] = &[
     p("host"),
     p("port"),
@@ -433,6 +481,9 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: FIND_PARAMS },
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
     ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: GET_URL_PARAMS },
+    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: CRON_PARAMS },
+    ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: AUTHORIZED_KEY_PARAMS },
+    ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: SYSCTL_PARAMS },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
@@ -465,11 +516,17 @@ pub static MODULES: &[ModuleSpec] = &[
 /// business (it validates them on the host, as under Ansible).
 pub static FALLBACK: ModuleSpec = ModuleSpec { name: "fallback", kind: ModuleKind::Python, free_form: false, any_params: true, params: &[] };
 
-/// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN.
+/// The ansible.posix modules stockman ships (ansible-core routes their short
+/// names there too).
+const POSIX_MODULES: &[&str] = &["authorized_key", "sysctl"];
+
+/// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN
+/// (`ansible.posix.` for [`POSIX_MODULES`]).
 pub fn lookup(name: &str) -> Option<&'static ModuleSpec> {
     let short = name
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
+        .or_else(|| name.strip_prefix("ansible.posix.").filter(|s| POSIX_MODULES.contains(s)))
         .unwrap_or(name);
     MODULES.iter().find(|m| m.name == short)
 }
@@ -488,6 +545,8 @@ mod tests {
         assert_eq!(lookup("ansible.builtin.copy").unwrap().kind, ModuleKind::Copy);
         assert_eq!(lookup("shell").unwrap().kind, ModuleKind::Shell);
         assert!(lookup("cpoy").is_none());
+        assert_eq!(lookup("ansible.posix.authorized_key").unwrap().kind, ModuleKind::AuthorizedKey);
+        assert!(lookup("ansible.posix.copy").is_none(), "only ansible.posix's own modules");
     }
 
     #[test]

@@ -46,21 +46,26 @@ pub async fn read_editable<T: Target>(target: &T, path: &str) -> Result<Result<T
 
 /// Reads `path` in one command.
 pub async fn read<T: Target>(target: &T, path: &str) -> Result<Result<TextFile, String>, ModuleError> {
-    let cmd = Cmd::new("/bin/sh")
-        .flag("-c")
-        .arg(REAL_PATH_SCRIPT)
-        .arg("sh")
-        .arg(path)
-        .then("&&", remote_file::probe_cmd(&[path], Follow::Yes, false))
-        .then("&&", Cmd::new("/bin/sh").flag("-c").arg(CAT_SCRIPT).arg("sh").arg(path));
-    let out = target.exec(cmd.as_str(), None).await?;
+    let out = target.exec(read_cmd(path).as_str(), None).await?;
     if out.rc != 0 {
         return Ok(Err(format!("could not read `{path}`: {}", out.stderr_str().trim())));
     }
     Ok(parse_read(&out.stdout, path).ok_or_else(|| format!("unexpected output reading `{path}`")))
 }
 
-fn parse_read(output: &[u8], path: &str) -> Option<TextFile> {
+/// The command [`read`] runs (for modules that chain a probe of their own before it).
+pub fn read_cmd(path: &str) -> Cmd {
+    Cmd::new("/bin/sh")
+        .flag("-c")
+        .arg(REAL_PATH_SCRIPT)
+        .arg("sh")
+        .arg(path)
+        .then("&&", remote_file::probe_cmd(&[path], Follow::Yes, false))
+        .then("&&", Cmd::new("/bin/sh").flag("-c").arg(CAT_SCRIPT).arg("sh").arg(path))
+}
+
+/// Parses what [`read_cmd`] printed.
+pub fn parse_read(output: &[u8], path: &str) -> Option<TextFile> {
     let mut fields = remote_file::Fields::new(output);
     let real = fields.next_field()?;
     let mut probe = parse_probe(&mut fields, 1)?;

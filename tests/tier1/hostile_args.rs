@@ -485,3 +485,122 @@ fn get_url_keeps_hostile_dest_headers_urls_and_credentials_as_data() {
         assert!(seen.iter().any(|s| s.header("x-hostile") == Some(value.as_str())), "header {value:?} not sent as is");
     }
 }
+
+/// cron: hostile names, jobs and variable values land in a cron file as text;
+/// a hostile `user` of a user's crontab reaches `crontab -u` as one word
+/// (this machine has no crontab: the probe fails cleanly, nothing runs).
+const CRON: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile names and jobs in a cron file
+      cron: {name: "{{ item }}", job: "{{ item }}", user: root, cron_file: "{{ remote }}/hostile.cron"}
+      loop: "{{ values }}"
+    - name: hostile variable values
+      cron: {name: "V{{ i }}", job: "{{ item }}", env: true, user: root, cron_file: "{{ remote }}/hostile.cron"}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+    - name: hostile users of a crontab
+      cron: {name: x, job: x, user: "{{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn cron_keeps_hostile_names_jobs_and_users_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("cron.yml", CRON);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "cron.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let table = std::fs::read_to_string(p.remote("hostile.cron")).unwrap();
+    let breaks = ['\n', '\r', '\x0b', '\x0c', '\x1c', '\x1d', '\x1e', '\u{85}', '\u{2028}', '\u{2029}'];
+    for (i, value) in h.values.iter().enumerate().filter(|(_, v)| !v.contains(breaks)) {
+        assert!(table.contains(&format!("\n#Ansible: {value}\n* * * * * root {value}\n")), "job {value:?} as text:\n{table}");
+        assert!(table.contains(&format!("V{i}=\"{value}\"\n")), "variable {value:?} as text:\n{table}");
+    }
+}
+
+/// authorized_key: hostile users, paths, comments and options stay data.
+const AUTHORIZED_KEY: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile comments and options in a file named by a hostile name
+      authorized_key:
+        user: "{{ ansible_user }}"
+        path: "{{ remote }}/keys/{{ item }}"
+        key: "ssh-rsa AAAAKey{{ i }}"
+        comment: "{{ item }}"
+        key_options: "{{ item }}"
+        manage_dir: false
+      loop: "{{ names }}"
+      loop_control: {index_var: i}
+      ignore_errors: true
+    - name: hostile users
+      authorized_key: {user: "{{ item }}", key: "ssh-rsa AAAAKey"}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn authorized_key_keeps_hostile_users_paths_and_comments_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    std::fs::create_dir_all(p.remote("keys")).unwrap();
+    p.inventory(&sshd, &["h"]).write("ak.yml", AUTHORIZED_KEY);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "ak.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let written = names_in(&p.remote("keys"));
+    let breaks = ['\n', '\r', '\t', ' '];
+    for (i, name) in h.names.iter().enumerate().filter(|(_, n)| !n.contains(breaks) && !n.contains(',') && !n.contains('"') && !n.contains('\'') && !n.is_empty() && *n != "." && *n != "..") {
+        assert!(written.contains(name), "file {name:?} written under its own name: {written:?}");
+        let text = std::fs::read_to_string(p.remote("keys").join(name)).unwrap();
+        assert!(text.contains(&format!("ssh-rsa AAAAKey{i} {name}\n")), "comment {name:?} as text: {text:?}");
+    }
+    assert!(run.stdout.contains("Failed to lookup user"), "{}", run.stdout);
+}
+
+/// sysctl: hostile names and values land in the file as text and reach
+/// `sysctl` as one word each. Check mode: `sysctl -w` must not touch this
+/// machine's kernel; the probe still sends the name.
+const SYSCTL: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile values in a file
+      sysctl: {name: "k{{ i }}", value: "{{ item }}", sysctl_file: "{{ remote }}/hostile.conf", reload: false}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+      ignore_errors: true
+    - name: hostile names probed
+      sysctl: {name: "{{ item }}", value: "1", sysctl_set: true, sysctl_file: "{{ remote }}/probe.conf"}
+      loop: "{{ values }}"
+      check_mode: true
+      ignore_errors: true
+"#;
+
+#[test]
+fn sysctl_keeps_hostile_names_and_values_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("sysctl.yml", SYSCTL);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "sysctl.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let text = std::fs::read_to_string(p.remote("hostile.conf")).unwrap();
+    for (i, value) in h.values.iter().enumerate().filter(|(_, v)| !v.contains(['\n', '\r']) && !v.trim().is_empty()) {
+        assert!(text.contains(&format!("k{i}={}\n", value.trim())), "value {value:?} as text:\n{text}");
+    }
+}

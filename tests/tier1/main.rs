@@ -25,11 +25,14 @@ mod load_fleet;
 #[path = "../../benches/fleet/measure.rs"]
 mod measure;
 mod modules_apt_deb;
+mod modules_authorized_key;
 mod modules_copy;
+mod modules_cron;
 mod modules_copy_stream;
 mod modules_fallback;
 mod modules_get_url;
 mod modules_native;
+mod modules_sysctl;
 mod modules_file_times;
 mod modules_template;
 mod modules_user_key;

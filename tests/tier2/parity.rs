@@ -124,6 +124,19 @@ const SCENARIOS: &[Scenario] = &[
         watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY },
         fields: &["msg", "status_code", "checksum_src", "checksum_dest", "url", "response"],
     },
+    Scenario {
+        name: "cron",
+        // A table's header names the time and temporary file it came from:
+        // the tables are compared as `crontab -l` lists them (`stdout`).
+        watch: Watch { roots: &["/var/spool/cron/crontabs", "/etc/cron.d"], users: &["cronuser"], volatile: &["/var/spool/cron/crontabs/"], ..Watch::EMPTY },
+        fields: &["msg", "jobs", "envs", "cron_file", "warnings", "rc", "stdout"],
+    },
+    Scenario {
+        name: "authorized_key",
+        watch: Watch { roots: &["/home/akuser", "/srv/parity"], users: &["akuser"], ..Watch::EMPTY },
+        fields: &["msg", "keyfile", "key", "user", "path", "exclusive", "follow", "manage_dir", "key_options", "comment", "validate_certs"],
+    },
+    Scenario { name: "sysctl", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg"] },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 

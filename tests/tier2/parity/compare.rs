@@ -69,7 +69,9 @@ fn normalise_value(field: &str, v: &Value) -> String {
     let text = v.to_string();
     if field == "backup_file" {
         let stamp = regex::Regex::new(r"\.[0-9]+\.[0-9]{4}-[0-9]{2}-[0-9]{2}@[0-9]{2}:[0-9]{2}:[0-9]{2}~").unwrap();
-        return stamp.replace(&text, ".(backup)~").into_owned();
+        // cron's backups are temporary files, random by name.
+        let crontab = regex::Regex::new(r#"^"/tmp/crontab[A-Za-z0-9_]{8}"$"#).unwrap();
+        return crontab.replace(&stamp.replace(&text, ".(backup)~"), "\"/tmp/crontab(random)\"").into_owned();
     }
     text
 }
