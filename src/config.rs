@@ -109,6 +109,8 @@ pub struct Settings {
     pub fact_caching: FactCaching,
     /// log_path: a run log of what the output shows.
     pub log_path: Option<PathBuf>,
+    /// hash_behaviour: how variable layers combine (replace, merge).
+    pub hash_behaviour: crate::combine::HashBehaviour,
 }
 
 /// Where facts are kept (Ansible's `fact_caching`).
@@ -191,6 +193,7 @@ impl Default for Settings {
             force_color: false,
             fact_caching: FactCaching::Memory,
             log_path: None,
+            hash_behaviour: crate::combine::HashBehaviour::Replace,
         }
     }
 }
@@ -253,6 +256,7 @@ impl Settings {
             force_color: loaded.bool(Id::ForceColor),
             fact_caching: fact_caching(loaded)?,
             log_path: loaded.paths(Id::LogPath).into_iter().next(),
+            hash_behaviour: loaded.string(Id::HashBehaviour).as_deref().and_then(crate::combine::HashBehaviour::parse).unwrap_or_default(),
             ..Settings::default()
         })
         .and_then(|s| refuse_unsupported(loaded).map(|()| s))

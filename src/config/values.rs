@@ -375,8 +375,8 @@ mod tests {
     fn wrong_types_are_errors_with_file_and_line() {
         let e = load("[defaults]\n\nforks = many\n", &[]).unwrap_err().to_string();
         assert_eq!(e, "/proj/ansible.cfg:3: `forks`: `many` is not an integer");
-        let e = load("[defaults]\nhash_behaviour = merge\n", &[]).unwrap_err().to_string();
-        assert!(e.starts_with("/proj/ansible.cfg:2: `hash_behaviour`: `merge` is not supported"), "{e}");
+        let e = load("[defaults]\nhash_behaviour = deep\n", &[]).unwrap_err().to_string();
+        assert!(e.starts_with("/proj/ansible.cfg:2: `hash_behaviour`: `deep` is not supported"), "{e}");
         let e = load("[defaults]\n", &[("ANSIBLE_TIMEOUT", "soon")]).unwrap_err().to_string();
         assert_eq!(e, "`ANSIBLE_TIMEOUT`: `soon` is not an integer");
     }

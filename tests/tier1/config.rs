@@ -564,3 +564,52 @@ fn timeout_bounds_the_connection_to_a_host_that_never_answers() {
     assert!(started.elapsed() < std::time::Duration::from_secs(6), "took {:?}:\n{}", started.elapsed(), run.stdout);
     drop(silent);
 }
+
+#[test]
+fn hash_behaviour_merge_merges_dictionaries_across_layers_as_ansible_does() {
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\nhash_behaviour = merge\n", 1));
+    p.write("group_vars/all.yml", "app:\n  name: base\n  greeting: \"hi {{ inventory_hostname }}\"\n  opts: {a: 1, b: 1}\n  list: [1, 2]\n")
+        .write("group_vars/web.yml", "app:\n  opts: {b: 2}\n  list: [3]\n")
+        .write("host_vars/h1.yml", "app:\n  host: h1\n")
+        .write("roles/merging/defaults/main.yml", "app: {from_role_defaults: 1, name: role default}\n")
+        .write("roles/merging/vars/main.yml", "app: {from_role_vars: 1}\n")
+        .write("roles/merging/tasks/main.yml", "- debug:\n    var: app\n")
+        .write("more.yml", "app: {included: 1}\nother: {x: 1, deep: {p: 1}}\n")
+        .write("more2.yml", "other: {y: 2, deep: {q: 2}}\n");
+    let play = "\
+- hosts: web
+  vars:
+    app: {play: 1, opts: {c: 3}}
+  tasks:
+    - debug:
+        var: app
+    - include_role:
+        name: merging
+    - set_fact:
+        app: {fact: 1}
+    - debug:
+        var: app
+    - include_vars: more.yml
+    - include_vars: more2.yml
+    - debug:
+        var: other
+    - debug:
+        var: ext
+";
+    p.write("merge.yml", play);
+    let args = ["merge.yml", "-e", r#"{"ext": {"a": 1, "n": {"x": 1}}}"#, "-e", r#"{"ext": {"b": 2, "n": {"y": 2}}}"#];
+    let mut ours_args = vec!["playbook"];
+    ours_args.extend(args);
+    let ours = stockman(&p, &ours_args, &[]);
+    ours.assert_code(0);
+    // Every layer shows in the merged value (replace would keep only the top one).
+    assert!(ours.stdout.contains(r#""greeting": "hi h1""#) && ours.stdout.contains(r#""host": "h1""#) && ours.stdout.contains(r#""fact": 1"#), "{}", ours.stdout);
+    assert!(ours.stdout.contains(r#""deep": {"#) && ours.stdout.contains(r#""q": 2"#) && ours.stdout.contains(r#""p": 1"#), "{}", ours.stdout);
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &args, &[]);
+    assert_eq!(normalized(&ours.stdout), normalized(&theirs.stdout), "--- stockman:\n{}\n--- ansible-playbook:\n{}\n{}", ours.stdout, theirs.stdout, theirs.stderr);
+    // replace (the default): the play's dictionary alone.
+    p.write("ansible.cfg", &full_cfg(&sshd));
+    let replaced = stockman(&p, &ours_args, &[]);
+    assert!(!replaced.stdout.contains(r#""greeting""#), "{}", replaced.stdout);
+}
