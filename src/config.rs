@@ -217,7 +217,26 @@ pub fn load_reporting() -> Result<Loaded, String> {
     for warning in loaded.warnings.iter().chain(&callback_warnings(&loaded)) {
         crate::report::error::warning(warning);
     }
+    let deprecated = deprecations(&loaded);
+    if !deprecated.is_empty() && loaded.bool(Id::DeprecationWarnings) {
+        crate::report::error::warning("Deprecation warnings can be disabled by setting `deprecation_warnings=False` in ansible.cfg.");
+        for text in &deprecated {
+            crate::report::error::deprecation(text);
+        }
+    }
     Ok(loaded)
+}
+
+/// Settings that are set and that ansible-core 2.19 deprecates, with its words.
+/// error_on_undefined_vars is one: 2.19 no longer reads it, so False changes
+/// nothing (an undefined variable fails the task either way) and stockman
+/// behaves the same.
+fn deprecations(loaded: &Loaded) -> Vec<String> {
+    let mut out = Vec::new();
+    if loaded.get(Id::ErrorOnUndefinedVars).origin != Origin::Default {
+        out.push("DEFAULT_UNDEFINED_VAR_BEHAVIOR option. Reason: This option is no longer used in the Ansible Core code base.\nAlternatives: There is no alternative at the moment. A different mechanism would have to be implemented in the current code base. This feature will be removed from ansible-core version 2.23.".to_string());
+    }
+    out
 }
 
 impl Settings {
@@ -259,7 +278,6 @@ impl Settings {
             hash_behaviour: loaded.string(Id::HashBehaviour).as_deref().and_then(crate::combine::HashBehaviour::parse).unwrap_or_default(),
             ..Settings::default()
         })
-        .and_then(|s| refuse_unsupported(loaded).map(|()| s))
     }
 }
 
@@ -271,15 +289,6 @@ fn configured_inventories(loaded: &Loaded) -> Vec<PathBuf> {
         return paths.into_iter().filter(|p| p.exists()).collect();
     }
     paths
-}
-
-/// Values Ansible accepts that would make stockman behave differently than asked.
-fn refuse_unsupported(loaded: &Loaded) -> Result<(), String> {
-    let undefined = loaded.get(Id::ErrorOnUndefinedVars);
-    if !loaded.bool(Id::ErrorOnUndefinedVars) {
-        return Err(format!("{}: error_on_undefined_vars = False is not supported: stockman always fails on undefined variables (use `| default(...)`)", undefined.origin));
-    }
-    Ok(())
 }
 
 /// The fact cache asked for: `memory`, or `jsonfile` with its directory (`~` and `$VARS`

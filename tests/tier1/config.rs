@@ -613,3 +613,27 @@ fn hash_behaviour_merge_merges_dictionaries_across_layers_as_ansible_does() {
     let replaced = stockman(&p, &ours_args, &[]);
     assert!(!replaced.stdout.contains(r#""greeting""#), "{}", replaced.stdout);
 }
+
+#[test]
+fn error_on_undefined_vars_false_is_deprecated_and_changes_nothing_as_in_ansible_core_2_19() {
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\nerror_on_undefined_vars = False\n", 1));
+    p.write("undefined.yml", "- hosts: h1\n  tasks:\n    - debug:\n        msg: \"{{ nope | default('fine') }}\"\n    - debug:\n        msg: \"a {{ nope }} b\"\n");
+    let ours = stockman(&p, &["playbook", "undefined.yml"], &[]);
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["undefined.yml"], &[]);
+    // ansible-core 2.19 no longer reads the setting: the undefined variable still fails the task.
+    assert_eq!(ours.code, 2, "{}\n{}", ours.stdout, ours.stderr);
+    assert_eq!(ours.code, theirs.code);
+    assert_eq!(ours.recap("h1"), recap("h1", 1, 0, 0, 1, 0, 0), "{}", ours.stdout);
+    assert_eq!(ours.recap("h1"), theirs.recap("h1"));
+    let deprecation = "[DEPRECATION WARNING]: DEFAULT_UNDEFINED_VAR_BEHAVIOR option. Reason: This option is no longer used in the Ansible Core code base.";
+    for side in [&ours, &theirs] {
+        assert!(side.stderr.contains(deprecation), "{}", side.stderr);
+        assert!(side.stderr.contains("[WARNING]: Deprecation warnings can be disabled by setting `deprecation_warnings=False` in ansible.cfg."), "{}", side.stderr);
+    }
+    // deprecation_warnings = False silences it, in both.
+    p.write("ansible.cfg", &full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\nerror_on_undefined_vars = False\ndeprecation_warnings = False\n", 1));
+    for side in [stockman(&p, &["playbook", "undefined.yml"], &[]), run_in(&p, ANSIBLE_PLAYBOOK, &["undefined.yml"], &[])] {
+        assert!(!side.stderr.contains("DEPRECATION"), "{}", side.stderr);
+    }
+}
