@@ -119,8 +119,9 @@ pub enum FactCaching {
     /// For the run.
     #[default]
     Memory,
-    /// One JSON file per host in `dir` (fact_caching_connection), valid `timeout_secs` (0: always).
-    JsonFile { dir: PathBuf, timeout_secs: u64 },
+    /// One JSON file per host in `dir` (fact_caching_connection), valid `timeout_secs` (0: always),
+    /// its name starting with `prefix` (fact_caching_prefix).
+    JsonFile { dir: PathBuf, timeout_secs: u64, prefix: String },
 }
 
 /// When plays gather facts (Ansible's `gathering`).
@@ -307,7 +308,8 @@ fn fact_caching(loaded: &Loaded) -> Result<FactCaching, String> {
     let dir = expand::path(&connection, &env.cwd, &env);
     let timeout = loaded.int(Id::FactCachingTimeout);
     let timeout_secs = u64::try_from(timeout).map_err(|_| format!("{}: fact_caching_timeout must be 0 or more seconds", loaded.get(Id::FactCachingTimeout).origin))?;
-    Ok(FactCaching::JsonFile { dir, timeout_secs })
+    let prefix = loaded.string(Id::FactCachingPrefix).unwrap_or_default();
+    Ok(FactCaching::JsonFile { dir, timeout_secs, prefix })
 }
 
 const JSONFILE: &[&str] = &["jsonfile", "ansible.builtin.jsonfile"];

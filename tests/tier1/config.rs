@@ -637,3 +637,27 @@ fn error_on_undefined_vars_false_is_deprecated_and_changes_nothing_as_in_ansible
         assert!(!side.stderr.contains("DEPRECATION"), "{}", side.stderr);
     }
 }
+
+#[test]
+fn fact_caching_prefix_names_the_jsonfile_files_as_ansible_does() {
+    let sshd = TestSshd::start();
+    let cfg = full_cfg(&sshd).replace("gathering = explicit", "gathering = smart\nfact_caching = jsonfile\nfact_caching_connection = facts-cache\nfact_caching_prefix = web_");
+    let p = project(&sshd, &cfg);
+    p.write("facts.yml", FACTS_PLAY);
+    let cache = p.path("facts-cache");
+    let names = || {
+        let mut n: Vec<String> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        n.sort();
+        n
+    };
+    run_in(&p, ANSIBLE_PLAYBOOK, &["facts.yml"], &[]).assert_code(0);
+    let theirs = names();
+    assert_eq!(theirs, ["web_s1_h1", "web_s1_h2"]);
+    // stockman finds ansible-playbook's files under the prefix: nothing to gather.
+    let ours = stockman(&p, &["playbook", "facts.yml"], &[]);
+    ours.assert_code(0);
+    assert!(!ours.stdout.contains("TASK [Gathering Facts]"), "{}", ours.stdout);
+    std::fs::remove_dir_all(&cache).unwrap();
+    stockman(&p, &["playbook", "facts.yml"], &[]).assert_code(0);
+    assert_eq!(names(), theirs);
+}
