@@ -489,6 +489,7 @@ fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOpti
         timer: settings.timer,
         force_color: settings.force_color,
         log_path: settings.log_path.clone(),
+        result_style: settings.result_style,
     })
 }
 

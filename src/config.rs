@@ -109,6 +109,8 @@ pub struct Settings {
     pub fact_caching: FactCaching,
     /// log_path: a run log of what the output shows.
     pub log_path: Option<PathBuf>,
+    /// callback_result_format / callback_format_pretty: how the default callback dumps results.
+    pub result_style: crate::report::human::ResultStyle,
     /// hash_behaviour: how variable layers combine (replace, merge).
     pub hash_behaviour: crate::combine::HashBehaviour,
 }
@@ -195,6 +197,7 @@ impl Default for Settings {
             fact_caching: FactCaching::Memory,
             log_path: None,
             hash_behaviour: crate::combine::HashBehaviour::Replace,
+            result_style: crate::report::human::ResultStyle::default(),
         }
     }
 }
@@ -276,6 +279,10 @@ impl Settings {
             force_color: loaded.bool(Id::ForceColor),
             fact_caching: fact_caching(loaded)?,
             log_path: loaded.paths(Id::LogPath).into_iter().next(),
+            result_style: crate::report::human::ResultStyle {
+                yaml: loaded.string(Id::CallbackResultFormat).as_deref() == Some("yaml"),
+                pretty: (loaded.get(Id::CallbackFormatPretty).origin != Origin::Default).then(|| loaded.bool(Id::CallbackFormatPretty)),
+            },
             hash_behaviour: loaded.string(Id::HashBehaviour).as_deref().and_then(crate::combine::HashBehaviour::parse).unwrap_or_default(),
             ..Settings::default()
         })

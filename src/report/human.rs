@@ -80,8 +80,57 @@ pub struct Human {
     shown: Shown,
     /// stdout_callback = yaml: results as community.general.yaml prints them.
     yaml: bool,
+    /// The default callback's result_format and pretty_results.
+    style: ResultStyle,
     /// log_path: every line shown, also logged.
     log: Option<std::sync::Arc<super::run_log::RunLog>>,
+}
+
+/// How the default callback dumps results (ansible.cfg's callback_result_format and
+/// callback_format_pretty, ansible.builtin.default's result_format and pretty_results).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResultStyle {
+    /// result_format = yaml (else json).
+    pub yaml: bool,
+    /// pretty_results when set: true indents every result, false none (not even debug's).
+    pub pretty: Option<bool>,
+}
+
+impl ResultStyle {
+    /// The JSON indent: `indent` as verbosity and debug ask, unless pretty_results says.
+    fn json_indent(self, indent: Option<usize>) -> Option<usize> {
+        match self.pretty {
+            Some(true) => Some(4),
+            Some(false) => None,
+            None => indent,
+        }
+    }
+
+    /// result_format = yaml: a line break, then the result as YAML (4 spaces a
+    /// level unless pretty_results is false), every line indented by 4. Pretty
+    /// (the default) drops `stdout_lines`/`stderr_lines` when the text is there
+    /// and tidies multi-line strings into `|` blocks, as the default callback does.
+    fn yaml_dump(self, mut shown: Map<String, Value>) -> String {
+        let pretty = self.pretty != Some(false);
+        if pretty {
+            omit_lines_beside_text(&mut shown);
+        }
+        let indent = if pretty { 4 } else { 2 };
+        let layout = crate::template::yaml_emit::Layout { indent, all_block: true, width: 80, literal_multiline: true };
+        let text = crate::template::yaml_emit::dump(&Value::Object(shown), layout);
+        let body: Vec<String> = text.trim_end_matches('\n').split('\n').map(|l| if l.is_empty() { String::new() } else { format!("    {l}") }).collect();
+        format!("\n{}", body.join("\n"))
+    }
+}
+
+/// `stdout_lines`/`stderr_lines` shown as `<omitted>` when `stdout`/`stderr` are there.
+fn omit_lines_beside_text(shown: &mut Map<String, Value>) {
+    for stream in ["stdout", "stderr"] {
+        let lines = format!("{stream}_lines");
+        if shown.contains_key(stream) && shown.contains_key(&lines) {
+            shown.insert(lines, "<omitted>".into());
+        }
+    }
 }
 
 /// Which results get a line (ansible.cfg's display_ok_hosts, display_skipped_hosts).
@@ -129,6 +178,7 @@ impl Human {
             current: Mutex::new(Current::default()),
             shown: Shown::default(),
             yaml: false,
+            style: ResultStyle::default(),
             log: None,
         }
     }
@@ -148,6 +198,12 @@ impl Human {
     /// Results dumped as YAML (stdout_callback = yaml) instead of JSON.
     pub fn yaml_results(mut self, yaml: bool) -> Self {
         self.yaml = yaml;
+        self
+    }
+
+    /// The default callback's result_format and pretty_results.
+    pub fn result_style(mut self, style: ResultStyle) -> Self {
+        self.style = style;
         self
     }
 
@@ -304,7 +360,13 @@ impl Human {
         // Made only when printed: a loop's summary holds every item's result.
         let dump = || {
             let shown = displayed_result(&r.visible(), is_debug && !r.no_log);
-            if self.yaml { yaml_result(shown, r.no_log) } else { pyjson::dumps(&Value::Object(shown), indent) }
+            if self.yaml {
+                yaml_result(shown, r.no_log)
+            } else if self.style.yaml {
+                self.style.yaml_dump(shown)
+            } else {
+                pyjson::dumps(&Value::Object(shown), self.style.json_indent(indent))
+            }
         };
         let verbose = self.verbosity > 0 || verbose_always;
         if matches!(r.status, Status::Failed | Status::Unreachable) && (!r.loop_summary || r.status == Status::Unreachable) {
@@ -506,12 +568,7 @@ fn yaml_result(mut shown: Map<String, Value>, no_log: bool) -> String {
             dumped.push_str(&format!("{key}={} ", pyjson::dumps(&v, None).to_lowercase()));
         }
     }
-    for stream in ["stdout", "stderr"] {
-        let lines = format!("{stream}_lines");
-        if shown.contains_key(stream) && shown.contains_key(&lines) {
-            shown.insert(lines, "<omitted>".into());
-        }
-    }
+    omit_lines_beside_text(&mut shown);
     if !shown.is_empty() {
         dumped.push('\n');
         dumped.push_str(&crate::template::yaml_emit::dump(&Value::Object(shown), crate::template::yaml_emit::Layout::CALLBACK));
