@@ -490,6 +490,7 @@ fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOpti
         force_color: settings.force_color,
         log_path: settings.log_path.clone(),
         result_style: settings.result_style,
+        display_args: settings.display_args,
     })
 }
 

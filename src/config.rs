@@ -111,6 +111,8 @@ pub struct Settings {
     pub log_path: Option<PathBuf>,
     /// callback_result_format / callback_format_pretty: how the default callback dumps results.
     pub result_style: crate::report::human::ResultStyle,
+    /// display_args_to_stdout: task banners show the task's arguments.
+    pub display_args: bool,
     /// hash_behaviour: how variable layers combine (replace, merge).
     pub hash_behaviour: crate::combine::HashBehaviour,
 }
@@ -198,6 +200,7 @@ impl Default for Settings {
             log_path: None,
             hash_behaviour: crate::combine::HashBehaviour::Replace,
             result_style: crate::report::human::ResultStyle::default(),
+            display_args: false,
         }
     }
 }
@@ -283,6 +286,7 @@ impl Settings {
                 yaml: loaded.string(Id::CallbackResultFormat).as_deref() == Some("yaml"),
                 pretty: (loaded.get(Id::CallbackFormatPretty).origin != Origin::Default).then(|| loaded.bool(Id::CallbackFormatPretty)),
             },
+            display_args: loaded.bool(Id::DisplayArgsToStdout),
             hash_behaviour: loaded.string(Id::HashBehaviour).as_deref().and_then(crate::combine::HashBehaviour::parse).unwrap_or_default(),
             ..Settings::default()
         })

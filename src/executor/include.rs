@@ -52,6 +52,7 @@ impl Executor<'_> {
             span: Some(inc.span.clone()),
             hosts: targets.len(),
             action: Some(inc.action().to_string()),
+            args: None,
         }));
         let mut inclusions: Vec<Inclusion> = Vec::new();
         for h in targets {

@@ -82,6 +82,8 @@ pub struct Human {
     yaml: bool,
     /// The default callback's result_format and pretty_results.
     style: ResultStyle,
+    /// display_args_to_stdout: task banners show the task's arguments.
+    display_args: bool,
     /// log_path: every line shown, also logged.
     log: Option<std::sync::Arc<super::run_log::RunLog>>,
 }
@@ -179,6 +181,7 @@ impl Human {
             shown: Shown::default(),
             yaml: false,
             style: ResultStyle::default(),
+            display_args: false,
             log: None,
         }
     }
@@ -204,6 +207,12 @@ impl Human {
     /// The default callback's result_format and pretty_results.
     pub fn result_style(mut self, style: ResultStyle) -> Self {
         self.style = style;
+        self
+    }
+
+    /// display_args_to_stdout: the task's arguments in its banner.
+    pub fn displaying_args(mut self, display_args: bool) -> Self {
+        self.display_args = display_args;
         self
     }
 
@@ -290,9 +299,13 @@ impl Human {
 
     fn task_start(&self, header: &TaskHeader) {
         self.end_progress();
+        let name = match header.args.as_deref().filter(|_| self.display_args) {
+            Some(args) => format!("{} {args}", header.name),
+            None => header.name.clone(),
+        };
         let title = match header.kind {
-            TaskKind::Handler => format!("RUNNING HANDLER [{}]", header.name),
-            _ => format!("TASK [{}]", header.name),
+            TaskKind::Handler => format!("RUNNING HANDLER [{name}]"),
+            _ => format!("TASK [{name}]"),
         };
         let mut banner = vec![self.banner_line(&title, None)];
         if self.verbosity >= 2 {
@@ -619,7 +632,9 @@ pub(super) fn banner_columns(sink: Sink) -> usize {
 
 /// `\nTITLE ****` to `columns`.
 pub(super) fn banner_text(title: &str, columns: usize) -> String {
-    let stars = "*".repeat(columns.saturating_sub(title.chars().count()).max(3));
+    // Control characters (a line break in a banner's task arguments) take no width, as in Ansible's get_text_width.
+    let width = title.chars().filter(|c| !c.is_control()).count();
+    let stars = "*".repeat(columns.saturating_sub(width).max(3));
     format!("\n{title} {stars}")
 }
 

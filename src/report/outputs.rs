@@ -57,6 +57,8 @@ pub struct OutputOptions {
     pub log_path: Option<PathBuf>,
     /// callback_result_format / callback_format_pretty (the default callback's).
     pub result_style: crate::report::human::ResultStyle,
+    /// display_args_to_stdout.
+    pub display_args: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +144,7 @@ fn screen(options: &OutputOptions, sink: Sink) -> Box<dyn Reporter> {
         StdoutCallback::Oneline if sink == Sink::Stdout => true,
         _ => {
             let human = Human::to(sink, options.verbosity, options.no_color, options.profile).showing(options.shown).logging_to(run_log(options));
-            return Box::new(human.forcing_color(options.force_color).yaml_results(options.stdout_callback == StdoutCallback::Yaml).result_style(options.result_style));
+            return Box::new(human.forcing_color(options.force_color).yaml_results(options.stdout_callback == StdoutCallback::Yaml).result_style(options.result_style).displaying_args(options.display_args));
         }
     };
     Box::new(Adhoc::new(AdhocOptions::playbook(one_line, options.no_color, options.verbosity)))

@@ -681,3 +681,10 @@ fn fact_caching_prefix_names_the_jsonfile_files_as_ansible_does() {
     stockman(&p, &["playbook", "facts.yml"], &[]).assert_code(0);
     assert_eq!(names(), theirs);
 }
+
+#[test]
+fn display_args_to_stdout_shows_task_arguments_in_banners_as_ansible_does() {
+    let ours = same_output_with("display_args_to_stdout = True\n", &[]);
+    assert!(ours.stdout.contains("TASK [echo _raw_params=echo hi]"), "{}", ours.stdout);
+    assert!(ours.stdout.contains("TASK [debug msg={'x': [1, 'yes', 'a: b', ' lead'], 'y': '', 'z': None}]"), "{}", ours.stdout);
+}
