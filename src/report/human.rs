@@ -230,9 +230,10 @@ impl Human {
         }
     }
 
+    /// `text` in colour `code`, each line on its own, as Ansible's stringc colours it.
     fn paint(&self, text: &str, code: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            text.split('\n').map(|line| format!("\x1b[{code}m{line}\x1b[0m")).collect::<Vec<_>>().join("\n")
         } else {
             text.to_string()
         }

@@ -688,3 +688,34 @@ fn display_args_to_stdout_shows_task_arguments_in_banners_as_ansible_does() {
     assert!(ours.stdout.contains("TASK [echo _raw_params=echo hi]"), "{}", ours.stdout);
     assert!(ours.stdout.contains("TASK [debug msg={'x': [1, 'yes', 'a: b', ' lead'], 'y': '', 'z': None}]"), "{}", ours.stdout);
 }
+
+#[test]
+fn force_color_ask_vault_pass_become_ask_pass_and_ignored_keys_from_the_cfg() {
+    let sshd = TestSshd::start();
+    // force_color: colour off a terminal, beating nocolor (ANSIBLE_NOCOLOR=1 is set by run_in), as Ansible.
+    let p = project(&sshd, &full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\nforce_color = True\n", 1));
+    let ours = stockman(&p, &["playbook", "site.yml"], &[]);
+    ours.assert_code(0);
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["site.yml"], &[]);
+    let ok_line = |out: &str| out.lines().find(|l| l.contains("ok: [h1]")).map(str::to_string);
+    assert_eq!(ok_line(&ours.stdout), ok_line(&theirs.stdout), "--- stockman:\n{}\n--- ansible-playbook:\n{}", ours.stdout, theirs.stdout);
+    assert_eq!(normalized(&ours.stdout), normalized(&theirs.stdout), "--- stockman:\n{}\n--- ansible-playbook:\n{}", ours.stdout, theirs.stdout);
+    assert!(ok_line(&ours.stdout).unwrap_or_default().contains("\x1b[0;32m"), "{}", ours.stdout);
+    let plain = stockman(&p, &["playbook", "site.yml"], &[("ANSIBLE_FORCE_COLOR", "False")]);
+    assert!(!plain.stdout.contains('\x1b'), "{}", plain.stdout);
+    // ask_vault_pass / become_ask_pass: asked before the run; with no terminal to ask on, the run stops.
+    for key in ["[defaults]\nask_vault_pass = True\n", "[privilege_escalation]\nbecome_ask_pass = True\n"] {
+        let p = project(&sshd, &format!("{}{key}", full_cfg(&sshd)));
+        let run = run_in(&p, "setsid", &["-w", env!("CARGO_BIN_EXE_stockman"), "playbook", "site.yml"], &[]);
+        assert_ne!(run.code, 0, "{key}: {}", run.stdout);
+        assert!(!run.stdout.contains("PLAY RECAP"), "{key}: {}", run.stdout);
+    }
+    // Accepted and ignored: -v says so for each, with file:line.
+    let ignored = "local_tmp = tmp\nretry_files_save_path = retries\n[ssh_connection]\ncontrol_path = %(directory)s/%%h\ntransfer_method = scp\n[inventory]\nenable_plugins = ini, yaml\n[colors]\nok = blue\n";
+    let p = project(&sshd, &format!("{}{}", full_cfg(&sshd).replace("[ssh_connection]\npipelining = True\n", ""), ignored.replacen("[ssh_connection]", "[ssh_connection]", 1)));
+    let run = stockman(&p, &["playbook", "-v", "site.yml"], &[]);
+    run.assert_code(0);
+    for key in ["[defaults] local_tmp", "[defaults] retry_files_save_path", "[ssh_connection] control_path", "[ssh_connection] transfer_method", "[inventory] enable_plugins", "[colors] ok"] {
+        assert!(run.stdout.contains(&format!("`{key}` is ignored")), "{key}:\n{}", run.stdout);
+    }
+}
