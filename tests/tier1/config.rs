@@ -733,3 +733,23 @@ fn force_color_ask_vault_pass_become_ask_pass_and_ignored_keys_from_the_cfg() {
         assert!(run.stdout.contains(&format!("`{key}` is ignored")), "{key}:\n{}", run.stdout);
     }
 }
+
+#[test]
+fn log_path_time_stamps_are_local_time_as_ansible_writes_them() {
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\nlog_path = run.log\n", 1));
+    // POSIX TZ: five hours ahead of UTC (no zone files needed).
+    let tz = [("TZ", "XYZ-5")];
+    let hour = |p: &Project| -> String {
+        let log = std::fs::read_to_string(p.path("run.log")).unwrap();
+        std::fs::remove_file(p.path("run.log")).unwrap();
+        log.lines().find(|l| l.contains(" p=")).map(|l| l[11..13].to_string()).unwrap_or_default()
+    };
+    let utc_hour = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 3600 + 5) % 24;
+    stockman(&p, &["playbook", "site.yml"], &tz).assert_code(0);
+    let ours = hour(&p);
+    run_in(&p, ANSIBLE_PLAYBOOK, &["site.yml"], &tz).assert_code(0);
+    let theirs = hour(&p);
+    assert_eq!(ours, theirs);
+    assert_eq!(ours, format!("{utc_hour:02}"), "UTC+5");
+}
