@@ -726,7 +726,7 @@ fn force_color_ask_vault_pass_become_ask_pass_and_ignored_keys_from_the_cfg() {
     }
     // Accepted and ignored: -v says so for each, with file:line.
     let ignored = "local_tmp = tmp\nretry_files_save_path = retries\n[ssh_connection]\ncontrol_path = %(directory)s/%%h\ntransfer_method = scp\n[inventory]\nenable_plugins = ini, yaml\n[colors]\nok = blue\n";
-    let p = project(&sshd, &format!("{}{}", full_cfg(&sshd).replace("[ssh_connection]\npipelining = True\n", ""), ignored.replacen("[ssh_connection]", "[ssh_connection]", 1)));
+    let p = project(&sshd, &format!("{}{}", full_cfg(&sshd).replace("[ssh_connection]\npipelining = True\n", ""), ignored));
     let run = stockman(&p, &["playbook", "-v", "site.yml"], &[]);
     run.assert_code(0);
     for key in ["[defaults] local_tmp", "[defaults] retry_files_save_path", "[ssh_connection] control_path", "[ssh_connection] transfer_method", "[inventory] enable_plugins", "[colors] ok"] {
