@@ -270,6 +270,7 @@ fn run_playbook_as(args: PlaybookArgs, context: &RunContext) -> u8 {
         }
     }
     let inventory = match Inventory::load(&settings.inventories) {
+        Ok(inv) if settings.hash_behaviour != crate::combine::HashBehaviour::Replace => inv.with_hash_behaviour(settings.hash_behaviour),
         Ok(inv) => inv,
         Err(e) => return report::error::fatal(&e.to_string(), 1),
     };
@@ -420,7 +421,7 @@ fn settings_from(args: &PlaybookArgs, loaded: &Loaded) -> Result<Settings, Strin
     crate::vault::install_for_run(&vault_sources).map_err(|e| e.to_string())?;
     let mut extra_vars = Map::new();
     for spec in &args.extra_vars {
-        extra_vars.extend(parse_extra_vars(spec)?);
+        configured.hash_behaviour.overlay(&mut extra_vars, &parse_extra_vars(spec)?);
     }
     let password = (args.ask_pass || loaded.bool(Id::AskPass)).then(|| ask_secret("SSH password: ")).transpose()?;
     let key_passphrase = args.private_key_passphrase_file.as_deref().map(read_passphrase_file).transpose()?;
@@ -574,6 +575,8 @@ fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOpti
         timer: settings.timer,
         force_color: settings.force_color,
         log_path: settings.log_path.clone(),
+        result_style: settings.result_style,
+        display_args: settings.display_args,
     })
 }
 

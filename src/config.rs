@@ -114,6 +114,12 @@ pub struct Settings {
     /// ansible-playbook's `-c`: the connection of hosts whose inventory and play name
     /// none (`stockman pull` runs with `local`, as ansible-pull's `-c local`).
     pub connection: Option<crate::transport::ConnectionKind>,
+    /// callback_result_format / callback_format_pretty: how the default callback dumps results.
+    pub result_style: crate::report::human::ResultStyle,
+    /// display_args_to_stdout: task banners show the task's arguments.
+    pub display_args: bool,
+    /// hash_behaviour: how variable layers combine (replace, merge).
+    pub hash_behaviour: crate::combine::HashBehaviour,
 }
 
 impl Settings {
@@ -129,8 +135,9 @@ pub enum FactCaching {
     /// For the run.
     #[default]
     Memory,
-    /// One JSON file per host in `dir` (fact_caching_connection), valid `timeout_secs` (0: always).
-    JsonFile { dir: PathBuf, timeout_secs: u64 },
+    /// One JSON file per host in `dir` (fact_caching_connection), valid `timeout_secs` (0: always),
+    /// its name starting with `prefix` (fact_caching_prefix).
+    JsonFile { dir: PathBuf, timeout_secs: u64, prefix: String },
 }
 
 /// When plays gather facts (Ansible's `gathering`).
@@ -205,6 +212,9 @@ impl Default for Settings {
             log_path: None,
             shard: None,
             connection: None,
+            hash_behaviour: crate::combine::HashBehaviour::Replace,
+            result_style: crate::report::human::ResultStyle::default(),
+            display_args: false,
         }
     }
 }
@@ -228,7 +238,26 @@ pub fn load_reporting() -> Result<Loaded, String> {
     for warning in loaded.warnings.iter().chain(&callback_warnings(&loaded)) {
         crate::report::error::warning(warning);
     }
+    let deprecated = deprecations(&loaded);
+    if !deprecated.is_empty() && loaded.bool(Id::DeprecationWarnings) {
+        crate::report::error::warning("Deprecation warnings can be disabled by setting `deprecation_warnings=False` in ansible.cfg.");
+        for text in &deprecated {
+            crate::report::error::deprecation(text);
+        }
+    }
     Ok(loaded)
+}
+
+/// Settings that are set and that ansible-core 2.19 deprecates, with its words.
+/// error_on_undefined_vars is one: 2.19 no longer reads it, so False changes
+/// nothing (an undefined variable fails the task either way) and stockman
+/// behaves the same.
+fn deprecations(loaded: &Loaded) -> Vec<String> {
+    let mut out = Vec::new();
+    if loaded.get(Id::ErrorOnUndefinedVars).origin != Origin::Default {
+        out.push("DEFAULT_UNDEFINED_VAR_BEHAVIOR option. Reason: This option is no longer used in the Ansible Core code base.\nAlternatives: There is no alternative at the moment. A different mechanism would have to be implemented in the current code base. This feature will be removed from ansible-core version 2.23.".to_string());
+    }
+    out
 }
 
 impl Settings {
@@ -267,9 +296,14 @@ impl Settings {
             force_color: loaded.bool(Id::ForceColor),
             fact_caching: fact_caching(loaded)?,
             log_path: loaded.paths(Id::LogPath).into_iter().next(),
+            result_style: crate::report::human::ResultStyle {
+                yaml: loaded.string(Id::CallbackResultFormat).as_deref() == Some("yaml"),
+                pretty: (loaded.get(Id::CallbackFormatPretty).origin != Origin::Default).then(|| loaded.bool(Id::CallbackFormatPretty)),
+            },
+            display_args: loaded.bool(Id::DisplayArgsToStdout),
+            hash_behaviour: loaded.string(Id::HashBehaviour).as_deref().and_then(crate::combine::HashBehaviour::parse).unwrap_or_default(),
             ..Settings::default()
         })
-        .and_then(|s| refuse_unsupported(loaded).map(|()| s))
     }
 }
 
@@ -281,15 +315,6 @@ fn configured_inventories(loaded: &Loaded) -> Vec<PathBuf> {
         return paths.into_iter().filter(|p| p.exists()).collect();
     }
     paths
-}
-
-/// Values Ansible accepts that would make stockman behave differently than asked.
-fn refuse_unsupported(loaded: &Loaded) -> Result<(), String> {
-    let undefined = loaded.get(Id::ErrorOnUndefinedVars);
-    if !loaded.bool(Id::ErrorOnUndefinedVars) {
-        return Err(format!("{}: error_on_undefined_vars = False is not supported: stockman always fails on undefined variables (use `| default(...)`)", undefined.origin));
-    }
-    Ok(())
 }
 
 /// The fact cache asked for: `memory`, or `jsonfile` with its directory (`~` and `$VARS`
@@ -308,7 +333,8 @@ fn fact_caching(loaded: &Loaded) -> Result<FactCaching, String> {
     let dir = expand::path(&connection, &env.cwd, &env);
     let timeout = loaded.int(Id::FactCachingTimeout);
     let timeout_secs = u64::try_from(timeout).map_err(|_| format!("{}: fact_caching_timeout must be 0 or more seconds", loaded.get(Id::FactCachingTimeout).origin))?;
-    Ok(FactCaching::JsonFile { dir, timeout_secs })
+    let prefix = loaded.string(Id::FactCachingPrefix).unwrap_or_default();
+    Ok(FactCaching::JsonFile { dir, timeout_secs, prefix })
 }
 
 const JSONFILE: &[&str] = &["jsonfile", "ansible.builtin.jsonfile"];

@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`cli`]: clap flags → validated [`config::Settings`]; nothing else sees a raw flag.
+//! - [`combine`]: how layers of variables combine (`hash_behaviour`: replace or merge).
 //! - [`yaml`]: YAML 1.1 with a file:line:column on every node.
 //! - [`inventory`]: hosts, groups, variables; host patterns.
 //! - [`playbook`]: the immutable model of plays, tasks and handlers, loaded and validated with spans.
@@ -24,6 +25,7 @@
 static ALLOCATOR: template::budget::CountingAlloc = template::budget::CountingAlloc;
 
 pub mod cli;
+pub mod combine;
 pub mod config;
 pub mod executor;
 pub mod fallback;

@@ -113,7 +113,7 @@ pub(super) fn run(args: AdhocArgs) -> u8 {
         Ok(s) => s,
         Err(message) => return report::error::fatal(&message, 5),
     };
-    let inventory = match Inventory::load(&settings.inventories).and_then(|inv| inv.with_playbook_dir(&dir)) {
+    let inventory = match Inventory::load(&settings.inventories).and_then(|inv| inv.with_hash_behaviour(settings.hash_behaviour).with_playbook_dir(&dir)) {
         Ok(inv) => inv,
         Err(e) => return report::error::fatal(&e.to_string(), 1),
     };

@@ -375,8 +375,8 @@ mod tests {
     fn wrong_types_are_errors_with_file_and_line() {
         let e = load("[defaults]\n\nforks = many\n", &[]).unwrap_err().to_string();
         assert_eq!(e, "/proj/ansible.cfg:3: `forks`: `many` is not an integer");
-        let e = load("[defaults]\nhash_behaviour = merge\n", &[]).unwrap_err().to_string();
-        assert!(e.starts_with("/proj/ansible.cfg:2: `hash_behaviour`: `merge` is not supported"), "{e}");
+        let e = load("[defaults]\nhash_behaviour = deep\n", &[]).unwrap_err().to_string();
+        assert!(e.starts_with("/proj/ansible.cfg:2: `hash_behaviour`: `deep` is not supported"), "{e}");
         let e = load("[defaults]\n", &[("ANSIBLE_TIMEOUT", "soon")]).unwrap_err().to_string();
         assert_eq!(e, "`ANSIBLE_TIMEOUT`: `soon` is not an integer");
     }
@@ -396,11 +396,11 @@ mod tests {
 
     #[test]
     fn accepted_keys_that_do_nothing_are_listed_for_verbose() {
-        let l = load("[defaults]\nretry_files_enabled = False\ndeprecation_warnings = False\nforks = 3\n[ssh_connection]\ncontrol_path = /tmp/%%h\n", &[]).unwrap();
+        let l = load("[defaults]\nretry_files_enabled = False\nsystem_warnings = False\nforks = 3\n[ssh_connection]\ncontrol_path = /tmp/%%h\n", &[]).unwrap();
         assert!(l.warnings.is_empty(), "{:?}", l.warnings);
         let i = l.ignored.join("\n");
         assert!(i.contains(":2: `[defaults] retry_files_enabled` is ignored: stockman writes no .retry files"), "{i}");
-        assert!(i.contains(":3: `[defaults] deprecation_warnings` is ignored: not used by stockman"), "{i}");
+        assert!(i.contains(":3: `[defaults] system_warnings` is ignored: not used by stockman"), "{i}");
         assert!(i.contains(":6: `[ssh_connection] control_path` is ignored: stockman keeps one SSH connection per host"), "{i}");
         assert!(!i.contains("forks"), "{i}");
     }

@@ -3,7 +3,7 @@
 //! Each host's entry is what Ansible's fact cache holds: the gathered facts under their
 //! `ansible_` names, `_ansible_facts_gathered` once gathered, and `set_fact ... cacheable`
 //! facts. jsonfile writes one file per host in `fact_caching_connection`, in ansible-core
-//! 2.19's layout (`s1_HOST` holding `{"__payload__": "<JSON text>"}`), so stockman and
+//! 2.19's layout (`s1_HOST`, after `fact_caching_prefix` if set, holding `{"__payload__": "<JSON text>"}`), so stockman and
 //! ansible-playbook can share one cache directory; entries older than
 //! `fact_caching_timeout` seconds (0: never) are not read.
 //!
@@ -39,14 +39,14 @@ pub struct FactCache {
 enum Backend {
     #[default]
     Memory,
-    JsonFile { dir: PathBuf, timeout: Duration },
+    JsonFile { dir: PathBuf, timeout: Duration, prefix: String },
 }
 
 impl FactCache {
     pub fn new(setting: &FactCaching) -> FactCache {
         let backend = match setting {
             FactCaching::Memory => Backend::Memory,
-            FactCaching::JsonFile { dir, timeout_secs } => Backend::JsonFile { dir: dir.clone(), timeout: Duration::from_secs(*timeout_secs) },
+            FactCaching::JsonFile { dir, timeout_secs, prefix } => Backend::JsonFile { dir: dir.clone(), timeout: Duration::from_secs(*timeout_secs), prefix: prefix.clone() },
         };
         FactCache { backend, ..FactCache::default() }
     }
@@ -87,8 +87,8 @@ impl FactCache {
 
 impl Backend {
     fn load(&self, host: &str) -> Option<Map<String, Value>> {
-        let Backend::JsonFile { dir, timeout } = self else { return None };
-        let path = file_for(dir, host);
+        let Backend::JsonFile { dir, timeout, prefix } = self else { return None };
+        let path = file_for(dir, prefix, host);
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
         let age = SystemTime::now().duration_since(modified).unwrap_or_default();
         if !timeout.is_zero() && age > *timeout {
@@ -98,15 +98,16 @@ impl Backend {
     }
 
     fn store(&self, host: &str, facts: &Map<String, Value>) -> Result<(), String> {
-        let Backend::JsonFile { dir, .. } = self else { return Ok(()) };
-        let path = file_for(dir, host);
+        let Backend::JsonFile { dir, prefix, .. } = self else { return Ok(()) };
+        let path = file_for(dir, prefix, host);
         crate::transport::write_atomically(&path, encode(facts).as_bytes()).map_err(|e| format!("fact cache: cannot write {}: {e}", path.display()))
     }
 }
 
-/// `DIR/s1_HOST`; a host name with `/` (never a valid one) cannot leave the directory.
-fn file_for(dir: &Path, host: &str) -> PathBuf {
-    dir.join(format!("{SCHEMA_PREFIX}{}", host.replace('/', "_")))
+/// `DIR/PREFIXs1_HOST`, as ansible-core 2.19 names it; a `/` in the host name (never a
+/// valid one) or in the prefix cannot leave the directory.
+fn file_for(dir: &Path, prefix: &str, host: &str) -> PathBuf {
+    dir.join(format!("{prefix}{SCHEMA_PREFIX}{host}").replace('/', "_"))
 }
 
 /// `{"__payload__": "<facts as JSON text>"}`, with Python's json.dumps spacing.
@@ -159,14 +160,14 @@ mod tests {
     #[test]
     fn expired_and_broken_files_count_as_no_facts() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = FactCache::new(&FactCaching::JsonFile { dir: dir.path().into(), timeout_secs: 3600 });
+        let cache = FactCache::new(&FactCaching::JsonFile { dir: dir.path().into(), timeout_secs: 3600, prefix: String::new() });
         cache.update("h1", json!({"ansible_x": 1}).as_object().unwrap()).unwrap();
         assert!(dir.path().join("s1_h1").exists());
-        let again = FactCache::new(&FactCaching::JsonFile { dir: dir.path().into(), timeout_secs: 3600 });
+        let again = FactCache::new(&FactCaching::JsonFile { dir: dir.path().into(), timeout_secs: 3600, prefix: String::new() });
         assert_eq!(again.facts("h1").get("ansible_x"), Some(&json!(1)));
         let old = SystemTime::now() - Duration::from_secs(7200);
         std::fs::File::options().write(true).open(dir.path().join("s1_h1")).unwrap().set_modified(old).unwrap();
-        let expired = FactCache::new(&FactCaching::JsonFile { dir: dir.path().into(), timeout_secs: 3600 });
+        let expired = FactCache::new(&FactCaching::JsonFile { dir: dir.path().into(), timeout_secs: 3600, prefix: String::new() });
         assert!(expired.facts("h1").is_empty());
         std::fs::write(dir.path().join("s1_h2"), "not json").unwrap();
         assert!(expired.facts("h2").is_empty());

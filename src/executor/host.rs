@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::fact_cache::{self, FactCache};
 use super::hostvars::{self, HostLayers, HostVarsTable};
 use super::SharedConnection;
+use crate::combine::HashBehaviour;
 use crate::config::{home_dir, Settings};
 use crate::inventory::Host;
 use crate::playbook::{Play, Role};
@@ -85,6 +86,8 @@ pub struct HostState {
     cache: Option<Arc<FactCache>>,
     /// INJECT_FACTS_AS_VARS: facts are variables of their own besides `ansible_facts`.
     inject_facts: bool,
+    /// hash_behaviour: how the layers combine in [`HostState::vars`].
+    hash: HashBehaviour,
 }
 
 impl HostState {
@@ -116,6 +119,7 @@ impl HostState {
             connection_vars: Map::new(),
             cache: None,
             inject_facts: settings.inject_facts_as_vars,
+            hash: settings.hash_behaviour,
         };
         let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars, task_file: None });
         state.spec = connect_spec(&host.name, &vars, &state.context(&vars), play, settings, templar)?;
@@ -193,10 +197,12 @@ impl HostState {
     }
 
     /// A variable read by `include_vars`: at set_fact's level, but the user's
-    /// own value, which renders when read if it is a template.
+    /// own value, which renders when read if it is a template. With
+    /// hash_behaviour=merge a dictionary merges into the one an earlier
+    /// include_vars (or set_fact: stockman keeps both in one layer) set.
     pub fn include_var(&mut self, name: &str, value: Value) {
         Arc::make_mut(&mut self.layers.included).insert(name.to_string());
-        Arc::make_mut(&mut self.layers.registered).insert(name.to_string(), value);
+        self.hash.set(Arc::make_mut(&mut self.layers.registered), name, &value);
         self.publish();
     }
 
@@ -225,7 +231,7 @@ impl HostState {
         let own = &self.layers;
         // Magic variables win over inventory variables of the same name.
         for layer in [&*own.base, &*self.magic, &*own.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &*own.registered, layers.params, layers.extra] {
-            vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
+            self.hash.overlay(&mut vars, layer);
         }
         for (k, v) in &self.connection_vars {
             vars.entry(k.clone()).or_insert_with(|| v.clone());
@@ -239,9 +245,12 @@ impl HostState {
         let own_layers = [defaults, &*own.base, &play.vars, &play.vars_files, role_vars, layers.task_vars, layers.params, layers.extra];
         let mut templates = Map::new();
         for (key, value) in own_layers.into_iter().flat_map(|l| l.iter()).chain(included) {
-            // Still the winning value: not replaced by a fact or a result.
-            if has_template(value) && vars.get(key) == Some(value) {
-                templates.insert(key.clone(), value.clone());
+            // Still the winning value: not replaced by a fact or a result (merged
+            // dictionaries are the winner's, holding the templates merged in).
+            let merged = self.hash == HashBehaviour::Merge && value.is_object();
+            let winner = vars.get(key).filter(|v| *v == value || merged && has_template(v));
+            if let Some(winner) = winner.filter(|_| has_template(value)) {
+                templates.insert(key.clone(), winner.clone());
             }
         }
         TaskVars { map: vars, templates: Arc::new(templates) }

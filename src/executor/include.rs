@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::host::{HostState, Layers, TaskVars};
 use super::item::failed;
+use crate::combine::HashBehaviour;
 use crate::template::py;
 use super::play::PlayRun;
 use super::{loops, Executor};
@@ -51,6 +52,7 @@ impl Executor<'_> {
             span: Some(inc.span.clone()),
             hosts: targets.len(),
             action: Some(inc.action().to_string()),
+            args: None,
         }));
         let mut inclusions: Vec<Inclusion> = Vec::new();
         for h in targets {
@@ -200,6 +202,7 @@ impl Executor<'_> {
             r.ignored = r.status == Status::Failed && self.include_flag(&inc.ignore_errors, &ctx).unwrap_or(false);
             if r.status != Status::Failed {
                 let facts = r.result.get("ansible_facts").and_then(Value::as_object).cloned().unwrap_or_default();
+                let facts = self.with_own_hash_behaviour(args, &scope.vars, facts);
                 for (k, v) in facts {
                     run.hosts[h].include_var(&k, v);
                 }
@@ -217,6 +220,19 @@ impl Executor<'_> {
         };
         self.register(run, inc, h, &r);
         self.settle(run, h, r, rescuable);
+    }
+
+    /// include_vars' own `hash_behaviour: merge` (under hash_behaviour=replace):
+    /// dictionaries read are merged into the values the task sees, as Ansible's
+    /// action does. (`replace` under merge needs nothing: the layers merge anyway.)
+    fn with_own_hash_behaviour(&self, args: &Map<String, Value>, vars: &TaskVars, read: Map<String, Value>) -> Map<String, Value> {
+        let own = args.get("hash_behaviour").and_then(Value::as_str).and_then(HashBehaviour::parse);
+        if own != Some(HashBehaviour::Merge) || self.settings.hash_behaviour == HashBehaviour::Merge {
+            return read;
+        }
+        let mut merged: Map<String, Value> = read.keys().filter_map(|k| Some((k.clone(), vars.get(k)?.clone()))).collect();
+        HashBehaviour::Merge.overlay(&mut merged, &read);
+        merged
     }
 
     /// The include's `register:`: its result with `failed`, or with

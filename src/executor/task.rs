@@ -27,6 +27,7 @@ impl Executor<'_> {
             span: Some(task.span.clone()),
             hosts: targets.len(),
             action: Some(task.action.module_name()),
+            args: banner_args(task),
         }));
         let run_once = self.is_run_once(run, task, targets);
         // `pause` runs once, on the first host only (Ansible's BYPASS_HOST_LOOP: the others get no result).
@@ -258,4 +259,16 @@ fn action_name(task: &Task) -> String {
         Action::Module { written_as, .. } => written_as.clone(),
         Action::Meta(_) => "meta".into(),
     }
+}
+
+/// The task's arguments as Ansible's banner shows them with display_args_to_stdout:
+/// `name=value` joined by `, `, values as Python's `str()` prints them, templates as
+/// written; none for a no_log task (unless its no_log is plainly false).
+fn banner_args(task: &Task) -> Option<String> {
+    let Action::Module { args, .. } = &task.action else { return None };
+    if !matches!(task.no_log, Value::Null | Value::Bool(false)) || args.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = args.iter().map(|(k, v)| format!("{k}={}", crate::template::py::to_str(v))).collect();
+    Some(shown.join(", "))
 }

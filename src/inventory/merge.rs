@@ -13,9 +13,12 @@
 //! 8. `host_vars/<host>` beside each inventory source
 //! 9. `host_vars/<host>` beside the playbook
 //!
-//! Each layer replaces top-level keys of the ones below (hash_behaviour=replace).
+//! Each layer replaces top-level keys of the ones below (hash_behaviour=replace),
+//! or merges dictionaries into them (hash_behaviour=merge, see [`crate::combine`]).
 
 use serde_json::{Map, Value};
+
+use crate::combine::HashBehaviour;
 
 use super::model::{GroupId, Model, ALL};
 use super::vars_dirs::VarsDir;
@@ -24,6 +27,7 @@ use super::vars_dirs::VarsDir;
 pub(crate) struct Layers<'a> {
     pub inventory_dirs: &'a [VarsDir],
     pub playbook_dirs: &'a [VarsDir],
+    pub hash: HashBehaviour,
 }
 
 /// Groups in merge order: (depth, priority, name), `all` excluded.
@@ -47,34 +51,32 @@ pub(crate) fn host_vars(
 ) -> Map<String, Value> {
     let mut vars = model.groups[ALL].vars.clone();
     for &g in groups {
-        overlay(&mut vars, Some(&model.groups[g].vars));
+        overlay(layers.hash, &mut vars, Some(&model.groups[g].vars));
     }
     let all_name = &model.groups[ALL].name;
     for dirs in [layers.inventory_dirs, layers.playbook_dirs] {
         for dir in dirs {
-            overlay(&mut vars, dir.group(all_name));
+            overlay(layers.hash, &mut vars, dir.group(all_name));
         }
     }
     for dirs in [layers.inventory_dirs, layers.playbook_dirs] {
         for dir in dirs {
             for &g in groups {
-                overlay(&mut vars, dir.group(&model.groups[g].name));
+                overlay(layers.hash, &mut vars, dir.group(&model.groups[g].name));
             }
         }
     }
-    overlay(&mut vars, Some(own_vars));
+    overlay(layers.hash, &mut vars, Some(own_vars));
     for dirs in [layers.inventory_dirs, layers.playbook_dirs] {
         for dir in dirs {
-            overlay(&mut vars, dir.host(name));
+            overlay(layers.hash, &mut vars, dir.host(name));
         }
     }
     vars
 }
 
-fn overlay(vars: &mut Map<String, Value>, layer: Option<&Map<String, Value>>) {
+fn overlay(hash: HashBehaviour, vars: &mut Map<String, Value>, layer: Option<&Map<String, Value>>) {
     if let Some(layer) = layer {
-        for (k, v) in layer {
-            vars.insert(k.clone(), v.clone());
-        }
+        hash.overlay(vars, layer);
     }
 }

@@ -72,6 +72,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use crate::combine::HashBehaviour;
 use merge::Layers;
 use model::{HostId, Model, ALL};
 use pattern::{Target, LOCALHOST_NAMES};
@@ -112,6 +113,8 @@ pub struct Inventory {
     secrets: Vec<String>,
     /// The `-i` sources, read again by `meta: refresh_inventory`.
     sources: Vec<PathBuf>,
+    /// hash_behaviour: how the variable layers combine.
+    hash: HashBehaviour,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +143,7 @@ impl Inventory {
             inventory_dirs.push(load_vars_dir(&loaded.model, dir, &mut warnings)?);
         }
         warnings.extend(name_clashes(&loaded.model));
-        let mut inventory = Inventory::resolve(loaded.model, inventory_dirs, Vec::new(), warnings);
+        let mut inventory = Inventory::resolve(loaded.model, inventory_dirs, Vec::new(), warnings, HashBehaviour::Replace);
         inventory.secrets = loaded.secrets;
         inventory.sources = sources.to_vec();
         Ok(inventory)
@@ -153,10 +156,23 @@ impl Inventory {
         let mut warnings = self.warnings.clone();
         let mut playbook_dirs = self.playbook_dirs.clone();
         playbook_dirs.push(load_vars_dir(&self.model, dir, &mut warnings)?);
-        let mut inventory = Inventory::resolve(self.model.clone(), self.inventory_dirs.clone(), playbook_dirs, warnings);
+        let mut inventory = Inventory::resolve(self.model.clone(), self.inventory_dirs.clone(), playbook_dirs, warnings, self.hash);
         inventory.secrets = self.secrets.clone();
         inventory.sources = self.sources.clone();
         Ok(inventory)
+    }
+
+    /// This inventory with its variable layers combined as `hash` says
+    /// (ansible.cfg's hash_behaviour; [`Inventory::load`] replaces).
+    pub fn with_hash_behaviour(&self, hash: HashBehaviour) -> Inventory {
+        let mut inventory = Inventory::resolve(self.model.clone(), self.inventory_dirs.clone(), self.playbook_dirs.clone(), self.warnings.clone(), hash);
+        inventory.secrets = self.secrets.clone();
+        inventory.sources = self.sources.clone();
+        inventory
+    }
+
+    pub fn hash_behaviour(&self) -> HashBehaviour {
+        self.hash
     }
 
     /// Every inventory host, in the order first defined (no implicit localhost).
@@ -230,8 +246,8 @@ impl Inventory {
         }
     }
 
-    fn resolve(model: Model, inventory_dirs: Vec<VarsDir>, playbook_dirs: Vec<VarsDir>, warnings: Vec<String>) -> Inventory {
-        let layers = Layers { inventory_dirs: &inventory_dirs, playbook_dirs: &playbook_dirs };
+    fn resolve(model: Model, inventory_dirs: Vec<VarsDir>, playbook_dirs: Vec<VarsDir>, warnings: Vec<String>, hash: HashBehaviour) -> Inventory {
+        let layers = Layers { inventory_dirs: &inventory_dirs, playbook_dirs: &playbook_dirs, hash };
         let depths = model.depths();
         let hosts = (0..model.hosts.len()).map(|id| resolve_host(&model, id, &depths, &layers)).collect();
         let implicit_localhosts = LOCALHOST_NAMES
@@ -248,7 +264,7 @@ impl Inventory {
             .enumerate()
             .map(|(g, group)| (group.name.clone(), model.group_hosts(g).into_iter().map(|h| model.hosts[h].name.clone()).collect()))
             .collect();
-        Inventory { model, inventory_dirs, playbook_dirs, hosts, implicit_localhosts, groups, warnings, secrets: Vec::new(), sources: Vec::new() }
+        Inventory { model, inventory_dirs, playbook_dirs, hosts, implicit_localhosts, groups, warnings, secrets: Vec::new(), sources: Vec::new(), hash }
     }
 }
 

@@ -39,7 +39,7 @@ impl Inventory {
     /// again), with the same playbook group_vars/host_vars.
     pub fn reloaded(&self) -> Result<Inventory, InventoryError> {
         let fresh = Inventory::load(&self.sources)?;
-        let mut inventory = Inventory::resolve(fresh.model, fresh.inventory_dirs, self.playbook_dirs.clone(), fresh.warnings);
+        let mut inventory = Inventory::resolve(fresh.model, fresh.inventory_dirs, self.playbook_dirs.clone(), fresh.warnings, self.hash);
         inventory.secrets = fresh.secrets;
         inventory.sources = fresh.sources;
         Ok(inventory)
@@ -47,7 +47,7 @@ impl Inventory {
 
     fn rebuilt(&self, mut model: super::model::Model) -> Inventory {
         model.reconcile();
-        let mut inventory = Inventory::resolve(model, self.inventory_dirs.clone(), self.playbook_dirs.clone(), self.warnings.clone());
+        let mut inventory = Inventory::resolve(model, self.inventory_dirs.clone(), self.playbook_dirs.clone(), self.warnings.clone(), self.hash);
         inventory.secrets = self.secrets.clone();
         inventory.sources = self.sources.clone();
         inventory

@@ -53,13 +53,21 @@ pub struct Adhoc {
     color: bool,
     /// `[ERROR]` texts already shown (ansible-core shows each once per task).
     errors: Mutex<Vec<String>>,
+    /// log_path (the minimal and oneline callbacks in a playbook run): every line shown, also logged.
+    log: Option<std::sync::Arc<super::run_log::RunLog>>,
 }
 
 impl Adhoc {
     pub fn new(options: AdhocOptions) -> Self {
         let text_output = prints_text(&options.module);
         let color = std::io::stdout().is_terminal() && !options.no_color && std::env::var_os("NO_COLOR").is_none();
-        Adhoc { options, task: Mutex::new(TaskNow { text_output, ..TaskNow::default() }), color, errors: Mutex::default() }
+        Adhoc { options, task: Mutex::new(TaskNow { text_output, ..TaskNow::default() }), color, errors: Mutex::default(), log: None }
+    }
+
+    /// Also logs every line shown to `log` (ansible.cfg's log_path).
+    pub fn logging_to(mut self, log: Option<std::sync::Arc<super::run_log::RunLog>>) -> Self {
+        self.log = log;
+        self
     }
 
     fn task_start(&self, header: &TaskHeader) {
@@ -74,6 +82,9 @@ impl Adhoc {
 
     fn out(&self, text: &str) {
         let text = crate::vault::redact(text);
+        if let Some(log) = &self.log {
+            log.line(&text);
+        }
         let _ = writeln!(std::io::stdout().lock(), "{text}").and_then(|_| std::io::stdout().flush());
     }
 

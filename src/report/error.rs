@@ -27,6 +27,13 @@ pub fn warning(message: &str) {
     stderr_line(&if color { format!("\x1b[1;35m{text}\x1b[0m") } else { text });
 }
 
+/// `[DEPRECATION WARNING]: message` on stderr, before the run's reporter exists.
+pub fn deprecation(message: &str) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let text = format!("[DEPRECATION WARNING]: {message}");
+    stderr_line(&if color { format!("\x1b[1;35m{text}\x1b[0m") } else { text });
+}
+
 /// A plain line on stdout (e.g. --syntax-check's summary).
 pub fn note(text: &str) {
     let mut out = std::io::stdout().lock();

@@ -55,6 +55,9 @@ pub struct TaskHeader {
     pub hosts: usize,
     /// The module or action, short name (`debug`, `copy`); None for fact gathering.
     pub action: Option<String>,
+    /// The task's arguments as written (`k=v, k=v`), for display_args_to_stdout;
+    /// None when there are none to show (no_log, fact gathering, includes).
+    pub args: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -80,8 +80,59 @@ pub struct Human {
     shown: Shown,
     /// stdout_callback = yaml: results as community.general.yaml prints them.
     yaml: bool,
+    /// The default callback's result_format and pretty_results.
+    style: ResultStyle,
+    /// display_args_to_stdout: task banners show the task's arguments.
+    display_args: bool,
     /// log_path: every line shown, also logged.
     log: Option<std::sync::Arc<super::run_log::RunLog>>,
+}
+
+/// How the default callback dumps results (ansible.cfg's callback_result_format and
+/// callback_format_pretty, ansible.builtin.default's result_format and pretty_results).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResultStyle {
+    /// result_format = yaml (else json).
+    pub yaml: bool,
+    /// pretty_results when set: true indents every result, false none (not even debug's).
+    pub pretty: Option<bool>,
+}
+
+impl ResultStyle {
+    /// The JSON indent: `indent` as verbosity and debug ask, unless pretty_results says.
+    fn json_indent(self, indent: Option<usize>) -> Option<usize> {
+        match self.pretty {
+            Some(true) => Some(4),
+            Some(false) => None,
+            None => indent,
+        }
+    }
+
+    /// result_format = yaml: a line break, then the result as YAML (4 spaces a
+    /// level unless pretty_results is false), every line indented by 4. Pretty
+    /// (the default) drops `stdout_lines`/`stderr_lines` when the text is there
+    /// and tidies multi-line strings into `|` blocks, as the default callback does.
+    fn yaml_dump(self, mut shown: Map<String, Value>) -> String {
+        let pretty = self.pretty != Some(false);
+        if pretty {
+            omit_lines_beside_text(&mut shown);
+        }
+        let indent = if pretty { 4 } else { 2 };
+        let layout = crate::template::yaml_emit::Layout { indent, all_block: true, width: 80, literal_multiline: true };
+        let text = crate::template::yaml_emit::dump(&Value::Object(shown), layout);
+        let body: Vec<String> = text.trim_end_matches('\n').split('\n').map(|l| if l.is_empty() { String::new() } else { format!("    {l}") }).collect();
+        format!("\n{}", body.join("\n"))
+    }
+}
+
+/// `stdout_lines`/`stderr_lines` shown as `<omitted>` when `stdout`/`stderr` are there.
+fn omit_lines_beside_text(shown: &mut Map<String, Value>) {
+    for stream in ["stdout", "stderr"] {
+        let lines = format!("{stream}_lines");
+        if shown.contains_key(stream) && shown.contains_key(&lines) {
+            shown.insert(lines, "<omitted>".into());
+        }
+    }
 }
 
 /// Which results get a line (ansible.cfg's display_ok_hosts, display_skipped_hosts).
@@ -129,6 +180,8 @@ impl Human {
             current: Mutex::new(Current::default()),
             shown: Shown::default(),
             yaml: false,
+            style: ResultStyle::default(),
+            display_args: false,
             log: None,
         }
     }
@@ -151,6 +204,18 @@ impl Human {
         self
     }
 
+    /// The default callback's result_format and pretty_results.
+    pub fn result_style(mut self, style: ResultStyle) -> Self {
+        self.style = style;
+        self
+    }
+
+    /// display_args_to_stdout: the task's arguments in its banner.
+    pub fn displaying_args(mut self, display_args: bool) -> Self {
+        self.display_args = display_args;
+        self
+    }
+
     /// Hides ok or skipped results (and the banners of tasks with nothing shown).
     pub fn showing(mut self, shown: Shown) -> Self {
         self.shown = shown;
@@ -165,9 +230,10 @@ impl Human {
         }
     }
 
+    /// `text` in colour `code`, each line on its own, as Ansible's stringc colours it.
     fn paint(&self, text: &str, code: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            text.split('\n').map(|line| format!("\x1b[{code}m{line}\x1b[0m")).collect::<Vec<_>>().join("\n")
         } else {
             text.to_string()
         }
@@ -234,9 +300,13 @@ impl Human {
 
     fn task_start(&self, header: &TaskHeader) {
         self.end_progress();
+        let name = match header.args.as_deref().filter(|_| self.display_args) {
+            Some(args) => format!("{} {args}", header.name),
+            None => header.name.clone(),
+        };
         let title = match header.kind {
-            TaskKind::Handler => format!("RUNNING HANDLER [{}]", header.name),
-            _ => format!("TASK [{}]", header.name),
+            TaskKind::Handler => format!("RUNNING HANDLER [{name}]"),
+            _ => format!("TASK [{name}]"),
         };
         let mut banner = vec![self.banner_line(&title, None)];
         if self.verbosity >= 2 {
@@ -304,7 +374,13 @@ impl Human {
         // Made only when printed: a loop's summary holds every item's result.
         let dump = || {
             let shown = displayed_result(&r.visible(), is_debug && !r.no_log);
-            if self.yaml { yaml_result(shown, r.no_log) } else { pyjson::dumps(&Value::Object(shown), indent) }
+            if self.yaml {
+                yaml_result(shown, r.no_log)
+            } else if self.style.yaml {
+                self.style.yaml_dump(shown)
+            } else {
+                pyjson::dumps(&Value::Object(shown), self.style.json_indent(indent))
+            }
         };
         let verbose = self.verbosity > 0 || verbose_always;
         if matches!(r.status, Status::Failed | Status::Unreachable) && (!r.loop_summary || r.status == Status::Unreachable) {
@@ -506,12 +582,7 @@ fn yaml_result(mut shown: Map<String, Value>, no_log: bool) -> String {
             dumped.push_str(&format!("{key}={} ", pyjson::dumps(&v, None).to_lowercase()));
         }
     }
-    for stream in ["stdout", "stderr"] {
-        let lines = format!("{stream}_lines");
-        if shown.contains_key(stream) && shown.contains_key(&lines) {
-            shown.insert(lines, "<omitted>".into());
-        }
-    }
+    omit_lines_beside_text(&mut shown);
     if !shown.is_empty() {
         dumped.push('\n');
         dumped.push_str(&crate::template::yaml_emit::dump(&Value::Object(shown), crate::template::yaml_emit::Layout::CALLBACK));
@@ -562,7 +633,9 @@ pub(super) fn banner_columns(sink: Sink) -> usize {
 
 /// `\nTITLE ****` to `columns`.
 pub(super) fn banner_text(title: &str, columns: usize) -> String {
-    let stars = "*".repeat(columns.saturating_sub(title.chars().count()).max(3));
+    // Control characters (a line break in a banner's task arguments) take no width, as in Ansible's get_text_width.
+    let width = title.chars().filter(|c| !c.is_control()).count();
+    let stars = "*".repeat(columns.saturating_sub(width).max(3));
     format!("\n{title} {stars}")
 }
 

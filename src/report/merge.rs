@@ -154,7 +154,7 @@ fn task_header(obj: &Map<String, Value>, name: &str) -> Result<TaskHeader, Strin
         Some(Span { file: Arc::from(file), line: line.parse().ok()?, col: 0 })
     });
     let hosts = obj.get("hosts").and_then(Value::as_u64).unwrap_or(0);
-    Ok(TaskHeader { name: name.to_string(), kind, span, hosts: usize::try_from(hosts).unwrap_or(usize::MAX), action: None })
+    Ok(TaskHeader { name: name.to_string(), kind, span, hosts: usize::try_from(hosts).unwrap_or(usize::MAX), action: None, args: None })
 }
 
 fn host_result(obj: &Map<String, Value>, host: &str, status: &str) -> Result<HostResult, String> {

@@ -55,6 +55,10 @@ pub struct OutputOptions {
     pub force_color: bool,
     /// log_path: the human output's lines also appended there.
     pub log_path: Option<PathBuf>,
+    /// callback_result_format / callback_format_pretty (the default callback's).
+    pub result_style: crate::report::human::ResultStyle,
+    /// display_args_to_stdout.
+    pub display_args: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,10 +144,10 @@ fn screen(options: &OutputOptions, sink: Sink) -> Box<dyn Reporter> {
         StdoutCallback::Oneline if sink == Sink::Stdout => true,
         _ => {
             let human = Human::to(sink, options.verbosity, options.no_color, options.profile).showing(options.shown).logging_to(run_log(options));
-            return Box::new(human.forcing_color(options.force_color).yaml_results(options.stdout_callback == StdoutCallback::Yaml));
+            return Box::new(human.forcing_color(options.force_color).yaml_results(options.stdout_callback == StdoutCallback::Yaml).result_style(options.result_style).displaying_args(options.display_args));
         }
     };
-    Box::new(Adhoc::new(AdhocOptions::playbook(one_line, options.no_color, options.verbosity)))
+    Box::new(Adhoc::new(AdhocOptions::playbook(one_line, options.no_color, options.verbosity)).logging_to(run_log(options)))
 }
 
 /// log_path's file; one that cannot be opened is warned about and the run goes on, as in Ansible.

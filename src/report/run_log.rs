@@ -48,10 +48,22 @@ fn level(message: &str) -> &'static str {
     }
 }
 
-/// `2026-12-02 01:24:58,713` (Python logging's asctime; UTC, as stockman's other timestamps).
+/// `2026-12-02 01:24:58,713` in the controller's local time, as Python logging's asctime.
 fn now() -> String {
-    let stamp = stockman_modules::clock::format_timestamp(std::time::SystemTime::now());
+    let at = std::time::SystemTime::now();
+    let offset = utc_offset_secs(at);
+    let local = if offset >= 0 { at + std::time::Duration::from_secs(offset.unsigned_abs()) } else { at - std::time::Duration::from_secs(offset.unsigned_abs()) };
+    let stamp = stockman_modules::clock::format_timestamp(local);
     format!("{},{}", &stamp[..19], &stamp[20..23])
+}
+
+/// The local time zone's offset from UTC at `at` (TZ and /etc/localtime, as the C library reads them); 0 when unknown.
+fn utc_offset_secs(at: std::time::SystemTime) -> i64 {
+    let Ok(secs) = at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as libc::time_t) else { return 0 };
+    // SAFETY: a zeroed tm is a valid out-parameter; both pointers are valid for the call.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let done = unsafe { libc::localtime_r(&secs, &mut tm) };
+    if done.is_null() { 0 } else { tm.tm_gmtoff }
 }
 
 /// As Python's getpass.getuser: LOGNAME, USER, LNAME, USERNAME, else the uid's name in

@@ -117,7 +117,7 @@ impl Executor<'_> {
                 return;
             }
         }
-        self.emit(Event::TaskStart(TaskHeader { name: "Gathering Facts".into(), kind: TaskKind::GatherFacts, span: None, hosts: targets.len(), action: None }));
+        self.emit(Event::TaskStart(TaskHeader { name: "Gathering Facts".into(), kind: TaskKind::GatherFacts, span: None, hosts: targets.len(), action: None, args: None }));
         let options = self.play_fact_args(run.play).and_then(|args| FactOptions::from_args(&args));
         let results: Vec<(usize, HostResult, Option<Map<String, Value>>)> = {
             let hosts = &run.hosts;
