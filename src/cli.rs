@@ -14,6 +14,7 @@ use crate::transport::{BecomeMethod, BecomeSpec, Secret};
 use crate::report::{self, Format, OutputOptions, Outputs};
 
 mod adhoc;
+pub(crate) mod history;
 mod inventory;
 
 const EXAMPLES: &str = "\
@@ -55,6 +56,9 @@ enum Command {
     Vault(crate::vault::command::VaultArgs),
     /// Show the settings from ansible.cfg and ANSIBLE_* variables (like ansible-config).
     Config(crate::config::show::ConfigArgs),
+    /// Query the run history: list runs, show one, or a host's drift.
+    #[command(after_help = history::EXAMPLES)]
+    History(history::HistoryArgs),
     /// List each task's module: native, run through the Ansible fallback, or missing.
     Modules {
         #[arg(required = true)]
@@ -149,6 +153,8 @@ struct PlaybookArgs {
     vault: crate::vault::command::VaultFlags,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    history: history::RecordFlags,
     /// Playbook files to run, in order.
     #[arg(required = true, value_name = "PLAYBOOK")]
     playbooks: Vec<PathBuf>,
@@ -169,6 +175,7 @@ pub fn main() -> ExitCode {
         Command::Adhoc(args) => adhoc::run(args),
         Command::Inventory(args) => inventory::run(args),
         Command::Vault(args) => crate::vault::command::run(args),
+        Command::History(args) => history::run(args),
         Command::Config(args) => crate::config::show::run(args),
         Command::Modules { playbooks } => list_modules(&playbooks),
         Command::Completions { shell } => {
@@ -488,6 +495,7 @@ fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOpti
         timer: settings.timer,
         force_color: settings.force_color,
         log_path: settings.log_path.clone(),
+        history: history::record_options(&args.history, settings, &args.playbooks)?,
     })
 }
 

@@ -109,6 +109,10 @@ pub struct Settings {
     pub fact_caching: FactCaching,
     /// log_path: a run log of what the output shows.
     pub log_path: Option<PathBuf>,
+    /// `[stockman] history` / STOCKMAN_HISTORY: record runs in the run history.
+    pub history: bool,
+    /// `[stockman] history_url` / STOCKMAN_HISTORY_URL: PostgreSQL instead of the SQLite file.
+    pub history_url: Option<String>,
 }
 
 /// Where facts are kept (Ansible's `fact_caching`).
@@ -191,6 +195,8 @@ impl Default for Settings {
             force_color: false,
             fact_caching: FactCaching::Memory,
             log_path: None,
+            history: true,
+            history_url: None,
         }
     }
 }
@@ -253,6 +259,8 @@ impl Settings {
             force_color: loaded.bool(Id::ForceColor),
             fact_caching: fact_caching(loaded)?,
             log_path: loaded.paths(Id::LogPath).into_iter().next(),
+            history: loaded.bool(Id::History),
+            history_url: loaded.string(Id::HistoryUrl).filter(|u| !u.trim().is_empty()),
             ..Settings::default()
         })
         .and_then(|s| refuse_unsupported(loaded).map(|()| s))

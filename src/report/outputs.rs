@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::adhoc::{Adhoc, AdhocOptions};
+use super::history::History;
 use super::human::{Human, Sink};
 use super::run_log::RunLog;
 use super::timer::Timer;
@@ -55,6 +56,8 @@ pub struct OutputOptions {
     pub force_color: bool,
     /// log_path: the human output's lines also appended there.
     pub log_path: Option<PathBuf>,
+    /// Where the run is recorded (None: `--no-history`, or a command that keeps none).
+    pub history: Option<super::history::Options>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +77,7 @@ pub struct Outputs {
     timer: Option<Timer>,
     json: Option<Json>,
     junit: Option<(PathBuf, Junit)>,
+    history: Option<History>,
     detailed_exitcode: bool,
     stats: Mutex<Stats>,
 }
@@ -94,6 +98,7 @@ impl Outputs {
             timer: options.timer.then(|| Timer::start(sink)),
             json: (options.format == Format::Json).then(|| Json::stdout(options.check)),
             junit,
+            history: options.history.clone().map(History::start),
             detailed_exitcode: options.detailed_exitcode,
             stats: Mutex::default(),
         })
@@ -111,6 +116,10 @@ impl Outputs {
             }
         }
         self.event(&Event::Exit { code });
+        // The run's outcome stands; a history that could not be written is said, not failed on.
+        if let Some(Err(message)) = self.history.as_ref().map(History::finish) {
+            super::error::warning(&message);
+        }
         code
     }
 }
@@ -129,6 +138,9 @@ impl Reporter for Outputs {
         }
         if let Some((_, junit)) = &self.junit {
             junit.event(event);
+        }
+        if let Some(history) = &self.history {
+            history.event(event);
         }
     }
 }
