@@ -38,12 +38,23 @@ pub enum DbError {
     },
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("{0}")]
+    #[error("{}", with_causes(.0))]
     Postgres(#[from] postgres::Error),
     #[error("the history database has schema version {found}; this stockman knows versions up to {known}: upgrade stockman to read or write it")]
     Newer { found: i64, known: i64 },
     #[error("a column of type `{0}` where the history schema has only BIGINT and TEXT")]
     Column(String),
+}
+
+/// The client's message and what caused it ("error connecting to server: Connection refused").
+fn with_causes(e: &postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
 }
 
 /// A value bound to a placeholder; the type is kept for NULLs, which PostgreSQL checks.
