@@ -98,7 +98,25 @@ impl From<Option<String>> for Cell {
 /// An open history database.
 pub enum Db {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres(Box<Pg>),
+}
+
+/// A PostgreSQL connection and its prepared statements: a run repeats a few statements
+/// thousands of times, and each prepare is a round trip.
+pub struct Pg {
+    client: postgres::Client,
+    statements: std::collections::HashMap<String, postgres::Statement>,
+}
+
+impl Pg {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, DbError> {
+        if let Some(st) = self.statements.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
 }
 
 /// How long a writer waits for another run's write lock (SQLite) or a connection (PostgreSQL).
@@ -115,8 +133,12 @@ impl Db {
     /// Runs one statement; returns the rows it changed.
     pub fn exec(&mut self, sql: &str, params: &[Cell]) -> Result<u64, DbError> {
         match self {
-            Db::Sqlite(c) => Ok(c.execute(&sqlite_placeholders(sql), rusqlite::params_from_iter(params.iter()))? as u64),
-            Db::Postgres(c) => Ok(c.execute(sql, &pg_params(params))?),
+            // Cached: parsing the same INSERT for every result would cost more than running it.
+            Db::Sqlite(c) => Ok(c.prepare_cached(&sqlite_placeholders(sql))?.execute(rusqlite::params_from_iter(params.iter()))? as u64),
+            Db::Postgres(pg) => {
+                let st = pg.statement(sql)?;
+                Ok(pg.client.execute(&st, &pg_params(params))?)
+            }
         }
     }
 
@@ -124,7 +146,10 @@ impl Db {
     pub fn query(&mut self, sql: &str, params: &[Cell]) -> Result<Vec<Vec<Value>>, DbError> {
         match self {
             Db::Sqlite(c) => sqlite_rows(c, sql, params),
-            Db::Postgres(c) => c.query(sql, &pg_params(params))?.iter().map(pg_row).collect(),
+            Db::Postgres(pg) => {
+                let st = pg.statement(sql)?;
+                pg.client.query(&st, &pg_params(params))?.iter().map(pg_row).collect()
+            }
         }
     }
 
@@ -132,7 +157,7 @@ impl Db {
     pub fn begin(&mut self) -> Result<(), DbError> {
         match self {
             Db::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
-            Db::Postgres(c) => c.batch_execute("BEGIN")?,
+            Db::Postgres(pg) => pg.client.batch_execute("BEGIN")?,
         }
         Ok(())
     }
@@ -140,7 +165,7 @@ impl Db {
     pub fn commit(&mut self) -> Result<(), DbError> {
         match self {
             Db::Sqlite(c) => c.execute_batch("COMMIT")?,
-            Db::Postgres(c) => c.batch_execute("COMMIT")?,
+            Db::Postgres(pg) => pg.client.batch_execute("COMMIT")?,
         }
         Ok(())
     }
@@ -149,7 +174,7 @@ impl Db {
     pub fn rollback(&mut self) {
         let _ = match self {
             Db::Sqlite(c) => c.execute_batch("ROLLBACK").map_err(DbError::from),
-            Db::Postgres(c) => c.batch_execute("ROLLBACK").map_err(DbError::from),
+            Db::Postgres(pg) => pg.client.batch_execute("ROLLBACK").map_err(DbError::from),
         };
     }
 
@@ -157,16 +182,16 @@ impl Db {
     pub fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         match self {
             Db::Sqlite(c) => c.execute_batch(sql)?,
-            Db::Postgres(c) => c.batch_execute(sql)?,
+            Db::Postgres(pg) => pg.client.batch_execute(sql)?,
         }
         Ok(())
     }
 
     /// Serialises migrations between concurrent runs (SQLite's BEGIN IMMEDIATE already does).
     pub fn lock_for_migration(&mut self) -> Result<(), DbError> {
-        if let Db::Postgres(c) = self {
+        if let Db::Postgres(pg) = self {
             // Any constant will do: it only has to be the same in every stockman.
-            c.batch_execute("SELECT pg_advisory_xact_lock(7470104519)")?;
+            pg.client.batch_execute("SELECT pg_advisory_xact_lock(7470104519)")?;
         }
         Ok(())
     }
@@ -200,7 +225,8 @@ fn open_postgres(url: &str) -> Result<Db, DbError> {
     // A database that stops answering must not hold a run's end forever.
     config.options("-c statement_timeout=30000 -c lock_timeout=30000");
     config.application_name("stockman");
-    Ok(Db::Postgres(Box::new(config.connect(postgres::NoTls)?)))
+    let client = config.connect(postgres::NoTls)?;
+    Ok(Db::Postgres(Box::new(Pg { client, statements: std::collections::HashMap::new() })))
 }
 
 /// `$3` → `?3` (our statements hold no `$` otherwise).
@@ -235,7 +261,7 @@ fn pg_params(params: &[Cell]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
 
 fn sqlite_rows(c: &rusqlite::Connection, sql: &str, params: &[Cell]) -> Result<Vec<Vec<Value>>, DbError> {
     use rusqlite::types::ValueRef;
-    let mut stmt = c.prepare(&sqlite_placeholders(sql))?;
+    let mut stmt = c.prepare_cached(&sqlite_placeholders(sql))?;
     let columns = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
     let mut out = Vec::new();

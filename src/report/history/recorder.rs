@@ -1,9 +1,9 @@
 //! The history's writer thread: JSON event lines in, rows out.
 //!
 //! It owns the database connection, so the run never waits on the database (and the
-//! PostgreSQL client's own runtime never meets the run's). Each batch of lines that
-//! arrived together is one transaction, committed before the next is read: a killed
-//! run keeps everything it reported up to its last batch.
+//! PostgreSQL client's own runtime never meets the run's). The lines of up to 100 ms
+//! are one transaction, committed before the next is gathered: a killed run keeps
+//! everything it reported up to its last 100 ms.
 
 use std::sync::mpsc::Receiver;
 
@@ -14,6 +14,9 @@ use super::{now_ms, RunInfo};
 
 /// Lines written in one transaction at most.
 const BATCH: usize = 512;
+/// How long a batch gathers lines after its first: commits cost more than rows, and a
+/// killed run loses at most this much of its last events.
+const WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Opens the database, records the run, then its events until `exit` (or the run's end).
 pub fn record(target: &Target, run: &RunInfo, lines: &Receiver<String>) -> Result<(), DbError> {
@@ -22,18 +25,26 @@ pub fn record(target: &Target, run: &RunInfo, lines: &Receiver<String>) -> Resul
     let mut recorder = Recorder { db, run_id: run.id.clone(), seq: 0, playbook: None };
     recorder.insert_run(run)?;
     while let Ok(first) = lines.recv() {
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match lines.try_recv() {
-                Ok(line) => batch.push(line),
-                Err(_) => break,
-            }
-        }
+        let batch = gather(first, lines);
         if recorder.write(&batch)? {
             break;
         }
     }
     Ok(())
+}
+
+/// `first` and what follows it within [`WINDOW`] (up to [`BATCH`]; the `exit` line ends it at once).
+fn gather(first: String, lines: &Receiver<String>) -> Vec<String> {
+    let deadline = std::time::Instant::now() + WINDOW;
+    let mut batch = vec![first];
+    while batch.len() < BATCH && !batch.last().is_some_and(|l| l.contains("\"event\":\"exit\"")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => batch.push(line),
+            Err(_) => break,
+        }
+    }
+    batch
 }
 
 struct Recorder {

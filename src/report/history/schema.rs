@@ -75,3 +75,30 @@ fn apply_missing(db: &mut Db) -> Result<(), DbError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory() -> Db {
+        Db::Sqlite(rusqlite::Connection::open_in_memory().unwrap())
+    }
+
+    #[test]
+    fn migrations_apply_once_and_a_newer_schema_is_refused() {
+        let mut db = memory();
+        migrate(&mut db).unwrap();
+        migrate(&mut db).unwrap();
+        let versions = db.query("SELECT version FROM stockman_schema ORDER BY version", &[]).unwrap();
+        assert_eq!(versions.len(), MIGRATIONS.len(), "each migration recorded once: {versions:?}");
+        db.exec("INSERT INTO stockman_schema (version, applied_ms) VALUES ($1, 0)", &[(latest() + 1).into()]).unwrap();
+        let e = migrate(&mut db).unwrap_err();
+        assert!(e.to_string().contains(&format!("schema version {}", latest() + 1)), "{e}");
+    }
+
+    #[test]
+    fn versions_only_grow() {
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(MIGRATIONS[0].0, 1);
+    }
+}
