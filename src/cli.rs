@@ -14,6 +14,7 @@ use crate::transport::{BecomeMethod, BecomeSpec, Secret};
 use crate::report::{self, Format, OutputOptions, Outputs, Reporter as _};
 
 mod adhoc;
+pub(crate) mod history;
 mod inventory;
 mod merge;
 mod pull;
@@ -66,6 +67,9 @@ enum Command {
     Vault(crate::vault::command::VaultArgs),
     /// Show the settings from ansible.cfg and ANSIBLE_* variables (like ansible-config).
     Config(crate::config::show::ConfigArgs),
+    /// Query the run history: list runs, show one, or a host's drift.
+    #[command(after_help = history::EXAMPLES)]
+    History(history::HistoryArgs),
     /// List each task's module: native, run through the Ansible fallback, or missing.
     Modules {
         #[arg(required = true)]
@@ -167,6 +171,8 @@ struct PlaybookArgs {
     vault: crate::vault::command::VaultFlags,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    history: history::RecordFlags,
     /// Playbook files to run, in order.
     #[arg(required = true, value_name = "PLAYBOOK")]
     playbooks: Vec<PathBuf>,
@@ -189,6 +195,7 @@ pub fn main() -> ExitCode {
         Command::Inventory(args) => inventory::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Vault(args) => crate::vault::command::run(args),
+        Command::History(args) => history::run(args),
         Command::Config(args) => crate::config::show::run(args),
         Command::Modules { playbooks } => list_modules(&playbooks),
         Command::Completions { shell } => {
@@ -577,6 +584,7 @@ fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOpti
         log_path: settings.log_path.clone(),
         result_style: settings.result_style,
         display_args: settings.display_args,
+        history: history::record_options(&args.history, settings, &args.playbooks)?,
     })
 }
 

@@ -120,6 +120,10 @@ pub struct Settings {
     pub display_args: bool,
     /// hash_behaviour: how variable layers combine (replace, merge).
     pub hash_behaviour: crate::combine::HashBehaviour,
+    /// `[stockman] history` / STOCKMAN_HISTORY: record runs in the run history.
+    pub history: bool,
+    /// `[stockman] history_url` / STOCKMAN_HISTORY_URL: PostgreSQL instead of the SQLite file.
+    pub history_url: Option<String>,
 }
 
 impl Settings {
@@ -215,6 +219,8 @@ impl Default for Settings {
             hash_behaviour: crate::combine::HashBehaviour::Replace,
             result_style: crate::report::human::ResultStyle::default(),
             display_args: false,
+            history: true,
+            history_url: None,
         }
     }
 }
@@ -302,6 +308,8 @@ impl Settings {
             },
             display_args: loaded.bool(Id::DisplayArgsToStdout),
             hash_behaviour: loaded.string(Id::HashBehaviour).as_deref().and_then(crate::combine::HashBehaviour::parse).unwrap_or_default(),
+            history: loaded.bool(Id::History),
+            history_url: loaded.string(Id::HistoryUrl).filter(|u| !u.trim().is_empty()),
             ..Settings::default()
         })
     }

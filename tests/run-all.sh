@@ -9,12 +9,13 @@
 #      fallback), its sdist's integration targets in /var/cache/stockman/ansible-tests
 #      and three wheels (pip, six, packaging) in /var/cache/stockman/wheels for the pip scenario,
 #      and check-jsonschema + kubernetes-validate in /var/cache/stockman/validators-venv
-#   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1)
+#   4. cargo test --workspace --no-fail-fast        (unit tests + tier 1: sshd on 127.0.0.1,
+#      and a throwaway PostgreSQL server, tests/postgres/server, for the run history)
 #   5. cargo test --test tier2 -- --test-threads=1  (tier 2: the systemd-nspawn fleet,
 #      the parity judge and Ansible's own integration targets that pass)
 # `--setup-only` stops after 1-3: a machine ready for `cargo test` by hand.
 # Both tiers run even if the first fails; the exit status is non-zero if anything failed.
-# The fleet is always taken down on exit.
+# The fleet and the PostgreSQL server are always taken down on exit.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,7 +23,7 @@ readonly CACHE=${STOCKMAN_CACHE:-/var/cache/stockman}
 readonly VENV=$CACHE/ansible-venv
 readonly FLEET=tests/fleet/fleet
 readonly PACKAGES="openssh-server openssh-client gcc libc6-dev pkg-config python3 python3-venv
-	debootstrap systemd-container iproute2 apt-utils git util-linux procps sudo tmux time"
+	debootstrap systemd-container iproute2 apt-utils git util-linux procps sudo tmux time postgresql"
 export DEBIAN_FRONTEND=noninteractive
 
 started=$SECONDS
@@ -169,9 +170,30 @@ step() {
 
 fleet_down() { bash "$FLEET" down >/dev/null 2>&1 || true; }
 
+# The run history's PostgreSQL tests need a real server: one of Debian's package, in a
+# temporary directory, on 127.0.0.1 and a socket there. Without it they fail (never skip).
+PG_DIR=
+postgres_up() {
+	PG_DIR=$(mktemp -d /tmp/stockman-pg.XXXXXX)
+	chmod 755 "$PG_DIR"
+	local url
+	url=$(bash tests/postgres/server start "$PG_DIR/server") || return 1
+	export STOCKMAN_TEST_POSTGRES_URL=$url
+	echo "PostgreSQL for the history tests: ${url%%:*}://...@${url#*@}"
+}
+postgres_down() {
+	[[ -n $PG_DIR ]] || return 0
+	bash tests/postgres/server stop "$PG_DIR/server" || true
+	rm -rf "$PG_DIR"
+}
+cleanup() {
+	fleet_down
+	postgres_down
+}
+
 [[ $(id -u) -eq 0 ]] || die "run as root (tier 2 boots containers): sudo bash tests/run-all.sh"
 command -v cargo >/dev/null || die "cargo not found; install Rust (https://rustup.rs) and retry"
-trap fleet_down EXIT
+trap cleanup EXIT
 
 section "System packages"
 install_packages
@@ -189,6 +211,7 @@ if [[ ${1:-} == --setup-only ]]; then
 	exit 0
 fi
 
+step "PostgreSQL server (run history tests)" postgres_up
 step "Unit tests and tier 1: cargo test --workspace" cargo test --workspace --no-fail-fast
 step "Tier 2: cargo test --test tier2 -- --test-threads=1" cargo test --test tier2 -- --test-threads=1
 

@@ -242,6 +242,8 @@ fn playbook_args(a: AdhocArgs) -> PlaybookArgs {
         shard_unsafe: false,
         vault: a.vault,
         output: OutputArgs { format: OutputFormat::Human, junit: None, detailed_exitcode: false, profile: false },
+        // Ad-hoc commands are not recorded in the run history (playbook runs are).
+        history: super::history::RecordFlags { no_history: true, history_url: None },
         playbooks: Vec::new(),
     }
 }

@@ -50,7 +50,8 @@ pub fn dump(loaded: &Loaded, only_changed: bool) -> String {
         if only_changed && r.origin == Origin::Default {
             continue;
         }
-        out.push_str(&format!("{}({}) = {}\n", r.def.name, r.origin, r.value));
+        // A history URL's password stays out of what is shown.
+        out.push_str(&format!("{}({}) = {}\n", r.def.name, r.origin, crate::report::history::censor_url(&r.value.to_string())));
     }
     out
 }

@@ -87,6 +87,8 @@ pub enum Id {
     ControlPathDir,
     TransferMethod,
     UseTty,
+    History,
+    HistoryUrl,
 }
 
 /// One setting: where it is read from and what it means.
@@ -116,6 +118,8 @@ impl Def {
 const D: &str = "defaults";
 const SSH: &str = "ssh_connection";
 const PE: &str = "privilege_escalation";
+/// stockman's own settings (Ansible has no such section).
+pub const STOCKMAN: &str = "stockman";
 const ONE_CONNECTION: Support = Support::Ignored("stockman keeps one SSH connection per host for the whole run");
 
 /// The table. Order is `stockman config list`'s order.
@@ -172,6 +176,8 @@ pub static TABLE: &[Def] = &[
     Def { id: Id::ControlPathDir, name: "control_path_dir", ini: &[(SSH, "control_path_dir")], env: &["ANSIBLE_SSH_CONTROL_PATH_DIR"], kind: Kind::Str, default: Some("~/.ansible/cp"), support: ONE_CONNECTION, doc: "Directory of the ControlPath sockets." },
     Def { id: Id::TransferMethod, name: "ssh_transfer_method", ini: &[(SSH, "transfer_method")], env: &["ANSIBLE_SSH_TRANSFER_METHOD"], kind: Kind::Str, default: Some("smart"), support: Support::Ignored("stockman streams files over its own SSH channel"), doc: "sftp, scp, piped or smart." },
     Def { id: Id::UseTty, name: "use_tty", ini: &[(SSH, "usetty")], env: &["ANSIBLE_SSH_USETTY"], kind: Kind::Bool, default: Some("True"), support: Support::Ignored("stockman asks for a terminal only where sudo needs one"), doc: "ssh -tt." },
+    Def { id: Id::History, name: "STOCKMAN_HISTORY", ini: &[(STOCKMAN, "history")], env: &["STOCKMAN_HISTORY"], kind: Kind::Bool, default: Some("True"), support: Support::Honoured, doc: "Record every playbook run in the run history (`stockman history`); False or --no-history turns it off." },
+    Def { id: Id::HistoryUrl, name: "STOCKMAN_HISTORY_URL", ini: &[(STOCKMAN, "history_url")], env: &["STOCKMAN_HISTORY_URL"], kind: Kind::Str, default: None, support: Support::Honoured, doc: "A postgres:// URL to record the run history in, instead of the SQLite file under $XDG_STATE_HOME/stockman (--history-url wins)." },
 ];
 
 /// Keys that ansible-core 2.19 no longer reads, with what to use instead.
@@ -216,7 +222,8 @@ mod tests {
         assert!(keys.iter().all(|l| l.split(' ').count() == 2), "one `section key` a line");
         for d in TABLE {
             let (section, key) = d.ini[0];
-            assert!(keys.contains(&format!("{section} {key}").as_str()) || REMOVED.iter().any(|r| r.1 == key), "{section} {key}");
+            let ours = section == STOCKMAN;
+            assert!(ours || keys.contains(&format!("{section} {key}").as_str()) || REMOVED.iter().any(|r| r.1 == key), "{section} {key}");
         }
     }
 }

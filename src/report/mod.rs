@@ -10,6 +10,8 @@
 //!   `host | SUCCESS => {..}`, the `-o` one-line form), as `ansible`'s minimal and
 //!   oneline callbacks do, and `-t TREE` files.
 //! - [`run_log::RunLog`] appends what the human output shows to ansible.cfg's log_path.
+//! - [`history::History`] records the run in the run history (SQLite or PostgreSQL),
+//!   through the JSON reporter, so it holds what `--output json` says.
 //! - [`timer::Timer`] prints the run's duration after the recap (callbacks_enabled = timer).
 //! - [`merge`] reads `--output json` streams back into events: `stockman merge` joins a
 //!   `--shard` run's shards and replays them into these reporters.
@@ -22,6 +24,7 @@ pub mod adhoc;
 mod diff;
 pub mod error;
 mod event;
+pub mod history;
 pub mod human;
 pub mod json;
 pub mod junit;

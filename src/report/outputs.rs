@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::adhoc::{Adhoc, AdhocOptions};
+use super::history::History;
 use super::human::{Human, Sink};
 use super::run_log::RunLog;
 use super::timer::Timer;
@@ -59,6 +60,8 @@ pub struct OutputOptions {
     pub result_style: crate::report::human::ResultStyle,
     /// display_args_to_stdout.
     pub display_args: bool,
+    /// Where the run is recorded (None: `--no-history`, or a command that keeps none).
+    pub history: Option<super::history::Options>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +81,7 @@ pub struct Outputs {
     timer: Option<Timer>,
     json: Option<Json>,
     junit: Option<(PathBuf, Junit)>,
+    history: Option<History>,
     detailed_exitcode: bool,
     stats: Mutex<Stats>,
 }
@@ -98,6 +102,7 @@ impl Outputs {
             timer: options.timer.then(|| Timer::start(sink)),
             json: (options.format == Format::Json).then(|| Json::stdout(options.check)),
             junit,
+            history: options.history.clone().map(History::start),
             detailed_exitcode: options.detailed_exitcode,
             stats: Mutex::default(),
         })
@@ -115,6 +120,10 @@ impl Outputs {
             }
         }
         self.event(&Event::Exit { code });
+        // The run's outcome stands; a history that could not be written is said, not failed on.
+        if let Some(Err(message)) = self.history.as_ref().map(History::finish) {
+            super::error::warning(&message);
+        }
         code
     }
 }
@@ -133,6 +142,9 @@ impl Reporter for Outputs {
         }
         if let Some((_, junit)) = &self.junit {
             junit.event(event);
+        }
+        if let Some(history) = &self.history {
+            history.event(event);
         }
     }
 }

@@ -6,6 +6,7 @@ mod bounds_timeout;
 mod config;
 mod differential;
 mod filters_differential;
+mod history;
 mod hostile_args;
 mod httpd;
 mod interrupt;
