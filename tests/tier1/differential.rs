@@ -292,3 +292,8 @@ fn keywords_match_ansible() {
 fn text_edits_and_stat_match_ansible() {
     compare_with_base("text_edits_stat.yml");
 }
+
+#[test]
+fn password_lookup_matches_ansible() {
+    compare("password_lookup.yml", &[]);
+}
