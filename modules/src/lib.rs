@@ -29,6 +29,7 @@
 //! - `fetch`: a host's file copied to the controller (checksum first, bytes only when they differ).
 //! - `find`: files chosen on the host by one `find -printf` listing, walked here as Python's os.walk.
 //! - `stat`, `lineinfile`, `blockinfile`, `replace`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile/replace).
+//! - `home`: a leading `~`/`~user` in path arguments, expanded on the target as Ansible's modules do.
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
@@ -57,6 +58,7 @@ pub mod ping;
 pub mod pyregex;
 pub mod git;
 pub mod group;
+mod home;
 pub mod lineinfile;
 mod listarg;
 pub mod mode;
@@ -245,6 +247,8 @@ pub async fn run<T: Target>(
     mode: RunMode,
 ) -> Result<ModuleResult, ModuleError> {
     refuse_nul(args)?;
+    let expanded = home::expand(kind, args, target).await?;
+    let args = expanded.as_ref();
     match kind {
         ModuleKind::Command => command::run(args, target, mode, false).await,
         ModuleKind::Shell => command::run(args, target, mode, true).await,

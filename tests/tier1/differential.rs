@@ -297,3 +297,8 @@ fn text_edits_and_stat_match_ansible() {
 fn password_lookup_matches_ansible() {
     compare("password_lookup.yml", &[]);
 }
+
+#[test]
+fn tilde_paths_and_become_vars_match_ansible() {
+    compare("tilde_paths.yml", &[]);
+}
