@@ -302,3 +302,8 @@ fn password_lookup_matches_ansible() {
 fn tilde_paths_and_become_vars_match_ansible() {
     compare("tilde_paths.yml", &[]);
 }
+
+#[test]
+fn acl_entries_survive_edits_as_in_ansible() {
+    compare("acl_edits.yml", &[]);
+}
