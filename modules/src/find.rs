@@ -543,7 +543,8 @@ fn walk_all(req: &Request, listed: &[Listed], now: f64, content: &dyn Fn(&str) -
 /// The files among `paths` that pass `contains`, with their checksum if asked.
 async fn read_content<'a, T: Target>(target: &T, req: &Request, paths: impl Iterator<Item = &'a str>) -> Result<HashMap<String, String>, ModuleError> {
     let pattern = if req.file_type == FileType::File { req.contains.clone().unwrap_or_default() } else { String::new() };
-    let pattern = if req.read_whole_file { python_dollar(&pattern) } else { pattern };
+    // grep reads a newline in its pattern as the start of another pattern.
+    let pattern = if req.read_whole_file { python_dollar(&pattern) } else { pattern }.replace('\n', "\\n");
     let mut cmd = Cmd::new("/bin/sh")
         .flag("-c")
         .arg(CONTENT_SCRIPT)
@@ -629,6 +630,7 @@ mod tests {
         assert_eq!(python_dollar("OK$"), "OK(?=\\n?\\z)");
         assert_eq!(python_dollar(r"a\$[$]]$"), r"a\$[$]](?=\n?\z)");
         assert_eq!(python_dollar("[]$]x"), "[]$]x");
+        assert_eq!(python_dollar("has\na few$").replace('\n', "\\n"), "has\\na few(?=\\n?\\z)");
     }
 
     #[test]
