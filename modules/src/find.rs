@@ -496,6 +496,8 @@ fn walk_all(req: &Request, listed: &[Listed], now: f64, content: &dyn Fn(&str) -
 /// The files among `paths` that pass `contains`, with their checksum if asked.
 async fn read_content<'a, T: Target>(target: &T, req: &Request, paths: impl Iterator<Item = &'a str>) -> Result<HashMap<String, String>, ModuleError> {
     let pattern = if req.file_type == FileType::File { req.contains.clone().unwrap_or_default() } else { String::new() };
+    // grep reads a newline in its pattern as the start of another pattern.
+    let pattern = if req.read_whole_file { python_dollar(&pattern) } else { pattern }.replace('\n', "\\n");
     let mut cmd = Cmd::new("/bin/sh")
         .flag("-c")
         .arg(CONTENT_SCRIPT)
@@ -520,6 +522,41 @@ async fn read_content<'a, T: Target>(target: &T, req: &Request, paths: impl Iter
     Ok(found)
 }
 
+/// A Python pattern searched in a whole file by `grep -Pz`, where `$`
+/// matches only at the very end: Python's `$` also matches before a final
+/// newline, so each `$` outside a character class becomes that look-ahead.
+fn python_dollar(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                out.extend(chars.next());
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` first (after an optional `^`) is a literal one.
+                if chars.peek() == Some(&'^') {
+                    out.extend(chars.next());
+                }
+                if chars.peek() == Some(&']') {
+                    out.extend(chars.next());
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '$' if !in_class => out.push_str("(?=\\n?\\z)"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// `find: '/x/y': Permission denied` → Python's `[Errno 13] Permission denied: '/x/y'`.
 fn skipped_from_stderr(stderr: &str) -> Map<String, Value> {
     let mut out = Map::new();
@@ -540,6 +577,14 @@ fn skipped_from_stderr(stderr: &str) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dollar_matches_before_a_final_newline_as_in_python() {
+        assert_eq!(python_dollar("OK$"), "OK(?=\\n?\\z)");
+        assert_eq!(python_dollar(r"a\$[$]]$"), r"a\$[$]](?=\n?\z)");
+        assert_eq!(python_dollar("[]$]x"), "[]$]x");
+        assert_eq!(python_dollar("has\na few$").replace('\n', "\\n"), "has\\na few(?=\\n?\\z)");
+    }
 
     #[test]
     fn fnmatch_is_pythons() {

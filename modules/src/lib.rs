@@ -30,6 +30,7 @@
 //! - `get_url`: a URL downloaded on the host with curl into a temp file beside `dest`, renamed onto it when it differs; `http`: the curl config (URL, headers and credentials on stdin) and URL helpers it shares with the other URL modules.
 //! - `find`: files chosen on the host by one `find -printf` listing, walked here as Python's os.walk.
 //! - `stat`, `lineinfile`, `blockinfile`, `replace`, `wait_for`: helper modules; `text_edit` reads a file whole and writes an edit back (lineinfile/blockinfile/replace).
+//! - `home`: a leading `~`/`~user` in path arguments, expanded on the target as Ansible's modules do.
 //! - `remote_file`: facts about and atomic writes of files on the target, shared by copy/template/file.
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
 //! - `authorized_key`: ansible.posix's keys of a user's authorized_keys.
@@ -66,6 +67,7 @@ pub mod ping;
 pub mod pyregex;
 pub mod git;
 pub mod group;
+mod home;
 pub mod lineinfile;
 mod listarg;
 pub mod mode;
@@ -255,6 +257,8 @@ pub async fn run<T: Target>(
     mode: RunMode,
 ) -> Result<ModuleResult, ModuleError> {
     refuse_nul(args)?;
+    let expanded = home::expand(kind, args, target).await?;
+    let args = expanded.as_ref();
     match kind {
         ModuleKind::Command => command::run(args, target, mode, false).await,
         ModuleKind::Shell => command::run(args, target, mode, true).await,

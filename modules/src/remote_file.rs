@@ -30,7 +30,8 @@ for p do
 done"#;
 
 /// Writes stdin to a temp file beside `dest` (or takes the already staged and
-/// verified temp file `$9`), sets its attributes, runs the validator `$10` on
+/// verified temp file `$9`), sets its attributes (first the POSIX ACL entries
+/// `dest` has beyond its mode, kept as Ansible's atomic_move keeps them, then the mode), runs the validator `$10` on
 /// it (a script taking the temp path as `$1`), optionally backs `dest` up, then
 /// renames it onto `dest`; the temp file is removed on any failure. Args: dest,
 /// dir, mode (octal), explicit `owner[:group]` (may be empty), old `uid:gid` to
@@ -51,6 +52,10 @@ if [ -z "$staged" ]; then
   cat > "$tmp" || exit 1
   got=$(wc -c < "$tmp") || exit 1
   if [ $got -ne "$size" ]; then echo "incomplete transfer: $got of $size bytes arrived" >&2; exit 1; fi
+fi
+if [ -e "$dest" ] && command -v getfacl >/dev/null 2>&1; then
+  a=$(getfacl -cps -- "$dest" 2>/dev/null)
+  if [ -n "$a" ]; then printf '%s\n' "$a" | setfacl --set-file=- -- "$tmp" || exit 1; fi
 fi
 chmod -- "$mode" "$tmp" || exit 1
 if [ -n "$keep" ]; then chown -- "$keep" "$tmp" 2>/dev/null; fi

@@ -435,17 +435,24 @@ impl Executor<'_> {
         Ok(true)
     }
 
-    /// Whom this task runs as: the task's (or its blocks') `become*`, else the
-    /// play's, else -b/--become-user/--become-method or [privilege_escalation]
+    /// Whom this task runs as: `ansible_become`, `ansible_become_user` and
+    /// `ansible_become_method` when set (inventory, play or task vars), else the
+    /// task's (or its blocks') `become*`, else the play's, else -b/--become-user/--become-method or [privilege_escalation]
     /// (also under a play's own `become: true`, as in Ansible); the password from
     /// `ansible_become_password` or -K.
     fn become_spec(&self, play: &Play, task: &Task, ctx: &minijinja::Value) -> Result<Option<BecomeSpec>, String> {
         let play = Some(play);
         let pick = |task_value: &Option<Value>, play_value: Option<&Option<Value>>| task_value.clone().or_else(|| play_value.cloned().flatten());
         let default = self.settings.become_default.as_ref();
-        let enabled = match pick(&task.r#become, play.map(|p| &p.r#become)) {
-            Some(v) => self.flag(&v, ctx).unwrap_or(false),
-            None => default.is_some(),
+        // As in Ansible, the connection variables win over the keywords.
+        let var = |name: &str| ctx.get_attr(name).ok().filter(|v| !v.is_undefined() && !v.is_none());
+        let enabled = match (var("ansible_become"), pick(&task.r#become, play.map(|p| &p.r#become))) {
+            (Some(v), _) => match v.as_str() {
+                Some(text) => stockman_modules::args::parse_bool(&Value::String(text.to_string())).unwrap_or(false),
+                None => v.is_true(),
+            },
+            (None, Some(v)) => self.flag(&v, ctx).unwrap_or(false),
+            (None, None) => default.is_some(),
         };
         if !enabled {
             return Ok(None);
@@ -454,10 +461,16 @@ impl Executor<'_> {
             v.map(|v| self.templar.render_value(&v, ctx).map(|v| stockman_modules::args::value_to_string(&v)).map_err(|e| e.message)).transpose()
         };
         let mut spec = default.cloned().unwrap_or_else(|| self.settings.become_base.clone());
-        if let Some(user) = text(pick(&task.become_user, play.map(|p| &p.become_user)))? {
+        let keyword_or_var = |keyword: Option<Value>, name: &str| -> Result<Option<String>, String> {
+            match var(name) {
+                Some(v) => Ok(Some(v.to_string())),
+                None => text(keyword),
+            }
+        };
+        if let Some(user) = keyword_or_var(pick(&task.become_user, play.map(|p| &p.become_user)), "ansible_become_user")? {
             spec.user = user;
         }
-        if let Some(method) = text(pick(&task.become_method, play.map(|p| &p.become_method)))? {
+        if let Some(method) = keyword_or_var(pick(&task.become_method, play.map(|p| &p.become_method)), "ansible_become_method")? {
             spec.method = BecomeMethod::parse(&method).ok_or_else(|| format!("become_method `{method}` is not supported (use sudo or su)"))?;
         }
         for name in ["ansible_become_password", "ansible_become_pass", "ansible_sudo_pass"] {

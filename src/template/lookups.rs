@@ -30,6 +30,7 @@ pub(crate) fn too_many_items(count: impl std::fmt::Display) -> String {
 mod data;
 mod files;
 mod lists;
+mod password;
 mod search;
 mod sequence;
 mod vars;
@@ -65,6 +66,7 @@ const LOOKUPS: &[(&str, Lookup)] = &[
     ("subelements", lists::subelements),
     ("indexed_items", lists::indexed_items),
     ("random_choice", lists::random_choice),
+    ("password", password::password),
     ("sequence", sequence::lookup),
     ("vars", vars::vars),
     ("varnames", vars::varnames),

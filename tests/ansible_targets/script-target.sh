@@ -48,6 +48,9 @@ printf '[testgroup]\ntesthost ansible_connection=local ansible_pipelining=yes an
 readonly python=$python_env/bin/python3
 venv_site=$(echo "$venv"/lib/python3*/site-packages)
 "$python" -c 'import site, sys; open(site.getsitepackages()[0] + "/ansible-venv.pth", "w").write(sys.argv[1] + "\n")' "$venv_site"
+# ansible-test's `source virtualenv.sh` (looked up on PATH) makes a fresh venv
+# for the target to install into; the prepared Python serves instead.
+printf '# ansible-test virtualenv.sh: the prepared Python serves\n' >"$bin/virtualenv.sh"
 # `python` is the controller's Python, as under ansible-test.
 ln -s "$python" "$bin/python"
 ln -s "$python" "$bin/python3"

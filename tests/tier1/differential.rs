@@ -292,3 +292,18 @@ fn keywords_match_ansible() {
 fn text_edits_and_stat_match_ansible() {
     compare_with_base("text_edits_stat.yml");
 }
+
+#[test]
+fn password_lookup_matches_ansible() {
+    compare("password_lookup.yml", &[]);
+}
+
+#[test]
+fn tilde_paths_and_become_vars_match_ansible() {
+    compare("tilde_paths.yml", &[]);
+}
+
+#[test]
+fn acl_entries_survive_edits_as_in_ansible() {
+    compare("acl_edits.yml", &[]);
+}

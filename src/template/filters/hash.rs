@@ -52,12 +52,18 @@ fn password_hash(password: String, hashtype: Option<String>, salt: Option<String
     if salt.bytes().any(|b| !SALT_CHARS.contains(&b)) {
         return Err(fail("password_hash: the salt may only hold the characters ./0-9A-Za-z"));
     }
-    let algorithm = match hashtype.as_str() {
+    crypt(&hashtype, &password, &salt, rounds).map_err(|e| fail(format!("password_hash: {e}")))
+}
+
+/// `password` hashed with `hashtype` (sha512 or sha256 crypt, by Ansible's
+/// or passlib's name) and `salt`, as passlib writes it.
+pub(crate) fn crypt(hashtype: &str, password: &str, salt: &str, rounds: Option<u32>) -> Result<String, String> {
+    let algorithm = match hashtype {
         "sha512" | "sha512_crypt" => Sha::S512,
         "sha256" | "sha256_crypt" => Sha::S256,
-        other => return Err(fail(format!("password_hash: unsupported hash type '{other}' (use sha512 or sha256)"))),
+        other => return Err(format!("unsupported hash type '{other}' (use sha512 or sha256)")),
     };
-    Ok(sha_crypt(algorithm, password.as_bytes(), &salt, rounds))
+    Ok(sha_crypt(algorithm, password.as_bytes(), salt, rounds))
 }
 
 /// 16 salt characters from the OS's random source.

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 mod dicts;
 mod encoding;
-mod hash;
+pub(crate) mod hash;
 pub(crate) mod lists;
 pub(crate) mod py;
 mod random;

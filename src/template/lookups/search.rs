@@ -68,7 +68,7 @@ fn candidates(paths: &[PathBuf], basedir: &Path, subdir: Option<&str>, needle: &
     out
 }
 
-fn expand_home(path: &str) -> PathBuf {
+pub(crate) fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix('~'), std::env::var_os("HOME")) {
         (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => PathBuf::from(home).join(rest.trim_start_matches('/')),
         _ => PathBuf::from(path),
