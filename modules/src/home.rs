@@ -24,6 +24,9 @@ fn path_params(kind: ModuleKind) -> &'static [&'static str] {
         ModuleKind::Find => &["paths"],
         ModuleKind::Git => &["dest", "key_file"],
         ModuleKind::Apt => &["deb"],
+        ModuleKind::GetUrl => &["dest", "client_cert", "client_key"],
+        ModuleKind::Cron => &["cron_file"],
+        ModuleKind::Sysctl => &["sysctl_file"],
         _ => &[],
     }
 }
