@@ -161,6 +161,17 @@ fn pull_installs_converges_applies_commits_reports_drift_and_refuses_bad_commits
     assert_eq!(cat(&fleet, STATE), "v2\n");
     assert_eq!(runs(&fleet), 2);
 
+    // The unit's runs are in the host's run history (its state dir, /var/lib),
+    // each with the playbook and the revision it applied.
+    let out = fleet.exec(H, &["env", "XDG_STATE_HOME=/var/lib", bin, "history", "list", "--output", "json"]);
+    assert!(out.status.success(), "history list: {}", text(&out));
+    let recorded: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("history list --output json: {e}: {}", text(&out)));
+    let recorded = recorded.as_array().expect("a list of runs");
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    let head = fleet.sh(H, &format!("git -C {CHECKOUT} rev-parse HEAD"));
+    let revisions: Vec<&str> = recorded.iter().flat_map(|r| r["playbooks"].as_array().into_iter().flatten()).filter_map(|p| p["git"]["revision"].as_str()).collect();
+    assert!(revisions.contains(&v1.as_str()) && revisions.contains(&head.trim()), "revisions {revisions:?}, wanted {v1} and {}", head.trim());
+
     // --only-if-changed: the revision did not move, nothing runs.
     let out = pull(&fleet, bin, &url, &["-o"]);
     assert!(out.status.success(), "{}", text(&out));
