@@ -789,7 +789,7 @@ const JSON_PLAY: &str = "\
 /// The keys only Ansible's results carry: its modules' echo of their arguments (`invocation`),
 /// a failed module's `exception` ("(traceback unavailable)"), the deprecation and warning lists
 /// its modules return empty, loop bookkeeping (`ansible_loop_var`) and its internal
-/// `_ansible_*` flags; stockman's results do not have them (README, "Your ansible.cfg").
+/// `_ansible_*` flags; stockman's results do not have them (README, "Where stockman deliberately differs").
 const ANSIBLE_ONLY_KEYS: &[&str] = &["invocation", "exception", "deprecations", "warnings", "ansible_loop_var", "_ansible_no_log", "_ansible_verbose_always", "_ansible_item_label", "_ansible_ignore_errors"];
 
 fn json_document(stdout: &str) -> serde_json::Value {
