@@ -579,6 +579,7 @@ fn output_options(args: &PlaybookArgs, settings: &Settings) -> Result<OutputOpti
         check: settings.check,
         shown: report::human::Shown { ok_hosts: settings.display_ok_hosts, skipped_hosts: settings.display_skipped_hosts },
         stdout_callback: settings.stdout_callback,
+        json_indent: settings.json_indent,
         timer: settings.timer,
         force_color: settings.force_color,
         log_path: settings.log_path.clone(),

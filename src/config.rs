@@ -101,8 +101,10 @@ pub struct Settings {
     pub timer: bool,
     /// callbacks_enabled = junit: a JUnit report in this directory (JUNIT_OUTPUT_DIR), as --junit.
     pub junit_dir: Option<PathBuf>,
-    /// stdout_callback: default, yaml, minimal or oneline.
+    /// stdout_callback: default, yaml, minimal, oneline or json.
     pub stdout_callback: crate::report::StdoutCallback,
+    /// `[callback_json] json_indent`: the json callback's indent (None: one line).
+    pub json_indent: Option<usize>,
     /// force_color: colour even when stdout is not a terminal.
     pub force_color: bool,
     /// fact_caching, fact_caching_connection, fact_caching_timeout.
@@ -211,6 +213,7 @@ impl Default for Settings {
             timer: false,
             junit_dir: None,
             stdout_callback: crate::report::StdoutCallback::Default,
+            json_indent: Some(4),
             force_color: false,
             fact_caching: FactCaching::Memory,
             log_path: None,
@@ -299,6 +302,7 @@ impl Settings {
             timer: enabled(loaded, TIMER_CALLBACKS),
             junit_dir: enabled(loaded, JUNIT_CALLBACKS).then(junit_output_dir),
             stdout_callback: loaded.string(Id::StdoutCallback).as_deref().and_then(stdout_callback).unwrap_or_default(),
+            json_indent: usize::try_from(loaded.int(Id::JsonIndent)).ok().filter(|&n| n > 0),
             force_color: loaded.bool(Id::ForceColor),
             fact_caching: fact_caching(loaded)?,
             log_path: loaded.paths(Id::LogPath).into_iter().next(),
@@ -370,6 +374,7 @@ fn stdout_callback(name: &str) -> Option<crate::report::StdoutCallback> {
         "yaml" | "community.general.yaml" => Some(S::Yaml),
         "minimal" | "ansible.builtin.minimal" => Some(S::Minimal),
         "oneline" | "ansible.builtin.oneline" => Some(S::Oneline),
+        "json" | "ansible.posix.json" => Some(S::Json),
         _ => None,
     }
 }
@@ -380,7 +385,7 @@ fn callback_warnings(loaded: &Loaded) -> Vec<String> {
     let stdout = loaded.get(Id::StdoutCallback);
     match loaded.string(Id::StdoutCallback) {
         Some(name) if stdout_callback(&name).is_none() => {
-            out.push(format!("{}: stdout_callback `{name}` is not implemented; stockman prints the default callback's output (it has default, yaml, minimal, oneline)", stdout.origin));
+            out.push(format!("{}: stdout_callback `{name}` is not implemented; stockman prints the default callback's output (it has default, yaml, minimal, oneline, json)", stdout.origin));
         }
         _ => {}
     }

@@ -84,7 +84,7 @@ impl Executor<'_> {
         let answers = self.answer_prompts(play);
         let hosts = self.play_hosts(play);
         if hosts.iter().all(|h| self.dead_hosts.contains(&h.name)) {
-            self.emit(Event::PlayStart { name: play.display_name().to_string() });
+            self.emit(Event::PlayStart { name: play.display_name().to_string(), span: Some(play.span.clone()) });
             self.emit(Event::NoHostsMatched);
             return true;
         }
@@ -98,7 +98,7 @@ impl Executor<'_> {
         let all: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
         let table = Arc::new(HostVarsTable::new(self.inventory.clone(), self.extra_vars.clone()));
         for batch in batches(&serial, hosts) {
-            self.emit(Event::PlayStart { name: play.display_name().to_string() });
+            self.emit(Event::PlayStart { name: play.display_name().to_string(), span: Some(play.span.clone()) });
             // Hosts failed in earlier plays still make up batches, as in
             // Ansible; a batch of only such hosts shows just its banner.
             let size = batch.len();
@@ -142,7 +142,7 @@ impl Executor<'_> {
     /// A play that cannot start: said, counted as failed for its hosts (the
     /// run then ends, exit code 2), as Ansible stops on a play error.
     fn refuse_play(&mut self, play: &Play, hosts: &[Host], message: &str) {
-        self.emit(Event::PlayStart { name: play.display_name().to_string() });
+        self.emit(Event::PlayStart { name: play.display_name().to_string(), span: Some(play.span.clone()) });
         self.emit(Event::Warning(format!("play `{}` at {}: `serial`: {message}; the run stops here", play.display_name(), play.span)));
         for host in hosts {
             let result = crate::report::HostResult::new(&host.name, crate::report::Status::Failed, Map::new());

@@ -9,7 +9,8 @@ use crate::yaml::Span;
 #[derive(Debug, Clone)]
 pub enum Event {
     PlaybookStart { path: String },
-    PlayStart { name: String },
+    /// `span`: where the play is written (None when replayed from `--output json`).
+    PlayStart { name: String, span: Option<Span> },
     /// The play's pattern matched no host.
     NoHostsMatched,
     TaskStart(TaskHeader),

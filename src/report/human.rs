@@ -496,7 +496,7 @@ impl Reporter for Human {
                     self.out(&format!("\nPLAYBOOK: {path} {}", "*".repeat(self.columns.saturating_sub(10 + path.len()).max(3))));
                 }
             }
-            Event::PlayStart { name } => {
+            Event::PlayStart { name, .. } => {
                 self.end_progress();
                 self.profile_stop();
                 self.banner(&format!("PLAY [{name}]"), None);

@@ -58,7 +58,7 @@ impl Reporter for Json {
     fn event(&self, event: &Event) {
         match event {
             Event::PlaybookStart { path } => self.line("playbook_start", json!({ "path": path, "check": self.check })),
-            Event::PlayStart { name } => {
+            Event::PlayStart { name, .. } => {
                 *self.current() = Current { play: name.clone(), task: None };
                 self.line("play_start", json!({ "play": name }));
             }

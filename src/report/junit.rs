@@ -48,7 +48,7 @@ impl Reporter for Junit {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match event {
             Event::PlaybookStart { path } => s.suites.push(Suite { name: path.clone(), cases: Vec::new() }),
-            Event::PlayStart { name } => s.play = name.clone(),
+            Event::PlayStart { name, .. } => s.play = name.clone(),
             Event::TaskStart(header) => s.task = Some(header.clone()),
             Event::HostResult(r) => {
                 let case = case_for(&s.play, s.task.as_ref(), r);

@@ -116,7 +116,7 @@ fn take_line(stream: &mut Stream, obj: &Map<String, Value>) -> Result<(), String
             stream.playbooks.push((text("path")?, Vec::new()));
             return Ok(());
         }
-        "play_start" => Event::PlayStart { name: text("play")? },
+        "play_start" => Event::PlayStart { name: text("play")?, span: None },
         "task_start" => Event::TaskStart(task_header(obj, &text("task")?)?),
         "host_result" => Event::HostResult(host_result(obj, &text("host")?, &text("status")?)?),
         "recap" => {

@@ -5,6 +5,8 @@
 //!   `TASK [..]`, `ok:`/`changed:`/`fatal:` lines and the PLAY RECAP, with a
 //!   progress bar on terminals and `--profile` timings.
 //! - [`json::Json`] writes one JSON object per event (`--output json`).
+//! - [`json_callback::JsonCallback`] prints one JSON document of the whole run at the recap
+//!   (stdout_callback = json, as ansible.posix.json).
 //! - [`junit::Junit`] collects a JUnit XML report (`--junit FILE`).
 //! - [`adhoc::Adhoc`] writes the ad-hoc command's lines (`host | CHANGED | rc=0 >>`,
 //!   `host | SUCCESS => {..}`, the `-o` one-line form), as `ansible`'s minimal and
@@ -27,6 +29,7 @@ mod event;
 pub mod history;
 pub mod human;
 pub mod json;
+mod json_callback;
 pub mod junit;
 pub mod listing;
 pub mod merge;

@@ -10,6 +10,7 @@ use super::human::{Human, Sink};
 use super::run_log::RunLog;
 use super::timer::Timer;
 use super::json::Json;
+use super::json_callback::JsonCallback;
 use super::junit::Junit;
 use super::{Event, Reporter, Stats};
 
@@ -34,6 +35,8 @@ pub enum StdoutCallback {
     Minimal,
     /// One line per host and task.
     Oneline,
+    /// One JSON document of every play, task and host result at the end (ansible.posix.json).
+    Json,
 }
 
 /// Validated output settings (from flags and environment).
@@ -50,6 +53,8 @@ pub struct OutputOptions {
     /// ansible.cfg's display_ok_hosts / display_skipped_hosts.
     pub shown: crate::report::human::Shown,
     pub stdout_callback: StdoutCallback,
+    /// `[callback_json] json_indent` (None: one line).
+    pub json_indent: Option<usize>,
     /// callbacks_enabled = timer.
     pub timer: bool,
     /// force_color: colour even off a terminal.
@@ -152,6 +157,7 @@ impl Reporter for Outputs {
 /// The human output in the layout stdout_callback asks for (JSON on stdout keeps the default on stderr).
 fn screen(options: &OutputOptions, sink: Sink) -> Box<dyn Reporter> {
     let one_line = match options.stdout_callback {
+        StdoutCallback::Json if sink == Sink::Stdout => return Box::new(JsonCallback::new(options.json_indent)),
         StdoutCallback::Minimal if sink == Sink::Stdout => false,
         StdoutCallback::Oneline if sink == Sink::Stdout => true,
         _ => {

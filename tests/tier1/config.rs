@@ -753,3 +753,119 @@ fn log_path_time_stamps_are_local_time_as_ansible_writes_them() {
     assert_eq!(ours, theirs);
     assert_eq!(ours, format!("{utc_hour:02}"), "UTC+5");
 }
+
+const JSON_PLAY: &str = "\
+- name: the json play
+  hosts: web
+  tasks:
+    - name: echo
+      command: echo hi
+    - name: a message
+      debug:
+        msg: \"héllo\"
+    - name: fails and is ignored
+      command: /bin/false
+      ignore_errors: true
+    - name: skipped
+      debug: msg=x
+      when: false
+    - name: a loop
+      debug: var=item
+      loop: [1, 2]
+    - name: secret
+      command: echo s3cret
+      no_log: true
+- name: second
+  hosts: h1
+  tasks:
+    - block:
+        - name: fails
+          command: /bin/false
+      rescue:
+        - name: rescues
+          debug: msg=rescued
+";
+
+/// The keys only Ansible's results carry: its modules' echo of their arguments (`invocation`),
+/// a failed module's `exception` ("(traceback unavailable)"), the deprecation and warning lists
+/// its modules return empty, loop bookkeeping (`ansible_loop_var`) and its internal
+/// `_ansible_*` flags; stockman's results do not have them (README, "Where stockman deliberately differs").
+const ANSIBLE_ONLY_KEYS: &[&str] = &["invocation", "exception", "deprecations", "warnings", "ansible_loop_var", "_ansible_no_log", "_ansible_verbose_always", "_ansible_item_label", "_ansible_ignore_errors"];
+
+fn json_document(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}"))
+}
+
+/// Ids and times replaced, ANSIBLE_ONLY_KEYS dropped. A `when: false` shows as the string
+/// 'False' in stockman's results (it keeps conditions as text), false in Ansible's.
+fn normalise_json(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    match doc {
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                match k.as_str() {
+                    "id" | "start" | "end" | "delta" => *v = Value::String("T".into()),
+                    "false_condition" if v == "False" => *v = Value::Bool(false),
+                    _ => normalise_json(v),
+                }
+            }
+            for key in ANSIBLE_ONLY_KEYS {
+                m.remove(*key);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalise_json),
+        _ => {}
+    }
+}
+
+/// Keeps, in each host result of `a` and `b`, only the keys both have; returns the keys dropped from each.
+fn shared_result_keys(a: &mut serde_json::Value, b: &mut serde_json::Value) -> (Vec<String>, Vec<String>) {
+    let (mut only_a, mut only_b) = (Vec::new(), Vec::new());
+    let plays = a["plays"].as_array_mut().unwrap().iter_mut().zip(b["plays"].as_array_mut().unwrap().iter_mut());
+    for (pa, pb) in plays {
+        for (ta, tb) in pa["tasks"].as_array_mut().unwrap().iter_mut().zip(pb["tasks"].as_array_mut().unwrap().iter_mut()) {
+            let (ha, hb) = (ta["hosts"].as_object_mut().unwrap(), tb["hosts"].as_object_mut().unwrap());
+            for (host, ra) in ha.iter_mut() {
+                let Some(rb) = hb.get_mut(host) else { continue };
+                let (ma, mb) = (ra.as_object_mut().unwrap(), rb.as_object_mut().unwrap());
+                only_a.extend(ma.keys().filter(|k| !mb.contains_key(*k)).cloned());
+                only_b.extend(mb.keys().filter(|k| !ma.contains_key(*k)).cloned());
+                ma.retain(|k, _| mb.contains_key(k));
+                let keep: Vec<String> = ma.keys().cloned().collect();
+                mb.retain(|k, _| keep.contains(k));
+            }
+        }
+    }
+    only_a.sort();
+    only_a.dedup();
+    only_b.sort();
+    only_b.dedup();
+    (only_a, only_b)
+}
+
+#[test]
+fn stdout_callback_json_prints_what_ansible_posix_json_prints() {
+    let sshd = TestSshd::start();
+    let p = project(&sshd, &full_cfg(&sshd));
+    p.write("json.yml", JSON_PLAY);
+    let env = [("ANSIBLE_STDOUT_CALLBACK", "json")];
+    let ours = stockman(&p, &["playbook", "json.yml"], &env);
+    let theirs = run_in(&p, ANSIBLE_PLAYBOOK, &["json.yml"], &env);
+    assert_eq!(ours.code, theirs.code, "{}\n{}", ours.stderr, theirs.stderr);
+    // Indent 4 and sorted keys, non-ASCII escaped: the text itself is laid out as Ansible's.
+    assert!(ours.stdout.starts_with("{\n    \"custom_stats\": {},\n    \"global_custom_stats\": {},\n    \"plays\": [\n"), "{}", ours.stdout);
+    assert!(ours.stdout.contains(r#""msg": "h\u00e9llo""#) && theirs.stdout.contains(r#""msg": "h\u00e9llo""#), "{}", ours.stdout);
+    assert!(!ours.stdout.contains("s3cret"), "{}", ours.stdout);
+    let (mut a, mut b) = (json_document(&ours.stdout), json_document(&theirs.stdout));
+    normalise_json(&mut a);
+    normalise_json(&mut b);
+    let (only_ours, only_theirs) = shared_result_keys(&mut a, &mut b);
+    // (Values compare as maps: key order aside, as the printed documents sort them.)
+    assert!(a == b, "keys only in stockman's results: {only_ours:?}; only in Ansible's: {only_theirs:?}\n--- stockman:\n{}\n--- ansible:\n{}", ours.stdout, theirs.stdout);
+    // No result key is lost beyond those named: the comparison above covers every other one.
+    assert!(only_theirs.is_empty(), "Ansible's results have keys stockman's lack: {only_theirs:?}");
+    // json_indent 0: one line, as the plugin writes it without an indent.
+    let one_line = stockman(&p, &["playbook", "json.yml"], &[("ANSIBLE_STDOUT_CALLBACK", "ansible.posix.json"), ("ANSIBLE_JSON_INDENT", "0")]);
+    assert_eq!(one_line.stdout.lines().count(), 1, "{}", one_line.stdout);
+    json_document(&one_line.stdout);
+}
