@@ -22,6 +22,7 @@
 
 pub mod adhoc;
 mod diff;
+pub mod palette;
 pub mod error;
 mod event;
 pub mod history;
