@@ -787,6 +787,10 @@ fn colors_from_the_cfg_paint_the_same_bytes_as_ansible_playbook() {
     for expected in ["\x1b[0;34mok: [h1]\x1b[0m", "\x1b[38;5;208mchanged: [h1]\x1b[0m", "\x1b[38;5;33mskipping: [h1]\x1b[0m", "\x1b[1;35mfatal: [h1]: FAILED!", "\x1b[38;5;239m+new\x1b[0m", "\x1b[1;33m-old\x1b[0m"] {
         assert!(ours.stdout.contains(expected), "{expected:?} missing:\n{shown}");
     }
+    // verbose: the `<host> ...` lines of -vvv (their words are stockman's own, so not compared).
+    let verbose = stockman(&p, &["playbook", "-vvv", "site.yml"], &[("ANSIBLE_COLOR_VERBOSE", "color99")]);
+    verbose.assert_code(0);
+    assert!(verbose.stdout.lines().any(|l| l.starts_with("\x1b[38;5;99m<h1> ") && l.ends_with("\x1b[0m")), "{}", verbose.stdout);
     // A colour that is no colour: stockman stops before the run, naming the file, line and key
     // (Ansible warns on each line it would paint and drops the line).
     let bad = project(&sshd, &format!("{}[colors]\nok = blurple\n", full_cfg(&sshd)));
