@@ -65,6 +65,12 @@ impl Adhoc {
         Adhoc { options, task: Mutex::new(TaskNow { text_output, ..TaskNow::default() }), color, errors: Mutex::default(), log: None }
     }
 
+    /// force_color: colour even when the output is not a terminal (beats nocolor, as in Ansible).
+    pub fn forcing_color(mut self, force: bool) -> Self {
+        self.color |= force;
+        self
+    }
+
     /// Also logs every line shown to `log` (ansible.cfg's log_path).
     pub fn logging_to(mut self, log: Option<std::sync::Arc<super::run_log::RunLog>>) -> Self {
         self.log = log;
@@ -185,13 +191,14 @@ impl Adhoc {
             }
             seen.push(text.clone());
         }
-        let head = self.paint(&format!("[ERROR]: {text}"), &pal.error);
-        if !self.options.in_playbook {
-            self.out(&format!("{head}\nOrigin: <adhoc {} task>\n\n{}\n", crate::template::py::str_repr(&self.options.module), self.options.task_repr));
-            return;
-        }
-        let span = self.task.lock().unwrap_or_else(|e| e.into_inner()).span.clone();
-        self.out(&format!("{head}{}", span.map(|s| origin_block(&s)).unwrap_or_default()));
+        // Ansible paints the whole block, its origin lines too.
+        let origin = if self.options.in_playbook {
+            let span = self.task.lock().unwrap_or_else(|e| e.into_inner()).span.clone();
+            span.map(|s| origin_block(&s)).unwrap_or_default()
+        } else {
+            format!("\nOrigin: <adhoc {} task>\n\n{}\n", crate::template::py::str_repr(&self.options.module), self.options.task_repr)
+        };
+        self.out(&self.paint(&format!("[ERROR]: {text}{origin}"), &pal.error));
     }
 
     /// `-t TREE`: the host's result as compact JSON in TREE/HOST, as the tree callback writes it.

@@ -787,6 +787,14 @@ fn colors_from_the_cfg_paint_the_same_bytes_as_ansible_playbook() {
     for expected in ["\x1b[0;34mok: [h1]\x1b[0m", "\x1b[38;5;208mchanged: [h1]\x1b[0m", "\x1b[38;5;33mskipping: [h1]\x1b[0m", "\x1b[1;35mfatal: [h1]: FAILED!", "\x1b[38;5;239m+new\x1b[0m", "\x1b[1;33m-old\x1b[0m"] {
         assert!(ours.stdout.contains(expected), "{expected:?} missing:\n{shown}");
     }
+    // Ad-hoc: the failed command's whole [ERROR] block and its result, in `error`.
+    let args = ["h1", "-m", "command", "-a", "false"];
+    let ours = stockman(&p, &[&["adhoc"], &args[..]].concat(), &[]);
+    let theirs = run_in(&p, &ANSIBLE_PLAYBOOK.replace("ansible-playbook", "ansible"), &args, &[]);
+    let shown = format!("--- stockman:\n{}{}\n--- ansible:\n{}", ours.stdout, ours.stderr, theirs.stdout);
+    assert_eq!(ours.code, theirs.code, "{shown}");
+    assert_eq!(painted(&ours.stdout), painted(&theirs.stdout), "{shown}");
+    assert!(ours.stdout.contains("\x1b[1;35mOrigin: <adhoc 'command' task>\x1b[0m"), "{shown}");
     // verbose: the `<host> ...` lines of -vvv (their words are stockman's own, so not compared).
     let verbose = stockman(&p, &["playbook", "-vvv", "site.yml"], &[("ANSIBLE_COLOR_VERBOSE", "color99")]);
     verbose.assert_code(0);
