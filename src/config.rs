@@ -244,6 +244,8 @@ pub fn env_bool(name: &str) -> Option<bool> {
 /// The process's settings from ANSIBLE_* and ansible.cfg, warnings printed.
 pub fn load_reporting() -> Result<Loaded, String> {
     let loaded = Loaded::load(&Env::current()).map_err(|e| e.to_string())?;
+    // Before anything is printed: warnings below are painted in its colours.
+    crate::report::palette::set(crate::report::palette::Palette::from_config(&loaded));
     for warning in loaded.warnings.iter().chain(&callback_warnings(&loaded)) {
         crate::report::error::warning(warning);
     }

@@ -151,7 +151,7 @@ pub(super) fn run(args: AdhocArgs) -> u8 {
         Err(e) => return report::error::load_error(&e),
     };
     let task_repr = task_repr(&module, &module_args, background, poll);
-    let reporter = Adhoc::new(AdhocOptions { module, task_repr, one_line, tree, no_color: settings.no_color, verbosity: settings.verbosity, in_playbook: false });
+    let reporter = Adhoc::new(AdhocOptions { module, task_repr, one_line, tree, no_color: settings.no_color, verbosity: settings.verbosity, in_playbook: false }).forcing_color(settings.force_color);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return report::error::fatal(&format!("cannot start the async runtime: {e}"), 1),

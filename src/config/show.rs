@@ -30,6 +30,7 @@ fn kind_name(kind: Kind) -> String {
         Kind::PathSpec => "pathspec (colon-separated)".into(),
         Kind::List => "list (comma-separated)".into(),
         Kind::Choice(words) => format!("one of {}", words.join(", ")),
+        Kind::Color => "colour (a name, colorN, rgbRGB or grayN)".into(),
     }
 }
 

@@ -21,6 +21,8 @@ pub enum Kind {
     List,
     /// One of these words.
     Choice(&'static [&'static str]),
+    /// A colour name (Ansible's named colours, colorN, rgbRGB, grayN).
+    Color,
 }
 
 /// What stockman does with a setting.
@@ -90,6 +92,27 @@ pub enum Id {
     UseTty,
     History,
     HistoryUrl,
+    ColorHighlight,
+    ColorVerbose,
+    ColorWarn,
+    ColorError,
+    ColorDebug,
+    ColorDeprecate,
+    ColorSkip,
+    ColorUnreachable,
+    ColorOk,
+    ColorChanged,
+    ColorDiffAdd,
+    ColorDiffRemove,
+    ColorDiffLines,
+    ColorIncluded,
+    ColorConsolePrompt,
+    ColorDocModule,
+    ColorDocReference,
+    ColorDocLink,
+    ColorDocDeprecated,
+    ColorDocConstant,
+    ColorDocPlugin,
 }
 
 /// One setting: where it is read from and what it means.
@@ -121,6 +144,8 @@ const SSH: &str = "ssh_connection";
 const PE: &str = "privilege_escalation";
 /// stockman's own settings (Ansible has no such section).
 pub const STOCKMAN: &str = "stockman";
+const COLORS: &str = "colors";
+const NO_DOC: Support = Support::Ignored("stockman has no ansible-doc or ansible-console");
 const ONE_CONNECTION: Support = Support::Ignored("stockman keeps one SSH connection per host for the whole run");
 
 /// The table. Order is `stockman config list`'s order.
@@ -178,6 +203,27 @@ pub static TABLE: &[Def] = &[
     Def { id: Id::ControlPathDir, name: "control_path_dir", ini: &[(SSH, "control_path_dir")], env: &["ANSIBLE_SSH_CONTROL_PATH_DIR"], kind: Kind::Str, default: Some("~/.ansible/cp"), support: ONE_CONNECTION, doc: "Directory of the ControlPath sockets." },
     Def { id: Id::TransferMethod, name: "ssh_transfer_method", ini: &[(SSH, "transfer_method")], env: &["ANSIBLE_SSH_TRANSFER_METHOD"], kind: Kind::Str, default: Some("smart"), support: Support::Ignored("stockman streams files over its own SSH channel"), doc: "sftp, scp, piped or smart." },
     Def { id: Id::UseTty, name: "use_tty", ini: &[(SSH, "usetty")], env: &["ANSIBLE_SSH_USETTY"], kind: Kind::Bool, default: Some("True"), support: Support::Ignored("stockman asks for a terminal only where sudo needs one"), doc: "ssh -tt." },
+    Def { id: Id::ColorHighlight, name: "COLOR_HIGHLIGHT", ini: &[(COLORS, "highlight")], env: &["ANSIBLE_COLOR_HIGHLIGHT"], kind: Kind::Color, default: Some("white"), support: Support::Ignored("no stockman output is painted in it (Ansible paints ansible-doc and ansible-console with it)"), doc: "Colour of highlighted text." },
+    Def { id: Id::ColorVerbose, name: "COLOR_VERBOSE", ini: &[(COLORS, "verbose")], env: &["ANSIBLE_COLOR_VERBOSE"], kind: Kind::Color, default: Some("blue"), support: Support::Honoured, doc: "Colour of the `<host> ...` lines of -v to -vvvv (not yet of the notes printed before the run)." },
+    Def { id: Id::ColorWarn, name: "COLOR_WARN", ini: &[(COLORS, "warn")], env: &["ANSIBLE_COLOR_WARN"], kind: Kind::Color, default: Some("bright purple"), support: Support::Honoured, doc: "Colour of `[WARNING]:` lines and the recap's `ignored=` count." },
+    Def { id: Id::ColorError, name: "COLOR_ERROR", ini: &[(COLORS, "error")], env: &["ANSIBLE_COLOR_ERROR"], kind: Kind::Color, default: Some("red"), support: Support::Honoured, doc: "Colour of Failures, `[ERROR]:` and `ERROR!` lines, the recap's `failed=` count and failed hosts." },
+    Def { id: Id::ColorDebug, name: "COLOR_DEBUG", ini: &[(COLORS, "debug")], env: &["ANSIBLE_COLOR_DEBUG"], kind: Kind::Color, default: Some("dark gray"), support: Support::Honoured, doc: "Colour of `FAILED - RETRYING:` lines." },
+    Def { id: Id::ColorDeprecate, name: "COLOR_DEPRECATE", ini: &[(COLORS, "deprecate")], env: &["ANSIBLE_COLOR_DEPRECATE"], kind: Kind::Color, default: Some("purple"), support: Support::Honoured, doc: "Colour of `[DEPRECATION WARNING]:` lines." },
+    Def { id: Id::ColorSkip, name: "COLOR_SKIP", ini: &[(COLORS, "skip")], env: &["ANSIBLE_COLOR_SKIP"], kind: Kind::Color, default: Some("cyan"), support: Support::Honoured, doc: "Colour of `skipping:` and `...ignoring` lines, the recap's `skipped=` count." },
+    Def { id: Id::ColorUnreachable, name: "COLOR_UNREACHABLE", ini: &[(COLORS, "unreachable")], env: &["ANSIBLE_COLOR_UNREACHABLE"], kind: Kind::Color, default: Some("bright red"), support: Support::Honoured, doc: "Colour of `UNREACHABLE!` lines and the recap's `unreachable=` count." },
+    Def { id: Id::ColorOk, name: "COLOR_OK", ini: &[(COLORS, "ok")], env: &["ANSIBLE_COLOR_OK"], kind: Kind::Color, default: Some("green"), support: Support::Honoured, doc: "Colour of `ok:` and ad-hoc `SUCCESS` lines, the recap's `ok=` and `rescued=` counts and hosts with no changes." },
+    Def { id: Id::ColorChanged, name: "COLOR_CHANGED", ini: &[(COLORS, "changed")], env: &["ANSIBLE_COLOR_CHANGED"], kind: Kind::Color, default: Some("yellow"), support: Support::Honoured, doc: "Colour of `changed:` and ad-hoc `CHANGED` lines, the recap's `changed=` count and changed hosts." },
+    Def { id: Id::ColorDiffAdd, name: "COLOR_DIFF_ADD", ini: &[(COLORS, "diff_add")], env: &["ANSIBLE_COLOR_DIFF_ADD"], kind: Kind::Color, default: Some("green"), support: Support::Honoured, doc: "Colour of `+` lines of --diff output." },
+    Def { id: Id::ColorDiffRemove, name: "COLOR_DIFF_REMOVE", ini: &[(COLORS, "diff_remove")], env: &["ANSIBLE_COLOR_DIFF_REMOVE"], kind: Kind::Color, default: Some("red"), support: Support::Honoured, doc: "Colour of `-` lines of --diff output." },
+    Def { id: Id::ColorDiffLines, name: "COLOR_DIFF_LINES", ini: &[(COLORS, "diff_lines")], env: &["ANSIBLE_COLOR_DIFF_LINES"], kind: Kind::Color, default: Some("cyan"), support: Support::Honoured, doc: "Colour of `@@` lines of --diff output." },
+    Def { id: Id::ColorIncluded, name: "COLOR_INCLUDED", ini: &[(COLORS, "included")], env: &["ANSIBLE_COLOR_INCLUDED"], kind: Kind::Color, default: Some("cyan"), support: Support::Honoured, doc: "Colour of `included:` lines." },
+    Def { id: Id::ColorConsolePrompt, name: "COLOR_CONSOLE_PROMPT", ini: &[(COLORS, "console_prompt")], env: &["ANSIBLE_COLOR_CONSOLE_PROMPT"], kind: Kind::Color, default: Some("white"), support: NO_DOC, doc: "Colour of ansible-console's prompt." },
+    Def { id: Id::ColorDocModule, name: "COLOR_DOC_MODULE", ini: &[(COLORS, "doc_module")], env: &["ANSIBLE_COLOR_DOC_MODULE"], kind: Kind::Color, default: Some("yellow"), support: NO_DOC, doc: "Colour of ansible-doc's module names." },
+    Def { id: Id::ColorDocReference, name: "COLOR_DOC_REFERENCE", ini: &[(COLORS, "doc_reference")], env: &["ANSIBLE_COLOR_DOC_REFERENCE"], kind: Kind::Color, default: Some("magenta"), support: NO_DOC, doc: "Colour of ansible-doc's references." },
+    Def { id: Id::ColorDocLink, name: "COLOR_DOC_LINK", ini: &[(COLORS, "doc_link")], env: &["ANSIBLE_COLOR_DOC_LINK"], kind: Kind::Color, default: Some("cyan"), support: NO_DOC, doc: "Colour of ansible-doc's links." },
+    Def { id: Id::ColorDocDeprecated, name: "COLOR_DOC_DEPRECATED", ini: &[(COLORS, "doc_deprecated")], env: &["ANSIBLE_COLOR_DOC_DEPRECATED"], kind: Kind::Color, default: Some("magenta"), support: NO_DOC, doc: "Colour of ansible-doc's deprecation notes." },
+    Def { id: Id::ColorDocConstant, name: "COLOR_DOC_CONSTANT", ini: &[(COLORS, "doc_constant")], env: &["ANSIBLE_COLOR_DOC_CONSTANT"], kind: Kind::Color, default: Some("dark gray"), support: NO_DOC, doc: "Colour of ansible-doc's constants." },
+    Def { id: Id::ColorDocPlugin, name: "COLOR_DOC_PLUGIN", ini: &[(COLORS, "doc_plugin")], env: &["ANSIBLE_COLOR_DOC_PLUGIN"], kind: Kind::Color, default: Some("yellow"), support: NO_DOC, doc: "Colour of ansible-doc's plugin names." },
     Def { id: Id::History, name: "STOCKMAN_HISTORY", ini: &[(STOCKMAN, "history")], env: &["STOCKMAN_HISTORY"], kind: Kind::Bool, default: Some("True"), support: Support::Honoured, doc: "Record every playbook run in the run history (`stockman history`); False or --no-history turns it off." },
     Def { id: Id::HistoryUrl, name: "STOCKMAN_HISTORY_URL", ini: &[(STOCKMAN, "history_url")], env: &["STOCKMAN_HISTORY_URL"], kind: Kind::Str, default: None, support: Support::Honoured, doc: "A postgres:// URL to record the run history in, instead of the SQLite file under $XDG_STATE_HOME/stockman (--history-url wins)." },
 ];

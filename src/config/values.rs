@@ -201,6 +201,13 @@ fn convert(def: &Def, text: &str, base: &Path, env: &Env) -> Result<Value, Strin
             }
             Value::Str(word.to_string())
         }
+        Kind::Color => {
+            let name = unquote(text);
+            if crate::report::palette::sgr(name).is_none() {
+                return Err(format!("`{name}` is not a colour; {}", crate::report::palette::hint()));
+            }
+            Value::Str(name.to_string())
+        }
     })
 }
 

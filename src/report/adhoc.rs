@@ -10,7 +10,8 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
-use super::human::{displayed_result, error_text, origin_block, BRIGHT_RED, CYAN, GREEN, PURPLE, RED, YELLOW};
+use super::human::{displayed_result, error_text, origin_block};
+use super::palette;
 use super::{diff, pyjson, Event, HostResult, Reporter, Status, TaskHeader};
 
 /// How the ad-hoc run looks.
@@ -64,6 +65,12 @@ impl Adhoc {
         Adhoc { options, task: Mutex::new(TaskNow { text_output, ..TaskNow::default() }), color, errors: Mutex::default(), log: None }
     }
 
+    /// force_color: colour even when the output is not a terminal (beats nocolor, as in Ansible).
+    pub fn forcing_color(mut self, force: bool) -> Self {
+        self.color |= force;
+        self
+    }
+
     /// Also logs every line shown to `log` (ansible.cfg's log_path).
     pub fn logging_to(mut self, log: Option<std::sync::Arc<super::run_log::RunLog>>) -> Self {
         self.log = log;
@@ -77,7 +84,7 @@ impl Adhoc {
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.color { palette::paint(text, code) } else { text.to_string() }
     }
 
     fn out(&self, text: &str) {
@@ -89,6 +96,7 @@ impl Adhoc {
     }
 
     fn host_result(&self, r: &HostResult) {
+        let pal = palette::get();
         if let Some(dir) = &self.options.tree {
             self.write_tree(dir, r);
         }
@@ -114,17 +122,17 @@ impl Adhoc {
         let host = &r.host;
         let line = match r.status {
             Status::Ok | Status::Changed => {
-                let (state, code) = if r.status == Status::Changed { ("CHANGED", YELLOW) } else { ("SUCCESS", GREEN) };
+                let (state, code) = if r.status == Status::Changed { ("CHANGED", &pal.changed) } else { ("SUCCESS", &pal.ok) };
                 if text_output && !shown.contains_key("ansible_job_id") {
                     self.paint(&command_text(host, &shown, state), code)
                 } else {
                     self.paint(&format!("{host} | {state} => {}", dump(&shown, Some(4))), code)
                 }
             }
-            Status::Failed if text_output && !shown.contains_key("module_stderr") => self.paint(&command_text(host, &shown, "FAILED"), RED),
-            Status::Failed => self.paint(&format!("{host} | FAILED! => {}", dump(&shown, Some(4))), RED),
-            Status::Skipped => self.paint(&format!("{host} | SKIPPED"), CYAN),
-            Status::Unreachable => self.paint(&format!("{host} | UNREACHABLE! => {}", dump(&shown, Some(4))), BRIGHT_RED),
+            Status::Failed if text_output && !shown.contains_key("module_stderr") => self.paint(&command_text(host, &shown, "FAILED"), &pal.error),
+            Status::Failed => self.paint(&format!("{host} | FAILED! => {}", dump(&shown, Some(4))), &pal.error),
+            Status::Skipped => self.paint(&format!("{host} | SKIPPED"), &pal.skip),
+            Status::Unreachable => self.paint(&format!("{host} | UNREACHABLE! => {}", dump(&shown, Some(4))), &pal.unreachable),
         };
         self.out(&line);
     }
@@ -136,6 +144,7 @@ impl Adhoc {
 
     /// `-o`: the oneline callback's forms (no diffs, no error blocks).
     fn one_line(&self, r: &HostResult) {
+        let pal = palette::get();
         let text_output = self.text_and_debug().0;
         let shown = shown(r, false);
         let host = &r.host;
@@ -144,7 +153,7 @@ impl Adhoc {
         let compact = || dump(&shown, Some(indent)).replace('\n', "");
         match r.status {
             Status::Ok | Status::Changed => {
-                let (state, code) = if r.status == Status::Changed { ("CHANGED", YELLOW) } else { ("SUCCESS", GREEN) };
+                let (state, code) = if r.status == Status::Changed { ("CHANGED", &pal.changed) } else { ("SUCCESS", &pal.ok) };
                 if text_output && !shown.contains_key("ansible_job_id") {
                     self.out(&self.paint(&command_line(host, &shown, state), code));
                 } else {
@@ -159,20 +168,21 @@ impl Adhoc {
                     } else {
                         "An exception occurred during task execution. To see the full traceback, use -vvv. The error was: (traceback unavailable)".into()
                     };
-                    self.out(&self.paint(&first, RED));
+                    self.out(&self.paint(&first, &pal.error));
                 }
-                self.out(&self.paint(&format!("{host} | FAILED! => {}", compact()), RED));
+                self.out(&self.paint(&format!("{host} | FAILED! => {}", compact()), &pal.error));
             }
-            Status::Skipped => self.out(&self.paint(&format!("{host} | SKIPPED"), CYAN)),
+            Status::Skipped => self.out(&self.paint(&format!("{host} | SKIPPED"), &pal.skip)),
             Status::Unreachable => {
                 let msg = shown.get("msg").map(stockman_modules::args::value_to_string).unwrap_or_default();
-                self.out(&self.paint(&format!("{host} | UNREACHABLE!: {msg}"), BRIGHT_RED));
+                self.out(&self.paint(&format!("{host} | UNREACHABLE!: {msg}"), &pal.unreachable));
             }
         }
     }
 
     /// `[ERROR]: Task failed: ...` with the ad-hoc task as its origin, once per distinct text.
     fn error_block(&self, r: &HostResult) {
+        let pal = palette::get();
         let text = error_text(r);
         {
             let mut seen = self.errors.lock().unwrap_or_else(|e| e.into_inner());
@@ -181,13 +191,14 @@ impl Adhoc {
             }
             seen.push(text.clone());
         }
-        let head = self.paint(&format!("[ERROR]: {text}"), RED);
-        if !self.options.in_playbook {
-            self.out(&format!("{head}\nOrigin: <adhoc {} task>\n\n{}\n", crate::template::py::str_repr(&self.options.module), self.options.task_repr));
-            return;
-        }
-        let span = self.task.lock().unwrap_or_else(|e| e.into_inner()).span.clone();
-        self.out(&format!("{head}{}", span.map(|s| origin_block(&s)).unwrap_or_default()));
+        // Ansible paints the whole block, its origin lines too.
+        let origin = if self.options.in_playbook {
+            let span = self.task.lock().unwrap_or_else(|e| e.into_inner()).span.clone();
+            span.map(|s| origin_block(&s)).unwrap_or_default()
+        } else {
+            format!("\nOrigin: <adhoc {} task>\n\n{}\n", crate::template::py::str_repr(&self.options.module), self.options.task_repr)
+        };
+        self.out(&self.paint(&format!("[ERROR]: {text}{origin}"), &pal.error));
     }
 
     /// `-t TREE`: the host's result as compact JSON in TREE/HOST, as the tree callback writes it.
@@ -203,7 +214,7 @@ impl Adhoc {
     }
 
     fn warn(&self, text: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "{}", self.paint(&format!("[WARNING]: {text}"), PURPLE));
+        let _ = writeln!(std::io::stderr().lock(), "{}", self.paint(&format!("[WARNING]: {text}"), &palette::get().warn));
     }
 }
 

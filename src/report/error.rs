@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
+use super::palette;
 use crate::playbook::LoadError;
 
 fn stderr_line(text: &str) {
@@ -9,29 +10,26 @@ fn stderr_line(text: &str) {
     let _ = writeln!(err, "{text}");
 }
 
-fn red(text: &str) -> String {
+/// `text` in `code` when stderr is a terminal that wants colour.
+fn painted(text: &str, code: &str) -> String {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    if color { format!("\x1b[0;31m{text}\x1b[0m") } else { text.to_string() }
+    if color { palette::paint(text, code) } else { text.to_string() }
 }
 
 /// Prints `ERROR! message` and returns `code`.
 pub fn fatal(message: &str, code: u8) -> u8 {
-    stderr_line(&red(&format!("ERROR! {message}")));
+    stderr_line(&painted(&format!("ERROR! {message}"), &palette::get().error));
     code
 }
 
 /// `[WARNING]: message` on stderr, for what is noticed before the run's reporter exists.
 pub fn warning(message: &str) {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let text = format!("[WARNING]: {message}");
-    stderr_line(&if color { format!("\x1b[1;35m{text}\x1b[0m") } else { text });
+    stderr_line(&painted(&format!("[WARNING]: {message}"), &palette::get().warn));
 }
 
 /// `[DEPRECATION WARNING]: message` on stderr, before the run's reporter exists.
 pub fn deprecation(message: &str) {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let text = format!("[DEPRECATION WARNING]: {message}");
-    stderr_line(&if color { format!("\x1b[1;35m{text}\x1b[0m") } else { text });
+    stderr_line(&painted(&format!("[DEPRECATION WARNING]: {message}"), &palette::get().deprecate));
 }
 
 /// A plain line on stdout (e.g. --syntax-check's summary).
@@ -58,7 +56,7 @@ pub fn load_error(e: &LoadError) -> u8 {
     if let Some(hint) = &e.hint {
         text.push_str(&format!("\n  = hint: {hint}"));
     }
-    stderr_line(&red(&text));
+    stderr_line(&painted(&text, &palette::get().error));
     4
 }
 

@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde_json::{Map, Value};
 
+use super::palette::{self, Palette};
 use super::{diff, profile, pyjson, Event, HostResult, Reporter, Stats, Status, TaskHeader, TaskKind};
 
-pub(super) const GREEN: &str = "0;32";
-pub(super) const YELLOW: &str = "0;33";
-pub(super) const RED: &str = "0;31";
-pub(super) const BRIGHT_RED: &str = "1;31";
-pub(super) const CYAN: &str = "0;36";
-pub(super) const PURPLE: &str = "1;35";
+
+/// The process's colours ([colors] in ansible.cfg).
+fn colors() -> &'static Palette {
+    palette::get()
+}
 
 /// What the reporter remembers of the running task.
 #[derive(Default)]
@@ -233,10 +233,32 @@ impl Human {
     /// `text` in colour `code`, each line on its own, as Ansible's stringc colours it.
     fn paint(&self, text: &str, code: &str) -> String {
         if self.color {
-            text.split('\n').map(|line| format!("\x1b[{code}m{line}\x1b[0m")).collect::<Vec<_>>().join("\n")
+            palette::paint(text, code)
         } else {
             text.to_string()
         }
+    }
+
+    /// A unified diff with its `+`, `-` and `@@` lines painted, as Ansible's callbacks paint
+    /// them: Ansible paints each line with its newline, so the next line starts with an
+    /// empty pair of escapes in the same colour.
+    fn painted_diff(&self, text: &str) -> String {
+        let pal = colors();
+        let mut carry = String::new();
+        let mut out = Vec::new();
+        for line in text.split('\n') {
+            match pal.diff_line(line).filter(|_| self.color) {
+                Some(code) => {
+                    out.push(format!("{carry}{}", palette::paint(line, code)));
+                    carry = palette::paint("", code);
+                }
+                None => out.push(format!("{}{line}", std::mem::take(&mut carry))),
+            }
+        }
+        if !carry.is_empty() {
+            out.push(carry);
+        }
+        out.join("\n")
     }
 
     fn out(&self, text: &str) {
@@ -266,8 +288,8 @@ impl Human {
     }
 
     /// A warning (`label`: WARNING, DEPRECATION WARNING) on stderr, without tearing the progress bar.
-    fn warn(&self, label: &str, text: &str) {
-        let line = self.paint(&format!("[{label}]: {text}"), PURPLE);
+    fn warn(&self, label: &str, text: &str, code: &str) {
+        let line = self.paint(&format!("[{label}]: {text}"), code);
         if let Some(log) = &self.log {
             log.line(&line);
         }
@@ -364,7 +386,7 @@ impl Human {
         self.flush_banner();
         for diff in r.diff.iter().filter(|_| !r.no_log) {
             if let Some(text) = diff::unified(diff) {
-                self.out(&text);
+                self.out(&self.painted_diff(&text));
             }
         }
         let is_debug = self.current.lock().unwrap_or_else(|e| e.into_inner()).is_debug;
@@ -392,7 +414,7 @@ impl Human {
             self.out(&self.result_line(r, verbose, &dump));
         }
         if r.ignored {
-            self.out(&self.paint("...ignoring", CYAN));
+            self.out(&self.paint("...ignoring", &colors().skip));
         }
         if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             bar.inc(1);
@@ -411,11 +433,9 @@ impl Human {
             current.errors.push(text.clone());
             current.span.clone()
         };
-        let mut block = self.paint(&format!("[ERROR]: {text}"), RED);
-        if let Some(span) = span {
-            block.push_str(&origin_block(&span));
-        }
-        self.out(&block);
+        // Ansible paints the whole block, its origin lines too.
+        let origin = span.map(|span| origin_block(&span)).unwrap_or_default();
+        self.out(&self.paint(&format!("[ERROR]: {text}{origin}"), &colors().error));
     }
 
     /// `ok: [h]`, `changed: [h] => (item=x)`, `failed: [h] (item=x) => {...}`, `fatal: [h]: FAILED! => {...}`.
@@ -424,9 +444,9 @@ impl Human {
         match r.status {
             Status::Ok | Status::Changed | Status::Skipped => {
                 let (word, code) = match r.status {
-                    Status::Ok => ("ok", GREEN),
-                    Status::Changed => ("changed", YELLOW),
-                    _ => ("skipping", CYAN),
+                    Status::Ok => ("ok", &colors().ok),
+                    Status::Changed => ("changed", &colors().changed),
+                    _ => ("skipping", &colors().skip),
                 };
                 let mut line = format!("{word}: [{}]", host_label(r));
                 if let Some(item) = &item {
@@ -441,24 +461,25 @@ impl Human {
                 self.paint(&line, code)
             }
             Status::Failed => match &item {
-                Some(item) => self.paint(&format!("failed: [{}] {item} => {}", host_label(r), dump()), RED),
-                None => self.paint(&format!("fatal: [{}]: FAILED! => {}", host_label(r), dump()), RED),
+                Some(item) => self.paint(&format!("failed: [{}] {item} => {}", host_label(r), dump()), &colors().error),
+                None => self.paint(&format!("fatal: [{}]: FAILED! => {}", host_label(r), dump()), &colors().error),
             },
-            Status::Unreachable => self.paint(&format!("fatal: [{}]: UNREACHABLE! => {}", host_label(r), dump()), BRIGHT_RED),
+            Status::Unreachable => self.paint(&format!("fatal: [{}]: UNREACHABLE! => {}", host_label(r), dump()), &colors().unreachable),
         }
     }
 
     fn recap(&self, stats: &Stats) {
         self.end_progress();
         self.banner("PLAY RECAP", None);
+        let pal = colors();
         for (host, s) in &stats.hosts {
             let host_text = if self.color {
                 let code = if s.failed > 0 || s.unreachable > 0 {
-                    RED
+                    &pal.error
                 } else if s.changed > 0 {
-                    YELLOW
+                    &pal.changed
                 } else {
-                    GREEN
+                    &pal.ok
                 };
                 format!("{:<37}", self.paint(host, code))
             } else {
@@ -470,13 +491,13 @@ impl Human {
             };
             self.out(&format!(
                 "{host_text} : {} {} {} {} {} {} {}",
-                counter("ok", s.ok, GREEN),
-                counter("changed", s.changed, YELLOW),
-                counter("unreachable", s.unreachable, BRIGHT_RED),
-                counter("failed", s.failed, RED),
-                counter("skipped", s.skipped, CYAN),
-                counter("rescued", s.rescued, GREEN),
-                counter("ignored", s.ignored, PURPLE),
+                counter("ok", s.ok, &pal.ok),
+                counter("changed", s.changed, &pal.changed),
+                counter("unreachable", s.unreachable, &pal.unreachable),
+                counter("failed", s.failed, &pal.error),
+                counter("skipped", s.skipped, &pal.skip),
+                counter("rescued", s.rescued, &pal.ok),
+                counter("ignored", s.ignored, &pal.warn),
             ));
         }
         self.out("");
@@ -501,27 +522,27 @@ impl Reporter for Human {
                 self.profile_stop();
                 self.banner(&format!("PLAY [{name}]"), None);
             }
-            Event::NoHostsMatched => self.out(&self.paint("skipping: no hosts matched", CYAN)),
+            Event::NoHostsMatched => self.out(&self.paint("skipping: no hosts matched", &colors().skip)),
             Event::TaskStart(header) => self.task_start(header),
             Event::HostResult(r) => self.host_result(r),
             Event::HostStart { host } => self.host_start(host),
             Event::Detail { host, level, text } => {
                 if self.verbosity >= *level {
-                    self.out(&format!("<{host}> {text}"));
+                    self.out(&self.paint(&format!("<{host}> {text}"), &colors().verbose));
                 }
             }
             Event::Included { file, hosts, item } => {
                 self.flush_banner();
                 let item = item.as_ref().map(|i| format!(" => (item={i})")).unwrap_or_default();
-                self.out(&self.paint(&format!("included: {file} for {}{item}", hosts.join(", ")), CYAN));
+                self.out(&self.paint(&format!("included: {file} for {}{item}", hosts.join(", ")), &colors().included));
             }
             Event::NoMoreHosts => {
                 self.end_progress();
                 self.profile_stop();
-                self.banner("NO MORE HOSTS LEFT", Some(RED));
+                self.banner("NO MORE HOSTS LEFT", Some(&colors().error));
             }
-            Event::Warning(text) => self.warn("WARNING", text),
-            Event::Deprecation(text) => self.warn("DEPRECATION WARNING", text),
+            Event::Warning(text) => self.warn("WARNING", text, &colors().warn),
+            Event::Deprecation(text) => self.warn("DEPRECATION WARNING", text, &colors().deprecate),
             Event::Display(text) => {
                 self.end_progress();
                 self.out(text);
@@ -532,7 +553,7 @@ impl Reporter for Human {
             }
             Event::Recap(stats) => self.recap(stats),
             Event::Retry { host, task, retries_left } => {
-                self.out(&self.paint(&format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left)."), RED));
+                self.out(&self.paint(&format!("FAILED - RETRYING: [{host}]: {task} ({retries_left} retries left)."), &colors().debug));
             }
             Event::Exit { .. } | Event::Shard(_) => {}
         }

@@ -24,6 +24,7 @@
 
 pub mod adhoc;
 mod diff;
+pub mod palette;
 pub mod error;
 mod event;
 pub mod history;

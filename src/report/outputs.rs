@@ -165,7 +165,7 @@ fn screen(options: &OutputOptions, sink: Sink) -> Box<dyn Reporter> {
             return Box::new(human.forcing_color(options.force_color).yaml_results(options.stdout_callback == StdoutCallback::Yaml).result_style(options.result_style).displaying_args(options.display_args));
         }
     };
-    Box::new(Adhoc::new(AdhocOptions::playbook(one_line, options.no_color, options.verbosity)).logging_to(run_log(options)))
+    Box::new(Adhoc::new(AdhocOptions::playbook(one_line, options.no_color, options.verbosity)).forcing_color(options.force_color).logging_to(run_log(options)))
 }
 
 /// log_path's file; one that cannot be opened is warned about and the run goes on, as in Ansible.

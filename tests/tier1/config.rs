@@ -725,13 +725,90 @@ fn force_color_ask_vault_pass_become_ask_pass_and_ignored_keys_from_the_cfg() {
         assert!(!run.stdout.contains("PLAY RECAP"), "{key}: {}", run.stdout);
     }
     // Accepted and ignored: -v says so for each, with file:line.
-    let ignored = "local_tmp = tmp\nretry_files_save_path = retries\n[ssh_connection]\ncontrol_path = %(directory)s/%%h\ntransfer_method = scp\n[inventory]\nenable_plugins = ini, yaml\n[colors]\nok = blue\n";
+    let ignored = "local_tmp = tmp\nretry_files_save_path = retries\n[ssh_connection]\ncontrol_path = %(directory)s/%%h\ntransfer_method = scp\n[inventory]\nenable_plugins = ini, yaml\n[colors]\nconsole_prompt = blue\n";
     let p = project(&sshd, &format!("{}{}", full_cfg(&sshd).replace("[ssh_connection]\npipelining = True\n", ""), ignored));
     let run = stockman(&p, &["playbook", "-v", "site.yml"], &[]);
     run.assert_code(0);
-    for key in ["[defaults] local_tmp", "[defaults] retry_files_save_path", "[ssh_connection] control_path", "[ssh_connection] transfer_method", "[inventory] enable_plugins", "[colors] ok"] {
+    for key in ["[defaults] local_tmp", "[defaults] retry_files_save_path", "[ssh_connection] control_path", "[ssh_connection] transfer_method", "[inventory] enable_plugins", "[colors] console_prompt"] {
         assert!(run.stdout.contains(&format!("`{key}` is ignored")), "{key}:\n{}", run.stdout);
     }
+}
+
+/// Every kind of line the [colors] test compares: ok, changed with a diff, skipped, failed and ignored.
+const COLORED_PLAY: &str = "\
+- hosts: web
+  gather_facts: false
+  tasks:
+    - name: ok
+      command: 'true'
+      changed_when: false
+    - name: changed
+      copy:
+        content: \"new\\nline\\n\"
+        dest: \"{{ playbook_dir }}/out-{{ inventory_hostname }}.txt\"
+    - name: skipped
+      debug: msg=never
+      when: false
+    - name: failed
+      command: 'false'
+      ignore_errors: true
+";
+
+#[test]
+fn colors_from_the_cfg_paint_the_same_bytes_as_ansible_playbook() {
+    let sshd = TestSshd::start();
+    // One of each way of naming a colour: a name, colorN, rgbRGB, grayN.
+    let colors = "[colors]\nok = blue\nchanged = color208\nskip = rgb025\nerror = bright purple\ndiff_add = gray7\ndiff_remove = bright yellow\n";
+    let cfg = format!("{}{colors}", full_cfg(&sshd).replacen("[defaults]\n", "[defaults]\nforce_color = True\n", 1));
+    let p = project(&sshd, &cfg);
+    p.write("colored.yml", COLORED_PLAY);
+    let run = |program: (&str, &[&str])| {
+        std::fs::write(p.path("out-h1.txt"), "old\nline\n").unwrap();
+        std::fs::write(p.path("out-h2.txt"), "old\nline\n").unwrap();
+        // Absolute, for an absolute playbook_dir (and Origin: lines) in both.
+        let playbook = p.path("colored.yml").display().to_string();
+        run_in(&p, program.0, &[program.1, &["--diff", playbook.as_str()]].concat(), &[])
+    };
+    let ours = run((env!("CARGO_BIN_EXE_stockman"), &["playbook"]));
+    let theirs = run((ANSIBLE_PLAYBOOK, &[]));
+    let shown = format!("--- stockman:\n{}{}\n--- ansible-playbook:\n{}", ours.stdout, ours.stderr, theirs.stdout);
+    assert_eq!(ours.code, theirs.code, "{shown}");
+    // The coloured lines, byte for byte, sorted (hosts finish in any order). The failed task's
+    // result holds times: only its head is compared; the diff's `after:` header names
+    // copy's content differently (not a colour matter).
+    let painted = |out: &str| -> Vec<String> {
+        let head = regex::Regex::new(r"=> \{.*").unwrap();
+        let after = regex::Regex::new(r"\+\+\+ after: [^\x1b]*").unwrap();
+        let mut lines: Vec<String> = out.lines().filter(|l| l.contains('\x1b')).map(|l| after.replace(&head.replace(l, "=> {"), "+++ after:").into_owned()).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(painted(&ours.stdout), painted(&theirs.stdout), "{shown}");
+    for expected in ["\x1b[0;34mok: [h1]\x1b[0m", "\x1b[38;5;208mchanged: [h1]\x1b[0m", "\x1b[38;5;33mskipping: [h1]\x1b[0m", "\x1b[1;35mfatal: [h1]: FAILED!", "\x1b[38;5;239m+new\x1b[0m", "\x1b[1;33m-old\x1b[0m"] {
+        assert!(ours.stdout.contains(expected), "{expected:?} missing:\n{shown}");
+    }
+    // Ad-hoc: the failed command's whole [ERROR] block and its result, in `error`.
+    let args = ["h1", "-m", "command", "-a", "false"];
+    let ours = stockman(&p, &[&["adhoc"], &args[..]].concat(), &[]);
+    let theirs = run_in(&p, &ANSIBLE_PLAYBOOK.replace("ansible-playbook", "ansible"), &args, &[]);
+    let shown = format!("--- stockman:\n{}{}\n--- ansible:\n{}", ours.stdout, ours.stderr, theirs.stdout);
+    assert_eq!(ours.code, theirs.code, "{shown}");
+    assert_eq!(painted(&ours.stdout), painted(&theirs.stdout), "{shown}");
+    assert!(ours.stdout.contains("\x1b[1;35mOrigin: <adhoc 'command' task>\x1b[0m"), "{shown}");
+    // verbose: the `<host> ...` lines of -vvv (their words are stockman's own, so not compared).
+    let verbose = stockman(&p, &["playbook", "-vvv", "site.yml"], &[("ANSIBLE_COLOR_VERBOSE", "color99")]);
+    verbose.assert_code(0);
+    assert!(verbose.stdout.lines().any(|l| l.starts_with("\x1b[38;5;99m<h1> ") && l.ends_with("\x1b[0m")), "{}", verbose.stdout);
+    // A colour that is no colour: stockman stops before the run, naming the file, line and key
+    // (Ansible warns on each line it would paint and drops the line).
+    let bad = project(&sshd, &format!("{}[colors]\nok = blurple\n", full_cfg(&sshd)));
+    let run = stockman(&bad, &["playbook", "site.yml"], &[]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(run.stderr.contains("ansible.cfg:") && run.stderr.contains("`ok`: `blurple` is not a colour; a colour is one of"), "{}", run.stderr);
+    assert!(!run.stdout.contains("PLAY RECAP"), "{}", run.stdout);
+    let run = stockman(&p, &["playbook", "site.yml"], &[("ANSIBLE_COLOR_OK", "rgb600")]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(run.stderr.contains("ANSIBLE_COLOR_OK") && run.stderr.contains("`rgb600` is not a colour"), "{}", run.stderr);
 }
 
 #[test]
