@@ -164,16 +164,5 @@ fn shard_fields(shard: &crate::shard::Shard) -> Value {
 }
 
 fn recap_fields(stats: &Stats) -> Value {
-    let hosts: Map<String, Value> = stats
-        .hosts
-        .iter()
-        .map(|(host, s)| {
-            let counters = json!({
-                "ok": s.ok, "changed": s.changed, "unreachable": s.unreachable, "failed": s.failed,
-                "skipped": s.skipped, "rescued": s.rescued, "ignored": s.ignored,
-            });
-            (host.clone(), counters)
-        })
-        .collect();
-    json!({ "hosts": hosts })
+    json!({ "hosts": stats.per_host_json("failed") })
 }

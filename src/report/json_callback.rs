@@ -118,18 +118,7 @@ fn now() -> String {
 
 /// The counters Ansible's `stats.summarize` gives, per host that ran something.
 fn stats_value(stats: &Stats) -> Value {
-    let hosts: Map<String, Value> = stats
-        .hosts
-        .iter()
-        .map(|(host, s)| {
-            let counters = json!({
-                "ok": s.ok, "changed": s.changed, "failures": s.failed, "unreachable": s.unreachable,
-                "skipped": s.skipped, "rescued": s.rescued, "ignored": s.ignored,
-            });
-            (host.clone(), counters)
-        })
-        .collect();
-    Value::Object(hosts)
+    Value::Object(stats.per_host_json("failures"))
 }
 
 /// Non-ASCII characters as `\uXXXX` (surrogate pairs beyond the BMP), as json.dumps's ensure_ascii writes them.

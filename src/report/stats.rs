@@ -23,6 +23,19 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Each host's counters as a JSON object; `failed_key` names the failure
+    /// counter (`failed` in stockman's event stream, `failures` in Ansible's
+    /// json callback, as `stats.summarize` names it).
+    pub fn per_host_json(&self, failed_key: &str) -> serde_json::Map<String, serde_json::Value> {
+        let counters = |s: &HostStats| {
+            serde_json::json!({
+                "ok": s.ok, "changed": s.changed, "unreachable": s.unreachable, failed_key: s.failed,
+                "skipped": s.skipped, "rescued": s.rescued, "ignored": s.ignored,
+            })
+        };
+        self.hosts.iter().map(|(host, s)| (host.clone(), counters(s))).collect()
+    }
+
     /// Counts one result as Ansible's strategy does: a changed result counts in
     /// both ok and changed; an ignored failure counts as ok and ignored (and
     /// changed when it changed something).
