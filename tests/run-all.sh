@@ -86,53 +86,59 @@ install_ansible() {
 	) 7>"$CACHE/.venv.lock"
 }
 
+# Runs BUILD... unless STAMP_FILE already says STAMP, then records STAMP. Under
+# LOCK: another process (a benchmark, a second checkout) building the same cache
+# is waited for instead of raced.
+build_once() {
+	local lock=$1 stamp_file=$2 stamp=$3
+	shift 3
+	(
+		flock 7
+		if [[ $(cat "$stamp_file" 2>/dev/null) == "$stamp" ]]; then
+			echo "present: $stamp"
+			exit 0
+		fi
+		"$@"
+		printf '%s' "$stamp" >"$stamp_file"
+		echo "ready: $stamp"
+	) 7>"$lock"
+}
+
 # Ansible's integration targets (issue 16) from the sdist of the pinned ansible-core,
 # unpacked into $CACHE/ansible-tests; nothing of it is committed.
 readonly ANSIBLE_TESTS=$CACHE/ansible-tests
+ANSIBLE_CORE_VERSION=${ANSIBLE_PINS%% *}
+readonly ANSIBLE_CORE_VERSION=${ANSIBLE_CORE_VERSION#ansible-core==}
+unpack_ansible_tests() {
+	local version=$ANSIBLE_CORE_VERSION tmp
+	tmp=$(mktemp -d)
+	"$VENV/bin/pip" download -q --no-deps --no-binary :all: "ansible-core==$version" -d "$tmp"
+	rm -rf "$ANSIBLE_TESTS"
+	mkdir -p "$ANSIBLE_TESTS"
+	# setup_remote_constraints (a dependency of prepare_http_tests) copies
+	# ansible-test's constraints.txt from beside the targets.
+	tar -xzf "$tmp/ansible_core-$version.tar.gz" -C "$ANSIBLE_TESTS" --strip-components=1 "ansible_core-$version/test/integration" \
+		"ansible_core-$version/test/lib/ansible_test/_data/requirements/constraints.txt"
+	rm -rf "$tmp"
+	echo "unpacked: ansible-core $version's test/integration ($(ls "$ANSIBLE_TESTS/test/integration/targets" | wc -l) targets)"
+}
 install_ansible_tests() {
-	local version=${ANSIBLE_PINS%% *}
-	version=${version#ansible-core==}
-	(
-		flock 7
-		# The stamp changes when what is unpacked does (2: constraints.txt too).
-		local stamp="$version 2"
-		if [[ $(cat "$ANSIBLE_TESTS/.version" 2>/dev/null) == "$stamp" ]]; then
-			echo "present: ansible-core $version's test/integration"
-			exit 0
-		fi
-		local tmp
-		tmp=$(mktemp -d)
-		"$VENV/bin/pip" download -q --no-deps --no-binary :all: "ansible-core==$version" -d "$tmp"
-		rm -rf "$ANSIBLE_TESTS"
-		mkdir -p "$ANSIBLE_TESTS"
-		# setup_remote_constraints (a dependency of prepare_http_tests) copies
-		# ansible-test's constraints.txt from beside the targets.
-		tar -xzf "$tmp/ansible_core-$version.tar.gz" -C "$ANSIBLE_TESTS" --strip-components=1 "ansible_core-$version/test/integration" \
-			"ansible_core-$version/test/lib/ansible_test/_data/requirements/constraints.txt"
-		rm -rf "$tmp"
-		printf '%s' "$stamp" >"$ANSIBLE_TESTS/.version"
-		echo "unpacked: ansible-core $version's test/integration ($(ls "$ANSIBLE_TESTS/test/integration/targets" | wc -l) targets)"
-	) 7>"$CACHE/.ansible-tests.lock"
+	# The stamp changes when what is unpacked does (2: constraints.txt too).
+	build_once "$CACHE/.ansible-tests.lock" "$ANSIBLE_TESTS/.version" "$ANSIBLE_CORE_VERSION 2" unpack_ansible_tests
 }
 
 # Wheels the fallback's pip scenario installs on fleet hosts (no network
 # there): fetched once with the venv's pip, served to the hosts as files.
 readonly WHEELS=$CACHE/wheels
 readonly WHEEL_PINS="pip==24.3.1 six==1.16.0 packaging==24.2"
+download_wheels() {
+	rm -rf "$WHEELS"
+	mkdir -p "$WHEELS"
+	# shellcheck disable=SC2086
+	"$VENV/bin/pip" download -q --only-binary :all: --no-deps -d "$WHEELS" $WHEEL_PINS
+}
 install_wheels() {
-	(
-		flock 7
-		if [[ $(cat "$WHEELS/.pins" 2>/dev/null) == "$WHEEL_PINS" ]]; then
-			echo "present: wheels $WHEEL_PINS"
-			exit 0
-		fi
-		rm -rf "$WHEELS"
-		mkdir -p "$WHEELS"
-		# shellcheck disable=SC2086
-		"$VENV/bin/pip" download -q --only-binary :all: --no-deps -d "$WHEELS" $WHEEL_PINS
-		printf '%s' "$WHEEL_PINS" >"$WHEELS/.pins"
-		echo "downloaded: wheels $WHEEL_PINS"
-	) 7>"$CACHE/.wheels.lock"
+	build_once "$CACHE/.wheels.lock" "$WHEELS/.pins" "$WHEEL_PINS" download_wheels
 }
 
 # Validators of the manifests in docs/scaling-out/ (issue 20): GitHub Actions and GitLab CI
@@ -140,19 +146,13 @@ install_wheels() {
 # schemas kubernetes-validate ships; both work offline. Pinned, in their own venv.
 readonly VALIDATORS=$CACHE/validators-venv
 readonly VALIDATOR_PINS="check-jsonschema==0.39.0 kubernetes-validate==1.37.0"
+make_validators_venv() {
+	python3 -m venv --clear "$VALIDATORS"
+	# shellcheck disable=SC2086
+	"$VALIDATORS/bin/pip" install -q $VALIDATOR_PINS
+}
 install_validators() {
-	(
-		flock 7
-		if [[ $(cat "$VALIDATORS/.pins" 2>/dev/null) == "$VALIDATOR_PINS" ]]; then
-			echo "present: $VALIDATOR_PINS"
-			exit 0
-		fi
-		python3 -m venv --clear "$VALIDATORS"
-		# shellcheck disable=SC2086
-		"$VALIDATORS/bin/pip" install -q $VALIDATOR_PINS
-		printf '%s' "$VALIDATOR_PINS" >"$VALIDATORS/.pins"
-		echo "installed: $VALIDATOR_PINS"
-	) 7>"$CACHE/.validators.lock"
+	build_once "$CACHE/.validators.lock" "$VALIDATORS/.pins" "$VALIDATOR_PINS" make_validators_venv
 }
 
 # Runs one step; records a failure instead of stopping, so both tiers always report.
