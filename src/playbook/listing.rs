@@ -160,13 +160,14 @@ fn module_use(task: &Task) -> Option<ModuleUse> {
 /// gathering either); the matching play gathers facts as usual. Only tasks known at load time can
 /// match (not those inside `include_tasks`), as in Ansible. False when none matched.
 pub fn start_at_task(playbooks: &mut [Playbook], pattern: &str) -> bool {
+    let pattern = TaskPattern::new(pattern);
     for play in playbooks.iter_mut().flat_map(|pb| pb.plays.iter_mut()) {
         let mut found = false;
         for section in [&mut play.pre_tasks, &mut play.tasks, &mut play.post_tasks] {
             if found {
                 break;
             }
-            found = drop_before(section, pattern);
+            found = drop_before(section, &pattern);
         }
         if found {
             return true;
@@ -177,11 +178,11 @@ pub fn start_at_task(playbooks: &mut [Playbook], pattern: &str) -> bool {
 }
 
 /// Removes the steps before the match; true when the match is in `steps`.
-fn drop_before(steps: &mut Vec<Step>, pattern: &str) -> bool {
+fn drop_before(steps: &mut Vec<Step>, pattern: &TaskPattern) -> bool {
     while !steps.is_empty() {
         let found = match &mut steps[0] {
-            Step::Task(task) => task_matches(task.name.as_deref(), &task.display_name(), pattern),
-            Step::Include(inc) => task_matches(inc.name.as_deref(), &inc.display_name(), pattern),
+            Step::Task(task) => pattern.matches(task.name.as_deref(), &task.display_name()),
+            Step::Include(inc) => pattern.matches(inc.name.as_deref(), &inc.display_name()),
             Step::Block(block) => {
                 if drop_before(&mut block.block, pattern) {
                     return true;
@@ -197,9 +198,23 @@ fn drop_before(steps: &mut Vec<Step>, pattern: &str) -> bool {
     false
 }
 
-fn task_matches(name: Option<&str>, full_name: &str, pattern: &str) -> bool {
-    let fnmatch = |text: &str| stockman_modules::fnmatch::matches(pattern, text);
-    name.is_some_and(|n| n == pattern || fnmatch(n)) || full_name == pattern || fnmatch(full_name)
+/// `--start-at-task`'s pattern, compiled once for every task it is tried on.
+struct TaskPattern<'p> {
+    text: &'p str,
+    /// None: not a valid fnmatch pattern; then only an equal name matches.
+    regex: Option<regex::Regex>,
+}
+
+impl<'p> TaskPattern<'p> {
+    fn new(text: &'p str) -> Self {
+        TaskPattern { text, regex: stockman_modules::fnmatch::regex(text).ok() }
+    }
+
+    /// The task's own name or its `role : name` equals or fnmatches the pattern.
+    fn matches(&self, name: Option<&str>, full_name: &str) -> bool {
+        let is = |text: &str| text == self.text || self.regex.as_ref().is_some_and(|re| re.is_match(text));
+        name.is_some_and(is) || is(full_name)
+    }
 }
 
 #[cfg(test)]

@@ -262,6 +262,7 @@ fn fileglob_lookup(state: &State, terms: &[Jinja]) -> Result<Vec<Jinja>, Error> 
     for term in terms {
         let term = term_text(term)?;
         let pattern = Path::new(&term).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let matcher = GlobName::new(&pattern);
         let dirs: Vec<PathBuf> = match Path::new(&term).parent().filter(|p| !p.as_os_str().is_empty()) {
             Some(parent) if parent.is_absolute() => vec![parent.to_path_buf()],
             Some(parent) => search::paths(state).iter().flat_map(|d| [d.join("files").join(parent), d.join(parent)]).collect(),
@@ -272,7 +273,7 @@ fn fileglob_lookup(state: &State, terms: &[Jinja]) -> Result<Vec<Jinja>, Error> 
                 .into_iter()
                 .flatten()
                 .flatten()
-                .filter(|e| fnmatch(&pattern, &e.file_name().to_string_lossy()))
+                .filter(|e| matcher.matches(&e.file_name().to_string_lossy()))
                 .map(|e| e.path())
                 .filter(|p| p.is_file())
                 .map(|p| p.display().to_string())
@@ -287,11 +288,23 @@ fn fileglob_lookup(state: &State, terms: &[Jinja]) -> Result<Vec<Jinja>, Error> 
     Ok(out)
 }
 
-/// Shell-style matching of one name: `*`, `?`, `[...]`; a leading `.`
-/// must be matched literally, as glob does.
-pub(crate) fn fnmatch(pattern: &str, name: &str) -> bool {
-    let hidden_unasked = name.starts_with('.') && !pattern.starts_with('.');
-    !hidden_unasked && stockman_modules::fnmatch::matches(pattern, name)
+/// Shell-style matching of names: `*`, `?`, `[...]`; a leading `.` must be
+/// matched literally, as glob does. Compiled once for a whole directory.
+struct GlobName {
+    /// None: not a valid pattern, which matches nothing.
+    regex: Option<regex::Regex>,
+    dot_asked: bool,
+}
+
+impl GlobName {
+    fn new(pattern: &str) -> GlobName {
+        GlobName { regex: stockman_modules::fnmatch::regex(pattern).ok(), dot_asked: pattern.starts_with('.') }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        let hidden_unasked = name.starts_with('.') && !self.dot_asked;
+        !hidden_unasked && self.regex.as_ref().is_some_and(|re| re.is_match(name))
+    }
 }
 
 /// `items` flattens its terms one level; `list` returns them as given.
@@ -308,7 +321,11 @@ fn items_lookup(terms: &[Jinja], as_given: bool) -> Vec<Jinja> {
 
 #[cfg(test)]
 mod tests {
-    use super::fnmatch;
+    use super::GlobName;
+
+    fn fnmatch(pattern: &str, name: &str) -> bool {
+        GlobName::new(pattern).matches(name)
+    }
 
     #[test]
     fn fnmatch_like_glob() {

@@ -102,7 +102,9 @@ fn assemble(out: &probe::Output, options: &FactOptions) -> (Map<String, Value>, 
     result.insert("gather_subset".into(), options.subset.iter().map(|s| Value::String(s.clone())).collect::<Vec<_>>().into());
     result.insert("module_setup".into(), true.into());
     // `filter` narrows every key, the two above included, as Ansible's does.
-    result.retain(|k, _| options.filter.is_empty() || options.filter.iter().any(|f| stockman_modules::fnmatch::matches(f, k)));
+    // A pattern that is not a valid set matches nothing.
+    let filters: Vec<regex::Regex> = options.filter.iter().filter_map(|f| stockman_modules::fnmatch::regex(f).ok()).collect();
+    result.retain(|k, _| options.filter.is_empty() || filters.iter().any(|re| re.is_match(k)));
     (result, warnings)
 }
 
