@@ -270,8 +270,12 @@ fn outcome(req: &Request, stdout: &[u8], elapsed: u64) -> Option<ModuleResult> {
             (-1, http::curl_failure(rc, &curl_error))
         }
     };
-    let (jar, jar_string) = (cookies(&r), cookies_string(&r));
-    r = r.with("status", status).with("elapsed", elapsed).with("cookies", jar).with("cookies_string", jar_string);
+    r = r.with("status", status).with("elapsed", elapsed);
+    // urllib raises on any status outside 2xx: Ansible then reports no cookies.
+    if (200..300).contains(&status) {
+        let (jar, jar_string) = (cookies(&r), cookies_string(&r));
+        r = r.with("cookies", jar).with("cookies_string", jar_string);
+    }
     let content_type = r.data.get("content_type").map(value_to_string).unwrap_or_default();
     let maybe_json = is_json(&content_type);
     let text = String::from_utf8_lossy(&body).into_owned();
