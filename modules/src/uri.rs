@@ -90,6 +90,9 @@ pub struct Request {
     pub return_content: bool,
     pub creates: String,
     pub removes: String,
+    /// `unix_socket` and `ca_path`: curl's `unix-socket` and `cacert`.
+    pub unix_socket: Option<String>,
+    pub ca_path: Option<String>,
 }
 
 pub fn request(args: &Args) -> Result<Request, ModuleError> {
@@ -132,6 +135,8 @@ pub fn request(args: &Args) -> Result<Request, ModuleError> {
         return_content: args.bool("return_content", false)?,
         creates: args.str("creates").unwrap_or_default(),
         removes: args.str("removes").unwrap_or_default(),
+        unix_socket: args.str("unix_socket"),
+        ca_path: args.str("ca_path"),
     })
 }
 
@@ -211,6 +216,11 @@ pub fn config(req: &Request) -> String {
         (m, _) => Method::Other(m),
     };
     let mut config = http::curl_config(&req.conn, &req.conn.url, method);
+    for (option, value) in [("unix-socket", &req.unix_socket), ("cacert", &req.ca_path)] {
+        if let Some(value) = value {
+            config.push_str(&format!("{option} = {}\n", http::config_value(value)));
+        }
+    }
     if let Some(body) = &req.body {
         config.push_str(&format!("data-raw = {}\n", http::config_value(body)));
     }
@@ -259,6 +269,10 @@ fn outcome(req: &Request, stdout: &[u8], elapsed: u64) -> Option<ModuleResult> {
     let body = base64::engine::general_purpose::STANDARD.decode(fields.next_field()?.trim()).ok()?;
     let final_url = write_out.split_once('\n').map(|(_, u)| u.to_string()).unwrap_or_default();
     let masked = http::mask_url(&req.conn.url);
+    // A body cut short after the headers: Ansible's http.client error while reading it.
+    if rc == 18 && Response::parse_dump(&dump).is_some() {
+        return Some(ModuleResult::failed(format!("HTTP Error while fetching {masked}: {}", curl_error.trim().trim_start_matches("curl: "))));
+    }
     let mut r = ModuleResult::ok().with("redirected", http::mask_url(&final_url) != masked).with("url", http::mask_url(&final_url));
     let (status, msg) = match Response::parse_dump(&dump).filter(|_| rc == 0) {
         Some(response) => {

@@ -52,8 +52,14 @@ const PLAY: &str = r#"
       uri: {url: "http://127.0.0.1:9/x", timeout: 2}
       register: down
       ignore_errors: true
+    - name: a body cut short after the headers
+      uri: {url: "{{ base }}/short"}
+      register: short
+      ignore_errors: true
     - assert:
         that:
+          - short is failed
+          - 'short.msg.startswith("HTTP Error while fetching " ~ base ~ "/short: (18)")'
           - api is not changed
           - api.status == 200
           - 'api.json == {"a": 1, "b": ["x"]}'
@@ -89,13 +95,14 @@ fn uri_sends_methods_and_bodies_and_reports_as_ansible() {
         ..Route::ok(br#"{"a": 1, "b": ["x"]}  "#)
     };
     http.route("/api", api);
+    http.route("/short", Route { truncated: true, ..Route::ok(b"short") });
     http.route("/items", Route { status: 201, headers: vec![("Content-Type".into(), "application/json".into())], ..Route::ok(br#"{"id": 7}"#) });
     let p = Project::new();
     p.inventory(&sshd, &["h"]).write("uri.yml", PLAY);
     let vars = format!("remote={} base={}", p.remote_str(), http.url(""));
     let run = p.run(&sshd, "uri.yml", &["-e", &vars]);
     run.assert_code(0);
-    assert_eq!(run.recap("h"), recap("h", 10, 0, 0, 0, 1, 2), "{}", run.stdout);
+    assert_eq!(run.recap("h"), recap("h", 11, 0, 0, 0, 1, 3), "{}", run.stdout);
     let seen = http.seen();
     let items: Vec<_> = seen.iter().filter(|s| s.path == "/items").collect();
     assert_eq!(items.len(), 3, "{seen:?}");
