@@ -26,6 +26,7 @@ fn path_params(kind: ModuleKind) -> &'static [&'static str] {
         ModuleKind::Apt => &["deb"],
         ModuleKind::GetUrl => &["dest", "client_cert", "client_key"],
         ModuleKind::Cron => &["cron_file"],
+        ModuleKind::Uri => &["creates", "removes", "client_cert", "client_key"],
         ModuleKind::Sysctl => &["sysctl_file"],
         _ => &[],
     }

@@ -42,6 +42,8 @@ pub enum ModuleKind {
     Fetch,
     /// `get_url`: a URL downloaded on the host (curl).
     GetUrl,
+    /// `uri`: one HTTP request made on the host (curl).
+    Uri,
     /// `cron`: a job or variable of a crontab or a cron file.
     Cron,
     /// `ansible.posix.authorized_key`: SSH keys of a user's authorized_keys.
@@ -85,13 +87,13 @@ pub struct Param {
     pub required: bool,
 }
 
-const fn p(name: &'static str) -> Param {
+pub(crate) const fn p(name: &'static str) -> Param {
     Param { name, aliases: &[], required: false }
 }
-const fn req(name: &'static str) -> Param {
+pub(crate) const fn req(name: &'static str) -> Param {
     Param { name, aliases: &[], required: true }
 }
-const fn alias(name: &'static str, aliases: &'static [&'static str], required: bool) -> Param {
+pub(crate) const fn alias(name: &'static str, aliases: &'static [&'static str], required: bool) -> Param {
     Param { name, aliases, required }
 }
 
@@ -481,6 +483,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: FIND_PARAMS },
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
     ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: GET_URL_PARAMS },
+    ModuleSpec { name: "uri", kind: ModuleKind::Uri, free_form: false, any_params: false, params: crate::uri::PARAMS },
     ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: CRON_PARAMS },
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: AUTHORIZED_KEY_PARAMS },
     ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: SYSCTL_PARAMS },

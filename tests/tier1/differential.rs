@@ -160,6 +160,19 @@ fn compare_with_base(name: &str) {
 }
 
 #[test]
+fn uri_matches_ansible() {
+    let http = crate::httpd::Httpd::start();
+    let json = |body: &[u8], status| crate::httpd::Route {
+        status,
+        headers: vec![("Content-Type".into(), "application/json".into()), ("X-Custom-Header".into(), "yes".into())],
+        ..crate::httpd::Route::ok(body)
+    };
+    http.route("/api", json(br#"{"a": 1, "b": ["x"]}"#, 200));
+    http.route("/items", json(br#"{"id": 7}"#, 201));
+    compare("uri.yml", &["-e", &format!("url={}", http.url(""))]);
+}
+
+#[test]
 fn helper_modules_match_ansible() {
     compare_with_base("helpers.yml");
 }

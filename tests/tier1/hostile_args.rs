@@ -491,6 +491,48 @@ fn get_url_keeps_hostile_dest_headers_urls_and_credentials_as_data() {
     }
 }
 
+const URI: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile bodies, header values, query strings, methods-as-data, credentials and creates paths
+      uri:
+        url: "{{ base }}/data?q={{ item | urlencode }}"
+        method: POST
+        body: "{{ item }}"
+        headers: {X-Hostile: "{{ item }}"}
+        url_username: "{{ item }}"
+        url_password: "{{ item }}"
+        http_agent: "{{ item }}"
+        removes: "{{ remote }}"
+        creates: "{{ remote }}/{{ item }}"
+      loop: "{{ values }}"
+      ignore_errors: true
+    - name: hostile URLs and methods
+      uri: {url: "{{ item }}", method: "{{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn uri_keeps_hostile_bodies_headers_urls_and_credentials_as_data() {
+    let sshd = TestSshd::start();
+    let http = crate::httpd::Httpd::start();
+    http.route("/data", crate::httpd::Route::ok(b"data\n"));
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("uri.yml", URI);
+    let vars = h.vars_file(&p, json!({"base": http.url("")}));
+    let run = p.run(&sshd, "uri.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert_no_marker(&p, &sshd);
+    // Bodies arrive byte for byte (a NUL cannot be a module argument; those items fail before any request).
+    let seen = http.seen();
+    for value in h.values.iter().filter(|v| !v.contains('\0') && !v.is_empty()) {
+        assert!(seen.iter().any(|s| s.body == value.as_bytes()), "body {value:?} not sent as is");
+    }
+}
+
 /// cron: hostile names, jobs and variable values land in a cron file as text;
 /// a hostile `user` of a user's crontab reaches `crontab -u` as one word
 /// (this machine has no crontab: the probe fails cleanly, nothing runs).

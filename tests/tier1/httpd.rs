@@ -1,7 +1,7 @@
 //! A small HTTP/1.1 server on 127.0.0.1 for the URL modules' tier-1 tests:
 //! the test sshd's "remote" host is this machine, so curl there reaches it.
 //! Routes are set by the test; every request is recorded (method, path,
-//! headers; a body is read and dropped) so a test can assert what the module sent.
+//! headers, body) so a test can assert what the module sent.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -34,6 +34,7 @@ pub struct Seen {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Seen {
@@ -107,7 +108,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             return;
         }
         let path = target.split('?').next().unwrap_or_default().to_string();
-        let seen = Seen { method: method.clone(), path: path.clone(), headers };
+        let seen = Seen { method: method.clone(), path: path.clone(), headers, body };
         let response = answer(state, &seen);
         state.lock().unwrap().seen.push(seen);
         let head_only = method == "HEAD";
@@ -147,6 +148,7 @@ fn reason_of(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "CREATED",
+        204 => "NO CONTENT",
         302 => "FOUND",
         404 => "NOT FOUND",
         500 => "INTERNAL SERVER ERROR",

@@ -32,6 +32,7 @@ mod modules_cron;
 mod modules_copy_stream;
 mod modules_fallback;
 mod modules_get_url;
+mod modules_uri;
 mod modules_native;
 mod modules_sysctl;
 mod modules_file_times;
