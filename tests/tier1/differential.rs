@@ -274,6 +274,11 @@ fn replace_matches_ansible() {
 }
 
 #[test]
+fn package_use_of_no_module_matches_ansible() {
+    compare("package_use.yml", &[]);
+}
+
+#[test]
 fn find_matches_ansible() {
     compare_with_base("find.yml");
 }
