@@ -190,6 +190,12 @@ pub trait Controller: Send + Sync {
     fn base_dir(&self) -> PathBuf {
         PathBuf::from(".")
     }
+    /// Whether the controller's Ansible has a module of this name (`package`'s
+    /// `use`). None: not known here.
+    fn module_exists(&self, name: &str) -> Option<bool> {
+        let _ = name;
+        None
+    }
 }
 
 /// How the run treats changes.
@@ -220,6 +226,9 @@ pub struct ModuleResult {
     pub diff: Vec<FileDiff>,
     /// Module-specific return values (`rc`, `stdout`, `dest`, ...), as `register` sees them.
     pub data: Map<String, Value>,
+    /// The failure is one an Ansible action plugin raises (AnsibleActionFail)
+    /// rather than a module's result: its `[ERROR]` line is the message alone.
+    pub raised: bool,
 }
 
 impl ModuleResult {
@@ -231,6 +240,10 @@ impl ModuleResult {
     }
     pub fn failed(msg: impl Into<String>) -> Self {
         Self { failed: true, msg: Some(msg.into()), ..Self::default() }
+    }
+    /// A failure as an action plugin raises it ([`ModuleResult::raised`]).
+    pub fn raised(msg: impl Into<String>) -> Self {
+        Self { raised: true, ..Self::failed(msg) }
     }
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.data.insert(key.to_string(), value.into());

@@ -38,6 +38,10 @@ pub async fn run<T: Target>(args: &Args, target: &T, controller: &dyn Controller
             rest.remove("use");
             apt::run(&Args::new(rest), target, mode).await
         }
+        // Ansible's words for a manager that is no module at all.
+        Backend::Other(name) if controller.module_exists(&name) == Some(false) => {
+            Ok(ModuleResult::raised(format!("Could not find a matching action for the \"{name}\" package manager.")))
+        }
         Backend::Other(name) => Ok(ModuleResult::failed(format!(
             "package manager `{name}` has no native backend in stockman (its `package` drives apt); use `use: apt` on Debian hosts, or the `{name}` module itself"
         ))

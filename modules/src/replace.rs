@@ -16,7 +16,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde_json::Value;
 
 use crate::remote_file::WantedAttrs;
-use crate::text_edit::{self, expand_template, Edit};
+use crate::text_edit::{self, check_template, expand_template, Edit};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
 
 /// The validated request.
@@ -70,6 +70,8 @@ pub enum Outcome {
     NoSection(String),
     /// The new text (None: unchanged) and the number of replacements.
     Edited(Option<Vec<u8>>, usize),
+    /// The replacement template is not one Python's `re.sub` accepts.
+    BadTemplate(String),
 }
 
 /// Replaces in `text` (UTF-8 bytes) as Ansible's module does.
@@ -81,6 +83,11 @@ pub fn edit(req: &Request, text: &[u8]) -> Outcome {
             None => return Outcome::NoSection(format!("Pattern for before/after params did not match the given file: {pattern}")),
         },
     };
+    // Checked where Ansible's re.subn checks it: after the section is found.
+    let names: Vec<&str> = req.regexp.capture_names().flatten().collect();
+    if let Err(e) = check_template(&req.replace, req.regexp.captures_len() - 1, &names) {
+        return Outcome::BadTemplate(format!("Unable to process replace due to error: {e}"));
+    }
     let section = &text[start..end];
     let mut count = 0;
     let replaced = req.regexp.replace_all(section, |caps: &regex::bytes::Captures<'_>| {
@@ -135,6 +142,7 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
             return Ok(r);
         }
         Outcome::Edited(new, count) => (new, count),
+        Outcome::BadTemplate(msg) => return Ok(ModuleResult::failed(msg)),
     };
     let new_content = match new_text.map(|t| encode(req.encoding, t)).transpose() {
         Ok(c) => c,
@@ -175,7 +183,7 @@ mod tests {
     fn edited(r: &Request, text: &str) -> (Option<String>, usize) {
         match edit(r, text.as_bytes()) {
             Outcome::Edited(new, n) => (new.map(|b| String::from_utf8(b).unwrap()), n),
-            Outcome::NoSection(m) => panic!("{m}"),
+            Outcome::NoSection(m) | Outcome::BadTemplate(m) => panic!("{m}"),
         }
     }
 
@@ -198,6 +206,22 @@ mod tests {
         assert_eq!(edited(&r, "v\n[b]\nv\n[c]\nv\n"), (Some("v\n[b]\nV\n[c]\nv\n".into()), 1));
         let r = req(json!({"regexp": "v", "after": "nothere"}));
         assert_eq!(edit(&r, b"v"), Outcome::NoSection("Pattern for before/after params did not match the given file: nothere(?P<subsection>.*)".into()));
+    }
+
+    #[test]
+    fn bad_templates_fail_as_python_re_sub_does() {
+        let bad = |regexp: &str, replace: &str| match edit(&req(json!({"regexp": regexp, "replace": replace})), b"a.b") {
+            Outcome::BadTemplate(m) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(bad(r"\.", r"\D"), r"Unable to process replace due to error: bad escape \D at position 0");
+        assert_eq!(bad("(a)", r"x\2"), "Unable to process replace due to error: invalid group reference 2 at position 2");
+        assert_eq!(bad("a", "x\ny\\q"), "Unable to process replace due to error: bad escape \\q at position 3 (line 2, column 2)");
+        assert_eq!(bad("(?P<k>a)", r"\g<k"), "Unable to process replace due to error: missing >, unterminated name at position 3");
+        assert_eq!(bad("a", r"\777"), r"Unable to process replace due to error: octal escape value \777 outside of range 0-0o377 at position 0");
+        // What Python accepts stays accepted: known escapes, kept unknown punctuation, octal, \g<0>.
+        let r = req(json!({"regexp": r"(?P<k>\.)", "replace": r"\g<k>\g<0>\1\.\t\012"}));
+        assert!(matches!(edit(&r, b"a.b"), Outcome::Edited(Some(_), 1)));
     }
 
     #[test]

@@ -249,8 +249,90 @@ impl MatchGroups for regex::bytes::Captures<'_> {
     }
 }
 
+/// Checks a Python replacement template as `re.sub` does before it replaces
+/// anything, for a pattern with `groups` groups (besides the whole match) and
+/// these group names; the error reads as Python's `re.error` (position in
+/// characters, line and column when the template has several lines).
+pub fn check_template(template: &str, groups: usize, names: &[&str]) -> Result<(), String> {
+    let chars: Vec<char> = template.chars().collect();
+    let error = |msg: String, pos: usize| {
+        let mut msg = format!("{msg} at position {pos}");
+        if chars.contains(&'\n') {
+            let line = chars[..pos].iter().filter(|&&c| c == '\n').count() + 1;
+            let column = pos - chars[..pos].iter().rposition(|&c| c == '\n').map_or(0, |i| i + 1) + 1;
+            msg = format!("{msg} (line {line}, column {column})");
+        }
+        Err(msg)
+    };
+    let group = |number: usize, pos: usize| if number > groups { error(format!("invalid group reference {number}"), pos) } else { Ok(()) };
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '\\' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let Some(&c) = chars.get(i + 1) else { return error("bad escape (end of pattern)".into(), start) };
+        i += 2;
+        match c {
+            'g' => {
+                if chars.get(i) != Some(&'<') {
+                    return error("missing <".into(), i);
+                }
+                let Some(len) = chars[i + 1..].iter().position(|&c| c == '>') else {
+                    return error("missing >, unterminated name".into(), i + 1);
+                };
+                let name: String = chars[i + 1..i + 1 + len].iter().collect();
+                let name_at = i + 1;
+                i += len + 2;
+                if name.is_empty() {
+                    return error("missing group name".into(), name_at);
+                }
+                match name.parse::<usize>() {
+                    Ok(n) if name.bytes().all(|b| b.is_ascii_digit()) => group(n, name_at)?,
+                    _ if names.contains(&name.as_str()) => {}
+                    _ if name.chars().all(|c| c.is_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit()) => {
+                        return Err(format!("unknown group name '{name}'"));
+                    }
+                    _ => return error(format!("bad character in group name '{name}'"), name_at),
+                }
+            }
+            '0'..='9' => {
+                let octal = |c: Option<&char>| c.is_some_and(|c| ('0'..='7').contains(c));
+                let mut digits: String = c.into();
+                if c == '0' {
+                    // \0 starts an octal escape of up to three digits.
+                    while digits.len() < 3 && octal(chars.get(i)) {
+                        digits.push(chars[i]);
+                        i += 1;
+                    }
+                    continue;
+                }
+                if chars.get(i).is_some_and(char::is_ascii_digit) {
+                    digits.push(chars[i]);
+                    i += 1;
+                    if octal(Some(&c)) && octal(Some(&chars[i - 1])) && octal(chars.get(i)) {
+                        digits.push(chars[i]);
+                        i += 1;
+                        if u32::from_str_radix(&digits, 8).unwrap_or(u32::MAX) > 0o377 {
+                            return error(format!("octal escape value \\{digits} outside of range 0-0o377"), start);
+                        }
+                        continue;
+                    }
+                }
+                group(digits.parse().unwrap_or(usize::MAX), start + 1)?;
+            }
+            'a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\' => {}
+            c if c.is_ascii_alphabetic() => return error(format!("bad escape \\{c}"), start),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// A Python replacement template (`match.expand`, `re.sub`) filled from one
-/// match: `\1`, `\g<1>`, `\g<name>`, `\n`, `\t`, `\\`; a group that did not
+/// match: `\1`, `\g<1>`, `\g<name>`, octal `\0`, `\101`, Python's
+/// character escapes (`\n`, `\t`, `\\`, ...); a group that did not
 /// take part is empty, as in Python 3.5+.
 pub fn expand_template(caps: &impl MatchGroups, template: &str) -> Vec<u8> {
     let mut out = Vec::new();
@@ -263,10 +345,22 @@ pub fn expand_template(caps: &impl MatchGroups, template: &str) -> Vec<u8> {
         }
         match chars.next() {
             Some(d) if d.is_ascii_digit() => {
+                let octal = |c: &char| ('0'..='7').contains(c);
                 let mut num = d.to_string();
-                if let Some(&e) = chars.peek().filter(|e| e.is_ascii_digit()) {
-                    num.push(e);
-                    chars.next();
+                // \0 and up to two octal digits, or three octal digits, are a
+                // character (check_template refused those above \377); else a group.
+                let max_octal = if d == '0' { 3 } else { 2 };
+                while num.len() < max_octal && chars.peek().is_some_and(|e| if d == '0' { octal(e) } else { e.is_ascii_digit() }) {
+                    num.extend(chars.next());
+                }
+                let is_octal = d == '0' || (num.len() == 2 && num.chars().all(|c| octal(&c)) && chars.peek().is_some_and(octal));
+                if is_octal {
+                    if d != '0' {
+                        num.extend(chars.next());
+                    }
+                    let c = u32::from_str_radix(&num, 8).ok().and_then(char::from_u32).unwrap_or('\0');
+                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    continue;
                 }
                 let group = num.parse::<usize>().ok().and_then(|i| caps.number(i));
                 out.extend_from_slice(group.unwrap_or_default());
@@ -282,6 +376,11 @@ pub fn expand_template(caps: &impl MatchGroups, template: &str) -> Vec<u8> {
             }
             Some('n') => out.push(b'\n'),
             Some('t') => out.push(b'\t'),
+            Some('r') => out.push(b'\r'),
+            Some('a') => out.push(0x07),
+            Some('b') => out.push(0x08),
+            Some('f') => out.push(0x0c),
+            Some('v') => out.push(0x0b),
             Some('\\') => out.push(b'\\'),
             Some(other) => {
                 out.push(b'\\');

@@ -93,4 +93,8 @@ impl Controller for TaskController<'_> {
     fn base_dir(&self) -> PathBuf {
         self.playbook_dir.to_path_buf()
     }
+
+    fn module_exists(&self, name: &str) -> Option<bool> {
+        Some(crate::fallback::Catalog::shared().knows(name))
+    }
 }

@@ -283,6 +283,8 @@ fn vars_result(host: &str, read: Result<crate::playbook::IncludedVars, String>) 
             m.insert("ansible_facts".into(), Value::Object(Map::new()));
             m.insert("ansible_included_var_files".into(), Value::Array(Vec::new()));
             m.insert("message".into(), message.into());
+            // Ansible's action sets `message` only; 2.19 adds this `msg`.
+            m.insert("msg".into(), "Task failed: Action failed: Unknown error.".into());
             HostResult::new(host, Status::Failed, m)
         }
     }

@@ -266,7 +266,7 @@ impl Executor<'_> {
         };
         let mut r = self.to_result(host, outcome, false);
         // raw is an action in Ansible: its failures read "Action failed".
-        r.module_failed = r.status == Status::Failed && kind != ModuleKind::Raw;
+        r.module_failed = r.status == Status::Failed && kind != ModuleKind::Raw && !r.raised;
         add_output_lines(&mut r.result);
         r
     }
@@ -680,6 +680,7 @@ fn module_result(host: &HostState, r: ModuleResult, verbose_always: bool) -> Hos
     let mut result = HostResult::new(&host.name, status, m);
     result.diff = r.diff;
     result.verbose_always = verbose_always;
+    result.raised = r.raised;
     result
 }
 

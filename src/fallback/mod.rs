@@ -114,6 +114,16 @@ enum Step {
     Refused { message: String, hint: Option<String> },
 }
 
+/// The fully qualified names a task's module name may mean: itself when
+/// qualified, else in each of `search`'s collections, then ansible.builtin.
+fn candidates(name: &str, search: &[String]) -> Vec<String> {
+    if name.split('.').count() >= 3 {
+        vec![name.to_string()]
+    } else {
+        search.iter().map(|c| format!("{c}.{name}")).chain([format!("ansible.builtin.{name}")]).collect()
+    }
+}
+
 /// Redirects followed before giving up (a routing loop).
 const MAX_REDIRECTS: usize = 10;
 
@@ -196,15 +206,16 @@ impl Catalog {
         resolved
     }
 
+    /// Whether the controller's Ansible has a module of this name (runnable by
+    /// the fallback or not), as Ansible's `module_loader.has_plugin`.
+    pub fn knows(&self, name: &str) -> bool {
+        candidates(name, &[]).iter().any(|fqcn| !matches!(self.find(fqcn, Vec::new(), 0), Step::NotHere { .. }))
+    }
+
     fn resolve_uncached(&self, name: &str, search: &[String]) -> Resolved {
-        let candidates: Vec<String> = if name.split('.').count() >= 3 {
-            vec![name.to_string()]
-        } else {
-            search.iter().map(|c| format!("{c}.{name}")).chain([format!("ansible.builtin.{name}")]).collect()
-        };
         let mut missing = Vec::new();
         let mut notes = Vec::new();
-        for fqcn in &candidates {
+        for fqcn in &candidates(name, search) {
             match self.find(fqcn, Vec::new(), 0) {
                 Step::Found(module) => return Resolved::Module(Arc::new(module)),
                 Step::Refused { message, hint } => return Resolved::Unavailable { message, hint },

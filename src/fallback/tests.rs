@@ -132,3 +132,14 @@ fn library_modules_shadow_built_ins_and_their_module_utils_come_first() {
     let text = payload::file_text(&payload, "ansible/module_utils/basic.py");
     assert_eq!(text, "# ours, not ansible-core's\n", "module_utils/ beside library/ wins over ansible-core's");
 }
+
+#[test]
+fn knows_any_module_ansible_has_runnable_or_not() {
+    let (_dir, catalog) = installation();
+    for name in ["ping", "fetch", "ini_file", "community.general.shutdown", "community.general.old_ini"] {
+        assert!(catalog.knows(name), "{name}");
+    }
+    for name in ["lola", "community.general.nope", "community.crypto.openssh_keypair"] {
+        assert!(!catalog.knows(name), "{name}");
+    }
+}

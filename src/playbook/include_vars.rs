@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 use super::IncludeSource;
 use crate::yaml;
 
+/// Ansible's message when neither `file` nor a free-form name gives a file.
+const NO_FILE: &str = "Could not find file on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option";
+
 /// What an `include_vars` read: the variables and the files, in order.
 #[derive(Debug, Default)]
 pub struct IncludedVars {
@@ -25,7 +28,12 @@ impl IncludeSource {
         match text("dir") {
             Some(dir) => self.read_dir(&dir, args, &mut out)?,
             None => {
-                let file = text("file").or_else(|| text("_raw_params")).unwrap_or_default();
+                // An empty `file` falls back to the free-form name, as Ansible's action.
+                let file = text("file").filter(|f| !f.is_empty()).or_else(|| text("_raw_params")).unwrap_or_default();
+                let file = file.trim_end_matches('\n');
+                if file.is_empty() {
+                    return Err(NO_FILE.into());
+                }
                 let path = self.vars_path(&file).ok_or_else(|| format!("Could not find or access '{file}'"))?;
                 read_one(&path, &mut out)?;
             }

@@ -90,6 +90,8 @@ pub struct HostResult {
     pub loop_summary: bool,
     /// The failure came from the module on the host (not from an action, `failed_when`...).
     pub module_failed: bool,
+    /// The failure is an action's raised error: the `[ERROR]` line is its message alone.
+    pub raised: bool,
     /// How long the task took on this host (None where nothing was timed).
     pub duration: Option<std::time::Duration>,
     /// `delegate_to`: where the action ran, shown as `[host -> delegate]`.
@@ -109,6 +111,7 @@ impl HostResult {
             item: None,
             loop_summary: false,
             module_failed: false,
+            raised: false,
             duration: None,
             delegated_to: None,
         }

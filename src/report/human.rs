@@ -571,6 +571,7 @@ pub(super) fn error_text(r: &HostResult) -> String {
         // Already Ansible's whole message (a refused become, a module's
         // exception such as ping's `data: crash`).
         _ if msg.starts_with("Task failed: ") => msg,
+        _ if r.raised => format!("Task failed: {msg}"),
         (_, true) => format!("Task failed: Module failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
         (_, false) => format!("Task failed: Action failed{}", if msg.is_empty() { ".".into() } else { format!(": {msg}") }),
     }

@@ -287,6 +287,16 @@ fn replace_matches_ansible() {
 }
 
 #[test]
+fn package_use_of_no_module_matches_ansible() {
+    compare("package_use.yml", &[]);
+}
+
+#[test]
+fn include_vars_errors_match_ansible() {
+    compare("include_vars_errors.yml", &[]);
+}
+
+#[test]
 fn find_matches_ansible() {
     compare_with_base("find.yml");
 }
