@@ -17,6 +17,7 @@ mod adhoc;
 pub(crate) mod history;
 mod inventory;
 mod merge;
+mod password_file;
 mod pull;
 
 const EXAMPLES: &str = "\
@@ -85,6 +86,57 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct PlaybookArgs {
+    #[command(flatten)]
+    common: CommonFlags,
+    /// Only run tasks tagged with these (comma-separated; repeatable).
+    #[arg(short = 't', long = "tags", value_name = "TAGS", action = ArgAction::Append)]
+    tags: Vec<String>,
+    /// Skip tasks tagged with these (comma-separated; repeatable).
+    #[arg(long = "skip-tags", value_name = "TAGS", action = ArgAction::Append)]
+    skip_tags: Vec<String>,
+    /// Run notified handlers even on hosts that failed (a play's force_handlers wins).
+    #[arg(long = "force-handlers")]
+    force_handlers: bool,
+    /// Drop the cached facts of every inventory host before the first play.
+    #[arg(long = "flush-cache")]
+    flush_cache: bool,
+    /// Load and validate the playbooks, then stop.
+    #[arg(long = "syntax-check")]
+    syntax_check: bool,
+    /// List the hosts each play would run on, then stop.
+    #[arg(long = "list-hosts")]
+    list_hosts: bool,
+    /// List the tasks each play would run (with their tags), then stop.
+    #[arg(long = "list-tasks")]
+    list_tasks: bool,
+    /// List the tags of the tasks each play would run, then stop.
+    #[arg(long = "list-tags")]
+    list_tags: bool,
+    /// Start at the first task whose name (or `role : name`) matches this fnmatch pattern.
+    #[arg(long = "start-at-task", value_name = "TASK")]
+    start_at_task: Option<String>,
+    /// Confirm each task before running it (needs a terminal).
+    #[arg(long = "step")]
+    step: bool,
+    /// Run only shard I of N (0-based) of the inventory's hosts; `auto/N` and `auto` take them from
+    /// JOB_COMPLETION_INDEX, CI_NODE_INDEX/CI_NODE_TOTAL or STOCKMAN_SHARD_INDEX/STOCKMAN_SHARD_TOTAL.
+    #[arg(long = "shard", value_name = "I/N|auto/N|auto")]
+    shard: Option<String>,
+    /// With --shard: also run plays that do not split faithfully (run_once, serial, ...), warning about each.
+    #[arg(long = "shard-unsafe", requires = "shard")]
+    shard_unsafe: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    history: history::RecordFlags,
+    /// Playbook files to run, in order.
+    #[arg(required = true, value_name = "PLAYBOOK")]
+    playbooks: Vec<PathBuf>,
+}
+
+/// Flags `playbook` and the ad-hoc command share: hosts, connection, become, variables, check/diff.
+#[derive(Args, Debug)]
+struct CommonFlags {
     /// Inventory file, directory or comma-separated host list; repeatable.
     #[arg(short = 'i', long = "inventory", value_name = "INVENTORY", action = ArgAction::Append)]
     inventory: Vec<PathBuf>,
@@ -115,12 +167,27 @@ struct PlaybookArgs {
     /// No colour, even on a terminal (NO_COLOR works too).
     #[arg(long = "no-color")]
     no_color: bool,
-    /// Only run tasks tagged with these (comma-separated; repeatable).
-    #[arg(short = 't', long = "tags", value_name = "TAGS", action = ArgAction::Append)]
-    tags: Vec<String>,
-    /// Skip tasks tagged with these (comma-separated; repeatable).
-    #[arg(long = "skip-tags", value_name = "TAGS", action = ArgAction::Append)]
-    skip_tags: Vec<String>,
+    /// Connection of hosts whose inventory and play name none: ssh (also smart, paramiko) or local.
+    #[arg(short = 'c', long = "connection", value_name = "CONNECTION")]
+    connection: Option<String>,
+    /// Seconds to wait for an SSH connection (ansible_ssh_timeout wins).
+    #[arg(short = 'T', long = "timeout", value_name = "TIMEOUT")]
+    timeout: Option<u64>,
+    /// ssh options for hosts without ansible_ssh_common_args (its -o options apply).
+    #[arg(long = "ssh-common-args", value_name = "ARGS", allow_hyphen_values = true)]
+    ssh_common_args: Option<String>,
+    /// ssh options for hosts without ansible_ssh_extra_args (its -o options apply).
+    #[arg(long = "ssh-extra-args", value_name = "ARGS", allow_hyphen_values = true)]
+    ssh_extra_args: Option<String>,
+    /// Accepted and not used: stockman copies files over its one SSH connection, never with scp.
+    #[arg(long = "scp-extra-args", value_name = "ARGS", allow_hyphen_values = true)]
+    scp_extra_args: Option<String>,
+    /// Accepted and not used: stockman copies files over its one SSH connection, never with sftp.
+    #[arg(long = "sftp-extra-args", value_name = "ARGS", allow_hyphen_values = true)]
+    sftp_extra_args: Option<String>,
+    /// The SSH password from FILE (its text, or an executable's output; `-`: stdin).
+    #[arg(long = "connection-password-file", visible_alias = "conn-pass-file", value_name = "FILE")]
+    connection_password_file: Option<PathBuf>,
     /// OpenSSH client config read instead of ~/.ssh/config (like `ssh -F`).
     #[arg(long = "ssh-config", value_name = "FILE")]
     ssh_config: Option<PathBuf>,
@@ -142,40 +209,11 @@ struct PlaybookArgs {
     /// Ask for the become (sudo) password.
     #[arg(short = 'K', long = "ask-become-pass")]
     ask_become_pass: bool,
-    /// Load and validate the playbooks, then stop.
-    #[arg(long = "syntax-check")]
-    syntax_check: bool,
-    /// List the hosts each play would run on, then stop.
-    #[arg(long = "list-hosts")]
-    list_hosts: bool,
-    /// List the tasks each play would run (with their tags), then stop.
-    #[arg(long = "list-tasks")]
-    list_tasks: bool,
-    /// List the tags of the tasks each play would run, then stop.
-    #[arg(long = "list-tags")]
-    list_tags: bool,
-    /// Start at the first task whose name (or `role : name`) matches this fnmatch pattern.
-    #[arg(long = "start-at-task", value_name = "TASK")]
-    start_at_task: Option<String>,
-    /// Confirm each task before running it (needs a terminal).
-    #[arg(long = "step")]
-    step: bool,
-    /// Run only shard I of N (0-based) of the inventory's hosts; `auto/N` and `auto` take them from
-    /// JOB_COMPLETION_INDEX, CI_NODE_INDEX/CI_NODE_TOTAL or STOCKMAN_SHARD_INDEX/STOCKMAN_SHARD_TOTAL.
-    #[arg(long = "shard", value_name = "I/N|auto/N|auto")]
-    shard: Option<String>,
-    /// With --shard: also run plays that do not split faithfully (run_once, serial, ...), warning about each.
-    #[arg(long = "shard-unsafe", requires = "shard")]
-    shard_unsafe: bool,
+    /// The become password from FILE (its text, or an executable's output; `-`: stdin).
+    #[arg(long = "become-password-file", visible_alias = "become-pass-file", value_name = "FILE", conflicts_with = "ask_become_pass")]
+    become_password_file: Option<PathBuf>,
     #[command(flatten)]
     vault: crate::vault::command::VaultFlags,
-    #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    history: history::RecordFlags,
-    /// Playbook files to run, in order.
-    #[arg(required = true, value_name = "PLAYBOOK")]
-    playbooks: Vec<PathBuf>,
 }
 
 /// Parses the command line, runs it, and returns the process exit code.
@@ -256,11 +294,13 @@ fn run_playbook_as(args: PlaybookArgs, context: &RunContext) -> u8 {
         Ok(l) => l,
         Err(message) => return report::error::fatal(&message, 5),
     };
-    if args.verbose > 0 && args.output.format == OutputFormat::Human {
+    if args.common.verbose > 0 && args.output.format == OutputFormat::Human {
         announce_config(&loaded);
     }
     let mut settings = match settings_from(&args, &loaded) {
-        Ok(s) => crate::config::Settings { connection: context.connection, ..s },
+        // An explicit -c wins over pull's `local`, which wins over ansible.cfg's transport.
+        Ok(s) if args.common.connection.is_some() => s,
+        Ok(s) => crate::config::Settings { connection: context.connection.or(s.connection), ..s },
         Err(message) => return report::error::fatal(&message, 5),
     };
     let mut playbooks: Vec<playbook::Playbook> = Vec::new();
@@ -419,42 +459,61 @@ fn announce_config(loaded: &Loaded) {
 
 /// Flags over the configured settings (ANSIBLE_* over ansible.cfg over defaults).
 fn settings_from(args: &PlaybookArgs, loaded: &Loaded) -> Result<Settings, String> {
-    if args.forks == Some(0) {
+    if args.common.forks == Some(0) {
         return Err("--forks must be at least 1".into());
     }
     let configured = Settings::from_config(loaded)?;
     // Installed before `-e @file`: from here on any YAML read may hold vault data.
-    let vault_sources = args.vault.sources(&crate::config::vault_defaults(loaded)).map_err(|e| e.to_string())?;
+    let vault_sources = args.common.vault.sources(&crate::config::vault_defaults(loaded)).map_err(|e| e.to_string())?;
     crate::vault::install_for_run(&vault_sources).map_err(|e| e.to_string())?;
     let mut extra_vars = Map::new();
-    for spec in &args.extra_vars {
+    for spec in &args.common.extra_vars {
         configured.hash_behaviour.overlay(&mut extra_vars, &parse_extra_vars(spec)?);
     }
-    let password = (args.ask_pass || loaded.bool(Id::AskPass)).then(|| ask_secret("SSH password: ")).transpose()?;
-    let key_passphrase = args.private_key_passphrase_file.as_deref().map(read_passphrase_file).transpose()?;
+    let password = match password_file(args.common.connection_password_file.as_ref(), loaded, Id::ConnectionPasswordFile) {
+        Some(file) => Some(password_file::read(&file, "--connection-password-file")?),
+        None => (args.common.ask_pass || loaded.bool(Id::AskPass)).then(|| ask_secret("SSH password: ")).transpose()?,
+    };
+    let key_passphrase = args.common.private_key_passphrase_file.as_deref().map(read_passphrase_file).transpose()?;
     let (become_default, become_base) = become_from(&BecomeWish::new(args, loaded), password.as_ref())?;
     Ok(Settings {
         become_base,
-        ssh_config: args.ssh_config.clone(),
+        ssh_config: args.common.ssh_config.clone(),
         password,
         key_passphrase,
         become_default,
-        inventories: if args.inventory.is_empty() { configured.inventories.clone() } else { args.inventory.clone() },
-        limit: args.limit.clone(),
-        forks: args.forks.unwrap_or(configured.forks),
-        remote_user: args.user.clone().or_else(|| configured.remote_user.clone()),
-        private_key: args.private_key.clone().or_else(|| configured.private_key.clone()),
+        inventories: if args.common.inventory.is_empty() { configured.inventories.clone() } else { args.common.inventory.clone() },
+        limit: args.common.limit.clone(),
+        forks: args.common.forks.unwrap_or(configured.forks),
+        remote_user: args.common.user.clone().or_else(|| configured.remote_user.clone()),
+        connection: args.common.connection.as_deref().map(connection_kind).transpose()?.or(configured.connection),
+        connect_timeout: args.common.timeout.map(std::time::Duration::from_secs).unwrap_or(configured.connect_timeout),
+        ssh_common_args: args.common.ssh_common_args.clone().filter(|a| !a.trim().is_empty()).or_else(|| configured.ssh_common_args.clone()),
+        ssh_extra_args: args.common.ssh_extra_args.clone().filter(|a| !a.trim().is_empty()).or_else(|| configured.ssh_extra_args.clone()),
+        force_handlers: args.force_handlers || configured.force_handlers,
+        flush_cache: args.flush_cache,
+        private_key: args.common.private_key.clone().or_else(|| configured.private_key.clone()),
         extra_vars,
-        check: args.check,
-        diff: args.diff,
-        verbosity: args.verbose,
-        no_color: args.no_color || configured.no_color,
+        check: args.common.check,
+        diff: args.common.diff,
+        verbosity: args.common.verbose,
+        no_color: args.common.no_color || configured.no_color,
         tags: split_commas(&args.tags),
         skip_tags: split_commas(&args.skip_tags),
         step: args.step,
         vault_sources,
         ..configured
     })
+}
+
+/// `-c`: the connection plugins stockman has.
+fn connection_kind(name: &str) -> Result<crate::transport::ConnectionKind, String> {
+    crate::transport::ConnectionKind::parse(name).ok_or_else(|| format!("-c/--connection `{name}`: stockman connects with ssh (also smart, paramiko) or local"))
+}
+
+/// A password file from the flag, else from ansible.cfg / its ANSIBLE_* variable.
+fn password_file(flag: Option<&PathBuf>, loaded: &Loaded, id: Id) -> Option<PathBuf> {
+    flag.cloned().or_else(|| loaded.paths(id).into_iter().next())
 }
 
 fn split_commas(values: &[String]) -> Vec<String> {
@@ -466,6 +525,8 @@ struct BecomeWish {
     /// -b, -K, --become-user, --become-method, or `become = True`: tasks become unless they say not to.
     requested: bool,
     ask_pass: bool,
+    /// --become-password-file / become_password_file: the password, without asking.
+    password_file: Option<PathBuf>,
     user: Option<String>,
     method: Option<String>,
 }
@@ -473,12 +534,13 @@ struct BecomeWish {
 impl BecomeWish {
     fn new(args: &PlaybookArgs, loaded: &Loaded) -> BecomeWish {
         let configured = |id| Some(loaded.get(id)).filter(|r| r.origin != crate::config::Origin::Default).and_then(|_| loaded.string(id));
-        let flags = args.r#become || args.ask_become_pass || args.become_user.is_some() || args.become_method.is_some();
+        let flags = args.common.r#become || args.common.ask_become_pass || args.common.become_user.is_some() || args.common.become_method.is_some();
         BecomeWish {
             requested: flags || loaded.bool(Id::Become) || loaded.bool(Id::BecomeAskPass),
-            ask_pass: args.ask_become_pass || loaded.bool(Id::BecomeAskPass),
-            user: args.become_user.clone().or_else(|| configured(Id::BecomeUser)),
-            method: args.become_method.clone().or_else(|| configured(Id::BecomeMethod)),
+            ask_pass: args.common.ask_become_pass || loaded.bool(Id::BecomeAskPass),
+            password_file: password_file(args.common.become_password_file.as_ref(), loaded, Id::BecomePasswordFile),
+            user: args.common.become_user.clone().or_else(|| configured(Id::BecomeUser)),
+            method: args.common.become_method.clone().or_else(|| configured(Id::BecomeMethod)),
         }
     }
 }
@@ -490,11 +552,15 @@ fn become_from(wish: &BecomeWish, ssh_password: Option<&Secret>) -> Result<(Opti
         None => BecomeMethod::Sudo,
         Some(name) => BecomeMethod::parse(name).ok_or_else(|| format!("--become-method `{name}`: use sudo or su"))?,
     };
-    let base = BecomeSpec { method, user: wish.user.clone().unwrap_or_else(|| "root".into()), password: None };
+    // As Ansible: the file's password serves every task that becomes, asked for here or by a play.
+    let from_file = wish.password_file.as_deref().map(|f| password_file::read(f, "--become-password-file")).transpose()?;
+    let base = BecomeSpec { method, user: wish.user.clone().unwrap_or_else(|| "root".into()), password: from_file.clone() };
     if !wish.requested {
         return Ok((None, base));
     }
-    let password = if wish.ask_pass {
+    let password = if from_file.is_some() {
+        from_file
+    } else if wish.ask_pass {
         // As Ansible: an empty answer means "the same as the SSH password".
         let given = ask_secret(&format!("{} password: ", method_label(method)))?;
         if given.expose().is_empty() { ssh_password.cloned() } else { Some(given) }

@@ -116,6 +116,12 @@ pub struct Settings {
     /// ansible-playbook's `-c`: the connection of hosts whose inventory and play name
     /// none (`stockman pull` runs with `local`, as ansible-pull's `-c local`).
     pub connection: Option<crate::transport::ConnectionKind>,
+    /// --force-handlers / force_handlers: the default of plays that do not say.
+    pub force_handlers: bool,
+    /// task_timeout: seconds allowed to tasks without `timeout:` (None: no limit).
+    pub task_timeout: Option<u64>,
+    /// --flush-cache: the fact cache's entries for the inventory's hosts are dropped first.
+    pub flush_cache: bool,
     /// callback_result_format / callback_format_pretty: how the default callback dumps results.
     pub result_style: crate::report::human::ResultStyle,
     /// display_args_to_stdout: task banners show the task's arguments.
@@ -219,6 +225,9 @@ impl Default for Settings {
             log_path: None,
             shard: None,
             connection: None,
+            force_handlers: false,
+            task_timeout: None,
+            flush_cache: false,
             hash_behaviour: crate::combine::HashBehaviour::Replace,
             result_style: crate::report::human::ResultStyle::default(),
             display_args: false,
@@ -315,6 +324,9 @@ impl Settings {
             display_args: loaded.bool(Id::DisplayArgsToStdout),
             hash_behaviour: loaded.string(Id::HashBehaviour).as_deref().and_then(crate::combine::HashBehaviour::parse).unwrap_or_default(),
             history: loaded.bool(Id::History),
+            connection: (loaded.get(Id::Transport).origin != Origin::Default).then(|| loaded.string(Id::Transport)).flatten().as_deref().and_then(crate::transport::ConnectionKind::parse),
+            force_handlers: loaded.bool(Id::ForceHandlers),
+            task_timeout: u64::try_from(loaded.int(Id::TaskTimeout)).ok().filter(|&n| n > 0),
             history_url: loaded.string(Id::HistoryUrl).filter(|u| !u.trim().is_empty()),
             ..Settings::default()
         })

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args};
+use clap::Args;
 use serde_json::{json, Map, Value};
 
 use super::{settings_from, OutputArgs, OutputFormat, PlaybookArgs};
@@ -37,27 +37,8 @@ pub(super) struct AdhocArgs {
     /// The module's arguments: `key=value` words, a free-form command, or a JSON mapping.
     #[arg(short = 'a', long = "args", value_name = "ARGS", default_value = "", allow_hyphen_values = true)]
     args: String,
-    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY", action = ArgAction::Append)]
-    inventory: Vec<PathBuf>,
-    #[arg(short = 'l', long = "limit", value_name = "SUBSET")]
-    limit: Option<String>,
-    /// Number of hosts worked on in parallel (default: ansible.cfg's forks, or 50).
-    #[arg(short = 'f', long = "forks", value_name = "FORKS")]
-    forks: Option<usize>,
-    #[arg(short = 'u', long = "user", value_name = "REMOTE_USER")]
-    user: Option<String>,
-    #[arg(long = "private-key", visible_alias = "key-file", value_name = "FILE")]
-    private_key: Option<PathBuf>,
-    #[arg(short = 'e', long = "extra-vars", value_name = "VARS", action = ArgAction::Append)]
-    extra_vars: Vec<String>,
-    #[arg(short = 'C', long = "check")]
-    check: bool,
-    #[arg(short = 'D', long = "diff")]
-    diff: bool,
-    #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
-    verbose: u8,
-    #[arg(long = "no-color")]
-    no_color: bool,
+    #[command(flatten)]
+    common: super::CommonFlags,
     /// One line per host (Ansible's oneline callback).
     #[arg(short = 'o', long = "one-line")]
     one_line: bool,
@@ -76,22 +57,6 @@ pub(super) struct AdhocArgs {
     /// The directory playbook-relative paths (group_vars/, files/) start from (default: the current one).
     #[arg(long = "playbook-dir", value_name = "DIR")]
     playbook_dir: Option<PathBuf>,
-    #[arg(long = "ssh-config", value_name = "FILE")]
-    ssh_config: Option<PathBuf>,
-    #[arg(short = 'k', long = "ask-pass")]
-    ask_pass: bool,
-    #[arg(long = "private-key-passphrase-file", value_name = "FILE")]
-    private_key_passphrase_file: Option<PathBuf>,
-    #[arg(short = 'b', long = "become")]
-    r#become: bool,
-    #[arg(long = "become-user", value_name = "USER")]
-    become_user: Option<String>,
-    #[arg(long = "become-method", value_name = "METHOD")]
-    become_method: Option<String>,
-    #[arg(short = 'K', long = "ask-become-pass")]
-    ask_become_pass: bool,
-    #[command(flatten)]
-    vault: crate::vault::command::VaultFlags,
 }
 
 pub(super) fn run(args: AdhocArgs) -> u8 {
@@ -213,25 +178,9 @@ fn task_repr(module: &str, args: &Map<String, Value>, background: u64, poll: u64
 /// The playbook flags the ad-hoc flags stand for, so both build their settings one way.
 fn playbook_args(a: AdhocArgs) -> PlaybookArgs {
     PlaybookArgs {
-        inventory: a.inventory,
-        limit: a.limit,
-        forks: a.forks,
-        user: a.user,
-        private_key: a.private_key,
-        extra_vars: a.extra_vars,
-        check: a.check,
-        diff: a.diff,
-        verbose: a.verbose,
-        no_color: a.no_color,
+        common: a.common,
         tags: Vec::new(),
         skip_tags: Vec::new(),
-        ssh_config: a.ssh_config,
-        ask_pass: a.ask_pass,
-        private_key_passphrase_file: a.private_key_passphrase_file,
-        r#become: a.r#become,
-        become_user: a.become_user,
-        become_method: a.become_method,
-        ask_become_pass: a.ask_become_pass,
         syntax_check: false,
         list_hosts: false,
         list_tasks: false,
@@ -240,7 +189,8 @@ fn playbook_args(a: AdhocArgs) -> PlaybookArgs {
         step: false,
         shard: None,
         shard_unsafe: false,
-        vault: a.vault,
+        force_handlers: false,
+        flush_cache: false,
         output: OutputArgs { format: OutputFormat::Human, junit: None, detailed_exitcode: false, profile: false },
         // Ad-hoc commands are not recorded in the run history (playbook runs are).
         history: super::history::RecordFlags { no_history: true, history_url: None },

@@ -143,12 +143,12 @@ fn pull_locked(mut args: PullArgs, dest: &Path, names: &HostNames) -> u8 {
         Ok(p) => p,
         Err(message) => return report::error::fatal(&message, 5),
     };
-    let check = args.run.check;
+    let check = args.run.common.check;
     let purge = args.purge;
     args.run.playbooks = playbooks;
     // No -i: as ansible-pull's playbook step, the configured inventory (ansible.cfg in the
     // checkout, else none): `hosts: localhost` matches the implicit localhost, `all` does not.
-    args.run.limit = Some(args.run.limit.take().unwrap_or_else(|| names.limit()));
+    args.run.common.limit = Some(args.run.common.limit.take().unwrap_or_else(|| names.limit()));
     // Every playbook loads before anything runs: a commit that does not load changes nothing.
     let revision_text = revision.as_deref().map_or_else(|| "the checked-out revision".to_string(), |r| format!("revision {r}"));
     let context = RunContext {
@@ -213,7 +213,7 @@ fn git_request(args: &PullArgs, dest: &Path) -> git::Request {
         verify_commit: args.verify_commit,
         track_subs: args.track_subs,
         accept_host_key: args.accept_host_key,
-        key_file: args.run.private_key.clone(),
+        key_file: args.run.common.private_key.clone(),
     }
 }
 

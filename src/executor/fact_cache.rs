@@ -76,6 +76,12 @@ impl FactCache {
         self.backend.store(host, &merged)
     }
 
+    /// Drops the host's entry, on disk too (--flush-cache).
+    pub fn flush(&self, host: &str) -> Result<(), String> {
+        self.facts.lock().unwrap_or_else(|e| e.into_inner()).remove(host);
+        self.backend.remove(host)
+    }
+
     pub fn run_vars(&self, host: &str) -> Option<RunVars> {
         self.run_vars.lock().unwrap_or_else(|e| e.into_inner()).get(host).cloned()
     }
@@ -95,6 +101,15 @@ impl Backend {
             return None;
         }
         decode(&std::fs::read_to_string(&path).ok()?)
+    }
+
+    fn remove(&self, host: &str) -> Result<(), String> {
+        let Backend::JsonFile { dir, prefix, .. } = self else { return Ok(()) };
+        let path = file_for(dir, prefix, host);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!("fact cache: cannot remove {}: {e}", path.display())),
+            _ => Ok(()),
+        }
     }
 
     fn store(&self, host: &str, facts: &Map<String, Value>) -> Result<(), String> {

@@ -339,9 +339,7 @@ fn connect_spec(name: &str, vars: &Map<String, Value>, ctx: &minijinja::Value, p
     };
     let kind = match get("ansible_connection")?.or_else(|| play.connection.clone()).as_deref() {
         None => settings.connection.unwrap_or(ConnectionKind::Ssh),
-        Some("ssh" | "smart" | "paramiko") => ConnectionKind::Ssh,
-        Some("local") => ConnectionKind::Local,
-        Some(other) => return Err(format!("unknown ansible_connection `{other}` for host `{name}` (use ssh or local)")),
+        Some(other) => ConnectionKind::parse(other).ok_or_else(|| format!("unknown ansible_connection `{other}` for host `{name}` (use ssh or local)"))?,
     };
     let port = match get("ansible_port")?.or(get("ansible_ssh_port")?) {
         None => 22,

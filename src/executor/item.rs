@@ -124,20 +124,14 @@ impl Executor<'_> {
     /// Runs the module (or controller action) once, within the task's `timeout:`.
     async fn attempt(&self, play: &Play, task: &Task, host: &HostState, ctx: &minijinja::Value, playbook_dir: &Path) -> HostResult {
         let limit = match task.timeout.as_ref().map(|v| self.timeout_secs(v, ctx)).transpose() {
-            Ok(limit) => limit.filter(|secs| *secs > 0),
+            Ok(limit) => limit.or(self.settings.task_timeout).filter(|secs| *secs > 0),
             Err(message) => return failed(host, task_error(task, &message)),
         };
         let run = self.attempt_once(play, task, host, ctx, playbook_dir);
         let Some(secs) = limit else { return run.await };
         match tokio::time::timeout(Duration::from_secs(secs), run).await {
             Ok(r) => r,
-            Err(_) => {
-                let action = match &task.action {
-                    Action::Module { written_as, .. } => written_as.as_str(),
-                    Action::Meta(_) => "meta",
-                };
-                failed(host, format!("The {action} action failed to execute in the expected time frame ({secs}) and was terminated"))
-            }
+            Err(_) => timed_out(host, secs),
         }
     }
 
@@ -637,6 +631,12 @@ fn message(msg: String, extra: &[(&str, Value)]) -> Map<String, Value> {
 
 pub(super) fn failed(host: &HostState, msg: String) -> HostResult {
     HostResult::new(&host.name, Status::Failed, message(msg, &[]))
+}
+
+/// A task stopped by `timeout:` / task_timeout, reported as ansible-core 2.19 does.
+fn timed_out(host: &HostState, secs: u64) -> HostResult {
+    let detail = serde_json::json!({"frame": "Configure `DISPLAY_TRACEBACK` to see a traceback on timeout errors.", "period": secs});
+    HostResult::new(&host.name, Status::Failed, message(format!("Task failed: Timed out after {secs} second(s)."), &[("timedout", detail)]))
 }
 
 fn unreachable(host: &HostState, msg: String) -> HostResult {

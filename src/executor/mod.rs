@@ -93,11 +93,23 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// --flush-cache: every inventory host's cached facts are dropped, as
+    /// ansible-playbook does before its first play.
+    fn flush_fact_cache(&mut self) {
+        let failures: Vec<String> = self.base_inventory.hosts().iter().filter_map(|h| self.facts.flush(&h.name).err()).collect();
+        for message in failures {
+            self.emit(Event::Warning(message));
+        }
+    }
+
     /// Runs every play of every playbook, prints the recap and returns
     /// ansible-playbook's exit code.
     pub async fn run(mut self, playbooks: &[Playbook]) -> i32 {
         for warning in self.base_inventory.warnings() {
             self.emit(Event::Warning(warning.clone()));
+        }
+        if self.settings.flush_cache {
+            self.flush_fact_cache();
         }
         for playbook in playbooks {
             self.emit(Event::PlaybookStart { path: playbook.path.display().to_string() });

@@ -161,6 +161,11 @@ impl Executor<'_> {
         play.any_errors_fatal.unwrap_or(self.settings.any_errors_fatal)
     }
 
+    /// The play's `force_handlers`, else --force-handlers / ansible.cfg's.
+    fn force_handlers(&self, play: &Play) -> bool {
+        play.force_handlers.unwrap_or(self.settings.force_handlers)
+    }
+
     /// One batch: facts, the three sections, handlers after each.
     pub(super) async fn run_batch(&mut self, run: &mut PlayRun<'_>) {
         let play = run.play;
@@ -175,7 +180,7 @@ impl Executor<'_> {
                 self.emit(Event::NoMoreHosts);
             }
             if !go_on {
-                if play.force_handlers {
+                if self.force_handlers(play) {
                     self.flush_handlers(run).await;
                 }
                 break;
@@ -389,7 +394,7 @@ impl Executor<'_> {
         for _pass in 0..=play.handlers.len() {
             let mut ran = false;
             for (index, handler) in play.handlers.iter().enumerate() {
-                let force = play.force_handlers;
+                let force = self.force_handlers(play);
                 let eligible = |h: &HostState| h.active() || (force && h.failed && !h.unreachable);
                 let targets: Vec<usize> = (0..run.hosts.len()).filter(|&h| eligible(&run.hosts[h]) && run.hosts[h].notified.remove(&index)).collect();
                 if !targets.is_empty() {

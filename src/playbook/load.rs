@@ -144,7 +144,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tas
         post_tasks,
         handlers,
         any_errors_fatal: opt_bool(node.get("any_errors_fatal"))?,
-        force_handlers: opt_bool(node.get("force_handlers"))?.unwrap_or(false),
+        force_handlers: opt_bool(node.get("force_handlers"))?,
         r#become: node.get("become").map(Node::to_json),
         become_user: node.get("become_user").map(Node::to_json),
         become_method: node.get("become_method").map(Node::to_json),

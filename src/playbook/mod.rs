@@ -73,7 +73,8 @@ pub struct Play {
     pub handlers: Vec<Handler>,
     /// `any_errors_fatal:` as written; None: ansible.cfg's `any_errors_fatal` decides.
     pub any_errors_fatal: Option<bool>,
-    pub force_handlers: bool,
+    /// `force_handlers:` as written; None: --force-handlers / ansible.cfg decides.
+    pub force_handlers: Option<bool>,
     pub r#become: Option<Value>,
     pub become_user: Option<Value>,
     pub become_method: Option<Value>,

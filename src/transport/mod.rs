@@ -144,6 +144,17 @@ pub enum ConnectionKind {
     Local,
 }
 
+impl ConnectionKind {
+    /// A connection plugin's name as Ansible spells it (`smart` and `paramiko` are ssh here).
+    pub fn parse(name: &str) -> Option<ConnectionKind> {
+        match name {
+            "ssh" | "smart" | "paramiko" | "ansible.builtin.ssh" | "ansible.builtin.paramiko_ssh" => Some(ConnectionKind::Ssh),
+            "local" | "ansible.builtin.local" => Some(ConnectionKind::Local),
+            _ => None,
+        }
+    }
+}
+
 /// Why a host could not be connected to.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {

@@ -40,8 +40,8 @@ fn task_timeout_fails_with_ansibles_message_and_the_play_goes_on() {
     let elapsed = started.elapsed();
     run.assert_code(0);
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
-    assert!(run.stdout.contains("The command action failed to execute in the expected time frame (2) and was terminated"), "{}", run.stdout);
-    assert!(run.stdout.contains("The shell action failed to execute in the expected time frame (1) and was terminated"), "{}", run.stdout);
+    assert!(run.stdout.contains("Task failed: Timed out after 2 second(s)."), "{}", run.stdout);
+    assert!(run.stdout.contains("Task failed: Timed out after 1 second(s)."), "{}", run.stdout);
     assert_eq!(run.recap("h"), crate::run::recap("h", 5, 2, 0, 0, 0, 2));
 }
 

@@ -38,7 +38,7 @@ pub(crate) fn inventory(dir: &Path, sshd: &TestSshd) -> PathBuf {
     path
 }
 
-fn run(program: &str, pre_args: &[&str], dir: &Path, inventory: &Path, playbook: &Path, args: &[&str], sshd: &TestSshd) -> Side {
+fn run(program: &str, pre_args: &[&str], dir: &Path, inventory: &Path, playbook: &Path, args: &[&str], sshd: &TestSshd, env: &[(&str, &str)]) -> Side {
     let home = dir.join("home");
     std::fs::create_dir_all(home.join(".ssh")).unwrap();
     std::fs::copy(&sshd.known_hosts, home.join(".ssh/known_hosts")).unwrap();
@@ -58,6 +58,7 @@ fn run(program: &str, pre_args: &[&str], dir: &Path, inventory: &Path, playbook:
         .env("STOCKMAN_ANSIBLE_PYTHON", ANSIBLE_PYTHON)
         .env_remove("SSH_AUTH_SOCK")
         .env_remove("ANSIBLE_HOST_KEY_CHECKING")
+        .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
     Side { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned() }
@@ -106,13 +107,18 @@ fn included_hosts_sorted(line: &str) -> String {
 }
 
 pub(crate) fn compare(name: &str, args: &[&str]) {
+    compare_with_env(name, args, &[]);
+}
+
+/// [`compare`] with ANSIBLE_* (or other) variables set for both tools.
+pub(crate) fn compare_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) {
     assert!(Path::new(ANSIBLE_PLAYBOOK).exists(), "{ANSIBLE_PLAYBOOK} is missing: run tests/run-all.sh, which installs it");
     let sshd = TestSshd::start();
     let dir = tempfile::tempdir().unwrap();
     let inventory = inventory(dir.path(), &sshd);
     let playbook = scenario(name);
-    let ours = run(env!("CARGO_BIN_EXE_stockman"), &["playbook"], dir.path(), &inventory, &playbook, args, &sshd);
-    let theirs = run(ANSIBLE_PLAYBOOK, &[], dir.path(), &inventory, &playbook, args, &sshd);
+    let ours = run(env!("CARGO_BIN_EXE_stockman"), &["playbook"], dir.path(), &inventory, &playbook, args, &sshd, env);
+    let theirs = run(ANSIBLE_PLAYBOOK, &[], dir.path(), &inventory, &playbook, args, &sshd, env);
     let (a, b) = (normalized(&ours.stdout), normalized(&theirs.stdout));
     if a != b {
         let (b_text, a_text) = (b.join("\n") + "\n", a.join("\n") + "\n");

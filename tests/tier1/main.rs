@@ -3,6 +3,7 @@ mod adhoc;
 mod bounds_input;
 mod bounds_template;
 mod bounds_timeout;
+mod cli_flags;
 mod config;
 mod differential;
 mod filters_differential;

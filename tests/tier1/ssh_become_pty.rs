@@ -353,3 +353,32 @@ fn a_fallback_module_runs_under_become_with_a_password_also_through_a_terminal()
         assert!(!all.contains(SMB_PW), "the password leaked:\n{all}");
     }
 }
+
+/// --become-password-file and ansible.cfg's become_password_file give sudo its
+/// password without a prompt (a play's own `become: true`, no -b), never shown.
+#[test]
+fn a_become_password_file_gives_sudo_its_password_and_never_shows_it() {
+    let sshd = UserSshd::start();
+    let host = format!(
+        "h ansible_host=127.0.0.1 ansible_port={} ansible_user=smb ansible_ssh_private_key_file={} \
+         ansible_ssh_common_args='-o UserKnownHostsFile={}'\n",
+        sshd.port,
+        sshd.path("client_key").display(),
+        sshd.path("known_hosts").display()
+    );
+    let dir = project(&host, BECOME_PLAYBOOK);
+    let home = dir.path();
+    fs::write(dir.path().join("right.txt"), format!("{SMB_PW}\n")).unwrap();
+    fs::write(dir.path().join("wrong.txt"), "Wrong-pw-9\n").unwrap();
+    let right = stockman(dir.path(), home, &["--become-password-file", "right.txt"]).output().unwrap();
+    assert_eq!(right.status.code(), Some(0), "{}", text(&right));
+    assert!(text(&right).contains("uid=0"), "{}", text(&right));
+    assert!(!text(&right).contains(SMB_PW), "the password leaked:\n{}", text(&right));
+    let wrong = stockman(dir.path(), home, &["--become-pass-file", "wrong.txt"]).output().unwrap();
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    assert!(text(&wrong).contains("Incorrect sudo password") && !text(&wrong).contains("Wrong-pw-9"), "{}", text(&wrong));
+    fs::write(dir.path().join("ansible.cfg"), "[defaults]\nbecome_password_file = right.txt\n").unwrap();
+    let from_cfg = stockman(dir.path(), home, &[]).env("ANSIBLE_CONFIG", dir.path().join("ansible.cfg")).output().unwrap();
+    assert_eq!(from_cfg.status.code(), Some(0), "{}", text(&from_cfg));
+    assert!(text(&from_cfg).contains("uid=0"), "{}", text(&from_cfg));
+}

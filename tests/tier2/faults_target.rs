@@ -101,7 +101,7 @@ fn a_command_that_never_ends_is_stopped_by_the_task_timeout() {
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.elapsed < Duration::from_secs(30), "{:?}", run.elapsed);
     assert!(
-        run.stdout.contains("The command action failed to execute in the expected time frame (3) and was terminated"),
+        run.stdout.contains("Task failed: Timed out after 3 second(s)."),
         "Ansible's message:\n{}",
         run.all()
     );
