@@ -77,22 +77,140 @@ impl ModuleKind {
     }
 }
 
-/// One parameter a module accepts.
+/// The type Ansible's argument spec gives a parameter (`type:` in its docs);
+/// `Raw` (and `Str`, which Ansible converts from any scalar) accept anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    Str,
+    Bool,
+    Int,
+    Float,
+    List,
+    Dict,
+    Path,
+    Raw,
+}
+
+impl ParamType {
+    /// The name Ansible prints in its type errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamType::Str => "str",
+            ParamType::Bool => "bool",
+            ParamType::Int => "int",
+            ParamType::Float => "float",
+            ParamType::List => "list",
+            ParamType::Dict => "dict",
+            ParamType::Path => "path",
+            ParamType::Raw => "raw",
+        }
+    }
+}
+
+/// One parameter a module accepts, as its Ansible docs declare it.
 #[derive(Debug, Clone, Copy)]
 pub struct Param {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
     pub required: bool,
+    pub ty: ParamType,
+    /// The only values accepted (empty: any).
+    pub choices: &'static [&'static str],
+    /// Ansible's default, as the text it would print, where validation needs
+    /// it (`required_if` on a defaulted `state`); `None` elsewhere.
+    pub default: Option<&'static str>,
+    /// A secret: its value never appears in output, logs or errors.
+    pub no_log: bool,
 }
 
-const fn p(name: &'static str) -> Param {
-    Param { name, aliases: &[], required: false }
+/// An optional parameter, type `raw` until a builder says otherwise (kept
+/// for the tables that predate types: they validate as before).
+pub(crate) const fn p(name: &'static str) -> Param {
+    Param { name, aliases: &[], required: false, ty: ParamType::Raw, choices: &[], default: None, no_log: false }
 }
-const fn req(name: &'static str) -> Param {
-    Param { name, aliases: &[], required: true }
+pub(crate) const fn req(name: &'static str) -> Param {
+    p(name).required()
 }
-const fn alias(name: &'static str, aliases: &'static [&'static str], required: bool) -> Param {
-    Param { name, aliases, required }
+pub(crate) const fn alias(name: &'static str, aliases: &'static [&'static str], required: bool) -> Param {
+    let param = p(name).aliases(aliases);
+    if required { param.required() } else { param }
+}
+
+/// Chainable builders: `p("state").choices(&["present", "absent"]).default("present")`.
+impl Param {
+    pub const fn required(mut self) -> Param {
+        self.required = true;
+        self
+    }
+    pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Param {
+        self.aliases = aliases;
+        self
+    }
+    pub const fn ty(mut self, ty: ParamType) -> Param {
+        self.ty = ty;
+        self
+    }
+    pub const fn str(self) -> Param {
+        self.ty(ParamType::Str)
+    }
+    pub const fn bool(self) -> Param {
+        self.ty(ParamType::Bool)
+    }
+    pub const fn int(self) -> Param {
+        self.ty(ParamType::Int)
+    }
+    pub const fn float(self) -> Param {
+        self.ty(ParamType::Float)
+    }
+    pub const fn list(self) -> Param {
+        self.ty(ParamType::List)
+    }
+    pub const fn dict(self) -> Param {
+        self.ty(ParamType::Dict)
+    }
+    pub const fn path(self) -> Param {
+        self.ty(ParamType::Path)
+    }
+    /// The accepted values; a parameter with choices is a `str`.
+    pub const fn choices(mut self, choices: &'static [&'static str]) -> Param {
+        self.choices = choices;
+        if matches!(self.ty, ParamType::Raw) {
+            self.ty = ParamType::Str;
+        }
+        self
+    }
+    pub const fn default(mut self, value: &'static str) -> Param {
+        self.default = Some(value);
+        self
+    }
+    pub const fn no_log(mut self) -> Param {
+        self.no_log = true;
+        self
+    }
+}
+
+/// "When `param` is `value`, every one of `then` (or, with `any`, one of
+/// them) is required": Ansible's `required_if` entry.
+#[derive(Debug, Clone, Copy)]
+pub struct RequiredIf {
+    pub param: &'static str,
+    pub value: &'static str,
+    pub then: &'static [&'static str],
+    pub any: bool,
+}
+
+/// The rules between a module's parameters (Ansible's `mutually_exclusive`,
+/// `required_one_of`, `required_together`, `required_if`), by canonical name.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub mutually_exclusive: &'static [&'static [&'static str]],
+    pub required_one_of: &'static [&'static [&'static str]],
+    pub required_together: &'static [&'static [&'static str]],
+    pub required_if: &'static [RequiredIf],
+}
+
+impl Rules {
+    pub const NONE: Rules = Rules { mutually_exclusive: &[], required_one_of: &[], required_together: &[], required_if: &[] };
 }
 
 /// A module's name and parameters.
@@ -108,6 +226,15 @@ pub struct ModuleSpec {
 }
 
 impl ModuleSpec {
+    /// The rules between this module's parameters. Kept beside the table,
+    /// not as a field, so every `ModuleSpec { .. }` literal stays as it is.
+    pub fn rules(&self) -> &'static Rules {
+        match self.name {
+            "command" | "shell" => &crate::command::RULES,
+            _ => &Rules::NONE,
+        }
+    }
+
     /// The canonical parameter name for `name` (resolving aliases).
     pub fn canonical(&self, name: &str) -> Option<&'static str> {
         self.params
@@ -122,18 +249,6 @@ impl ModuleSpec {
     }
 }
 
-const COMMAND_PARAMS: &[Param] = &[
-    p("_raw_params"),
-    p("cmd"),
-    p("argv"),
-    p("chdir"),
-    p("creates"),
-    p("removes"),
-    p("stdin"),
-    p("stdin_add_newline"),
-    p("strip_empty_ends"),
-    p("executable"),
-];
 
 const FILE_ATTRS: [Param; 3] = [p("mode"), p("owner"), p("group")];
 
@@ -169,21 +284,6 @@ const TEMPLATE_PARAMS: &[Param] = &[
     p("output_encoding"),
 ];
 
-const FILE_PARAMS: &[Param] = &[
-    alias("path", &["dest", "name"], true),
-    p("state"),
-    p("src"),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-    p("recurse"),
-    p("force"),
-    p("follow"),
-    p("access_time"),
-    p("modification_time"),
-    p("access_time_format"),
-    p("modification_time_format"),
-];
 
 const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];
 
@@ -468,11 +568,11 @@ const PAUSE_PARAMS: &[Param] = &[p("seconds"), p("minutes"), p("prompt"), p("ech
 const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet")];
 
 pub static MODULES: &[ModuleSpec] = &[
-    ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, any_params: false, params: COMMAND_PARAMS },
-    ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, any_params: false, params: COMMAND_PARAMS },
+    ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, any_params: false, params: crate::command::PARAMS },
+    ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, any_params: false, params: crate::command::PARAMS },
     ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, any_params: false, params: COPY_PARAMS },
     ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: TEMPLATE_PARAMS },
-    ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: FILE_PARAMS },
+    ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: crate::file::PARAMS },
     ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS },
     ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: APT_PARAMS },
     ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS },
@@ -554,5 +654,16 @@ mod tests {
         let file = lookup("file").unwrap();
         assert_eq!(file.canonical("dest"), Some("path"));
         assert_eq!(file.canonical("bogus"), None);
+    }
+
+    #[test]
+    fn builders_type_and_constrain_params() {
+        let state = lookup("file").unwrap().params.iter().find(|p| p.name == "state").unwrap();
+        assert_eq!(state.ty, ParamType::Str, "choices make a str");
+        assert!(state.choices.contains(&"directory"));
+        let legacy = alias("dest", &["path"], true);
+        assert!(legacy.required && legacy.ty == ParamType::Raw && legacy.choices.is_empty() && !legacy.no_log);
+        assert_eq!(lookup("shell").unwrap().rules().required_one_of, &[&["_raw_params", "cmd", "argv"][..]]);
+        assert!(lookup("copy").unwrap().rules().mutually_exclusive.is_empty());
     }
 }
