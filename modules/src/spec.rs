@@ -250,161 +250,22 @@ impl ModuleSpec {
 }
 
 
-const FILE_ATTRS: [Param; 3] = [p("mode"), p("owner"), p("group")];
-
-const COPY_PARAMS: &[Param] = &[
-    p("src"),
-    p("content"),
-    alias("dest", &["path"], true),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-    p("backup"),
-    p("force"),
-    p("validate"),
-    p("remote_src"),
-    p("directory_mode"),
-    p("follow"),
-    p("local_follow"),
-];
-
-const TEMPLATE_PARAMS: &[Param] = &[
-    req("src"),
-    alias("dest", &["path"], true),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-    p("backup"),
-    p("force"),
-    p("validate"),
-    p("follow"),
-    p("newline_sequence"),
-    p("trim_blocks"),
-    p("lstrip_blocks"),
-    p("output_encoding"),
-];
+/// `mode`, `owner`, `group` of Ansible's file-common arguments.
+pub(crate) const FILE_ATTRS: [Param; 3] = [p("mode"), p("owner").str(), p("group").str()];
 
 
 const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];
 
-const APT_PARAMS: &[Param] = &[
-    alias("name", &["package", "pkg"], false),
-    p("state"),
-    alias("update_cache", &["update-cache"], false),
-    p("cache_valid_time"),
-    p("purge"),
-    p("autoremove"),
-    p("autoclean"),
-    alias("install_recommends", &["install-recommends"], false),
-    p("deb"),
-    p("upgrade"),
-    alias("default_release", &["default-release"], false),
-    alias("allow_downgrade", &["allow-downgrade", "allow_downgrades", "allow-downgrades"], false),
-    p("only_upgrade"),
-    p("dpkg_options"),
-    p("lock_timeout"),
-];
-
 /// `package`: `use` picks the backend, which gets every other argument (apt's).
-const PACKAGE_PARAMS: [Param; APT_PARAMS.len() + 1] = {
-    let mut params = [p("use"); APT_PARAMS.len() + 1];
+const PACKAGE_PARAMS: [Param; crate::apt::PARAMS.len() + 1] = {
+    let mut params = [p("use"); crate::apt::PARAMS.len() + 1];
     let mut i = 0;
-    while i < APT_PARAMS.len() {
-        params[i + 1] = APT_PARAMS[i];
+    while i < crate::apt::PARAMS.len() {
+        params[i + 1] = crate::apt::PARAMS[i];
         i += 1;
     }
     params
 };
-
-const USER_PARAMS: &[Param] = &[
-    alias("name", &["user"], true),
-    p("state"),
-    p("uid"),
-    p("group"),
-    p("groups"),
-    p("append"),
-    p("shell"),
-    alias("home", &[], false),
-    alias("create_home", &["createhome"], false),
-    p("move_home"),
-    p("system"),
-    p("comment"),
-    p("password"),
-    p("update_password"),
-    p("password_lock"),
-    p("remove"),
-    p("force"),
-    p("expires"),
-    p("non_unique"),
-    p("generate_ssh_key"),
-    p("ssh_key_bits"),
-    p("ssh_key_type"),
-    p("ssh_key_file"),
-    p("ssh_key_comment"),
-    p("ssh_key_passphrase"),
-];
-
-const GROUP_PARAMS: &[Param] = &[req("name"), p("state"), p("gid"), p("system"), p("non_unique")];
-
-const SYSTEMD_PARAMS: &[Param] = &[
-    alias("name", &["service", "unit"], false),
-    p("state"),
-    p("enabled"),
-    p("masked"),
-    alias("daemon_reload", &["daemon-reload"], false),
-    alias("daemon_reexec", &["daemon-reexec"], false),
-    p("scope"),
-    p("no_block"),
-];
-
-/// `service` on a systemd host: the subset of its arguments that map onto `systemd`.
-const SERVICE_PARAMS: &[Param] = &[req("name"), p("state"), p("enabled")];
-
-const GIT_PARAMS: &[Param] = &[
-    alias("repo", &["name"], true),
-    req("dest"),
-    p("version"),
-    p("remote"),
-    p("force"),
-    p("update"),
-    p("clone"),
-    p("bare"),
-    p("depth"),
-    p("single_branch"),
-    p("refspec"),
-    p("recursive"),
-    p("accept_hostkey"),
-    p("accept_newhostkey"),
-    p("key_file"),
-    p("umask"),
-];
-
-const STAT_PARAMS: &[Param] = &[
-    alias("path", &["dest", "name"], true),
-    p("follow"),
-    p("get_checksum"),
-    alias("get_mime", &["mime", "mime_type", "mime-type"], false),
-    alias("get_attributes", &["attr", "attributes"], false),
-    alias("checksum_algorithm", &["checksum", "checksum_algo"], false),
-];
-
-const LINEINFILE_PARAMS: &[Param] = &[
-    alias("path", &["dest", "destfile", "name"], true),
-    p("state"),
-    alias("regexp", &["regex"], false),
-    p("search_string"),
-    alias("line", &["value"], false),
-    p("insertafter"),
-    p("insertbefore"),
-    p("backrefs"),
-    p("validate"),
-    p("create"),
-    p("backup"),
-    p("firstmatch"),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-];
 
 const BLOCKINFILE_PARAMS: &[Param] = &[
     alias("path", &["dest", "destfile", "name"], true),
@@ -462,25 +323,6 @@ const FIND_PARAMS: &[Param] = &[
     p("limit"),
 ];
 
-const CRON_PARAMS: &[Param] = &[
-    req("name"),
-    p("user"),
-    alias("job", &["value"], false),
-    p("cron_file"),
-    p("state"),
-    p("backup"),
-    p("minute"),
-    p("hour"),
-    alias("day", &["dom"], false),
-    p("month"),
-    alias("weekday", &["dow"], false),
-    p("special_time"),
-    p("disabled"),
-    p("env"),
-    p("insertafter"),
-    p("insertbefore"),
-];
-
 const AUTHORIZED_KEY_PARAMS: &[Param] = &[
     req("user"),
     req("key"),
@@ -527,7 +369,7 @@ const URL_PARAMS: [Param; 11] = [
     p("use_proxy"),
     p("validate_certs"),
     alias("url_username", &["username"], false),
-    alias("url_password", &["password"], false),
+    alias("url_password", &["password"], false).no_log(),
     p("force_basic_auth"),
     p("client_cert"),
     p("client_key"),
@@ -570,29 +412,29 @@ const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false
 pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, any_params: false, params: crate::command::PARAMS },
     ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, any_params: false, params: crate::command::PARAMS },
-    ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, any_params: false, params: COPY_PARAMS },
-    ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: TEMPLATE_PARAMS },
+    ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, any_params: false, params: crate::copy::PARAMS },
+    ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: crate::template::PARAMS },
     ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: crate::file::PARAMS },
     ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS },
-    ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: APT_PARAMS },
+    ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: crate::apt::PARAMS },
     ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS },
     ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: &[alias("src", &["path"], true)] },
     ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: REPLACE_PARAMS },
     ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: FIND_PARAMS },
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
     ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: GET_URL_PARAMS },
-    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: CRON_PARAMS },
+    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS },
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: AUTHORIZED_KEY_PARAMS },
     ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: SYSCTL_PARAMS },
-    ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
-    ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
-    ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
-    ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
-    ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: GIT_PARAMS },
-    ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SERVICE_PARAMS },
+    ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS },
+    ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS },
+    ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS },
+    ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS },
+    ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: crate::git::PARAMS },
+    ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::SERVICE_PARAMS },
     ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")] },
-    ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: STAT_PARAMS },
-    ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: LINEINFILE_PARAMS },
+    ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: crate::stat::PARAMS },
+    ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: crate::lineinfile::PARAMS },
     ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: BLOCKINFILE_PARAMS },
     ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
     ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: WAIT_FOR_PARAMS },
