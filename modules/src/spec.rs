@@ -267,100 +267,6 @@ const PACKAGE_PARAMS: [Param; crate::apt::PARAMS.len() + 1] = {
     params
 };
 
-const BLOCKINFILE_PARAMS: &[Param] = &[
-    alias("path", &["dest", "destfile", "name"], true),
-    p("state"),
-    p("marker"),
-    alias("block", &["content"], false),
-    p("insertafter"),
-    p("insertbefore"),
-    p("create"),
-    p("backup"),
-    p("marker_begin"),
-    p("marker_end"),
-    p("append_newline"),
-    p("prepend_newline"),
-    p("validate"),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-];
-
-const REPLACE_PARAMS: &[Param] = &[
-    alias("path", &["dest", "destfile", "name"], true),
-    req("regexp"),
-    p("replace"),
-    p("after"),
-    p("before"),
-    p("backup"),
-    p("validate"),
-    p("encoding"),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-];
-
-const FIND_PARAMS: &[Param] = &[
-    alias("paths", &["name", "path"], true),
-    alias("patterns", &["pattern"], false),
-    alias("excludes", &["exclude"], false),
-    p("contains"),
-    p("read_whole_file"),
-    p("file_type"),
-    p("age"),
-    p("age_stamp"),
-    p("size"),
-    p("recurse"),
-    p("hidden"),
-    p("follow"),
-    p("get_checksum"),
-    alias("checksum_algorithm", &["checksum", "checksum_algo"], false),
-    p("use_regex"),
-    p("depth"),
-    p("mode"),
-    p("exact_mode"),
-    p("encoding"),
-    p("limit"),
-];
-
-const AUTHORIZED_KEY_PARAMS: &[Param] = &[
-    req("user"),
-    req("key"),
-    p("path"),
-    p("manage_dir"),
-    p("state"),
-    p("key_options"),
-    p("exclusive"),
-    p("comment"),
-    p("validate_certs"),
-    p("follow"),
-];
-
-const SYSCTL_PARAMS: &[Param] = &[
-    alias("name", &["key"], true),
-    alias("value", &["val"], false),
-    p("state"),
-    p("reload"),
-    p("sysctl_set"),
-    p("ignoreerrors"),
-    p("sysctl_file"),
-];
-
-const WAIT_FOR_PARAMS: &[Param] = &[
-    p("host"),
-    p("port"),
-    p("path"),
-    p("state"),
-    p("search_regex"),
-    p("timeout"),
-    p("connect_timeout"),
-    p("delay"),
-    p("sleep"),
-    p("msg"),
-    p("active_connection_states"),
-    p("exclude_hosts"),
-];
-
 /// Ansible's `url_argument_spec`, shared by the URL modules.
 const URL_PARAMS: [Param; 11] = [
     req("url"),
@@ -419,13 +325,13 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: crate::apt::PARAMS },
     ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS },
     ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: &[alias("src", &["path"], true)] },
-    ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: REPLACE_PARAMS },
-    ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: FIND_PARAMS },
+    ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: crate::replace::PARAMS },
+    ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: crate::find::PARAMS },
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
     ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: GET_URL_PARAMS },
     ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS },
-    ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: AUTHORIZED_KEY_PARAMS },
-    ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: SYSCTL_PARAMS },
+    ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS },
+    ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS },
@@ -435,9 +341,9 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")] },
     ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: crate::stat::PARAMS },
     ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: crate::lineinfile::PARAMS },
-    ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: BLOCKINFILE_PARAMS },
+    ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: crate::blockinfile::PARAMS },
     ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
-    ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: WAIT_FOR_PARAMS },
+    ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: crate::wait_for::PARAMS },
     ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")] },
     ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: &[p("_raw_params"), p("executable")] },
     ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: &[p("_raw_params"), p("cmd"), p("creates"), p("removes"), p("chdir"), p("executable"), p("decrypt")] },
