@@ -12,6 +12,26 @@ use std::collections::HashMap;
 use crate::listarg::{choice, int, list};
 use crate::shell::Cmd;
 use crate::{Args, ExecOutput, FileDiff, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, Param};
+
+/// The arguments of `apt`, typed as ansible.builtin.apt's docs.
+pub const PARAMS: &[Param] = &[
+    alias("name", &["package", "pkg"], false).list(),
+    p("state").choices(&["absent", "build-dep", "latest", "present", "fixed"]).default("present"),
+    alias("update_cache", &["update-cache"], false).bool(),
+    p("cache_valid_time").int(),
+    p("purge").bool(),
+    p("autoremove").bool(),
+    p("autoclean").bool(),
+    alias("install_recommends", &["install-recommends"], false).bool(),
+    p("deb").path(),
+    p("upgrade").choices(&["dist", "full", "no", "safe", "yes"]).default("no"),
+    alias("default_release", &["default-release"], false).str(),
+    alias("allow_downgrade", &["allow-downgrade", "allow_downgrades", "allow-downgrades"], false).bool(),
+    p("only_upgrade").bool(),
+    p("dpkg_options").str(),
+    p("lock_timeout").int(),
+];
 
 const MARK: &str = "@@stockman-apt@@";
 const STAMP: &str = "/var/lib/apt/periodic/update-success-stamp";

@@ -18,6 +18,21 @@ use serde_json::{json, Value};
 use crate::remote_file::{self, WritePlan};
 use crate::shell::Cmd;
 use crate::{Args, FileDiff, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{p, req, Param};
+
+/// The arguments of `authorized_key`, typed as ansible.posix.authorized_key's docs.
+pub const PARAMS: &[Param] = &[
+    req("user").str(),
+    req("key").str(),
+    p("path").path(),
+    p("manage_dir").bool(),
+    p("state").choices(&["absent", "present"]).default("present"),
+    p("key_options").str(),
+    p("exclusive").bool(),
+    p("comment").str(),
+    p("validate_certs").bool(),
+    p("follow").bool(),
+];
 
 const KEY_TYPES: &[&str] = &[
     "sk-ecdsa-sha2-nistp256@openssh.com",

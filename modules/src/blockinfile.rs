@@ -12,6 +12,27 @@ use serde_json::Value;
 use crate::remote_file::WantedAttrs;
 use crate::text_edit::{self, split_lines, Edit};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, Param};
+
+/// The arguments of `blockinfile`, typed as ansible.builtin.blockinfile's docs.
+pub const PARAMS: &[Param] = &[
+    alias("path", &["dest", "destfile", "name"], true).path(),
+    p("state").choices(&["absent", "present"]).default("present"),
+    p("marker").str(),
+    alias("block", &["content"], false).str(),
+    p("insertafter").str(),
+    p("insertbefore").str(),
+    p("create").bool(),
+    p("backup").bool(),
+    p("marker_begin").str(),
+    p("marker_end").str(),
+    p("append_newline").bool(),
+    p("prepend_newline").bool(),
+    p("validate").str(),
+    crate::spec::FILE_ATTRS[0],
+    crate::spec::FILE_ATTRS[1],
+    crate::spec::FILE_ATTRS[2],
+];
 
 /// Where the block goes when its markers are not in the file yet.
 #[derive(Debug, Clone)]

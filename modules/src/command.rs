@@ -13,6 +13,29 @@ use serde_json::{json, Map, Value};
 use crate::clock::{format_delta, format_timestamp};
 use crate::shell::Cmd;
 use crate::{shlex, Args, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{p, Param, Rules};
+
+/// The arguments of `command` and `shell` (ansible.builtin.command's spec;
+/// `shell` adds nothing stockman reads).
+pub const PARAMS: &[Param] = &[
+    p("_raw_params").str(),
+    p("cmd").str(),
+    p("argv").list(),
+    p("chdir").path(),
+    p("creates").path(),
+    p("removes").path(),
+    p("stdin").str(),
+    p("stdin_add_newline").bool().default("true"),
+    p("strip_empty_ends").bool().default("true"),
+    p("executable").str(),
+];
+
+/// Exactly one way of giving the command, as Ansible requires.
+pub const RULES: Rules = Rules {
+    mutually_exclusive: &[&["_raw_params", "cmd", "argv"]],
+    required_one_of: &[&["_raw_params", "cmd", "argv"]],
+    ..Rules::NONE
+};
 
 /// What to run and how, from the task's arguments.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,6 +16,24 @@ use crate::remote_file::{
 use crate::shell::Cmd;
 use crate::upload::{self, Content, LocalFile, RemoteFile};
 use crate::{Args, Controller, FileDiff, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, Param};
+
+/// The arguments of `copy`, typed as ansible.builtin.copy's docs.
+pub const PARAMS: &[Param] = &[
+    p("src").path(),
+    p("content").str(),
+    alias("dest", &["path"], true).path(),
+    crate::spec::FILE_ATTRS[0],
+    crate::spec::FILE_ATTRS[1],
+    crate::spec::FILE_ATTRS[2],
+    p("backup").bool(),
+    p("force").bool(),
+    p("validate").str(),
+    p("remote_src").bool(),
+    p("directory_mode"),
+    p("follow").bool(),
+    p("local_follow").bool(),
+];
 
 pub async fn run<T: Target>(
     args: &Args,

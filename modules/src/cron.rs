@@ -18,6 +18,27 @@ use crate::remote_file::{self, WritePlan};
 use crate::shell::Cmd;
 use crate::text_edit::{self, TextFile};
 use crate::{Args, FileDiff, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, req, Param};
+
+/// The arguments of `cron`, typed as ansible.builtin.cron's docs.
+pub const PARAMS: &[Param] = &[
+    req("name").str(),
+    p("user").str(),
+    alias("job", &["value"], false).str(),
+    p("cron_file").path(),
+    p("state").choices(&["absent", "present"]).default("present"),
+    p("backup").bool(),
+    p("minute").str(),
+    p("hour").str(),
+    alias("day", &["dom"], false).str(),
+    p("month").str(),
+    alias("weekday", &["dow"], false).str(),
+    p("special_time").choices(&["annually", "daily", "hourly", "monthly", "reboot", "weekly", "yearly"]),
+    p("disabled").bool(),
+    p("env").bool(),
+    p("insertafter").str(),
+    p("insertbefore").str(),
+];
 
 const COMMENT: &str = "#Ansible: ";
 const CRON_D: &str = "/etc/cron.d";

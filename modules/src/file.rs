@@ -17,6 +17,24 @@ use crate::remote_file::{
 };
 use crate::shell::Cmd;
 use crate::{Args, FileDiff, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, Param};
+
+/// The arguments of `file`, typed as ansible.builtin.file's docs.
+pub const PARAMS: &[Param] = &[
+    alias("path", &["dest", "name"], true).path(),
+    p("state").choices(&["absent", "directory", "file", "hard", "link", "touch"]),
+    p("src").path(),
+    p("mode").ty(crate::spec::ParamType::Raw),
+    p("owner").str(),
+    p("group").str(),
+    p("recurse").bool().default("false"),
+    p("force").bool().default("false"),
+    p("follow").bool().default("true"),
+    p("access_time").str(),
+    p("modification_time").str(),
+    p("access_time_format").str(),
+    p("modification_time_format").str(),
+];
 
 /// The `state` argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,6 +23,31 @@ use crate::mode::ModeSpec;
 use crate::remote_file::Fields;
 use crate::shell::Cmd;
 use crate::{Args, ModuleError, ModuleResult, Target};
+use crate::spec::{alias, p, Param};
+
+/// The arguments of `find`, typed as ansible.builtin.find's docs.
+pub const PARAMS: &[Param] = &[
+    alias("paths", &["name", "path"], true).list(),
+    alias("patterns", &["pattern"], false).list(),
+    alias("excludes", &["exclude"], false).list(),
+    p("contains").str(),
+    p("read_whole_file").bool(),
+    p("file_type").choices(&["any", "directory", "file", "link"]).default("file"),
+    p("age").str(),
+    p("age_stamp").choices(&["atime", "ctime", "mtime"]).default("mtime"),
+    p("size").str(),
+    p("recurse").bool(),
+    p("hidden").bool(),
+    p("follow").bool(),
+    p("get_checksum").bool(),
+    alias("checksum_algorithm", &["checksum", "checksum_algo"], false).choices(&["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]).default("sha1"),
+    p("use_regex").bool(),
+    p("depth").int(),
+    p("mode"),
+    p("exact_mode").bool(),
+    p("encoding").str(),
+    p("limit").int(),
+];
 
 /// `$1` = H or L (symlinks followed on the command line only, or always),
 /// `$2` = `-maxdepth` (empty: none), then the paths. Prints the time, then per

@@ -10,6 +10,27 @@ use std::collections::HashMap;
 use crate::listarg::int;
 use crate::shell::{quote, Cmd};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, req, Param};
+
+/// The arguments of `git`, typed as ansible.builtin.git's docs.
+pub const PARAMS: &[Param] = &[
+    alias("repo", &["name"], true).str(),
+    req("dest").path(),
+    p("version").str(),
+    p("remote").str(),
+    p("force").bool(),
+    p("update").bool(),
+    p("clone").bool(),
+    p("bare").bool(),
+    p("depth").int(),
+    p("single_branch").bool(),
+    p("refspec").str(),
+    p("recursive").bool(),
+    p("accept_hostkey").bool(),
+    p("accept_newhostkey").bool(),
+    p("key_file").path(),
+    p("umask"),
+];
 
 const MARK: &str = "@@stockman-git@@";
 

@@ -5,6 +5,16 @@
 use crate::listarg::{choice, int};
 use crate::shell::Cmd;
 use crate::{Args, FileDiff, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{p, req, Param};
+
+/// The arguments of `group`, typed as ansible.builtin.group's docs.
+pub const PARAMS: &[Param] = &[
+    req("name").str(),
+    p("state").choices(&["absent", "present"]).default("present"),
+    p("gid").int(),
+    p("system").bool(),
+    p("non_unique").bool(),
+];
 
 /// One `/etc/group` entry as `getent group` prints it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,6 +11,26 @@ use crate::pyregex::PyRegex as Regex;
 use crate::remote_file::WantedAttrs;
 use crate::text_edit::{self, split_lines, Edit};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, Param};
+
+/// The arguments of `lineinfile`, typed as ansible.builtin.lineinfile's docs.
+pub const PARAMS: &[Param] = &[
+    alias("path", &["dest", "destfile", "name"], true).path(),
+    p("state").choices(&["absent", "present"]).default("present"),
+    alias("regexp", &["regex"], false).str(),
+    p("search_string").str(),
+    alias("line", &["value"], false).str(),
+    p("insertafter").str(),
+    p("insertbefore").str(),
+    p("backrefs").bool(),
+    p("validate").str(),
+    p("create").bool(),
+    p("backup").bool(),
+    p("firstmatch").bool(),
+    crate::spec::FILE_ATTRS[0],
+    crate::spec::FILE_ATTRS[1],
+    crate::spec::FILE_ATTRS[2],
+];
 
 /// Where a new line goes when nothing matches.
 #[derive(Debug, Clone)]

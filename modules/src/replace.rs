@@ -18,6 +18,22 @@ use serde_json::Value;
 use crate::remote_file::WantedAttrs;
 use crate::text_edit::{self, check_template, expand_template, Edit};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, req, Param};
+
+/// The arguments of `replace`, typed as ansible.builtin.replace's docs.
+pub const PARAMS: &[Param] = &[
+    alias("path", &["dest", "destfile", "name"], true).path(),
+    req("regexp").str(),
+    p("replace").str(),
+    p("after").str(),
+    p("before").str(),
+    p("backup").bool(),
+    p("validate").str(),
+    p("encoding").str(),
+    crate::spec::FILE_ATTRS[0],
+    crate::spec::FILE_ATTRS[1],
+    crate::spec::FILE_ATTRS[2],
+];
 
 /// The validated request.
 #[derive(Debug)]

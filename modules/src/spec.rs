@@ -79,22 +79,140 @@ impl ModuleKind {
     }
 }
 
-/// One parameter a module accepts.
+/// The type Ansible's argument spec gives a parameter (`type:` in its docs);
+/// `Raw` (and `Str`, which Ansible converts from any scalar) accept anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    Str,
+    Bool,
+    Int,
+    Float,
+    List,
+    Dict,
+    Path,
+    Raw,
+}
+
+impl ParamType {
+    /// The name Ansible prints in its type errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamType::Str => "str",
+            ParamType::Bool => "bool",
+            ParamType::Int => "int",
+            ParamType::Float => "float",
+            ParamType::List => "list",
+            ParamType::Dict => "dict",
+            ParamType::Path => "path",
+            ParamType::Raw => "raw",
+        }
+    }
+}
+
+/// One parameter a module accepts, as its Ansible docs declare it.
 #[derive(Debug, Clone, Copy)]
 pub struct Param {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
     pub required: bool,
+    pub ty: ParamType,
+    /// The only values accepted (empty: any).
+    pub choices: &'static [&'static str],
+    /// Ansible's default, as the text it would print, where validation needs
+    /// it (`required_if` on a defaulted `state`); `None` elsewhere.
+    pub default: Option<&'static str>,
+    /// A secret: its value never appears in output, logs or errors.
+    pub no_log: bool,
 }
 
+/// An optional parameter, type `raw` until a builder says otherwise (kept
+/// for the tables that predate types: they validate as before).
 pub(crate) const fn p(name: &'static str) -> Param {
-    Param { name, aliases: &[], required: false }
+    Param { name, aliases: &[], required: false, ty: ParamType::Raw, choices: &[], default: None, no_log: false }
 }
 pub(crate) const fn req(name: &'static str) -> Param {
-    Param { name, aliases: &[], required: true }
+    p(name).required()
 }
 pub(crate) const fn alias(name: &'static str, aliases: &'static [&'static str], required: bool) -> Param {
-    Param { name, aliases, required }
+    let param = p(name).aliases(aliases);
+    if required { param.required() } else { param }
+}
+
+/// Chainable builders: `p("state").choices(&["present", "absent"]).default("present")`.
+impl Param {
+    pub const fn required(mut self) -> Param {
+        self.required = true;
+        self
+    }
+    pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Param {
+        self.aliases = aliases;
+        self
+    }
+    pub const fn ty(mut self, ty: ParamType) -> Param {
+        self.ty = ty;
+        self
+    }
+    pub const fn str(self) -> Param {
+        self.ty(ParamType::Str)
+    }
+    pub const fn bool(self) -> Param {
+        self.ty(ParamType::Bool)
+    }
+    pub const fn int(self) -> Param {
+        self.ty(ParamType::Int)
+    }
+    pub const fn float(self) -> Param {
+        self.ty(ParamType::Float)
+    }
+    pub const fn list(self) -> Param {
+        self.ty(ParamType::List)
+    }
+    pub const fn dict(self) -> Param {
+        self.ty(ParamType::Dict)
+    }
+    pub const fn path(self) -> Param {
+        self.ty(ParamType::Path)
+    }
+    /// The accepted values; a parameter with choices is a `str`.
+    pub const fn choices(mut self, choices: &'static [&'static str]) -> Param {
+        self.choices = choices;
+        if matches!(self.ty, ParamType::Raw) {
+            self.ty = ParamType::Str;
+        }
+        self
+    }
+    pub const fn default(mut self, value: &'static str) -> Param {
+        self.default = Some(value);
+        self
+    }
+    pub const fn no_log(mut self) -> Param {
+        self.no_log = true;
+        self
+    }
+}
+
+/// "When `param` is `value`, every one of `then` (or, with `any`, one of
+/// them) is required": Ansible's `required_if` entry.
+#[derive(Debug, Clone, Copy)]
+pub struct RequiredIf {
+    pub param: &'static str,
+    pub value: &'static str,
+    pub then: &'static [&'static str],
+    pub any: bool,
+}
+
+/// The rules between a module's parameters (Ansible's `mutually_exclusive`,
+/// `required_one_of`, `required_together`, `required_if`), by canonical name.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub mutually_exclusive: &'static [&'static [&'static str]],
+    pub required_one_of: &'static [&'static [&'static str]],
+    pub required_together: &'static [&'static [&'static str]],
+    pub required_if: &'static [RequiredIf],
+}
+
+impl Rules {
+    pub const NONE: Rules = Rules { mutually_exclusive: &[], required_one_of: &[], required_together: &[], required_if: &[] };
 }
 
 /// A module's name and parameters.
@@ -110,6 +228,15 @@ pub struct ModuleSpec {
 }
 
 impl ModuleSpec {
+    /// The rules between this module's parameters. Kept beside the table,
+    /// not as a field, so every `ModuleSpec { .. }` literal stays as it is.
+    pub fn rules(&self) -> &'static Rules {
+        match self.name {
+            "command" | "shell" => &crate::command::RULES,
+            _ => &Rules::NONE,
+        }
+    }
+
     /// The canonical parameter name for `name` (resolving aliases).
     pub fn canonical(&self, name: &str) -> Option<&'static str> {
         self.params
@@ -124,302 +251,23 @@ impl ModuleSpec {
     }
 }
 
-const COMMAND_PARAMS: &[Param] = &[
-    p("_raw_params"),
-    p("cmd"),
-    p("argv"),
-    p("chdir"),
-    p("creates"),
-    p("removes"),
-    p("stdin"),
-    p("stdin_add_newline"),
-    p("strip_empty_ends"),
-    p("executable"),
-];
 
-const FILE_ATTRS: [Param; 3] = [p("mode"), p("owner"), p("group")];
+/// `mode`, `owner`, `group` of Ansible's file-common arguments.
+pub(crate) const FILE_ATTRS: [Param; 3] = [p("mode"), p("owner").str(), p("group").str()];
 
-const COPY_PARAMS: &[Param] = &[
-    p("src"),
-    p("content"),
-    alias("dest", &["path"], true),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-    p("backup"),
-    p("force"),
-    p("validate"),
-    p("remote_src"),
-    p("directory_mode"),
-    p("follow"),
-    p("local_follow"),
-];
-
-const TEMPLATE_PARAMS: &[Param] = &[
-    req("src"),
-    alias("dest", &["path"], true),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-    p("backup"),
-    p("force"),
-    p("validate"),
-    p("follow"),
-    p("newline_sequence"),
-    p("trim_blocks"),
-    p("lstrip_blocks"),
-    p("output_encoding"),
-];
-
-const FILE_PARAMS: &[Param] = &[
-    alias("path", &["dest", "name"], true),
-    p("state"),
-    p("src"),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-    p("recurse"),
-    p("force"),
-    p("follow"),
-    p("access_time"),
-    p("modification_time"),
-    p("access_time_format"),
-    p("modification_time_format"),
-];
 
 const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];
 
-const APT_PARAMS: &[Param] = &[
-    alias("name", &["package", "pkg"], false),
-    p("state"),
-    alias("update_cache", &["update-cache"], false),
-    p("cache_valid_time"),
-    p("purge"),
-    p("autoremove"),
-    p("autoclean"),
-    alias("install_recommends", &["install-recommends"], false),
-    p("deb"),
-    p("upgrade"),
-    alias("default_release", &["default-release"], false),
-    alias("allow_downgrade", &["allow-downgrade", "allow_downgrades", "allow-downgrades"], false),
-    p("only_upgrade"),
-    p("dpkg_options"),
-    p("lock_timeout"),
-];
-
 /// `package`: `use` picks the backend, which gets every other argument (apt's).
-const PACKAGE_PARAMS: [Param; APT_PARAMS.len() + 1] = {
-    let mut params = [p("use"); APT_PARAMS.len() + 1];
+const PACKAGE_PARAMS: [Param; crate::apt::PARAMS.len() + 1] = {
+    let mut params = [p("use"); crate::apt::PARAMS.len() + 1];
     let mut i = 0;
-    while i < APT_PARAMS.len() {
-        params[i + 1] = APT_PARAMS[i];
+    while i < crate::apt::PARAMS.len() {
+        params[i + 1] = crate::apt::PARAMS[i];
         i += 1;
     }
     params
 };
-
-const USER_PARAMS: &[Param] = &[
-    alias("name", &["user"], true),
-    p("state"),
-    p("uid"),
-    p("group"),
-    p("groups"),
-    p("append"),
-    p("shell"),
-    alias("home", &[], false),
-    alias("create_home", &["createhome"], false),
-    p("move_home"),
-    p("system"),
-    p("comment"),
-    p("password"),
-    p("update_password"),
-    p("password_lock"),
-    p("remove"),
-    p("force"),
-    p("expires"),
-    p("non_unique"),
-    p("generate_ssh_key"),
-    p("ssh_key_bits"),
-    p("ssh_key_type"),
-    p("ssh_key_file"),
-    p("ssh_key_comment"),
-    p("ssh_key_passphrase"),
-];
-
-const GROUP_PARAMS: &[Param] = &[req("name"), p("state"), p("gid"), p("system"), p("non_unique")];
-
-const SYSTEMD_PARAMS: &[Param] = &[
-    alias("name", &["service", "unit"], false),
-    p("state"),
-    p("enabled"),
-    p("masked"),
-    alias("daemon_reload", &["daemon-reload"], false),
-    alias("daemon_reexec", &["daemon-reexec"], false),
-    p("scope"),
-    p("no_block"),
-];
-
-/// `service` on a systemd host: the subset of its arguments that map onto `systemd`.
-const SERVICE_PARAMS: &[Param] = &[req("name"), p("state"), p("enabled")];
-
-const GIT_PARAMS: &[Param] = &[
-    alias("repo", &["name"], true),
-    req("dest"),
-    p("version"),
-    p("remote"),
-    p("force"),
-    p("update"),
-    p("clone"),
-    p("bare"),
-    p("depth"),
-    p("single_branch"),
-    p("refspec"),
-    p("recursive"),
-    p("accept_hostkey"),
-    p("accept_newhostkey"),
-    p("key_file"),
-    p("umask"),
-];
-
-const STAT_PARAMS: &[Param] = &[
-    alias("path", &["dest", "name"], true),
-    p("follow"),
-    p("get_checksum"),
-    alias("get_mime", &["mime", "mime_type", "mime-type"], false),
-    alias("get_attributes", &["attr", "attributes"], false),
-    alias("checksum_algorithm", &["checksum", "checksum_algo"], false),
-];
-
-const LINEINFILE_PARAMS: &[Param] = &[
-    alias("path", &["dest", "destfile", "name"], true),
-    p("state"),
-    alias("regexp", &["regex"], false),
-    p("search_string"),
-    alias("line", &["value"], false),
-    p("insertafter"),
-    p("insertbefore"),
-    p("backrefs"),
-    p("validate"),
-    p("create"),
-    p("backup"),
-    p("firstmatch"),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-];
-
-const BLOCKINFILE_PARAMS: &[Param] = &[
-    alias("path", &["dest", "destfile", "name"], true),
-    p("state"),
-    p("marker"),
-    alias("block", &["content"], false),
-    p("insertafter"),
-    p("insertbefore"),
-    p("create"),
-    p("backup"),
-    p("marker_begin"),
-    p("marker_end"),
-    p("append_newline"),
-    p("prepend_newline"),
-    p("validate"),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-];
-
-const REPLACE_PARAMS: &[Param] = &[
-    alias("path", &["dest", "destfile", "name"], true),
-    req("regexp"),
-    p("replace"),
-    p("after"),
-    p("before"),
-    p("backup"),
-    p("validate"),
-    p("encoding"),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-];
-
-const FIND_PARAMS: &[Param] = &[
-    alias("paths", &["name", "path"], true),
-    alias("patterns", &["pattern"], false),
-    alias("excludes", &["exclude"], false),
-    p("contains"),
-    p("read_whole_file"),
-    p("file_type"),
-    p("age"),
-    p("age_stamp"),
-    p("size"),
-    p("recurse"),
-    p("hidden"),
-    p("follow"),
-    p("get_checksum"),
-    alias("checksum_algorithm", &["checksum", "checksum_algo"], false),
-    p("use_regex"),
-    p("depth"),
-    p("mode"),
-    p("exact_mode"),
-    p("encoding"),
-    p("limit"),
-];
-
-const CRON_PARAMS: &[Param] = &[
-    req("name"),
-    p("user"),
-    alias("job", &["value"], false),
-    p("cron_file"),
-    p("state"),
-    p("backup"),
-    p("minute"),
-    p("hour"),
-    alias("day", &["dom"], false),
-    p("month"),
-    alias("weekday", &["dow"], false),
-    p("special_time"),
-    p("disabled"),
-    p("env"),
-    p("insertafter"),
-    p("insertbefore"),
-];
-
-const AUTHORIZED_KEY_PARAMS: &[Param] = &[
-    req("user"),
-    req("key"),
-    p("path"),
-    p("manage_dir"),
-    p("state"),
-    p("key_options"),
-    p("exclusive"),
-    p("comment"),
-    p("validate_certs"),
-    p("follow"),
-];
-
-const SYSCTL_PARAMS: &[Param] = &[
-    alias("name", &["key"], true),
-    alias("value", &["val"], false),
-    p("state"),
-    p("reload"),
-    p("sysctl_set"),
-    p("ignoreerrors"),
-    p("sysctl_file"),
-];
-
-const WAIT_FOR_PARAMS: &[Param] = &[
-    p("host"),
-    p("port"),
-    p("path"),
-    p("state"),
-    p("search_regex"),
-    p("timeout"),
-    p("connect_timeout"),
-    p("delay"),
-    p("sleep"),
-    p("msg"),
-    p("active_connection_states"),
-    p("exclude_hosts"),
-];
 
 /// Ansible's `url_argument_spec`, shared by the URL modules.
 const URL_PARAMS: [Param; 11] = [
@@ -429,7 +277,7 @@ const URL_PARAMS: [Param; 11] = [
     p("use_proxy"),
     p("validate_certs"),
     alias("url_username", &["username"], false),
-    alias("url_password", &["password"], false),
+    alias("url_password", &["password"], false).no_log(),
     p("force_basic_auth"),
     p("client_cert"),
     p("client_key"),
@@ -470,35 +318,35 @@ const PAUSE_PARAMS: &[Param] = &[p("seconds"), p("minutes"), p("prompt"), p("ech
 const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet")];
 
 pub static MODULES: &[ModuleSpec] = &[
-    ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, any_params: false, params: COMMAND_PARAMS },
-    ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, any_params: false, params: COMMAND_PARAMS },
-    ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, any_params: false, params: COPY_PARAMS },
-    ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: TEMPLATE_PARAMS },
-    ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: FILE_PARAMS },
+    ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, any_params: false, params: crate::command::PARAMS },
+    ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, any_params: false, params: crate::command::PARAMS },
+    ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, any_params: false, params: crate::copy::PARAMS },
+    ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: crate::template::PARAMS },
+    ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: crate::file::PARAMS },
     ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS },
-    ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: APT_PARAMS },
+    ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: crate::apt::PARAMS },
     ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS },
     ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: &[alias("src", &["path"], true)] },
-    ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: REPLACE_PARAMS },
-    ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: FIND_PARAMS },
+    ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: crate::replace::PARAMS },
+    ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: crate::find::PARAMS },
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
     ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: GET_URL_PARAMS },
     ModuleSpec { name: "uri", kind: ModuleKind::Uri, free_form: false, any_params: false, params: crate::uri::PARAMS },
-    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: CRON_PARAMS },
-    ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: AUTHORIZED_KEY_PARAMS },
-    ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: SYSCTL_PARAMS },
-    ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: USER_PARAMS },
-    ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: GROUP_PARAMS },
-    ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
-    ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SYSTEMD_PARAMS },
-    ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: GIT_PARAMS },
-    ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: SERVICE_PARAMS },
+    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS },
+    ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS },
+    ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS },
+    ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS },
+    ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS },
+    ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS },
+    ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS },
+    ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: crate::git::PARAMS },
+    ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::SERVICE_PARAMS },
     ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")] },
-    ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: STAT_PARAMS },
-    ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: LINEINFILE_PARAMS },
-    ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: BLOCKINFILE_PARAMS },
+    ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: crate::stat::PARAMS },
+    ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: crate::lineinfile::PARAMS },
+    ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: crate::blockinfile::PARAMS },
     ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
-    ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: WAIT_FOR_PARAMS },
+    ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: crate::wait_for::PARAMS },
     ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")] },
     ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: &[p("_raw_params"), p("executable")] },
     ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: &[p("_raw_params"), p("cmd"), p("creates"), p("removes"), p("chdir"), p("executable"), p("decrypt")] },
@@ -557,5 +405,16 @@ mod tests {
         let file = lookup("file").unwrap();
         assert_eq!(file.canonical("dest"), Some("path"));
         assert_eq!(file.canonical("bogus"), None);
+    }
+
+    #[test]
+    fn builders_type_and_constrain_params() {
+        let state = lookup("file").unwrap().params.iter().find(|p| p.name == "state").unwrap();
+        assert_eq!(state.ty, ParamType::Str, "choices make a str");
+        assert!(state.choices.contains(&"directory"));
+        let legacy = alias("dest", &["path"], true);
+        assert!(legacy.required && legacy.ty == ParamType::Raw && legacy.choices.is_empty() && !legacy.no_log);
+        assert_eq!(lookup("shell").unwrap().rules().required_one_of, &[&["_raw_params", "cmd", "argv"][..]]);
+        assert!(lookup("copy").unwrap().rules().mutually_exclusive.is_empty());
     }
 }

@@ -13,6 +13,17 @@ use serde_json::{Map, Value};
 use crate::remote_file::Fields;
 use crate::shell::Cmd;
 use crate::{Args, ModuleError, ModuleResult, Target};
+use crate::spec::{alias, p, Param};
+
+/// The arguments of `stat`, typed as ansible.builtin.stat's docs.
+pub const PARAMS: &[Param] = &[
+    alias("path", &["dest", "name"], true).path(),
+    p("follow").bool(),
+    p("get_checksum").bool(),
+    alias("get_mime", &["mime", "mime_type", "mime-type"], false).bool(),
+    alias("get_attributes", &["attr", "attributes"], false).bool(),
+    alias("checksum_algorithm", &["checksum", "checksum_algo"], false).choices(&["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]).default("sha1"),
+];
 
 /// `$1` path, `$2` 1 to follow links, `$3` checksum program (or empty), `$4`
 /// and `$5` 1 to ask `file` and `lsattr` (on the path as given, as Ansible does).

@@ -9,6 +9,18 @@ use crate::remote_file::{self, WritePlan};
 use crate::shell::Cmd;
 use crate::text_edit::{self, TextFile};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, Param};
+
+/// The arguments of `sysctl`, typed as ansible.posix.sysctl's docs.
+pub const PARAMS: &[Param] = &[
+    alias("name", &["key"], true).str(),
+    alias("value", &["val"], false).str(),
+    p("state").choices(&["present", "absent"]).default("present"),
+    p("reload").bool(),
+    p("sysctl_set").bool(),
+    p("ignoreerrors").bool(),
+    p("sysctl_file").path(),
+];
 
 /// Prints `sysctl -e -n NAME`'s exit status and output as two fields; 127
 /// and nothing else when the host has no sysctl.

@@ -11,6 +11,26 @@ use serde_json::{Map, Value};
 use crate::listarg::choice;
 use crate::shell::Cmd;
 use crate::{Args, ExecOutput, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, req, Param};
+
+/// The arguments of `systemd_service`, typed as ansible.builtin.systemd_service's docs.
+pub const PARAMS: &[Param] = &[
+    alias("name", &["service", "unit"], false).str(),
+    p("state").choices(&["reloaded", "restarted", "started", "stopped"]),
+    p("enabled").bool(),
+    p("masked").bool(),
+    alias("daemon_reload", &["daemon-reload"], false).bool(),
+    alias("daemon_reexec", &["daemon-reexec"], false).bool(),
+    p("scope").choices(&["system", "user", "global"]).default("system"),
+    p("no_block").bool(),
+];
+
+/// The arguments of `service`, typed as ansible.builtin.service's docs.
+pub const SERVICE_PARAMS: &[Param] = &[
+    req("name").str(),
+    p("state").choices(&["reloaded", "restarted", "started", "stopped"]),
+    p("enabled").bool(),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {

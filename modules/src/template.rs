@@ -15,6 +15,24 @@ use serde_json::{Map, Value};
 use crate::copy::{put, PutRequest};
 use crate::upload::Content;
 use crate::{Args, Controller, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, req, Param};
+
+/// The arguments of `template`, typed as ansible.builtin.template's docs.
+pub const PARAMS: &[Param] = &[
+    req("src").path(),
+    alias("dest", &["path"], true).path(),
+    crate::spec::FILE_ATTRS[0],
+    crate::spec::FILE_ATTRS[1],
+    crate::spec::FILE_ATTRS[2],
+    p("backup").bool(),
+    p("force").bool(),
+    p("validate").str(),
+    p("follow").bool(),
+    p("newline_sequence").choices(&["\n", "\r", "\r\n"]).default("\n"),
+    p("trim_blocks").bool(),
+    p("lstrip_blocks").bool(),
+    p("output_encoding").str(),
+];
 
 /// What the controller needs to render a template like Ansible's module does.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -10,6 +10,36 @@ use crate::listarg::{choice, int, list};
 use crate::shell::Cmd;
 use crate::user_ssh_key::{self, KeyRequest};
 use crate::{Args, FileDiff, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, Param};
+
+/// The arguments of `user`, typed as ansible.builtin.user's docs.
+pub const PARAMS: &[Param] = &[
+    alias("name", &["user"], true).str(),
+    p("state").choices(&["absent", "present"]).default("present"),
+    p("uid").int(),
+    p("group").str(),
+    p("groups").list(),
+    p("append").bool(),
+    p("shell").path(),
+    alias("home", &[], false).path(),
+    alias("create_home", &["createhome"], false).bool(),
+    p("move_home").bool(),
+    p("system").bool(),
+    p("comment").str(),
+    p("password").str().no_log(),
+    p("update_password").choices(&["always", "on_create"]).default("always"),
+    p("password_lock").bool(),
+    p("remove").bool(),
+    p("force").bool(),
+    p("expires").float(),
+    p("non_unique").bool(),
+    p("generate_ssh_key").bool(),
+    p("ssh_key_bits").int(),
+    p("ssh_key_type").str(),
+    p("ssh_key_file").path(),
+    p("ssh_key_comment").str(),
+    p("ssh_key_passphrase").str().no_log(),
+];
 
 const MARK: &str = "@@stockman-user@@";
 

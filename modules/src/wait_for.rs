@@ -17,6 +17,23 @@ use serde_json::{Map, Value};
 use crate::listarg::{choice, int, list};
 use crate::shell::Cmd;
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{p, Param};
+
+/// The arguments of `wait_for`, typed as ansible.builtin.wait_for's docs.
+pub const PARAMS: &[Param] = &[
+    p("host").str(),
+    p("port").int(),
+    p("path").path(),
+    p("state").choices(&["absent", "drained", "present", "started", "stopped"]).default("started"),
+    p("search_regex").str(),
+    p("timeout").int(),
+    p("connect_timeout").int(),
+    p("delay").int(),
+    p("sleep").int(),
+    p("msg").str(),
+    p("active_connection_states").list(),
+    p("exclude_hosts").list(),
+];
 
 const STATES: &[&str] = &["absent", "drained", "present", "started", "stopped"];
 const DEFAULT_ACTIVE: &[&str] = &["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "SYN_RECV", "SYN_SENT", "TIME_WAIT"];

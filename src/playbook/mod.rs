@@ -21,7 +21,7 @@ mod listing;
 mod load;
 mod reuse;
 mod roles;
-mod suggest;
+
 mod tasks;
 mod vars_prompt;
 
@@ -32,7 +32,7 @@ pub use include_vars::IncludedVars;
 pub use kv::{is_identifier, parse_kv, split_args};
 pub use listing::{list_play, module_uses, start_at_task, tags_selected, ModuleUse, PlayListing, TagFilter};
 pub use load::{batch_sizes, load, load_node, load_with_roles_path, LoadError, VARIABLE_PARAMS};
-pub use suggest::did_you_mean;
+pub use stockman_modules::suggest::did_you_mean;
 pub use tasks::DeferredAction;
 pub use vars_prompt::VarPrompt;
 
