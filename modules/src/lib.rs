@@ -83,6 +83,7 @@ pub mod slurp;
 pub mod uri;
 pub mod spec;
 pub mod stat;
+pub mod mount;
 pub mod sysctl;
 pub mod systemd;
 pub mod template;
