@@ -94,6 +94,46 @@ pub fn unset(fstab: &str, name: &str, src: Option<&str>) -> (String, bool) {
     (out, changed)
 }
 
+/// What /proc/self/mountinfo says is mounted at one point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mounted {
+    /// The device, or for a mount whose parent is not the root mount (a
+    /// bind mount), the source path worked out as Ansible does.
+    pub src: String,
+    pub opts: String,
+    pub fstype: String,
+}
+
+/// Ansible's reading of mountinfo: mount point -> what is mounted there
+/// (the last line of a point wins). Malformed lines are skipped.
+pub fn mounts(mountinfo: &str) -> std::collections::HashMap<String, Mounted> {
+    struct Line<'a> { id: u64, parent: u64, root: &'a str, dst: &'a str, opts: &'a str, fs: &'a str, src: &'a str }
+    let lines: Vec<Line> = mountinfo
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() < 8 {
+                return None;
+            }
+            Some(Line { id: f[0].parse().ok()?, parent: f[1].parse().ok()?, root: f[3], dst: f[4], opts: f[5], fs: f[f.len() - 3], src: f[f.len() - 2] })
+        })
+        .collect();
+    let by_id: std::collections::HashMap<u64, &Line> = lines.iter().map(|l| (l.id, l)).collect();
+    let mut out = std::collections::HashMap::new();
+    for line in &lines {
+        let src = match by_id.get(&line.parent).filter(|_| line.parent != 1) {
+            Some(parent) => {
+                let prefix = format!("{}/", parent.root);
+                let root = if parent.root.len() > 1 && line.root.starts_with(&prefix) { &line.root[parent.root.len()..] } else { line.root };
+                if parent.dst == "/" { root.to_string() } else { format!("{}{root}", parent.dst) }
+            }
+            None => line.src.to_string(),
+        };
+        out.insert(line.dst.to_string(), Mounted { src, opts: line.opts.to_string(), fstype: line.fs.to_string() });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +177,18 @@ mod tests {
         let spaced = Entry { name: escape("/mnt/a b"), ..tmpfs("defaults") };
         assert_eq!(set("", &spaced, "tmpfs").0, "tmpfs /mnt/a\\040b tmpfs defaults 0 0\n");
         assert_eq!(unset("tmpfs /mnt/a\\040b tmpfs defaults 0 0\n", &escape("/mnt/a b"), None).1, true);
+    }
+
+    #[test]
+    fn mountinfo_sources_as_ansible_reads_them() {
+        let info = "1 0 0:1 / / rw - ext4 /dev/sda1 rw\n42 60 0:35 / /tmp rw - tmpfs tmpfs rw\n60 1 8:1 / /x rw - ext4 /dev/sda2 rw\n78 42 0:35 /aaa /tmp/bbb rw - tmpfs tmpfs rw\n140 136 253:2 /rootfs / rw - ext4 /dev/sdb2 rw\n141 140 253:2 /rootfs/tmp/aaa /tmp/ccc rw - ext4 /dev/sdb2 rw\n230 110 0:57 / /mnt/t rw,relatime shared:63 - tmpfs tmpfs rw,size=2048k\nbad\n";
+        let m = mounts(info);
+        assert_eq!(m["/tmp/bbb"].src, "/tmp/aaa");
+        assert_eq!(m["/tmp/ccc"].src, "/tmp/aaa");
+        assert_eq!(m["/x"].src, "/dev/sda2", "parent 1: the device");
+        assert_eq!(m["/tmp"].src, "/x/", "parent 60 is known and not mount 1: its dst + root, as Ansible");
+        assert_eq!(m["/"].src, "/dev/sdb2", "the last line of a point wins");
+        assert_eq!(m["/mnt/t"], Mounted { src: "tmpfs".into(), opts: "rw,relatime".into(), fstype: "tmpfs".into() });
+        assert_eq!(m.len(), 6, "a malformed line is skipped (Ansible would crash on it)");
     }
 }
