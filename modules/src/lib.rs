@@ -84,6 +84,7 @@ pub mod uri;
 pub mod spec;
 pub mod suggest;
 pub mod stat;
+pub mod mount;
 pub mod sysctl;
 pub mod systemd;
 pub mod template;
