@@ -153,6 +153,13 @@ impl Executor<'_> {
             Ok(args) => args,
             Err(e) => return failed(host, task_error(task, &e.message)),
         };
+        // Values known only now (templated, or left to run time by a task that expects to fail).
+        if let Some(bad) = stockman_modules::validate::validate(spec, &args.0).into_iter().find(|v| matches!(v, stockman_modules::validate::Violation::Choice { .. })) {
+            // Ansible's modules check their arguments themselves: a module's failure.
+            let mut result = failed(host, bad.message(spec.name));
+            result.module_failed = true;
+            return result;
+        }
         let mode = RunMode {
             check: task.check_mode.as_ref().and_then(|v| self.flag(v, ctx)).unwrap_or(self.settings.check),
             diff: task.diff.as_ref().and_then(|v| self.flag(v, ctx)).unwrap_or(self.settings.diff),

@@ -411,6 +411,9 @@ fn module_action(key: &Node, name: &str, value: &Node, node: &Node, ctx: &Ctx, c
     if let Some(spec) = spec::lookup(name) {
         let defaults = super::defaults::for_native(spec, &ctx.inherited.extended(node, "module_defaults"), ctx, key)?;
         let args = module_args(spec, value, node.get("args"), &defaults)?;
+        if !failure_handled(node, ctx) {
+            super::load::check_literal_choices(spec, &args, value, node.get("args"))?;
+        }
         return Ok(Action::Module { spec, written_as: name.to_string(), args, python: None, deferred: None });
     }
     if keywords::keyword(name).is_some() {
@@ -438,6 +441,14 @@ impl DeferredAction {
         }
         module_action(&self.key, name.trim(), &self.value, &self.node, &self.ctx, false)
     }
+}
+
+/// The task says it expects to fail (`ignore_errors: true` here or around it, or a
+/// `failed_when`): a bad literal argument then fails it on each host, as in
+/// Ansible, instead of refusing the playbook.
+fn failure_handled(node: &Node, ctx: &Ctx) -> bool {
+    let ignored = ctx.inherited.nearest(node, "ignore_errors").is_some_and(|v| v == Value::Bool(true) || v.as_str().is_some_and(|s| s.contains("{{")));
+    ignored || node.get("failed_when").is_some()
 }
 
 /// A module in the task's role's `library/` or the playbook's, with the

@@ -336,3 +336,8 @@ fn tilde_paths_and_become_vars_match_ansible() {
 fn acl_entries_survive_edits_as_in_ansible() {
     compare("acl_edits.yml", &[]);
 }
+
+#[test]
+fn argument_choices_checked_at_run_time_match_ansible() {
+    compare("arg_choices.yml", &[]);
+}

@@ -233,6 +233,28 @@ fn load_errors_point_at_the_line_and_suggest() {
     assert!(run.stdout.is_empty(), "nothing ran: {}", run.stdout);
 }
 
+/// A literal value outside its choices is refused before any host is contacted,
+/// at the value, with the nearest choice; in `args:` and k=v form too.
+#[test]
+fn a_misspelt_choice_is_refused_at_load_with_the_nearest_choice() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]).write("choice.yml", "- hosts: all\n  tasks:\n    - name: start it\n      service:\n        name: ssh\n        state: runing\n");
+    let run = p.run(&sshd, "choice.yml", &[]);
+    run.assert_code(4);
+    assert!(run.stderr.contains("choice.yml:6:16"), "{}", run.stderr);
+    assert!(run.stderr.contains("value of state must be one of: reloaded, restarted, started, stopped, got: runing"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "nothing ran: {}", run.stdout);
+    p.write("args.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - file:\n      args:\n        path: /tmp/x\n        state: tuoch\n");
+    let run = p.run(&sshd, "args.yml", &[]);
+    run.assert_code(4);
+    assert!(run.stderr.contains("args.yml:7:16") && run.stderr.contains("did you mean `touch`?"), "{}", run.stderr);
+    p.write("kv.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - file: path=/tmp/x state=tuoch\n");
+    let run = p.run(&sshd, "kv.yml", &[]);
+    run.assert_code(4);
+    assert!(run.stderr.contains("kv.yml:4:13") && run.stderr.contains("did you mean `touch`?"), "{}", run.stderr);
+}
+
 #[test]
 fn hostile_values_are_data_not_code() {
     let sshd = TestSshd::start();
