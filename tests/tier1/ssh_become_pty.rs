@@ -272,16 +272,21 @@ fn text(out: &std::process::Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-#[test]
-fn a_wrong_or_missing_sudo_password_fails_the_task_like_ansible() {
-    let sshd = UserSshd::start();
-    let host = format!(
+/// An inventory line for `smb` on `sshd`, its key checked against the sshd's known_hosts.
+fn smb_host(sshd: &UserSshd) -> String {
+    format!(
         "h ansible_host=127.0.0.1 ansible_port={} ansible_user=smb ansible_ssh_private_key_file={} \
          ansible_ssh_common_args='-o UserKnownHostsFile={}'\n",
         sshd.port,
         sshd.path("client_key").display(),
         sshd.path("known_hosts").display()
-    );
+    )
+}
+
+#[test]
+fn a_wrong_or_missing_sudo_password_fails_the_task_like_ansible() {
+    let sshd = UserSshd::start();
+    let host = smb_host(&sshd);
     let dir = project(&host, BECOME_PLAYBOOK);
     let home = dir.path();
     let wrong = stockman(dir.path(), home, &["-e", "ansible_become_password=Wrong-pw-9"]).output().unwrap();
@@ -359,13 +364,7 @@ fn a_fallback_module_runs_under_become_with_a_password_also_through_a_terminal()
 #[test]
 fn a_become_password_file_gives_sudo_its_password_and_never_shows_it() {
     let sshd = UserSshd::start();
-    let host = format!(
-        "h ansible_host=127.0.0.1 ansible_port={} ansible_user=smb ansible_ssh_private_key_file={} \
-         ansible_ssh_common_args='-o UserKnownHostsFile={}'\n",
-        sshd.port,
-        sshd.path("client_key").display(),
-        sshd.path("known_hosts").display()
-    );
+    let host = smb_host(&sshd);
     let dir = project(&host, BECOME_PLAYBOOK);
     let home = dir.path();
     fs::write(dir.path().join("right.txt"), format!("{SMB_PW}\n")).unwrap();
