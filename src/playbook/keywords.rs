@@ -147,7 +147,8 @@ pub(super) const KEYWORDS: &[Keyword] = &[
     kw("collections", BASE.or(Scope::INCLUDE), Nearest, Kind::List),
     kw("delegate_to", Scope::BLOCK.or(TASKS).or(Scope::IMPORT), Nearest, Kind::Str),
     kw("delegate_facts", Scope::BLOCK.or(TASKS).or(Scope::IMPORT), Nearest, Kind::Bool),
-    kw("notify", TASKS, Own, Kind::List),
+    // Ansible's Block and Task are both Notifiable: a task without its own takes its block's.
+    kw("notify", Scope::BLOCK.or(TASKS).or(Scope::IMPORT), Nearest, Kind::List),
     kw("listen", Scope::HANDLER, Own, Kind::List),
     // Blocks.
     kw("block", Scope::BLOCK, Own, Kind::Other),

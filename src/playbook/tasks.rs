@@ -273,7 +273,7 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         span: node.span.clone(),
         when,
         register: opt_string(node.get("register"))?,
-        notify: string_list(node.get("notify"))?,
+        notify: notify_of(node, inherited)?,
         listen: string_list(node.get("listen"))?,
         ignore_errors: flag("ignore_errors"),
         no_log: flag("no_log"),
@@ -441,6 +441,18 @@ impl DeferredAction {
         }
         module_action(&self.key, name.trim(), &self.value, &self.node, &self.ctx, false)
     }
+}
+
+/// The handlers a task notifies: its own `notify`, else the nearest block's or import's.
+fn notify_of(node: &Node, inherited: &Inherited) -> Result<Vec<String>, LoadError> {
+    if node.get("notify").is_some() {
+        return string_list(node.get("notify"));
+    }
+    Ok(match inherited.nearest(node, "notify") {
+        Some(Value::Array(items)) => items.iter().map(stockman_modules::args::value_to_string).collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(one) => vec![stockman_modules::args::value_to_string(&one)],
+    })
 }
 
 /// The task says it expects to fail (`ignore_errors: true` here or around it, or a

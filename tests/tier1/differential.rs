@@ -341,3 +341,8 @@ fn acl_entries_survive_edits_as_in_ansible() {
 fn argument_choices_checked_at_run_time_match_ansible() {
     compare("arg_choices.yml", &[]);
 }
+
+#[test]
+fn notify_on_blocks_and_imports_matches_ansible() {
+    compare("notify_inherit/main.yml", &[]);
+}
