@@ -127,6 +127,24 @@ fn check_value(param: &'static Param, value: &Value) -> Option<Violation> {
         let shown = if param.no_log { "********".to_string() } else { value_to_string(value) };
         return Some(Violation::Type { name: param.name, ty: param.ty, value: shown });
     }
+    choice_violation(param, value)
+}
+
+/// The first value outside its parameter's choices: what load and run time
+/// enforce so far. Cheaper than [`validate`]: only parameters with choices
+/// are looked at (run time calls it for every task on every host).
+pub fn bad_choice(spec: &ModuleSpec, args: &Map<String, Value>) -> Option<Violation> {
+    args.iter().filter(|(_, value)| !value.is_null()).find_map(|(name, value)| {
+        let param = spec.params.iter().find(|p| !p.choices.is_empty() && (p.name == name || p.aliases.contains(&name.as_str())))?;
+        if !converts(param.ty, value) {
+            return None;
+        }
+        choice_violation(param, value)
+    })
+}
+
+/// `value` outside `param`'s choices (none when it has no choices).
+fn choice_violation(param: &'static Param, value: &Value) -> Option<Violation> {
     if param.choices.is_empty() {
         return None;
     }
@@ -186,6 +204,16 @@ mod tests {
         assert_eq!(found[0].argument(), Some("state"));
         assert_eq!(found[0].message("file"), "value of state must be one of: absent, directory, file, hard, link, touch, got: directroy");
         assert_eq!(found[0].hint().as_deref(), Some("did you mean `directory`?"));
+    }
+
+    #[test]
+    fn bad_choice_finds_what_validate_finds_and_only_that() {
+        let spec = lookup("file").unwrap();
+        let args = json!({"path": "/x", "state": "directroy", "recures": true});
+        let choice = validate(spec, args.as_object().unwrap()).into_iter().find(|v| matches!(v, Violation::Choice { .. }));
+        assert_eq!(bad_choice(spec, args.as_object().unwrap()), choice);
+        assert_eq!(bad_choice(spec, json!({"dest": "/x", "state": "touch"}).as_object().unwrap()), None);
+        assert_eq!(bad_choice(lookup("copy").unwrap(), json!({"dest": "/x", "state": "nonsense"}).as_object().unwrap()), None, "copy has no state");
     }
 
     #[test]

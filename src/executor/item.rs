@@ -154,7 +154,7 @@ impl Executor<'_> {
             Err(e) => return failed(host, task_error(task, &e.message)),
         };
         // Values known only now (templated, or left to run time by a task that expects to fail).
-        if let Some(bad) = stockman_modules::validate::validate(spec, &args.0).into_iter().find(|v| matches!(v, stockman_modules::validate::Violation::Choice { .. })) {
+        if let Some(bad) = stockman_modules::validate::bad_choice(spec, &args.0) {
             // Ansible's modules check their arguments themselves: a module's failure.
             let mut result = failed(host, bad.message(spec.name));
             result.module_failed = true;

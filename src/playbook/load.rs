@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use stockman_modules::spec::ModuleSpec;
-use stockman_modules::validate::Violation;
 
 use super::keywords::{self, Scope};
 use super::{did_you_mean, parse_kv, roles, tasks, BatchSize, Handler, HostOrder, Play, Playbook, Step, Strategy, Task};
@@ -367,8 +366,8 @@ fn canonical_arg(spec: &ModuleSpec, name: &str, at: &Node) -> Result<String, Loa
 /// at load, at the value, with the nearest choice; templated values are
 /// checked per host when the task runs.
 pub(super) fn check_literal_choices(spec: &ModuleSpec, args: &Map<String, Value>, value: &Node, extra: Option<&Node>) -> Result<(), LoadError> {
-    let literal: Map<String, Value> = args.iter().filter(|(_, v)| !has_template(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let Some(bad) = stockman_modules::validate::validate(spec, &literal).into_iter().find(|v| matches!(v, Violation::Choice { .. })) else { return Ok(()) };
+    let literal: Map<String, Value> = args.iter().filter(|(_, v)| !crate::template::has_template(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let Some(bad) = stockman_modules::validate::bad_choice(spec, &literal) else { return Ok(()) };
     let at = bad.argument().and_then(|name| value_node(spec, name, value).or_else(|| extra.and_then(|e| value_node(spec, name, e)))).unwrap_or(value);
     Err(with_hint(err(at, bad.message(spec.name)), bad.hint()))
 }
@@ -376,15 +375,6 @@ pub(super) fn check_literal_choices(spec: &ModuleSpec, args: &Map<String, Value>
 /// The node of argument `name` (or an alias of it) in a mapping of arguments.
 fn value_node<'n>(spec: &ModuleSpec, name: &str, args: &'n Node) -> Option<&'n Node> {
     args.as_map()?.iter().find(|(k, _)| spec.canonical(&k.display_key()) == Some(name)).map(|(_, v)| v)
-}
-
-fn has_template(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains("{{") || s.contains("{%"),
-        Value::Array(items) => items.iter().any(has_template),
-        Value::Object(map) => map.values().any(has_template),
-        _ => false,
-    }
 }
 
 fn check_required(spec: &ModuleSpec, args: &Map<String, Value>, at: &Node) -> Result<(), LoadError> {

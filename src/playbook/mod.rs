@@ -21,7 +21,6 @@ mod listing;
 mod load;
 mod reuse;
 mod roles;
-
 mod tasks;
 mod vars_prompt;
 
