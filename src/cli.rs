@@ -297,10 +297,8 @@ fn run_playbook_as(args: PlaybookArgs, context: &RunContext) -> u8 {
     if args.common.verbose > 0 && args.output.format == OutputFormat::Human {
         announce_config(&loaded);
     }
-    let mut settings = match settings_from(&args, &loaded) {
-        // An explicit -c wins over pull's `local`, which wins over ansible.cfg's transport.
-        Ok(s) if args.common.connection.is_some() => s,
-        Ok(s) => crate::config::Settings { connection: context.connection.or(s.connection), ..s },
+    let mut settings = match settings_from(&args, &loaded, context.connection) {
+        Ok(s) => s,
         Err(message) => return report::error::fatal(&message, 5),
     };
     let mut playbooks: Vec<playbook::Playbook> = Vec::new();
@@ -458,7 +456,9 @@ fn announce_config(loaded: &Loaded) {
 }
 
 /// Flags over the configured settings (ANSIBLE_* over ansible.cfg over defaults).
-fn settings_from(args: &PlaybookArgs, loaded: &Loaded) -> Result<Settings, String> {
+/// `default_connection`: the command's own default (pull's `local`), below -c
+/// and above ansible.cfg's transport.
+fn settings_from(args: &PlaybookArgs, loaded: &Loaded, default_connection: Option<crate::transport::ConnectionKind>) -> Result<Settings, String> {
     if args.common.forks == Some(0) {
         return Err("--forks must be at least 1".into());
     }
@@ -486,7 +486,7 @@ fn settings_from(args: &PlaybookArgs, loaded: &Loaded) -> Result<Settings, Strin
         limit: args.common.limit.clone(),
         forks: args.common.forks.unwrap_or(configured.forks),
         remote_user: args.common.user.clone().or_else(|| configured.remote_user.clone()),
-        connection: args.common.connection.as_deref().map(connection_kind).transpose()?.or(configured.connection),
+        connection: args.common.connection.as_deref().map(connection_kind).transpose()?.or(default_connection).or(configured.connection),
         connect_timeout: args.common.timeout.map(std::time::Duration::from_secs).unwrap_or(configured.connect_timeout),
         ssh_common_args: args.common.ssh_common_args.clone().filter(|a| !a.trim().is_empty()).or_else(|| configured.ssh_common_args.clone()),
         ssh_extra_args: args.common.ssh_extra_args.clone().filter(|a| !a.trim().is_empty()).or_else(|| configured.ssh_extra_args.clone()),

@@ -324,7 +324,7 @@ impl Settings {
             display_args: loaded.bool(Id::DisplayArgsToStdout),
             hash_behaviour: loaded.string(Id::HashBehaviour).as_deref().and_then(crate::combine::HashBehaviour::parse).unwrap_or_default(),
             history: loaded.bool(Id::History),
-            connection: (loaded.get(Id::Transport).origin != Origin::Default).then(|| loaded.string(Id::Transport)).flatten().as_deref().and_then(crate::transport::ConnectionKind::parse),
+            connection: loaded.string(Id::Transport).as_deref().and_then(crate::transport::ConnectionKind::parse),
             force_handlers: loaded.bool(Id::ForceHandlers),
             task_timeout: u64::try_from(loaded.int(Id::TaskTimeout)).ok().filter(|&n| n > 0),
             history_url: loaded.string(Id::HistoryUrl).filter(|u| !u.trim().is_empty()),

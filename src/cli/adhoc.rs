@@ -74,7 +74,7 @@ pub(super) fn run(args: AdhocArgs) -> u8 {
         Ok(l) => l,
         Err(message) => return report::error::fatal(&message, 5),
     };
-    let settings = match settings_from(&playbook_args, &loaded) {
+    let settings = match settings_from(&playbook_args, &loaded, None) {
         Ok(s) => s,
         Err(message) => return report::error::fatal(&message, 5),
     };
