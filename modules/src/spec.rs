@@ -225,18 +225,11 @@ pub struct ModuleSpec {
     /// Takes any argument name (`set_fact`: the names are the variables).
     pub any_params: bool,
     pub params: &'static [Param],
+    /// The rules between the parameters, declared beside them in the module's file.
+    pub rules: &'static Rules,
 }
 
 impl ModuleSpec {
-    /// The rules between this module's parameters. Kept beside the table,
-    /// not as a field, so every `ModuleSpec { .. }` literal stays as it is.
-    pub fn rules(&self) -> &'static Rules {
-        match self.name {
-            "command" | "shell" => &crate::command::RULES,
-            _ => &Rules::NONE,
-        }
-    }
-
     /// The canonical parameter name for `name` (resolving aliases).
     pub fn canonical(&self, name: &str) -> Option<&'static str> {
         self.params
@@ -318,54 +311,54 @@ const PAUSE_PARAMS: &[Param] = &[p("seconds"), p("minutes"), p("prompt"), p("ech
 const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet")];
 
 pub static MODULES: &[ModuleSpec] = &[
-    ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, any_params: false, params: crate::command::PARAMS },
-    ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, any_params: false, params: crate::command::PARAMS },
-    ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, any_params: false, params: crate::copy::PARAMS },
-    ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: crate::template::PARAMS },
-    ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: crate::file::PARAMS },
-    ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS },
-    ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: crate::apt::PARAMS },
-    ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS },
-    ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: &[alias("src", &["path"], true)] },
-    ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: crate::replace::PARAMS },
-    ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: crate::find::PARAMS },
-    ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")] },
-    ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: GET_URL_PARAMS },
-    ModuleSpec { name: "uri", kind: ModuleKind::Uri, free_form: false, any_params: false, params: crate::uri::PARAMS },
-    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS },
-    ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS },
-    ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS },
-    ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS },
-    ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS },
-    ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS },
-    ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS },
-    ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: crate::git::PARAMS },
-    ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::SERVICE_PARAMS },
-    ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")] },
-    ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: crate::stat::PARAMS },
-    ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: crate::lineinfile::PARAMS },
-    ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: crate::blockinfile::PARAMS },
-    ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")] },
-    ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: crate::wait_for::PARAMS },
-    ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")] },
-    ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: &[p("_raw_params"), p("executable")] },
-    ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: &[p("_raw_params"), p("cmd"), p("creates"), p("removes"), p("chdir"), p("executable"), p("decrypt")] },
-    ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: &[p("state"), p("path"), p("prefix"), p("suffix")] },
-    ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS },
+    ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, any_params: false, params: crate::command::PARAMS, rules: &crate::command::RULES },
+    ModuleSpec { name: "shell", kind: ModuleKind::Shell, free_form: true, any_params: false, params: crate::command::PARAMS, rules: &crate::command::RULES },
+    ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, any_params: false, params: crate::copy::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: crate::template::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: crate::file::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: crate::apt::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: &[alias("src", &["path"], true)], rules: &Rules::NONE },
+    ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: crate::replace::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: crate::find::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")], rules: &Rules::NONE },
+    ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: GET_URL_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "uri", kind: ModuleKind::Uri, free_form: false, any_params: false, params: crate::uri::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: crate::git::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::SERVICE_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")], rules: &Rules::NONE },
+    ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: crate::stat::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: crate::lineinfile::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: crate::blockinfile::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")], rules: &Rules::NONE },
+    ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: crate::wait_for::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")], rules: &Rules::NONE },
+    ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: &[p("_raw_params"), p("executable")], rules: &Rules::NONE },
+    ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: &[p("_raw_params"), p("cmd"), p("creates"), p("removes"), p("chdir"), p("executable"), p("decrypt")], rules: &Rules::NONE },
+    ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: &[p("state"), p("path"), p("prefix"), p("suffix")], rules: &Rules::NONE },
+    ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS, rules: &Rules::NONE },
     // The `gather_facts` action as a task: stockman's one fact probe, as setup.
-    ModuleSpec { name: "gather_facts", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS },
-    ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS },
-    ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")] },
-    ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS },
-    ModuleSpec { name: "fail", kind: ModuleKind::Fail, free_form: false, any_params: false, params: &[p("msg")] },
-    ModuleSpec { name: "group_by", kind: ModuleKind::GroupBy, free_form: false, any_params: false, params: &[req("key"), p("parents")] },
+    ModuleSpec { name: "gather_facts", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")], rules: &Rules::NONE },
+    ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "fail", kind: ModuleKind::Fail, free_form: false, any_params: false, params: &[p("msg")], rules: &Rules::NONE },
+    ModuleSpec { name: "group_by", kind: ModuleKind::GroupBy, free_form: false, any_params: false, params: &[req("key"), p("parents")], rules: &Rules::NONE },
     // Any other argument becomes a host variable of the new host.
-    ModuleSpec { name: "add_host", kind: ModuleKind::AddHost, free_form: false, any_params: true, params: &[alias("name", &["host", "hostname"], true), alias("groups", &["group", "groupname"], false)] },
+    ModuleSpec { name: "add_host", kind: ModuleKind::AddHost, free_form: false, any_params: true, params: &[alias("name", &["host", "hostname"], true), alias("groups", &["group", "groupname"], false)], rules: &Rules::NONE },
 ];
 
 /// The spec of every fallback module: its arguments are the Python module's
 /// business (it validates them on the host, as under Ansible).
-pub static FALLBACK: ModuleSpec = ModuleSpec { name: "fallback", kind: ModuleKind::Python, free_form: false, any_params: true, params: &[] };
+pub static FALLBACK: ModuleSpec = ModuleSpec { name: "fallback", kind: ModuleKind::Python, free_form: false, any_params: true, params: &[], rules: &Rules::NONE };
 
 /// The ansible.posix modules stockman ships (ansible-core routes their short
 /// names there too).
@@ -414,7 +407,7 @@ mod tests {
         assert!(state.choices.contains(&"directory"));
         let legacy = alias("dest", &["path"], true);
         assert!(legacy.required && legacy.ty == ParamType::Raw && legacy.choices.is_empty() && !legacy.no_log);
-        assert_eq!(lookup("shell").unwrap().rules().required_one_of, &[&["_raw_params", "cmd", "argv"][..]]);
-        assert!(lookup("copy").unwrap().rules().mutually_exclusive.is_empty());
+        assert_eq!(lookup("shell").unwrap().rules.required_one_of, &[&["_raw_params", "cmd", "argv"][..]]);
+        assert!(lookup("copy").unwrap().rules.mutually_exclusive.is_empty());
     }
 }

@@ -82,7 +82,7 @@ pub fn validate(spec: &ModuleSpec, args: &Map<String, Value>) -> Vec<Violation> 
         }
     }
     let present = |name: &str| given.iter().any(|(p, _)| p.name == name);
-    let rules = spec.rules();
+    let rules = spec.rules;
     for &names in rules.mutually_exclusive {
         if names.iter().filter(|n| present(n)).count() > 1 {
             found.push(Violation::MutuallyExclusive { names });
