@@ -304,7 +304,7 @@ pub async fn run<T: Target>(
         ModuleKind::Find => find::run(args, target).await,
         ModuleKind::Fetch => fetch::run(args, target, controller, mode).await,
         ModuleKind::GetUrl => get_url::run(args, target, mode).await,
-        ModuleKind::Uri => uri::run(args, target, mode).await,
+        ModuleKind::Uri => uri::run(args, target, controller, mode).await,
         ModuleKind::Cron => cron::run(args, target, mode).await,
         ModuleKind::AuthorizedKey => authorized_key::run(args, target, mode).await,
         ModuleKind::Sysctl => sysctl::run(args, target, mode).await,

@@ -532,6 +532,64 @@ pub struct Applied {
     pub facts: FileFacts,
 }
 
+/// A staged temp file put in place of `dest`, as a download is: renamed onto
+/// it (atomic) only when its sha1 differs, else removed; then the wanted
+/// attributes. `Err`: why it failed (the temp file is gone either way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub replaced: bool,
+    pub changed: bool,
+    pub backup_file: Option<String>,
+    pub facts: FileFacts,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn place_staged<T: Target>(
+    target: &T,
+    tmp: &str,
+    tmp_sha1: &str,
+    dest: &str,
+    current: &FileFacts,
+    umask: u32,
+    attrs: &WantedAttrs,
+    backup: bool,
+) -> Result<Result<Placed, String>, ModuleError> {
+    if current.sha1.as_deref() == Some(tmp_sha1) {
+        target.exec(Cmd::new("rm").flag("-f").flag("--").arg(tmp).as_str(), None).await?;
+        let changes = attrs.changes(current, umask);
+        let Some(cmd) = changes.apply_cmd(dest, false) else {
+            return Ok(Ok(Placed { replaced: false, changed: false, backup_file: None, facts: current.clone() }));
+        };
+        let out = target.exec(cmd.as_str(), None).await?;
+        if out.rc != 0 {
+            return Ok(Err(format!("could not change `{dest}`: {}", out.stderr_str().trim())));
+        }
+        return Ok(Ok(Placed { replaced: false, changed: true, backup_file: None, facts: changes.predict(current) }));
+    }
+    let base = if current.kind == FileKind::File { current.mode } else { 0o666 & !umask };
+    let plan = WritePlan {
+        dest: dest.to_string(),
+        mode: attrs.mode.as_ref().map_or(base, |m| m.resolve(base, false, umask)),
+        chown: chown_spec(attrs.owner.as_deref(), attrs.group.as_deref()),
+        keep_ids: current.exists().then_some((current.uid, current.gid)),
+        create_dir: false,
+        backup,
+        size: 0,
+    };
+    match apply(target, &plan.cmd_with(Some(tmp), None), None, 1, dest).await? {
+        Err(msg) => {
+            target.exec(Cmd::new("rm").flag("-f").flag("--").arg(tmp).as_str(), None).await?;
+            Ok(Err(msg))
+        }
+        Ok(applied) => Ok(Ok(Placed {
+            replaced: true,
+            changed: true,
+            backup_file: applied.leading.first().filter(|b| !b.is_empty()).cloned(),
+            facts: applied.facts,
+        })),
+    }
+}
+
 /// Runs an apply command ending with a probe of one path; a failure names `path`.
 pub async fn apply<T: Target>(
     target: &T,

@@ -175,7 +175,8 @@ fn uri_matches_ansible() {
     };
     http.route("/api", json(br#"{"a": 1, "b": ["x"]}"#, 200));
     http.route("/items", json(br#"{"id": 7}"#, 201));
-    compare("uri.yml", &["-e", &format!("url={}", http.url(""))]);
+    let base = tempfile::tempdir().unwrap();
+    compare("uri.yml", &["-e", &format!("url={} base={}", http.url(""), base.path().display())]);
 }
 
 #[test]

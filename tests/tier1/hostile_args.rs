@@ -512,6 +512,14 @@ const URI: &str = r#"
       uri: {url: "{{ item }}", method: "{{ item }}"}
       loop: "{{ values }}"
       ignore_errors: true
+    - name: hostile dest file names
+      uri: {url: "{{ base }}/data", dest: "{{ remote }}/{{ item }}"}
+      loop: "{{ names }}"
+      ignore_errors: true
+    - name: hostile src file names on the host
+      uri: {url: "{{ base }}/data", method: PUT, src: "{{ remote }}/{{ item }}", remote_src: true}
+      loop: "{{ names }}"
+      ignore_errors: true
 "#;
 
 #[test]
@@ -531,6 +539,14 @@ fn uri_keeps_hostile_bodies_headers_urls_and_credentials_as_data() {
     for value in h.values.iter().filter(|v| !v.contains('\0') && !v.is_empty()) {
         assert!(seen.iter().any(|s| s.body == value.as_bytes()), "body {value:?} not sent as is");
     }
+    // Downloads land under their hostile names, and are sent back from there.
+    let puts = seen.iter().filter(|s| s.method == "PUT" && s.body == b"data\n").count();
+    let mut written = 0;
+    for name in h.names.iter().filter(|n| !n.contains(['\0', '/']) && !n.is_empty() && n.as_str() != "." && n.as_str() != "..") {
+        assert_eq!(std::fs::read(p.remote(name)).ok().as_deref(), Some(b"data\n".as_slice()), "dest {name:?}");
+        written += 1;
+    }
+    assert!(written > 0 && puts >= written, "{written} files written, {puts} sent back");
 }
 
 /// cron: hostile names, jobs and variable values land in a cron file as text;

@@ -157,3 +157,80 @@ fn uri_credentials_headers_and_bodies_never_on_a_command_line_or_in_output() {
     let seen = http.seen();
     assert!(seen.iter().any(|s| s.header("x-token") == Some("tok-s3cr3t") && s.body == b"body-s3cr3t"), "{seen:?}");
 }
+
+const DEST_PLAY: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: the body to a file
+      uri: {url: "{{ base }}/file", dest: "{{ remote }}/out.txt", mode: "0640"}
+      register: first
+    - name: again, same bytes (Ansible's uri reports a change whenever it writes)
+      uri: {url: "{{ base }}/file", dest: "{{ remote }}/out.txt", mode: "0640"}
+      register: again
+    - name: a conditional download, then 304 (If-Modified-Since from dest)
+      uri: {url: "{{ base }}/cond", dest: "{{ remote }}/cond.txt", status_code: [200, 304]}
+      register: cond1
+    - uri: {url: "{{ base }}/cond", dest: "{{ remote }}/cond.txt", status_code: [200, 304]}
+      register: cond2
+    - name: into a directory, named by Content-Disposition
+      uri: {url: "{{ base }}/named", dest: "{{ remote }}/dir/"}
+      register: named
+    - name: an unexpected status writes nothing
+      uri: {url: "{{ base }}/nothere", dest: "{{ remote }}/missing.txt"}
+      register: missing
+      ignore_errors: true
+    - name: a file on the host as the body
+      uri: {url: "{{ base }}/upload", method: PUT, src: "{{ remote }}/out.txt", remote_src: true}
+    - name: a file on the controller as the body
+      uri: {url: "{{ base }}/upload", method: POST, src: payload.txt}
+    - name: body and src together
+      uri: {url: "{{ base }}/upload", body: x, src: payload.txt}
+      register: both
+      ignore_errors: true
+    - assert:
+        that:
+          - first is changed
+          - first.path == remote ~ "/out.txt"
+          - first.status == 200
+          - again is changed
+          - cond1 is changed
+          - cond2 is not changed
+          - cond2.status == 304
+          - named.path == remote ~ "/dir/report.csv"
+          - missing is failed
+          - missing.status == 404
+          - both is failed
+          - 'both.msg == "parameters are mutually exclusive: body|src"'
+"#;
+
+#[test]
+fn uri_writes_dest_atomically_and_sends_files_as_ansible() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = TestSshd::start();
+    let http = Httpd::start();
+    http.route("/file", Route::ok(b"file body\n"));
+    http.route("/cond", Route { conditional: true, ..Route::ok(b"cond body\n") });
+    http.route("/named", Route { headers: vec![("Content-Disposition".into(), "attachment; filename=\"report.csv\"".into())], ..Route::ok(b"a,b\n") });
+    http.route("/upload", Route::ok(b"thanks"));
+    let p = Project::new();
+    p.inventory(&sshd, &["h"]).write("dest.yml", DEST_PLAY).write("files/payload.txt", "from the controller\n");
+    std::fs::create_dir_all(p.remote("dir")).unwrap();
+    let vars = format!("remote={} base={}", p.remote_str(), http.url(""));
+    let run = p.run(&sshd, "dest.yml", &["-e", &vars]);
+    run.assert_code(0);
+    assert_eq!(run.recap("h"), recap("h", 10, 4, 0, 0, 0, 2), "{}", run.stdout);
+    assert_eq!(std::fs::read(p.remote("out.txt")).unwrap(), b"file body\n");
+    assert_eq!(std::fs::metadata(p.remote("out.txt")).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(std::fs::read(p.remote("dir/report.csv")).unwrap(), b"a,b\n");
+    assert!(!p.remote("missing.txt").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(p.remote("")).unwrap().flatten().map(|e| e.file_name()).filter(|n| n.to_string_lossy().starts_with(".stockman")).collect();
+    assert!(leftovers.is_empty(), "temp files left beside dest: {leftovers:?}");
+    let seen = http.seen();
+    let cond: Vec<_> = seen.iter().filter(|s| s.path == "/cond").collect();
+    assert!(cond[0].header("if-modified-since").is_none() && cond[1].header("if-modified-since").is_some(), "{cond:?}");
+    let uploads: Vec<_> = seen.iter().filter(|s| s.path == "/upload").collect();
+    assert_eq!(uploads.len(), 2, "the mutually exclusive task sent nothing: {seen:?}");
+    assert_eq!((uploads[0].method.as_str(), uploads[0].body.as_slice()), ("PUT", b"file body\n".as_slice()));
+    assert_eq!((uploads[1].method.as_str(), uploads[1].body.as_slice()), ("POST", b"from the controller\n".as_slice()));
+}
