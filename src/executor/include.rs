@@ -47,7 +47,7 @@ impl Executor<'_> {
         }
         let targets = run.active();
         self.emit(Event::TaskStart(TaskHeader {
-            name: inc.display_name(),
+            name: self.include_banner_name(run, inc, &targets),
             kind: run.task_kind(),
             span: Some(inc.span.clone()),
             hosts: targets.len(),
@@ -83,13 +83,31 @@ impl Executor<'_> {
         !run.ended && !run.active().is_empty()
     }
 
+    /// [`Executor::banner_name`] for an include.
+    fn include_banner_name(&self, run: &PlayRun<'_>, inc: &Include, targets: &[usize]) -> String {
+        let (Some(name), Some(&first)) = (inc.name.as_deref(), targets.first()) else { return inc.display_name() };
+        if !name.contains("{{") && !name.contains("{%") {
+            return inc.display_name();
+        }
+        let host = &run.hosts[first];
+        let vars = host.vars(&self.include_layers(run, inc));
+        let (rendered, errors) = self.templar.render_name(name, &host.context(&vars));
+        if let Some(warning) = crate::template::name_errors_warning(&errors, &inc.span) {
+            self.emit(Event::Warning(warning));
+        }
+        inc.display_name_as(&rendered)
+    }
+
+    fn include_layers<'r>(&'r self, run: &'r PlayRun<'_>, inc: &'r Include) -> Layers<'r> {
+        Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, params: &inc.params, extra: &self.settings.extra_vars, task_file: Some(&inc.span.file) }
+    }
+
     /// The include's `when` and loop on one host: one scope per item (none
     /// for an empty loop), None when skipped (the skip is reported and
     /// registered here); Err is the failure message.
     fn host_scopes(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize) -> Result<Option<Vec<ItemScope>>, String> {
         let host = &run.hosts[h];
-        let layers = Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, params: &inc.params, extra: &self.settings.extra_vars, task_file: Some(&inc.span.file) };
-        let vars = host.vars(&layers);
+        let vars = host.vars(&self.include_layers(run, inc));
         let ctx = host.context(&vars);
         for condition in &inc.when {
             match self.templar.eval_condition(condition, &ctx) {

@@ -82,9 +82,10 @@ impl Executor<'_> {
     /// in it, or `max_fail_percentage` was exceeded (Ansible's break_play).
     pub(super) async fn run_play(&mut self, playbook: &Playbook, play: &Play) -> bool {
         let answers = self.answer_prompts(play);
+        let name = self.play_name(play, &answers);
         let hosts = self.play_hosts(play);
         if hosts.iter().all(|h| self.dead_hosts.contains(&h.name)) {
-            self.emit(Event::PlayStart { name: play.display_name().to_string(), span: Some(play.span.clone()) });
+            self.emit(Event::PlayStart { name, span: Some(play.span.clone()) });
             self.emit(Event::NoHostsMatched);
             return true;
         }
@@ -98,7 +99,7 @@ impl Executor<'_> {
         let all: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
         let table = Arc::new(HostVarsTable::new(self.inventory.clone(), self.extra_vars.clone()));
         for batch in batches(&serial, hosts) {
-            self.emit(Event::PlayStart { name: play.display_name().to_string(), span: Some(play.span.clone()) });
+            self.emit(Event::PlayStart { name: name.clone(), span: Some(play.span.clone()) });
             // Hosts failed in earlier plays still make up batches, as in
             // Ansible; a batch of only such hosts shows just its banner.
             let size = batch.len();
@@ -130,13 +131,25 @@ impl Executor<'_> {
     /// post-validation does).
     fn play_serial(&self, play: &Play, answers: &Map<String, Value>) -> Result<Vec<BatchSize>, String> {
         let Some(template) = &play.serial_template else { return Ok(play.serial.clone()) };
-        let mut vars = play.vars.clone();
-        for layer in [&play.vars_files, answers, &self.settings.extra_vars] {
-            vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        let ctx = crate::template::Templar::context(&vars);
+        let ctx = crate::template::Templar::context(&play_level_vars(play, answers, &self.settings.extra_vars));
         let rendered = self.templar.render_value(template, &ctx).map_err(|e| e.message)?;
         crate::playbook::batch_sizes(&rendered)
+    }
+
+    /// The play's banner name, templated with the play-level variables as
+    /// Ansible's play post-validation does (no host's variables); what cannot
+    /// be templated is marked in place and warned about, as for tasks.
+    fn play_name(&self, play: &Play, answers: &Map<String, Value>) -> String {
+        let name = play.display_name();
+        if play.name.is_none() || (!name.contains("{{") && !name.contains("{%")) {
+            return name.to_string();
+        }
+        let ctx = crate::template::Templar::context(&play_level_vars(play, answers, &self.settings.extra_vars));
+        let (rendered, errors) = self.templar.render_name(name, &ctx);
+        if let Some(warning) = crate::template::name_errors_warning(&errors, &play.span) {
+            self.emit(Event::Warning(warning));
+        }
+        rendered
     }
 
     /// A play that cannot start: said, counted as failed for its hosts (the
@@ -504,4 +517,14 @@ mod tests {
         order_hosts(&mut h, HostOrder::ReverseInventory);
         assert_eq!(h[0].name, "h1");
     }
+}
+
+/// What a play's own keywords are templated with before any host: its vars,
+/// vars_files, vars_prompt answers and extra vars, in that precedence.
+fn play_level_vars(play: &Play, answers: &Map<String, Value>, extra: &Map<String, Value>) -> Map<String, Value> {
+    let mut vars = play.vars.clone();
+    for layer in [&play.vars_files, answers, extra] {
+        vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    vars
 }

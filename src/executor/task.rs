@@ -22,7 +22,7 @@ pub(super) struct Outcome {
 impl Executor<'_> {
     pub(super) async fn run_task(&mut self, run: &mut PlayRun<'_>, task: &Task, kind: TaskKind, targets: &[usize], rescuable: bool) {
         self.emit(Event::TaskStart(TaskHeader {
-            name: task.display_name(),
+            name: self.banner_name(run, task, targets),
             kind,
             span: Some(task.span.clone()),
             hosts: targets.len(),
@@ -96,6 +96,23 @@ impl Executor<'_> {
         let host = &run.hosts[targets[0]];
         let vars = host.vars(&self.layers(run, task));
         self.templar.render_value(&task.run_once, &host.context(&vars)).map(|v| truthy(&v)).unwrap_or(false)
+    }
+
+    /// The name the banner shows: templated with the first host's variables,
+    /// as ansible-core 2.19's strategy does before announcing the task; what
+    /// cannot be templated is marked in place and warned about once.
+    pub(super) fn banner_name(&self, run: &PlayRun<'_>, task: &Task, targets: &[usize]) -> String {
+        let (Some(name), Some(&first)) = (task.name.as_deref(), targets.first()) else { return task.display_name() };
+        if !name.contains("{{") && !name.contains("{%") {
+            return task.display_name();
+        }
+        let host = &run.hosts[first];
+        let vars = host.vars(&self.layers(run, task));
+        let (rendered, errors) = self.templar.render_name(name, &host.context(&vars));
+        if let Some(warning) = crate::template::name_errors_warning(&errors, &task.span) {
+            self.emit(Event::Warning(warning));
+        }
+        task.display_name_as(&rendered)
     }
 
     pub(super) fn layers<'r>(&'r self, run: &'r PlayRun<'_>, task: &'r Task) -> Layers<'r> {

@@ -83,9 +83,14 @@ impl Include {
             (None, IncludeKind::Role(r)) => format!("include_role : {}", r.name),
             (None, IncludeKind::Vars { .. }) => "include_vars".into(),
         };
+        self.display_name_as(&base)
+    }
+
+    /// [`Include::display_name`] for a name already templated.
+    pub fn display_name_as(&self, base: &str) -> String {
         match &self.role {
             Some(role) => format!("{} : {base}", role.name),
-            None => base,
+            None => base.to_string(),
         }
     }
 

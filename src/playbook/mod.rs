@@ -302,6 +302,11 @@ impl Task {
             (None, Action::Module { written_as, .. }) => written_as.as_str(),
             (None, Action::Meta(_)) => "meta",
         };
+        self.display_name_as(base)
+    }
+
+    /// [`Task::display_name`] for a name already templated.
+    pub fn display_name_as(&self, base: &str) -> String {
         match &self.role {
             Some(role) => format!("{} : {base}", role.name),
             None => base.to_string(),

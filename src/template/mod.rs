@@ -115,6 +115,44 @@ impl Templar {
         serde_json::to_value(&value).map_err(|e| TemplateError { undefined: false, message: format!("cannot convert the result of `{text}`: {e}") })
     }
 
+    /// A task's name as its banner shows it, templated best-effort as
+    /// ansible-core 2.19 does: each `{{ }}` that fails becomes
+    /// `<< error N - why >>` (the whole name when it holds `{% %}`); the
+    /// reasons come back for one warning.
+    pub fn render_name(&self, name: &str, ctx: &Jinja) -> (String, Vec<String>) {
+        let as_text = |v: Value| match v {
+            Value::String(s) => s,
+            other => filters::py_str(&Jinja::from(minijinja::value::Serde(&other))),
+        };
+        if let Ok(value) = self.render_str(name, ctx) {
+            return (as_text(value), Vec::new());
+        }
+        let mut errors = Vec::new();
+        let mut marker = |e: TemplateError| {
+            errors.push(e.message.split(" (in `").next().unwrap_or_default().to_string());
+            format!("<< error {} - {} >>", errors.len(), errors[errors.len() - 1])
+        };
+        if name.contains("{%") || name.contains("{#") {
+            let e = self.render_str(name, ctx).err().unwrap_or(TemplateError { undefined: false, message: String::new() });
+            let text = marker(e);
+            return (text, errors);
+        }
+        let mut out = String::new();
+        let mut rest = name;
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start..].find("}}").map(|end| end + 2) else { break };
+            out.push_str(&rest[..start]);
+            let expr = &rest[start..start + len];
+            out.push_str(&match self.render_str(expr, ctx) {
+                Ok(v) => as_text(v),
+                Err(e) => marker(e),
+            });
+            rest = &rest[start + len..];
+        }
+        out.push_str(rest);
+        (out, errors)
+    }
+
     /// Runs `render` on `source`; when that fails on an undefined value, runs
     /// it once more with the lookup chains under `default`/`is defined`
     /// rewritten to be lenient (see [`chains`]). The first error stands if
@@ -215,6 +253,16 @@ impl Templar {
         };
         TemplateError { undefined: true, message }
     }
+}
+
+/// Ansible's warning for the errors [`Templar::render_name`] marked, if any.
+pub fn name_errors_warning(errors: &[String], origin: &impl std::fmt::Display) -> Option<String> {
+    if errors.is_empty() {
+        return None;
+    }
+    let plural = if errors.len() > 1 { "s" } else { "" };
+    let listed: Vec<String> = errors.iter().enumerate().map(|(i, e)| format!("error {} - {e}", i + 1)).collect();
+    Some(format!("Encountered {} template error{plural}.\n{}\nOrigin: {origin}", errors.len(), listed.join("\n")))
 }
 
 /// Whether a value holds a template anywhere (a string with `{{` or `{%`).

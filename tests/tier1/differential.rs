@@ -347,3 +347,8 @@ fn argument_choices_checked_at_run_time_match_ansible() {
 fn notify_on_blocks_and_imports_matches_ansible() {
     compare("notify_inherit/main.yml", &[]);
 }
+
+#[test]
+fn task_and_play_names_are_templated_for_their_banners_as_ansible() {
+    compare("task_names/main.yml", &[]);
+}
