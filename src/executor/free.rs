@@ -129,6 +129,7 @@ impl<'a> Executor<'a> {
             tag_filter: self.tag_filter.clone(),
             stepping: self.stepping,
             facts: Arc::clone(&self.facts),
+            aborted: None,
         }
     }
 

@@ -72,6 +72,9 @@ pub struct Executor<'a> {
     stepping: bool,
     /// Facts across plays (and runs, with jsonfile), set_fact and registered variables across plays.
     facts: Arc<fact_cache::FactCache>,
+    /// A play keyword could not be evaluated: the run stopped there, without
+    /// a recap, with this exit code (ansible-playbook's 4).
+    aborted: Option<i32>,
 }
 
 impl<'a> Executor<'a> {
@@ -90,6 +93,7 @@ impl<'a> Executor<'a> {
             stepping: settings.step,
             facts: Arc::new(fact_cache::FactCache::new(&settings.fact_caching)),
             tag_filter: crate::playbook::TagFilter { only: settings.tags.clone(), skip: settings.skip_tags.clone() },
+            aborted: None,
         }
     }
 
@@ -125,12 +129,14 @@ impl<'a> Executor<'a> {
                 break;
             }
         }
-        self.emit(Event::Recap(self.stats.clone()));
+        if self.aborted.is_none() {
+            self.emit(Event::Recap(self.stats.clone()));
+        }
         let connections = std::mem::take(&mut *self.connections.lock().unwrap_or_else(|e| e.into_inner()));
         // All at once: each close is bounded, but a thousand in a row add up.
         let closing = connections.into_values().filter_map(|conn| Arc::try_unwrap(conn).ok().and_then(|c| c.into_inner())).map(|conn| conn.close());
         futures_util::future::join_all(closing).await;
-        self.stats.exit_code()
+        self.aborted.unwrap_or_else(|| self.stats.exit_code())
     }
 
     /// The plays of one playbook; false when the whole run must end.

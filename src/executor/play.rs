@@ -82,8 +82,16 @@ impl Executor<'_> {
     /// in it, or `max_fail_percentage` was exceeded (Ansible's break_play).
     pub(super) async fn run_play(&mut self, playbook: &Playbook, play: &Play) -> bool {
         let answers = self.answer_prompts(play);
-        let name = self.play_name(play, &answers);
-        let hosts = self.play_hosts(play);
+        let (pattern, unnamed) = match self.play_pattern(play, &answers) {
+            Ok(pattern) => pattern,
+            Err(message) => {
+                self.emit(Event::PlayError { message: format!("Error processing keyword 'name': {message}"), span: play.span.clone() });
+                self.aborted = Some(4);
+                return false;
+            }
+        };
+        let name = if play.name.is_some() { self.play_name(play, &answers) } else { unnamed };
+        let hosts = self.play_hosts(play, &pattern);
         if hosts.iter().all(|h| self.dead_hosts.contains(&h.name)) {
             self.emit(Event::PlayStart { name, span: Some(play.span.clone()) });
             self.emit(Event::NoHostsMatched);
@@ -203,8 +211,27 @@ impl Executor<'_> {
     }
 
     /// The play's hosts, in its `order:`, with those failed in earlier plays.
-    fn play_hosts(&mut self, play: &Play) -> Vec<Host> {
-        let selection = match self.inventory.select(&play.hosts, self.settings.limit.as_deref()) {
+    /// `hosts:` templated with the play-level variables, as Ansible's play
+    /// post-validation does: the pattern, and the banner name of a play
+    /// without one (a list a template gave shows as Python prints it).
+    fn play_pattern(&self, play: &Play, answers: &Map<String, Value>) -> Result<(String, String), String> {
+        if !play.hosts.contains("{{") && !play.hosts.contains("{%") {
+            return Ok((play.hosts.clone(), play.hosts.clone()));
+        }
+        let ctx = crate::template::Templar::context(&play_level_vars(play, answers, &self.settings.extra_vars));
+        let rendered = self.templar.render_str(&play.hosts, &ctx).map_err(|e| e.message.split(" (in `").next().unwrap_or_default().to_string())?;
+        Ok(match rendered {
+            Value::Array(items) => {
+                let names: Vec<String> = items.iter().map(crate::template::py::to_str).collect();
+                (names.join(","), crate::template::py::repr(&Value::Array(items.clone())))
+            }
+            Value::String(s) => (s.clone(), s),
+            other => (other.to_string(), other.to_string()),
+        })
+    }
+
+    fn play_hosts(&mut self, play: &Play, pattern: &str) -> Vec<Host> {
+        let selection = match self.inventory.select(pattern, self.settings.limit.as_deref()) {
             Ok(selection) => selection,
             Err(e) => {
                 self.emit(Event::Warning(e.to_string()));

@@ -11,6 +11,9 @@ pub enum Event {
     PlaybookStart { path: String },
     /// `span`: where the play is written (None when replayed from `--output json`).
     PlayStart { name: String, span: Option<Span> },
+    /// A play keyword that cannot be evaluated (`hosts: "{{ undefined }}"`):
+    /// ansible-playbook stops there, without a recap, exit code 4.
+    PlayError { message: String, span: Span },
     /// The play's pattern matched no host.
     NoHostsMatched,
     TaskStart(TaskHeader),

@@ -542,6 +542,10 @@ impl Reporter for Human {
                 self.banner("NO MORE HOSTS LEFT", Some(&colors().error));
             }
             Event::Warning(text) => self.warn("WARNING", text, &colors().warn),
+            Event::PlayError { message, span } => {
+                self.end_progress();
+                self.warn("ERROR", &format!("{message}{}", origin_block(span)), &colors().error);
+            }
             Event::Deprecation(text) => self.warn("DEPRECATION WARNING", text, &colors().deprecate),
             Event::Display(text) => {
                 self.end_progress();

@@ -89,6 +89,7 @@ impl Reporter for Json {
                 self.line("no_more_hosts", json!({ "play": play }));
             }
             Event::Warning(text) => self.line("warning", json!({ "msg": text })),
+            Event::PlayError { message, span } => self.line("error", json!({ "msg": message, "origin": span.to_string() })),
             Event::Deprecation(text) => self.line("warning", json!({ "msg": text, "deprecation": true })),
             Event::Display(text) | Event::Banner(text) => self.line("display", json!({ "msg": text })),
             Event::Retry { host, task, retries_left } => {

@@ -122,7 +122,7 @@ impl Templar {
     pub fn render_name(&self, name: &str, ctx: &Jinja) -> (String, Vec<String>) {
         let as_text = |v: Value| match v {
             Value::String(s) => s,
-            other => filters::py_str(&Jinja::from(minijinja::value::Serde(&other))),
+            other => py::to_str(&other),
         };
         if let Ok(value) = self.render_str(name, ctx) {
             return (as_text(value), Vec::new());

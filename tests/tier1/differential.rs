@@ -352,3 +352,8 @@ fn notify_on_blocks_and_imports_matches_ansible() {
 fn task_and_play_names_are_templated_for_their_banners_as_ansible() {
     compare("task_names/main.yml", &[]);
 }
+
+#[test]
+fn hosts_are_templated_with_play_variables_and_an_undefined_one_stops_the_run_as_ansible() {
+    compare("hosts_templated.yml", &["-e", "target=h1"]);
+}
