@@ -432,12 +432,18 @@ fn list(args: &PlaybookArgs, settings: &Settings, playbooks: &[playbook::Playboo
     let filter = playbook::TagFilter { only, skip: settings.skip_tags.clone() };
     for (pb, path) in playbooks.iter().zip(&args.playbooks) {
         let mut plays = Vec::new();
+        let templar = crate::template::Templar::new();
         for (index, play) in pb.plays.iter().enumerate() {
-            let hosts = match inventory.select(&play.hosts, settings.limit.as_deref()) {
+            let mut listing = playbook::list_play(play, index + 1, &filter);
+            // Templated as the run templates them (no prompts are asked here).
+            if let Ok(heading) = crate::executor::PlayHeading::of(&templar, play, &Default::default(), &settings.extra_vars) {
+                (listing.hosts, listing.name) = (heading.pattern, heading.name);
+            }
+            let hosts = match inventory.select(&listing.hosts, settings.limit.as_deref()) {
                 Ok(selection) => selection.hosts.into_iter().map(|h| h.name).filter(|h| settings.runs_on(h)).collect(),
                 Err(_) => Vec::new(),
             };
-            plays.push(report::listing::ListedPlay { listing: playbook::list_play(play, index + 1, &filter), hosts });
+            plays.push(report::listing::ListedPlay { listing, hosts });
         }
         report::listing::print(&report::listing::render(&path.display().to_string(), &plays, what));
     }

@@ -44,6 +44,7 @@ use crate::template::Templar;
 use crate::transport::{Connection, IdentitySources};
 
 pub use host::HostState;
+pub(crate) use play::PlayHeading;
 
 /// A host's connection, opened on first use and shared by all later tasks and plays.
 type SharedConnection = Arc<tokio::sync::OnceCell<Connection>>;

@@ -82,15 +82,18 @@ impl Executor<'_> {
     /// in it, or `max_fail_percentage` was exceeded (Ansible's break_play).
     pub(super) async fn run_play(&mut self, playbook: &Playbook, play: &Play) -> bool {
         let answers = self.answer_prompts(play);
-        let (pattern, unnamed) = match self.play_pattern(play, &answers) {
-            Ok(pattern) => pattern,
+        let heading = match PlayHeading::of(&self.templar, play, &answers, &self.settings.extra_vars) {
+            Ok(heading) => heading,
             Err(message) => {
-                self.emit(Event::PlayError { message: format!("Error processing keyword 'name': {message}"), span: play.span.clone() });
+                self.emit(Event::PlayError { message, span: play.span.clone() });
                 self.aborted = Some(4);
                 return false;
             }
         };
-        let name = if play.name.is_some() { self.play_name(play, &answers) } else { unnamed };
+        if let Some(warning) = crate::template::name_errors_warning(&heading.name_errors, &play.span) {
+            self.emit(Event::Warning(warning));
+        }
+        let (pattern, name) = (heading.pattern, heading.name);
         let hosts = self.play_hosts(play, &pattern);
         if hosts.iter().all(|h| self.dead_hosts.contains(&h.name)) {
             self.emit(Event::PlayStart { name, span: Some(play.span.clone()) });
@@ -144,21 +147,6 @@ impl Executor<'_> {
         crate::playbook::batch_sizes(&rendered)
     }
 
-    /// The play's banner name, templated with the play-level variables as
-    /// Ansible's play post-validation does (no host's variables); what cannot
-    /// be templated is marked in place and warned about, as for tasks.
-    fn play_name(&self, play: &Play, answers: &Map<String, Value>) -> String {
-        let name = play.display_name();
-        if play.name.is_none() || (!name.contains("{{") && !name.contains("{%")) {
-            return name.to_string();
-        }
-        let ctx = crate::template::Templar::context(&play_level_vars(play, answers, &self.settings.extra_vars));
-        let (rendered, errors) = self.templar.render_name(name, &ctx);
-        if let Some(warning) = crate::template::name_errors_warning(&errors, &play.span) {
-            self.emit(Event::Warning(warning));
-        }
-        rendered
-    }
 
     /// A play that cannot start: said, counted as failed for its hosts (the
     /// run then ends, exit code 2), as Ansible stops on a play error.
@@ -211,25 +199,6 @@ impl Executor<'_> {
     }
 
     /// The play's hosts, in its `order:`, with those failed in earlier plays.
-    /// `hosts:` templated with the play-level variables, as Ansible's play
-    /// post-validation does: the pattern, and the banner name of a play
-    /// without one (a list a template gave shows as Python prints it).
-    fn play_pattern(&self, play: &Play, answers: &Map<String, Value>) -> Result<(String, String), String> {
-        if !play.hosts.contains("{{") && !play.hosts.contains("{%") {
-            return Ok((play.hosts.clone(), play.hosts.clone()));
-        }
-        let ctx = crate::template::Templar::context(&play_level_vars(play, answers, &self.settings.extra_vars));
-        let rendered = self.templar.render_str(&play.hosts, &ctx).map_err(|e| e.message.split(" (in `").next().unwrap_or_default().to_string())?;
-        Ok(match rendered {
-            Value::Array(items) => {
-                let names: Vec<String> = items.iter().map(crate::template::py::to_str).collect();
-                (names.join(","), crate::template::py::repr(&Value::Array(items.clone())))
-            }
-            Value::String(s) => (s.clone(), s),
-            other => (other.to_string(), other.to_string()),
-        })
-    }
-
     fn play_hosts(&mut self, play: &Play, pattern: &str) -> Vec<Host> {
         let selection = match self.inventory.select(pattern, self.settings.limit.as_deref()) {
             Ok(selection) => selection,
@@ -554,4 +523,41 @@ fn play_level_vars(play: &Play, answers: &Map<String, Value>, extra: &Map<String
         vars.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     vars
+}
+
+/// A play's pattern and banner name as Ansible's play post-validation makes
+/// them, before any host: templated with the play-level variables.
+pub(crate) struct PlayHeading {
+    pub pattern: String,
+    pub name: String,
+    /// What the name's templates could not render (marked in it, warned about).
+    pub name_errors: Vec<String>,
+}
+
+impl PlayHeading {
+    /// Err: Ansible's error for a `hosts:` that cannot be templated.
+    pub(crate) fn of(templar: &crate::template::Templar, play: &Play, answers: &Map<String, Value>, extra: &Map<String, Value>) -> Result<PlayHeading, String> {
+        let is_template = |s: &str| s.contains("{{") || s.contains("{%");
+        let templated = is_template(&play.hosts) || play.name.as_deref().is_some_and(is_template);
+        let vars = if templated { play_level_vars(play, answers, extra) } else { Map::new() };
+        let ctx = crate::template::Templar::context(&vars);
+        let (pattern, unnamed) = if is_template(&play.hosts) {
+            match templar.render_str(&play.hosts, &ctx) {
+                Ok(Value::Array(items)) => (items.iter().map(crate::template::py::to_str).collect::<Vec<_>>().join(","), crate::template::py::repr(&Value::Array(items))),
+                Ok(other) => {
+                    let text = crate::template::py::to_str(&other);
+                    (text.clone(), text)
+                }
+                Err(e) => return Err(format!("Error processing keyword 'name': {}", e.message.split(" (in `").next().unwrap_or_default())),
+            }
+        } else {
+            (play.hosts.clone(), play.hosts.clone())
+        };
+        let (name, name_errors) = match play.name.as_deref() {
+            Some(name) if is_template(name) => templar.render_name(name, &ctx),
+            Some(name) => (name.to_string(), Vec::new()),
+            None => (unnamed, Vec::new()),
+        };
+        Ok(PlayHeading { pattern, name, name_errors })
+    }
 }

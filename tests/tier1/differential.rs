@@ -357,3 +357,8 @@ fn task_and_play_names_are_templated_for_their_banners_as_ansible() {
 fn hosts_are_templated_with_play_variables_and_an_undefined_one_stops_the_run_as_ansible() {
     compare("hosts_templated.yml", &["-e", "target=h1"]);
 }
+
+#[test]
+fn templated_hosts_are_listed_as_ansible() {
+    compare("hosts_listed.yml", &["-e", "target=h1", "--list-hosts"]);
+}
