@@ -64,6 +64,7 @@ pub mod get_url;
 pub mod getent;
 pub mod http;
 pub mod ping;
+pub mod pyjson;
 pub mod pyregex;
 pub mod git;
 pub mod group;

@@ -197,7 +197,7 @@ fn default_content_type(format: BodyFormat) -> Option<&'static str> {
 fn encode_body(body: &Value, format: BodyFormat) -> Result<String, ModuleError> {
     match (body, format) {
         (Value::String(s), _) => Ok(s.clone()),
-        (v, BodyFormat::Json) => Ok(python_json(v)),
+        (v, BodyFormat::Json) => Ok(crate::pyjson::dumps(v, crate::pyjson::JsonStyle::default())),
         (Value::Object(map), BodyFormat::Form) => Ok(form_encode(map.iter().map(|(k, v)| (k.clone(), value_to_string(v))))),
         (Value::Array(items), BodyFormat::Form) => {
             let pairs = items.iter().map(|item| match item {
@@ -207,33 +207,6 @@ fn encode_body(body: &Value, format: BodyFormat) -> Result<String, ModuleError> 
             Ok(form_encode(pairs.collect::<Result<Vec<_>, _>>()?))
         }
         (v, _) => Ok(value_to_string(v)),
-    }
-}
-
-/// `json.dumps` output: `", "` and `": "` separators, non-ASCII escaped.
-fn python_json(value: &Value) -> String {
-    match value {
-        Value::Object(map) => {
-            let items: Vec<String> = map.iter().map(|(k, v)| format!("{}: {}", python_json(&Value::String(k.clone())), python_json(v))).collect();
-            format!("{{{}}}", items.join(", "))
-        }
-        Value::Array(items) => format!("[{}]", items.iter().map(python_json).collect::<Vec<_>>().join(", ")),
-        Value::String(s) => {
-            let mut out = String::from("\"");
-            for c in serde_json::to_string(s).unwrap_or_default().trim_matches('"').chars() {
-                if c.is_ascii() {
-                    out.push(c);
-                } else {
-                    let mut units = [0u16; 2];
-                    for u in c.encode_utf16(&mut units) {
-                        out.push_str(&format!("\\u{u:04x}"));
-                    }
-                }
-            }
-            out.push('"');
-            out
-        }
-        other => other.to_string(),
     }
 }
 

@@ -40,7 +40,7 @@ impl JsonCallback {
         let plays = std::mem::take(&mut self.doc().plays);
         let out = json!({ "plays": plays, "stats": stats_value(stats), "custom_stats": {}, "global_custom_stats": {} });
         // Python's json.dumps escapes non-ASCII; values decrypted from inline `!vault` strings never reach the output.
-        let text = ascii_escaped(&crate::vault::redact(&pyjson::dumps(&out, self.indent)));
+        let text = stockman_modules::pyjson::escape_non_ascii(&crate::vault::redact(&pyjson::dumps(&out, self.indent)));
         let mut stdout = std::io::stdout().lock();
         // A closed stdout must not abort the run.
         let _ = writeln!(stdout, "{text}");
@@ -121,23 +121,6 @@ fn stats_value(stats: &Stats) -> Value {
     Value::Object(stats.per_host_json("failures"))
 }
 
-/// Non-ASCII characters as `\uXXXX` (surrogate pairs beyond the BMP), as json.dumps's ensure_ascii writes them.
-/// They only occur inside JSON strings, so escaping them anywhere in the text is safe.
-fn ascii_escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c);
-            continue;
-        }
-        let mut units = [0u16; 2];
-        for unit in c.encode_utf16(&mut units) {
-            out.push_str(&format!("\\u{unit:04x}"));
-        }
-    }
-    out
-}
-
 /// Ids shaped as Ansible's (`8-4-4-4-12` hex digits): one prefix per run, then a counter.
 struct Ids {
     prefix: String,
@@ -161,11 +144,6 @@ impl Ids {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn non_ascii_is_escaped_as_python_does() {
-        assert_eq!(ascii_escaped(r#"{"a": "é😀"}"#), r#"{"a": "\u00e9\ud83d\ude00"}"#);
-    }
 
     #[test]
     fn ids_are_unique_and_shaped_as_ansible_s() {

@@ -1,64 +1,12 @@
-//! JSON as Python's `json.dumps(sort_keys=True)` writes it, which is what
-//! ansible-playbook prints after `=>`: `", "` and `": "` separators when
-//! compact, 4-space indents otherwise, keys sorted at every level.
+//! JSON as ansible-playbook prints it after `=>` (`json.dumps(sort_keys=True)`,
+//! non-ASCII as it is): compact, or indented; the one writer is
+//! [`stockman_modules::pyjson`].
 
 use serde_json::Value;
+use stockman_modules::pyjson::{self, JsonStyle};
 
 pub fn dumps(value: &Value, indent: Option<usize>) -> String {
-    let mut out = String::new();
-    write(value, indent, 0, &mut out);
-    out
-}
-
-fn write(value: &Value, indent: Option<usize>, level: usize, out: &mut String) {
-    match value {
-        Value::Array(items) if !items.is_empty() => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                separator(i, indent, level + 1, out);
-                write(item, indent, level + 1, out);
-            }
-            close(indent, level, out);
-            out.push(']');
-        }
-        Value::Object(map) if !map.is_empty() => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                separator(i, indent, level + 1, out);
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push_str(": ");
-                write(&map[key], indent, level + 1, out);
-            }
-            close(indent, level, out);
-            out.push('}');
-        }
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-fn separator(index: usize, indent: Option<usize>, level: usize, out: &mut String) {
-    match indent {
-        Some(n) => {
-            if index > 0 {
-                out.push(',');
-            }
-            out.push('\n');
-            out.push_str(&" ".repeat(n * level));
-        }
-        None if index > 0 => out.push_str(", "),
-        None => {}
-    }
-}
-
-fn close(indent: Option<usize>, level: usize, out: &mut String) {
-    if let Some(n) = indent {
-        out.push('\n');
-        out.push_str(&" ".repeat(n * level));
-    }
+    pyjson::dumps(value, JsonStyle { indent, sort_keys: true, ensure_ascii: false })
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ fn to_json_filter(v: Jinja, kwargs: Kwargs) -> Result<String, Error> {
     let indent = kwargs.get::<Option<usize>>("indent")?;
     let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(false);
     kwargs.assert_all_used()?;
-    Ok(json_dumps(&to_json(&v), JsonStyle { indent, sort_keys }))
+    Ok(json_dumps(&to_json(&v), JsonStyle { indent, sort_keys, ensure_ascii: true }))
 }
 
 /// `to_json(indent=4, sort_keys=True)`.
@@ -31,7 +31,7 @@ fn to_nice_json(v: Jinja, indent: Option<usize>, kwargs: Kwargs) -> Result<Strin
     let indent = indent.or(kwargs.get::<Option<usize>>("indent")?).unwrap_or(4);
     let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(true);
     kwargs.assert_all_used()?;
-    Ok(json_dumps(&to_json(&v), JsonStyle { indent: Some(indent), sort_keys }))
+    Ok(json_dumps(&to_json(&v), JsonStyle { indent: Some(indent), sort_keys, ensure_ascii: true }))
 }
 
 fn from_json_filter(s: String) -> Result<Jinja, Error> {

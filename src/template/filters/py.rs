@@ -74,29 +74,6 @@ fn number(n: &serde_json::Number) -> String {
     }
 }
 
-/// Python's `repr(float)`: shortest round-trip digits, `.0` on integral
-/// values, exponent form outside [1e-4, 1e16).
-pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
-        let s = format!("{f:e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = exp.strip_prefix('-').map(|d| ('-', d)).unwrap_or(('+', exp));
-        return format!("{mantissa}e{sign}{digits:0>2}");
-    }
-    let s = format!("{f}");
-    if s.contains('.') {
-        s
-    } else {
-        format!("{s}.0")
-    }
-}
 
 /// Python's `repr(str)`: single quotes unless the text holds one and no
 /// double quote.
@@ -122,114 +99,7 @@ pub fn str_repr(s: &str) -> String {
     out
 }
 
-/// How `json.dumps` lays out its output.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct JsonStyle {
-    /// `None` is one line with `", "` and `": "` separators.
-    pub indent: Option<usize>,
-    pub sort_keys: bool,
-}
-
-/// Python's `json.dumps` (with its default `ensure_ascii=True`).
-pub fn json_dumps(value: &Value, style: JsonStyle) -> String {
-    let mut out = String::new();
-    write_json(value, style, 0, &mut out);
-    out
-}
-
-fn write_json(value: &Value, style: JsonStyle, depth: usize, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&json_number(n)),
-        Value::String(s) => json_string(s, out),
-        Value::Array(items) if items.is_empty() => out.push_str("[]"),
-        Value::Object(map) if map.is_empty() => out.push_str("{}"),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                separator(style, depth + 1, i == 0, out);
-                write_json(item, style, depth + 1, out);
-            }
-            closing(style, depth, out);
-            out.push(']');
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            if style.sort_keys {
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-            }
-            out.push('{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                separator(style, depth + 1, i == 0, out);
-                json_string(k, out);
-                out.push_str(": ");
-                write_json(v, style, depth + 1, out);
-            }
-            closing(style, depth, out);
-            out.push('}');
-        }
-    }
-}
-
-fn separator(style: JsonStyle, depth: usize, first: bool, out: &mut String) {
-    match style.indent {
-        Some(width) => {
-            if !first {
-                out.push(',');
-            }
-            out.push('\n');
-            out.push_str(&" ".repeat(width * depth));
-        }
-        None if !first => out.push_str(", "),
-        None => {}
-    }
-}
-
-fn closing(style: JsonStyle, depth: usize, out: &mut String) {
-    if let Some(width) = style.indent {
-        out.push('\n');
-        out.push_str(&" ".repeat(width * depth));
-    }
-}
-
-fn json_number(n: &serde_json::Number) -> String {
-    match n.as_f64() {
-        Some(f) if !n.is_i64() && !n.is_u64() => {
-            if f.is_nan() {
-                "NaN".into()
-            } else if f.is_infinite() {
-                if f > 0.0 { "Infinity".into() } else { "-Infinity".into() }
-            } else {
-                float_repr(f)
-            }
-        }
-        _ => n.to_string(),
-    }
-}
-
-fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
+pub use stockman_modules::pyjson::{float_repr, dumps as json_dumps, JsonStyle};
 
 #[cfg(test)]
 mod tests {
@@ -256,7 +126,7 @@ mod tests {
     fn json_dumps_matches_python() {
         let v = json!({"b": [1, 2], "a": "é"});
         assert_eq!(json_dumps(&v, JsonStyle::default()), r#"{"b": [1, 2], "a": "\u00e9"}"#);
-        let nice = json_dumps(&v, JsonStyle { indent: Some(2), sort_keys: true });
+        let nice = json_dumps(&v, JsonStyle { indent: Some(2), sort_keys: true, ensure_ascii: true });
         assert_eq!(nice, "{\n  \"a\": \"\\u00e9\",\n  \"b\": [\n    1,\n    2\n  ]\n}");
     }
 }
