@@ -50,6 +50,8 @@ pub enum ModuleKind {
     AuthorizedKey,
     /// `ansible.posix.sysctl`: a kernel parameter in a sysctl file.
     Sysctl,
+    /// `ansible.posix.mount`: an fstab entry and what is mounted at its point.
+    Mount,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -328,6 +330,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "mount", kind: ModuleKind::Mount, free_form: false, any_params: false, params: crate::mount::PARAMS, rules: &crate::mount::RULES },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS, rules: &Rules::NONE },
@@ -362,7 +365,7 @@ pub static FALLBACK: ModuleSpec = ModuleSpec { name: "fallback", kind: ModuleKin
 
 /// The ansible.posix modules stockman ships (ansible-core routes their short
 /// names there too).
-const POSIX_MODULES: &[&str] = &["authorized_key", "sysctl"];
+const POSIX_MODULES: &[&str] = &["authorized_key", "sysctl", "mount"];
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN
 /// (`ansible.posix.` for [`POSIX_MODULES`]).
