@@ -36,6 +36,7 @@
 //! - `authorized_key`: ansible.posix's keys of a user's authorized_keys.
 //! - `sysctl`: ansible.posix's kernel parameters in a sysctl file (and the running kernel).
 //! - `mount`: ansible.posix's fstab entries and mounts (mount, umount, remount).
+//! - `hostname`: the host's name, with hostnamectl or in /etc/hostname.
 //! - `cron`: a job or variable in a user's crontab or a file of /etc/cron.d.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
 //! - `async_status`: background jobs of `command`/`shell` (`async:`) and the module reporting on them.
@@ -63,6 +64,7 @@ pub mod fnmatch;
 mod file_times;
 pub mod get_url;
 pub mod getent;
+pub mod hostname;
 pub mod http;
 pub mod ping;
 pub mod pyregex;
@@ -310,6 +312,7 @@ pub async fn run<T: Target>(
         ModuleKind::AuthorizedKey => authorized_key::run(args, target, mode).await,
         ModuleKind::Sysctl => sysctl::run(args, target, mode).await,
         ModuleKind::Mount => mount::run(args, target, mode).await,
+        ModuleKind::Hostname => hostname::run(args, target, mode).await,
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

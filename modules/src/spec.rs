@@ -52,6 +52,8 @@ pub enum ModuleKind {
     Sysctl,
     /// `ansible.posix.mount`: an fstab entry and what is mounted at its point.
     Mount,
+    /// `hostname`: the host's name (hostnamectl or /etc/hostname).
+    Hostname,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -330,6 +332,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "hostname", kind: ModuleKind::Hostname, free_form: false, any_params: false, params: crate::hostname::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "mount", kind: ModuleKind::Mount, free_form: false, any_params: false, params: crate::mount::PARAMS, rules: &crate::mount::RULES },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS, rules: &Rules::NONE },
