@@ -702,3 +702,40 @@ fn mount_keeps_hostile_fields_as_data() {
         assert!(mounted.contains(&format!("[-o][{value}][-t][tmpfs][--][{value}][{point}]\n")), "value {value:?} as words:\n{mounted}");
     }
 }
+
+/// hostname: hostile names reach (a stand-in) `hostnamectl` as one word.
+const HOSTNAME: &str = r#"
+- hosts: all
+  gather_facts: false
+  environment:
+    PATH: "{{ remote }}/bin:/usr/bin:/bin"
+  tasks:
+    - hostname: {name: "{{ item }}", use: systemd}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn hostname_keeps_hostile_names_as_data() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    std::fs::create_dir_all(p.remote("bin")).unwrap();
+    let log = p.remote("set.log");
+    // `status` prints a fixed name; `set-hostname -- NAME` logs NAME.
+    let fake = p.remote("bin/hostnamectl");
+    let script = format!("#!/bin/sh\nfor a do last=$a; done\ncase \" $* \" in *' status '*) echo fixed ;; *' set-hostname -- '*) printf '[%s]\\n' \"$last\" >> '{}' ;; esac\n", log.display());
+    std::fs::write(&fake, script).unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.inventory(&sshd, &["h"]).write("hostname.yml", HOSTNAME);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "hostname.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let set = std::fs::read_to_string(&log).unwrap();
+    for value in h.values.iter().filter(|v| !v.contains(['\n', '\r']) && v.as_str() != "fixed" && v.chars().count() <= 64) {
+        assert!(set.contains(&format!("[{value}]\n")), "name {value:?} as one word:\n{set}");
+    }
+}
