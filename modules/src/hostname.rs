@@ -171,8 +171,13 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         "ansible_facts",
         json!({"ansible_hostname": name.split('.').next().unwrap_or_default(), "ansible_nodename": name, "ansible_fqdn": fqdn, "ansible_domain": domain}),
     );
-    if plan.changed() && mode.diff {
-        result.diff.push(FileDiff { before: format!("hostname = {}\n", plan.before), after: format!("hostname = {name}\n"), ..FileDiff::default() });
+    if plan.changed() {
+        let (before, after) = (format!("hostname = {}\n", plan.before), format!("hostname = {name}\n"));
+        // Ansible's module returns its diff in the result (registered too) whenever it changes.
+        result = result.with("diff", json!({"after": after, "before": before}));
+        if mode.diff {
+            result.diff.push(FileDiff { before, after, ..FileDiff::default() });
+        }
     }
     Ok(result)
 }
