@@ -739,3 +739,40 @@ fn hostname_keeps_hostile_names_as_data() {
         assert!(set.contains(&format!("[{value}]\n")), "name {value:?} as one word:\n{set}");
     }
 }
+
+/// timezone: hostile zone names are only looked up (as files under
+/// /usr/share/zoneinfo), and the refusal names them as text.
+const TIMEZONE: &str = r#"
+- hosts: all
+  gather_facts: false
+  environment:
+    PATH: "{{ remote }}/bin:/usr/bin:/bin"
+  tasks:
+    - timezone: {name: "{{ item }}"}
+      loop: "{{ values }}"
+      register: r
+      ignore_errors: true
+    - copy: {dest: "{{ remote }}/msgs.json", content: "{{ r.results | map(attribute='msg') | list | to_json }}"}
+"#;
+
+#[test]
+fn timezone_keeps_hostile_names_as_data() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    std::fs::create_dir_all(p.remote("bin")).unwrap();
+    let fake = p.remote("bin/timedatectl");
+    std::fs::write(&fake, "#!/bin/sh\nprintf '  Time zone: Etc/UTC (UTC, +0000)\\n  RTC in local TZ: no\\n'\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.inventory(&sshd, &["h"]).write("tz.yml", TIMEZONE);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "tz.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let msgs: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(p.remote("msgs.json")).unwrap()).unwrap();
+    for (value, msg) in h.values.iter().zip(&msgs).filter(|(v, _)| !v.is_empty()) {
+        assert_eq!(msg.as_str(), Some(format!("Error message:\ngiven timezone \"{value}\" is not available").as_str()), "for {value:?}");
+    }
+}
