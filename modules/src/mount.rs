@@ -464,6 +464,10 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
         Ok(plan) => plan,
         Err(msg) => return Ok(ModuleResult::failed(msg)),
     };
+    let mut req = req;
+    if facts.mountinfo.is_none() {
+        req.warnings.insert(0, "Cannot open file /proc/self/mountinfo. Bind mounts might be misinterpreted.".into());
+    }
     let mut done = Done::default();
     if !mode.check {
         if let Err(msg) = apply(&req, &plan, &facts, target, &mut done).await? {
