@@ -35,6 +35,9 @@
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
 //! - `authorized_key`: ansible.posix's keys of a user's authorized_keys.
 //! - `sysctl`: ansible.posix's kernel parameters in a sysctl file (and the running kernel).
+//! - `mount`: ansible.posix's fstab entries and mounts (mount, umount, remount).
+//! - `hostname`: the host's name, with hostnamectl or in /etc/hostname.
+//! - `timezone`: community.general's time zone and RTC mode, with timedatectl.
 //! - `cron`: a job or variable in a user's crontab or a file of /etc/cron.d.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
 //! - `async_status`: background jobs of `command`/`shell` (`async:`) and the module reporting on them.
@@ -62,6 +65,7 @@ pub mod fnmatch;
 mod file_times;
 pub mod get_url;
 pub mod getent;
+pub mod hostname;
 pub mod http;
 pub mod ping;
 pub mod pyjson;
@@ -91,6 +95,7 @@ pub mod systemd;
 pub mod template;
 pub mod tempfile;
 pub mod text_edit;
+pub mod timezone;
 pub mod upload;
 pub mod validate;
 pub mod user;
@@ -309,6 +314,9 @@ pub async fn run<T: Target>(
         ModuleKind::Cron => cron::run(args, target, mode).await,
         ModuleKind::AuthorizedKey => authorized_key::run(args, target, mode).await,
         ModuleKind::Sysctl => sysctl::run(args, target, mode).await,
+        ModuleKind::Mount => mount::run(args, target, mode).await,
+        ModuleKind::Hostname => hostname::run(args, target, mode).await,
+        ModuleKind::Timezone => timezone::run(args, target, mode).await,
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -50,6 +50,12 @@ pub enum ModuleKind {
     AuthorizedKey,
     /// `ansible.posix.sysctl`: a kernel parameter in a sysctl file.
     Sysctl,
+    /// `ansible.posix.mount`: an fstab entry and what is mounted at its point.
+    Mount,
+    /// `hostname`: the host's name (hostnamectl or /etc/hostname).
+    Hostname,
+    /// `community.general.timezone`: the time zone and the RTC mode (timedatectl).
+    Timezone,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -328,6 +334,9 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "hostname", kind: ModuleKind::Hostname, free_form: false, any_params: false, params: crate::hostname::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "timezone", kind: ModuleKind::Timezone, free_form: false, any_params: false, params: crate::timezone::PARAMS, rules: &crate::timezone::RULES },
+    ModuleSpec { name: "mount", kind: ModuleKind::Mount, free_form: false, any_params: false, params: crate::mount::PARAMS, rules: &crate::mount::RULES },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS, rules: &Rules::NONE },
@@ -362,15 +371,19 @@ pub static FALLBACK: ModuleSpec = ModuleSpec { name: "fallback", kind: ModuleKin
 
 /// The ansible.posix modules stockman ships (ansible-core routes their short
 /// names there too).
-const POSIX_MODULES: &[&str] = &["authorized_key", "sysctl"];
+const POSIX_MODULES: &[&str] = &["authorized_key", "sysctl", "mount"];
+
+/// The community.general modules stockman ships (short names routed there too).
+const GENERAL_MODULES: &[&str] = &["timezone"];
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN
-/// (`ansible.posix.` for [`POSIX_MODULES`]).
+/// (`ansible.posix.` for [`POSIX_MODULES`], `community.general.` for [`GENERAL_MODULES`]).
 pub fn lookup(name: &str) -> Option<&'static ModuleSpec> {
     let short = name
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("ansible.legacy."))
         .or_else(|| name.strip_prefix("ansible.posix.").filter(|s| POSIX_MODULES.contains(s)))
+        .or_else(|| name.strip_prefix("community.general.").filter(|s| GENERAL_MODULES.contains(s)))
         .unwrap_or(name);
     MODULES.iter().find(|m| m.name == short)
 }

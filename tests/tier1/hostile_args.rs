@@ -667,3 +667,128 @@ fn sysctl_keeps_hostile_names_and_values_as_data() {
         assert!(text.contains(&format!("k{i}={}\n", value.trim())), "value {value:?} as text:\n{text}");
     }
 }
+
+/// mount: hostile sources and options land in the fstab as escaped text,
+/// and hostile mount points, sources and options reach (a stand-in) `mount`
+/// as one word each.
+const MOUNT: &str = r#"
+- hosts: all
+  gather_facts: false
+  environment:
+    PATH: "{{ remote }}/bin:/usr/bin:/bin"
+  tasks:
+    - name: hostile fstab fields
+      mount: {path: "/mnt/h{{ i }}", src: "{{ item }}", fstype: ext4, opts: "{{ item }}", state: present, fstab: "{{ remote }}/fstab"}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+      ignore_errors: true
+    - name: hostile mount points and sources mounted
+      mount: {path: "{{ remote }}/pts/{{ names[i] }}", src: "{{ item }}", fstype: tmpfs, opts: "{{ item }}", state: ephemeral}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+      ignore_errors: true
+"#;
+
+#[test]
+fn mount_keeps_hostile_fields_as_data() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    std::fs::create_dir_all(p.remote("bin")).unwrap();
+    std::fs::create_dir_all(p.remote("pts")).unwrap();
+    let log = p.remote("mount.log");
+    let fake = p.remote("bin/mount");
+    std::fs::write(&fake, format!("#!/bin/sh\nfor a do printf '[%s]' \"$a\"; done >> '{}'; echo >> '{}'\n", log.display(), log.display())).unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.inventory(&sshd, &["h"]).write("mount.yml", MOUNT);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "mount.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let escape = |v: &str| v.replace('\\', "\\134").replace(' ', "\\040").replace('&', "\\046");
+    let fstab = std::fs::read_to_string(p.remote("fstab")).unwrap();
+    let mounted = std::fs::read_to_string(&log).unwrap();
+    let plain = |v: &&String| !v.contains(['\n', '\r', '\t']) && !v.starts_with('~') && !v.is_empty();
+    for (i, value) in h.values.iter().enumerate().filter(|(_, v)| plain(v)) {
+        let e = escape(value);
+        assert!(fstab.contains(&format!("{e} /mnt/h{i} ext4 {e} 0 0\n")), "value {value:?} as text:\n{fstab}");
+        let point = p.remote("pts").join(&h.names[i]).display().to_string();
+        assert!(mounted.contains(&format!("[-o][{value}][-t][tmpfs][--][{value}][{point}]\n")), "value {value:?} as words:\n{mounted}");
+    }
+}
+
+/// hostname: hostile names reach (a stand-in) `hostnamectl` as one word.
+const HOSTNAME: &str = r#"
+- hosts: all
+  gather_facts: false
+  environment:
+    PATH: "{{ remote }}/bin:/usr/bin:/bin"
+  tasks:
+    - hostname: {name: "{{ item }}", use: systemd}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn hostname_keeps_hostile_names_as_data() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    std::fs::create_dir_all(p.remote("bin")).unwrap();
+    let log = p.remote("set.log");
+    // `status` prints a fixed name; `set-hostname -- NAME` logs NAME.
+    let fake = p.remote("bin/hostnamectl");
+    let script = format!("#!/bin/sh\nfor a do last=$a; done\ncase \" $* \" in *' status '*) echo fixed ;; *' set-hostname -- '*) printf '[%s]\\n' \"$last\" >> '{}' ;; esac\n", log.display());
+    std::fs::write(&fake, script).unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.inventory(&sshd, &["h"]).write("hostname.yml", HOSTNAME);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "hostname.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let set = std::fs::read_to_string(&log).unwrap();
+    for value in h.values.iter().filter(|v| !v.contains(['\n', '\r']) && v.as_str() != "fixed" && v.chars().count() <= 64) {
+        assert!(set.contains(&format!("[{value}]\n")), "name {value:?} as one word:\n{set}");
+    }
+}
+
+/// timezone: hostile zone names are only looked up (as files under
+/// /usr/share/zoneinfo), and the refusal names them as text.
+const TIMEZONE: &str = r#"
+- hosts: all
+  gather_facts: false
+  environment:
+    PATH: "{{ remote }}/bin:/usr/bin:/bin"
+  tasks:
+    - timezone: {name: "{{ item }}"}
+      loop: "{{ values }}"
+      register: r
+      ignore_errors: true
+    - copy: {dest: "{{ remote }}/msgs.json", content: "{{ r.results | map(attribute='msg') | list | to_json }}"}
+"#;
+
+#[test]
+fn timezone_keeps_hostile_names_as_data() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    std::fs::create_dir_all(p.remote("bin")).unwrap();
+    let fake = p.remote("bin/timedatectl");
+    std::fs::write(&fake, "#!/bin/sh\nprintf '  Time zone: Etc/UTC (UTC, +0000)\\n  RTC in local TZ: no\\n'\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.inventory(&sshd, &["h"]).write("tz.yml", TIMEZONE);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "tz.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let msgs: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(p.remote("msgs.json")).unwrap()).unwrap();
+    for (value, msg) in h.values.iter().zip(&msgs).filter(|(v, _)| !v.is_empty()) {
+        assert_eq!(msg.as_str(), Some(format!("Error message:\ngiven timezone \"{value}\" is not available").as_str()), "for {value:?}");
+    }
+}

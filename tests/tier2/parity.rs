@@ -137,6 +137,9 @@ const SCENARIOS: &[Scenario] = &[
         fields: &["msg", "keyfile", "key", "user", "path", "exclusive", "follow", "manage_dir", "key_options", "comment", "validate_certs"],
     },
     Scenario { name: "sysctl", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg"] },
+    Scenario { name: "mount", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "opts", "dump", "passno", "fstab", "boot", "src", "fstype", "warnings", "stdout"] },
+    Scenario { name: "hostname", watch: Watch { roots: &["/etc/hostname", "/etc/machine-info"], ..Watch::EMPTY }, fields: &["msg", "ansible_facts", "stdout"] },
+    Scenario { name: "timezone", watch: Watch { roots: &["/etc/localtime", "/etc/timezone", "/etc/adjtime"], ..Watch::EMPTY }, fields: &["msg", "stdout", "rc", "stderr"] },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
