@@ -70,7 +70,11 @@ fn include_with(node: &Node, key: &Node, value: &Node, ctx: &Ctx, handler: bool)
             }
             IncludeKind::Role(opts)
         }
-        _ => IncludeKind::Vars { args: include_vars_args(value, node.get("args"))? },
+        _ => IncludeKind::Vars {
+            args: include_vars_args(value, node.get("args"))?,
+            delegate_to: ctx.inherited.nearest(node, "delegate_to"),
+            delegate_facts: ctx.inherited.nearest(node, "delegate_facts").unwrap_or(Value::Bool(false)),
+        },
     };
     if let Some(a) = &apply {
         a.as_map().ok_or_else(|| err(a, "`apply` must be a mapping of task keywords"))?;
@@ -114,7 +118,7 @@ fn without_loops(node: &Node) -> Vec<(Node, Node)> {
 fn check_include_keys(node: &Node, action: &str, handler: bool) -> Result<(), LoadError> {
     let listen: &[&str] = if handler { &["listen"] } else { &[] };
     // include_vars is a task to Ansible: these few stockman has long accepted there.
-    let vars_extra: &[&str] = if action.ends_with("include_vars") { &["become", "become_user", "become_method", "check_mode", "diff", "delegate_to"] } else { &[] };
+    let vars_extra: &[&str] = if action.ends_with("include_vars") { &["become", "become_user", "become_method", "check_mode", "diff", "delegate_to", "delegate_facts"] } else { &[] };
     let extra: Vec<&str> = listen.iter().chain(vars_extra).copied().chain([action]).collect();
     let what = if action.ends_with("include_role") { "IncludeRole" } else { "TaskInclude" };
     keywords::check(&without_loops(node), Scope::INCLUDE, &extra, what)

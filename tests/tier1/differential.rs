@@ -158,6 +158,13 @@ fn delegate_to_matches_ansible() {
     compare("delegate.yml", &[]);
 }
 
+/// What lands in which host's variables: set_fact, setup, include_vars, a loop
+/// with a templated delegate, run_once, a host outside the play or the inventory.
+#[test]
+fn delegate_facts_match_ansible() {
+    compare("delegate_facts/delegate_facts.yml", &[]);
+}
+
 /// [`compare`] with `-e base=DIR`, a fresh directory for the scenario's files.
 fn compare_with_base(name: &str) {
     let base = tempfile::tempdir().unwrap();
