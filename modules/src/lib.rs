@@ -308,7 +308,7 @@ pub async fn run<T: Target>(
         ModuleKind::Cron => cron::run(args, target, mode).await,
         ModuleKind::AuthorizedKey => authorized_key::run(args, target, mode).await,
         ModuleKind::Sysctl => sysctl::run(args, target, mode).await,
-        ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
+        ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::ValidateArgumentSpec | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
     }

@@ -173,6 +173,7 @@ impl Executor<'_> {
         };
         let outcome = match spec.kind {
             ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => Ok(actions::run(spec.kind, &args, &self.templar, ctx)),
+            ModuleKind::ValidateArgumentSpec => Ok(super::arg_spec::run(&args, |name| self.variable(name, ctx))),
             ModuleKind::Pause => Ok(super::pause::run(&args, &task.display_name(), self.reporter).await),
             ModuleKind::GroupBy | ModuleKind::AddHost => Ok(self.inventory_change(host, actions::run(spec.kind, &args, &self.templar, ctx))),
             ModuleKind::Debug if debug_is_quiet(&args, self.settings.verbosity) => return skipped_verbosity(host),
@@ -493,6 +494,14 @@ impl Executor<'_> {
             }
         }
         Ok(Some(spec))
+    }
+
+    /// The variable `name` as a task sees it (its templates rendered), if defined.
+    fn variable(&self, name: &str, ctx: &minijinja::Value) -> Option<Value> {
+        if !crate::playbook::is_identifier(name) || !self.templar.eval_condition(&format!("{name} is defined"), ctx).ok()? {
+            return None;
+        }
+        self.templar.render_str(&format!("{{{{ {name} }}}}"), ctx).ok()
     }
 
     fn flag(&self, value: &Value, ctx: &minijinja::Value) -> Option<bool> {

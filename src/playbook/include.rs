@@ -65,6 +65,8 @@ pub struct RoleInclude {
     pub handlers_from: Option<String>,
     /// `public: true`: the role's defaults and vars stay visible after it.
     pub public: bool,
+    /// `rolespec_validate: false`: no argument validation task.
+    pub skip_argument_spec: bool,
 }
 
 /// Where an include was written: relative paths and inherited keywords.

@@ -11,6 +11,7 @@ use stockman_modules::ModuleSpec;
 
 use crate::yaml::Span;
 
+mod arg_specs;
 mod confine;
 mod defaults;
 mod include;

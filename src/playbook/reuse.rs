@@ -132,10 +132,7 @@ fn role_options(value: &Node) -> Result<RoleInclude, LoadError> {
     let map = value.as_map().ok_or_else(|| err(value, "expected `name: ROLE` and options"))?;
     tasks::check_options(map, &[ROLE_OPTIONS, &["role"]].concat(), "role include")?;
     let name = value.get("name").or_else(|| value.get("role")).ok_or_else(|| err(value, "the role to include has no `name:`"))?;
-    let public = match value.get("public") {
-        None => false,
-        Some(node) => stockman_modules::args::parse_bool(&node.to_json()).ok_or_else(|| err(node, "`public` must be a boolean"))?,
-    };
+    let public = flag_option(value, "public", false)?;
     if public {
         let at = value.get("public").unwrap_or(value);
         let hint = Some("pass what later tasks need with `set_fact` inside the role".into());
@@ -148,7 +145,16 @@ fn role_options(value: &Node) -> Result<RoleInclude, LoadError> {
         defaults_from: opt_string(value.get("defaults_from"))?,
         handlers_from: opt_string(value.get("handlers_from"))?,
         public,
+        skip_argument_spec: !flag_option(value, "rolespec_validate", true)?,
     })
+}
+
+/// A boolean option of a role include (`public`, `rolespec_validate`).
+fn flag_option(value: &Node, name: &str, default: bool) -> Result<bool, LoadError> {
+    match value.get(name) {
+        None => Ok(default),
+        Some(node) => stockman_modules::args::parse_bool(&node.to_json()).ok_or_else(|| err(node, format!("`{name}` must be a boolean"))),
+    }
 }
 
 /// `include_vars: FILE`, `include_vars: file=F name=N`, or a mapping of options.

@@ -37,6 +37,8 @@ fn load_entry(entry: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRo
         return Err(err(entry, "role dependencies nested too deep (a dependency cycle?)"));
     }
     let (name, params, when, tags) = entry_parts(entry)?;
+    let vars = vars_of(entry.get("vars"))?;
+    let role_params: Map<String, Value> = params.iter().filter(|(k, _)| !vars.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
     {
         let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.iter().any(|(n, p)| *n == name && *p == params) {
@@ -46,7 +48,7 @@ fn load_entry(entry: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRo
     }
     let opts = RoleInclude { name, ..RoleInclude::default() };
     let inner = tasks::with_entry_keywords(base, &wrapper_node(entry, when, tags))?;
-    load_role(&opts, params, entry, &inner, seen, out, depth)
+    load_role(&opts, params, &role_params, entry, &inner, seen, out, depth)
 }
 
 /// `import_role`/`include_role`: the role's dependencies, then the role, as one
@@ -54,7 +56,7 @@ fn load_entry(entry: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRo
 /// Dependencies that already ran in the play (`seen`) are not repeated, as in Ansible.
 pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx, seen: &RolesSeen) -> Result<LoadedRole, LoadError> {
     let mut out = Vec::new();
-    load_role(opts, Map::new(), at, base, seen, &mut out, 0)?;
+    load_role(opts, Map::new(), &Map::new(), at, base, seen, &mut out, 0)?;
     let mut all = LoadedRole { tasks: Vec::new(), handlers: Vec::new() };
     for role in out {
         all.tasks.extend(role.tasks);
@@ -63,8 +65,10 @@ pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx, seen: &Ro
     Ok(all)
 }
 
-/// One role and (first) its dependencies, with `params` above the role's vars.
-fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
+/// One role and (first) its dependencies, with `params` above the role's vars;
+/// `role_params` (the entry's own, without `vars:`) are what its argument spec checks.
+#[allow(clippy::too_many_arguments)]
+fn load_role(opts: &RoleInclude, params: Map<String, Value>, role_params: &Map<String, Value>, at: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
     let playbook_dir = base.playbook_dir.as_path();
     let name = &opts.name;
     let path = find_role(name, playbook_dir, &base.roles_path).ok_or_else(|| {
@@ -93,7 +97,12 @@ fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &C
     if ctx.depth > tasks::MAX_INCLUDE_DEPTH {
         return Err(err(at, format!("roles and includes nested deeper than {} levels (a cycle?)", tasks::MAX_INCLUDE_DEPTH)));
     }
-    let tasks = tasks::steps(read_named(&path, "tasks", opts.tasks_from.as_deref(), at)?.as_ref(), &ctx)?;
+    let mut task_list = read_named(&path, "tasks", opts.tasks_from.as_deref(), at)?;
+    if !opts.skip_argument_spec {
+        let entry = opts.tasks_from.as_deref().unwrap_or("main");
+        task_list = super::arg_specs::with_validation(&path, name, entry, role_params, task_list)?;
+    }
+    let tasks = tasks::steps(task_list.as_ref(), &ctx)?;
     let mut handlers = tasks::handlers(read_named(&path, "handlers", opts.handlers_from.as_deref(), at)?.as_ref(), &ctx)?;
     handlers.extend(ctx.take_handlers());
     out.push(LoadedRole { tasks, handlers });

@@ -233,3 +233,44 @@ fn the_removed_include_is_refused_with_its_replacements() {
         assert!(!run.stdout.contains("INCLUDED") && !run.stdout.contains("before"), "{}", run.stdout);
     }
 }
+
+/// A role with an argument spec gets Ansible's validation task first: tagged
+/// `always` (it runs under `--tags` that skip the role's own tasks), failing
+/// with every error at once before the role's tasks, counted in the recap.
+#[test]
+fn role_argument_spec_is_checked_first_even_under_other_tags() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write("roles/r/meta/main.yml", "argument_specs:\n  main:\n    short_description: Role R.\n    options:\n      r_port: {type: int, required: true}\n      r_mode: {choices: [a, b]}\n");
+    p.write("roles/r/tasks/main.yml", "- name: inside r\n  debug: msg=inside\n");
+    p.write("pb.yml", "- hosts: h1\n  gather_facts: false\n  roles:\n    - {role: r, r_mode: c, tags: [foo]}\n");
+    let run = p.run(&sshd, "pb.yml", &["--tags", "bar"]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("TASK [r : Validating arguments against arg spec 'main' - Role R.]"), "{}", run.stdout);
+    assert!(run.stdout.contains(r#""argument_errors": ["missing required arguments: r_port", "value of r_mode must be one of: a, b, got: c"]"#), "{}", run.stdout);
+    assert!(!run.stdout.contains("inside r"), "{}", run.stdout);
+    assert!(run.recap("h1").contains("failed=1"), "{}", run.stdout);
+}
+
+/// meta/argument_specs.yml wins over meta/main.yml; a spec that is not a
+/// mapping stops the load with its file and line.
+#[test]
+fn role_argument_specs_file_wins_and_bad_specs_are_load_errors() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write("roles/r/meta/main.yml", "argument_specs:\n  main:\n    options:\n      never: {required: true}\n");
+    p.write("roles/r/meta/argument_specs.yml", "argument_specs:\n  main:\n    options:\n      r_port: {type: int}\n");
+    p.write("roles/r/tasks/main.yml", "- debug: msg=inside\n");
+    p.write("pb.yml", "- hosts: h1\n  gather_facts: false\n  roles:\n    - {role: r, r_port: '80'}\n");
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("TASK [r : Validating arguments against arg spec 'main']"), "{}", run.stdout);
+    assert!(run.stdout.contains("inside"), "{}", run.stdout);
+    p.write("roles/r/meta/argument_specs.yml", "argument_specs:\n  - main\n");
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(4);
+    assert!(run.stderr.contains("`argument_specs` must be a mapping of entry points, found a list"), "{}", run.stderr);
+    assert!(run.stderr.contains("argument_specs.yml:2:3"), "{}", run.stderr);
+}
