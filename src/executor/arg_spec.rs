@@ -51,7 +51,9 @@ pub(super) fn validate(spec: &Map<String, Value>, mut params: Map<String, Value>
         found.unsupported.sort();
         errors.push(format!("{}. Supported parameters include: {}.", found.unsupported.join(", "), found.supported));
     }
-    errors
+    // Values of `no_log` options never reach the output (Ansible's action leaves them in).
+    let secrets: Vec<&String> = found.secrets.iter().filter(|s| !s.is_empty()).collect();
+    errors.into_iter().map(|e| secrets.iter().fold(e, |e, secret| e.replace(secret.as_str(), "********"))).collect()
 }
 
 #[derive(Default)]
@@ -61,6 +63,8 @@ struct Found {
     unsupported: Vec<String>,
     /// What the level of the last unsupported name takes, as Ansible lists it.
     supported: String,
+    /// The values of options marked `no_log`, as messages would show them.
+    secrets: Vec<String>,
 }
 
 /// One option's spec, read leniently (a spec is the user's YAML).
@@ -131,6 +135,12 @@ impl Found {
                 if names.iter().filter(|n| params.contains_key(**n)).count() > 1 {
                     self.errors.push(suffix(format!("parameters are mutually exclusive: {}", names.join("|"))));
                 }
+            }
+        }
+        for (name, opt) in spec {
+            if let Some(value) = params.get(name).filter(|_| Opt::of(opt).0.get("no_log").is_some_and(truthy)) {
+                self.secrets.push(py::to_str(value));
+                self.secrets.push(py::repr(value));
             }
         }
         for (name, opt) in spec {
@@ -440,6 +450,13 @@ mod tests {
         assert_eq!(found[3], "missing required arguments: f found in e");
         assert_eq!(found[4], "e.g. Supported parameters include: f.");
         assert_eq!(found.len(), 5);
+    }
+
+    #[test]
+    fn no_log_values_are_masked_in_messages() {
+        let found = errors(json!({"token": {"type": "int", "no_log": true}}), json!({"token": "s3cret-value"}));
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].contains("s3cret-value") && found[0].contains("********"), "{found:?}");
     }
 
     #[test]

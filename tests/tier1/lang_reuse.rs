@@ -274,3 +274,39 @@ fn role_argument_specs_file_wins_and_bad_specs_are_load_errors() {
     assert!(run.stderr.contains("`argument_specs` must be a mapping of entry points, found a list"), "{}", run.stderr);
     assert!(run.stderr.contains("argument_specs.yml:2:3"), "{}", run.stderr);
 }
+
+/// validate_argument_spec as a task: variables named in the spec are checked
+/// with `provided_arguments` on top; a `no_log` option's value never shows.
+#[test]
+fn validate_argument_spec_checks_vars_and_hides_no_log_values() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write(
+        "pb.yml",
+        r#"
+- hosts: h1
+  gather_facts: false
+  vars:
+    port: "not a port"
+  tasks:
+    - validate_argument_spec:
+        argument_spec:
+          port: {type: int}
+          token: {choices: [a, b], no_log: true}
+          level: {type: int}
+        provided_arguments:
+          level: "3"
+      register: checked
+      ignore_errors: true
+    - debug:
+        msg: "{{ checked.argument_errors | length }} {{ checked.failed }}"
+"#,
+    );
+    let run = p.run(&sshd, "pb.yml", &["-v", "-e", "token=hunter2-secret"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains(r#"argument 'port' is of type str and we were unable to convert to int: \"'not a port'\" cannot be converted to an int"#), "{}", run.stdout);
+    assert!(run.stdout.contains("value of token must be one of: a, b, got: ********"), "{}", run.stdout);
+    assert!(!run.stdout.contains("hunter2-secret") && !run.stderr.contains("hunter2-secret"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"2 True\""), "{}", run.stdout);
+}
