@@ -59,7 +59,9 @@ fn validation_task(spec: &Node, role_path: &Path, role_name: &str, entry: &str, 
         name.push_str(&format!(" - {}", crate::template::py::to_str(&short.to_json())));
     }
     let path = std::path::absolute(role_path).unwrap_or_else(|_| role_path.to_path_buf());
-    let context = serde_json::json!({"type": "role", "name": role_name, "argument_spec_name": entry, "path": path.display().to_string()});
+    // A collection's role is `ns.coll.role` in banners, `role` here, as in Ansible.
+    let short = role_name.rsplit('.').next().unwrap_or(role_name);
+    let context = serde_json::json!({"type": "role", "name": short, "argument_spec_name": entry, "path": path.display().to_string()});
     let options = spec.get("options").cloned().unwrap_or_else(|| Node { value: Yaml::Map(Vec::new()), span: at.clone() });
     let args = map_node(at, vec![("argument_spec", options), ("provided_arguments", json_node(&Value::Object(params.clone()), at)), ("validate_args_context", json_node(&context, at))]);
     let tags = Node { value: Yaml::Seq(vec![str_node("always", at)]), span: at.clone() };

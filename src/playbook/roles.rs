@@ -140,10 +140,31 @@ fn wrapper_node(entry: &Node, when: Option<Node>, tags: Option<Node>) -> Node {
 }
 
 fn find_role(name: &str, playbook_dir: &Path, roles_path: &[PathBuf]) -> Option<PathBuf> {
+    if let Some(found) = collection_role(name, playbook_dir) {
+        return Some(found);
+    }
     let mut candidates = vec![playbook_dir.join("roles").join(name)];
     candidates.extend(roles_path.iter().map(|p| p.join(name)));
     candidates.push(playbook_dir.join(name));
     candidates.into_iter().find(|c| c.is_dir())
+}
+
+/// `NAMESPACE.COLLECTION.ROLE`: the role in a collection beside the playbook
+/// (`collections/ansible_collections/...`), else in ANSIBLE_COLLECTIONS_PATH's
+/// directories (by default ~/.ansible/collections, /usr/share/ansible/collections).
+fn collection_role(name: &str, playbook_dir: &Path) -> Option<PathBuf> {
+    let parts: Vec<&str> = name.split('.').collect();
+    let [namespace, collection, role] = parts.as_slice() else { return None };
+    let configured = std::env::var_os("ANSIBLE_COLLECTIONS_PATH").or_else(|| std::env::var_os("ANSIBLE_COLLECTIONS_PATHS"));
+    let mut roots = vec![playbook_dir.join("collections")];
+    match configured {
+        Some(paths) => roots.extend(std::env::split_paths(&paths)),
+        None => {
+            roots.extend(std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ansible/collections")));
+            roots.push(PathBuf::from("/usr/share/ansible/collections"));
+        }
+    }
+    roots.into_iter().map(|root| root.join("ansible_collections").join(namespace).join(collection).join("roles").join(role)).find(|p| p.is_dir())
 }
 
 /// `DIR/main.yml` (or main.yaml, main) of a role, parsed; None when absent.

@@ -310,3 +310,21 @@ fn validate_argument_spec_checks_vars_and_hides_no_log_values() {
     assert!(!run.stdout.contains("hunter2-secret") && !run.stderr.contains("hunter2-secret"), "{}", run.stdout);
     assert!(run.stdout.contains("\"msg\": \"2 True\""), "{}", run.stdout);
 }
+
+/// `NAMESPACE.COLLECTION.ROLE` finds the role in `collections/` beside the
+/// playbook; banners name it in full, its argument spec's context by its own name.
+#[test]
+fn collection_roles_beside_the_playbook_are_found() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    let role = "collections/ansible_collections/ns/coll/roles/r";
+    p.write(&format!("{role}/tasks/main.yml"), "- name: inside\n  debug: msg=inside\n");
+    p.write(&format!("{role}/meta/argument_specs.yml"), "argument_specs:\n  main:\n    options:\n      x: {required: true}\n");
+    p.write("pb.yml", "- hosts: h1\n  gather_facts: false\n  tasks:\n    - import_role: {name: ns.coll.r}\n      vars: {x: 1}\n    - block:\n        - include_role: {name: ns.coll.r}\n      rescue:\n        - debug: msg={{ ansible_failed_result.validate_args_context.name }}\n");
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("TASK [ns.coll.r : inside]"), "{}", run.stdout);
+    assert!(run.stdout.contains("missing required arguments: x"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"r\""), "{}", run.stdout);
+}
