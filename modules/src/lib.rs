@@ -317,7 +317,7 @@ pub async fn run<T: Target>(
         ModuleKind::Mount => mount::run(args, target, mode).await,
         ModuleKind::Hostname => hostname::run(args, target, mode).await,
         ModuleKind::Timezone => timezone::run(args, target, mode).await,
-        ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
+        ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::ValidateArgumentSpec | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }
     }

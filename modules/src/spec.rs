@@ -68,6 +68,8 @@ pub enum ModuleKind {
     GroupBy,
     /// `add_host`: adds a host (and its groups, variables) to the inventory.
     AddHost,
+    /// `validate_argument_spec`: variables checked against an argument spec.
+    ValidateArgumentSpec,
     /// Not native: an Ansible module from the controller's ansible-core or
     /// collections, run with the target's Python (the engine's fallback).
     Python,
@@ -76,7 +78,7 @@ pub enum ModuleKind {
 impl ModuleKind {
     /// Runs on the controller only, never contacting the host.
     pub fn is_controller_side(self) -> bool {
-        matches!(self, ModuleKind::Debug | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost)
+        matches!(self, ModuleKind::Debug | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::ValidateArgumentSpec)
     }
 
     /// Runs once for the whole play, on its first host (Ansible's bypass-host-loop).
@@ -359,6 +361,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")], rules: &Rules::NONE },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "validate_argument_spec", kind: ModuleKind::ValidateArgumentSpec, free_form: false, any_params: false, params: &[req("argument_spec"), p("provided_arguments"), p("validate_args_context")], rules: &Rules::NONE },
     ModuleSpec { name: "fail", kind: ModuleKind::Fail, free_form: false, any_params: false, params: &[p("msg")], rules: &Rules::NONE },
     ModuleSpec { name: "group_by", kind: ModuleKind::GroupBy, free_form: false, any_params: false, params: &[req("key"), p("parents")], rules: &Rules::NONE },
     // Any other argument becomes a host variable of the new host.

@@ -94,7 +94,7 @@ impl<'a> Executor<'a> {
                 let mut child = this.child(reporter);
                 // No play_hosts: one host's run must not republish the batch's shared
                 // lists (they keep every host of the batch under free).
-                let mut single = PlayRun { playbook, play, hosts: vec![host], hostvars: hostvars.clone(), ended: false, play_hosts: Vec::new(), removed: Vec::new(), in_handlers: false };
+                let mut single = PlayRun { playbook, play, hosts: vec![host], hostvars: hostvars.clone(), ended: false, play_hosts: Vec::new(), removed: Vec::new(), in_handlers: false, outsiders: Vec::new() };
                 child.run_batch(&mut single).await;
                 (index, single, Leftovers::of(child))
             })

@@ -12,6 +12,7 @@ use super::item::failed;
 use crate::combine::HashBehaviour;
 use crate::template::py;
 use super::play::PlayRun;
+use super::task::FactKind;
 use super::{loops, Executor};
 use crate::playbook::{Include, IncludeKind, Loop, RoleInclude, Step};
 use crate::report::{Event, HostResult, Status, TaskHeader};
@@ -205,7 +206,7 @@ impl Executor<'_> {
 
     /// `include_vars` on one host: each scope's files read and stored on the host.
     fn include_vars(&mut self, run: &mut PlayRun<'_>, inc: &Include, h: usize, scopes: Vec<ItemScope>, rescuable: bool) {
-        let IncludeKind::Vars { args } = &inc.kind else { return };
+        let IncludeKind::Vars { args, delegate_to, delegate_facts } = &inc.kind else { return };
         let looped = inc.loop_.is_some();
         let mut items = Vec::new();
         for scope in scopes {
@@ -216,13 +217,24 @@ impl Executor<'_> {
                 Ok(_) => failed(host, include_error(inc, "arguments must be a mapping")),
                 Err(e) => failed(host, include_error(inc, &e.message)),
             };
+            let delegate = match delegate_to.as_ref().map(|d| self.templar.render_value(d, &ctx)) {
+                Some(Ok(d)) => Some(stockman_modules::args::value_to_string(&d)).filter(|d| *d != host.name),
+                Some(Err(e)) => {
+                    r = failed(host, include_error(inc, &e.message));
+                    None
+                }
+                None => None,
+            };
+            let facts_to = delegate.clone().filter(|_| self.include_flag(delegate_facts, &ctx).unwrap_or(false));
+            r.delegated_to = delegate.map(|d| self.delegate_label(d));
             r.no_log = self.include_flag(&inc.no_log, &ctx).unwrap_or(true);
             r.ignored = r.status == Status::Failed && self.include_flag(&inc.ignore_errors, &ctx).unwrap_or(false);
             if r.status != Status::Failed {
                 let facts = r.result.get("ansible_facts").and_then(Value::as_object).cloned().unwrap_or_default();
                 let facts = self.with_own_hash_behaviour(args, &scope.vars, facts);
-                for (k, v) in facts {
-                    run.hosts[h].include_var(&k, v);
+                match facts_to {
+                    Some(name) => self.deliver_facts(run, &name, &facts, FactKind::IncludeVars),
+                    None => facts.iter().for_each(|(k, v)| run.hosts[h].include_var(k, v.clone())),
                 }
             }
             if looped {

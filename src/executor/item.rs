@@ -173,6 +173,7 @@ impl Executor<'_> {
         };
         let outcome = match spec.kind {
             ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail => Ok(actions::run(spec.kind, &args, &self.templar, ctx)),
+            ModuleKind::ValidateArgumentSpec => Ok(super::arg_spec::run(&args, |name| self.variable(name, ctx))),
             ModuleKind::Pause => Ok(super::pause::run(&args, &task.display_name(), self.reporter).await),
             ModuleKind::GroupBy | ModuleKind::AddHost => Ok(self.inventory_change(host, actions::run(spec.kind, &args, &self.templar, ctx))),
             ModuleKind::Debug if debug_is_quiet(&args, self.settings.verbosity) => return skipped_verbosity(host),
@@ -204,15 +205,25 @@ impl Executor<'_> {
                     },
                 };
                 let mut r = self.run_module(conn, play, task, host, kind, &args, ctx, playbook_dir, mode).await;
-                r.delegated_to = delegate.map(|name| self.delegate_label(name));
+                self.mark_delegated(&mut r, task, delegate, ctx);
                 return r;
             }
         };
         let verbose_always = matches!(spec.kind, ModuleKind::Debug) || (spec.kind == ModuleKind::Assert && !quiet(&args));
         let mut r = self.to_result(host, outcome, verbose_always);
         // Actions on the controller are labelled with their delegate too, as in Ansible.
-        r.delegated_to = delegate.map(|name| self.delegate_label(name));
+        self.mark_delegated(&mut r, task, delegate, ctx);
         r
+    }
+
+    /// Labels a delegated result with its delegate and, under `delegate_facts`,
+    /// sends the facts it returns there.
+    fn mark_delegated(&self, r: &mut HostResult, task: &Task, delegate: Option<String>, ctx: &minijinja::Value) {
+        let Some(name) = delegate else { return };
+        if self.flag(&task.delegate_facts, ctx).unwrap_or(false) {
+            r.facts_to = vec![Some(name.clone())];
+        }
+        r.delegated_to = Some(self.delegate_label(name));
     }
 
     /// `action: "{{ ... }}"`: the module named for this host, read and
@@ -358,7 +369,7 @@ impl Executor<'_> {
     }
 
     /// `name`, or `name(address)` when its ansible_host differs, as Ansible labels delegation.
-    fn delegate_label(&self, name: String) -> String {
+    pub(super) fn delegate_label(&self, name: String) -> String {
         let address = self.inventory.host(&name).and_then(|h| h.vars.get("ansible_host")).map(stockman_modules::args::value_to_string);
         match address {
             Some(a) if a != name => format!("{name}({a})"),
@@ -485,6 +496,14 @@ impl Executor<'_> {
         Ok(Some(spec))
     }
 
+    /// The variable `name` as a task sees it (its templates rendered), if defined.
+    fn variable(&self, name: &str, ctx: &minijinja::Value) -> Option<Value> {
+        if !crate::playbook::is_identifier(name) || !self.templar.eval_condition(&format!("{name} is defined"), ctx).ok()? {
+            return None;
+        }
+        self.templar.render_str(&format!("{{{{ {name} }}}}"), ctx).ok()
+    }
+
     fn flag(&self, value: &Value, ctx: &minijinja::Value) -> Option<bool> {
         self.templar.render_value(value, ctx).ok().map(|v| truthy(&v))
     }
@@ -510,6 +529,8 @@ struct ItemOutcome {
     /// The item's result as `results[i]` registers it.
     registered: Map<String, Value>,
     diff: Vec<stockman_modules::FileDiff>,
+    /// `delegate_facts`: the host this item's facts go to.
+    facts_to: Option<String>,
 }
 
 impl From<HostResult> for ItemOutcome {
@@ -519,7 +540,8 @@ impl From<HostResult> for ItemOutcome {
         if r.status == Status::Skipped {
             registered.insert("skipped".into(), true.into());
         }
-        ItemOutcome { status: r.status, ignored: r.ignored, registered, diff: r.diff }
+        let facts_to = r.facts_to.into_iter().next().flatten();
+        ItemOutcome { status: r.status, ignored: r.ignored, registered, diff: r.diff, facts_to }
     }
 }
 
@@ -549,12 +571,17 @@ fn loop_summary(host: &HostState, results: Vec<ItemOutcome>) -> HostResult {
     }
     let mut items = Vec::with_capacity(results.len());
     let mut diff = Vec::new();
+    let mut facts_to = Vec::new();
     for r in results {
         items.push(Value::Object(r.registered));
         diff.extend(r.diff);
+        facts_to.push(r.facts_to);
     }
     map.insert("results".into(), Value::Array(items));
     let mut summary = HostResult::new(&host.name, status, map);
+    if facts_to.iter().any(Option::is_some) {
+        summary.facts_to = facts_to;
+    }
     summary.ignored = ignored;
     summary.loop_summary = true;
     summary.diff = diff;

@@ -13,6 +13,7 @@
 //! parameters < extra vars (`-e`).
 
 mod actions;
+mod arg_spec;
 mod async_job;
 mod controller;
 mod environment;

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::host::{HostState, OMIT};
 use super::hostvars::HostVarsTable;
+use super::task::FactKind;
 use super::Executor;
 use crate::inventory::Host;
 use crate::playbook::{Action, BatchSize, Block, Handler, HostOrder, Meta, Play, Playbook, Step, Strategy, Task};
@@ -28,6 +29,9 @@ pub(super) struct PlayRun<'p> {
     /// Running handlers: tasks an `include_tasks` handler brings in are
     /// handlers too (`RUNNING HANDLER`).
     pub in_handlers: bool,
+    /// Inventory hosts outside the batch that `delegate_facts` gave facts to:
+    /// their variables, shown in `hostvars` and kept for later plays.
+    pub outsiders: Vec<HostState>,
 }
 
 impl PlayRun<'_> {
@@ -248,10 +252,51 @@ impl Executor<'_> {
             }
         }
         let play_hosts = play_hosts.into_iter().cloned().collect();
-        let run = PlayRun { playbook, play, hosts: states, hostvars: table.clone(), ended: false, play_hosts, removed: Vec::new(), in_handlers: false };
+        let run = PlayRun { playbook, play, hosts: states, hostvars: table.clone(), ended: false, play_hosts, removed: Vec::new(), in_handlers: false, outsiders: Vec::new() };
         // Each batch starts from its own lists (the table outlives batches).
         run.publish_play_hosts();
         (!run.hosts.is_empty()).then_some(run)
+    }
+
+    /// `delegate_facts`: `facts` stored on the host `name` (of the batch or
+    /// not), as that host's own.
+    pub(super) fn deliver_facts(&self, run: &mut PlayRun<'_>, name: &str, facts: &Map<String, Value>, kind: FactKind) {
+        let warning = match run.hosts.iter().position(|h| h.name == name) {
+            Some(h) => kind.give(&mut run.hosts[h], facts),
+            None => return self.facts_outside_batch(run, name, facts, kind),
+        };
+        if let Some(warning) = warning {
+            self.emit(Event::Warning(warning));
+        }
+    }
+
+    /// `delegate_facts` to `name`, an inventory host outside the batch: stored
+    /// on its state as on a host of the play, and kept for later plays at once.
+    /// A name outside the inventory takes nothing: Ansible keeps such facts
+    /// where no `hostvars` shows them.
+    fn facts_outside_batch(&self, run: &mut PlayRun<'_>, name: &str, facts: &Map<String, Value>, kind: FactKind) {
+        let index = match run.outsiders.iter().position(|h| h.name == name) {
+            Some(index) => index,
+            None => {
+                let Some(host) = self.inventory.host(name).cloned() else { return };
+                match HostState::new(&host, run.play, self.settings, &Arc::default(), super::SharedConnection::default(), &self.templar, run.hostvars.clone()) {
+                    Ok(mut state) => {
+                        state.resume(&self.facts);
+                        run.outsiders.push(state);
+                        run.outsiders.len() - 1
+                    }
+                    Err(message) => {
+                        self.emit(Event::Warning(format!("facts delegated to `{name}` are lost: {message}")));
+                        return;
+                    }
+                }
+            }
+        };
+        let state = &mut run.outsiders[index];
+        if let Some(warning) = kind.give(state, facts) {
+            self.emit(Event::Warning(warning));
+        }
+        self.facts.keep_run_vars(name, state.run_vars());
     }
 
     fn magic_vars(&self, playbook: &Playbook, batch: &[Host], play_hosts: &[&String], all: &[String]) -> Map<String, Value> {

@@ -52,7 +52,11 @@ impl Executor<'_> {
             fatal |= outcome.result.status == Status::Failed && !outcome.result.ignored && !rescued;
             let shared_with: Vec<usize> = if run_once { targets.to_vec() } else { vec![outcome.host] };
             let failed_task = rescued.then(|| self.failed_task(run, task, outcome.host));
-            for warning in apply(run, task, &outcome, &shared_with, failed_task) {
+            let applied = apply(run, task, &outcome, &shared_with, failed_task);
+            for (name, facts) in &applied.delegated {
+                self.deliver_facts(run, name, facts, FactKind::of(task, &outcome.result));
+            }
+            for warning in applied.warnings {
                 self.emit(Event::Warning(warning));
             }
         }
@@ -194,32 +198,27 @@ impl Executor<'_> {
 /// Applies one result: registered variable, facts, failure, notifications.
 /// `shared_with` are the hosts that take the result (all of them under `run_once`).
 /// `failed_task` is set when a rescue takes the failure. Returns the warnings
-/// of facts that could not be cached.
-fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], failed_task: Option<Value>) -> Vec<String> {
-    let mut warnings = Vec::new();
+/// of facts that could not be cached, and the facts `delegate_facts` sends to
+/// other hosts.
+fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[usize], failed_task: Option<Value>) -> Applied {
+    let mut applied = Applied::default();
     let play = run.play;
     let r = &outcome.result;
     let facts = match &task.action {
         Action::Module { .. } if r.status != Status::Failed => returned_facts(r),
         _ => Vec::new(),
     };
-    // set_fact's "facts" are variables at its own precedence; any other
-    // module's (setup, getent, a fallback module's) join the host's facts.
-    // `set_fact ... cacheable` facts are both: variables, and facts in the cache.
-    let as_variables = matches!(&task.action, Action::Module { spec, .. } if spec.kind == ModuleKind::SetFact);
-    let cached = !as_variables || r.result.get(actions::CACHEABLE) == Some(&Value::Bool(true));
+    let kind = FactKind::of(task, r);
     for &h in shared_with {
-        let host = &mut run.hosts[h];
         if let Some(name) = &task.register {
-            host.register(name, registered_value(r));
+            run.hosts[h].register(name, registered_value(r));
         }
-        for f in &facts {
-            if as_variables {
-                f.iter().for_each(|(k, v)| host.register(k, v.clone()));
-            }
-            if cached {
-                warnings.extend(host.merge_module_facts(f).err());
-            }
+    }
+    for (to, f) in facts {
+        // Ansible's strategy: delegated facts go to the delegate alone, even under run_once.
+        match to {
+            None => shared_with.iter().for_each(|&h| applied.warnings.extend(kind.give(&mut run.hosts[h], f))),
+            Some(name) => applied.delegated.push((name.to_string(), f.clone())),
         }
     }
     let host = &mut run.hosts[outcome.host];
@@ -245,17 +244,63 @@ fn apply(run: &mut PlayRun<'_>, task: &Task, outcome: &Outcome, shared_with: &[u
         }
         _ => {}
     }
-    warnings
+    applied
+}
+
+/// What [`apply`] leaves to the executor.
+#[derive(Default)]
+struct Applied {
+    warnings: Vec<String>,
+    /// `delegate_facts`: the host's name and the facts it takes.
+    delegated: Vec<(String, Map<String, Value>)>,
+}
+
+/// How a host keeps the facts a task returned.
+#[derive(Clone, Copy)]
+pub(super) enum FactKind {
+    /// set_fact's "facts" are variables at its own precedence; `cacheable`
+    /// ones are facts in the cache too.
+    SetFact { cacheable: bool },
+    /// Any other module's (setup, getent, a fallback module's) join the host's facts.
+    Module,
+    /// include_vars': the user's own values at set_fact's level.
+    IncludeVars,
+}
+
+impl FactKind {
+    fn of(task: &Task, r: &HostResult) -> FactKind {
+        match &task.action {
+            Action::Module { spec, .. } if spec.kind == ModuleKind::SetFact => FactKind::SetFact { cacheable: r.result.get(actions::CACHEABLE) == Some(&Value::Bool(true)) },
+            _ => FactKind::Module,
+        }
+    }
+
+    /// Stores `facts` on `host`; a warning when they could not be cached.
+    pub(super) fn give(self, host: &mut HostState, facts: &Map<String, Value>) -> Option<String> {
+        match self {
+            FactKind::SetFact { cacheable } => {
+                facts.iter().for_each(|(k, v)| host.register(k, v.clone()));
+                cacheable.then(|| host.merge_module_facts(facts).err()).flatten()
+            }
+            FactKind::Module => host.merge_module_facts(facts).err(),
+            FactKind::IncludeVars => {
+                facts.iter().for_each(|(k, v)| host.include_var(k, v.clone()));
+                None
+            }
+        }
+    }
 }
 
 /// The `ansible_facts` a result returns (set_fact, getent), which the host
-/// keeps: a loop's, item by item in order, as Ansible applies them.
-fn returned_facts(r: &HostResult) -> Vec<&Map<String, Value>> {
+/// keeps: a loop's, item by item in order, as Ansible applies them; each with
+/// the host `delegate_facts` sends it to (None: the task's host).
+fn returned_facts(r: &HostResult) -> Vec<(Option<&str>, &Map<String, Value>)> {
+    let to = |i: usize| r.facts_to.get(i).and_then(Option::as_deref);
     if !r.loop_summary {
-        return r.result.get("ansible_facts").and_then(Value::as_object).into_iter().collect();
+        return r.result.get("ansible_facts").and_then(Value::as_object).map(|f| (to(0), f)).into_iter().collect();
     }
     let items = r.result.get("results").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    items.iter().filter_map(|item| item.get("ansible_facts")?.as_object()).collect()
+    items.iter().enumerate().filter_map(|(i, item)| Some((to(i), item.get("ansible_facts")?.as_object()?))).collect()
 }
 
 /// The value `register:` stores: the result with `failed` (and `skipped`) set.

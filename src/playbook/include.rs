@@ -48,8 +48,10 @@ pub enum IncludeKind {
     /// `include_tasks: FILE` (`file:` may be a template).
     Tasks { file: Value },
     Role(RoleInclude),
-    /// `include_vars`: its arguments, templated per host.
-    Vars { args: Map<String, Value> },
+    /// `include_vars`: its arguments, templated per host; `delegate_to` (the
+    /// task's or its blocks') labels the result and, with `delegate_facts`
+    /// (a boolean or a template), takes the variables read.
+    Vars { args: Map<String, Value>, delegate_to: Option<Value>, delegate_facts: Value },
 }
 
 /// `include_role`/`import_role` options.
@@ -63,6 +65,8 @@ pub struct RoleInclude {
     pub handlers_from: Option<String>,
     /// `public: true`: the role's defaults and vars stay visible after it.
     pub public: bool,
+    /// `rolespec_validate: false`: no argument validation task.
+    pub skip_argument_spec: bool,
 }
 
 /// Where an include was written: relative paths and inherited keywords.

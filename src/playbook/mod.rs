@@ -11,6 +11,7 @@ use stockman_modules::ModuleSpec;
 
 use crate::yaml::Span;
 
+mod arg_specs;
 mod confine;
 mod defaults;
 mod include;
@@ -267,6 +268,9 @@ pub struct Task {
     pub become_method: Option<Value>,
     /// `delegate_to`: run the action on this host, with the task's host's variables.
     pub delegate_to: Option<Value>,
+    /// `delegate_facts:` (a boolean or a template): facts the task returns go
+    /// to the `delegate_to` host instead of the task's host.
+    pub delegate_facts: Value,
     /// A boolean or a template: hide this task's results in every output.
     pub no_log: Value,
     /// `timeout:` seconds (a number or a template) after which the action is

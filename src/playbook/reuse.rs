@@ -70,7 +70,11 @@ fn include_with(node: &Node, key: &Node, value: &Node, ctx: &Ctx, handler: bool)
             }
             IncludeKind::Role(opts)
         }
-        _ => IncludeKind::Vars { args: include_vars_args(value, node.get("args"))? },
+        _ => IncludeKind::Vars {
+            args: include_vars_args(value, node.get("args"))?,
+            delegate_to: ctx.inherited.nearest(node, "delegate_to"),
+            delegate_facts: ctx.inherited.nearest(node, "delegate_facts").unwrap_or(Value::Bool(false)),
+        },
     };
     if let Some(a) = &apply {
         a.as_map().ok_or_else(|| err(a, "`apply` must be a mapping of task keywords"))?;
@@ -114,7 +118,7 @@ fn without_loops(node: &Node) -> Vec<(Node, Node)> {
 fn check_include_keys(node: &Node, action: &str, handler: bool) -> Result<(), LoadError> {
     let listen: &[&str] = if handler { &["listen"] } else { &[] };
     // include_vars is a task to Ansible: these few stockman has long accepted there.
-    let vars_extra: &[&str] = if action.ends_with("include_vars") { &["become", "become_user", "become_method", "check_mode", "diff", "delegate_to"] } else { &[] };
+    let vars_extra: &[&str] = if action.ends_with("include_vars") { &["become", "become_user", "become_method", "check_mode", "diff", "delegate_to", "delegate_facts"] } else { &[] };
     let extra: Vec<&str> = listen.iter().chain(vars_extra).copied().chain([action]).collect();
     let what = if action.ends_with("include_role") { "IncludeRole" } else { "TaskInclude" };
     keywords::check(&without_loops(node), Scope::INCLUDE, &extra, what)
@@ -128,10 +132,7 @@ fn role_options(value: &Node) -> Result<RoleInclude, LoadError> {
     let map = value.as_map().ok_or_else(|| err(value, "expected `name: ROLE` and options"))?;
     tasks::check_options(map, &[ROLE_OPTIONS, &["role"]].concat(), "role include")?;
     let name = value.get("name").or_else(|| value.get("role")).ok_or_else(|| err(value, "the role to include has no `name:`"))?;
-    let public = match value.get("public") {
-        None => false,
-        Some(node) => stockman_modules::args::parse_bool(&node.to_json()).ok_or_else(|| err(node, "`public` must be a boolean"))?,
-    };
+    let public = flag_option(value, "public", false)?;
     if public {
         let at = value.get("public").unwrap_or(value);
         let hint = Some("pass what later tasks need with `set_fact` inside the role".into());
@@ -144,7 +145,16 @@ fn role_options(value: &Node) -> Result<RoleInclude, LoadError> {
         defaults_from: opt_string(value.get("defaults_from"))?,
         handlers_from: opt_string(value.get("handlers_from"))?,
         public,
+        skip_argument_spec: !flag_option(value, "rolespec_validate", true)?,
     })
+}
+
+/// A boolean option of a role include (`public`, `rolespec_validate`).
+fn flag_option(value: &Node, name: &str, default: bool) -> Result<bool, LoadError> {
+    match value.get(name) {
+        None => Ok(default),
+        Some(node) => stockman_modules::args::parse_bool(&node.to_json()).ok_or_else(|| err(node, format!("`{name}` must be a boolean"))),
+    }
 }
 
 /// `include_vars: FILE`, `include_vars: file=F name=N`, or a mapping of options.

@@ -37,6 +37,8 @@ fn load_entry(entry: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRo
         return Err(err(entry, "role dependencies nested too deep (a dependency cycle?)"));
     }
     let (name, params, when, tags) = entry_parts(entry)?;
+    let vars = vars_of(entry.get("vars"))?;
+    let role_params: Map<String, Value> = params.iter().filter(|(k, _)| !vars.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
     {
         let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.iter().any(|(n, p)| *n == name && *p == params) {
@@ -46,7 +48,7 @@ fn load_entry(entry: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRo
     }
     let opts = RoleInclude { name, ..RoleInclude::default() };
     let inner = tasks::with_entry_keywords(base, &wrapper_node(entry, when, tags))?;
-    load_role(&opts, params, entry, &inner, seen, out, depth)
+    load_role(&opts, params, &role_params, entry, &inner, seen, out, depth)
 }
 
 /// `import_role`/`include_role`: the role's dependencies, then the role, as one
@@ -54,7 +56,7 @@ fn load_entry(entry: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRo
 /// Dependencies that already ran in the play (`seen`) are not repeated, as in Ansible.
 pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx, seen: &RolesSeen) -> Result<LoadedRole, LoadError> {
     let mut out = Vec::new();
-    load_role(opts, Map::new(), at, base, seen, &mut out, 0)?;
+    load_role(opts, Map::new(), &Map::new(), at, base, seen, &mut out, 0)?;
     let mut all = LoadedRole { tasks: Vec::new(), handlers: Vec::new() };
     for role in out {
         all.tasks.extend(role.tasks);
@@ -63,8 +65,10 @@ pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx, seen: &Ro
     Ok(all)
 }
 
-/// One role and (first) its dependencies, with `params` above the role's vars.
-fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
+/// One role and (first) its dependencies, with `params` above the role's vars;
+/// `role_params` (the entry's own, without `vars:`) are what its argument spec checks.
+#[allow(clippy::too_many_arguments)]
+fn load_role(opts: &RoleInclude, params: Map<String, Value>, role_params: &Map<String, Value>, at: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRole>, depth: usize) -> Result<(), LoadError> {
     let playbook_dir = base.playbook_dir.as_path();
     let name = &opts.name;
     let path = find_role(name, playbook_dir, &base.roles_path).ok_or_else(|| {
@@ -93,7 +97,12 @@ fn load_role(opts: &RoleInclude, params: Map<String, Value>, at: &Node, base: &C
     if ctx.depth > tasks::MAX_INCLUDE_DEPTH {
         return Err(err(at, format!("roles and includes nested deeper than {} levels (a cycle?)", tasks::MAX_INCLUDE_DEPTH)));
     }
-    let tasks = tasks::steps(read_named(&path, "tasks", opts.tasks_from.as_deref(), at)?.as_ref(), &ctx)?;
+    let mut task_list = read_named(&path, "tasks", opts.tasks_from.as_deref(), at)?;
+    if !opts.skip_argument_spec {
+        let entry = opts.tasks_from.as_deref().unwrap_or("main");
+        task_list = super::arg_specs::with_validation(&path, name, entry, role_params, task_list)?;
+    }
+    let tasks = tasks::steps(task_list.as_ref(), &ctx)?;
     let mut handlers = tasks::handlers(read_named(&path, "handlers", opts.handlers_from.as_deref(), at)?.as_ref(), &ctx)?;
     handlers.extend(ctx.take_handlers());
     out.push(LoadedRole { tasks, handlers });
@@ -131,10 +140,31 @@ fn wrapper_node(entry: &Node, when: Option<Node>, tags: Option<Node>) -> Node {
 }
 
 fn find_role(name: &str, playbook_dir: &Path, roles_path: &[PathBuf]) -> Option<PathBuf> {
+    if let Some(found) = collection_role(name, playbook_dir) {
+        return Some(found);
+    }
     let mut candidates = vec![playbook_dir.join("roles").join(name)];
     candidates.extend(roles_path.iter().map(|p| p.join(name)));
     candidates.push(playbook_dir.join(name));
     candidates.into_iter().find(|c| c.is_dir())
+}
+
+/// `NAMESPACE.COLLECTION.ROLE`: the role in a collection beside the playbook
+/// (`collections/ansible_collections/...`), else in ANSIBLE_COLLECTIONS_PATH's
+/// directories (by default ~/.ansible/collections, /usr/share/ansible/collections).
+fn collection_role(name: &str, playbook_dir: &Path) -> Option<PathBuf> {
+    let parts: Vec<&str> = name.split('.').collect();
+    let [namespace, collection, role] = parts.as_slice() else { return None };
+    let configured = std::env::var_os("ANSIBLE_COLLECTIONS_PATH").or_else(|| std::env::var_os("ANSIBLE_COLLECTIONS_PATHS"));
+    let mut roots = vec![playbook_dir.join("collections")];
+    match configured {
+        Some(paths) => roots.extend(std::env::split_paths(&paths)),
+        None => {
+            roots.extend(std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ansible/collections")));
+            roots.push(PathBuf::from("/usr/share/ansible/collections"));
+        }
+    }
+    roots.into_iter().map(|root| root.join("ansible_collections").join(namespace).join(collection).join("roles").join(role)).find(|p| p.is_dir())
 }
 
 /// `DIR/main.yml` (or main.yaml, main) of a role, parsed; None when absent.

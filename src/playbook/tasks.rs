@@ -291,6 +291,7 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         become_user: nearest("become_user"),
         become_method: nearest("become_method"),
         delegate_to,
+        delegate_facts: flag("delegate_facts"),
         timeout: nearest("timeout"),
         throttle: nearest("throttle"),
         ignore_unreachable: flag("ignore_unreachable"),

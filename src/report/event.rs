@@ -99,6 +99,10 @@ pub struct HostResult {
     pub duration: Option<std::time::Duration>,
     /// `delegate_to`: where the action ran, shown as `[host -> delegate]`.
     pub delegated_to: Option<String>,
+    /// `delegate_facts`: the hosts that take the facts this result returns
+    /// instead of the task's host, one per loop item (None: the task's host);
+    /// empty when no item delegated its facts.
+    pub facts_to: Vec<Option<String>>,
 }
 
 impl HostResult {
@@ -117,6 +121,7 @@ impl HostResult {
             raised: false,
             duration: None,
             delegated_to: None,
+            facts_to: Vec::new(),
         }
     }
 }

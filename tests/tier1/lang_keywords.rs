@@ -176,3 +176,52 @@ fn a_play_whose_vars_change_the_connection_connects_anew() {
     run.assert_code(4);
     assert_eq!(statuses(&run), ["ok", "fatal"], "{}", run.stdout);
 }
+
+/// `delegate_facts`: what a delegated setup, set_fact (in a loop with a
+/// templated delegate) and include_vars return lands on the delegate, which
+/// keeps it into the next play even though it was not in the first one.
+#[test]
+fn delegate_facts_give_the_facts_to_the_delegate() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1", "h2"]);
+    p.write("vars.yml", "read: from a file\n");
+    p.write(
+        "pb.yml",
+        r#"
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - setup:
+        gather_subset: min
+      delegate_to: h2
+      delegate_facts: true
+    - set_fact:
+        mark: "{{ item }} by {{ inventory_hostname }}"
+      loop: [h1, h2]
+      delegate_to: "{{ item }}"
+      delegate_facts: true
+    - include_vars: vars.yml
+      delegate_to: h2
+      delegate_facts: true
+    - debug:
+        msg: "h1 system={{ ansible_facts.system | default('none') }} mark={{ mark }} read={{ read | default('none') }}"
+- hosts: h2
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: "h2 system={{ ansible_system }} mark={{ mark }} read={{ read }}"
+"#,
+    );
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("ok: [h1 -> h2(127.0.0.1)]"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"h1 system=none mark=h1 by h1 read=none\""), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"h2 system=Linux mark=h2 by h1 read=from a file\""), "{}", run.stdout);
+}
+
+#[test]
+fn delegate_facts_must_be_a_boolean() {
+    let e = load_error("- hosts: test\n  tasks:\n    - set_fact: {a: 1}\n      delegate_to: h1\n      delegate_facts: [yes]\n");
+    assert!(e.contains("`delegate_facts` takes a boolean"), "{e}");
+}

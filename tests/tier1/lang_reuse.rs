@@ -233,3 +233,98 @@ fn the_removed_include_is_refused_with_its_replacements() {
         assert!(!run.stdout.contains("INCLUDED") && !run.stdout.contains("before"), "{}", run.stdout);
     }
 }
+
+/// A role with an argument spec gets Ansible's validation task first: tagged
+/// `always` (it runs under `--tags` that skip the role's own tasks), failing
+/// with every error at once before the role's tasks, counted in the recap.
+#[test]
+fn role_argument_spec_is_checked_first_even_under_other_tags() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write("roles/r/meta/main.yml", "argument_specs:\n  main:\n    short_description: Role R.\n    options:\n      r_port: {type: int, required: true}\n      r_mode: {choices: [a, b]}\n");
+    p.write("roles/r/tasks/main.yml", "- name: inside r\n  debug: msg=inside\n");
+    p.write("pb.yml", "- hosts: h1\n  gather_facts: false\n  roles:\n    - {role: r, r_mode: c, tags: [foo]}\n");
+    let run = p.run(&sshd, "pb.yml", &["--tags", "bar"]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("TASK [r : Validating arguments against arg spec 'main' - Role R.]"), "{}", run.stdout);
+    assert!(run.stdout.contains(r#""argument_errors": ["missing required arguments: r_port", "value of r_mode must be one of: a, b, got: c"]"#), "{}", run.stdout);
+    assert!(!run.stdout.contains("inside r"), "{}", run.stdout);
+    assert!(run.recap("h1").contains("failed=1"), "{}", run.stdout);
+}
+
+/// meta/argument_specs.yml wins over meta/main.yml; a spec that is not a
+/// mapping stops the load with its file and line.
+#[test]
+fn role_argument_specs_file_wins_and_bad_specs_are_load_errors() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write("roles/r/meta/main.yml", "argument_specs:\n  main:\n    options:\n      never: {required: true}\n");
+    p.write("roles/r/meta/argument_specs.yml", "argument_specs:\n  main:\n    options:\n      r_port: {type: int}\n");
+    p.write("roles/r/tasks/main.yml", "- debug: msg=inside\n");
+    p.write("pb.yml", "- hosts: h1\n  gather_facts: false\n  roles:\n    - {role: r, r_port: '80'}\n");
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("TASK [r : Validating arguments against arg spec 'main']"), "{}", run.stdout);
+    assert!(run.stdout.contains("inside"), "{}", run.stdout);
+    p.write("roles/r/meta/argument_specs.yml", "argument_specs:\n  - main\n");
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(4);
+    assert!(run.stderr.contains("`argument_specs` must be a mapping of entry points, found a list"), "{}", run.stderr);
+    assert!(run.stderr.contains("argument_specs.yml:2:3"), "{}", run.stderr);
+}
+
+/// validate_argument_spec as a task: variables named in the spec are checked
+/// with `provided_arguments` on top; a `no_log` option's value never shows.
+#[test]
+fn validate_argument_spec_checks_vars_and_hides_no_log_values() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    p.write(
+        "pb.yml",
+        r#"
+- hosts: h1
+  gather_facts: false
+  vars:
+    port: "not a port"
+  tasks:
+    - validate_argument_spec:
+        argument_spec:
+          port: {type: int}
+          token: {choices: [a, b], no_log: true}
+          level: {type: int}
+        provided_arguments:
+          level: "3"
+      register: checked
+      ignore_errors: true
+    - debug:
+        msg: "{{ checked.argument_errors | length }} {{ checked.failed }}"
+"#,
+    );
+    let run = p.run(&sshd, "pb.yml", &["-v", "-e", "token=hunter2-secret"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains(r#"argument 'port' is of type str and we were unable to convert to int: \"'not a port'\" cannot be converted to an int"#), "{}", run.stdout);
+    assert!(run.stdout.contains("value of token must be one of: a, b, got: ********"), "{}", run.stdout);
+    assert!(!run.stdout.contains("hunter2-secret") && !run.stderr.contains("hunter2-secret"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"2 True\""), "{}", run.stdout);
+}
+
+/// `NAMESPACE.COLLECTION.ROLE` finds the role in `collections/` beside the
+/// playbook; banners name it in full, its argument spec's context by its own name.
+#[test]
+fn collection_roles_beside_the_playbook_are_found() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    p.inventory(&sshd, &["h1"]);
+    let role = "collections/ansible_collections/ns/coll/roles/r";
+    p.write(&format!("{role}/tasks/main.yml"), "- name: inside\n  debug: msg=inside\n");
+    p.write(&format!("{role}/meta/argument_specs.yml"), "argument_specs:\n  main:\n    options:\n      x: {required: true}\n");
+    p.write("pb.yml", "- hosts: h1\n  gather_facts: false\n  tasks:\n    - import_role: {name: ns.coll.r}\n      vars: {x: 1}\n    - block:\n        - include_role: {name: ns.coll.r}\n      rescue:\n        - debug: msg={{ ansible_failed_result.validate_args_context.name }}\n");
+    let run = p.run(&sshd, "pb.yml", &[]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("TASK [ns.coll.r : inside]"), "{}", run.stdout);
+    assert!(run.stdout.contains("missing required arguments: x"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"r\""), "{}", run.stdout);
+}
