@@ -28,6 +28,7 @@ fn path_params(kind: ModuleKind) -> &'static [&'static str] {
         ModuleKind::Cron => &["cron_file"],
         ModuleKind::Uri => &["creates", "removes", "client_cert", "client_key"],
         ModuleKind::Sysctl => &["sysctl_file"],
+        ModuleKind::Unarchive => &["dest", "creates"],
         _ => &[],
     }
 }

@@ -35,6 +35,7 @@
 //! - `upload`: content sources (bytes, a controller file, a file on the target), hashing and streamed staging.
 //! - `authorized_key`: ansible.posix's keys of a user's authorized_keys.
 //! - `sysctl`: ansible.posix's kernel parameters in a sysctl file (and the running kernel).
+//! - `unarchive`: a tar or zip archive (from the controller, the host or a URL) unpacked on the host by GNU tar or unzip.
 //! - `cron`: a job or variable in a user's crontab or a file of /etc/cron.d.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
 //! - `async_status`: background jobs of `command`/`shell` (`async:`) and the module reporting on them.
@@ -80,6 +81,7 @@ pub mod replace;
 pub mod shell;
 pub mod shlex;
 pub mod slurp;
+pub mod unarchive;
 pub mod uri;
 pub mod spec;
 pub mod suggest;
@@ -308,6 +310,7 @@ pub async fn run<T: Target>(
         ModuleKind::Cron => cron::run(args, target, mode).await,
         ModuleKind::AuthorizedKey => authorized_key::run(args, target, mode).await,
         ModuleKind::Sysctl => sysctl::run(args, target, mode).await,
+        ModuleKind::Unarchive => unarchive::run(args, target, controller, mode).await,
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -50,6 +50,8 @@ pub enum ModuleKind {
     AuthorizedKey,
     /// `ansible.posix.sysctl`: a kernel parameter in a sysctl file.
     Sysctl,
+    /// `unarchive`: a tar or zip archive unpacked on the host.
+    Unarchive,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -328,6 +330,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "unarchive", kind: ModuleKind::Unarchive, free_form: false, any_params: false, params: crate::unarchive::PARAMS, rules: &crate::unarchive::RULES },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS, rules: &Rules::NONE },
