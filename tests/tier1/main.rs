@@ -38,6 +38,7 @@ mod modules_native;
 mod modules_sysctl;
 mod modules_file_times;
 mod modules_template;
+mod modules_unarchive;
 mod modules_user_key;
 mod output_ci;
 mod output_json;
