@@ -137,6 +137,12 @@ const SCENARIOS: &[Scenario] = &[
         fields: &["msg", "keyfile", "key", "user", "path", "exclusive", "follow", "manage_dir", "key_options", "comment", "validate_certs"],
     },
     Scenario { name: "sysctl", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg"] },
+    // The URL task needs the fleet's httptester (ci-files.testing.ansible.com).
+    Scenario {
+        name: "unarchive",
+        watch: Watch { roots: &["/srv/parity/unarchive"], ..Watch::EMPTY },
+        fields: &["msg", "handler", "files", "extract_results.rc", "extract_results.err", "diff.prepared"],
+    },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
