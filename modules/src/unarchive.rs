@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use crate::http::{self, Connection, Method};
 use crate::remote_file::{self, Fields, FileKind, Follow, WantedAttrs};
 use crate::shell::Cmd;
-use crate::spec::{p, Param, RequiredIf, Rules};
+use crate::spec::{p, Param, Rules};
 use crate::upload::{self, Content, LocalFile};
 use crate::{Args, Controller, ModuleError, ModuleResult, RunMode, Target};
 
@@ -37,6 +37,7 @@ pub const PARAMS: &[Param] = &[
     p("include").list(),
     p("extra_opts").list(),
     p("validate_certs").bool(),
+    // Python's read size for zip CRCs: accepted, gzip reads the files here.
     p("io_buffer_size").int(),
     p("decrypt").bool(),
     crate::spec::FILE_ATTRS[0],
@@ -44,7 +45,7 @@ pub const PARAMS: &[Param] = &[
     crate::spec::FILE_ATTRS[2],
 ];
 
-pub const RULES: Rules = Rules { mutually_exclusive: &[&["include", "exclude"]], required_if: &[] as &[RequiredIf], ..Rules::NONE };
+pub const RULES: Rules = Rules { mutually_exclusive: &[&["include", "exclude"]], ..Rules::NONE };
 
 /// Paths of files set up per call of the attribute fixer: bounds a command line.
 const ATTR_CHUNK: usize = 200;
@@ -130,10 +131,12 @@ export LANG=$L LC_ALL=$L LC_MESSAGES=$L LANGUAGE=$L
 /// `$1` creates, `$2` dest, `$3` src, then the tar options and members of
 /// the task. Checks them as Ansible's module does, then tries the handlers
 /// in its order: unzip (with zipinfo, or `unzip -Z`), then GNU tar with -z,
-/// none, -j, -J, zstd, listing as the task will. Prints `exists`, `nodest`,
+/// none, -j, -J, zstd, listing as the task will. Prints the working
+/// directory (a relative `dest` is under it), then `exists`, `nodest`,
 /// `nosrc`, `unreadable`, `empty`, or `handler`, its name, the program and
 /// the tar flag; or `none` and the reasons, each NUL-terminated.
 const DETECT_SCRIPT: &str = r#"creates=$1 dest=$2 src=$3; shift 3
+printf '%s\0' "$PWD"
 if [ -n "$creates" ] && { [ -e "$creates" ] || [ -L "$creates" ]; }; then printf 'exists\0'; exit 0; fi
 if [ ! -e "$src" ]; then printf 'nosrc\0'; exit 0; fi
 if [ ! -r "$src" ]; then printf 'unreadable\0'; exit 0; fi
@@ -142,7 +145,8 @@ if [ ! -d "$dest" ]; then printf 'nodest\0'; exit 0; fi
 e=$(mktemp) || exit 1
 trap 'rm -f -- "$e"' EXIT
 u=$(command -v unzip) z=$(command -v zipinfo) r=
-if [ -z "$u" ]; then r="Unable to find required 'unzip' binary in the path."
+if [ -z "$u" ] && [ -z "$z" ]; then r="Unable to find required 'unzip' or 'zipinfo' binary in the path."
+elif [ -z "$u" ]; then r="Unable to find required 'unzip' binary in the path."
 elif "$u" -l "$src" >/dev/null 2>"$e"; then
   if [ -n "$z" ]; then printf 'handler\0ZipArchive\0%s\0%s\0' "$u" "$z"; exit 0; fi
   if "$u" -Zl 2>/dev/null | grep -qi zipinfo; then printf 'handler\0ZipZArchive\0%s\0%s\0' "$u" "$u"; exit 0; fi
@@ -157,7 +161,7 @@ case $("$t" --version 2>/dev/null | head -n 1) in
 esac
 for h in TgzArchive:-z TarArchive: TarBzipArchive:-j TarXzArchive:-J TarZstdArchive:--use-compress-program=zstd; do
   f=${h#*:}
-  if l=$(cd "$dest" && "$t" --list -C "$dest" $f "$@" 2>"$e"); then
+  if l=$("$t" --list -C "$dest" $f "$@" 2>"$e"); then
     if [ -n "$l" ]; then rm -f -- "$e.r"; printf 'handler\0%s\0%s\0%s\0' "${h%%:*}" "$t" "$f"; exit 0; fi
     printf '%s\0' "Command \"$t\" found no files in archive. Empty archive files are not supported." >> "$e.r"
   else { printf 'Command "%s" could not handle archive: Unable to list files in the archive: ' "$t"; cat -- "$e"; printf '\0'; } >> "$e.r"; fi
@@ -208,11 +212,10 @@ pub async fn run<T: Target>(args: &Args, target: &T, controller: &dyn Controller
         Ok(req) => req,
         Err(msg) => return Ok(ModuleResult::raised(msg)),
     };
-    let staged = match stage(&req, target, controller).await? {
+    let (src, tmpdir) = match stage(&req, target, controller).await? {
         Staged::Done(result) => return Ok(result),
         Staged::At { src, tmpdir } => (src, tmpdir),
     };
-    let (src, tmpdir) = staged;
     let result = unpack(&req, &src, target, mode).await;
     if let Some(dir) = tmpdir {
         target.exec(Cmd::new("rm").flag("-rf").flag("--").arg(&dir).as_str(), None).await?;
@@ -354,6 +357,7 @@ async fn unpack<T: Target>(req: &Request, src: &str, target: &T, mode: RunMode) 
     let cmd = script(DETECT_SCRIPT).arg(req.creates.as_deref().unwrap_or("")).arg(&req.dest).arg(src).args(tar::shared_args(req, src));
     let out = target.exec(cmd.as_str(), None).await?;
     let mut fields = Fields::new(&out.stdout);
+    let cwd = fields.next_field().unwrap_or_default();
     let handler = match fields.next_field().as_deref() {
         Some("exists") => return Ok(skipped(format!("skipped, since {} exists", req.creates.as_deref().unwrap_or_default()))),
         Some("nodest") => return Ok(ModuleResult::raised(format!("dest '{}' must be an existing dir", req.dest))),
@@ -378,7 +382,15 @@ async fn unpack<T: Target>(req: &Request, src: &str, target: &T, mode: RunMode) 
     if mode.check && !handler.is_zip() {
         return Ok(skipped("remote module (ansible.legacy.unarchive) does not support check mode when using gtar".into()));
     }
-    let base = ModuleResult::ok().with("handler", handler.name.clone()).with("dest", req.dest.clone()).with("src", src.to_string());
+    // Relative paths are the login's working directory's, made absolute
+    // (tar runs in dest), as Ansible's module does.
+    let absolute = |path: &str| if path.starts_with('/') { path.to_string() } else { format!("{}/{}", cwd.trim_end_matches('/'), path.trim_end_matches('/')) };
+    let (src, work) = (absolute(src), Request { dest: absolute(&req.dest), ..req.clone() });
+    let mut base = ModuleResult::ok().with("handler", handler.name.clone()).with("dest", req.dest.clone()).with("src", src.clone());
+    if !req.dest.starts_with('/') {
+        base = base.with("warnings", vec![format!("Relative destination path '{}' was resolved to absolute path '{}'.", req.dest, work.dest)]);
+    }
+    let (req, src) = (&work, src.as_str());
     let inspected = match handler.is_zip() {
         true => zip::inspect(req, src, &handler, target).await?,
         false => tar::inspect(req, src, &handler, target).await?,
