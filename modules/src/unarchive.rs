@@ -208,6 +208,9 @@ unzip -Z1 "$src" 2>/dev/null | while IFS= read -r n; do
 done"#;
 
 pub async fn run<T: Target>(args: &Args, target: &T, controller: &dyn Controller, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    if let Some(failure) = bad_mode(args) {
+        return Ok(failure);
+    }
     let req = match request(args)? {
         Ok(req) => req,
         Err(msg) => return Ok(ModuleResult::raised(msg)),
@@ -225,6 +228,15 @@ pub async fn run<T: Target>(args: &Args, target: &T, controller: &dyn Controller
         Source::Url(url) => mask_url_credentials(result, url),
         _ => result,
     })
+}
+
+/// A `mode` that is neither octal nor symbolic fails as Ansible's file
+/// attributes do: `details` names the first bad clause.
+fn bad_mode(args: &Args) -> Option<ModuleResult> {
+    let mode = args.get("mode").filter(|m| m.is_string())?.as_str()?.to_string();
+    crate::mode::ModeSpec::parse(&mode).err()?;
+    let clause = mode.split(',').find(|c| crate::mode::ModeSpec::parse(c).is_err()).unwrap_or(&mode);
+    Some(ModuleResult::failed("mode must be in octal or symbolic form").with("details", format!("bad symbolic permission for mode: {clause}")))
 }
 
 /// Where the archive is on the host, or the task's result already.
@@ -354,6 +366,10 @@ impl Handler {
 
 /// Picks the handler, compares, extracts when due, fixes attributes.
 async fn unpack<T: Target>(req: &Request, src: &str, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    // The module's own argument check (after the action's transfer, as in Ansible).
+    if !req.include.is_empty() && !req.exclude.is_empty() {
+        return Ok(ModuleResult::failed("parameters are mutually exclusive: include|exclude"));
+    }
     let cmd = script(DETECT_SCRIPT).arg(req.creates.as_deref().unwrap_or("")).arg(&req.dest).arg(src).args(tar::shared_args(req, src));
     let out = target.exec(cmd.as_str(), None).await?;
     let mut fields = Fields::new(&out.stdout);
@@ -705,6 +721,14 @@ mod tests {
         assert!(tar::differences(out, "", &moded, true).is_empty(), "the task sets them anyway");
         assert_eq!(tar::differences("", "tar: a/h: Warning: Cannot stat: No such file or directory\n", &moded, true).len(), 1);
         assert!(tar::differences("", "tar: : Warning: Cannot stat: No such file or directory\n", &plain, true).is_empty());
+    }
+
+    #[test]
+    fn bad_modes_fail_with_ansibles_details() {
+        let bad = |m: &str| bad_mode(&Args::new(json!({"mode": m}).as_object().unwrap().clone())).map(|r| r.data["details"].clone());
+        assert_eq!(bad("u+rwX,ao=r"), Some(json!("bad symbolic permission for mode: ao=r")), "`a` stands alone");
+        assert_eq!(bad("u=foo"), Some(json!("bad symbolic permission for mode: u=foo")));
+        assert_eq!((bad("0640"), bad("a+rX,g-w")), (None, None));
     }
 
     #[test]
