@@ -163,12 +163,14 @@ impl PutRequest {
     }
 }
 
-/// `mode`, `owner`, `group`; `mode: preserve` takes the source's mode.
+/// `mode`, `owner`, `group`; `mode: preserve` takes the source's mode (0600 for `content`).
 pub fn wanted_attrs(args: &Args, source_mode: Option<u32>) -> Result<WantedAttrs, String> {
     if args.str("mode").as_deref() != Some("preserve") {
         return WantedAttrs::from_args(args).map_err(|e| e.to_string());
     }
-    let mode = source_mode.ok_or("mode: preserve needs a source file (src), not content")?;
+    // `content` has no source file: Ansible's action writes it to a mkstemp
+    // file on the controller (0600) and preserves that file's mode.
+    let mode = source_mode.unwrap_or(0o600);
     Ok(WantedAttrs { mode: Some(ModeSpec::Octal(mode)), owner: args.str("owner"), group: args.str("group") })
 }
 

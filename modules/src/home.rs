@@ -29,6 +29,7 @@ fn path_params(kind: ModuleKind) -> &'static [&'static str] {
         ModuleKind::Uri => &["creates", "removes", "client_cert", "client_key"],
         ModuleKind::Sysctl => &["sysctl_file"],
         ModuleKind::Mount => &["path", "src"],
+        ModuleKind::Unarchive => &["dest", "creates"],
         _ => &[],
     }
 }

@@ -38,6 +38,7 @@
 //! - `mount`: ansible.posix's fstab entries and mounts (mount, umount, remount).
 //! - `hostname`: the host's name, with hostnamectl or in /etc/hostname.
 //! - `timezone`: community.general's time zone and RTC mode, with timedatectl.
+//! - `unarchive`: a tar or zip archive (from the controller, the host or a URL) unpacked on the host by GNU tar or unzip.
 //! - `cron`: a job or variable in a user's crontab or a file of /etc/cron.d.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
 //! - `async_status`: background jobs of `command`/`shell` (`async:`) and the module reporting on them.
@@ -85,6 +86,7 @@ pub mod replace;
 pub mod shell;
 pub mod shlex;
 pub mod slurp;
+pub mod unarchive;
 pub mod uri;
 pub mod spec;
 pub mod suggest;
@@ -317,6 +319,7 @@ pub async fn run<T: Target>(
         ModuleKind::Mount => mount::run(args, target, mode).await,
         ModuleKind::Hostname => hostname::run(args, target, mode).await,
         ModuleKind::Timezone => timezone::run(args, target, mode).await,
+        ModuleKind::Unarchive => unarchive::run(args, target, controller, mode).await,
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::ValidateArgumentSpec | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -91,7 +91,8 @@ fn in_range(raw: u64, text: &str) -> Result<u32, ModeError> {
 fn parse_clause(text: &str) -> Option<Clause> {
     let split = text.find(['+', '-', '='])?;
     let (who, rest) = text.split_at(split);
-    if !who.chars().all(|c| "ugoa".contains(c)) {
+    // `a` stands alone, as in Ansible's USERS_RE (`ao=r` is refused there).
+    if who != "a" && !who.chars().all(|c| "ugo".contains(c)) {
         return None;
     }
     let who = if who.contains('a') {

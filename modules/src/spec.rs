@@ -56,6 +56,8 @@ pub enum ModuleKind {
     Hostname,
     /// `community.general.timezone`: the time zone and the RTC mode (timedatectl).
     Timezone,
+    /// `unarchive`: a tar or zip archive unpacked on the host.
+    Unarchive,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -339,6 +341,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "hostname", kind: ModuleKind::Hostname, free_form: false, any_params: false, params: crate::hostname::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "timezone", kind: ModuleKind::Timezone, free_form: false, any_params: false, params: crate::timezone::PARAMS, rules: &crate::timezone::RULES },
     ModuleSpec { name: "mount", kind: ModuleKind::Mount, free_form: false, any_params: false, params: crate::mount::PARAMS, rules: &crate::mount::RULES },
+    ModuleSpec { name: "unarchive", kind: ModuleKind::Unarchive, free_form: false, any_params: false, params: crate::unarchive::PARAMS, rules: &crate::unarchive::RULES },
     ModuleSpec { name: "user", kind: ModuleKind::User, free_form: false, any_params: false, params: crate::user::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "group", kind: ModuleKind::Group, free_form: false, any_params: false, params: crate::group::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS, rules: &Rules::NONE },

@@ -792,3 +792,75 @@ fn timezone_keeps_hostile_names_as_data() {
         assert_eq!(msg.as_str(), Some(format!("Error message:\ngiven timezone \"{value}\" is not available").as_str()), "for {value:?}");
     }
 }
+
+/// unarchive: hostile member names arrive byte for byte; hostile dest,
+/// creates, include, exclude and extra_opts values reach tar and unzip as
+/// one argument each, never as shell code.
+const UNARCHIVE: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile member names, from the controller
+      unarchive: {src: hostile.tgz, dest: "{{ remote }}/t"}
+    - name: the same names from a zip
+      unarchive: {src: hostile.zip, dest: "{{ remote }}/z"}
+    - file: {path: "{{ remote }}/d/{{ item }}", state: directory}
+      loop: "{{ names }}"
+    - name: hostile dest names
+      unarchive: {src: "{{ remote }}/plain.tgz", dest: "{{ remote }}/d/{{ item }}", remote_src: true}
+      loop: "{{ names }}"
+    - name: hostile creates, include and exclude values
+      unarchive:
+        src: "{{ remote }}/plain.tgz"
+        dest: "{{ remote }}/d"
+        remote_src: true
+        creates: "{{ remote }}/{{ item }}"
+        include: ["{{ item }}"]
+      loop: "{{ values }}"
+      ignore_errors: true
+    - name: hostile excludes and extra_opts for tar
+      unarchive: {src: "{{ remote }}/plain.tgz", dest: "{{ remote }}/d", remote_src: true, exclude: ["{{ item }}"], extra_opts: ["{{ item }}"]}
+      loop: "{{ values }}"
+      ignore_errors: true
+    - name: hostile excludes and extra_opts for unzip
+      unarchive: {src: hostile.zip, dest: "{{ remote }}/z", exclude: ["{{ item }}"], extra_opts: ["{{ item }}"]}
+      loop: "{{ values }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn unarchive_keeps_hostile_member_names_and_values_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    let tree = p.path("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    // unzip itself writes control characters of names as `^X` (as under Ansible).
+    let zip_names: Vec<&String> = h.names.iter().filter(|n| !n.chars().any(char::is_control)).collect();
+    for name in &h.names {
+        std::fs::write(tree.join(name), name.as_bytes()).unwrap();
+    }
+    std::fs::create_dir_all(p.path("files")).unwrap();
+    let status = |cmd: &mut std::process::Command| assert!(cmd.current_dir(&tree).status().unwrap().success(), "{cmd:?}");
+    status(std::process::Command::new("tar").args(["-czf", "../files/hostile.tgz", "."]));
+    let mut zip = std::process::Command::new("zip");
+    zip.args(["-q", "../files/hostile.zip", "--"]).args(&zip_names);
+    status(&mut zip);
+    std::fs::create_dir_all(p.path("plain/app")).unwrap();
+    std::fs::write(p.path("plain/app/f"), "f\n").unwrap();
+    status(std::process::Command::new("tar").args(["-czf"]).arg(p.remote("plain.tgz")).args(["-C"]).arg(p.path("plain")).arg("app"));
+    std::fs::create_dir_all(p.remote("t")).unwrap();
+    std::fs::create_dir_all(p.remote("z")).unwrap();
+    p.inventory(&sshd, &["h"]).write("unarchive.yml", UNARCHIVE);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "unarchive.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    for name in &h.names {
+        assert_eq!(std::fs::read(p.remote("t").join(name)).unwrap(), name.as_bytes(), "tar member {name:?}");
+        assert_eq!(std::fs::read(p.remote("d").join(name).join("app/f")).unwrap(), b"f\n", "dest {name:?}");
+    }
+    let wrong: Vec<&&String> = zip_names.iter().filter(|n| std::fs::read(p.remote("z").join(n)).ok().as_deref() != Some(n.as_bytes())).collect();
+    assert!(wrong.is_empty(), "zip members not unpacked as they are: {wrong:?}\n{}", run.stdout);
+}

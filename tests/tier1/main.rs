@@ -41,6 +41,7 @@ mod modules_hostname;
 mod modules_timezone;
 mod modules_file_times;
 mod modules_template;
+mod modules_unarchive;
 mod modules_user_key;
 mod output_ci;
 mod output_json;

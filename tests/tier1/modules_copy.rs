@@ -193,3 +193,24 @@ fn results_carry_ansibles_fields_and_created_parents_get_directory_mode() {
     assert!(refused.contains(r#""checksum": "e9b396d2dddffdb373bf2c6ad073696aa25b4f68""#), "{refused}");
     assert!(!p.remote("refused").exists());
 }
+
+/// `mode: preserve` with `content`: Ansible preserves the mode of the temp
+/// file its action writes the content to (mkstemp's 0600); the unarchive
+/// integration target relies on it.
+#[test]
+fn copy_content_with_mode_preserve_is_0600() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let play = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy: {dest: "{{ remote }}/boo", content: boo, mode: preserve}
+      register: r
+    - assert: {that: [r is changed, r.mode == "0600"]}
+"#;
+    p.inventory(&sshd, &["h"]).write("preserve.yml", play);
+    p.run(&sshd, "preserve.yml", &["-e", &format!("remote={}", p.remote_str())]).assert_code(0);
+    assert_eq!(mode_of(&p.remote("boo")), 0o600);
+    assert_eq!(std::fs::read(p.remote("boo")).unwrap(), b"boo");
+}

@@ -140,6 +140,12 @@ const SCENARIOS: &[Scenario] = &[
     Scenario { name: "mount", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "opts", "dump", "passno", "fstab", "boot", "src", "fstype", "warnings", "stdout"] },
     Scenario { name: "hostname", watch: Watch { roots: &["/etc/hostname", "/etc/machine-info"], ..Watch::EMPTY }, fields: &["msg", "ansible_facts", "stdout"] },
     Scenario { name: "timezone", watch: Watch { roots: &["/etc/localtime", "/etc/timezone", "/etc/adjtime"], ..Watch::EMPTY }, fields: &["msg", "stdout", "rc", "stderr"] },
+    // The URL task needs the fleet's httptester (ci-files.testing.ansible.com).
+    Scenario {
+        name: "unarchive",
+        watch: Watch { roots: &["/srv/parity/unarchive"], ..Watch::EMPTY },
+        fields: &["msg", "handler", "files", "extract_results.rc", "extract_results.err", "diff.prepared"],
+    },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
