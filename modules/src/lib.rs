@@ -52,6 +52,7 @@ pub mod blockinfile;
 pub mod clock;
 pub mod command;
 pub mod copy;
+pub mod convert;
 pub mod copy_tree;
 pub mod cron;
 pub mod debug;
