@@ -73,6 +73,12 @@ impl ModuleKind {
         matches!(self, ModuleKind::Debug | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost)
     }
 
+    /// Ansible checks its arguments in the action plugin on the controller,
+    /// not in a module on the host: a violation fails the task, not the module.
+    pub fn checked_by_action(self) -> bool {
+        self.is_controller_side() || matches!(self, ModuleKind::Script | ModuleKind::Raw | ModuleKind::Fetch)
+    }
+
     /// Runs once for the whole play, on its first host (Ansible's bypass-host-loop).
     pub fn bypasses_host_loop(self) -> bool {
         self == ModuleKind::AddHost

@@ -158,9 +158,12 @@ impl Executor<'_> {
         let args = match stockman_modules::validate::checked(spec, &args.0) {
             Ok(converted) => Args::new(converted),
             Err(bad) => {
-                // Ansible's modules check their arguments themselves: a module's failure.
+                // Ansible's modules check their arguments themselves (a module's
+                // failure); its action plugins raise the message as the task's error.
                 let mut result = failed(host, bad.message(spec.name));
-                result.module_failed = true;
+                let by_action = spec.kind.checked_by_action();
+                result.module_failed = !by_action;
+                result.raised = by_action;
                 return result;
             }
         };
