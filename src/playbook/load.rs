@@ -367,6 +367,10 @@ fn canonical_arg(spec: &ModuleSpec, name: &str, at: &Node) -> Result<String, Loa
 /// arguments), with a hint; templated values are checked per host when the
 /// task runs, and count as given here.
 pub(super) fn check_literal_args(spec: &ModuleSpec, args: &Map<String, Value>, value: &Node, extra: Option<&Node>) -> Result<(), LoadError> {
+    if args.contains_key(VARIABLE_PARAMS) {
+        // The arguments are a template's mapping: all known only per host.
+        return Ok(());
+    }
     let found = stockman_modules::validate::validate_known(spec, args, &crate::template::has_template);
     let Some(bad) = found.into_iter().next() else { return Ok(()) };
     let at = bad.argument().and_then(|name| value_node(spec, name, value).or_else(|| extra.and_then(|e| value_node(spec, name, e)))).unwrap_or(value);
