@@ -253,4 +253,47 @@ mod tests {
         let found = validate(spec, json!({"path": "/x", "recures": true, "state": null}).as_object().unwrap());
         assert_eq!(found, [Violation::Unknown { name: "recures".into(), hint: Some("recurse") }]);
     }
+
+    /// No shipped module uses these two rules yet: a spec made for the test.
+    static RULED: ModuleSpec = ModuleSpec {
+        name: "ruled",
+        kind: crate::spec::ModuleKind::Command,
+        free_form: false,
+        any_params: false,
+        params: &[
+            crate::spec::p("state").choices(&["present", "absent"]).default("present"),
+            crate::spec::p("key").str(),
+            crate::spec::p("user").str(),
+            crate::spec::p("password").str().no_log(),
+            crate::spec::p("port").int(),
+            crate::spec::p("pin").int().no_log(),
+        ],
+        rules: &crate::spec::Rules {
+            required_together: &[&["user", "password"]],
+            required_if: &[crate::spec::RequiredIf { param: "state", value: "present", then: &["key"], any: false }],
+            ..crate::spec::Rules::NONE
+        },
+    };
+
+    fn ruled(args: Value) -> Vec<String> {
+        validate(&RULED, args.as_object().unwrap()).iter().map(|v| v.message("ruled")).collect()
+    }
+
+    #[test]
+    fn required_together_and_required_if_with_the_default() {
+        assert_eq!(ruled(json!({"key": "k", "user": "u"})), ["parameters are required together: user, password"]);
+        assert_eq!(ruled(json!({})), ["state is present but all of the following are missing: key"], "state's default is present");
+        assert!(ruled(json!({"state": "absent"})).is_empty());
+        let templated = |v: &Value| v.as_str().is_some_and(|s| s.contains("{{"));
+        let args = json!({"state": "{{ s }}", "user": "{{ u }}"});
+        assert_eq!(validate_known(&RULED, args.as_object().unwrap(), &templated), [], "a templated user may be omitted; a templated state may be absent");
+    }
+
+    #[test]
+    fn a_secret_that_does_not_convert_is_not_shown() {
+        let found = ruled(json!({"state": "absent", "port": "s3cret"}));
+        assert_eq!(found, ["argument 'port' is of type str and we were unable to convert to int: \"'s3cret'\" cannot be converted to an int"]);
+        let shown = ruled(json!({"state": "absent", "pin": "s3cret"})).join("");
+        assert!(!shown.contains("s3cret") && shown.contains("********"), "{shown}");
+    }
 }
