@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::{Args, Controller, ModuleError, ModuleResult};
+use crate::spec::{p, Param, Rules};
 
 /// Ansible's placeholder for a variable that does not evaluate.
 pub const UNDEFINED: &str = "VARIABLE IS NOT DEFINED!";
@@ -10,14 +11,17 @@ pub const UNDEFINED: &str = "VARIABLE IS NOT DEFINED!";
 /// How the engine's error for variables rendering in a loop begins.
 pub const RECURSIVE_LOOP: &str = "Recursive loop detected in template";
 
+/// The debug action's spec: `msg` is any value, `var` a name.
+pub const PARAMS: &[Param] = &[p("msg").default("Hello world!"), p("var").str(), p("verbosity").int().default("0")];
+
+pub const RULES: Rules = Rules { mutually_exclusive: &[&["msg", "var"]], ..Rules::NONE };
+
 /// `msg` (any value, default "Hello world!") lands in `data.msg`; `var: name`
 /// lands in `data[name]`. `verbosity` is the engine's business.
 pub fn run(args: &Args, controller: &dyn Controller) -> Result<ModuleResult, ModuleError> {
+    // `msg` with `var` is refused by the validator ([`RULES`]); `var` wins here.
     match (args.get("msg"), args.str("var")) {
-        (Some(_), Some(_)) => Err(ModuleError::BadArgs(
-            "parameters are mutually exclusive: msg|var".into(),
-        )),
-        (None, Some(var)) => {
+        (_, Some(var)) => {
             let value = match controller.eval_var(&var) {
                 Ok(value) => value,
                 // Variables whose templates use each other fail the task, as in Ansible.
@@ -90,10 +94,8 @@ mod tests {
 
     #[test]
     fn msg_and_var_are_exclusive() {
-        let err = debug(json!({"msg": "x", "var": "answer"})).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "parameters are mutually exclusive: msg|var"
-        );
+        let spec = crate::spec::lookup("debug").unwrap();
+        let err = crate::validate::checked(spec, json!({"msg": "x", "var": "answer"}).as_object().unwrap()).unwrap_err();
+        assert_eq!(err.message("debug"), "parameters are mutually exclusive: msg|var");
     }
 }

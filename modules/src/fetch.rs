@@ -10,6 +10,11 @@ use std::path::{Path, PathBuf};
 use sha1::{Digest, Sha1};
 
 use crate::shell::Cmd;
+use crate::spec::{p, req, Param};
+
+/// The fetch action's arguments. Its flags are read leniently by the action
+/// (not type-checked), so they stay `raw` here.
+pub const PARAMS: &[Param] = &[req("src").str(), req("dest").str(), p("flat"), p("fail_on_missing"), p("validate_checksum")];
 use crate::{Args, Controller, ModuleError, ModuleResult, RunMode, Target};
 
 /// Prints the path with `~` expanded, then `absent`, `dir`, or `file` and its sha1.

@@ -16,6 +16,36 @@ use crate::http::{self, Connection, Method, Response};
 use crate::remote_file::{self, parent_dir, FileFacts, FileKind, Follow, WantedAttrs, WritePlan};
 use crate::shell::Cmd;
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+use crate::spec::{alias, p, req, Param, FILE_ATTRS};
+
+/// ansible.builtin.get_url's arguments (`ansible-doc -j get_url`), Ansible's
+/// `url_argument_spec` first.
+pub const PARAMS: &[Param] = &[
+    req("url").str(),
+    p("force").bool().default("false"),
+    p("http_agent").str().default("ansible-httpget"),
+    p("use_proxy").bool().default("true"),
+    p("validate_certs").bool().default("true"),
+    alias("url_username", &["username"], false).str(),
+    alias("url_password", &["password"], false).str().no_log(),
+    p("force_basic_auth").bool().default("false"),
+    p("client_cert").path(),
+    p("client_key").path(),
+    p("use_gssapi").bool().default("false"),
+    req("dest").path(),
+    p("backup").bool().default("false"),
+    p("checksum").str().default(""),
+    p("timeout").int().default("10"),
+    p("headers").dict(),
+    p("tmp_dest").path(),
+    p("unredirected_headers").list(),
+    p("decompress").bool().default("true"),
+    p("ciphers").list(),
+    p("use_netrc").bool().default("true"),
+    FILE_ATTRS[0],
+    FILE_ATTRS[1],
+    FILE_ATTRS[2],
+];
 
 /// Ansible's algorithm names the host can compute: coreutils' `ALGsum`, and
 /// SHA-3 through `openssl dgst` (Debian's ca-certificates brings openssl).

@@ -5,6 +5,10 @@
 use serde_json::{Map, Value};
 
 use crate::shell::Cmd;
+use crate::spec::{p, req, Param};
+
+/// ansible.builtin.getent's arguments.
+pub const PARAMS: &[Param] = &[req("database").str(), p("key").str(), p("service").str(), p("split").str(), p("fail_key").bool().default("true")];
 use crate::{Args, ModuleError, ModuleResult, Target};
 
 /// Databases whose fields Ansible splits on `:` by default (others on whitespace).

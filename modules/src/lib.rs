@@ -18,7 +18,8 @@
 //!
 //! # Layout
 //! - `shell`: the one quoting builder for remote commands.
-//! - `spec`: module names, aliases and parameter specs; argument validation.
+//! - `spec`: module names, aliases and parameter specs (each module declares its own `PARAMS`/`RULES`).
+//! - `validate`: every violation of a spec, with Ansible's messages (load and run time); `convert`: Ansible's type conversions, so modules get converted values.
 //! - `args`: typed access to a module's (already templated) arguments.
 //! - `command`, `copy`, `file`, `template`, `debug`, `apt`, `user`, `group`, `systemd` (also `service`), `git`: one file per module.
 //! - `listarg`: Ansible's list/int/choice argument types.
@@ -56,6 +57,7 @@ pub mod blockinfile;
 pub mod clock;
 pub mod command;
 pub mod copy;
+pub mod convert;
 pub mod copy_tree;
 pub mod cron;
 pub mod debug;

@@ -3,6 +3,10 @@
 //! `ping` = `data`; `data: crash` fails as Ansible's module does on purpose.
 
 use crate::shell::Cmd;
+use crate::spec::{p, Param};
+
+/// ansible.builtin.ping's one argument.
+pub const PARAMS: &[Param] = &[p("data").str().default("pong")];
 use crate::{Args, ModuleError, ModuleResult, Target};
 
 pub async fn run<T: Target>(args: &Args, target: &T) -> Result<ModuleResult, ModuleError> {

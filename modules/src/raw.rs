@@ -3,7 +3,11 @@
 //! reports changed, fails on a non-zero rc, and is skipped in check mode.
 
 use crate::shell::Cmd;
+use crate::spec::{p, req, Param};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
+
+/// ansible.builtin.raw's arguments: the free-form line is required.
+pub const PARAMS: &[Param] = &[req("_raw_params").str(), p("executable").str()];
 
 /// The command: `/bin/sh -c LINE`, or `EXECUTABLE -c LINE`.
 pub fn plan(line: &str, executable: Option<&str>) -> String {

@@ -4,7 +4,26 @@
 //! `removes`, `chdir`, `executable` as in Ansible; always changed.
 
 use crate::shell::{quote, Cmd};
+use crate::spec::{p, Param, Rules};
 use crate::{Args, Controller, ModuleError, ModuleResult, RunMode, Target};
+
+/// The script action's arguments (its own spec, not the module docs': `decrypt` too).
+pub const PARAMS: &[Param] = &[
+    p("_raw_params"),
+    p("cmd").str(),
+    p("creates").str(),
+    p("removes").str(),
+    p("chdir").str(),
+    p("executable").str(),
+    p("decrypt").bool().default("true"),
+];
+
+/// One of the line or `cmd`, not both.
+pub const RULES: Rules = Rules {
+    mutually_exclusive: &[&["_raw_params", "cmd"]],
+    required_one_of: &[&["_raw_params", "cmd"]],
+    ..Rules::NONE
+};
 
 /// Writes stdin to `$d/NAME`, runs it (`$1` the executable or empty, `$2` the
 /// directory or empty, `$3` the rest of the line, shell words as the user

@@ -5,6 +5,10 @@
 use base64::Engine as _;
 
 use crate::shell::Cmd;
+use crate::spec::{alias, Param};
+
+/// ansible.builtin.slurp's one argument.
+pub const PARAMS: &[Param] = &[alias("src", &["path"], true).path()];
 use crate::{Args, ModuleError, ModuleResult, Target};
 
 /// `~` is the login user's home, as Ansible's `path` type expands it. The exit

@@ -83,6 +83,12 @@ impl ModuleKind {
         matches!(self, ModuleKind::Debug | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::ValidateArgumentSpec)
     }
 
+    /// Ansible checks its arguments in the action plugin on the controller,
+    /// not in a module on the host: a violation fails the task, not the module.
+    pub fn checked_by_action(self) -> bool {
+        self.is_controller_side() || matches!(self, ModuleKind::Script | ModuleKind::Raw | ModuleKind::Fetch)
+    }
+
     /// Runs once for the whole play, on its first host (Ansible's bypass-host-loop).
     pub fn bypasses_host_loop(self) -> bool {
         self == ModuleKind::AddHost
@@ -259,8 +265,6 @@ impl ModuleSpec {
 pub(crate) const FILE_ATTRS: [Param; 3] = [p("mode"), p("owner").str(), p("group").str()];
 
 
-const DEBUG_PARAMS: &[Param] = &[p("msg"), p("var"), p("verbosity")];
-
 /// `package`: `use` picks the backend, which gets every other argument (apt's).
 const PACKAGE_PARAMS: [Param; crate::apt::PARAMS.len() + 1] = {
     let mut params = [p("use"); crate::apt::PARAMS.len() + 1];
@@ -271,48 +275,6 @@ const PACKAGE_PARAMS: [Param; crate::apt::PARAMS.len() + 1] = {
     }
     params
 };
-
-/// Ansible's `url_argument_spec`, shared by the URL modules.
-const URL_PARAMS: [Param; 11] = [
-    req("url"),
-    p("force"),
-    p("http_agent"),
-    p("use_proxy"),
-    p("validate_certs"),
-    alias("url_username", &["username"], false),
-    alias("url_password", &["password"], false).no_log(),
-    p("force_basic_auth"),
-    p("client_cert"),
-    p("client_key"),
-    p("use_gssapi"),
-];
-
-const GET_URL_PARAMS: &[Param] = &[
-    URL_PARAMS[0],
-    URL_PARAMS[1],
-    URL_PARAMS[2],
-    URL_PARAMS[3],
-    URL_PARAMS[4],
-    URL_PARAMS[5],
-    URL_PARAMS[6],
-    URL_PARAMS[7],
-    URL_PARAMS[8],
-    URL_PARAMS[9],
-    URL_PARAMS[10],
-    req("dest"),
-    p("backup"),
-    p("checksum"),
-    p("timeout"),
-    p("headers"),
-    p("tmp_dest"),
-    p("unredirected_headers"),
-    p("decompress"),
-    p("ciphers"),
-    p("use_netrc"),
-    FILE_ATTRS[0],
-    FILE_ATTRS[1],
-    FILE_ATTRS[2],
-];
 
 const SETUP_PARAMS: &[Param] = &[p("gather_subset"), p("gather_timeout"), p("filter"), p("fact_path"), p("parallel")];
 
@@ -326,14 +288,14 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "copy", kind: ModuleKind::Copy, free_form: false, any_params: false, params: crate::copy::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "template", kind: ModuleKind::Template, free_form: false, any_params: false, params: crate::template::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: crate::file::PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: DEBUG_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: crate::debug::PARAMS, rules: &crate::debug::RULES },
     ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: crate::apt::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: &[alias("src", &["path"], true)], rules: &Rules::NONE },
+    ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: crate::slurp::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: crate::replace::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: crate::find::PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: &[req("src"), req("dest"), p("flat"), p("fail_on_missing"), p("validate_checksum")], rules: &Rules::NONE },
-    ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: GET_URL_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: crate::fetch::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: crate::get_url::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "uri", kind: ModuleKind::Uri, free_form: false, any_params: false, params: crate::uri::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS, rules: &Rules::NONE },
@@ -348,16 +310,16 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: crate::git::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::SERVICE_PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: &[p("data")], rules: &Rules::NONE },
+    ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: crate::ping::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: crate::stat::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: crate::lineinfile::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: crate::blockinfile::PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: &[req("database"), p("key"), p("service"), p("split"), p("fail_key")], rules: &Rules::NONE },
+    ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: crate::getent::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: crate::wait_for::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")], rules: &Rules::NONE },
-    ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: &[p("_raw_params"), p("executable")], rules: &Rules::NONE },
-    ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: &[p("_raw_params"), p("cmd"), p("creates"), p("removes"), p("chdir"), p("executable"), p("decrypt")], rules: &Rules::NONE },
-    ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: &[p("state"), p("path"), p("prefix"), p("suffix")], rules: &Rules::NONE },
+    ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: crate::raw::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: crate::script::PARAMS, rules: &crate::script::RULES },
+    ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: crate::tempfile::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS, rules: &Rules::NONE },
     // The `gather_facts` action as a task: stockman's one fact probe, as setup.
     ModuleSpec { name: "gather_facts", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS, rules: &Rules::NONE },

@@ -5,6 +5,15 @@
 
 use crate::remote_file::{self, parse_probe, with_file_fields, Fields};
 use crate::shell::Cmd;
+use crate::spec::{p, Param};
+
+/// ansible.builtin.tempfile's arguments.
+pub const PARAMS: &[Param] = &[
+    p("state").choices(&["file", "directory"]).default("file"),
+    p("path").path(),
+    p("prefix").str().default("ansible."),
+    p("suffix").str().default(""),
+];
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
 
 /// Makes the path, prints it NUL-terminated, then the file probe of it. The
@@ -27,11 +36,8 @@ pub struct Request {
 }
 
 pub fn request(args: &Args) -> Result<Request, String> {
-    let directory = match args.str("state").as_deref() {
-        None | Some("file") => false,
-        Some("directory") => true,
-        Some(other) => return Err(format!("value of state must be one of: file, directory, got: {other}")),
-    };
+    // The validator has held `state` to its choices.
+    let directory = args.str("state").as_deref() == Some("directory");
     let prefix = args.str("prefix").unwrap_or_else(|| "ansible.".into());
     let suffix = args.str("suffix").unwrap_or_default();
     for (name, value) in [("prefix", &prefix), ("suffix", &suffix)] {

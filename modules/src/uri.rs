@@ -33,7 +33,7 @@ pub const PARAMS: &[Param] = &[
     p("creates"),
     p("removes"),
     alias("url_username", &["user", "username"], false),
-    alias("url_password", &["password"], false),
+    alias("url_password", &["password"], false).no_log(),
     p("force_basic_auth"),
     p("follow_redirects"),
     p("validate_certs"),

@@ -5,7 +5,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::args::{parse_bool, value_to_string};
+use crate::args::value_to_string;
+use crate::convert::{to_type, type_name};
 use crate::spec::{ModuleSpec, Param, ParamType};
 use crate::suggest::did_you_mean;
 
@@ -18,8 +19,9 @@ pub enum Violation {
     Missing { names: Vec<&'static str> },
     /// A value outside the parameter's choices; `hint` is the closest choice.
     Choice { name: &'static str, value: String, choices: &'static [&'static str], hint: Option<&'static str> },
-    /// A value that does not convert to the parameter's type.
-    Type { name: &'static str, ty: ParamType, value: String },
+    /// A value (of Python type `given`) that does not convert to the
+    /// parameter's type, and Ansible's `reason`.
+    Type { name: &'static str, ty: ParamType, given: &'static str, reason: String },
     MutuallyExclusive { names: &'static [&'static str] },
     RequiredOneOf { names: &'static [&'static str] },
     RequiredTogether { names: &'static [&'static str] },
@@ -46,8 +48,8 @@ impl Violation {
             Violation::Choice { name, value, choices, .. } => {
                 format!("value of {name} must be one of: {}, got: {value}", choices.join(", "))
             }
-            Violation::Type { name, ty, value } => {
-                format!("argument '{name}' is of type str and we were unable to convert to {}: {value}", ty.name())
+            Violation::Type { name, ty, given, reason } => {
+                format!("argument '{name}' is of type {given} and we were unable to convert to {}: {reason}", ty.name())
             }
             Violation::MutuallyExclusive { names } => format!("parameters are mutually exclusive: {}", names.join("|")),
             Violation::RequiredOneOf { names } => format!("one of the following is required: {}", names.join(", ")),
@@ -69,22 +71,57 @@ impl Violation {
 }
 
 /// Every violation of `spec` by `args` (names as written, aliases allowed;
-/// a null value counts as absent). Modules taking any name skip the name check.
+/// a null value counts as absent), in the order Ansible checks them, so the
+/// first is the one it reports. Modules taking any name skip the name check.
 pub fn validate(spec: &ModuleSpec, args: &Map<String, Value>) -> Vec<Violation> {
+    violations(spec, args, &|_| false)
+}
+
+/// What is wrong whatever the values `unknown` picks (templates, known only
+/// per host) turn out to be: those count as given, are not type-checked,
+/// and never make a rule fail by being there. For load time.
+pub fn validate_known(spec: &ModuleSpec, args: &Map<String, Value>, unknown: &dyn Fn(&Value) -> bool) -> Vec<Violation> {
+    violations(spec, args, unknown)
+}
+
+/// The arguments after Ansible's type conversions (what the module then
+/// receives), or the first violation: Ansible reports one.
+pub fn checked(spec: &ModuleSpec, args: &Map<String, Value>) -> Result<Map<String, Value>, Violation> {
+    if let Some(first) = validate(spec, args).into_iter().next() {
+        return Err(first);
+    }
+    Ok(args
+        .iter()
+        .map(|(name, value)| {
+            let param = find(spec, name).filter(|_| !value.is_null());
+            let converted = param.and_then(|p| to_type(p.ty, value).ok()).unwrap_or_else(|| value.clone());
+            (name.clone(), converted)
+        })
+        .collect())
+}
+
+fn find(spec: &ModuleSpec, name: &str) -> Option<&'static Param> {
+    spec.params.iter().find(|p| p.name == name || p.aliases.contains(&name))
+}
+
+fn violations(spec: &ModuleSpec, args: &Map<String, Value>, unknown: &dyn Fn(&Value) -> bool) -> Vec<Violation> {
     let mut found = Vec::new();
+    let mut unsupported = Vec::new();
     let mut given: Vec<(&'static Param, &Value)> = Vec::new();
     for (name, value) in args {
-        match spec.params.iter().find(|p| p.name == name || p.aliases.contains(&name.as_str())) {
+        match find(spec, name) {
             Some(param) if !value.is_null() => given.push((param, value)),
             Some(_) => {}
             None if spec.any_params || name.starts_with("_ansible") => {}
-            None => found.push(Violation::Unknown { name: name.clone(), hint: did_you_mean(name, spec.spellings()) }),
+            None => unsupported.push(Violation::Unknown { name: name.clone(), hint: did_you_mean(name, spec.spellings()) }),
         }
     }
+    // `present`: given, maybe as a template; `known`: given as a literal.
     let present = |name: &str| given.iter().any(|(p, _)| p.name == name);
+    let known = |name: &str| given.iter().any(|(p, v)| p.name == name && !unknown(v));
     let rules = spec.rules;
     for &names in rules.mutually_exclusive {
-        if names.iter().filter(|n| present(n)).count() > 1 {
+        if names.iter().filter(|n| known(n)).count() > 1 {
             found.push(Violation::MutuallyExclusive { names });
         }
     }
@@ -92,12 +129,9 @@ pub fn validate(spec: &ModuleSpec, args: &Map<String, Value>) -> Vec<Violation> 
     if !missing.is_empty() {
         found.push(Violation::Missing { names: missing });
     }
-    for (param, value) in &given {
-        found.extend(check_value(param, value));
-    }
+    found.extend(given.iter().filter(|(_, v)| !unknown(v)).filter_map(|(param, value)| check_value(param, value)));
     for &names in rules.required_together {
-        let count = names.iter().filter(|n| present(n)).count();
-        if count > 0 && count < names.len() {
+        if names.iter().any(|n| known(n)) && !names.iter().all(|n| present(n)) {
             found.push(Violation::RequiredTogether { names });
         }
     }
@@ -107,8 +141,8 @@ pub fn validate(spec: &ModuleSpec, args: &Map<String, Value>) -> Vec<Violation> 
         }
     }
     for rule in rules.required_if {
-        let value = given.iter().find(|(p, _)| p.name == rule.param).map(|(_, v)| value_to_string(v));
-        let value = value.or_else(|| spec.params.iter().find(|p| p.name == rule.param).and_then(|p| p.default.map(String::from)));
+        let value = given.iter().find(|(p, v)| p.name == rule.param && !unknown(v)).map(|(_, v)| value_to_string(v));
+        let value = value.or_else(|| (!present(rule.param)).then(|| find(spec, rule.param).and_then(|p| p.default.map(String::from))).flatten());
         if value.as_deref() != Some(rule.value) {
             continue;
         }
@@ -118,29 +152,20 @@ pub fn validate(spec: &ModuleSpec, args: &Map<String, Value>) -> Vec<Violation> 
             found.push(Violation::RequiredIf { param: rule.param, value: rule.value, missing, any: rule.any });
         }
     }
+    // Ansible reports unsupported names after every other check.
+    found.extend(unsupported);
     found
 }
 
 /// The type and choices of one given value.
 fn check_value(param: &'static Param, value: &Value) -> Option<Violation> {
-    if !converts(param.ty, value) {
-        let shown = if param.no_log { "********".to_string() } else { value_to_string(value) };
-        return Some(Violation::Type { name: param.name, ty: param.ty, value: shown });
-    }
-    choice_violation(param, value)
-}
-
-/// The first value outside its parameter's choices: what load and run time
-/// enforce so far. Cheaper than [`validate`]: only parameters with choices
-/// are looked at (run time calls it for every task on every host).
-pub fn bad_choice(spec: &ModuleSpec, args: &Map<String, Value>) -> Option<Violation> {
-    args.iter().filter(|(_, value)| !value.is_null()).find_map(|(name, value)| {
-        let param = spec.params.iter().find(|p| !p.choices.is_empty() && (p.name == name || p.aliases.contains(&name.as_str())))?;
-        if !converts(param.ty, value) {
-            return None;
+    match to_type(param.ty, value) {
+        Ok(converted) => choice_violation(param, &converted),
+        Err(reason) => {
+            let reason = if param.no_log { reason.replace(&value_to_string(value), "********") } else { reason };
+            Some(Violation::Type { name: param.name, ty: param.ty, given: type_name(value), reason })
         }
-        choice_violation(param, value)
-    })
+    }
 }
 
 /// `value` outside `param`'s choices (none when it has no choices).
@@ -156,27 +181,6 @@ fn choice_violation(param: &'static Param, value: &Value) -> Option<Violation> {
     let bad = items.into_iter().find(|item| !param.choices.contains(&item.as_str()))?;
     let hint = did_you_mean(&bad, param.choices.iter().copied());
     Some(Violation::Choice { name: param.name, value: bad, choices: param.choices, hint })
-}
-
-/// Whether Ansible's conversion to `ty` accepts `value` (strings, lists and
-/// dicts take their usual string spellings too).
-fn converts(ty: ParamType, value: &Value) -> bool {
-    match ty {
-        ParamType::Raw | ParamType::Str | ParamType::Path => true,
-        ParamType::Bool => parse_bool(value).is_some(),
-        ParamType::Int => match value {
-            Value::Number(n) => n.is_i64() || n.is_u64(),
-            Value::String(s) => s.trim().parse::<i64>().is_ok(),
-            _ => false,
-        },
-        ParamType::Float => match value {
-            Value::Number(_) => true,
-            Value::String(s) => s.trim().parse::<f64>().is_ok(),
-            _ => false,
-        },
-        ParamType::List => !value.is_object(),
-        ParamType::Dict => value.is_object() || value.is_string(),
-    }
 }
 
 #[cfg(test)]
@@ -207,13 +211,25 @@ mod tests {
     }
 
     #[test]
-    fn bad_choice_finds_what_validate_finds_and_only_that() {
+    fn checked_gives_converted_values_and_the_first_violation() {
         let spec = lookup("file").unwrap();
-        let args = json!({"path": "/x", "state": "directroy", "recures": true});
-        let choice = validate(spec, args.as_object().unwrap()).into_iter().find(|v| matches!(v, Violation::Choice { .. }));
-        assert_eq!(bad_choice(spec, args.as_object().unwrap()), choice);
-        assert_eq!(bad_choice(spec, json!({"dest": "/x", "state": "touch"}).as_object().unwrap()), None);
-        assert_eq!(bad_choice(lookup("copy").unwrap(), json!({"dest": "/x", "state": "nonsense"}).as_object().unwrap()), None, "copy has no state");
+        let args = json!({"path": "/x", "state": "directory", "recurse": "yes"});
+        let converted = checked(spec, args.as_object().unwrap()).unwrap();
+        assert_eq!(converted["recurse"], json!(true));
+        assert_eq!(converted["path"], json!("/x"));
+        let bad = checked(spec, json!({"path": "/x", "state": "directroy", "recures": 1}).as_object().unwrap()).unwrap_err();
+        assert_eq!(bad.argument(), Some("state"), "unsupported names come last, as in Ansible");
+    }
+
+    #[test]
+    fn templates_count_as_given_but_are_not_checked() {
+        let spec = lookup("command").unwrap();
+        let templated = |v: &Value| v.as_str().is_some_and(|s| s.contains("{{"));
+        let args = json!({"cmd": "{{ c }}", "argv": "{{ a }}", "strip_empty_ends": "{{ s }}"});
+        assert!(validate_known(spec, args.as_object().unwrap(), &templated).is_empty());
+        let args = json!({"chdir": "{{ d }}"});
+        let found = validate_known(spec, args.as_object().unwrap(), &templated);
+        assert_eq!(found.iter().map(|v| v.message("command")).collect::<Vec<_>>(), ["one of the following is required: _raw_params, cmd, argv"]);
     }
 
     #[test]
@@ -227,7 +243,7 @@ mod tests {
         let found = check("command", json!({"cmd": "a", "argv": ["a"], "strip_empty_ends": "maybe"}));
         assert_eq!(found, [
             "parameters are mutually exclusive: _raw_params|cmd|argv",
-            "argument 'strip_empty_ends' is of type str and we were unable to convert to bool: maybe",
+            "argument 'strip_empty_ends' is of type str and we were unable to convert to bool: The value 'maybe' is not a valid boolean. Valid booleans include: 'y', 'yes', 'on', '1', 'true', 't', 1, 'n', 'no', 'off', '0', 'false', 'f', 0",
         ]);
     }
 
@@ -236,5 +252,48 @@ mod tests {
         let spec = lookup("file").unwrap();
         let found = validate(spec, json!({"path": "/x", "recures": true, "state": null}).as_object().unwrap());
         assert_eq!(found, [Violation::Unknown { name: "recures".into(), hint: Some("recurse") }]);
+    }
+
+    /// No shipped module uses these two rules yet: a spec made for the test.
+    static RULED: ModuleSpec = ModuleSpec {
+        name: "ruled",
+        kind: crate::spec::ModuleKind::Command,
+        free_form: false,
+        any_params: false,
+        params: &[
+            crate::spec::p("state").choices(&["present", "absent"]).default("present"),
+            crate::spec::p("key").str(),
+            crate::spec::p("user").str(),
+            crate::spec::p("password").str().no_log(),
+            crate::spec::p("port").int(),
+            crate::spec::p("pin").int().no_log(),
+        ],
+        rules: &crate::spec::Rules {
+            required_together: &[&["user", "password"]],
+            required_if: &[crate::spec::RequiredIf { param: "state", value: "present", then: &["key"], any: false }],
+            ..crate::spec::Rules::NONE
+        },
+    };
+
+    fn ruled(args: Value) -> Vec<String> {
+        validate(&RULED, args.as_object().unwrap()).iter().map(|v| v.message("ruled")).collect()
+    }
+
+    #[test]
+    fn required_together_and_required_if_with_the_default() {
+        assert_eq!(ruled(json!({"key": "k", "user": "u"})), ["parameters are required together: user, password"]);
+        assert_eq!(ruled(json!({})), ["state is present but all of the following are missing: key"], "state's default is present");
+        assert!(ruled(json!({"state": "absent"})).is_empty());
+        let templated = |v: &Value| v.as_str().is_some_and(|s| s.contains("{{"));
+        let args = json!({"state": "{{ s }}", "user": "{{ u }}"});
+        assert_eq!(validate_known(&RULED, args.as_object().unwrap(), &templated), [], "a templated user may be omitted; a templated state may be absent");
+    }
+
+    #[test]
+    fn a_secret_that_does_not_convert_is_not_shown() {
+        let found = ruled(json!({"state": "absent", "port": "s3cret"}));
+        assert_eq!(found, ["argument 'port' is of type str and we were unable to convert to int: \"'s3cret'\" cannot be converted to an int"]);
+        let shown = ruled(json!({"state": "absent", "pin": "s3cret"})).join("");
+        assert!(!shown.contains("s3cret") && shown.contains("********"), "{shown}");
     }
 }

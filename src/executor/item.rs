@@ -153,13 +153,20 @@ impl Executor<'_> {
             Ok(args) => args,
             Err(e) => return failed(host, task_error(task, &e.message)),
         };
-        // Values known only now (templated, or left to run time by a task that expects to fail).
-        if let Some(bad) = stockman_modules::validate::bad_choice(spec, &args.0) {
-            // Ansible's modules check their arguments themselves: a module's failure.
-            let mut result = failed(host, bad.message(spec.name));
-            result.module_failed = true;
-            return result;
-        }
+        // Values known only now (templated, or left to run time by a task that
+        // expects to fail) checked against the spec; the module gets them converted.
+        let args = match stockman_modules::validate::checked(spec, &args.0) {
+            Ok(converted) => Args::new(converted),
+            Err(bad) => {
+                // Ansible's modules check their arguments themselves (a module's
+                // failure); its action plugins raise the message as the task's error.
+                let mut result = failed(host, bad.message(spec.name));
+                let by_action = spec.kind.checked_by_action();
+                result.module_failed = !by_action;
+                result.raised = by_action;
+                return result;
+            }
+        };
         let mode = RunMode {
             check: task.check_mode.as_ref().and_then(|v| self.flag(v, ctx)).unwrap_or(self.settings.check),
             diff: task.diff.as_ref().and_then(|v| self.flag(v, ctx)).unwrap_or(self.settings.diff),
@@ -622,10 +629,7 @@ fn add_variable_params(spec: &ModuleSpec, given: Value, args: &mut Map<String, V
         };
         args.entry(canonical).or_insert(value);
     }
-    let missing: Vec<&str> = spec.params.iter().filter(|p| p.required && !args.contains_key(p.name)).map(|p| p.name).collect();
-    if !missing.is_empty() {
-        return Err(TemplateError { undefined: false, message: format!("missing required arguments for `{}`: {}", spec.name, missing.join(", ")) });
-    }
+    // Missing required ones are the validator's, as for any task.
     Ok(())
 }
 
@@ -762,7 +766,9 @@ mod tests {
         assert_eq!(e.message, "the arguments of `debug` must be a mapping, but the template gave \"text\"");
         let e = add_variable_params(spec("debug"), json!({"msgg": 1}), &mut Map::new()).unwrap_err();
         assert_eq!(e.message, "unsupported parameter `msgg` for module `debug`");
-        let e = add_variable_params(spec("assert"), json!({}), &mut Map::new()).unwrap_err();
-        assert_eq!(e.message, "missing required arguments for `assert`: that");
+        let mut args = Map::new();
+        add_variable_params(spec("assert"), json!({}), &mut args).unwrap();
+        let e = stockman_modules::validate::checked(spec("assert"), &args).unwrap_err();
+        assert_eq!(e.message("assert"), "missing required arguments: that");
     }
 }

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
-use stockman_modules::spec::ModuleSpec;
+use stockman_modules::spec::{ModuleSpec, ParamType};
+use stockman_modules::validate::Violation;
 
 use super::keywords::{self, Scope};
 use super::{did_you_mean, parse_kv, roles, tasks, BatchSize, Handler, HostOrder, Play, Playbook, Step, Strategy, Task};
@@ -311,7 +312,6 @@ pub(super) fn module_args(spec: &'static ModuleSpec, value: &Node, extra: Option
         }
         _ => return Err(err(value, format!("arguments of `{}` must be a mapping or key=value string, found {}", spec.name, value.kind_name()))),
     }
-    check_required(spec, &args, value)?;
     Ok(args)
 }
 
@@ -362,30 +362,36 @@ fn canonical_arg(spec: &ModuleSpec, name: &str, at: &Node) -> Result<String, Loa
     })
 }
 
-/// A literal value outside its parameter's choices (`state: runing`) is refused
-/// at load, at the value, with the nearest choice; templated values are
-/// checked per host when the task runs.
-pub(super) fn check_literal_choices(spec: &ModuleSpec, args: &Map<String, Value>, value: &Node, extra: Option<&Node>) -> Result<(), LoadError> {
-    let literal: Map<String, Value> = args.iter().filter(|(_, v)| !crate::template::has_template(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let Some(bad) = stockman_modules::validate::bad_choice(spec, &literal) else { return Ok(()) };
+/// What the literal arguments already break (`state: runing`, `force: maybe`,
+/// a missing `src:`) is refused at load, at the value (else the module's
+/// arguments), with a hint; templated values are checked per host when the
+/// task runs, and count as given here.
+pub(super) fn check_literal_args(spec: &ModuleSpec, args: &Map<String, Value>, value: &Node, extra: Option<&Node>) -> Result<(), LoadError> {
+    if args.contains_key(VARIABLE_PARAMS) {
+        // The arguments are a template's mapping: all known only per host.
+        return Ok(());
+    }
+    let found = stockman_modules::validate::validate_known(spec, args, &crate::template::has_template);
+    let Some(bad) = found.into_iter().next() else { return Ok(()) };
     let at = bad.argument().and_then(|name| value_node(spec, name, value).or_else(|| extra.and_then(|e| value_node(spec, name, e)))).unwrap_or(value);
-    Err(with_hint(err(at, bad.message(spec.name)), bad.hint()))
+    let hint = bad.hint().or_else(|| load_hint(&bad));
+    Err(with_hint(err(at, format!("`{}`: {}", spec.name, bad.message(spec.name))), hint))
+}
+
+/// How to fix a violation that has no spelling to suggest.
+fn load_hint(bad: &Violation) -> Option<String> {
+    match bad {
+        Violation::Missing { names } => Some(format!("add {} to the task's arguments", names.iter().map(|n| format!("`{n}:`")).collect::<Vec<_>>().join(", "))),
+        Violation::RequiredOneOf { names } => Some(format!("give one of {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))),
+        Violation::Type { ty: ParamType::Bool, .. } => Some("write true or false (yes/no also work)".into()),
+        Violation::Type { ty: ParamType::Int, .. } => Some("write a whole number".into()),
+        _ => None,
+    }
 }
 
 /// The node of argument `name` (or an alias of it) in a mapping of arguments.
 fn value_node<'n>(spec: &ModuleSpec, name: &str, args: &'n Node) -> Option<&'n Node> {
     args.as_map()?.iter().find(|(k, _)| spec.canonical(&k.display_key()) == Some(name)).map(|(_, v)| v)
-}
-
-fn check_required(spec: &ModuleSpec, args: &Map<String, Value>, at: &Node) -> Result<(), LoadError> {
-    if spec.free_form && !["_raw_params", "cmd", "argv"].iter().any(|k| args.contains_key(*k)) {
-        return Err(err(at, format!("no command given to `{}`", spec.name)));
-    }
-    let missing: Vec<&str> = spec.params.iter().filter(|p| p.required && !args.contains_key(p.name)).map(|p| p.name).collect();
-    if !missing.is_empty() {
-        return Err(err(at, format!("missing required arguments for `{}`: {}", spec.name, missing.join(", "))));
-    }
-    Ok(())
 }
 
 /// Checks every `notify` names a handler or a `listen` topic, as Ansible does at load time.

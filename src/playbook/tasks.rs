@@ -46,6 +46,8 @@ pub(super) struct Ctx {
     pub catalog: Arc<Catalog>,
     /// The play's and role's `collections:`, searched for short module names.
     pub collections: Vec<String>,
+    /// Inside the `block:` of a block with a `rescue:`: a task's failure is handled.
+    pub rescued: bool,
 }
 
 pub(super) type RolesPath = Arc<[PathBuf]>;
@@ -68,6 +70,7 @@ impl Ctx {
             roles_path,
             catalog: Catalog::shared(),
             collections: Vec::new(),
+            rescued: false,
         }
     }
 
@@ -182,10 +185,12 @@ fn handler_import(node: &Node, key: &Node, value: &Node, ctx: &Ctx) -> Result<Ve
 fn block(node: &Node, map: &[(Node, Node)], ctx: &Ctx) -> Result<Block, LoadError> {
     keywords::check(map, Scope::BLOCK, &[], "block")?;
     let inner = ctx.inside(node, Scope::BLOCK)?;
+    let rescued = node.get("rescue").is_some_and(|r| !r.is_null());
+    let guarded = Ctx { rescued: inner.rescued || rescued, ..inner.clone() };
     Ok(Block {
         name: opt_string(node.get("name"))?,
         span: node.span.clone(),
-        block: steps(node.get("block"), &inner)?,
+        block: steps(node.get("block"), &guarded)?,
         rescue: steps(node.get("rescue"), &inner)?,
         always: steps(node.get("always"), &inner)?,
     })
@@ -413,7 +418,7 @@ fn module_action(key: &Node, name: &str, value: &Node, node: &Node, ctx: &Ctx, c
         let defaults = super::defaults::for_native(spec, &ctx.inherited.extended(node, "module_defaults"), ctx, key)?;
         let args = module_args(spec, value, node.get("args"), &defaults)?;
         if !failure_handled(node, ctx) {
-            super::load::check_literal_choices(spec, &args, value, node.get("args"))?;
+            super::load::check_literal_args(spec, &args, value, node.get("args"))?;
         }
         return Ok(Action::Module { spec, written_as: name.to_string(), args, python: None, deferred: None });
     }
@@ -456,12 +461,12 @@ fn notify_of(node: &Node, inherited: &Inherited) -> Result<Vec<String>, LoadErro
     })
 }
 
-/// The task says it expects to fail (`ignore_errors: true` here or around it, or a
-/// `failed_when`): a bad literal argument then fails it on each host, as in
-/// Ansible, instead of refusing the playbook.
+/// The task says it expects to fail (`ignore_errors: true` here or around it, a
+/// `failed_when`, or a block's `rescue:` around it): a bad literal argument then
+/// fails it on each host, as in Ansible, instead of refusing the playbook.
 fn failure_handled(node: &Node, ctx: &Ctx) -> bool {
     let ignored = ctx.inherited.nearest(node, "ignore_errors").is_some_and(|v| v == Value::Bool(true) || v.as_str().is_some_and(|s| s.contains("{{")));
-    ignored || node.get("failed_when").is_some()
+    ignored || node.get("failed_when").is_some() || ctx.rescued
 }
 
 /// A module in the task's role's `library/` or the playbook's, with the

@@ -382,6 +382,11 @@ fn argument_choices_checked_at_run_time_match_ansible() {
 }
 
 #[test]
+fn argument_types_and_rules_checked_at_run_time_match_ansible() {
+    compare("arg_types.yml", &[]);
+}
+
+#[test]
 fn notify_on_blocks_and_imports_matches_ansible() {
     compare("notify_inherit/main.yml", &[]);
 }

@@ -26,6 +26,7 @@ mod load_fleet;
 #[allow(dead_code)] // the fleet benchmark's wait4 measurement, shared as is
 #[path = "../../benches/fleet/measure.rs"]
 mod measure;
+mod module_args;
 mod modules_apt_deb;
 mod modules_authorized_key;
 mod modules_copy;
