@@ -9,12 +9,13 @@ use serde_json::{Map, Value};
 
 use super::fact_cache::{self, FactCache};
 use super::hostvars::{self, HostLayers, HostVarsTable};
+use super::scope::{Layer, Level, Scope};
 use super::SharedConnection;
 use crate::combine::HashBehaviour;
 use crate::config::{home_dir, Settings};
 use crate::inventory::Host;
 use crate::playbook::{Play, Role};
-use crate::template::{has_template, Templar};
+use crate::template::Templar;
 use crate::transport::{ssh_config, ConnectSpec, ConnectionKind, HostKeyPolicy, Secret, SshInputs};
 
 /// A host's set_fact and registered variables, carried from play to play.
@@ -81,12 +82,15 @@ pub struct HostState {
     /// `ansible_host` and `ansible_connection` as the connection resolved them,
     /// for tasks where no variable gives them (Ansible's PlayContext.update_vars);
     /// not in `hostvars`, as in Ansible.
-    connection_vars: Map<String, Value>,
+    connection_vars: Arc<Map<String, Value>>,
+    /// The play's vars and vars_files, shared by the host's tasks.
+    play_vars: Arc<Map<String, Value>>,
+    vars_files: Arc<Map<String, Value>>,
     /// Where the host's facts are kept across plays and runs (None for a delegation target's state).
     cache: Option<Arc<FactCache>>,
     /// INJECT_FACTS_AS_VARS: facts are variables of their own besides `ansible_facts`.
     inject_facts: bool,
-    /// hash_behaviour: how the layers combine in [`HostState::vars`].
+    /// hash_behaviour: how the layers combine in a [`Scope`] lookup.
     hash: HashBehaviour,
 }
 
@@ -116,14 +120,17 @@ impl HostState {
             sitting_out: false,
             notified: BTreeSet::new(),
             conn,
-            connection_vars: Map::new(),
+            connection_vars: Arc::default(),
+            play_vars: Arc::new(play.vars.clone()),
+            vars_files: Arc::new(play.vars_files.clone()),
             cache: None,
             inject_facts: settings.inject_facts_as_vars,
             hash: settings.hash_behaviour,
         };
-        let vars = state.vars(&Layers { play, role: None, task_vars: &Map::new(), params: &Map::new(), extra: &settings.extra_vars, task_file: None });
+        let extra = Arc::new(settings.extra_vars.clone());
+        let vars = state.vars(&Layers { role: None, task_vars: &Map::new(), params: &Map::new(), extra: &extra, task_file: None });
         state.spec = connect_spec(&host.name, &vars, &state.context(&vars), play, settings, templar)?;
-        state.connection_vars = connection_vars(&state.spec);
+        state.connection_vars = Arc::new(connection_vars(&state.spec));
         state.publish();
         Ok(state)
     }
@@ -214,73 +221,51 @@ impl HostState {
     /// `vars` (from [`HostState::vars`]) as a template context, with
     /// `hostvars`; the user's own templates among them render when read.
     pub fn context(&self, vars: &TaskVars) -> minijinja::Value {
-        hostvars::context_with(&vars.map, &vars.templates, &self.hostvars)
+        hostvars::context_with(vars, &self.hostvars)
     }
 
-    /// All variables visible to a task, by precedence (see the executor's doc).
-    /// Those that are the user's own templates stay templates, rendered when
-    /// read (see [`HostState::context`]).
+    /// All variables visible to a task: the host's layers, the play's and
+    /// the task's, shared, in [`Level`] order (the one statement of
+    /// precedence); nothing is merged or copied but the task's own maps.
     pub fn vars(&self, layers: &Layers<'_>) -> TaskVars {
-        let empty = Map::new();
-        let (defaults, role_vars) = match layers.role {
-            Some(role) => (&role.defaults, &role.vars),
-            None => (&empty, &empty),
-        };
-        let mut vars = defaults.clone();
-        let play = layers.play;
         let own = &self.layers;
-        // Magic variables win over inventory variables of the same name.
-        for layer in [&*own.base, &*self.magic, &*own.facts, &play.vars, &play.vars_files, role_vars, layers.task_vars, &*own.registered, layers.params, layers.extra] {
-            self.hash.overlay(&mut vars, layer);
-        }
-        for (k, v) in &self.connection_vars {
-            vars.entry(k.clone()).or_insert_with(|| v.clone());
-        }
+        let mut all = vec![
+            Layer::new(Level::Connection, Arc::clone(&self.connection_vars)),
+            Layer::new(Level::Inventory, Arc::clone(&own.base)),
+            Layer::new(Level::Magic, Arc::clone(&self.magic)),
+            Layer::new(Level::Facts, Arc::clone(&own.facts)),
+            Layer::new(Level::PlayVars, Arc::clone(&self.play_vars)),
+            Layer::new(Level::VarsFiles, Arc::clone(&self.vars_files)),
+            Layer::registered(Arc::clone(&own.registered), Arc::clone(&own.included)),
+            Layer::new(Level::Extra, Arc::clone(layers.extra)),
+            Layer::new(Level::TaskMagic, Arc::new(task_magic(&self.magic, layers))),
+        ];
         if let Some(role) = layers.role {
-            vars.insert("role_name".into(), role.name.clone().into());
-            vars.insert("role_path".into(), role.path.display().to_string().into());
+            all.extend([Layer::role_defaults(role), Layer::role_vars(role)]);
         }
-        vars.insert("ansible_search_path".into(), search_path(&self.magic, layers));
-        let included = own.included.iter().filter_map(|k| Some((k, own.registered.get(k)?)));
-        let own_layers = [defaults, &*own.base, &play.vars, &play.vars_files, role_vars, layers.task_vars, layers.params, layers.extra];
-        let mut templates = Map::new();
-        for (key, value) in own_layers.into_iter().flat_map(|l| l.iter()).chain(included) {
-            // Still the winning value: not replaced by a fact or a result (merged
-            // dictionaries are the winner's, holding the templates merged in).
-            let merged = self.hash == HashBehaviour::Merge && value.is_object();
-            let winner = vars.get(key).filter(|v| *v == value || merged && has_template(v));
-            if let Some(winner) = winner.filter(|_| has_template(value)) {
-                templates.insert(key.clone(), winner.clone());
+        for (level, map) in [(Level::TaskVars, layers.task_vars), (Level::IncludeParams, layers.params)] {
+            if !map.is_empty() {
+                all.push(Layer::new(level, Arc::new(map.clone())));
             }
         }
-        TaskVars { map: vars, templates: Arc::new(templates) }
+        Scope::new(all, self.hash)
     }
 }
 
-/// A task's variables: every layer merged by precedence, and which of them
-/// are the user's own templates (the rest, facts and results, is data).
-#[derive(Debug, Clone, Default)]
-pub struct TaskVars {
-    map: Map<String, Value>,
-    templates: Arc<Map<String, Value>>,
-}
+/// A task's variables: layers looked up by precedence, and what the task
+/// binds over them (loop items, results).
+pub type TaskVars = Scope;
 
-impl TaskVars {
-    /// Binds `name` to data (a loop item, a result), replacing any template.
-    pub fn set(&mut self, name: &str, value: Value) {
-        if self.templates.contains_key(name) {
-            Arc::make_mut(&mut self.templates).remove(name);
-        }
-        self.map.insert(name.to_string(), value);
+/// The variables that are the task's own: its role's name and path, and
+/// `ansible_search_path`.
+fn task_magic(magic: &Map<String, Value>, layers: &Layers<'_>) -> Map<String, Value> {
+    let mut vars = Map::new();
+    if let Some(role) = layers.role {
+        vars.insert("role_name".into(), role.name.clone().into());
+        vars.insert("role_path".into(), role.path.display().to_string().into());
     }
-}
-
-impl std::ops::Deref for TaskVars {
-    type Target = Map<String, Value>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.map
-    }
+    vars.insert("ansible_search_path".into(), search_path(magic, layers));
+    vars
 }
 
 /// Ansible's task search path: the role, the task file's directory, the
@@ -300,12 +285,11 @@ fn search_path(magic: &Map<String, Value>, layers: &Layers<'_>) -> Value {
 
 /// The variable layers of a task besides the host's own.
 pub struct Layers<'a> {
-    pub play: &'a Play,
-    pub role: Option<&'a Role>,
+    pub role: Option<&'a Arc<Role>>,
     pub task_vars: &'a Map<String, Value>,
     /// Dynamic include parameters: above set_fact and registered results.
     pub params: &'a Map<String, Value>,
-    pub extra: &'a Map<String, Value>,
+    pub extra: &'a Arc<Map<String, Value>>,
     /// The file the task was written in: its directory joins `ansible_search_path`.
     pub task_file: Option<&'a str>,
 }
@@ -327,9 +311,9 @@ fn placeholder_spec(name: &str) -> ConnectSpec {
 
 /// How to reach the host. Inventory variables win over play keywords, which
 /// win over command-line flags, as in Ansible.
-fn connect_spec(name: &str, vars: &Map<String, Value>, ctx: &minijinja::Value, play: &Play, settings: &Settings, templar: &Templar) -> Result<ConnectSpec, String> {
+fn connect_spec(name: &str, vars: &TaskVars, ctx: &minijinja::Value, play: &Play, settings: &Settings, templar: &Templar) -> Result<ConnectSpec, String> {
     let get = |key: &str| -> Result<Option<String>, String> {
-        match vars.get(key) {
+        match vars.get(key).as_deref() {
             None | Some(Value::Null) => Ok(None),
             Some(v) => templar
                 .render_value(v, ctx)
@@ -393,8 +377,8 @@ fn play_port(play: &Play, ctx: &minijinja::Value, templar: &Templar) -> Result<O
     text.parse().map(Some).map_err(|_| format!("the play's port `{text}` is not a port number"))
 }
 
-fn has_any(vars: &Map<String, Value>, keys: &[&str]) -> bool {
-    keys.iter().any(|k| !matches!(vars.get(*k), None | Some(Value::Null)))
+fn has_any(vars: &TaskVars, keys: &[&str]) -> bool {
+    keys.iter().any(|k| !matches!(vars.get(k).as_deref(), None | Some(Value::Null)))
 }
 
 fn expand_tilde(path: String) -> PathBuf {

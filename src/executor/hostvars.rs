@@ -19,6 +19,8 @@ use std::sync::{Arc, RwLock};
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value as Jinja};
 use serde_json::{Map, Value};
 
+use super::scope::{Layer, Level, Scope};
+use crate::combine::HashBehaviour;
 use crate::inventory::Inventory;
 use crate::template::Templar;
 
@@ -89,7 +91,7 @@ impl HostVarsTable {
         let extra = self.extra.clone();
         let table = self.clone();
         if let Some(layers) = self.published.read().unwrap_or_else(|e| e.into_inner()).get(name) {
-            return Some(HostEntry { layers: layers.clone(), extra, table });
+            return Some(HostEntry::new(layers.clone(), extra, table));
         }
         let inventory = self.inventory();
         let host = inventory.host(name)?;
@@ -97,7 +99,7 @@ impl HostVarsTable {
         base.insert("inventory_hostname".into(), host.name.clone().into());
         base.insert("inventory_hostname_short".into(), host.name.split('.').next().unwrap_or_default().into());
         base.insert("group_names".into(), host.groups.clone().into());
-        Some(HostEntry { layers: HostLayers { base: Arc::new(base), ..HostLayers::default() }, extra, table })
+        Some(HostEntry::new(HostLayers { base: Arc::new(base), ..HostLayers::default() }, extra, table))
     }
 
     fn names(&self) -> Vec<String> {
@@ -130,19 +132,23 @@ impl Object for HostVars {
 /// `hostvars[name]`: the host's layers with extra vars on top.
 #[derive(Debug)]
 struct HostEntry {
-    layers: HostLayers,
-    extra: Arc<Map<String, Value>>,
+    vars: Scope,
+    /// Its inventory layer, for the host's name.
+    base: Arc<Map<String, Value>>,
     table: Arc<HostVarsTable>,
 }
 
 impl HostEntry {
-    /// The value of `key`, and whether it was written by the user (inventory,
-    /// extra vars) and so may be a template; facts and results are data.
-    fn lookup(&self, key: &str) -> Option<(&Value, bool)> {
-        let l = &self.layers;
-        let included = l.included.contains(key);
-        let layers = [(&self.extra, true), (&l.registered, included), (&l.facts, false), (&l.base, true)];
-        layers.into_iter().find_map(|(m, trusted)| m.get(key).map(|v| (v, trusted)))
+    fn new(layers: HostLayers, extra: Arc<Map<String, Value>>, table: Arc<HostVarsTable>) -> Self {
+        let base = Arc::clone(&layers.base);
+        let all = vec![
+            Layer::new(Level::Inventory, layers.base),
+            Layer::new(Level::Facts, layers.facts),
+            Layer::registered(layers.registered, layers.included),
+            Layer::new(Level::Extra, extra),
+        ];
+        // Dictionaries are not merged through hostvars (as stockman always did).
+        HostEntry { vars: Scope::new(all, HashBehaviour::Replace), base, table }
     }
 
     /// A template value rendered in this host's context, as Ansible does for
@@ -150,7 +156,7 @@ impl HostEntry {
     fn render(self: &Arc<Self>, key: &str, value: &Value) -> Jinja {
         let own = Jinja::from_dyn_object(self.clone());
         let ctx = minijinja::value::merge_maps([own, live_magic(&self.table)]);
-        let host = self.layers.base.get("inventory_hostname").and_then(Value::as_str).unwrap_or_default();
+        let host = self.base.get("inventory_hostname").and_then(Value::as_str).unwrap_or_default();
         let name = format!("hostvars['{host}'].{key}");
         let rendered = crate::template::recursion::resolve_quietly(&name, || self.table.templar().render_value(value, &ctx));
         to_template_value(rendered)
@@ -173,33 +179,34 @@ fn to_template_value(rendered: Option<Result<Value, crate::template::TemplateErr
     }
 }
 
-/// A task's variables that are the user's own templates (inventory,
-/// group_vars/host_vars, play, role, block and task vars, include_vars,
-/// include parameters, `-e`): rendered when a template reads them, in the
-/// reader's context, as Ansible templates variables lazily. Each is rendered
-/// once per context.
+/// A task's variables as a template object: a read looks the name up
+/// through the layers and converts that value alone. The user's own templates
+/// among them (inventory, group_vars/host_vars, play, role, block and task
+/// vars, include_vars, include parameters, `-e`) render when read, in the
+/// reader's context, as Ansible templates variables lazily; each once per context.
 #[derive(Debug)]
-struct OwnTemplates {
-    templates: Arc<Map<String, Value>>,
-    /// The context they render in, besides one another.
-    ctx: Jinja,
+struct TaskScope {
+    vars: Scope,
     table: Arc<HostVarsTable>,
     rendered: std::sync::Mutex<HashMap<String, Jinja>>,
 }
 
-impl Object for OwnTemplates {
+impl Object for TaskScope {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Map
     }
 
     fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
         let name = key.as_str()?;
-        let template = self.templates.get(name)?;
+        let found = self.vars.find(name)?;
+        if !found.template {
+            return Some(Jinja::from(minijinja::value::Serde(&*found.value)));
+        }
         if let Some(done) = self.rendered.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
             return Some(done.clone());
         }
-        let ctx = minijinja::value::merge_maps([self.ctx.clone(), Jinja::from_dyn_object(self.clone())]);
-        let value = render_lazily(&self.table, name, template, &ctx);
+        let ctx = compose(Jinja::from_dyn_object(self.clone()), &self.table);
+        let value = render_lazily(&self.table, name, &found.value, &ctx);
         if !value.is_undefined() {
             self.rendered.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), value.clone());
         }
@@ -207,7 +214,7 @@ impl Object for OwnTemplates {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(self.templates.keys().map(|k| Jinja::from(k.as_str())).collect())
+        Enumerator::Values(self.vars.names().into_iter().map(Jinja::from).collect())
     }
 }
 
@@ -217,23 +224,16 @@ impl Object for HostEntry {
     }
 
     fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
-        match self.lookup(key.as_str()?)? {
-            (v, true) if crate::template::has_template(v) => Some(self.render(key.as_str()?, v)),
-            (v, _) => Some(Jinja::from(minijinja::value::Serde(v))),
+        let name = key.as_str()?;
+        let found = self.vars.find(name)?;
+        match found.template {
+            true => Some(self.render(name, &found.value)),
+            false => Some(Jinja::from(minijinja::value::Serde(&*found.value))),
         }
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let l = &self.layers;
-        let mut keys: Vec<&String> = Vec::new();
-        for map in [&l.base, &l.facts, &l.registered, &self.extra] {
-            for key in map.keys() {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
-        Enumerator::Values(keys.into_iter().map(|k| Jinja::from(k.as_str())).collect())
+        Enumerator::Values(self.vars.names().into_iter().map(Jinja::from).collect())
     }
 }
 
@@ -268,36 +268,21 @@ fn live_magic(table: &Arc<HostVarsTable>) -> Jinja {
     }
 }
 
-/// `vars` as a template context, with `hostvars` and `groups` beside them,
-/// and `templates` (the user's own, among `vars`) rendered when read.
-pub fn context_with(vars: &Map<String, Value>, templates: &Arc<Map<String, Value>>, table: &Arc<HostVarsTable>) -> Jinja {
-    // Without the templates' own text: merged maps fall through an undefined
-    // value, and a template that cannot render must stay undefined.
-    let own = Jinja::from(minijinja::value::Serde(DataOnly { vars, templates }));
-    // The last map wins: the live magic variables over their copies in `vars`.
+/// A task's variables as a template context, with `hostvars` and `groups`
+/// beside them; the user's own templates among them render when read.
+pub fn context_with(vars: &Scope, table: &Arc<HostVarsTable>) -> Jinja {
+    let own = TaskScope { vars: vars.clone(), table: table.clone(), rendered: Default::default() };
+    compose(Jinja::from_object(own), table)
+}
+
+/// A context of `own` variables under the live magic ones (`hostvars`,
+/// `groups`, `ansible_play_hosts`, `ansible_play_batch`): the last map wins.
+fn compose(own: Jinja, table: &Arc<HostVarsTable>) -> Jinja {
     let mut maps = vec![own, live_magic(table)];
     if let Some(lists) = table.play_hosts() {
         maps.push(minijinja::context! { ansible_play_hosts => lists.play, ansible_play_batch => lists.batch });
     }
-    if !templates.is_empty() {
-        let ctx = minijinja::value::merge_maps(maps.clone());
-        // Under the magic variables, which no inventory template overrides.
-        let lazy = OwnTemplates { templates: templates.clone(), ctx, table: table.clone(), rendered: Default::default() };
-        maps.insert(1, Jinja::from_object(lazy));
-    }
     minijinja::value::merge_maps(maps)
-}
-
-/// `vars` less the names in `templates`, as a map.
-struct DataOnly<'a> {
-    vars: &'a Map<String, Value>,
-    templates: &'a Map<String, Value>,
-}
-
-impl serde::Serialize for DataOnly<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.vars.iter().filter(|(k, _)| !self.templates.contains_key(*k)))
-    }
 }
 
 #[cfg(test)]
@@ -314,7 +299,7 @@ mod tests {
     fn reads_published_layers_by_precedence() {
         let table = Arc::new(HostVarsTable::new(Arc::default(), Arc::new(json!({"e": "extra"}).as_object().cloned().unwrap())));
         table.publish("web1", layers(json!({"a": 1, "b": 1}), json!({"b": 2})));
-        let ctx = context_with(&Map::new(), &Arc::default(), &table);
+        let ctx = context_with(&Scope::default(), &table);
         let env = minijinja::Environment::new();
         let render = |t: &str| env.render_str(t, ctx.clone()).unwrap();
         assert_eq!(render("{{ hostvars['web1'].a }} {{ hostvars.web1.b }} {{ hostvars['web1']['e'] }}"), "1 2 extra");
@@ -328,7 +313,7 @@ mod tests {
         table.publish("h", layers(json!({"x": 1}), json!({})));
         table.publish("h", layers(json!({"x": 1}), json!({"x": 3})));
         let env = minijinja::Environment::new();
-        assert_eq!(env.render_str("{{ hostvars.h.x }}", context_with(&Map::new(), &Arc::default(), &table)).unwrap(), "3");
+        assert_eq!(env.render_str("{{ hostvars.h.x }}", context_with(&Scope::default(), &table)).unwrap(), "3");
     }
 
     #[test]
@@ -336,10 +321,9 @@ mod tests {
         let table = Arc::new(HostVarsTable::new(Arc::default(), Arc::default()));
         let base = json!({"inventory_hostname": "h", "y": "why", "x": "{{ y }}!", "nested": "<{{ x }}>"});
         table.publish("h", layers(base.clone(), json!({"out": "{{ y }}"})));
-        let mut vars = base.as_object().cloned().unwrap();
-        vars.insert("out".into(), json!("{{ y }}"));
-        let templates = Arc::new(json!({"x": "{{ y }}!", "nested": "<{{ x }}>"}).as_object().cloned().unwrap());
-        let ctx = context_with(&vars, &templates, &table);
+        let own = Layer::new(Level::Inventory, Arc::new(base.as_object().cloned().unwrap()));
+        let result = Layer::registered(Arc::new(json!({"out": "{{ y }}"}).as_object().cloned().unwrap()), Arc::default());
+        let ctx = context_with(&Scope::new(vec![own, result], HashBehaviour::Replace), &table);
         let t = Templar::new();
         assert_eq!(t.render_str("{{ nested }} {{ hostvars.h.nested }}", &ctx).unwrap(), json!("<why!> <why!>"));
         assert_eq!(t.render_str("{{ out }}", &ctx).unwrap(), json!("{{ y }}"));
@@ -349,7 +333,7 @@ mod tests {
     fn templates_using_each_other_fail_every_render_that_reads_them() {
         let table = Arc::new(HostVarsTable::new(Arc::default(), Arc::default()));
         let vars = json!({"a": "{{ b }}", "b": "{{ a | default(1) }}", "ok": "{{ 2 }}"}).as_object().cloned().unwrap();
-        let ctx = context_with(&vars, &Arc::new(vars.clone()), &table);
+        let ctx = context_with(&Scope::new(vec![Layer::new(Level::TaskVars, Arc::new(vars))], HashBehaviour::Replace), &table);
         let t = Templar::new();
         for text in ["{{ a }}", "{{ a | default('x') }}", "{{ b is defined }}"] {
             let e = t.render_str(text, &ctx).unwrap_err();

@@ -100,7 +100,8 @@ impl Executor<'_> {
     }
 
     fn include_layers<'r>(&'r self, run: &'r PlayRun<'_>, inc: &'r Include) -> Layers<'r> {
-        Layers { play: run.play, role: inc.role.as_deref(), task_vars: &inc.vars, params: &inc.params, extra: &self.settings.extra_vars, task_file: Some(&inc.span.file) }
+        let _ = run;
+        Layers { role: inc.role.as_ref(), task_vars: &inc.vars, params: &inc.params, extra: &self.extra_vars, task_file: Some(&inc.span.file) }
     }
 
     /// The include's `when` and loop on one host: one scope per item (none
@@ -131,9 +132,9 @@ impl Executor<'_> {
 
     fn item_scope(&self, lp: &Loop, vars: &TaskVars, items: &[Value], index: usize) -> ItemScope {
         let item_vars = loops::item_vars(lp, vars, items, index);
-        let params: Map<String, Value> = item_vars.iter().filter(|(k, v)| vars.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let params: Map<String, Value> = item_vars.bound().iter().filter(|(k, v)| vars.get(k).as_deref() != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
         let label = match &lp.label {
-            Some(template) => self.templar.render_value(template, &Templar::context(&item_vars)).unwrap_or_else(|_| items[index].clone()),
+            Some(template) => self.templar.render_value(template, &Templar::context(&item_vars.to_map())).unwrap_or_else(|_| items[index].clone()),
             None => items[index].clone(),
         };
         ItemScope { vars: item_vars, params, label: Some(py::to_str(&label)) }
@@ -260,7 +261,7 @@ impl Executor<'_> {
         if own != Some(HashBehaviour::Merge) || self.settings.hash_behaviour == HashBehaviour::Merge {
             return read;
         }
-        let mut merged: Map<String, Value> = read.keys().filter_map(|k| Some((k.clone(), vars.get(k)?.clone()))).collect();
+        let mut merged: Map<String, Value> = read.keys().filter_map(|k| Some((k.clone(), vars.get(k)?.into_owned()))).collect();
         HashBehaviour::Merge.overlay(&mut merged, &read);
         merged
     }

@@ -6,11 +6,9 @@
 //! state (variables, registered results, notified handlers, the connection)
 //! lives here, never on the parsed playbook.
 //!
-//! Variable precedence, lowest first, resolved once per host per play and
-//! layered per task: role defaults < inventory (group then host vars) <
-//! gathered facts < play vars < vars_files < role vars < block and task vars <
-//! include_vars, set_fact and registered results < dynamic include
-//! parameters < extra vars (`-e`).
+//! Variables are layers held once per host and per play and looked up
+//! through by name per task; their precedence is stated once, in
+//! [`scope::Level`].
 
 mod actions;
 mod arg_spec;
@@ -30,6 +28,7 @@ pub mod prompt;
 mod play;
 mod reach;
 mod runtime;
+mod scope;
 mod step;
 mod task;
 mod trace;

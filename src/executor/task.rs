@@ -119,8 +119,9 @@ impl Executor<'_> {
         task.display_name_as(&rendered)
     }
 
-    pub(super) fn layers<'r>(&'r self, run: &'r PlayRun<'_>, task: &'r Task) -> Layers<'r> {
-        Layers { play: run.play, role: task.role.as_deref(), task_vars: &task.vars, params: &task.params, extra: &self.settings.extra_vars, task_file: Some(&task.span.file) }
+    /// The task's layers (the play's are the host's own, resolved once per play).
+    pub(super) fn layers<'r>(&'r self, _run: &'r PlayRun<'_>, task: &'r Task) -> Layers<'r> {
+        Layers { role: task.role.as_ref(), task_vars: &task.vars, params: &task.params, extra: &self.extra_vars, task_file: Some(&task.span.file) }
     }
 
     async fn run_on_hosts(&self, run: &PlayRun<'_>, task: &Task, runners: &[usize]) -> Vec<Outcome> {
