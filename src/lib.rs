@@ -26,6 +26,7 @@ static ALLOCATOR: template::budget::CountingAlloc = template::budget::CountingAl
 
 pub mod cli;
 pub mod combine;
+pub mod compat;
 pub mod config;
 pub mod executor;
 pub mod fallback;

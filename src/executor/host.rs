@@ -262,6 +262,7 @@ fn task_magic(magic: &Map<String, Value>, layers: &Layers<'_>) -> Map<String, Va
     let mut vars = Map::new();
     if let Some(role) = layers.role {
         vars.insert("role_name".into(), role.name.clone().into());
+        vars.insert("ansible_role_name".into(), role.name.clone().into());
         vars.insert("role_path".into(), role.path.display().to_string().into());
     }
     vars.insert("ansible_search_path".into(), search_path(magic, layers));

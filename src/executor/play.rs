@@ -119,7 +119,7 @@ impl Executor<'_> {
             // Ansible; a batch of only such hosts shows just its banner.
             let size = batch.len();
             let live: Vec<Host> = batch.into_iter().filter(|h| !self.dead_hosts.contains(&h.name)).collect();
-            let Some(mut run) = self.start_batch(playbook, play, &live, &all, &table, &answers) else { continue };
+            let Some(mut run) = self.start_batch(playbook, play, &live, &all, &table, &answers, &name) else { continue };
             match play.strategy {
                 Strategy::Linear => self.run_batch(&mut run).await,
                 Strategy::Free => self.run_batch_free(&mut run).await,
@@ -231,9 +231,11 @@ impl Executor<'_> {
         all: &[String],
         table: &Arc<HostVarsTable>,
         answers: &Map<String, Value>,
+        play_name: &str,
     ) -> Option<PlayRun<'p>> {
         let play_hosts: Vec<&String> = all.iter().filter(|h| !self.dead_hosts.contains(*h)).collect();
         let mut magic = self.magic_vars(playbook, batch, &play_hosts, all);
+        magic.insert("ansible_play_name".into(), play_name.into());
         magic.extend(answers.clone());
         let magic = Arc::new(magic);
         let mut states = Vec::with_capacity(batch.len());
@@ -312,6 +314,12 @@ impl Executor<'_> {
         magic.insert("ansible_check_mode".into(), self.settings.check.into());
         magic.insert("ansible_diff_mode".into(), self.settings.diff.into());
         magic.insert("ansible_verbosity".into(), self.settings.verbosity.into());
+        magic.insert("ansible_version".into(), crate::compat::ansible_version());
+        let run_tags = if self.settings.tags.is_empty() { vec!["all".to_string()] } else { self.settings.tags.clone() };
+        magic.insert("ansible_run_tags".into(), run_tags.into());
+        magic.insert("ansible_skip_tags".into(), self.settings.skip_tags.clone().into());
+        let config_file = self.settings.config_file.as_ref().map(|p| crate::template::unfrack(p).display().to_string());
+        magic.insert("ansible_config_file".into(), config_file.map_or(Value::Null, Value::from));
         magic.insert("omit".into(), OMIT.into());
         magic
     }

@@ -24,9 +24,6 @@ exit 127"#;
 
 const NO_PYTHON_MARK: &str = "stockman-no-python";
 
-/// The version reported to modules as `_ansible_version`: the ansible-core
-/// whose modules these are (modules only compare it loosely).
-const ANSIBLE_VERSION: &str = "2.19.0";
 
 /// One run of a module on one host.
 pub struct Invocation<'a> {
@@ -115,7 +112,7 @@ fn module_args(inv: &Invocation<'_>) -> Map<String, Value> {
         ("_ansible_debug", Value::Bool(false)),
         ("_ansible_diff", Value::Bool(inv.diff)),
         ("_ansible_verbosity", Value::from(inv.verbosity)),
-        ("_ansible_version", Value::from(ANSIBLE_VERSION)),
+        ("_ansible_version", Value::from(crate::compat::ANSIBLE_VERSION)),
         ("_ansible_module_name", Value::from(inv.module.fqcn.clone())),
         ("_ansible_syslog_facility", Value::from("LOG_USER")),
         ("_ansible_selinux_special_fs", serde_json::json!(["fuse", "nfs", "vboxsf", "ramfs", "9p", "vfat"])),

@@ -405,3 +405,8 @@ fn hosts_are_templated_with_play_variables_and_an_undefined_one_stops_the_run_as
 fn templated_hosts_are_listed_as_ansible() {
     compare("hosts_listed.yml", &["-e", "target=h1", "--list-hosts"]);
 }
+
+#[test]
+fn magic_variables_match_ansible() {
+    compare("magic_vars/main.yml", &["--skip-tags", "x", "-e", "x=1"]);
+}
