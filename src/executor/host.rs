@@ -86,6 +86,9 @@ pub struct HostState {
     /// The play's vars and vars_files, shared by the host's tasks.
     play_vars: Arc<Map<String, Value>>,
     vars_files: Arc<Map<String, Value>>,
+    /// The play's roles' defaults and vars, shown to all its tasks.
+    role_defaults: Arc<Map<String, Value>>,
+    role_exports: Arc<Map<String, Value>>,
     /// Where the host's facts are kept across plays and runs (None for a delegation target's state).
     cache: Option<Arc<FactCache>>,
     /// INJECT_FACTS_AS_VARS: facts are variables of their own besides `ansible_facts`.
@@ -123,6 +126,8 @@ impl HostState {
             connection_vars: Arc::default(),
             play_vars: Arc::new(play.vars.clone()),
             vars_files: Arc::new(play.vars_files.clone()),
+            role_defaults: Arc::new(play.role_defaults.clone()),
+            role_exports: Arc::new(play.role_exports.clone()),
             cache: None,
             inject_facts: settings.inject_facts_as_vars,
             hash: settings.hash_behaviour,
@@ -236,6 +241,8 @@ impl HostState {
             Layer::new(Level::Facts, Arc::clone(&own.facts)),
             Layer::new(Level::PlayVars, Arc::clone(&self.play_vars)),
             Layer::new(Level::VarsFiles, Arc::clone(&self.vars_files)),
+            Layer::new(Level::PlayRoleDefaults, Arc::clone(&self.role_defaults)),
+            Layer::new(Level::PlayRoleVars, Arc::clone(&self.role_exports)),
             Layer::registered(Arc::clone(&own.registered), Arc::clone(&own.included)),
             Layer::new(Level::Extra, Arc::clone(layers.extra)),
             Layer::new(Level::TaskMagic, Arc::new(task_magic(&self.magic, layers))),

@@ -23,6 +23,8 @@ pub enum Level {
     /// `ansible_host` and `ansible_connection` as the connection resolved
     /// them, for a task where no variable gives them.
     Connection,
+    /// Every `roles:` role's defaults, then the task's own role's.
+    PlayRoleDefaults,
     RoleDefaults,
     /// Group then host vars, `inventory_hostname`, `group_names`.
     Inventory,
@@ -32,6 +34,8 @@ pub enum Level {
     Facts,
     PlayVars,
     VarsFiles,
+    /// Every `roles:` role's vars/ (Ansible's exported vars), then the task's own role's.
+    PlayRoleVars,
     RoleVars,
     /// Block and task vars.
     TaskVars,
@@ -52,7 +56,7 @@ impl Level {
     /// them renders when read; the others (facts, results) are data.
     /// Registered values are the user's only when include_vars set them.
     fn is_own(self) -> bool {
-        matches!(self, Level::RoleDefaults | Level::Inventory | Level::PlayVars | Level::VarsFiles | Level::RoleVars | Level::TaskVars | Level::IncludeParams | Level::Extra)
+        matches!(self, Level::PlayRoleDefaults | Level::RoleDefaults | Level::Inventory | Level::PlayVars | Level::VarsFiles | Level::PlayRoleVars | Level::RoleVars | Level::TaskVars | Level::IncludeParams | Level::Extra)
     }
 }
 

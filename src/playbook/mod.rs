@@ -63,6 +63,11 @@ pub struct Play {
     pub port: Option<Value>,
     /// `vars_files`, read at load time, in order (later files win).
     pub vars_files: Map<String, Value>,
+    /// The defaults and the vars of every role of `roles:` (dependencies
+    /// first, later roles winning): Ansible shows them to every task of the
+    /// play, below the inventory and above vars_files respectively.
+    pub role_defaults: Map<String, Value>,
+    pub role_exports: Map<String, Value>,
     /// `vars_prompt:` entries, asked for just before the play runs.
     pub vars_prompt: Vec<VarPrompt>,
     pub pre_tasks: Vec<Step>,

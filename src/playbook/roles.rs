@@ -16,6 +16,10 @@ use crate::yaml::{self, Node};
 pub(super) struct LoadedRole {
     pub tasks: Vec<Step>,
     pub handlers: Vec<Handler>,
+    /// defaults/ and vars/ (without the entry's parameters): what a role of
+    /// the play's `roles:` shows every task of the play, as Ansible's public roles.
+    pub defaults: Map<String, Value>,
+    pub exports: Map<String, Value>,
 }
 
 const MAX_DEPENDENCY_DEPTH: usize = 16;
@@ -57,7 +61,7 @@ fn load_entry(entry: &Node, base: &Ctx, seen: &RolesSeen, out: &mut Vec<LoadedRo
 pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx, seen: &RolesSeen) -> Result<LoadedRole, LoadError> {
     let mut out = Vec::new();
     load_role(opts, Map::new(), &Map::new(), at, base, seen, &mut out, 0)?;
-    let mut all = LoadedRole { tasks: Vec::new(), handlers: Vec::new() };
+    let mut all = LoadedRole { tasks: Vec::new(), handlers: Vec::new(), defaults: Map::new(), exports: Map::new() };
     for role in out {
         all.tasks.extend(role.tasks);
         all.handlers.extend(role.handlers);
@@ -84,10 +88,11 @@ fn load_role(opts: &RoleInclude, params: Map<String, Value>, role_params: &Map<S
         }
         collections = super::load::string_list(meta.get("collections"))?;
     }
-    let mut vars = mapping(read_named(&path, "vars", opts.vars_from.as_deref(), at)?)?;
+    let exports = mapping(read_named(&path, "vars", opts.vars_from.as_deref(), at)?)?;
+    let mut vars = exports.clone();
     vars.extend(params);
     let defaults = mapping(read_named(&path, "defaults", opts.defaults_from.as_deref(), at)?)?;
-    let role = Arc::new(Role { name: name.clone(), path: path.clone(), defaults, vars });
+    let role = Arc::new(Role { name: name.clone(), path: path.clone(), defaults: defaults.clone(), vars });
     let mut ctx = base.clone();
     ctx.dir = path.join("tasks");
     ctx.role = Some(role);
@@ -105,7 +110,7 @@ fn load_role(opts: &RoleInclude, params: Map<String, Value>, role_params: &Map<S
     let tasks = tasks::steps(task_list.as_ref(), &ctx)?;
     let mut handlers = tasks::handlers(read_named(&path, "handlers", opts.handlers_from.as_deref(), at)?.as_ref(), &ctx)?;
     handlers.extend(ctx.take_handlers());
-    out.push(LoadedRole { tasks, handlers });
+    out.push(LoadedRole { tasks, handlers, defaults, exports });
     Ok(())
 }
 

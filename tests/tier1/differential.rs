@@ -410,3 +410,8 @@ fn templated_hosts_are_listed_as_ansible() {
 fn magic_variables_match_ansible() {
     compare("magic_vars/main.yml", &["--skip-tags", "x", "-e", "x=1"]);
 }
+
+#[test]
+fn roles_of_the_play_show_their_defaults_and_vars_to_every_task_as_ansible() {
+    compare("role_scope/main.yml", &[]);
+}
