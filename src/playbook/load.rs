@@ -114,12 +114,10 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tas
     let roles = roles::load_all(node.get("roles"), &ctx)?;
     let mut role_tasks = Vec::new();
     let mut role_handlers = Vec::new();
-    let (mut role_defaults, mut role_exports) = (Map::new(), Map::new());
     for role in roles {
         role_tasks.extend(role.tasks);
         role_handlers.extend(role.handlers);
-        role_defaults.extend(role.defaults);
-        role_exports.extend(role.exports);
+        ctx.expose_role_vars(role.defaults, role.exports);
     }
     let pre_tasks = tasks::steps(node.get("pre_tasks"), &ctx)?;
     role_tasks.extend(tasks::steps(node.get("tasks"), &ctx)?);
@@ -130,6 +128,7 @@ fn load_play(node: &Node, dir: &Path, outer: &tasks::Inherited, roles_path: &tas
             handlers.push(handler);
         }
     }
+    let (role_defaults, role_exports) = ctx.take_role_vars();
     let mut play = Play {
         role_defaults,
         role_exports,

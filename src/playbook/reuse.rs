@@ -24,13 +24,16 @@ pub(super) fn import_role(node: &Node, value: &Node, ctx: &Ctx) -> Result<Vec<St
     }
     let action = node.as_map().unwrap_or_default().iter().map(|(k, _)| k.display_key()).find(|k| k.ends_with("import_role")).unwrap_or_default();
     keywords::check(&without_loops(node), Scope::IMPORT, &[&action], "import_role")?;
-    let opts = role_options(value)?;
+    let opts = role_options(value, true)?;
     if opts.name.contains("{{") {
         return Err(super::load::with_hint(err(value, "`import_role` needs a fixed role name"), Some("use `include_role` for a templated name".into())));
     }
     let inner = ctx.inside(node, Scope::IMPORT)?;
     let loaded = roles::load_included(&opts, value, &inner, &ctx.roles_seen)?;
     ctx.add_handlers(loaded.handlers);
+    if opts.public {
+        ctx.expose_role_vars(loaded.defaults, loaded.exports);
+    }
     Ok(loaded.tasks)
 }
 
@@ -64,7 +67,7 @@ fn include_with(node: &Node, key: &Node, value: &Node, ctx: &Ctx, handler: bool)
             IncludeKind::Tasks { file: file.to_json() }
         }
         "include_role" => {
-            let opts = role_options(value)?;
+            let opts = role_options(value, false)?;
             if let Some(a) = value.get("apply") {
                 apply = Some(a.clone());
             }
@@ -124,16 +127,17 @@ fn check_include_keys(node: &Node, action: &str, handler: bool) -> Result<(), Lo
     keywords::check(&without_loops(node), Scope::INCLUDE, &extra, what)
 }
 
-/// `name:` (or `role:`) and the `*_from` options of `import_role`/`include_role`.
-fn role_options(value: &Node) -> Result<RoleInclude, LoadError> {
+/// `name:` (or `role:`) and the `*_from` options of `import_role`/`include_role`;
+/// `public` defaults to true for an import, as Ansible's (DEFAULT_PRIVATE_ROLE_VARS off).
+fn role_options(value: &Node, import: bool) -> Result<RoleInclude, LoadError> {
     if let Some(name) = value.as_str() {
-        return Ok(RoleInclude { name: name.to_string(), ..RoleInclude::default() });
+        return Ok(RoleInclude { name: name.to_string(), public: import, ..RoleInclude::default() });
     }
     let map = value.as_map().ok_or_else(|| err(value, "expected `name: ROLE` and options"))?;
     tasks::check_options(map, &[ROLE_OPTIONS, &["role"]].concat(), "role include")?;
     let name = value.get("name").or_else(|| value.get("role")).ok_or_else(|| err(value, "the role to include has no `name:`"))?;
-    let public = flag_option(value, "public", false)?;
-    if public {
+    let public = flag_option(value, "public", import)?;
+    if public && !import {
         let at = value.get("public").unwrap_or(value);
         let hint = Some("pass what later tasks need with `set_fact` inside the role".into());
         return Err(super::load::with_hint(err(at, "`public: true` (role variables visible after the role) is not supported by stockman yet"), hint));

@@ -65,6 +65,8 @@ pub(super) fn load_included(opts: &RoleInclude, at: &Node, base: &Ctx, seen: &Ro
     for role in out {
         all.tasks.extend(role.tasks);
         all.handlers.extend(role.handlers);
+        all.defaults.extend(role.defaults);
+        all.exports.extend(role.exports);
     }
     Ok(all)
 }

@@ -40,6 +40,8 @@ pub(super) struct Ctx {
     pub handlers: HandlerSink,
     /// Roles (name, parameters) the play already has: dependencies run once.
     pub roles_seen: RolesSeen,
+    /// The defaults and vars of the play's public roles (`roles:`, `import_role`).
+    pub public_role_vars: PublicRoleVars,
     /// roles_path: searched after the playbook's roles/.
     pub roles_path: RolesPath,
     /// Where modules stockman does not ship are looked up.
@@ -54,6 +56,9 @@ pub(super) type RolesPath = Arc<[PathBuf]>;
 
 pub(super) type RolesSeen = Arc<std::sync::Mutex<Vec<(String, Map<String, Value>)>>>;
 
+/// Where the play's public roles leave their defaults and vars (later roles winning).
+pub(super) type PublicRoleVars = Arc<std::sync::Mutex<(Map<String, Value>, Map<String, Value>)>>;
+
 /// Where `import_role` (and `include_role` of a role known at load time) leave their handlers.
 pub(super) type HandlerSink = Arc<std::sync::Mutex<Vec<Handler>>>;
 
@@ -67,6 +72,7 @@ impl Ctx {
             depth: 0,
             handlers: HandlerSink::default(),
             roles_seen: RolesSeen::default(),
+            public_role_vars: PublicRoleVars::default(),
             roles_path,
             catalog: Catalog::shared(),
             collections: Vec::new(),
@@ -84,6 +90,18 @@ impl Ctx {
             inner.collections = string_list(Some(collections))?;
         }
         Ok(inner)
+    }
+
+    /// Adds a public role's defaults and vars to what the whole play sees.
+    pub(super) fn expose_role_vars(&self, defaults: Map<String, Value>, exports: Map<String, Value>) {
+        let mut sink = self.public_role_vars.lock().unwrap_or_else(|e| e.into_inner());
+        sink.0.extend(defaults);
+        sink.1.extend(exports);
+    }
+
+    /// The defaults and vars of the play's public roles, collected so far (emptied).
+    pub(super) fn take_role_vars(&self) -> (Map<String, Value>, Map<String, Value>) {
+        std::mem::take(&mut *self.public_role_vars.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The handlers collected so far (emptied).
