@@ -12,12 +12,18 @@ pub const PARAMS: &[Param] = &[alias("src", &["path"], true).path()];
 use crate::{Args, ModuleError, ModuleResult, Target};
 
 /// `~` is the login user's home, as Ansible's `path` type expands it. The exit
-/// status names the reason a file cannot be read, as Python's errno would.
+/// status names the reason a file cannot be read, as Python's errno would:
+/// a file under a directory the user cannot enter is EACCES (not readable),
+/// not ENOENT, which only opening it tells (C locale for the error text);
+/// a path through a file is ENOTDIR (exit 5, Ansible's "Unable to slurp").
 const SCRIPT: &str = r#"p=$1
 case $p in "~"|"~/"*) p=$HOME${p#"~"} ;; esac
 printf '%s\0' "$p"
-[ -d "$p" ] && exit 3
-[ -e "$p" ] || exit 2
+[ -d "$p" ] && { [ -r "$p" ] && exit 3; exit 4; }
+if [ ! -e "$p" ]; then
+  case $(LC_ALL=C cat -- "$p" 2>&1 >/dev/null) in *"Permission denied"*) exit 4 ;; *"Not a directory"*) exit 5 ;; esac
+  exit 2
+fi
 [ -r "$p" ] || exit 4
 exec cat -- "$p""#;
 
