@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::remote_file::WantedAttrs;
 use crate::text_edit::{self, split_lines, Edit};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
-use crate::spec::{alias, p, Param};
+use crate::spec::{alias, p, Param, Rules};
 
 /// The arguments of `blockinfile`, typed as ansible.builtin.blockinfile's docs.
 pub const PARAMS: &[Param] = &[
@@ -33,6 +33,8 @@ pub const PARAMS: &[Param] = &[
     crate::spec::FILE_ATTRS[1],
     crate::spec::FILE_ATTRS[2],
 ];
+
+pub const RULES: Rules = Rules { mutually_exclusive: &[&["insertbefore", "insertafter"]], ..Rules::NONE };
 
 /// Where the block goes when its markers are not in the file yet.
 #[derive(Debug, Clone)]
@@ -151,7 +153,6 @@ fn parse_request(args: &Args) -> Result<Block, String> {
         })
     };
     let place = match (args.str("insertbefore"), args.str("insertafter")) {
-        (Some(_), Some(_)) => return Err("parameters are mutually exclusive: insertbefore|insertafter".into()),
         (Some(b), None) if b == "BOF" => Place::Bof,
         (Some(b), None) => Place::Before(Pattern::new(compile("insertbefore", &b)?)),
         (None, Some(a)) if a != "EOF" => Place::After(Pattern::new(compile("insertafter", &a)?)),

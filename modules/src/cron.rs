@@ -18,7 +18,7 @@ use crate::remote_file::{self, WritePlan};
 use crate::shell::Cmd;
 use crate::text_edit::{self, TextFile};
 use crate::{Args, FileDiff, ModuleError, ModuleResult, RunMode, Target};
-use crate::spec::{alias, p, req, Param};
+use crate::spec::{alias, p, req, Param, Rules};
 
 /// The arguments of `cron`, typed as ansible.builtin.cron's docs.
 pub const PARAMS: &[Param] = &[
@@ -40,9 +40,10 @@ pub const PARAMS: &[Param] = &[
     p("insertbefore").str(),
 ];
 
+pub const RULES: Rules = Rules { mutually_exclusive: &[&["insertafter", "insertbefore"]], ..Rules::NONE };
+
 const COMMENT: &str = "#Ansible: ";
 const CRON_D: &str = "/etc/cron.d";
-const SPECIAL_TIMES: &[&str] = &["reboot", "yearly", "annually", "monthly", "weekly", "daily", "hourly"];
 
 /// Lists the crontab of user `$1` (as the login user when `$1` is empty or
 /// the login user, as Ansible does: `-u` needs privileges); 127 when the
@@ -94,18 +95,10 @@ pub struct Request {
 pub fn request(args: &Args) -> Result<Request, ModuleError> {
     let name = args.required_str("name")?;
     let user = args.str("user");
+    // The spec has held state and special_time to their choices.
     let state = args.str("state").unwrap_or_else(|| "present".into());
-    if state != "present" && state != "absent" {
-        return Err(bad(format!("value of state must be one of: present, absent, got: {state}")));
-    }
     let special_time = args.str("special_time");
-    if let Some(s) = special_time.as_deref().filter(|s| !SPECIAL_TIMES.contains(s)) {
-        return Err(bad(format!("value of special_time must be one of: {}, got: {s}", SPECIAL_TIMES.join(", "))));
-    }
     let (insertafter, insertbefore) = (args.str("insertafter"), args.str("insertbefore"));
-    if insertafter.is_some() && insertbefore.is_some() {
-        return Err(bad("parameters are mutually exclusive: insertafter|insertbefore".into()));
-    }
     let times = ["minute", "hour", "day", "month", "weekday"].map(|t| args.str(t).unwrap_or_else(|| "*".into()));
     let mut warnings = Vec::new();
     if args.str("job").is_some_and(|j| j.trim_matches(['\r', '\n']).contains(['\r', '\n'])) && state == "present" && !args.bool("env", false)? {
@@ -641,7 +634,11 @@ mod tests {
         assert!(refused(json!({"name": "a"})).contains("must specify 'job'"));
         assert!(refused(json!({"name": "a", "job": "x", "insertafter": "B"})).contains("valid only with env=yes"));
         assert!(refused(json!({"name": "a", "job": "x", "cron_file": "/etc/crontab", "user": "r"})).contains("Will not manage /etc/crontab"));
-        assert!(refused(json!({"name": "a", "job": "x", "state": "gone"})).contains("must be one of: present, absent"));
+        let spec = crate::spec::lookup("cron").unwrap();
+        let bad_state = crate::validate::checked(spec, json!({"name": "a", "job": "x", "state": "gone"}).as_object().unwrap()).unwrap_err();
+        assert!(bad_state.message("cron").contains("must be one of: absent, present"), "{}", bad_state.message("cron"));
+        let both = crate::validate::checked(spec, json!({"name": "a", "job": "x", "env": true, "insertafter": "A", "insertbefore": "B"}).as_object().unwrap()).unwrap_err();
+        assert_eq!(both.message("cron"), "parameters are mutually exclusive: insertafter|insertbefore");
         assert!(refused(json!({"name": "a b", "job": "x", "env": true})).contains("Invalid name"));
         let warned = req(json!({"name": "a", "job": "x", "cron_file": "my.cron", "user": "root"}));
         assert_eq!(warned.warnings.len(), 1);

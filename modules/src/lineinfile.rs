@@ -11,7 +11,7 @@ use crate::pyregex::PyRegex as Regex;
 use crate::remote_file::WantedAttrs;
 use crate::text_edit::{self, split_lines, Edit};
 use crate::{Args, ModuleError, ModuleResult, RunMode, Target};
-use crate::spec::{alias, p, Param};
+use crate::spec::{alias, p, Param, Rules};
 
 /// The arguments of `lineinfile`, typed as ansible.builtin.lineinfile's docs.
 pub const PARAMS: &[Param] = &[
@@ -31,6 +31,8 @@ pub const PARAMS: &[Param] = &[
     crate::spec::FILE_ATTRS[1],
     crate::spec::FILE_ATTRS[2],
 ];
+
+pub const RULES: Rules = Rules { mutually_exclusive: &[&["insertbefore", "insertafter"], &["regexp", "search_string"], &["backrefs", "search_string"]], ..Rules::NONE };
 
 /// Where a new line goes when nothing matches.
 #[derive(Debug, Clone)]
@@ -147,15 +149,6 @@ fn parse_request(args: &Args) -> Result<Request, String> {
     let backrefs = args.bool("backrefs", false).map_err(|e| e.to_string())?;
     let firstmatch = args.bool("firstmatch", false).map_err(|e| e.to_string())?;
     let (before, after) = (args.str("insertbefore"), args.str("insertafter"));
-    for (a, b, an, bn) in [
-        (before.is_some(), after.is_some(), "insertbefore", "insertafter"),
-        (regexp.is_some(), search_string.is_some(), "regexp", "search_string"),
-        (backrefs, search_string.is_some(), "backrefs", "search_string"),
-    ] {
-        if a && b {
-            return Err(format!("parameters are mutually exclusive: {an}|{bn}"));
-        }
-    }
     let regex = regexp.as_deref().map(|r| compile("regexp", r)).transpose()?;
     let state = args.str("state").unwrap_or_else(|| "present".into());
     match state.as_str() {

@@ -276,11 +276,14 @@ const PACKAGE_PARAMS: [Param; crate::apt::PARAMS.len() + 1] = {
     params
 };
 
-const SETUP_PARAMS: &[Param] = &[p("gather_subset"), p("gather_timeout"), p("filter"), p("fact_path"), p("parallel")];
+const SETUP_PARAMS: &[Param] = &[p("gather_subset").list(), p("gather_timeout").int(), p("filter").list(), p("fact_path").path(), p("parallel").bool()];
 
-const PAUSE_PARAMS: &[Param] = &[p("seconds"), p("minutes"), p("prompt"), p("echo")];
+// minutes and seconds are Python's int(): floats are taken and cut (the module does it).
+const PAUSE_PARAMS: &[Param] = &[p("seconds"), p("minutes"), p("prompt").str(), p("echo").bool()];
+const PAUSE_RULES: Rules = Rules { mutually_exclusive: &[&["minutes", "seconds"]], ..Rules::NONE };
 
-const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet")];
+// `that` and the messages take a string or a list of strings, as Ansible's action (not its comma-splitting `list`).
+const ASSERT_PARAMS: &[Param] = &[req("that"), alias("fail_msg", &["msg"], false), p("success_msg"), p("quiet").bool()];
 
 pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "command", kind: ModuleKind::Command, free_form: true, any_params: false, params: crate::command::PARAMS, rules: &crate::command::RULES },
@@ -296,8 +299,8 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "find", kind: ModuleKind::Find, free_form: false, any_params: false, params: crate::find::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "fetch", kind: ModuleKind::Fetch, free_form: false, any_params: false, params: crate::fetch::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "get_url", kind: ModuleKind::GetUrl, free_form: false, any_params: false, params: crate::get_url::PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "uri", kind: ModuleKind::Uri, free_form: false, any_params: false, params: crate::uri::PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "uri", kind: ModuleKind::Uri, free_form: false, any_params: false, params: crate::uri::PARAMS, rules: &crate::uri::RULES },
+    ModuleSpec { name: "cron", kind: ModuleKind::Cron, free_form: false, any_params: false, params: crate::cron::PARAMS, rules: &crate::cron::RULES },
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "hostname", kind: ModuleKind::Hostname, free_form: false, any_params: false, params: crate::hostname::PARAMS, rules: &Rules::NONE },
@@ -312,18 +315,18 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::SERVICE_PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: crate::ping::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: crate::stat::PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: crate::lineinfile::PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: crate::blockinfile::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: crate::lineinfile::PARAMS, rules: &crate::lineinfile::RULES },
+    ModuleSpec { name: "blockinfile", kind: ModuleKind::Blockinfile, free_form: false, any_params: false, params: crate::blockinfile::PARAMS, rules: &crate::blockinfile::RULES },
     ModuleSpec { name: "getent", kind: ModuleKind::Getent, free_form: false, any_params: false, params: crate::getent::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "wait_for", kind: ModuleKind::WaitFor, free_form: false, any_params: false, params: crate::wait_for::PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid"), p("mode"), p("_async_dir")], rules: &Rules::NONE },
+    ModuleSpec { name: "async_status", kind: ModuleKind::AsyncStatus, free_form: false, any_params: false, params: &[req("jid").str(), p("mode").choices(&["cleanup", "status"]).default("status"), p("_async_dir").path()], rules: &Rules::NONE },
     ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: crate::raw::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: crate::script::PARAMS, rules: &crate::script::RULES },
     ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: crate::tempfile::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS, rules: &Rules::NONE },
     // The `gather_facts` action as a task: stockman's one fact probe, as setup.
     ModuleSpec { name: "gather_facts", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "pause", kind: ModuleKind::Pause, free_form: false, any_params: false, params: PAUSE_PARAMS, rules: &PAUSE_RULES },
     ModuleSpec { name: "set_fact", kind: ModuleKind::SetFact, free_form: false, any_params: true, params: &[p("cacheable")], rules: &Rules::NONE },
     ModuleSpec { name: "assert", kind: ModuleKind::Assert, free_form: false, any_params: false, params: ASSERT_PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "validate_argument_spec", kind: ModuleKind::ValidateArgumentSpec, free_form: false, any_params: false, params: &[req("argument_spec"), p("provided_arguments"), p("validate_args_context")], rules: &Rules::NONE },

@@ -17,45 +17,48 @@ use crate::args::value_to_string;
 use crate::http::{self, Connection, Method, Response};
 use crate::remote_file::{self, Fields, FileKind, Follow, WantedAttrs};
 use crate::shell::Cmd;
-use crate::spec::{alias, p, req, Param};
+use crate::spec::{alias, p, req, Param, Rules};
 use crate::upload::{self, Content, LocalFile};
 use crate::{Args, Controller, ModuleError, ModuleResult, RunMode, Target};
 
 pub const PARAMS: &[Param] = &[
-    req("url"),
-    p("method"),
+    req("url").str(),
+    p("method").str().default("GET"),
     p("body"),
-    p("body_format"),
-    p("headers"),
-    p("status_code"),
-    p("return_content"),
-    p("dest"),
-    p("creates"),
-    p("removes"),
-    alias("url_username", &["user", "username"], false),
-    alias("url_password", &["password"], false).no_log(),
-    p("force_basic_auth"),
-    p("follow_redirects"),
-    p("validate_certs"),
-    p("timeout"),
-    p("src"),
-    p("remote_src"),
-    p("force"),
-    p("http_agent"),
-    p("use_proxy"),
-    p("client_cert"),
-    p("client_key"),
-    p("ca_path"),
-    p("use_gssapi"),
-    p("unredirected_headers"),
-    p("decompress"),
-    p("ciphers"),
-    p("use_netrc"),
-    p("unix_socket"),
+    p("body_format").choices(&["form-urlencoded", "json", "raw", "form-multipart"]).default("raw"),
+    p("headers").dict(),
+    p("status_code").list(),
+    p("return_content").bool(),
+    p("dest").path(),
+    p("creates").path(),
+    p("removes").path(),
+    alias("url_username", &["user"], false).str(),
+    alias("url_password", &["password"], false).str().no_log(),
+    p("force_basic_auth").bool(),
+    p("follow_redirects").choices(&["all", "no", "none", "safe", "urllib2", "yes"]).default("safe"),
+    p("validate_certs").bool(),
+    p("timeout").int(),
+    p("src").path(),
+    p("remote_src").bool(),
+    p("force").bool(),
+    p("http_agent").str(),
+    p("use_proxy").bool(),
+    p("client_cert").path(),
+    p("client_key").path(),
+    p("ca_path").path(),
+    p("use_gssapi").bool(),
+    p("unredirected_headers").list(),
+    p("decompress").bool(),
+    p("ciphers").list(),
+    p("use_netrc").bool(),
+    p("unix_socket").path(),
     p("mode"),
-    p("owner"),
-    p("group"),
+    p("owner").str(),
+    p("group").str(),
 ];
+
+/// As Ansible's uri: a body is sent from the task or from a file, not both.
+pub const RULES: Rules = Rules { mutually_exclusive: &[&["body", "src"]], ..Rules::NONE };
 
 /// The largest response body read back (curl's `--max-filesize`): beyond it the task fails.
 pub const MAX_BODY: u64 = 64 * 1024 * 1024;
@@ -133,10 +136,7 @@ pub enum Src {
 
 pub fn request(args: &Args) -> Result<Request, ModuleError> {
     http::refuse_unsupported(args)?;
-    let given = |name: &str| args.get(name).is_some_and(|v| !v.is_null());
-    if given("body") && given("src") {
-        return Err(ModuleError::BadArgs("parameters are mutually exclusive: body|src".into()));
-    }
+    // `body` with `src` is refused by the spec's RULES.
     let src = match args.str("src") {
         Some(src) if args.bool("remote_src", false)? => Some(Src::Remote(src)),
         Some(src) => Some(Src::Controller(src)),

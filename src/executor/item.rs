@@ -430,6 +430,9 @@ impl Executor<'_> {
             match self.all_hold(host, &task.failed_when, &with_result) {
                 Ok(fails) => {
                     r.result.insert("failed_when_result".into(), fails.into());
+                    if !fails && r.status == Status::Failed {
+                        r.result.insert("failed_when_suppressed_exception".into(), super::task::NO_TRACEBACK.into());
+                    }
                     let changed = r.result.get("changed").and_then(Value::as_bool).unwrap_or(false);
                     r.module_failed &= fails;
                     r.status = match (fails, changed) {
@@ -521,9 +524,7 @@ impl Executor<'_> {
 fn with_registered(vars: &TaskVars, task: &Task, r: &HostResult) -> TaskVars {
     let mut vars = vars.clone();
     if let Some(name) = &task.register {
-        let mut value = r.result.clone();
-        value.insert("failed".into(), (r.status == Status::Failed).into());
-        vars.set(name, Value::Object(value));
+        vars.set(name, Value::Object(super::task::registered_form(r)));
     }
     vars
 }
@@ -542,11 +543,7 @@ struct ItemOutcome {
 
 impl From<HostResult> for ItemOutcome {
     fn from(r: HostResult) -> Self {
-        let mut registered = r.result;
-        registered.insert("failed".into(), (r.status == Status::Failed).into());
-        if r.status == Status::Skipped {
-            registered.insert("skipped".into(), true.into());
-        }
+        let registered = super::task::registered_form(&r);
         let facts_to = r.facts_to.into_iter().next().flatten();
         ItemOutcome { status: r.status, ignored: r.ignored, registered, diff: r.diff, facts_to }
     }

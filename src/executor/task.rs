@@ -306,16 +306,30 @@ fn returned_facts(r: &HostResult) -> Vec<(Option<&str>, &Map<String, Value>)> {
 
 /// The value `register:` stores: the result with `failed` (and `skipped`) set.
 fn registered_value(r: &HostResult) -> Value {
+    Value::Object(registered_form(r))
+}
+
+/// A result as `register:`, a loop's `results` and `failed_when` see it, as
+/// Ansible keeps it: `failed` set (a skipped result has `skipped` instead), and a
+/// failure's placeholder for the Python traceback it would carry.
+pub(super) fn registered_form(r: &HostResult) -> Map<String, Value> {
     let mut registered: Map<String, Value> = r.result.clone();
     // A module's `invocation` is for display only, as in Ansible's strategy.
     registered.remove("invocation");
     registered.remove(actions::CACHEABLE);
-    registered.insert("failed".into(), (r.status == Status::Failed).into());
     if r.status == Status::Skipped {
         registered.insert("skipped".into(), true.into());
+        return registered;
     }
-    Value::Object(registered)
+    registered.insert("failed".into(), (r.status == Status::Failed).into());
+    if r.status == Status::Failed && !r.loop_summary {
+        registered.entry("exception").or_insert_with(|| NO_TRACEBACK.into());
+    }
+    registered
 }
+
+/// What Ansible puts where a failure's traceback would be.
+pub(super) const NO_TRACEBACK: &str = "(traceback unavailable)";
 
 fn action_name(task: &Task) -> String {
     match &task.action {
