@@ -24,25 +24,44 @@ pub(super) const CACHEABLE: &str = "_ansible_facts_cacheable";
 /// Names may come from templates, so they are checked here, as Ansible does.
 fn set_fact(args: &Args) -> ModuleResult {
     let facts: Map<String, Value> = args.0.iter().filter(|(k, _)| k.as_str() != "cacheable").map(|(k, v)| (k.clone(), v.clone())).collect();
-    if let Some(bad) = facts.keys().find(|k| !crate::playbook::is_identifier(k)) {
-        return ModuleResult::failed(format!(
-            "Invalid variable name '{bad}'. Variable names must be strings starting with a letter or underscore character, and contain only letters, numbers and underscores."
-        ));
+    if let Some(bad) = facts.keys().find(|k| !is_variable_name(k)) {
+        return ModuleResult::failed(format!("Task failed: Invalid variable name '{bad}'{}.", key_type(bad)));
     }
     let cacheable = args.get("cacheable").and_then(stockman_modules::args::parse_bool).unwrap_or(false);
     let result = ModuleResult::ok().with("ansible_facts", Value::Object(facts));
     if cacheable { result.with(CACHEABLE, true) } else { result }
 }
 
+/// Ansible's rule for a variable's name: an ASCII identifier that is not one
+/// of the names Jinja reserves.
+fn is_variable_name(name: &str) -> bool {
+    const JINJA_RESERVED: [&str; 7] = ["true", "false", "none", "True", "False", "None", "not"];
+    crate::playbook::is_identifier(name) && !JINJA_RESERVED.contains(&name)
+}
+
+/// Ansible names the type of a key that is not a string (a template such as
+/// `{{ 1 }}` gives an int there); stockman's keys are text, so a number's
+/// spelling says it.
+fn key_type(key: &str) -> &'static str {
+    if key.parse::<i64>().is_ok() {
+        " of type 'int'"
+    } else if key.parse::<f64>().is_ok_and(f64::is_finite) && key.contains('.') {
+        " of type 'float'"
+    } else {
+        ""
+    }
+}
+
 /// Every `that` condition must hold; the first that doesn't fails the task.
 fn assert(args: &Args, templar: &Templar, ctx: &minijinja::Value) -> ModuleResult {
-    let conditions: Vec<String> = match args.get("that") {
-        Some(Value::Array(items)) => items.iter().map(stockman_modules::args::value_to_string).collect(),
-        Some(other) => vec![stockman_modules::args::value_to_string(other)],
+    let conditions: Vec<&Value> = match args.get("that") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(other) => vec![other],
         None => Vec::new(),
     };
-    for condition in &conditions {
-        let holds = match templar.eval_condition(condition, ctx) {
+    for written in conditions {
+        let condition = stockman_modules::args::value_to_string(written);
+        let holds = match templar.eval_condition(&condition, ctx) {
             Ok(holds) => holds,
             Err(e) => return ModuleResult::failed(format!("The conditional check '{condition}' failed. The error was: {}", e.message)),
         };
@@ -50,7 +69,8 @@ fn assert(args: &Args, templar: &Templar, ctx: &minijinja::Value) -> ModuleResul
             let msg = args.get("fail_msg").cloned().unwrap_or_else(|| "Assertion failed".into());
             let mut r = ModuleResult { failed: true, ..ModuleResult::default() };
             r.data.insert("msg".into(), msg);
-            r.data.insert("assertion".into(), condition.clone().into());
+            // As written: `that: [false]` reports the boolean, as Ansible's.
+            r.data.insert("assertion".into(), written.clone());
             r.data.insert("evaluated_to".into(), false.into());
             return r;
         }

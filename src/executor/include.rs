@@ -115,7 +115,7 @@ impl Executor<'_> {
             match self.templar.eval_condition(condition, &ctx) {
                 Ok(true) => {}
                 Ok(false) => {
-                    let r = skipped(&host.name, condition);
+                    let r = super::item::skipped_by(&host.name, condition);
                     self.register(run, inc, h, &r);
                     self.settle(run, h, r, false);
                     return Ok(None);
@@ -341,13 +341,6 @@ fn loop_result(host: &str, items: Vec<HostResult>) -> HostResult {
     r
 }
 
-fn skipped(host: &str, condition: &str) -> HostResult {
-    let mut m = Map::new();
-    m.insert("changed".into(), false.into());
-    m.insert("false_condition".into(), condition.into());
-    m.insert("skip_reason".into(), "Conditional result was False".into());
-    HostResult::new(host, Status::Skipped, m)
-}
 
 fn include_error(inc: &Include, message: &str) -> String {
     format!("task `{}` at {}: {message}", inc.display_name(), inc.span)

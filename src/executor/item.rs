@@ -84,38 +84,65 @@ impl Executor<'_> {
                 Err(e) => return with_ignore(failed(host, task_error(task, &e.message)), ignore),
             }
         }
-        let r = if task.until.is_empty() {
+        let attempts = self.attempts(task, &ctx);
+        let r = if attempts == 1 {
             let r = self.attempt(play, task, host, &ctx, playbook_dir).await;
             self.judge(task, host, r, vars)
         } else {
-            self.retry_until(play, task, host, vars, playbook_dir).await
+            self.retry_until(play, task, host, vars, playbook_dir, attempts).await
         };
         with_ignore(r, ignore)
     }
 
-    /// `until`: runs again, `delay` seconds apart, until the conditions hold
-    /// or `retries` more attempts were made.
-    async fn retry_until(&self, play: &Play, task: &Task, host: &HostState, vars: &TaskVars, playbook_dir: &Path) -> HostResult {
+    /// The attempts Ansible makes: one plus `retries` (3 when only `until` is
+    /// set); `retries: 0` is one attempt, where `until` is not even evaluated.
+    fn attempts(&self, task: &Task, ctx: &minijinja::Value) -> u64 {
+        match &task.retries {
+            Value::Null if task.until.is_empty() => 1,
+            Value::Null => 4,
+            retries => 1 + self.whole_number(retries, ctx, 3).max(0) as u64,
+        }
+    }
+
+    fn whole_number(&self, value: &Value, ctx: &minijinja::Value, default: i64) -> i64 {
+        let rendered = self.templar.render_value(value, ctx).ok();
+        rendered.and_then(|v| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())).unwrap_or(default)
+    }
+
+    /// Runs again, `delay` seconds apart, until the `until` conditions hold
+    /// (without them, until the task succeeds) or `attempts` were made.
+    async fn retry_until(&self, play: &Play, task: &Task, host: &HostState, vars: &TaskVars, playbook_dir: &Path, attempts: u64) -> HostResult {
         let ctx = host.context(vars);
-        let number = |v: &Value, default: u64| self.templar.render_value(v, &ctx).ok().and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(default);
-        let attempts = number(&task.retries, 3) + 1;
-        let delay = number(&task.delay, 5);
+        // Ansible's delay: 5 seconds unless set; a negative one is 1.
+        let delay = match self.whole_number(&task.delay, &ctx, 5) {
+            d if d < 0 => 1,
+            d => d as u64,
+        };
         let mut attempt = 1;
         loop {
-            let r = self.attempt(play, task, host, &ctx, playbook_dir).await;
-            let mut r = self.judge(task, host, r, vars);
+            let mut r = self.attempt(play, task, host, &ctx, playbook_dir).await;
+            // Set before changed_when and failed_when, which may read it.
             r.result.insert("attempts".into(), attempt.into());
+            let r = self.judge(task, host, r, vars);
             let with_result = with_registered(vars, task, &r);
-            let done = r.status == Status::Unreachable || self.all_hold(host, &task.until, &with_result).unwrap_or(false);
+            let done = r.status == Status::Unreachable
+                || match task.until.is_empty() {
+                    true => r.status != Status::Failed,
+                    false => self.all_hold(host, &task.until, &with_result).unwrap_or(false),
+                };
             if done {
                 return r;
             }
             if attempt >= attempts {
+                // Ansible's accounting, kept for parity: out of attempts, it
+                // reports one fewer than were made.
+                let mut r = r;
                 r.status = Status::Failed;
                 r.result.insert("failed".into(), true.into());
+                r.result.insert("attempts".into(), (attempts - 1).into());
                 return r;
             }
-            self.reporter.event(&Event::Retry { host: host.name.clone(), task: task.display_name(), retries_left: attempts - attempt - 1 });
+            self.reporter.event(&Event::Retry { host: host.name.clone(), task: task.display_name(), retries_left: attempts - attempt });
             tokio::time::sleep(Duration::from_secs(delay)).await;
             attempt += 1;
         }
@@ -568,10 +595,16 @@ fn loop_summary(host: &HostState, results: Vec<ItemOutcome>) -> HostResult {
     };
     let mut map = Map::new();
     map.insert("changed".into(), any(Status::Changed).into());
-    let msg = if failed_items > 0 { "One or more items failed" } else { "All items completed" };
-    map.insert("msg".into(), msg.into());
     if results.is_empty() {
         map.insert("skipped_reason".into(), "No items in the list".into());
+    } else {
+        let msg = match (failed_items > 0, all_skipped) {
+            (true, _) => "One or more items failed",
+            (false, true) => "All items skipped",
+            (false, false) => "All items completed",
+        };
+        map.insert("msg".into(), msg.into());
+        map.insert("skipped".into(), all_skipped.into());
     }
     let mut items = Vec::with_capacity(results.len());
     let mut diff = Vec::new();
@@ -679,11 +712,23 @@ fn unreachable(host: &HostState, msg: String) -> HostResult {
 }
 
 fn skipped(host: &HostState, condition: &str) -> HostResult {
+    skipped_by(&host.name, condition)
+}
+
+/// A task or include skipped by its `when`: Ansible reports the condition
+/// that was false as written (a YAML boolean stays one; conditions are kept as
+/// text, where a boolean reads `True`/`False`).
+pub(super) fn skipped_by(host: &str, condition: &str) -> HostResult {
+    let written = match condition {
+        "True" => Value::Bool(true),
+        "False" => Value::Bool(false),
+        text => text.into(),
+    };
     let mut m = Map::new();
     m.insert("changed".into(), false.into());
-    m.insert("false_condition".into(), condition.into());
+    m.insert("false_condition".into(), written);
     m.insert("skip_reason".into(), "Conditional result was False".into());
-    HostResult::new(&host.name, Status::Skipped, m)
+    HostResult::new(host, Status::Skipped, m)
 }
 
 fn skipped_verbosity(host: &HostState) -> HostResult {

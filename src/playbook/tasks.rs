@@ -304,7 +304,8 @@ pub(super) fn task(node: &Node, map: &[(Node, Node)], ctx: &Ctx, handler: bool) 
         failed_when: conditions(node.get("failed_when"))?,
         loop_: loop_of(node, map)?,
         until: conditions(node.get("until"))?,
-        retries: node.get("retries").map(Node::to_json).unwrap_or(Value::from(3)),
+        // Unset (null) differs from 3: without `until`, only a set `retries` retries.
+        retries: node.get("retries").map(Node::to_json).unwrap_or(Value::Null),
         delay: node.get("delay").map(Node::to_json).unwrap_or(Value::from(5)),
         tags,
         run_once: flag("run_once"),

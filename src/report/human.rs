@@ -413,7 +413,8 @@ impl Human {
         if !r.loop_summary || matches!(r.status, Status::Unreachable | Status::Skipped) {
             self.out(&self.result_line(r, verbose, &dump));
         }
-        if r.ignored {
+        // A loop's failed items are ignored once, after its last item.
+        if r.ignored && r.item.is_none() {
             self.out(&self.paint("...ignoring", &colors().skip));
         }
         if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {

@@ -415,3 +415,32 @@ fn magic_variables_match_ansible() {
 fn roles_of_the_play_show_their_defaults_and_vars_to_every_task_as_ansible() {
     compare("role_scope/main.yml", &[]);
 }
+
+#[test]
+fn registered_failures_suppressions_and_skips_match_ansible() {
+    compare("registered_outcomes.yml", &[]);
+}
+
+/// The `[ERROR]` blocks are compared by their first line: stockman prints one
+/// origin, ansible-core 2.19 a second one after `<<< caused by >>>` (README).
+#[test]
+fn set_fact_refuses_reserved_and_numeric_names_as_ansible() {
+    compare_filtered("set_fact_names.yml", &[], &[], error_lines_only);
+}
+
+/// `output` with each `[ERROR]` block cut to its first line.
+fn error_lines_only(output: &str) -> String {
+    let resumes = ["fatal: ", "failed: ", "ok: ", "changed: ", "skipping: ", "...ignoring", "TASK [", "PLAY ", "[WARNING]"];
+    let mut kept = Vec::new();
+    let mut in_block = false;
+    for line in output.lines() {
+        if line.starts_with("[ERROR]: ") {
+            in_block = true;
+            kept.push(line);
+        } else if !in_block || resumes.iter().any(|r| line.starts_with(r)) {
+            in_block = false;
+            kept.push(line);
+        }
+    }
+    kept.join("\n")
+}

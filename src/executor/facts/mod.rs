@@ -102,10 +102,23 @@ fn assemble(out: &probe::Output, options: &FactOptions) -> (Map<String, Value>, 
     result.insert("gather_subset".into(), options.subset.iter().map(|s| Value::String(s.clone())).collect::<Vec<_>>().into());
     result.insert("module_setup".into(), true.into());
     // `filter` narrows every key, the two above included, as Ansible's does.
-    // A pattern that is not a valid set matches nothing.
-    let filters: Vec<regex::Regex> = options.filter.iter().filter_map(|f| stockman_modules::fnmatch::regex(f).ok()).collect();
-    result.retain(|k, _| options.filter.is_empty() || filters.iter().any(|re| re.is_match(k)));
+    if !options.filter.is_empty() {
+        let filters: Vec<regex::Regex> = options.filter.iter().flat_map(|f| filter_patterns(f)).collect();
+        result.retain(|k, _| filters.iter().any(|re| re.is_match(k)));
+    }
     (result, warnings)
+}
+
+/// What one `filter` pattern matches, as Ansible's: an empty one everything;
+/// one without a known prefix also with `ansible_` before it
+/// (`date_time` finds `ansible_date_time`). A pattern that is not a valid set
+/// matches nothing.
+fn filter_patterns(pattern: &str) -> Vec<regex::Regex> {
+    let mut patterns = vec![if pattern.is_empty() { "*".to_string() } else { pattern.to_string() }];
+    if !pattern.is_empty() && !["ansible_", "facter", "ohai"].iter().any(|p| pattern.starts_with(p)) {
+        patterns.push(format!("ansible_{pattern}"));
+    }
+    patterns.iter().filter_map(|p| stockman_modules::fnmatch::regex(p).ok()).collect()
 }
 
 impl Executor<'_> {

@@ -2,7 +2,8 @@
 //! the same name differs (`int`, `bool`, `string`, `join`, `unique`, ...).
 //!
 //! Layout: `types` (conversions), `strings`, `lists`, `dicts`, `encoding`
-//! (JSON, YAML, base64), `regex`, `hash`, `version`, `random`; `py` holds
+//! (JSON, YAML, base64), `regex`, `hash`, `version`, `random`, `time` (`now()`,
+//! `strftime`); `py` holds
 //! Python's renderings (`str`, `repr`, `json.dumps`) the others share.
 
 use minijinja::value::Value as Jinja;
@@ -17,6 +18,7 @@ pub(crate) mod py;
 mod random;
 pub(crate) mod regex;
 mod strings;
+mod time;
 pub(crate) mod types;
 pub(crate) mod version;
 pub(crate) mod yaml_emit;
@@ -31,6 +33,7 @@ pub fn register(env: &mut Environment<'static>) {
     hash::register(env);
     version::register(env);
     random::register(env);
+    time::register(env);
 }
 
 /// The plain data inside a template value.
