@@ -183,6 +183,7 @@ impl Executor<'_> {
             ModuleKind::ValidateArgumentSpec => Ok(super::arg_spec::run(&args, |name| self.variable(name, ctx))),
             ModuleKind::Pause => Ok(super::pause::run(&args, &task.display_name(), self.reporter).await),
             ModuleKind::GroupBy | ModuleKind::AddHost => Ok(self.inventory_change(host, actions::run(spec.kind, &args, &self.templar, ctx))),
+            ModuleKind::Reboot | ModuleKind::WaitForConnection => return self.reconnecting_action(play, task, host, &args, ctx, mode.check).await,
             ModuleKind::Debug if debug_is_quiet(&args, self.settings.verbosity) => return skipped_verbosity(host),
             kind if kind.is_controller_side() => {
                 let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref(), ansible_managed: &self.settings.ansible_managed };
@@ -459,7 +460,7 @@ impl Executor<'_> {
     /// task's (or its blocks') `become*`, else the play's, else -b/--become-user/--become-method or [privilege_escalation]
     /// (also under a play's own `become: true`, as in Ansible); the password from
     /// `ansible_become_password` or -K.
-    fn become_spec(&self, play: &Play, task: &Task, ctx: &minijinja::Value) -> Result<Option<BecomeSpec>, String> {
+    pub(super) fn become_spec(&self, play: &Play, task: &Task, ctx: &minijinja::Value) -> Result<Option<BecomeSpec>, String> {
         let play = Some(play);
         let pick = |task_value: &Option<Value>, play_value: Option<&Option<Value>>| task_value.clone().or_else(|| play_value.cloned().flatten());
         let default = self.settings.become_default.as_ref();
@@ -677,7 +678,7 @@ fn timed_out(host: &HostState, secs: u64) -> HostResult {
     HostResult::new(&host.name, Status::Failed, message(format!("Task failed: Timed out after {secs} second(s)."), &[("timedout", detail)]))
 }
 
-fn unreachable(host: &HostState, msg: String) -> HostResult {
+pub(super) fn unreachable(host: &HostState, msg: String) -> HostResult {
     HostResult::new(&host.name, Status::Unreachable, message(format!("Task failed: {msg}"), &[("unreachable", true.into())]))
 }
 
@@ -696,7 +697,7 @@ fn skipped_verbosity(host: &HostState) -> HostResult {
     HostResult::new(&host.name, Status::Skipped, m)
 }
 
-fn module_result(host: &HostState, r: ModuleResult, verbose_always: bool) -> HostResult {
+pub(super) fn module_result(host: &HostState, r: ModuleResult, verbose_always: bool) -> HostResult {
     let mut m = Map::new();
     m.insert("changed".into(), r.changed.into());
     if let Some(msg) = r.msg {
