@@ -539,6 +539,8 @@ struct ItemOutcome {
     diff: Vec<stockman_modules::FileDiff>,
     /// `delegate_facts`: the host this item's facts go to.
     facts_to: Option<String>,
+    /// The item lost the host's connection (a reboot): the next task opens a new one.
+    reconnect: bool,
 }
 
 impl From<HostResult> for ItemOutcome {
@@ -549,7 +551,7 @@ impl From<HostResult> for ItemOutcome {
             registered.insert("skipped".into(), true.into());
         }
         let facts_to = r.facts_to.into_iter().next().flatten();
-        ItemOutcome { status: r.status, ignored: r.ignored, registered, diff: r.diff, facts_to }
+        ItemOutcome { status: r.status, ignored: r.ignored, registered, diff: r.diff, facts_to, reconnect: r.reconnect }
     }
 }
 
@@ -559,6 +561,7 @@ fn loop_summary(host: &HostState, results: Vec<ItemOutcome>) -> HostResult {
     let failed_items = results.iter().filter(|r| r.status == Status::Failed).count();
     let ignored = failed_items > 0 && results.iter().filter(|r| r.status == Status::Failed).all(|r| r.ignored);
     let all_skipped = results.iter().all(|r| r.status == Status::Skipped);
+    let reconnect = results.iter().any(|r| r.reconnect);
     let status = if any(Status::Unreachable) {
         Status::Unreachable
     } else if failed_items > 0 {
@@ -592,6 +595,7 @@ fn loop_summary(host: &HostState, results: Vec<ItemOutcome>) -> HostResult {
     }
     summary.ignored = ignored;
     summary.loop_summary = true;
+    summary.reconnect = reconnect;
     summary.diff = diff;
     summary
 }
