@@ -103,11 +103,12 @@ impl Plan {
         Cmd::new("/bin/sh").flag("-c").arg(PROBE_SCRIPT).arg("reboot-probe").arg(&self.program).arg(&self.boot_time_command).args(paths)
     }
 
-    /// The probe's answer: `(path of the shutdown program, boot time)`.
+    /// The probe's answer: `(path of the shutdown program, the boot time
+    /// command's output as is)`.
     pub fn read_probe(&self, stdout: &str) -> (Option<String>, String) {
         let (found, boot) = stdout.split_once('\0').unwrap_or(("", stdout));
         let path = if self.program.starts_with('/') { Some(self.program.clone()) } else { Some(found.to_string()).filter(|f| !f.is_empty()) };
-        (path, boot.trim().to_string())
+        (path, boot.to_string())
     }
 
     /// Ansible's error when the program is in none of the search paths.
@@ -203,13 +204,13 @@ mod tests {
         let abs = plan(json!({"reboot_command": "/sbin/reboot"}));
         assert_eq!(abs.reboot_command("/sbin/reboot"), "/sbin/reboot");
         assert!(abs.probe().as_str().ends_with("reboot-probe /sbin/reboot 'cat /proc/sys/kernel/random/boot_id'"), "no search for an absolute path");
-        assert_eq!(abs.read_probe("\0id\n"), (Some("/sbin/reboot".into()), "id".into()));
+        assert_eq!(abs.read_probe("\0id\n"), (Some("/sbin/reboot".into()), "id\n".into()));
     }
 
     #[test]
     fn probe_answer_and_boot_check() {
         let p = plan(json!({"search_paths": ["/a b", "/it's"]}));
-        assert_eq!(p.read_probe("/a b/shutdown\0abc\n"), (Some("/a b/shutdown".into()), "abc".into()));
+        assert_eq!(p.read_probe("/a b/shutdown\0abc\n"), (Some("/a b/shutdown".into()), "abc\n".into()));
         assert_eq!(p.read_probe("\0abc\n").0, None);
         assert_eq!(p.not_found(), r#"Unable to find command "shutdown" in search paths: ['/a b', "/it's"]"#);
         assert!(rebooted("a", "b") && !rebooted("a", "a") && !rebooted("a", ""));

@@ -72,17 +72,15 @@ impl Executor<'_> {
             Ok(out) => out,
             Err(e) => return unreachable(host, e.to_string()),
         };
-        let (program, before) = plan.read_probe(&probe.stdout_str());
+        let (program, output) = plan.read_probe(&probe.stdout_str());
         if probe.rc != 0 {
-            let msg = format!(
-                "{action}: failed to get host boot time info, rc: {}, stdout: {}, stderr: {}",
-                probe.rc,
-                before,
-                probe.stderr_str().trim_end()
-            );
+            // Ansible's message, its outputs as they came (its `reboot` key too).
+            let msg = format!("{action}: failed to get host boot time info, rc: {}, stdout: {output}, stderr: {}", probe.rc, probe.stderr_str());
             return module_result(host, ModuleResult::failed(msg).with("reboot", false), false);
         }
-        let Some(program) = program else { return failed(host, plan.not_found()) };
+        let before = output.trim();
+        // Ansible raises this one (an error of the task, not the action's result).
+        let Some(program) = program else { return module_result(host, ModuleResult::raised(format!("Task failed: {}", plan.not_found())), false) };
         self.detail(host, format!("{action}: rebooting server..."));
         // The connection may drop before the command answers: that is the reboot.
         let answer = self.run_as(how, conn, &plan.reboot_command(&program)).await;
@@ -95,7 +93,7 @@ impl Executor<'_> {
             }
         }
         tokio::time::sleep(plan.post_reboot_delay).await;
-        let outcome = match self.wait_for_new_boot(action, how, &plan, &before).await {
+        let outcome = match self.wait_for_new_boot(action, how, &plan, before).await {
             Ok(conn) => self.wait_for_test_command(action, how, &plan, conn).await,
             Err(e) => Err(e),
         };

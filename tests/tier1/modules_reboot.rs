@@ -104,9 +104,9 @@ fn reboot_fails_clearly_before_rebooting_and_bounds_its_waits() {
     - assert:
         that:
           - r_missing is failed
-          - "r_missing.msg == 'Unable to find command \"shutdown\" in search paths: [\\'{remote}/nowhere\\']'"
+          - "r_missing.msg == 'Task failed: Unable to find command \"shutdown\" in search paths: [\\'{remote}/nowhere\\']'"
           - r_boot is failed and not r_boot.reboot
-          - "r_boot.msg == 'ansible.builtin.reboot: failed to get host boot time info, rc: 3, stdout: out, stderr: err'"
+          - "r_boot.msg == 'ansible.builtin.reboot: failed to get host boot time info, rc: 3, stdout: out\\n, stderr: err\\n'"
           - r_cmd is failed and not r_cmd.rebooted
           - "r_cmd.msg == \"Reboot command failed. Error was: ', '\""
           - r_check is changed and r_check.rebooted and r_check.elapsed == 0
