@@ -175,7 +175,7 @@ fn kv_fields(text: &str) -> Vec<String> {
 }
 
 /// Python's `repr` of a scalar, for the int conversion's message (`'abc'`).
-fn py_repr(value: &Value) -> String {
+pub(crate) fn py_repr(value: &Value) -> String {
     match value {
         Value::String(s) if s.contains('\'') && !s.contains('"') => format!("\"{s}\""),
         Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),

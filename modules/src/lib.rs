@@ -40,6 +40,7 @@
 //! - `hostname`: the host's name, with hostnamectl or in /etc/hostname.
 //! - `timezone`: community.general's time zone and RTC mode, with timedatectl.
 //! - `unarchive`: a tar or zip archive (from the controller, the host or a URL) unpacked on the host by GNU tar or unzip.
+//! - `reboot`, `wait_for_connection`: arguments and commands of the two engine actions that reconnect (the waiting is the executor's).
 //! - `cron`: a job or variable in a user's crontab or a file of /etc/cron.d.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
 //! - `async_status`: background jobs of `command`/`shell` (`async:`) and the module reporting on them.
@@ -82,6 +83,7 @@ pub mod mode;
 pub mod module_json;
 pub mod package;
 pub mod raw;
+pub mod reboot;
 pub mod script;
 pub mod remote_file;
 pub mod replace;
@@ -105,6 +107,7 @@ pub mod validate;
 pub mod user;
 mod user_ssh_key;
 pub mod wait_for;
+pub mod wait_for_connection;
 
 pub use args::Args;
 pub use spec::{ModuleKind, ModuleSpec};
@@ -322,6 +325,8 @@ pub async fn run<T: Target>(
         ModuleKind::Hostname => hostname::run(args, target, mode).await,
         ModuleKind::Timezone => timezone::run(args, target, mode).await,
         ModuleKind::Unarchive => unarchive::run(args, target, controller, mode).await,
+        ModuleKind::Reboot => Err(ModuleError::BadArgs("reboot runs in the engine, not as a module".into())),
+        ModuleKind::WaitForConnection => Err(ModuleError::BadArgs("wait_for_connection runs in the engine, not as a module".into())),
         ModuleKind::Setup | ModuleKind::SetFact | ModuleKind::Assert | ModuleKind::Fail | ModuleKind::Pause | ModuleKind::GroupBy | ModuleKind::AddHost | ModuleKind::ValidateArgumentSpec | ModuleKind::Python => {
             Err(ModuleError::BadArgs("this action runs in the engine, not as a module".into()))
         }

@@ -58,6 +58,10 @@ pub enum ModuleKind {
     Timezone,
     /// `unarchive`: a tar or zip archive unpacked on the host.
     Unarchive,
+    /// `reboot`: the host rebooted and waited for; the engine reconnects.
+    Reboot,
+    /// `wait_for_connection`: the engine connects until a round trip works.
+    WaitForConnection,
     /// `setup`: gathers facts on the host; the engine runs its probe.
     Setup,
     /// Controller-side actions: the engine runs these itself.
@@ -323,6 +327,8 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "raw", kind: ModuleKind::Raw, free_form: true, any_params: false, params: crate::raw::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "script", kind: ModuleKind::Script, free_form: true, any_params: false, params: crate::script::PARAMS, rules: &crate::script::RULES },
     ModuleSpec { name: "tempfile", kind: ModuleKind::Tempfile, free_form: false, any_params: false, params: crate::tempfile::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "reboot", kind: ModuleKind::Reboot, free_form: false, any_params: false, params: crate::reboot::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "wait_for_connection", kind: ModuleKind::WaitForConnection, free_form: false, any_params: false, params: crate::wait_for_connection::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "setup", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS, rules: &Rules::NONE },
     // The `gather_facts` action as a task: stockman's one fact probe, as setup.
     ModuleSpec { name: "gather_facts", kind: ModuleKind::Setup, free_form: false, any_params: false, params: SETUP_PARAMS, rules: &Rules::NONE },

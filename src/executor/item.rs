@@ -210,6 +210,7 @@ impl Executor<'_> {
             ModuleKind::ValidateArgumentSpec => Ok(super::arg_spec::run(&args, |name| self.variable(name, ctx))),
             ModuleKind::Pause => Ok(super::pause::run(&args, &task.display_name(), self.reporter).await),
             ModuleKind::GroupBy | ModuleKind::AddHost => Ok(self.inventory_change(host, actions::run(spec.kind, &args, &self.templar, ctx))),
+            ModuleKind::Reboot | ModuleKind::WaitForConnection => return self.reconnecting_action(play, task, host, &args, ctx, mode.check).await,
             ModuleKind::Debug if debug_is_quiet(&args, self.settings.verbosity) => return skipped_verbosity(host),
             kind if kind.is_controller_side() => {
                 let controller = TaskController { templar: &self.templar, ctx, playbook_dir, role: task.role.as_deref(), ansible_managed: &self.settings.ansible_managed };
@@ -489,7 +490,7 @@ impl Executor<'_> {
     /// task's (or its blocks') `become*`, else the play's, else -b/--become-user/--become-method or [privilege_escalation]
     /// (also under a play's own `become: true`, as in Ansible); the password from
     /// `ansible_become_password` or -K.
-    fn become_spec(&self, play: &Play, task: &Task, ctx: &minijinja::Value) -> Result<Option<BecomeSpec>, String> {
+    pub(super) fn become_spec(&self, play: &Play, task: &Task, ctx: &minijinja::Value) -> Result<Option<BecomeSpec>, String> {
         let play = Some(play);
         let pick = |task_value: &Option<Value>, play_value: Option<&Option<Value>>| task_value.clone().or_else(|| play_value.cloned().flatten());
         let default = self.settings.become_default.as_ref();
@@ -566,13 +567,15 @@ struct ItemOutcome {
     diff: Vec<stockman_modules::FileDiff>,
     /// `delegate_facts`: the host this item's facts go to.
     facts_to: Option<String>,
+    /// The item lost the host's connection (a reboot): the next task opens a new one.
+    reconnect: bool,
 }
 
 impl From<HostResult> for ItemOutcome {
     fn from(r: HostResult) -> Self {
         let registered = super::task::registered_form(&r);
         let facts_to = r.facts_to.into_iter().next().flatten();
-        ItemOutcome { status: r.status, ignored: r.ignored, registered, diff: r.diff, facts_to }
+        ItemOutcome { status: r.status, ignored: r.ignored, registered, diff: r.diff, facts_to, reconnect: r.reconnect }
     }
 }
 
@@ -582,6 +585,7 @@ fn loop_summary(host: &HostState, results: Vec<ItemOutcome>) -> HostResult {
     let failed_items = results.iter().filter(|r| r.status == Status::Failed).count();
     let ignored = failed_items > 0 && results.iter().filter(|r| r.status == Status::Failed).all(|r| r.ignored);
     let all_skipped = results.iter().all(|r| r.status == Status::Skipped);
+    let reconnect = results.iter().any(|r| r.reconnect);
     let status = if any(Status::Unreachable) {
         Status::Unreachable
     } else if failed_items > 0 {
@@ -621,6 +625,7 @@ fn loop_summary(host: &HostState, results: Vec<ItemOutcome>) -> HostResult {
     }
     summary.ignored = ignored;
     summary.loop_summary = true;
+    summary.reconnect = reconnect;
     summary.diff = diff;
     summary
 }
@@ -707,7 +712,7 @@ fn timed_out(host: &HostState, secs: u64) -> HostResult {
     HostResult::new(&host.name, Status::Failed, message(format!("Task failed: Timed out after {secs} second(s)."), &[("timedout", detail)]))
 }
 
-fn unreachable(host: &HostState, msg: String) -> HostResult {
+pub(super) fn unreachable(host: &HostState, msg: String) -> HostResult {
     HostResult::new(&host.name, Status::Unreachable, message(format!("Task failed: {msg}"), &[("unreachable", true.into())]))
 }
 
@@ -738,7 +743,7 @@ fn skipped_verbosity(host: &HostState) -> HostResult {
     HostResult::new(&host.name, Status::Skipped, m)
 }
 
-fn module_result(host: &HostState, r: ModuleResult, verbose_always: bool) -> HostResult {
+pub(super) fn module_result(host: &HostState, r: ModuleResult, verbose_always: bool) -> HostResult {
     let mut m = Map::new();
     m.insert("changed".into(), r.changed.into());
     if let Some(msg) = r.msg {

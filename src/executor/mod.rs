@@ -27,6 +27,7 @@ mod pause;
 pub mod prompt;
 mod play;
 mod reach;
+mod reboot;
 mod runtime;
 mod scope;
 mod step;

@@ -34,6 +34,10 @@ impl Executor<'_> {
         let bypass = matches!(&task.action, Action::Module { spec, .. } if spec.kind == stockman_modules::spec::ModuleKind::Pause);
         let runners: Vec<usize> = if run_once || bypass { targets.iter().copied().take(1).collect() } else { targets.to_vec() };
         let outcomes = self.run_on_hosts(run, task, &runners).await;
+        let stale: Vec<usize> = outcomes.iter().filter(|o| o.result.reconnect).map(|o| o.host).collect();
+        if !stale.is_empty() {
+            self.reset_connections(run, &stale).await;
+        }
         self.apply_inventory_changes(run, &outcomes.iter().map(|o| &o.result).collect::<Vec<_>>());
         let mut fatal = false;
         for outcome in outcomes {

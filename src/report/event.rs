@@ -103,6 +103,9 @@ pub struct HostResult {
     /// instead of the task's host, one per loop item (None: the task's host);
     /// empty when no item delegated its facts.
     pub facts_to: Vec<Option<String>>,
+    /// The host's connection is gone (`reboot`, or a `wait_for_connection`
+    /// that got past a lost one): the next task opens a new one.
+    pub reconnect: bool,
 }
 
 impl HostResult {
@@ -122,6 +125,7 @@ impl HostResult {
             duration: None,
             delegated_to: None,
             facts_to: Vec::new(),
+            reconnect: false,
         }
     }
 }

@@ -864,3 +864,45 @@ fn unarchive_keeps_hostile_member_names_and_values_as_data() {
     let wrong: Vec<&&String> = zip_names.iter().filter(|n| std::fs::read(p.remote("z").join(n)).ok().as_deref() != Some(n.as_bytes())).collect();
     assert!(wrong.is_empty(), "zip members not unpacked as they are: {wrong:?}\n{}", run.stdout);
 }
+
+/// reboot: every hostile `msg` reaches shutdown as one argument, byte for
+/// byte, and hostile `search_paths` are only looked in. A fake shutdown in
+/// the remote dir records its arguments and moves a fake boot time on (this
+/// machine must not reboot; tests/tier1/modules_reboot.rs drives the rest).
+const REBOOT: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile messages and search paths
+      reboot:
+        msg: "{{ item.0 }}"
+        search_paths: ["{{ remote }}/{{ item.1 }}", "{{ remote }}/bin"]
+        boot_time_command: "cat {{ remote }}/boot"
+        reboot_timeout: 20
+      loop: "{{ values | zip(names) | list }}"
+"#;
+
+#[test]
+fn reboot_keeps_hostile_messages_and_search_paths_as_data() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    let remote = p.remote_str();
+    std::fs::create_dir_all(p.remote("bin")).unwrap();
+    let fake = format!("#!/bin/sh\nn=$(cat '{remote}/boot')\nprintf '%s\\0' \"$@\" > '{remote}/args-'$n\necho $((n + 1)) > '{remote}/boot'\n");
+    std::fs::write(p.remote("bin/shutdown"), fake).unwrap();
+    std::fs::set_permissions(p.remote("bin/shutdown"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(p.remote("boot"), "0\n").unwrap();
+    p.inventory(&sshd, &["h"]).write("reboot.yml", REBOOT);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "reboot.yml", &["-e", &vars]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_no_marker(&p, &sshd);
+    for (i, value) in h.values.iter().enumerate() {
+        let raw = std::fs::read(p.remote(&format!("args-{i}"))).unwrap_or_else(|e| panic!("no shutdown for {value:?}: {e}"));
+        let args: Vec<&[u8]> = raw.split(|&b| b == 0).filter(|a| !a.is_empty()).collect();
+        let expected: Vec<&[u8]> = ["-r".as_bytes(), b"0", value.as_bytes()].into_iter().filter(|a| !a.is_empty()).collect();
+        assert_eq!(args, expected, "for {value:?}");
+    }
+}

@@ -40,6 +40,7 @@ mod modules_sysctl;
 mod modules_mount;
 mod modules_hostname;
 mod modules_timezone;
+mod modules_reboot;
 mod modules_file_times;
 mod modules_template;
 mod modules_unarchive;

@@ -117,6 +117,22 @@ impl TestSshd {
         self.dir.path().join(name)
     }
 
+    /// Starts sshd again after [`TestSshd::kill`]: the same port, keys and
+    /// config, as a host whose sshd comes back (it logs to `sshd.log` anew).
+    pub fn revive(&mut self) {
+        let log = fs::File::create(self.path("sshd.log")).unwrap();
+        let mut child = Command::new(SSHD)
+            .args(["-D", "-e", "-f"])
+            .arg(self.path("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start sshd");
+        assert!(wait_until_listening(&mut child, self.port), "sshd did not start again on port {}: {}", self.port, read(&self.path("sshd.log")));
+        self.child = child;
+    }
+
     /// Kills sshd and every process it started (the per-connection sshd
     /// processes run in their own sessions, so a process group kill misses them).
     pub fn kill(&mut self) {

@@ -146,6 +146,8 @@ const SCENARIOS: &[Scenario] = &[
         watch: Watch { roots: &["/srv/parity/unarchive"], ..Watch::EMPTY },
         fields: &["msg", "handler", "files", "extract_results.rc", "extract_results.err", "diff.prepared"],
     },
+    Scenario { name: "reboot", watch: Watch { roots: &["/root/pwned", "/root/pwned2"], ..Watch::EMPTY }, fields: &["msg", "rebooted", "reboot", "stdout"] },
+    Scenario { name: "wait_for_connection", watch: Watch::EMPTY, fields: &["msg"] },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
@@ -168,6 +170,17 @@ const EXPECTED: &[Expected] = &[
     },
     Expected { key: "git path /srv/parity/git/unknown*", reason: "the unknown-version checkout above" },
     Expected { key: "git path /srv/parity/git", reason: "link count of the root: the unknown-version checkout above" },
+    // ---- reboot
+    Expected {
+        key: "reboot path /root/pwned*",
+        reason: "`msg` is data in stockman (one quoted argument of shutdown); Ansible puts it between double quotes in the shell line as is, so its `$(...)` and backticks run (see the README's differences)",
+    },
+    Expected { key: "reboot registered run * r_rb_after.stdout", reason: "the markers the hostile `msg` made under Ansible only (above)" },
+    Expected { key: "reboot hostile /tmp/pwned", reason: "the judge's own marker check sees the same markers (above)" },
+    Expected {
+        key: "reboot registered run * r_rb_boot.msg",
+        reason: "the failing boot time command's output inside the message: Ansible's ssh runs it in a pty (`-tt`), so its stdout ends in \\r\\n and its stderr is OpenSSH's `Shared connection to HOST closed.`; stockman's holds the command's own output (`out\\n`, empty stderr)",
+    },
 ];
 
 #[test]
