@@ -415,3 +415,11 @@ fn magic_variables_match_ansible() {
 fn roles_of_the_play_show_their_defaults_and_vars_to_every_task_as_ansible() {
     compare("role_scope/main.yml", &[]);
 }
+
+#[test]
+fn ini_file_matches_the_collections_module() {
+    let base = tempfile::tempdir().unwrap();
+    let base_arg = format!("base={}", base.path().display());
+    // Ansible warns in each result that this sshd has no sftp or scp.
+    compare_with_env("ini_file.yml", &["-e", &base_arg], &[("ANSIBLE_SSH_TRANSFER_METHOD", "piped")]);
+}
