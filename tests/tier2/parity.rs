@@ -146,6 +146,7 @@ const SCENARIOS: &[Scenario] = &[
         watch: Watch { roots: &["/srv/parity/unarchive"], ..Watch::EMPTY },
         fields: &["msg", "handler", "files", "extract_results.rc", "extract_results.err", "diff.prepared"],
     },
+    Scenario { name: "ini_file", watch: Watch { roots: &["/srv/parity/ini"], ..Watch::EMPTY }, fields: &["msg", "path", "rc", "stdout"] },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
