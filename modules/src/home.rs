@@ -28,6 +28,7 @@ fn path_params(kind: ModuleKind) -> &'static [&'static str] {
         ModuleKind::Cron => &["cron_file"],
         ModuleKind::Uri => &["creates", "removes", "client_cert", "client_key"],
         ModuleKind::Sysctl => &["sysctl_file"],
+        ModuleKind::IniFile => &["path"],
         ModuleKind::Mount => &["path", "src"],
         ModuleKind::Unarchive => &["dest", "creates"],
         _ => &[],

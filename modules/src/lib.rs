@@ -39,6 +39,7 @@
 //! - `mount`: ansible.posix's fstab entries and mounts (mount, umount, remount).
 //! - `hostname`: the host's name, with hostnamectl or in /etc/hostname.
 //! - `timezone`: community.general's time zone and RTC mode, with timedatectl.
+//! - `ini_file`: community.general's options and sections of an INI file, edited as the module edits them.
 //! - `unarchive`: a tar or zip archive (from the controller, the host or a URL) unpacked on the host by GNU tar or unzip.
 //! - `reboot`, `wait_for_connection`: arguments and commands of the two engine actions that reconnect (the waiting is the executor's).
 //! - `cron`: a job or variable in a user's crontab or a file of /etc/cron.d.
@@ -70,6 +71,7 @@ mod file_times;
 pub mod get_url;
 pub mod getent;
 pub mod hostname;
+pub mod ini_file;
 pub mod http;
 pub mod ping;
 pub mod pyjson;
@@ -324,6 +326,7 @@ pub async fn run<T: Target>(
         ModuleKind::Mount => mount::run(args, target, mode).await,
         ModuleKind::Hostname => hostname::run(args, target, mode).await,
         ModuleKind::Timezone => timezone::run(args, target, mode).await,
+        ModuleKind::IniFile => ini_file::run(args, target, mode).await,
         ModuleKind::Unarchive => unarchive::run(args, target, controller, mode).await,
         ModuleKind::Reboot => Err(ModuleError::BadArgs("reboot runs in the engine, not as a module".into())),
         ModuleKind::WaitForConnection => Err(ModuleError::BadArgs("wait_for_connection runs in the engine, not as a module".into())),

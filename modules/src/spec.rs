@@ -56,6 +56,8 @@ pub enum ModuleKind {
     Hostname,
     /// `community.general.timezone`: the time zone and the RTC mode (timedatectl).
     Timezone,
+    /// `community.general.ini_file`: an option or a section of an INI file.
+    IniFile,
     /// `unarchive`: a tar or zip archive unpacked on the host.
     Unarchive,
     /// `reboot`: the host rebooted and waited for; the engine reconnects.
@@ -308,6 +310,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "authorized_key", kind: ModuleKind::AuthorizedKey, free_form: false, any_params: false, params: crate::authorized_key::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "sysctl", kind: ModuleKind::Sysctl, free_form: false, any_params: false, params: crate::sysctl::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "hostname", kind: ModuleKind::Hostname, free_form: false, any_params: false, params: crate::hostname::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "ini_file", kind: ModuleKind::IniFile, free_form: false, any_params: false, params: crate::ini_file::PARAMS, rules: &crate::ini_file::RULES },
     ModuleSpec { name: "timezone", kind: ModuleKind::Timezone, free_form: false, any_params: false, params: crate::timezone::PARAMS, rules: &crate::timezone::RULES },
     ModuleSpec { name: "mount", kind: ModuleKind::Mount, free_form: false, any_params: false, params: crate::mount::PARAMS, rules: &crate::mount::RULES },
     ModuleSpec { name: "unarchive", kind: ModuleKind::Unarchive, free_form: false, any_params: false, params: crate::unarchive::PARAMS, rules: &crate::unarchive::RULES },
@@ -351,7 +354,7 @@ pub static FALLBACK: ModuleSpec = ModuleSpec { name: "fallback", kind: ModuleKin
 const POSIX_MODULES: &[&str] = &["authorized_key", "sysctl", "mount"];
 
 /// The community.general modules stockman ships (short names routed there too).
-const GENERAL_MODULES: &[&str] = &["timezone"];
+const GENERAL_MODULES: &[&str] = &["timezone", "ini_file"];
 
 /// Finds a module by short name or `ansible.builtin.` / `ansible.legacy.` FQCN
 /// (`ansible.posix.` for [`POSIX_MODULES`], `community.general.` for [`GENERAL_MODULES`]).

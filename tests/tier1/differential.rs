@@ -444,3 +444,17 @@ fn error_lines_only(output: &str) -> String {
     }
     kept.join("\n")
 }
+
+#[test]
+fn ini_file_matches_the_collections_module() {
+    let base = tempfile::tempdir().unwrap();
+    let base_arg = format!("base={}", base.path().display());
+    // Ansible warns in each result that this sshd has no sftp or scp.
+    compare_filtered("ini_file.yml", &["-e", &base_arg], &[("ANSIBLE_SSH_TRANSFER_METHOD", "piped")], ran_every_case);
+}
+
+/// Both tools ran the table to its end (not, say, both refusing the playbook alike).
+fn ran_every_case(output: &str) -> String {
+    assert!(output.contains("TASK [what each case gave]") && output.contains("\"msg\": \"empty-file-global: ") && output.contains("PLAY RECAP"), "the table did not run:\n{output}");
+    output.to_string()
+}

@@ -906,3 +906,51 @@ fn reboot_keeps_hostile_messages_and_search_paths_as_data() {
         assert_eq!(args, expected, "for {value:?}");
     }
 }
+
+/// ini_file: hostile sections, options and values land in the file as text
+/// (only the path reaches a command); hostile file names are one path each.
+const INI_FILE: &str = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hostile sections, options and values
+      community.general.ini_file: {path: "{{ remote }}/hostile.ini", section: "s{{ i }}", option: "o{{ i }}", value: "{{ item }}"}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+      ignore_errors: true
+    - name: hostile option names
+      ini_file: {path: "{{ remote }}/options.ini", section: "{{ item }}", option: "{{ item }}", value: "v{{ i }}"}
+      loop: "{{ values }}"
+      loop_control: {index_var: i}
+      ignore_errors: true
+    - name: hostile file names
+      ini_file: {path: "{{ remote }}/names/{{ item }}", section: s, option: o, value: v}
+      loop: "{{ names }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn ini_file_keeps_hostile_sections_options_and_values_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("ini.yml", INI_FILE);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "ini.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+    let text = std::fs::read_to_string(p.remote("hostile.ini")).unwrap();
+    for (i, value) in h.values.iter().enumerate().filter(|(_, v)| !v.contains(['\n', '\r'])) {
+        assert!(text.contains(&format!("[s{i}]\no{i} = {value}\n")), "value {value:?} as text:\n{text}");
+    }
+    let options = std::fs::read_to_string(p.remote("options.ini")).unwrap();
+    for (i, name) in h.values.iter().enumerate().filter(|(_, v)| !v.contains(['\n', '\r']) && !v.trim().is_empty()) {
+        assert!(options.contains(&format!("{name} = v{i}\n")), "option {name:?} as text:\n{options}");
+    }
+    for name in h.names.iter().filter(|n| !n.contains('/') && !n.is_empty()) {
+        let path = p.remote("names").join(name);
+        let got = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        assert_eq!(got, "\n[s]\no = v\n", "{name:?}");
+    }
+}

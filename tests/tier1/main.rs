@@ -39,6 +39,7 @@ mod modules_native;
 mod modules_sysctl;
 mod modules_mount;
 mod modules_hostname;
+mod modules_ini_file;
 mod modules_timezone;
 mod modules_reboot;
 mod modules_file_times;

@@ -58,18 +58,18 @@ fn action_plugin_modules_are_refused_naming_the_plugin() {
 
 #[test]
 fn a_host_without_the_interpreter_gets_a_failed_result_saying_so() {
-    // ini_file: a module stockman has no native one of.
-    let run = run("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: /nonexistent/python3\n  tasks:\n    - community.general.ini_file:\n        path: /nonexistent/x.ini\n        value: x\n        create: false\n", &[]);
+    // pam_limits: a module stockman has no native one of.
+    let run = run("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: /nonexistent/python3\n  tasks:\n    - community.general.pam_limits:\n        dest: /nonexistent/limits.conf\n        domain: x\n        limit_type: soft\n        limit_item: nofile\n        value: 1\n", &[]);
     run.assert_code(2);
-    assert!(run.stdout.contains("module `community.general.ini_file` is not native to stockman") && run.stdout.contains("needs Python on h1"), "{}", run.stdout);
+    assert!(run.stdout.contains("module `community.general.pam_limits` is not native to stockman") && run.stdout.contains("needs Python on h1"), "{}", run.stdout);
 }
 
 #[test]
 fn hostile_values_reach_the_module_as_data_and_the_interpreter_is_discovered_once() {
-    // ini_file (not native) fails naming the path it was given, byte for byte.
-    let run = run("- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.ini_file:\n        path: \"{{ playbook_dir }}/x.ini\"\n        section: s\n        option: o\n        value: x\n      register: first\n      ignore_errors: true\n    - community.general.ini_file:\n        path: \"/nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x\"\n        value: x\n        create: false\n      register: second\n      ignore_errors: true\n    - debug:\n        msg: \"{{ first.ansible_facts.discovered_interpreter_python }} / {{ second.ansible_facts is defined }} / {{ second.msg }} / {{ discovered_interpreter_python }}\"\n", &[]);
+    // pam_limits (not native) fails naming the directory it was given, byte for byte.
+    let run = run("- hosts: all\n  gather_facts: false\n  tasks:\n    - community.general.pam_limits:\n        dest: \"{{ playbook_dir }}/limits.conf\"\n        domain: x\n        limit_type: soft\n        limit_item: nofile\n        value: 1\n      register: first\n      ignore_errors: true\n    - community.general.pam_limits:\n        dest: \"/nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x/limits.conf\"\n        domain: x\n        limit_type: soft\n        limit_item: nofile\n        value: 1\n      register: second\n      ignore_errors: true\n    - debug:\n        msg: \"{{ first.ansible_facts.discovered_interpreter_python }} / {{ second.ansible_facts is defined }} / {{ second.msg }} / {{ discovered_interpreter_python }}\"\n", &[]);
     run.assert_code(0);
-    assert!(run.stdout.contains("\"msg\": \"/usr/bin/python3 / False / Destination /nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x does not exist! / /usr/bin/python3\""), "{}", run.stdout);
+    assert!(run.stdout.contains("\"msg\": \"/usr/bin/python3 / False / directory /nonexistent/$(touch /tmp/stockman-pwned) ' \\\" x is not writable (check presence, access rights, use sudo) / /usr/bin/python3\""), "{}", run.stdout);
     assert!(!std::path::Path::new("/tmp/stockman-pwned").exists());
 }
 
@@ -83,7 +83,7 @@ fn routing_deprecations_are_printed_once_as_ansible_words_them() {
 #[test]
 fn stockman_modules_lists_native_fallback_and_missing_per_task() {
     let p = Project::new();
-    p.write("site.yml", "- hosts: all\n  tasks:\n    - name: native\n      copy:\n        content: x\n        dest: /tmp/x\n    - ini_file:\n        path: /tmp/x.ini\n    - name: elsewhere\n      acme.widgets.frobnicate: {}\n      when: false\n");
+    p.write("site.yml", "- hosts: all\n  tasks:\n    - name: native\n      copy:\n        content: x\n        dest: /tmp/x\n    - pam_limits:\n        dest: /tmp/x.conf\n    - name: elsewhere\n      acme.widgets.frobnicate: {}\n      when: false\n");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stockman"))
         .args(["modules", "site.yml"])
         .current_dir(p.dir.path())
@@ -95,7 +95,7 @@ fn stockman_modules_lists_native_fallback_and_missing_per_task() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "playbook: site.yml");
     assert!(lines[1].ends_with("site.yml:3:7\tnative\tcopy\tnative"), "{text}");
-    assert!(lines[2].contains("site.yml:7:7\tini_file\tini_file\tfallback community.general.ini_file (") && lines[2].ends_with("ansible_collections/community/general/plugins/modules/ini_file.py)"), "{text}");
+    assert!(lines[2].contains("site.yml:7:7\tpam_limits\tpam_limits\tfallback community.general.pam_limits (") && lines[2].ends_with("ansible_collections/community/general/plugins/modules/pam_limits.py)"), "{text}");
     assert!(lines[3].contains("site.yml:9:7\telsewhere\tacme.widgets.frobnicate\tmissing: couldn't resolve module/action `acme.widgets.frobnicate`"), "{text}");
 }
 
@@ -115,7 +115,7 @@ fn the_bundle_is_kept_on_the_host_named_by_its_hash_and_checked_before_use() {
     let p = Project::new();
     p.inventory(&sshd, &["h1"]);
     let rtmp = p.path("rtmp");
-    let playbook = format!("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_remote_tmp: {}\n  tasks:\n    - community.general.ini_file:\n        path: \"{{ playbook_dir }}/x.ini\"\n        section: s\n        option: o\n        value: x\n    - community.general.ini_file:\n        path: \"{{ playbook_dir }}/x.ini\"\n        section: s\n        option: o\n        value: x\n", rtmp.display());
+    let playbook = format!("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_remote_tmp: {}\n  tasks:\n    - community.general.pam_limits:\n        dest: \"{{ playbook_dir }}/limits.conf\"\n        domain: x\n        limit_type: soft\n        limit_item: nofile\n        value: 1\n    - community.general.pam_limits:\n        dest: \"{{ playbook_dir }}/limits.conf\"\n        domain: x\n        limit_type: soft\n        limit_item: nofile\n        value: 1\n", rtmp.display());
     p.write("site.yml", &playbook);
     let go = || run_env(&p, &sshd, "site.yml", &["-vvv"], &[("STOCKMAN_ANSIBLE_PYTHON", ANSIBLE_PYTHON)]);
     let big = |n: &usize| *n > 20_000;
