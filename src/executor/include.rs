@@ -341,7 +341,6 @@ fn loop_result(host: &str, items: Vec<HostResult>) -> HostResult {
     r
 }
 
-
 fn include_error(inc: &Include, message: &str) -> String {
     format!("task `{}` at {}: {message}", inc.display_name(), inc.span)
 }

@@ -592,7 +592,8 @@ pub(super) fn displayed_result(result: &Map<String, Value>, debug: bool) -> Map<
     let hidden: &[&str] = if debug {
         &["changed", "failed", "skipped", "invocation", "skip_reason", "diff", "ansible_loop_var", "ansible_index_var", "ansible_loop"]
     } else {
-        &["failed", "diff", "invocation", "exception"]
+        // `failed` and `skipped` are said by the line itself, as Ansible's callback drops them.
+        &["failed", "skipped", "diff", "invocation", "exception"]
     };
     result.iter().filter(|(k, _)| !hidden.contains(&k.as_str()) && !k.starts_with("_ansible")).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
