@@ -314,7 +314,8 @@ fn registered_value(r: &HostResult) -> Value {
 }
 
 /// A result as `register:`, a loop's `results` and `failed_when` see it, as
-/// Ansible keeps it: `failed` set (a skipped result has `skipped` instead), and a
+/// Ansible keeps it: `failed` set (but on what the executor itself skipped, a
+/// false `when` or a loop with nothing run), `skipped` on a skip, and a
 /// failure's placeholder for the Python traceback it would carry.
 pub(super) fn registered_form(r: &HostResult) -> Map<String, Value> {
     let mut registered: Map<String, Value> = r.result.clone();
@@ -323,7 +324,11 @@ pub(super) fn registered_form(r: &HostResult) -> Map<String, Value> {
     registered.remove(actions::CACHEABLE);
     if r.status == Status::Skipped {
         registered.insert("skipped".into(), true.into());
-        return registered;
+        // A module's own skip (check mode unsupported) went through Ansible's
+        // module result handling, which sets `failed`; the executor's did not.
+        if r.loop_summary || registered.contains_key("false_condition") {
+            return registered;
+        }
     }
     registered.insert("failed".into(), (r.status == Status::Failed).into());
     if r.status == Status::Failed && !r.loop_summary {
