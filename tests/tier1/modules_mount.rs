@@ -66,6 +66,9 @@ fn mount_edits_fstab_and_runs_mount_idempotently() {
     std::fs::write(&fstab, format!("# static\nUUID=1 / ext4 defaults 0 1\n/dev/old /mnt/old ext4 defaults 0 0\ntmpfs {} tmpfs defaults 0 0\n", gone.display())).unwrap();
     std::fs::set_permissions(&fstab, std::fs::Permissions::from_mode(0o640)).unwrap();
     let inode = std::fs::metadata(&fstab).unwrap().ino();
+    // Held by a second name, the old inode cannot be freed and handed to a later
+    // temp file: the play edits fstab several times, and reuse made this flaky.
+    std::fs::hard_link(&fstab, p.remote("fstab.before")).unwrap();
     p.inventory(&sshd, &["h"]).write("mount.yml", PLAY);
     let remote = format!("remote={}", p.remote_str());
     let first = p.run(&sshd, "mount.yml", &["-e", &remote, "-vv"]);
@@ -79,6 +82,7 @@ fn mount_edits_fstab_and_runs_mount_idempotently() {
     let meta = std::fs::metadata(&fstab).unwrap();
     assert_eq!(meta.mode() & 0o7777, 0o640, "mode kept");
     assert_ne!(meta.ino(), inode, "replaced by rename, not rewritten in place");
+    assert!(std::fs::read_to_string(p.remote("fstab.before")).unwrap().contains("/dev/old"), "the old file left as it was");
     assert!(!gone.exists(), "absent removed the mount point");
     assert!(p.remote("m").is_dir() && p.remote("e").is_dir(), "mount points made");
     let e = p.remote("e").display().to_string();
