@@ -115,7 +115,7 @@ fn the_bundle_is_kept_on_the_host_named_by_its_hash_and_checked_before_use() {
     let p = Project::new();
     p.inventory(&sshd, &["h1"]);
     let rtmp = p.path("rtmp");
-    let playbook = format!("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_remote_tmp: {}\n  tasks:\n    - community.general.pam_limits:\n        dest: \"{{ playbook_dir }}/limits.conf\"\n        domain: x\n        limit_type: soft\n        limit_item: nofile\n        value: 1\n    - community.general.pam_limits:\n        dest: \"{{ playbook_dir }}/limits.conf\"\n        domain: x\n        limit_type: soft\n        limit_item: nofile\n        value: 1\n", rtmp.display());
+    let playbook = format!("- hosts: all\n  gather_facts: false\n  vars:\n    ansible_remote_tmp: {}\n  tasks:\n    - community.general.pam_limits:\n        dest: \"{{{{ playbook_dir }}}}/limits.conf\"\n        domain: x\n        limit_type: soft\n        limit_item: nofile\n        value: 1\n    - community.general.pam_limits:\n        dest: \"{{{{ playbook_dir }}}}/limits.conf\"\n        domain: x\n        limit_type: soft\n        limit_item: nofile\n        value: 1\n", rtmp.display());
     p.write("site.yml", &playbook);
     let go = || run_env(&p, &sshd, "site.yml", &["-vvv"], &[("STOCKMAN_ANSIBLE_PYTHON", ANSIBLE_PYTHON)]);
     let big = |n: &usize| *n > 20_000;
