@@ -395,9 +395,12 @@ struct Side {
 }
 
 fn side(fleet: &Fleet, host: &str, program: &str, url: &str, args: &[&str]) -> Side {
-    let mut cmd = vec!["env", "ANSIBLE_NOCOLOR=1", "NO_COLOR=1", program, "-U", url, "-d", "/srv/co"];
+    // ansible-pull merges its playbook run's stderr into its stdout a chunk at a
+    // time, so a warning printed mid-run (interpreter discovery) can land inside
+    // the recap; auto_silent keeps that warning out.
+    let mut cmd = vec!["env", "ANSIBLE_NOCOLOR=1", "NO_COLOR=1", "ANSIBLE_PYTHON_INTERPRETER=auto_silent", program, "-U", url, "-d", "/srv/co"];
     if program.ends_with("stockman") {
-        cmd.insert(4, "pull");
+        cmd.insert(5, "pull");
     }
     cmd.extend_from_slice(args);
     let out = fleet.exec(host, &cmd);
