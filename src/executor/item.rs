@@ -22,7 +22,7 @@ use crate::template::{py, truthy, Templar, TemplateError};
 
 impl Executor<'_> {
     pub(super) async fn run_on_host(&self, run: &PlayRun<'_>, task: &Task, host: &HostState, playbook_dir: &Path) -> HostResult {
-        let vars = host.vars(&self.layers(run, task));
+        let mut vars = host.vars(&self.layers(run, task));
         let Some(lp) = &task.loop_ else {
             return self.run_item(run.play, task, host, &vars, playbook_dir).await;
         };
@@ -45,7 +45,8 @@ impl Executor<'_> {
             }
             let item_vars = loops::item_vars(lp, &vars, &items, index);
             let mut r = self.run_item(run.play, task, host, &item_vars, playbook_dir).await;
-            r.item = Some(self.item_label(host, lp, item, &item_vars));
+            // The label sees this item's registered result, as in Ansible.
+            r.item = Some(self.item_label(host, lp, item, &with_registered(&item_vars, task, &r)));
             r.result.insert(lp.loop_var.clone(), item.clone());
             r.result.insert("ansible_loop_var".into(), lp.loop_var.clone().into());
             if let Some(index_var) = &lp.index_var {
@@ -54,6 +55,7 @@ impl Executor<'_> {
             }
             r.no_log = no_log;
             self.reporter.event(&Event::HostResult(r.clone()));
+            carry_to_next_item(&mut vars, task, &r);
             results.push(ItemOutcome::from(r));
         }
         loop_summary(host, results)
@@ -555,6 +557,24 @@ fn with_registered(vars: &TaskVars, task: &Task, r: &HostResult) -> TaskVars {
         vars.set(name, Value::Object(super::task::registered_form(r)));
     }
     vars
+}
+
+/// What an item leaves to the items after it, as Ansible's loop updates the
+/// task's variables in place: its registered result, and set_fact's variables
+/// (`acc: "{{ acc + [item] }}"` gathers every item). The host keeps them only
+/// once the task is done.
+fn carry_to_next_item(vars: &mut TaskVars, task: &Task, r: &HostResult) {
+    if let Some(name) = &task.register {
+        vars.set(name, Value::Object(super::task::registered_form(r)));
+    }
+    let is_set_fact = matches!(&task.action, Action::Module { spec, .. } if spec.kind == ModuleKind::SetFact);
+    let delegated = r.facts_to.iter().any(Option::is_some);
+    if !is_set_fact || delegated || r.status == Status::Failed {
+        return;
+    }
+    if let Some(facts) = r.result.get("ansible_facts").and_then(Value::as_object) {
+        facts.iter().for_each(|(k, v)| vars.set(k, v.clone()));
+    }
 }
 
 /// What a looped task keeps of each item once it has been reported: only what
