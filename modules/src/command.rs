@@ -1,8 +1,9 @@
 //! `command` and `shell`: run something on the host.
 //!
 //! `command` never goes through a shell: its words (split like Python's shlex, or
-//! given as `argv`) are each quoted, so `$HOME`, `;` and `|` reach the program as
-//! literal arguments. `shell` hands the whole script to `/bin/sh -c` (or
+//! given as `argv`) are each quoted, so `;`, `|` and `$()` reach the program as
+//! literal arguments; only `$VARS` and a leading `~` are expanded, as Ansible
+//! does (unless `expand_argument_vars: false`). `shell` hands the whole script to `/bin/sh -c` (or
 //! `executable`). `creates`/`removes` are tested on the host (globs, relative to
 //! `chdir`) in one extra command only when given; a run costs one command.
 
@@ -28,6 +29,7 @@ pub const PARAMS: &[Param] = &[
     p("stdin_add_newline").bool().default("true"),
     p("strip_empty_ends").bool().default("true"),
     p("executable").str(),
+    p("expand_argument_vars").bool().default("true"),
 ];
 
 /// Exactly one way of giving the command, as Ansible requires.
@@ -100,6 +102,7 @@ impl Request {
         let raw = args.str("_raw_params").or_else(|| args.str("cmd"));
         let argv = argv_of(args)?;
         let raw = raw.filter(|r| !r.trim().is_empty());
+        let expand = args.bool("expand_argument_vars", true)?;
         let (line, reported) = match (raw, argv) {
             (Some(_), Some(_)) => {
                 return Ok(Err(ModuleResult::failed(
@@ -112,14 +115,14 @@ impl Request {
             }
             (Some(script), None) if shell => (shell_line(args, &script), Value::String(script)),
             (Some(text), None) => match shlex::split(&text) {
-                Ok(words) => words_line(words),
+                Ok(words) => words_line(words, expand),
                 Err(e) => {
                     return Ok(Err(ModuleResult::failed(format!(
                         "cannot split command `{text}`: {e}"
                     ))))
                 }
             },
-            (None, Some(words)) => words_line(words),
+            (None, Some(words)) => words_line(words, expand),
         };
         let stdin = args.str("stdin").map(|s| {
             let mut bytes = s.into_bytes();
@@ -171,9 +174,15 @@ fn argv_of(args: &Args) -> Result<Option<Vec<String>>, ModuleError> {
 }
 
 /// `command -- word...`: the `command` builtin skips shell functions and aliases,
-/// and every word (the program too) is quoted.
-fn words_line(words: Vec<String>) -> (Cmd, Value) {
-    let line = Cmd::new("command").flag("--").args(&words);
+/// and every word (the program too) is quoted; with `expand_argument_vars` (on
+/// by default, as in Ansible) the host expands each word's `$VARS` and leading
+/// `~`, as values: nothing is split or run.
+fn words_line(words: Vec<String>, expand: bool) -> (Cmd, Value) {
+    let start = Cmd::new("command").flag("--");
+    let line = match expand {
+        true => words.iter().fold(start, Cmd::arg_expanding),
+        false => start.args(&words),
+    };
     (
         line,
         Value::Array(words.into_iter().map(Value::String).collect()),
@@ -348,8 +357,16 @@ mod tests {
     #[test]
     fn command_words_are_quoted_one_by_one() {
         let r = request(json!({"_raw_params": "echo $HOME ';' 'a b'"}), false);
-        assert_eq!(r.line.as_str(), "command -- echo '$HOME' ';' 'a b'");
+        assert_eq!(r.line.as_str(), r#"command -- echo "${HOME-\$HOME}" ';' 'a b'"#);
         assert_eq!(r.reported, json!(["echo", "$HOME", ";", "a b"]));
+    }
+
+    #[test]
+    fn variables_stay_as_written_without_expand_argument_vars() {
+        let r = request(json!({"argv": ["echo", "$HOME", "~"], "expand_argument_vars": false}), false);
+        assert_eq!(r.line.as_str(), "command -- echo '$HOME' '~'");
+        let r = request(json!({"argv": ["echo", "~/x"]}), false);
+        assert_eq!(r.line.as_str(), "command -- echo ~/x");
     }
 
     #[test]

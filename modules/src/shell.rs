@@ -30,6 +30,85 @@ pub fn quote(word: &str) -> String {
     out
 }
 
+/// A word as Ansible's `command` expands its arguments on the host (Python's
+/// `expanduser(expandvars(word))`): `$NAME` and `${NAME}` become the
+/// variable's value where it is set and stay as written where it is not, a
+/// leading `~` or `~user` becomes that home. Only the expansions are left to
+/// the shell, inside double quotes (a value is never split, globbed or run);
+/// everything else is [`quote`]d.
+pub fn expanding(word: &str) -> String {
+    let (tilde, rest) = tilde_prefix(word);
+    let mut out = String::from(tilde);
+    let mut literal = String::new();
+    let mut chars = rest;
+    while let Some(at) = chars.find('$') {
+        literal.push_str(&chars[..at]);
+        let after = &chars[at + 1..];
+        match variable_at(after) {
+            Some((name, braced, used)) => {
+                flush_quoted(&mut out, &mut literal);
+                let written = if braced { format!("\\${{{name}\\}}") } else { format!("\\${name}") };
+                let _ = write!(out, "\"${{{name}-{written}}}\"");
+                chars = &after[used..];
+            }
+            None => {
+                literal.push('$');
+                chars = after;
+            }
+        }
+    }
+    literal.push_str(chars);
+    if !literal.is_empty() || out.is_empty() {
+        out.push_str(&quote(&literal));
+    }
+    out
+}
+
+fn flush_quoted(out: &mut String, literal: &mut String) {
+    if !literal.is_empty() {
+        out.push_str(&quote(literal));
+        literal.clear();
+    }
+}
+
+/// A leading `~` or `~user` the shell expands as Python's `expanduser` does
+/// (up to the first `/`); a user name with other characters stays literal.
+fn tilde_prefix(word: &str) -> (&str, &str) {
+    if !word.starts_with('~') {
+        return ("", word);
+    }
+    let end = word.find('/').unwrap_or(word.len());
+    let user = &word[1..end];
+    let plain = user.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) && !user.starts_with('-');
+    if plain { (&word[..end], &word[end..]) } else { ("", word) }
+}
+
+/// Variables a shell sets for itself without exporting them: Python's
+/// `expandvars` reads the environment, where they are not, so they stay as
+/// written (`$IFS` never becomes whitespace).
+const SHELL_OWN: &[&str] = &["IFS", "PS1", "PS2", "PS3", "PS4", "PPID", "OPTIND", "OPTARG", "LINENO", "RANDOM", "SECONDS", "EUID", "UID", "GROUPS", "HOSTNAME", "HOSTTYPE", "MACHTYPE", "OSTYPE", "FUNCNAME", "PIPESTATUS", "REPLY", "SRANDOM", "EPOCHSECONDS", "EPOCHREALTIME", "HISTCMD", "DIRSTACK", "COLUMNS", "LINES"];
+
+/// The variable named right after a `$` (`NAME` or `{NAME}`) as Python's
+/// `expandvars` finds it, when its name is one a shell can hold: the name,
+/// whether braced, and the bytes it takes.
+fn variable_at(after: &str) -> Option<(&str, bool, usize)> {
+    let valid = |name: &str| {
+        name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !SHELL_OWN.contains(&name)
+            && !name.starts_with("BASH")
+    };
+    if let Some(inner) = after.strip_prefix('{') {
+        let close = inner.find('}')?;
+        let name = &inner[..close];
+        return valid(name).then_some((name, true, close + 2));
+    }
+    // Python's `\w+` takes digits too: `$1x` names `1x`, never set, so it stays.
+    let len = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+    let name = &after[..len];
+    valid(name).then_some((name, false, len))
+}
+
 /// A command line built word by word: the program and fixed options are
 /// trusted literals, every argument is quoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +133,13 @@ impl Cmd {
     pub fn arg(mut self, value: impl AsRef<str>) -> Self {
         self.line.push(' ');
         self.line.push_str(&quote(value.as_ref()));
+        self
+    }
+
+    /// Adds an argument whose `$VARS` and leading `~` the host expands (see [`expanding`]).
+    pub fn arg_expanding(mut self, value: impl AsRef<str>) -> Self {
+        self.line.push(' ');
+        self.line.push_str(&expanding(value.as_ref()));
         self
     }
 
@@ -154,5 +240,36 @@ mod tests {
                 .unwrap();
             assert_eq!(String::from_utf8(out.stdout).unwrap(), word, "for {word:?}");
         }
+    }
+
+    #[test]
+    fn expanding_words_leave_only_variables_and_homes_to_the_shell() {
+        assert_eq!(expanding("plain"), "plain");
+        assert_eq!(expanding(""), "''");
+        assert_eq!(expanding("$HOME/a b"), r#""${HOME-\$HOME}"'/a b'"#);
+        assert_eq!(expanding("x${USER}y"), r#"x"${USER-\${USER\}}"y"#);
+        assert_eq!(expanding("~/.ssh"), "~/.ssh");
+        assert_eq!(expanding("~deploy"), "~deploy");
+        assert_eq!(expanding("~a b/x"), "'~a b/x'");
+        assert_eq!(expanding("$1 $ ${} ${a b} $IFS ${PPID}"), "'$1 $ ${} ${a b} $IFS ${PPID}'");
+        assert_eq!(expanding("$(id)`id`;${X$(id)}"), "'$(id)`id`;${X$(id)}'");
+        assert_eq!(expanding("it's $A"), r#"'it'\''s '"${A-\$A}""#);
+    }
+
+    /// What the host makes of expanding words, through a real POSIX shell.
+    #[test]
+    fn expanding_words_read_back_as_python_expands_them() {
+        let words = ["$SET/x", "${SET}", "$UNSET", "${UNSET}", "a$SET.b", "$(touch /tmp/stockman-pwned)", "~/k", "'\"$SET_2"];
+        let line = words.iter().map(|w| expanding(w)).collect::<Vec<_>>().join(" ");
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("printf '[%s]' {line}"))
+            .env_remove("UNSET")
+            .env("SET", "v *;$(id)")
+            .env("HOME", "/home/h")
+            .output()
+            .unwrap();
+        let got = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(got, "[v *;$(id)/x][v *;$(id)][$UNSET][${UNSET}][av *;$(id).b][$(touch /tmp/stockman-pwned)][/home/h/k]['\"$SET_2]");
     }
 }

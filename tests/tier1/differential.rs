@@ -458,3 +458,8 @@ fn ran_every_case(output: &str) -> String {
     assert!(output.contains("TASK [what each case gave]") && output.contains("\"msg\": \"empty-file-global: ") && output.contains("PLAY RECAP"), "the table did not run:\n{output}");
     output.to_string()
 }
+
+#[test]
+fn command_expands_variables_and_homes_as_ansible() {
+    compare("command_expand.yml", &[]);
+}

@@ -105,6 +105,7 @@ const FILES: &str = r#"
     - name: command argv
       command:
         argv: [printf, "%s|", "{{ item }}"]
+        expand_argument_vars: false
       loop: "{{ values }}"
       register: argv_r
     - name: command free form with quote
@@ -190,9 +191,20 @@ fn file_modules_and_commands_keep_hostile_strings_as_data() {
 
     let results: Value = serde_json::from_slice(&std::fs::read(p.remote("results.json")).unwrap()).unwrap();
     let piped: Vec<String> = h.values.iter().map(|v| format!("{v}|")).collect();
-    for key in ["argv", "free", "shell"] {
+    for key in ["argv", "shell"] {
         assert_eq!(results[key], json!(piped), "{key}: every argument arrives byte for byte");
     }
+    // command's default expand_argument_vars: `~root` and a set variable are
+    // expanded as Python's expanduser/expandvars do; nothing else is touched.
+    let path_at = h.values.iter().position(|x| x == "${PATH}").unwrap();
+    let free = results["free"].as_array().unwrap();
+    assert!(free[path_at].as_str().unwrap().starts_with('/'), "${{PATH}} expanded: {}", free[path_at]);
+    let mut expanded: Vec<Value> = h.values.iter().map(|v| match v.as_str() {
+        "~root" => json!(format!("{}|", login_home("root").display())),
+        _ => json!(format!("{v}|")),
+    }).collect();
+    expanded[path_at] = free[path_at].clone();
+    assert_eq!(free, &expanded, "free: data but for `~root` and `${{PATH}}`");
     let dirs: Vec<String> = h.names.iter().map(|n| format!("{}/dirs/{n}", p.remote_str())).collect();
     assert_eq!(results["pwd"], json!(dirs), "chdir");
     for key in ["owner", "group", "mode"] {
