@@ -357,8 +357,10 @@ const ROLE_SCENARIOS: &[Scenario] = &[
                 "/etc/fstab",
                 "/etc/sysctl.d",
                 "/home/deploy",
+                "/etc/ssh/sshd_config",
+                "/etc/ssh/sshd_config.d",
             ],
-            units: &["echo-hello.service", "cron.service"],
+            units: &["echo-hello.service", "cron.service", "ssh.service"],
             commands: &["findmnt -n -o SOURCE,FSTYPE,OPTIONS /var/cache/echo-hello", "crontab -l -u root"],
             ..Watch::EMPTY
         },
