@@ -211,8 +211,12 @@ struct Change {
 }
 
 /// The command to run (None: in state) and what it changes; Err: a task failure.
-fn plan(request: &Request, found: &Found) -> Result<Option<(Cmd, Vec<Change>)>, String> {
-    for g in request.wanted_groups() {
+/// In check mode an account still to be created is not held to its groups
+/// existing, as in Ansible's module (it reports "would create" before looking at
+/// them): a role that creates the group in the task before still passes --check.
+fn plan(request: &Request, found: &Found, check: bool) -> Result<Option<(Cmd, Vec<Change>)>, String> {
+    let creating = request.present && found.passwd.is_none();
+    for g in request.wanted_groups().into_iter().filter(|_| !(check && creating)) {
         if found.group(g).is_none() {
             return Err(format!("Group {g} does not exist"));
         }
@@ -423,7 +427,7 @@ async fn with_key<T: Target>(target: &T, key: &KeyRequest, res: ModuleResult, mo
 async fn account<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
     let request = Request::from_args(args)?;
     let found = probe(target, &request).await?;
-    let planned = match plan(&request, &found) {
+    let planned = match plan(&request, &found, mode.check) {
         Ok(p) => p,
         Err(msg) => return Ok(ModuleResult::failed(msg).with("name", request.name.clone())),
     };
@@ -527,35 +531,38 @@ mod tests {
     #[test]
     fn in_state_user_plans_nothing() {
         let r = request(json!({"name": "alice", "groups": ["sudo"], "shell": "/bin/sh", "comment": "Alice A", "password": "$y$hash"}));
-        assert!(plan(&r, &found()).unwrap().is_none());
+        assert!(plan(&r, &found(), false).unwrap().is_none());
     }
 
     #[test]
     fn changes_become_one_usermod_with_quoted_values() {
         let r = request(json!({"name": "alice", "groups": "staff", "append": true, "comment": "it's $(id)", "password_lock": true}));
-        let (cmd, changes) = plan(&r, &found()).unwrap().unwrap();
+        let (cmd, changes) = plan(&r, &found(), false).unwrap().unwrap();
         assert_eq!(cmd.as_str(), "usermod -a -G staff -c 'it'\\''s $(id)' -L -- alice");
         assert_eq!(changes.len(), 3);
         let r = request(json!({"name": "alice", "groups": []}));
-        assert_eq!(plan(&r, &found()).unwrap().unwrap().0.as_str(), "usermod -G '' -- alice");
+        assert_eq!(plan(&r, &found(), false).unwrap().unwrap().0.as_str(), "usermod -G '' -- alice");
     }
 
     #[test]
     fn password_hash_never_in_diff_and_on_create_respected() {
         let r = request(json!({"name": "alice", "password": "$6$new"}));
-        let (_, changes) = plan(&r, &found()).unwrap().unwrap();
+        let (_, changes) = plan(&r, &found(), false).unwrap().unwrap();
         let d = diff(&r, &changes);
         assert!(!d.before.contains("$6$") && !d.after.contains("$6$"));
         let r = request(json!({"name": "alice", "password": "$6$new", "update_password": "on_create"}));
-        assert!(plan(&r, &found()).unwrap().is_none());
+        assert!(plan(&r, &found(), false).unwrap().is_none());
     }
 
     #[test]
     fn missing_group_fails_by_name_and_new_user_uses_useradd() {
         let r = request(json!({"name": "carol", "groups": "nope"}));
-        assert_eq!(plan(&r, &Found::default()).unwrap_err(), "Group nope does not exist");
+        assert_eq!(plan(&r, &Found::default(), false).unwrap_err(), "Group nope does not exist");
+        assert!(plan(&r, &Found::default(), true).unwrap().is_some(), "check mode: the group may come from an earlier task");
+        let alice = request(json!({"name": "alice", "groups": "nope"}));
+        assert_eq!(plan(&alice, &found(), true).unwrap_err(), "Group nope does not exist", "an existing account is still held to it");
         let r = request(json!({"name": "carol", "uid": 2000, "system": true, "expires": 86400 * 365}));
-        let (cmd, _) = plan(&r, &Found::default()).unwrap().unwrap();
+        let (cmd, _) = plan(&r, &Found::default(), false).unwrap().unwrap();
         assert_eq!(cmd.as_str(), "useradd -u 2000 -e 1971-01-01 -m -r -- carol");
     }
 

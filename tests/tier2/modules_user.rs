@@ -84,3 +84,18 @@ fn user_and_group_create_modify_remove_idempotently() {
     assert_eq!(fleet.sh(H, "test -e /home/svc && echo home; true"), "");
     assert_eq!(p.play(H, &sys, &[]).ok().changed(H), 0);
 }
+
+/// A role's pattern: the group, then a user in it. In check mode on a fresh host
+/// the group is not there yet; Ansible reports both changed, not "Group ... does not exist".
+#[test]
+fn check_mode_user_in_a_group_made_by_the_task_before() {
+    let fleet = Fleet::up(1);
+    let p = Project::new(&fleet);
+    let play = tasks("- group: name=checkops system=true\n- user: name=checkuser group=checkops groups=checkops shell=/bin/bash");
+    let run = p.play(H, &play, &["--check", "--diff"]).ok();
+    assert_eq!(run.changed(H), 2, "{}", run.all());
+    assert_eq!(fleet.sh(H, "getent group checkops; getent passwd checkuser; true"), "", "check mode created something");
+    // An existing account is still held to its groups existing, in check mode too.
+    let missing = tasks("- user: name=root groups=nosuchgroup\n  check_mode: true\n  register: r\n  ignore_errors: true\n- assert: {that: \"r.failed and r.msg == 'Group nosuchgroup does not exist'\"}");
+    p.play(H, &missing, &[]).ok();
+}

@@ -188,28 +188,78 @@ const EXPECTED: &[Expected] = &[
 fn parity_with_ansible_playbook_on_the_core_modules() {
     assert!(Path::new(ANSIBLE_PLAYBOOK).exists(), "{ANSIBLE_PLAYBOOK} is missing: run tests/run-all.sh, which installs it");
     assert!(Path::new(WHEELS).join("six-1.16.0-py2.py3-none-any.whl").exists(), "{WHEELS} lacks the wheels of fallback_more.yml's pip tasks: run tests/run-all.sh, which fetches them");
-    let scenarios = selected();
+    judge(&Suite {
+        data: "tests/data/parity",
+        roles: None,
+        scenarios: selected(SCENARIOS, "STOCKMAN_PARITY_SCENARIOS"),
+        passes: TWICE,
+        expected: EXPECTED,
+        prune_refused: true,
+        converges: false,
+    });
+}
+
+/// What one judged test runs: its scenarios (playbooks in `data`, roles in `roles`),
+/// the passes each tool makes over fresh hosts, in order, and the known gaps.
+struct Suite {
+    /// Playbooks (NAME.yml), files/ and templates/, relative to the checkout.
+    data: &'static str,
+    /// Roles, copied to the project's roles/ (beside the playbooks).
+    roles: Option<&'static str>,
+    scenarios: Vec<&'static Scenario>,
+    passes: &'static [Pass],
+    expected: &'static [Expected],
+    /// Take out (and report) tasks stockman refuses to load; without it, every
+    /// playbook must load (tasks inside roles cannot be cut out one by one).
+    prune_refused: bool,
+    /// The last pass must change nothing and fail nothing, for both tools (the same
+    /// recap on both sides is not enough: both could keep changing something).
+    converges: bool,
+}
+
+/// One run of every scenario by each tool: its name in difference keys (`run 1`)
+/// and the extra command-line arguments (`--check --diff`).
+struct Pass {
+    label: &'static str,
+    args: &'static [&'static str],
+}
+
+/// The core judge's passes: twice in a row, the second one must change nothing.
+const TWICE: &[Pass] = &[Pass { label: "run 1", args: &[] }, Pass { label: "run 2", args: &[] }];
+
+/// Brings up two fresh hosts per scenario (ansible on host 2i, stockman on 2i+1),
+/// runs every pass of every scenario with both tools, compares recaps, registered
+/// results and host state, and fails on any difference not in `suite.expected`.
+fn judge(suite: &Suite) {
+    let scenarios = &suite.scenarios;
     let fleet = Fleet::up(2 * scenarios.len());
     let hosts = fleet.hosts();
-    // Scenario i: ansible on host 2i, stockman on host 2i+1.
     let pairs: Vec<(&str, String, String)> =
         scenarios.iter().enumerate().map(|(i, s)| (s.name, hosts[2 * i].name.clone(), hosts[2 * i + 1].name.clone())).collect();
-    let project = Project::new(&fleet, &pairs);
-    // Tasks stockman will not even load are taken out for both tools (and reported).
-    let mut found: Vec<Difference> = scenarios
-        .iter()
-        .flat_map(|s| project.prune_refused_tasks(s.name))
-        .map(|r| Difference { key: format!("{} refused {}", r.play, r.task), ansible: Some("loads".into()), stockman: Some(r.error) })
-        .collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = Project::new(&fleet, &root.join(suite.data), suite.roles.map(|r| root.join(r)).as_deref(), &pairs);
+    let mut found: Vec<Difference> = Vec::new();
+    for s in scenarios {
+        if suite.prune_refused {
+            // Tasks stockman will not even load are taken out for both tools (and reported).
+            found.extend(project.prune_refused_tasks(s.name).into_iter().map(|r| Difference {
+                key: format!("{} refused {}", r.play, r.task),
+                ansible: Some("loads".into()),
+                stockman: Some(r.error),
+            }));
+        } else if let Err(error) = project.syntax_check(s.name) {
+            panic!("stockman refuses {}/{}.yml:\n{error}", suite.data, s.name);
+        }
+    }
 
-    // Every scenario and tool at once, each run twice in a row.
+    // Every scenario and tool at once, the passes of one in a row.
     let project = &project;
-    let runs: Vec<[[Run; 2]; 2]> = std::thread::scope(|scope| {
-        let twice = |tool, name| scope.spawn(move || [project.run(tool, name), project.run(tool, name)]);
-        let handles: Vec<_> = scenarios.iter().map(|s| [twice(Tool::Ansible, s.name), twice(Tool::Stockman, s.name)]).collect();
+    let runs: Vec<[Vec<Run>; 2]> = std::thread::scope(|scope| {
+        let passes = |tool, name| scope.spawn(move || suite.passes.iter().map(|p| project.run(tool, name, p.args)).collect::<Vec<_>>());
+        let handles: Vec<_> = scenarios.iter().map(|s| [passes(Tool::Ansible, s.name), passes(Tool::Stockman, s.name)]).collect();
         handles.into_iter().map(|[a, s]| [a.join().unwrap(), s.join().unwrap()]).collect()
     });
-    let outputs = keep_outputs(&scenarios, &runs);
+    let outputs = keep_outputs(scenarios, suite.passes, &runs);
     for [ansible, stockman] in &runs {
         if let Some(run) = ansible.iter().chain(stockman).find(|run| run.recap().is_empty()) {
             panic!("a run printed no recap (all outputs in {}):\n{}", outputs.display(), run.all());
@@ -217,51 +267,138 @@ fn parity_with_ansible_playbook_on_the_core_modules() {
     }
 
     for ((scenario, (_, ansible_host, stockman_host)), [ansible, stockman]) in scenarios.iter().zip(&pairs).zip(&runs) {
-        found.extend(scenario_differences(scenario, [ansible, stockman]));
+        if suite.converges {
+            found.extend(not_converged(scenario.name, Tool::Ansible, ansible.last()));
+            found.extend(not_converged(scenario.name, Tool::Stockman, stockman.last()));
+        }
+        found.extend(scenario_differences(scenario, suite.passes, [ansible, stockman]));
         let a = Snapshot::take(&fleet, ansible_host, &scenario.watch);
         let s = Snapshot::take(&fleet, stockman_host, &scenario.watch);
         found.extend(diff_maps(scenario.name, &a.0, &s.0));
     }
 
-    let expected: Vec<Expected> = EXPECTED.iter().filter(|e| scenarios.iter().any(|s| e.key.split(' ').next() == Some(s.name))).cloned().collect();
+    let expected: Vec<Expected> =
+        suite.expected.iter().filter(|e| scenarios.iter().any(|s| e.key.split(' ').next() == Some(s.name))).cloned().collect();
     let (unexpected, stale) = against_expected(&found, &expected);
     if !unexpected.is_empty() || !stale.is_empty() {
         panic!("{}", report(&unexpected, &stale, &outputs));
     }
 }
 
-/// The scenarios to judge: all, or those named in `STOCKMAN_PARITY_SCENARIOS`
+/// The scenarios to judge: all, or those named in the variable `env`
 /// (`replace,slurp`) while working on a few; an unknown name is an error.
-fn selected() -> Vec<&'static Scenario> {
-    let Ok(names) = std::env::var("STOCKMAN_PARITY_SCENARIOS") else { return SCENARIOS.iter().collect() };
+fn selected(all: &'static [Scenario], env: &str) -> Vec<&'static Scenario> {
+    let Ok(names) = std::env::var(env) else { return all.iter().collect() };
     names
         .split(',')
-        .map(|n| SCENARIOS.iter().find(|s| s.name == n.trim()).unwrap_or_else(|| panic!("STOCKMAN_PARITY_SCENARIOS: no scenario `{n}`")))
+        .map(|n| all.iter().find(|s| s.name == n.trim()).unwrap_or_else(|| panic!("{env}: no scenario `{n}`")))
         .collect()
 }
 
-/// Recap counts and registered fields of one scenario, both runs.
-fn scenario_differences(scenario: &Scenario, [ansible, stockman]: [&[Run; 2]; 2]) -> Vec<Difference> {
+/// A difference when `run` (a scenario's last pass) reported a change or a failure.
+fn not_converged(scenario: &str, tool: Tool, run: Option<&Run>) -> Option<Difference> {
+    let counts = run?.recap().remove(scenario).unwrap_or_default();
+    let settled = counts.contains(" changed=0 ") && counts.contains(" failed=0 ") && counts.contains(" unreachable=0 ");
+    let says = |t: Tool| if t == tool { Some(counts.clone()) } else { Some("-".to_string()) };
+    (!settled).then(|| Difference { key: format!("{scenario} converged {}", tool.name()), ansible: says(Tool::Ansible), stockman: says(Tool::Stockman) })
+}
+
+/// Recap counts and registered fields of one scenario, every pass.
+fn scenario_differences(scenario: &Scenario, passes: &[Pass], [ansible, stockman]: [&[Run]; 2]) -> Vec<Difference> {
     let mut found = Vec::new();
-    for n in 0..2 {
+    for (n, pass) in passes.iter().enumerate() {
         let recap = |run: &Run| run.recap().into_iter().filter(|(h, _)| h == scenario.name).map(|(_, c)| ("".to_string(), c)).collect();
-        let mut d = diff_maps(&format!("{} recap run {}", scenario.name, n + 1), &recap(&ansible[n]), &recap(&stockman[n]));
+        let mut d = diff_maps(&format!("{} recap {}", scenario.name, pass.label), &recap(&ansible[n]), &recap(&stockman[n]));
         d.iter_mut().for_each(|d| d.key = d.key.trim_end().to_string());
         found.extend(d);
         let fields = |run: &Run| registered_fields(&run.registered(), scenario.name, scenario.fields);
-        found.extend(diff_registered(&format!("{} registered run {}", scenario.name, n + 1), &fields(&ansible[n]), &fields(&stockman[n])));
+        found.extend(diff_registered(&format!("{} registered {}", scenario.name, pass.label), &fields(&ansible[n]), &fields(&stockman[n])));
     }
     found
 }
 
+/// Public-role patterns (issue 14): the roles in tests/data/roles, written the way
+/// geerlingguy's, dev-sec's and debops' roles are (OS vars by first_found,
+/// setup-OS includes, handlers, meta dependencies, an argument spec), applied
+/// from tests/data/roles/NAME.yml.
+const ROLE_SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "roles_web",
+        watch: Watch {
+            packages: &["cron", "jq", "tree", "nginx", "nginx-common"],
+            users: &["deploy"],
+            groups: &["ops"],
+            roots: &[
+                "/etc/nginx/conf.d",
+                "/etc/nginx/sites-enabled",
+                "/srv/www",
+                "/home/deploy",
+                "/etc/sysctl.d",
+                "/etc/default/cron",
+                "/etc/motd",
+                "/etc/apt/sources.list",
+                "/etc/apt/sources.list.d",
+            ],
+            units: &["nginx.service", "cron.service"],
+            commands: &["crontab -l -u root", "cat /etc/nginx/conf.d/sites.conf"],
+            ..Watch::EMPTY
+        },
+        fields: &["msg", "home", "repo", "sources_added", "sources_removed", "base_admin_home"],
+    },
+    Scenario {
+        name: "roles_app",
+        watch: Watch {
+            packages: &["cron", "jq", "tree"],
+            users: &["deploy", "echo"],
+            roots: &[
+                "/opt/echo-hello",
+                "/etc/systemd/system/echo-hello.service",
+                "/etc/systemd/system/multi-user.target.wants",
+                "/etc/fstab",
+                "/etc/sysctl.d",
+                "/home/deploy",
+                "/etc/ssh/sshd_config",
+                "/etc/ssh/sshd_config.d",
+            ],
+            units: &["echo-hello.service", "cron.service", "ssh.service"],
+            commands: &["findmnt -n -o SOURCE,FSTYPE,OPTIONS /var/cache/echo-hello", "crontab -l -u root"],
+            ..Watch::EMPTY
+        },
+        fields: &["msg", "status_code", "url", "stat.exists", "stat.executable", "stat.islnk", "stat.pw_name", "stat.mode"],
+    },
+];
+
+/// A fresh host in check mode first (what would change, with diffs), then twice
+/// for real: the second run must change nothing.
+const CHECK_THEN_TWICE: &[Pass] =
+    &[Pass { label: "check", args: &["--check", "--diff"] }, Pass { label: "run 1", args: &[] }, Pass { label: "run 2", args: &[] }];
+
+/// Known gaps of the public-role patterns, as [`EXPECTED`] for the core modules.
+const ROLE_EXPECTED: &[Expected] = &[];
+
+#[test]
+fn parity_with_ansible_playbook_on_public_role_patterns() {
+    assert!(Path::new(ANSIBLE_PLAYBOOK).exists(), "{ANSIBLE_PLAYBOOK} is missing: run tests/run-all.sh, which installs it");
+    judge(&Suite {
+        data: "tests/data/roles",
+        roles: Some("tests/data/roles"),
+        scenarios: selected(ROLE_SCENARIOS, "STOCKMAN_ROLE_SCENARIOS"),
+        passes: CHECK_THEN_TWICE,
+        expected: ROLE_EXPECTED,
+        prune_refused: false,
+        converges: true,
+    });
+}
+
 /// Saves every run's output (with its time) so that a failure can be read in full.
-fn keep_outputs(scenarios: &[&Scenario], runs: &[[[Run; 2]; 2]]) -> PathBuf {
+fn keep_outputs(scenarios: &[&Scenario], passes: &[Pass], runs: &[[Vec<Run>; 2]]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("stockman-parity-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (scenario, sides) in scenarios.iter().zip(runs) {
         for (tool, side) in ["ansible", "stockman"].iter().zip(sides) {
-            for (n, run) in side.iter().enumerate() {
-                std::fs::write(dir.join(format!("{}-{tool}-run{}.txt", scenario.name, n + 1)), run.all()).unwrap();
+            for (pass, run) in passes.iter().zip(side) {
+                let label = pass.label.replace(' ', "");
+                std::fs::write(dir.join(format!("{}-{tool}-{label}.txt", scenario.name)), run.all()).unwrap();
             }
         }
     }

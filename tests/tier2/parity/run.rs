@@ -13,13 +13,9 @@ use serde_json::Value;
 use crate::fleet::Fleet;
 use crate::playbook::ansible_command;
 
-/// The scenario data: playbooks, files/ and templates/.
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/parity")
-}
-
-/// A temp project: one playbook per scenario (NAME.yml), files/, templates/, a HOME
-/// that trusts the fleet, and one inventory per tool.
+/// A temp project: one playbook per scenario (NAME.yml), files/, templates/ and
+/// roles/ when the suite has them, a HOME that trusts the fleet, and one inventory
+/// per tool.
 pub struct Project {
     dir: tempfile::TempDir,
 }
@@ -50,19 +46,28 @@ pub struct Run {
 }
 
 impl Project {
-    /// `scenarios` are (inventory alias, ansible's fleet host, stockman's fleet host).
-    pub fn new(fleet: &Fleet, scenarios: &[(&str, String, String)]) -> Project {
+    /// `data` holds the playbooks (NAME.yml) and maybe files/ and templates/; `roles`
+    /// the roles; `scenarios` are (inventory alias, ansible's fleet host, stockman's
+    /// fleet host).
+    pub fn new(fleet: &Fleet, data: &Path, roles: Option<&Path>, scenarios: &[(&str, String, String)]) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        copy_tree(&data_dir().join("files"), &root.join("files"));
-        copy_tree(&data_dir().join("templates"), &root.join("templates"));
-        // Every byte value, twice: binary content must stay byte-exact.
-        let binary: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
-        std::fs::write(root.join("files/binary.bin"), binary).unwrap();
-        set_mode(&root.join("files/exec.sh"), 0o755);
+        if data.join("files").is_dir() {
+            copy_tree(&data.join("files"), &root.join("files"));
+            // Every byte value, twice: binary content must stay byte-exact.
+            let binary: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+            std::fs::write(root.join("files/binary.bin"), binary).unwrap();
+            set_mode(&root.join("files/exec.sh"), 0o755);
+        }
+        if data.join("templates").is_dir() {
+            copy_tree(&data.join("templates"), &root.join("templates"));
+        }
+        if let Some(roles) = roles {
+            copy_tree(roles, &root.join("roles"));
+        }
 
         for (alias, _, _) in scenarios {
-            std::fs::copy(data_dir().join(format!("{alias}.yml")), root.join(format!("{alias}.yml"))).unwrap();
+            std::fs::copy(data.join(format!("{alias}.yml")), root.join(format!("{alias}.yml"))).unwrap();
         }
 
         let ssh = root.join("home/.ssh");
@@ -112,6 +117,15 @@ impl Project {
         }
     }
 
+    /// stockman's `--syntax-check` of a scenario's playbook: its error output if it refuses.
+    pub fn syntax_check(&self, scenario: &str) -> Result<(), String> {
+        let check = self.stockman_command().arg("--syntax-check").arg(self.playbook(scenario)).output().unwrap();
+        if check.status.success() {
+            return Ok(());
+        }
+        Err(String::from_utf8_lossy(&check.stderr).into_owned())
+    }
+
     fn stockman_command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockman"));
         cmd.arg("playbook")
@@ -129,8 +143,9 @@ impl Project {
         self.dir.path().join(format!("{scenario}.yml"))
     }
 
-    /// Runs a scenario's playbook with `tool` against its inventory.
-    pub fn run(&self, tool: Tool, scenario: &str) -> Run {
+    /// Runs a scenario's playbook with `tool` against its inventory, `args` (such as
+    /// `--check --diff`) before the playbook.
+    pub fn run(&self, tool: Tool, scenario: &str, args: &[&str]) -> Run {
         let root = self.dir.path();
         let mut cmd = match tool {
             Tool::Ansible => {
@@ -145,6 +160,7 @@ impl Project {
         }
         let started = std::time::Instant::now();
         let out: Output = cmd
+            .args(args)
             .arg(self.playbook(scenario))
             .current_dir(root)
             .output()

@@ -30,12 +30,15 @@ pub struct Watch {
     pub repos: &'static [&'static str],
     /// Paths whose content is random by design (compared by type and mode only).
     pub volatile: &'static [&'static str],
+    /// Shell commands whose output (stdout and stderr, lines joined by `;`) is
+    /// state no file shows as well: the mount table, a crontab as cron lists it.
+    pub commands: &'static [&'static str],
 }
 
 impl Watch {
     /// Nothing watched; scenarios fill in what they touch.
     pub const EMPTY: Watch =
-        Watch { packages: &[], users: &[], groups: &[], roots: &[], units: &[], repos: &[], volatile: &[] };
+        Watch { packages: &[], users: &[], groups: &[], roots: &[], units: &[], repos: &[], volatile: &[], commands: &[] };
 }
 
 /// A host's state: one value per key, host-specific parts normalised.
@@ -181,6 +184,9 @@ for d in {repos}; do
   printf 'git-refs\t%s\t%s\n' "$d" "$(git -C "$d" for-each-ref --format='%(refname)' | tr '\n' ' ')"
   printf 'git-remotes\t%s\t%s\n' "$d" "$(git -C "$d" config --get-regexp '^remote\.' | tr '\n' ';')"
 done
+for c in {commands}; do
+  printf 'command\t%s\t%s\n' "$c" "$(sh -c "$c" 2>&1 | tr '\n' ';')"
+done
 printf 'hostile\t/tmp/pwned\t%s\n' "$(ls /tmp/pwned /tmp/pwned2 /root/pwned /pwned 2>/dev/null | tr '\n' ' ')"
 "#,
         packages = words(watch.packages),
@@ -189,6 +195,7 @@ printf 'hostile\t/tmp/pwned\t%s\n' "$(ls /tmp/pwned /tmp/pwned2 /root/pwned /pwn
         roots = words(watch.roots),
         units = words(watch.units),
         repos = words(watch.repos),
+        commands = words(watch.commands),
     )
 }
 
