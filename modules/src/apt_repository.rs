@@ -54,18 +54,20 @@ done"#;
 
 /// `apt-get update` up to `$1` times; before each retry it prints Ansible's
 /// two warnings (NUL-terminated) and sleeps as Ansible does (2^n seconds,
-/// at most `$2`). Exits 1 after the last failure with apt's errors on stderr.
+/// at most `$2`). Exits 1 after the last failure with apt's errors on stderr,
+/// as python-apt reports them: each `W:`/`E:` once (apt-get repeats its
+/// warnings at the end), `W:text` joined by ", ".
 const UPDATE_SCRIPT: &str = r#"n=$1 max=$2 i=0 err=
 while [ "$i" -lt "$n" ]; do
   out=$(LANG=C LC_ALL=C apt-get update -q 2>&1) && exit 0
-  err=$(printf '%s\n' "$out" | grep -E '^(E|W|Err):' | tr '\n' ' ')
+  err=$(printf '%s\n' "$out" | sed -n 's/^\([EW]\): /\1:/p' | awk '!s[$0]++ { printf "%s%s", (n++ ? ", " : ""), $0 }')
   i=$((i + 1))
-  printf 'Failed to update cache after %s due to %s retry, retrying\0' "$i" "${err% }"
+  printf 'Failed to update cache after %s due to %s retry, retrying\0' "$i" "$err"
   d=$((1 << (i - 1))); [ "$d" -gt "$max" ] && d=$max
   sleep "$d"
   printf 'Sleeping for %s seconds, before attempting to update the cache again\0' "$d"
 done
-printf '%s' "${err% }" >&2
+printf '%s' "$err" >&2
 exit 1"#;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
