@@ -42,6 +42,7 @@
 //! - `ini_file`: community.general's options and sections of an INI file, edited as the module edits them.
 //! - `unarchive`: a tar or zip archive (from the controller, the host or a URL) unpacked on the host by GNU tar or unzip.
 //! - `reboot`, `wait_for_connection`: arguments and commands of the two engine actions that reconnect (the waiting is the executor's).
+//! - `apt_repository`, `deb822_repository`: apt's sources, one-line (`.list`, with `apt-get update`) and deb822 (`.sources`, with its key).
 //! - `cron`: a job or variable in a user's crontab or a file of /etc/cron.d.
 //! - `copy_tree`: `copy` of a directory (controller or remote), planned from one probe.
 //! - `async_status`: background jobs of `command`/`shell` (`async:`) and the module reporting on them.
@@ -52,6 +53,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 pub mod apt;
+pub mod apt_repository;
 pub mod args;
 pub mod async_status;
 pub mod authorized_key;
@@ -62,6 +64,7 @@ pub mod copy;
 pub mod convert;
 pub mod copy_tree;
 pub mod cron;
+pub mod deb822_repository;
 pub mod debug;
 pub mod fetch;
 pub mod file;
@@ -299,6 +302,8 @@ pub async fn run<T: Target>(
         ModuleKind::File => file::run(args, target, mode).await,
         ModuleKind::Debug => debug::run(args, controller),
         ModuleKind::Apt => apt::run(args, target, mode).await,
+        ModuleKind::AptRepository => apt_repository::run(args, target, mode).await,
+        ModuleKind::Deb822Repository => deb822_repository::run(args, target, mode).await,
         ModuleKind::User => user::run(args, target, mode).await,
         ModuleKind::Group => group::run(args, target, mode).await,
         ModuleKind::Systemd => systemd::run(args, target, mode).await,

@@ -60,6 +60,10 @@ pub enum ModuleKind {
     IniFile,
     /// `unarchive`: a tar or zip archive unpacked on the host.
     Unarchive,
+    /// `apt_repository`: a one-line apt source added or removed.
+    AptRepository,
+    /// `deb822_repository`: a deb822 `.sources` file (and its key).
+    Deb822Repository,
     /// `reboot`: the host rebooted and waited for; the engine reconnects.
     Reboot,
     /// `wait_for_connection`: the engine connects until a round trip works.
@@ -299,6 +303,8 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "file", kind: ModuleKind::File, free_form: false, any_params: false, params: crate::file::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "debug", kind: ModuleKind::Debug, free_form: false, any_params: false, params: crate::debug::PARAMS, rules: &crate::debug::RULES },
     ModuleSpec { name: "apt", kind: ModuleKind::Apt, free_form: false, any_params: false, params: crate::apt::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "apt_repository", kind: ModuleKind::AptRepository, free_form: false, any_params: false, params: crate::apt_repository::PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "deb822_repository", kind: ModuleKind::Deb822Repository, free_form: false, any_params: false, params: crate::deb822_repository::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "package", kind: ModuleKind::Package, free_form: false, any_params: false, params: &PACKAGE_PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "slurp", kind: ModuleKind::Slurp, free_form: false, any_params: false, params: crate::slurp::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "replace", kind: ModuleKind::Replace, free_form: false, any_params: false, params: crate::replace::PARAMS, rules: &Rules::NONE },

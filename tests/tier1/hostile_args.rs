@@ -966,3 +966,40 @@ fn ini_file_keeps_hostile_sections_options_and_values_as_data() {
         assert_eq!(got, "\n[s]\no = v\n", "{name:?}");
     }
 }
+
+/// apt_repository and deb822_repository in check mode (tier 1 is not root, so
+/// nothing is written under /etc/apt): hostile repo lines, file names, names,
+/// URIs and signed_by values reach the host's shell only as arguments of the
+/// one probe, never as code.
+const APT_REPOSITORY: &str = r#"
+- hosts: all
+  gather_facts: false
+  check_mode: true
+  tasks:
+    - name: hostile repo lines
+      apt_repository: {repo: "deb [trusted=yes] file:/srv/{{ item }} ./ {{ item }}"}
+      loop: "{{ values }}"
+      ignore_errors: true
+    - name: hostile file names
+      apt_repository: {repo: "deb http://example.invalid/debian x main", filename: "{{ item }}"}
+      loop: "{{ names }}"
+      ignore_errors: true
+    - name: hostile deb822 names, uris and signed_by
+      deb822_repository: {name: "{{ item }}", uris: "http://example.invalid/{{ item }}", suites: x, signed_by: "{{ item }}"}
+      loop: "{{ values + names }}"
+      ignore_errors: true
+"#;
+
+#[test]
+fn apt_repository_and_deb822_keep_hostile_lines_and_names_as_data() {
+    let sshd = TestSshd::start();
+    let p = Project::new();
+    let h = Hostile::new(&p);
+    p.inventory(&sshd, &["h"]).write("aptrepo.yml", APT_REPOSITORY);
+    let vars = h.vars_file(&p, json!({}));
+    let run = p.run(&sshd, "aptrepo.yml", &["-e", &vars]);
+    assert!(run.code == 0 || run.code == 2, "no crash:\n{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("UNREACHABLE"), "{}", run.stdout);
+    assert!(!run.stdout.contains("panicked"), "{}", run.stdout);
+    assert_no_marker(&p, &sshd);
+}

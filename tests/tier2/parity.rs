@@ -149,6 +149,11 @@ const SCENARIOS: &[Scenario] = &[
     Scenario { name: "reboot", watch: Watch { roots: &["/root/pwned", "/root/pwned2"], ..Watch::EMPTY }, fields: &["msg", "rebooted", "reboot", "stdout"] },
     Scenario { name: "wait_for_connection", watch: Watch::EMPTY, fields: &["msg"] },
     Scenario { name: "ini_file", watch: Watch { roots: &["/srv/parity/ini"], ..Watch::EMPTY }, fields: &["msg", "path", "rc", "stdout"] },
+    Scenario {
+        name: "apt_repository",
+        watch: Watch { roots: &["/etc/apt/sources.list", "/etc/apt/sources.list.d"], packages: &["hello"], ..Watch::EMPTY },
+        fields: &["msg", "repo", "sources_added", "sources_removed", "diff", "stdout"],
+    },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
