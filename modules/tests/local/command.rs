@@ -15,7 +15,9 @@ async fn command_runs_without_a_shell() {
         .await;
     assert_eq!(n, 1);
     assert!(r.changed && !r.failed);
-    assert_eq!(r.data["stdout"], json!("$HOME ; ls | wc a  b"));
+    // `$HOME` is expanded as Ansible's expand_argument_vars does; the rest is data.
+    let home = std::env::var("HOME").unwrap();
+    assert_eq!(r.data["stdout"], json!(format!("{home} ; ls | wc a  b")));
     assert_eq!(
         r.data["cmd"],
         json!(["echo", "$HOME", ";", "ls", "|", "wc", "a  b"])
@@ -31,6 +33,19 @@ async fn command_runs_without_a_shell() {
         r.data["start"].as_str().unwrap().len(),
         "2024-05-01 12:34:56.123456".len()
     );
+}
+
+#[tokio::test]
+async fn expand_argument_vars_false_keeps_variables_as_written() {
+    let w = World::new();
+    let (r, _) = w
+        .ok(
+            Command,
+            json!({"_raw_params": "echo $HOME ~", "expand_argument_vars": false}),
+            NORMAL,
+        )
+        .await;
+    assert_eq!(r.data["stdout"], json!("$HOME ~"));
 }
 
 #[tokio::test]
