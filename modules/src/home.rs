@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::shell::Cmd;
+use crate::shell::{split_tilde, Cmd};
 use crate::{Args, ModuleError, ModuleKind, Target};
 
 /// The arguments of each module that are paths on the target. `find`'s
@@ -88,13 +88,6 @@ fn expand_value(value: &Value, users: &[String], homes: &[String]) -> Value {
         Value::String(text) => Value::String(expand_path(text, users, homes)),
         other => other.clone(),
     }
-}
-
-/// `~user/rest` as `(user, rest)`; `rest` is empty or starts with `/`.
-fn split_tilde(path: &str) -> Option<(&str, &str)> {
-    let after = path.strip_prefix('~')?;
-    let end = after.find('/').unwrap_or(after.len());
-    Some((&after[..end], &after[end..]))
 }
 
 /// `path` with its `~` prefix replaced by the home found for it, as Python's

@@ -74,13 +74,17 @@ fn flush_quoted(out: &mut String, literal: &mut String) {
 /// A leading `~` or `~user` the shell expands as Python's `expanduser` does
 /// (up to the first `/`); a user name with other characters stays literal.
 fn tilde_prefix(word: &str) -> (&str, &str) {
-    if !word.starts_with('~') {
-        return ("", word);
+    match split_tilde(word) {
+        Some((user, rest)) if user.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) && !user.starts_with('-') => (&word[..word.len() - rest.len()], rest),
+        _ => ("", word),
     }
-    let end = word.find('/').unwrap_or(word.len());
-    let user = &word[1..end];
-    let plain = user.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) && !user.starts_with('-');
-    if plain { (&word[..end], &word[end..]) } else { ("", word) }
+}
+
+/// `~user/rest` as `(user, rest)` (`user` empty for a bare `~`); `rest` is empty or starts with `/`.
+pub(crate) fn split_tilde(path: &str) -> Option<(&str, &str)> {
+    let after = path.strip_prefix('~')?;
+    let end = after.find('/').unwrap_or(after.len());
+    Some((&after[..end], &after[end..]))
 }
 
 /// Variables a shell sets for itself without exporting them: Python's

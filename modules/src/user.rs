@@ -216,8 +216,8 @@ struct Change {
 /// them): a role that creates the group in the task before still passes --check.
 fn plan(request: &Request, found: &Found, check: bool) -> Result<Option<(Cmd, Vec<Change>)>, String> {
     let creating = request.present && found.passwd.is_none();
-    for g in request.wanted_groups().into_iter().filter(|_| !(check && creating)) {
-        if found.group(g).is_none() {
+    if !(check && creating) {
+        if let Some(g) = request.wanted_groups().into_iter().find(|g| found.group(g).is_none()) {
             return Err(format!("Group {g} does not exist"));
         }
     }

@@ -45,8 +45,7 @@ impl Executor<'_> {
             }
             let item_vars = loops::item_vars(lp, &vars, &items, index);
             let mut r = self.run_item(run.play, task, host, &item_vars, playbook_dir).await;
-            // The label sees this item's registered result, as in Ansible.
-            r.item = Some(self.item_label(host, lp, item, &with_registered(&item_vars, task, &r)));
+            r.item = Some(self.item_label(host, lp, item, &item_vars, task, &r));
             r.result.insert(lp.loop_var.clone(), item.clone());
             r.result.insert("ansible_loop_var".into(), lp.loop_var.clone().into());
             if let Some(index_var) = &lp.index_var {
@@ -55,8 +54,9 @@ impl Executor<'_> {
             }
             r.no_log = no_log;
             self.reporter.event(&Event::HostResult(r.clone()));
-            carry_to_next_item(&mut vars, task, &r);
-            results.push(ItemOutcome::from(r));
+            let outcome = ItemOutcome::from(r);
+            carry_to_next_item(&mut vars, task, &outcome);
+            results.push(outcome);
         }
         loop_summary(host, results)
     }
@@ -66,9 +66,14 @@ impl Executor<'_> {
         task.when.iter().find(|condition| matches!(self.templar.eval_condition(condition, ctx), Ok(false))).map(String::as_str)
     }
 
-    fn item_label(&self, host: &HostState, lp: &Loop, item: &Value, item_vars: &TaskVars) -> String {
+    /// The item as its result line names it: `loop_control.label` rendered
+    /// with this item's registered result bound, as in Ansible, or the item.
+    fn item_label(&self, host: &HostState, lp: &Loop, item: &Value, item_vars: &TaskVars, task: &Task, r: &HostResult) -> String {
         let label = match &lp.label {
-            Some(template) => self.templar.render_value(template, &host.context(item_vars)).unwrap_or_else(|_| item.clone()),
+            Some(template) => {
+                let vars = with_registered(item_vars, task, r);
+                self.templar.render_value(template, &host.context(&vars)).unwrap_or_else(|_| item.clone())
+            }
             None => item.clone(),
         };
         py::to_str(&label)
@@ -563,16 +568,15 @@ fn with_registered(vars: &TaskVars, task: &Task, r: &HostResult) -> TaskVars {
 /// task's variables in place: its registered result, and set_fact's variables
 /// (`acc: "{{ acc + [item] }}"` gathers every item). The host keeps them only
 /// once the task is done.
-fn carry_to_next_item(vars: &mut TaskVars, task: &Task, r: &HostResult) {
+fn carry_to_next_item(vars: &mut TaskVars, task: &Task, outcome: &ItemOutcome) {
     if let Some(name) = &task.register {
-        vars.set(name, Value::Object(super::task::registered_form(r)));
+        vars.set(name, Value::Object(outcome.registered.clone()));
     }
     let is_set_fact = matches!(&task.action, Action::Module { spec, .. } if spec.kind == ModuleKind::SetFact);
-    let delegated = r.facts_to.iter().any(Option::is_some);
-    if !is_set_fact || delegated || r.status == Status::Failed {
+    if !is_set_fact || outcome.facts_to.is_some() || outcome.status == Status::Failed {
         return;
     }
-    if let Some(facts) = r.result.get("ansible_facts").and_then(Value::as_object) {
+    if let Some(facts) = outcome.registered.get("ansible_facts").and_then(Value::as_object) {
         facts.iter().for_each(|(k, v)| vars.set(k, v.clone()));
     }
 }
