@@ -169,9 +169,10 @@ impl Executor<'_> {
     }
 
     /// `wait_for_connection`: after `delay`, a round trip (ping's command)
-    /// until one works or `timeout` passes, `sleep` apart. The host's own
-    /// connection is used while it works (opened here if it was not yet);
-    /// once it failed, each attempt opens a new one.
+    /// until one works or `timeout` passes, `sleep` apart. As Ansible resets
+    /// the connection before each attempt, each attempt opens a new one: a
+    /// session opened before a reboot can outlive sshd's listener for a
+    /// while, so a round trip on it proves nothing about the host.
     async fn wait_for_connection(&self, how: &HostCommands<'_>, args: &Args, check: bool) -> HostResult {
         let host = how.host;
         if check {
@@ -184,23 +185,17 @@ impl Executor<'_> {
         };
         let start = Instant::now();
         tokio::time::sleep(plan.delay).await;
-        let mut own_failed = false;
         let mut last_error = String::new();
         let deadline = Instant::now() + plan.timeout;
-        let spec = with_timeout(&host.spec, Some(plan.connect_timeout));
         let outcome = loop {
             let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else {
                 break Err(wait_for_connection::timed_out(&last_error));
             };
             let attempt = async {
-                if own_failed {
-                    let conn = self.fresh_connection(host, Some(plan.connect_timeout)).await?;
-                    let answer = self.ping(how, &conn).await;
-                    conn.close().await;
-                    return answer;
-                }
-                let conn = host.conn.get_or_try_init(|| self.open_spec(&host.name, &spec)).await.map_err(|e| e.to_string())?;
-                self.ping(how, conn).await.inspect_err(|_| own_failed = true)
+                let conn = self.fresh_connection(host, Some(plan.connect_timeout)).await?;
+                let answer = self.ping(how, &conn).await;
+                conn.close().await;
+                answer
             };
             match tokio::time::timeout(left, attempt).await {
                 Ok(Ok(())) => break Ok(()),
@@ -215,8 +210,8 @@ impl Executor<'_> {
             Err(msg) => ModuleResult::failed(msg),
         };
         let mut r = module_result(host, r.with("elapsed", start.elapsed().as_secs()), false);
-        // The host's connection failed (a link lost, a host restarted): the next task opens another.
-        r.reconnect = own_failed;
+        // The host's old connection may be a session of the system that went down: the next task opens another.
+        r.reconnect = true;
         r
     }
 
