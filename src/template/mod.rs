@@ -18,6 +18,7 @@ mod backslashes;
 pub(crate) mod budget;
 mod chains;
 mod filters;
+mod fqcn;
 pub(crate) use filters::py;
 pub(crate) use filters::yaml_emit;
 mod jinja_tests;
@@ -62,6 +63,7 @@ impl Templar {
         // `path.startswith(dir)`, `d.items()`: Python's methods, as in Ansible.
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         jinja_tests::register(&mut env);
+        fqcn::register(&mut env);
         lookups::register(&mut env);
         env.add_function(chains::CHAIN_FN, chains::lookup_chain);
         // Loops over it check the bound on what a render may build.

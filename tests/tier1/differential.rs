@@ -463,3 +463,13 @@ fn ran_every_case(output: &str) -> String {
 fn command_expands_variables_and_homes_as_ansible() {
     compare("command_expand.yml", &[]);
 }
+
+#[test]
+fn filters_tests_and_lookups_by_their_long_names_match_ansible() {
+    compare("fqcn_filters.yml", &[]);
+}
+
+#[test]
+fn vault_filters_and_tests_match_ansible() {
+    compare("vault_filters.yml", &[]);
+}

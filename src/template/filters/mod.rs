@@ -3,7 +3,7 @@
 //!
 //! Layout: `types` (conversions), `strings`, `lists`, `dicts`, `encoding`
 //! (JSON, YAML, base64), `regex`, `hash`, `version`, `random`, `time` (`now()`,
-//! `strftime`); `py` holds
+//! `strftime`), `vault`; `py` holds
 //! Python's renderings (`str`, `repr`, `json.dumps`) the others share.
 
 use minijinja::value::Value as Jinja;
@@ -20,6 +20,7 @@ pub(crate) mod regex;
 mod strings;
 mod time;
 pub(crate) mod types;
+mod vault;
 pub(crate) mod version;
 pub(crate) mod yaml_emit;
 
@@ -34,6 +35,7 @@ pub fn register(env: &mut Environment<'static>) {
     version::register(env);
     random::register(env);
     time::register(env);
+    vault::register(env);
 }
 
 /// The plain data inside a template value.
