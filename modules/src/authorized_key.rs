@@ -15,6 +15,7 @@
 use regex::Regex;
 use serde_json::{json, Value};
 
+use crate::path_info::{info_cmd, with_info, INFO_FN};
 use crate::remote_file::{self, WritePlan};
 use crate::shell::Cmd;
 use crate::{Args, FileDiff, ModuleError, ModuleResult, RunMode, Target};
@@ -59,17 +60,6 @@ const KEY_TYPES: &[&str] = &[
     "rsa-sha2-512-cert-v01@openssh.com",
     "ssh-dss-cert-v01@openssh.com",
 ];
-
-/// `info PATH`: what Ansible adds to a result with a `path` (its
-/// `add_path_info`): ids, names, mode and size of the path itself, and its
-/// state; one empty field when the path does not exist.
-const INFO_FN: &str = r#"info() {
-  if [ -e "$1" ]; then
-    s=$(stat -c '%u %g %U %G %a %s' -- "$1") || s=
-    if [ -L "$1" ]; then t=link; elif [ -d "$1" ]; then t=directory; elif [ "$(stat -L -c %h -- "$1")" -gt 1 ]; then t=hard; else t=file; fi
-    printf '%s %s\0' "$s" "$t"
-  else printf '\0'; fi
-}"#;
 
 /// Prints the user's passwd entry, the keys file's path (`~` is the login's
 /// home, as Ansible's `path` type; the user's ~/.ssh/authorized_keys when
@@ -330,27 +320,6 @@ fn parse_found(out: &[u8]) -> Option<Found> {
     Some(Found { user: user.flatten(), path, real_path, info, content })
 }
 
-/// The `info` line as Ansible's result keys; nothing for a missing path.
-fn path_info(info: &str) -> Vec<(&'static str, Value)> {
-    let f: Vec<&str> = info.split(' ').collect();
-    let [uid, gid, owner, group, mode, size, state] = f[..] else { return Vec::new() };
-    let number = |s: &str| s.parse::<u64>().map_or(Value::Null, Value::from);
-    let name = |name: &str, id: &str| if name == "UNKNOWN" { id.to_string() } else { name.to_string() };
-    vec![
-        ("uid", number(uid)),
-        ("gid", number(gid)),
-        ("owner", name(owner, uid).into()),
-        ("group", name(group, gid).into()),
-        ("mode", u32::from_str_radix(mode, 8).map_or(Value::Null, |m| format!("0{m:03o}").into())),
-        ("state", state.into()),
-        ("size", number(size)),
-    ]
-}
-
-fn info_cmd(path: &str) -> Cmd {
-    Cmd::new("/bin/sh").flag("-c").arg(format!("{INFO_FN}\ninfo \"$1\"")).arg("sh").arg(path)
-}
-
 /// The result Ansible returns: the module's parameters with `keyfile`.
 fn base_result(args: &Args, req: &Request, keyfile: &str) -> ModuleResult {
     let mut result = ModuleResult::ok();
@@ -402,13 +371,6 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     // The given path's attributes once written (one more command, on a change only).
     let out = target.exec(info_cmd(&found.path).as_str(), None).await?;
     Ok(with_info(result, out.stdout_str().trim_end_matches('\0')))
-}
-
-fn with_info(mut result: ModuleResult, info: &str) -> ModuleResult {
-    for (key, value) in path_info(info) {
-        result = result.with(key, value);
-    }
-    result
 }
 
 /// Creates the .ssh directory when managed, then replaces the file atomically.
@@ -502,10 +464,6 @@ mod tests {
         assert_eq!(found.user, Some((1001, 1002)));
         assert_eq!(found.content, "ssh-rsa A\n");
         assert_eq!(parse_found(b"\0/k\0\0\0").unwrap().user, None);
-        let info = path_info("0 0 root UNKNOWN 600 12 link");
-        assert_eq!(info[3], ("group", json!("0")));
-        assert_eq!(info[4], ("mode", json!("0600")));
-        assert!(path_info("").is_empty());
         assert_eq!(parent("/home/bob/.ssh/authorized_keys"), "/home/bob/.ssh");
     }
 }

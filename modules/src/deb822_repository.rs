@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::listarg;
 use crate::mode::ModeSpec;
+use crate::path_info;
 use crate::remote_file::{self, Fields, WritePlan};
 use crate::shell::Cmd;
 use crate::spec::{p, req, Param};
@@ -257,6 +258,17 @@ pub fn plan(req: &Request, found: &Found, text: &str) -> (Option<String>, Option
 
 pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
     let req = request(args)?;
+    let dest = sources_path(&slug(&req.name));
+    let result = apply(&req, target, mode).await?;
+    if result.failed {
+        return Ok(result);
+    }
+    // As Ansible's result with a `dest`: the file's attributes when it is there at the end.
+    let out = target.exec(path_info::info_cmd(&dest).as_str(), None).await?;
+    Ok(path_info::with_info(result, &out.stdout_str()))
+}
+
+async fn apply<T: Target>(req: &Request, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
     let slug = slug(&req.name);
     let dest = sources_path(&slug);
     let out = target.exec(probe_cmd(&slug, req.signed_by.as_deref()).as_str(), None).await?;

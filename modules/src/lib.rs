@@ -87,6 +87,7 @@ mod listarg;
 pub mod mode;
 pub mod module_json;
 pub mod package;
+pub mod path_info;
 pub mod raw;
 pub mod reboot;
 pub mod script;

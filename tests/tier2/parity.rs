@@ -154,6 +154,11 @@ const SCENARIOS: &[Scenario] = &[
         watch: Watch { roots: &["/etc/apt/sources.list", "/etc/apt/sources.list.d"], packages: &["hello"], ..Watch::EMPTY },
         fields: &["msg", "repo", "sources_added", "sources_removed", "diff", "stdout"],
     },
+    Scenario {
+        name: "deb822_repository",
+        watch: Watch { roots: &["/etc/apt/sources.list.d", "/etc/apt/keyrings"], packages: &["hello"], ..Watch::EMPTY },
+        fields: &["msg", "dest", "key_filename", "repo", "diff", "stdout"],
+    },
     Scenario { name: "fetch", watch: Watch { roots: &["/srv/parity"], ..Watch::EMPTY }, fields: &["msg", "file", "remote_checksum", "remote_md5sum"] },
 ];
 
