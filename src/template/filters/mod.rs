@@ -3,7 +3,8 @@
 //!
 //! Layout: `types` (conversions), `strings`, `lists`, `dicts`, `encoding`
 //! (JSON, YAML, base64), `regex`, `hash`, `version`, `random`, `time` (`now()`,
-//! `strftime`); `py` holds
+//! `strftime`), `paths` (`os.path`), `math`, `urls`, `jinja_builtins`
+//! (Jinja2's filters minijinja lacks); `py` holds
 //! Python's renderings (`str`, `repr`, `json.dumps`) the others share.
 
 use minijinja::value::Value as Jinja;
@@ -14,6 +15,8 @@ mod dicts;
 mod encoding;
 pub(crate) mod hash;
 pub(crate) mod lists;
+mod math;
+mod paths;
 pub(crate) mod py;
 mod random;
 pub(crate) mod regex;
@@ -34,6 +37,8 @@ pub fn register(env: &mut Environment<'static>) {
     version::register(env);
     random::register(env);
     time::register(env);
+    paths::register(env);
+    math::register(env);
 }
 
 /// The plain data inside a template value.
