@@ -160,21 +160,7 @@ fn rekey_on_member(data: Jinja, key: Jinja, duplicates: Option<String>, kwargs: 
             None => out.push((new_key, item)),
         }
     }
-    Ok(Jinja::from(minijinja::value::Serde(&Pairs(out))))
-}
-
-/// A dict whose keys keep their types (an int key stays an int).
-struct Pairs(Vec<(Jinja, Jinja)>);
-
-impl serde::Serialize for Pairs {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
-    }
+    Ok(super::dict(out))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub(crate) mod regex;
 mod strings;
 mod time;
 pub(crate) mod types;
+pub(crate) mod urls;
 pub(crate) mod version;
 pub(crate) mod yaml_emit;
 
@@ -39,6 +40,7 @@ pub fn register(env: &mut Environment<'static>) {
     time::register(env);
     paths::register(env);
     math::register(env);
+    urls::register(env);
 }
 
 /// The plain data inside a template value.
@@ -49,6 +51,30 @@ pub(crate) fn to_json(v: &Jinja) -> Value {
 /// A template value holding plain data.
 pub(crate) fn from_json(v: &Value) -> Jinja {
     Jinja::from(minijinja::value::Serde(v))
+}
+
+/// A dict of these entries, in this order; keys keep their types (an int
+/// key stays an int).
+pub(crate) fn dict(entries: Vec<(Jinja, Jinja)>) -> Jinja {
+    Jinja::from(minijinja::value::Serde(&Entries(entries)))
+}
+
+struct Entries(Vec<(Jinja, Jinja)>);
+
+impl serde::Serialize for Entries {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// Whether an object is data (a datetime) rather than something to call.
+pub(crate) fn is_data_object(v: &Jinja) -> bool {
+    time::is_datetime(v)
 }
 
 /// A filter failure with Ansible-like wording.
