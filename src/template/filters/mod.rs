@@ -14,6 +14,7 @@ use serde_json::Value;
 mod dicts;
 mod encoding;
 pub(crate) mod hash;
+mod jinja_builtins;
 pub(crate) mod lists;
 mod math;
 mod paths;
@@ -41,6 +42,7 @@ pub fn register(env: &mut Environment<'static>) {
     paths::register(env);
     math::register(env);
     urls::register(env);
+    jinja_builtins::register(env);
 }
 
 /// The plain data inside a template value.
