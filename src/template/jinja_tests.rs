@@ -55,7 +55,7 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_test("urn", |v: Jinja| is_uri(&v, Some(&["urn".to_string()])));
     env.add_test("timedout", |v: Jinja| -> Result<bool, Error> {
-        result_flag(&v, "timedout")?;
+        async_result(&v, "timedout")?;
         Ok(v.get_attr("timedout")?.get_attr("period").is_ok_and(|p| p.is_true()))
     });
     // A result without the flag is not an async one: Ansible then answers
@@ -123,9 +123,17 @@ fn is_uri(v: &Jinja, schemes: Option<&[String]>) -> bool {
     schemes.is_none_or(|list| list.is_empty() || list.contains(&scheme))
 }
 
+/// Ansible's refusal of a non-dict, in its words.
+fn async_result(v: &Jinja, test: &str) -> Result<(), Error> {
+    if v.kind() != ValueKind::Map {
+        return Err(fail(format!("The '{test}' test expects a dictionary")));
+    }
+    Ok(())
+}
+
 /// `finished` / `started` of an async result.
 fn async_flag(v: &Jinja, key: &str) -> Result<bool, Error> {
-    result_flag(v, key)?;
+    async_result(v, key)?;
     let flag = v.get_attr(key)?;
     Ok(flag.is_undefined() || flag.is_true())
 }
