@@ -1,6 +1,7 @@
 //! Jinja2's built-in filters that minijinja does not have: `center`,
 //! `filesizeformat`, `forceescape`, `striptags`, `truncate`, `wordcount`,
-//! `wordwrap`, `xmlattr`, with Jinja2's (3.1) semantics and defaults.
+//! `wordwrap`, `xmlattr`, `urlize`, with Jinja2's (3.1) semantics and
+//! defaults (Ansible's: `urlize` links get `rel="noopener"`).
 
 use super::{fail, py_str};
 use crate::template::budget;
@@ -16,6 +17,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("wordcount", |v: Jinja| py_str(&v).split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).count());
     env.add_filter("wordwrap", wordwrap);
     env.add_filter("xmlattr", xmlattr);
+    env.add_filter("urlize", urlize);
 }
 
 /// Python's `str.center`: the odd space goes left when the width is odd.
@@ -299,6 +301,91 @@ fn xmlattr(v: Jinja, autospace: Option<bool>, kwargs: Kwargs) -> Result<String, 
     Ok(if autospace && !joined.is_empty() { format!(" {joined}") } else { joined })
 }
 
+/// `urlize(trim_url_limit=None, nofollow=False, target=None, rel=None,
+/// extra_schemes=None)`: the text escaped, its URLs and e-mail addresses
+/// made links.
+fn urlize(v: Jinja, args: Rest<Jinja>, kwargs: Kwargs) -> Result<String, Error> {
+    let limit = number(&args, 0, &kwargs, "trim_url_limit")?;
+    let nofollow = flag(&args, 1, &kwargs, "nofollow")?.unwrap_or(false);
+    let target = text(&args, 2, &kwargs, "target")?.filter(|t| !t.is_empty());
+    let rel = text(&args, 3, &kwargs, "rel")?;
+    let extra_schemes: Vec<String> = match given(&args, 4, &kwargs, "extra_schemes")?.filter(|v| !v.is_none()) {
+        Some(list) => list.try_iter()?.map(|s| py_str(&s)).collect(),
+        None => Vec::new(),
+    };
+    kwargs.assert_all_used()?;
+    // Jinja2's policy adds "noopener" to every link's rel, sorted with the rest.
+    let mut rels: Vec<String> = rel.unwrap_or_default().split_whitespace().map(str::to_string).collect();
+    if nofollow {
+        rels.push("nofollow".into());
+    }
+    rels.push("noopener".into());
+    rels.sort();
+    rels.dedup();
+    let attrs = format!(" rel=\"{}\"{}", escape(&rels.join(" ")), target.map(|t| format!(" target=\"{}\"", escape(&t))).unwrap_or_default());
+    let trim = |url: &str| match limit {
+        Some(n) if url.chars().count() > n => format!("{}...", url.chars().take(n).collect::<String>()),
+        _ => url.to_string(),
+    };
+    let escaped = escape(&py_str(&v));
+    let mut out = String::new();
+    let mut last = 0;
+    for space in url_re(r"\s+").find_iter(&escaped) {
+        out.push_str(&urlize_word(&escaped[last..space.start()], &attrs, &trim, &extra_schemes));
+        out.push_str(space.as_str());
+        last = space.end();
+    }
+    out.push_str(&urlize_word(&escaped[last..], &attrs, &trim, &extra_schemes));
+    Ok(out)
+}
+
+fn url_re(pattern: &'static str) -> regex::Regex {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, regex::Regex>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    cache.entry(pattern).or_insert_with(|| regex::Regex::new(pattern).expect("static pattern")).clone()
+}
+
+/// One word of `urlize`: leading `(`/`<` and trailing `).,>` kept out of
+/// the link unless they balance one inside it.
+fn urlize_word(word: &str, attrs: &str, trim: &dyn Fn(&str) -> String, extra_schemes: &[String]) -> String {
+    let mut middle = word.to_string();
+    let head = url_re(r"^(?:[(<]|&lt;)+").find(&middle).map(|m| m.as_str().to_string()).unwrap_or_default();
+    middle = middle[head.len()..].to_string();
+    let mut tail = String::new();
+    if let Some(m) = url_re(r"(?:[)>.,\n]|&gt;)+$").find(&middle) {
+        tail = m.as_str().to_string();
+        middle.truncate(m.start());
+    }
+    for (open, close) in [("(", ")"), ("<", ">"), ("&lt;", "&gt;")] {
+        let opens = middle.matches(open).count();
+        if opens <= middle.matches(close).count() {
+            continue;
+        }
+        for _ in 0..opens.min(tail.matches(close).count()) {
+            let end = tail.find(close).map(|i| i + close.len()).unwrap_or(0);
+            middle.push_str(&tail[..end]);
+            tail = tail[end..].to_string();
+        }
+    }
+    let http = url_re(r"(?i)^((https?://|www\.)(([\w%-]+\.)+)?([a-z]{2,63}|[\d.]+|\[[0-9a-f:.]+\])|([\w%-]+\.)+([a-z]{2,63}))(:[\d]{1,5})?(?:[/?#]\S*)?$");
+    let email = url_re(r"^\S+@\w[\w.-]*\.\w+$");
+    let linked = if http.is_match(&middle) {
+        let href = if middle.starts_with("https://") || middle.starts_with("http://") { middle.clone() } else { format!("https://{middle}") };
+        format!("<a href=\"{href}\"{attrs}>{}</a>", trim(&middle))
+    } else if middle.strip_prefix("mailto:").is_some_and(|m| email.is_match(m)) {
+        format!("<a href=\"{middle}\">{}</a>", &middle[7..])
+    } else if middle.contains('@') && !middle.starts_with("www.") && !middle.contains(':') && email.is_match(&middle) {
+        format!("<a href=\"mailto:{middle}\">{middle}</a>")
+    } else if extra_schemes.iter().any(|scheme| middle.starts_with(scheme.as_str()) && middle != *scheme) {
+        format!("<a href=\"{middle}\"{attrs}>{middle}</a>")
+    } else {
+        middle
+    };
+    format!("{head}{linked}{tail}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +429,19 @@ mod tests {
         assert_eq!(render("{{ 'well-known words' | wordwrap(6, wrapstring='|') }}").unwrap(), "well-|known|words");
         assert_eq!(render("{{ 'well-known' | wordwrap(6, break_on_hyphens=false) }}").unwrap(), "well-k\nnown");
         assert_eq!(render("{{ 'a b\n\nc' | wordwrap(1) }}").unwrap(), "a\nb\n\nc");
+    }
+
+    #[test]
+    fn urlize_like_jinja() {
+        assert_eq!(
+            render("{{ 'see www.example.com, (http://x.org/a_(b)) or me@ex.com <b>' | urlize }}").unwrap(),
+            "see <a href=\"https://www.example.com\" rel=\"noopener\">www.example.com</a>, (<a href=\"http://x.org/a_(b)\" rel=\"noopener\">http://x.org/a_(b)</a>) or <a href=\"mailto:me@ex.com\">me@ex.com</a> &lt;b&gt;"
+        );
+        assert_eq!(
+            render("{{ 'http://example.com/long/path' | urlize(10, true, target='_blank') }}").unwrap(),
+            "<a href=\"http://example.com/long/path\" rel=\"nofollow noopener\" target=\"_blank\">http://exa...</a>"
+        );
+        assert_eq!(render("{{ 'ftp://x plain' | urlize(extra_schemes=['ftp://']) }}").unwrap(), "<a href=\"ftp://x\" rel=\"noopener\">ftp://x</a> plain");
     }
 
     #[test]
