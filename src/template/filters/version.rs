@@ -13,12 +13,13 @@ pub fn register(env: &mut Environment<'static>) {
 }
 
 /// `value is version(other, operator='eq', strict=None, version_type=None)`.
-fn version_test(value: Jinja, other: Jinja, operator: Option<String>, kwargs: Kwargs) -> Result<bool, Error> {
+/// `strict` may be given by position too (`version('1.0', '==', true)`).
+fn version_test(value: Jinja, other: Jinja, operator: Option<String>, strict: Option<bool>, kwargs: Kwargs) -> Result<bool, Error> {
     let operator = match operator {
         Some(op) => op,
         None => kwargs.get::<Option<String>>("operator")?.unwrap_or_else(|| "eq".into()),
     };
-    let strict = kwargs.get::<Option<bool>>("strict")?;
+    let strict = strict.or(kwargs.get::<Option<bool>>("strict")?);
     let version_type = kwargs.get::<Option<String>>("version_type")?;
     kwargs.assert_all_used()?;
     if strict.is_some() && version_type.is_some() {
@@ -156,6 +157,15 @@ fn prerelease_cmp(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strict_may_be_given_by_position() {
+        let mut env = Environment::new();
+        register(&mut env);
+        assert_eq!(env.render_str("{{ '1.0' is version('1.0', '==', true) }}", ()).unwrap(), "True");
+        let err = env.render_str("{{ '1.0' is version('nope', '==', true) }}", ()).unwrap_err();
+        assert!(err.detail().unwrap().starts_with("Version comparison failed"), "{err}");
+    }
 
     #[test]
     fn loose_orders_numerically() {
