@@ -61,10 +61,18 @@ fn dedup(values: impl Iterator<Item = Jinja>) -> Jinja {
 }
 
 /// Jinja2's `unique(case_sensitive=False, attribute=None)`.
+///
+/// Ansible runs Jinja2's, which hashes each key; on an unhashable key (a
+/// dict, a list) it falls back to plain equality, unless `case_sensitive=False`
+/// or `attribute` was given: then it fails.
 fn unique(v: Jinja, kwargs: Kwargs) -> Result<Jinja, Error> {
-    let case_sensitive = kwargs.get::<Option<bool>>("case_sensitive")?.unwrap_or(false);
+    let given = kwargs.get::<Option<bool>>("case_sensitive")?;
+    let case_sensitive = given.unwrap_or(false);
     let attribute = kwargs.get::<Option<String>>("attribute")?;
     kwargs.assert_all_used()?;
+    if !matches!(v.kind(), ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::String) {
+        return Err(fail(format!("'{}' object is not iterable", super::py::type_name(&to_json(&v)))));
+    }
     let mut seen: Vec<Jinja> = Vec::new();
     let mut out = Vec::new();
     for item in items(&v)? {
@@ -72,6 +80,10 @@ fn unique(v: Jinja, kwargs: Kwargs) -> Result<Jinja, Error> {
             Some(a) => super::attr_path(&item, a)?,
             None => item.clone(),
         };
+        let unhashable = matches!(key.kind(), ValueKind::Map | ValueKind::Seq);
+        if unhashable && (given == Some(false) || attribute.is_some()) {
+            return Err(fail("Jinja2's unique filter failed and we cannot fall back to Ansible's version as it does not support the parameters supplied."));
+        }
         if !case_sensitive {
             if let Some(s) = key.as_str() {
                 key = Jinja::from(s.to_lowercase());
@@ -328,6 +340,14 @@ mod tests {
         assert_eq!(render("{{ 'abc' | permutations(2) | length }}").unwrap(), "6");
         assert_eq!(render("{{ [1, 2, 3] | zip_longest(['a'], fillvalue='-') }}").unwrap(), "[[1, 'a'], [2, '-'], [3, '-']]");
         assert_eq!(render("{{ [1] | zip_longest([2, 3]) }}").unwrap(), "[[1, 2], [None, 3]]");
+    }
+
+    #[test]
+    fn unique_refuses_what_ansible_cannot_fall_back_for() {
+        assert_eq!(render("{{ [{'a': 1}, {'a': 1}] | unique }}").unwrap(), "[{'a': 1}]");
+        assert!(render("{{ [{'a': 1}] | unique(case_sensitive=False) }}").unwrap_err().contains("cannot fall back"));
+        assert_eq!(render("{{ true | unique }}").unwrap_err(), "'bool' object is not iterable");
+        assert_eq!(render("{{ ['a', 'A'] | unique }} {{ ['a', 'A'] | unique(case_sensitive=True) }}").unwrap(), "['a'] ['a', 'A']");
     }
 
     #[test]
