@@ -1,14 +1,50 @@
-//! URL filters: `urlsplit` (Python's `urllib.parse.urlsplit` as a dict) and
-//! `urldecode` (`unquote_plus`); the `uri`/`url`/`urn` tests read URLs with
-//! the same splitter.
+//! URL filters: `urlsplit` (Python's `urllib.parse.urlsplit` as a dict),
+//! `urldecode` (`unquote_plus`) and Jinja2's `urlencode` (minijinja's own
+//! quotes `~` and takes no list of pairs); the `uri`/`url`/`urn` tests read
+//! URLs with the same splitter.
 
 use super::fail;
-use minijinja::value::Value as Jinja;
+use minijinja::value::{Value as Jinja, ValueKind};
 use minijinja::{Environment, Error};
 
 pub fn register(env: &mut Environment<'static>) {
     env.add_filter("urlsplit", urlsplit);
     env.add_filter("urldecode", |s: String| unquote_plus(&s));
+    env.add_filter("urlencode", urlencode);
+}
+
+/// Jinja2's `urlencode`: a string (or any other single value) quoted with
+/// `/` kept; a dict or a list of pairs as a query string (`+` for spaces).
+fn urlencode(v: Jinja) -> Result<String, Error> {
+    let pairs: Vec<(Jinja, Jinja)> = match v.kind() {
+        _ if v.is_none() || v.is_undefined() => return Ok(String::new()),
+        ValueKind::Map => v.try_iter()?.map(|k| v.get_item(&k).map(|x| (k, x))).collect::<Result<_, _>>()?,
+        ValueKind::Seq | ValueKind::Iterable => {
+            let mut pairs = Vec::new();
+            for item in v.try_iter()? {
+                let pair: Vec<Jinja> = if item.kind() == ValueKind::Seq { item.try_iter()?.collect() } else { Vec::new() };
+                let [key, value] = <[Jinja; 2]>::try_from(pair).map_err(|_| fail("urlencode: a list must hold (key, value) pairs"))?;
+                pairs.push((key, value));
+            }
+            pairs
+        }
+        _ => return Ok(quote(&super::py_str(&v), "/")),
+    };
+    let field = |x: &Jinja| quote(&super::py_str(x), "").replace("%20", "+");
+    Ok(pairs.iter().map(|(k, x)| format!("{}={}", field(k), field(x))).collect::<Vec<_>>().join("&"))
+}
+
+/// Python's `urllib.parse.quote`: letters, digits, `_.-~` and `safe` kept.
+fn quote(text: &str, safe: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"_.-~".contains(&b) || safe.as_bytes().contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The five parts of `urllib.parse.urlsplit`.
@@ -138,6 +174,17 @@ mod tests {
         assert_eq!(urlsplit("http://[::1]:8/".into(), Some("hostname".into())).unwrap().to_string(), "::1");
         assert_eq!(urlsplit("http://x/".into(), Some("nope".into())).unwrap_err().detail(), Some("urlsplit: unknown URL component: nope"));
         assert_eq!(urlsplit("http://x:99999/".into(), None).unwrap_err().detail(), Some("Port out of range 0-65535"));
+    }
+
+    #[test]
+    fn urlencode_like_jinja() {
+        let enc = |v: serde_json::Value| urlencode(super::super::from_json(&v)).unwrap();
+        assert_eq!(enc(serde_json::json!("a b/c~é&")), "a%20b/c~%C3%A9%26");
+        assert_eq!(enc(serde_json::json!({"foo": "bar", "baz": "b z/"})), "foo=bar&baz=b+z%2F");
+        assert_eq!(enc(serde_json::json!([["k", 1], ["x", null]])), "k=1&x=None");
+        assert_eq!(enc(serde_json::json!([])), "");
+        assert_eq!(enc(serde_json::json!(42)), "42");
+        assert!(urlencode(super::super::from_json(&serde_json::json!([1]))).is_err());
     }
 
     #[test]
