@@ -133,3 +133,47 @@ fn loops_have_a_bounded_number_of_items_and_bounded_memory_per_item() {
     // results); loose here, as a loaded machine's full run saw 215 MiB.
     assert!(run.cost.max_rss_kib < 400 * 1024, "peak memory {} KiB", run.cost.max_rss_kib);
 }
+
+/// Filters whose result outgrows their input (issue 16's `product`,
+/// `permutations`, `combinations`, `wordwrap`) fail their task at the bound
+/// instead of building the result or running for hours.
+#[test]
+fn combinatorial_filters_fail_at_the_bound() {
+    let sshd = TestSshd::start();
+    let p = project(
+        &sshd,
+        r#"
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: product
+      debug:
+        msg: "{{ range(100) | product(range(100), range(100), range(100), range(100)) | length }}"
+      ignore_errors: true
+    - name: permutations
+      debug:
+        msg: "{{ range(40) | list | permutations | length }}"
+      ignore_errors: true
+    - name: combinations
+      debug:
+        msg: "{{ range(100) | list | combinations(50) | length }}"
+      ignore_errors: true
+    - name: wordwrap
+      debug:
+        msg: "{{ ('a ' * 100000) | wordwrap(1, wrapstring='b' * 1000) | length }}"
+      ignore_errors: true
+    - name: small ones still work
+      debug:
+        msg: "{{ [1, 2, 3] | permutations(2) | length }}"
+"#,
+    );
+    let run = measured(&sshd, &p, &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let stdout = run.stdout.replace(&format!("{}/", p.dir.path().display()), "");
+    for (task, line) in [("product", 5), ("permutations", 9), ("combinations", 13), ("wordwrap", 17)] {
+        let fatal = format!("fatal: [h1]: FAILED! => {{\"msg\": \"task `{task}` at pb.yml:{line}:7: {LIMIT_ERROR}\"}}");
+        assert!(stdout.contains(&fatal), "{task}: {stdout}");
+    }
+    assert!(stdout.contains("\"msg\": 6\n"), "{stdout}");
+    assert!(run.cost.max_rss_kib < 1024 * 1024, "peak memory {} KiB", run.cost.max_rss_kib);
+}

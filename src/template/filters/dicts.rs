@@ -1,4 +1,4 @@
-//! Dictionary filters: `dict2items`, `items2dict`, `combine`.
+//! Dictionary filters: `dict2items`, `items2dict`, `combine`, `rekey_on_member`.
 
 use super::{fail, from_json, to_json};
 use minijinja::value::{Kwargs, Rest, Value as Jinja, ValueKind};
@@ -9,6 +9,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("dict2items", dict2items);
     env.add_filter("items2dict", items2dict);
     env.add_filter("combine", combine);
+    env.add_filter("rekey_on_member", rekey_on_member);
 }
 
 fn names(kwargs: &Kwargs) -> Result<(String, String), Error> {
@@ -111,7 +112,6 @@ fn combine(first: Jinja, others: Rest<Jinja>, kwargs: Kwargs) -> Result<Jinja, E
     Ok(from_json(&Value::Object(result)))
 }
 
-
 /// Ansible's `merge_hash(low, high)`: `high` wins; dicts merge when
 /// recursive; lists follow `list_merge`.
 fn merge_hash(low: &mut Map<String, Value>, high: Map<String, Value>, recursive: bool, list_merge: ListMerge) {
@@ -125,5 +125,63 @@ fn merge_hash(low: &mut Map<String, Value>, high: Map<String, Value>, recursive:
             (_, h) => h,
         };
         low.insert(key, merged);
+    }
+}
+
+/// `rekey_on_member(key, duplicates='error')`: a dict of the items (of a
+/// list, or the values of a dict) keyed by their `key` member.
+fn rekey_on_member(data: Jinja, key: Jinja, duplicates: Option<String>, kwargs: Kwargs) -> Result<Jinja, Error> {
+    let duplicates = match duplicates {
+        Some(d) => d,
+        None => kwargs.get::<Option<String>>("duplicates")?.unwrap_or_else(|| "error".into()),
+    };
+    kwargs.assert_all_used()?;
+    let repr = |v: &Jinja| super::py::repr(&to_json(v));
+    if duplicates != "error" && duplicates != "overwrite" {
+        return Err(fail(format!("duplicates parameter to rekey_on_member has unknown value {}", repr(&Jinja::from(duplicates)))));
+    }
+    let items: Vec<Jinja> = match data.kind() {
+        ValueKind::Map => data.try_iter()?.map(|k| data.get_item(&k)).collect::<Result<_, _>>()?,
+        ValueKind::Seq | ValueKind::Iterable => data.try_iter()?.collect(),
+        _ => return Err(fail("Type is not a valid list, set, or dict")),
+    };
+    let mut out: Vec<(Jinja, Jinja)> = Vec::new();
+    for item in items {
+        if item.kind() != ValueKind::Map {
+            return Err(fail("List item is not a valid dict"));
+        }
+        let new_key = item.get_item(&key)?;
+        if new_key.is_undefined() {
+            return Err(fail(format!("Key {} was not found.", repr(&key))));
+        }
+        match out.iter_mut().find(|(k, _)| *k == new_key) {
+            Some(_) if duplicates == "error" => return Err(fail(format!("Key {} is not unique, cannot convert to dict.", repr(&new_key)))),
+            Some(slot) => slot.1 = item,
+            None => out.push((new_key, item)),
+        }
+    }
+    Ok(super::dict(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(source: &str) -> Result<String, String> {
+        let mut env = Environment::new();
+        register(&mut env);
+        let ctx = minijinja::context! { d => super::super::from_json(&serde_json::json!({"a": {"n": "x", "v": 1}, "b": {"n": "y", "v": 2}})) };
+        env.render_str(source, ctx).map_err(|e| e.detail().unwrap_or_default().to_string())
+    }
+
+    #[test]
+    fn rekey_on_member_keys_by_a_member() {
+        assert_eq!(render("{{ d | rekey_on_member('n') }}").unwrap(), "{'x': {'n': 'x', 'v': 1}, 'y': {'n': 'y', 'v': 2}}");
+        assert_eq!(render("{{ [{'n': 1}, {'n': 1, 'x': 2}] | rekey_on_member('n', duplicates='overwrite') }}").unwrap(), "{1: {'n': 1, 'x': 2}}");
+        assert_eq!(render("{{ [{'n': 1}, {'n': 1}] | rekey_on_member('n') }}").unwrap_err(), "Key 1 is not unique, cannot convert to dict.");
+        assert_eq!(render("{{ [{'m': 1}] | rekey_on_member('n') }}").unwrap_err(), "Key 'n' was not found.");
+        assert_eq!(render("{{ 'x' | rekey_on_member('n') }}").unwrap_err(), "Type is not a valid list, set, or dict");
+        assert_eq!(render("{{ [1] | rekey_on_member('n') }}").unwrap_err(), "List item is not a valid dict");
+        assert_eq!(render("{{ [] | rekey_on_member('n', duplicates='x') }}").unwrap_err(), "duplicates parameter to rekey_on_member has unknown value 'x'");
     }
 }

@@ -14,6 +14,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("to_yaml", to_yaml);
     env.add_filter("to_nice_yaml", to_nice_yaml);
     env.add_filter("from_yaml", from_yaml);
+    env.add_filter("from_yaml_all", from_yaml_all);
     env.add_filter("b64encode", b64encode);
     env.add_filter("b64decode", b64decode);
 }
@@ -62,6 +63,61 @@ fn from_yaml(v: Jinja) -> Result<Jinja, Error> {
     Ok(from_json(&node.to_json()))
 }
 
+/// `from_yaml_all`: every document of a YAML stream, as a list (none and
+/// `''` give an empty list); non-string input is returned unchanged.
+fn from_yaml_all(v: Jinja) -> Result<Jinja, Error> {
+    if v.is_none() {
+        return Ok(Jinja::from(Vec::<Jinja>::new()));
+    }
+    let Some(text) = v.as_str() else {
+        return Ok(v);
+    };
+    let mut docs = Vec::new();
+    for doc in yaml_documents(text) {
+        let node = crate::yaml::parse_str(&doc, "<from_yaml_all>".into()).map_err(|e| fail(format!("from_yaml_all: {e}")))?;
+        docs.push(from_json(&node.to_json()));
+    }
+    Ok(Jinja::from(docs))
+}
+
+/// A YAML stream cut into its documents at the markers YAML allows only at
+/// the start of a line (`---` opens a document, `...` closes one); text
+/// before the first `---` is a document only if it holds more than
+/// comments, a `---` always opens one (empty: null).
+fn yaml_documents(text: &str) -> Vec<String> {
+    let mut docs = Vec::new();
+    let mut current = String::new();
+    let mut opened = false;
+    let has_content = |doc: &str| doc.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#') && !l.starts_with('%'));
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches('\n');
+        if let Some(rest) = marker(bare, "---") {
+            if opened || has_content(&current) {
+                docs.push(std::mem::take(&mut current));
+            }
+            current = format!("{rest}\n");
+            opened = true;
+        } else if marker(bare, "...").is_some() {
+            if opened || has_content(&current) {
+                docs.push(std::mem::take(&mut current));
+            }
+            current.clear();
+            opened = false;
+        } else {
+            current.push_str(line);
+        }
+    }
+    if opened || has_content(&current) {
+        docs.push(current);
+    }
+    docs
+}
+
+/// The rest of a line after a document marker, if it starts with one.
+fn marker<'a>(line: &'a str, m: &str) -> Option<&'a str> {
+    line.strip_prefix(m).filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+}
+
 fn b64encode(v: Jinja, kwargs: Kwargs) -> Result<String, Error> {
     let urlsafe = kwargs.get::<Option<bool>>("urlsafe")?.unwrap_or(false);
     let _encoding = kwargs.get::<Option<String>>("encoding")?;
@@ -81,4 +137,19 @@ fn b64decode(v: String, kwargs: Kwargs) -> Result<String, Error> {
     let engine = if urlsafe { base64::engine::general_purpose::URL_SAFE } else { base64::engine::general_purpose::STANDARD };
     let bytes = engine.decode(clean.as_bytes()).map_err(|e| fail(format!("b64decode: {e}")))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_streams_split_into_documents() {
+        assert_eq!(yaml_documents("a: 1\n---\nb: 2\n"), vec!["a: 1\n", "\nb: 2\n"]);
+        assert_eq!(yaml_documents("# c\n--- 1\n...\n---\n"), vec![" 1\n", "\n"]);
+        assert!(yaml_documents("").is_empty());
+        let docs = from_yaml_all(Jinja::from("---\na: 1\n--- [x]\n---\n")).unwrap();
+        assert_eq!(docs.to_string(), "[{'a': 1}, ['x'], None]");
+        assert_eq!(from_yaml_all(Jinja::from(())).unwrap().len(), Some(0));
+    }
 }

@@ -1,5 +1,6 @@
-//! Digests: `hash`, `checksum`, `md5`, `sha1`, and `password_hash` (sha512
-//! and sha256 crypt, as glibc's crypt(3) and passlib write them).
+//! Digests: `hash`, `checksum`, `md5`, `sha1`, `to_uuid` (a name-based
+//! UUID, version 5) and `password_hash` (sha512 and sha256 crypt, as
+//! glibc's crypt(3) and passlib write them).
 
 use super::{fail, py_str};
 use minijinja::value::{Kwargs, Value as Jinja};
@@ -12,6 +13,46 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("sha1", |v: Jinja| sha1_hex(py_str(&v).as_bytes()));
     env.add_filter("md5", |v: Jinja| format!("{:x}", md5::compute(py_str(&v).as_bytes())));
     env.add_filter("password_hash", password_hash);
+    env.add_filter("to_uuid", |v: Jinja, namespace: Option<String>, kwargs: Kwargs| -> Result<String, Error> {
+        let namespace = namespace.or(kwargs.get::<Option<String>>("namespace")?);
+        kwargs.assert_all_used()?;
+        let namespace = namespace.as_deref().unwrap_or(ANSIBLE_NAMESPACE);
+        let bytes = parse_uuid(namespace).ok_or_else(|| fail(format!("Invalid value '{namespace}' for 'namespace': badly formed hexadecimal UUID string")))?;
+        Ok(uuid5(&bytes, &py_str(&v)))
+    });
+}
+
+/// Ansible's own namespace for `to_uuid`.
+const ANSIBLE_NAMESPACE: &str = "361E6D51-FAEC-444A-9079-341386DA8E2E";
+
+/// Python's `uuid.UUID(text)`: 32 hex digits, with any hyphens, braces and
+/// `urn:uuid:` prefix dropped.
+fn parse_uuid(text: &str) -> Option<[u8; 16]> {
+    let text = text.strip_prefix("urn:").unwrap_or(text);
+    let text = text.strip_prefix("uuid:").unwrap_or(text);
+    let digits: String = text.trim_matches(['{', '}']).chars().filter(|c| *c != '-').collect();
+    if digits.len() != 32 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+/// RFC 4122 version 5: SHA-1 of namespace and name, version and variant
+/// bits set.
+fn uuid5(namespace: &[u8; 16], name: &str) -> String {
+    use sha1::Digest as _;
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(namespace);
+    hasher.update(name.as_bytes());
+    let mut b: [u8; 16] = hasher.finalize()[..16].try_into().expect("SHA-1 is 20 bytes");
+    b[6] = (b[6] & 0x0f) | 0x50;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex(&b);
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
 fn sha1_hex(data: &[u8]) -> String {
@@ -186,6 +227,15 @@ mod tests {
 
     /// Expected values from `openssl passwd -6/-5 -salt saltsalt pw` and
     /// glibc's crypt(3) (Python's `crypt.crypt`).
+    #[test]
+    fn to_uuid_is_pythons_uuid5() {
+        let ns = parse_uuid(ANSIBLE_NAMESPACE).unwrap();
+        assert_eq!(uuid5(&ns, "abc"), "27dc713b-d72c-5825-88f3-9f240e739319");
+        let dns = parse_uuid("{6ba7b810-9dad-11d1-80b4-00c04fd430c8}").unwrap();
+        assert_eq!(uuid5(&dns, "abc"), "6cb8e707-0fc5-5f55-88d4-d4fed43e64a8");
+        assert!(parse_uuid("zz").is_none());
+    }
+
     #[test]
     fn sha_crypt_matches_glibc() {
         let glibc = "$6$saltsalt$pauPrmdmG4BTE9h2HPmywiw152IFch6BJCEsaY6D.PLTfpV8sqvXwWdyfsgVgozkYH9B80bAip/08R2BPH2xk/";

@@ -3,7 +3,8 @@
 //!
 //! Layout: `types` (conversions), `strings`, `lists`, `dicts`, `encoding`
 //! (JSON, YAML, base64), `regex`, `hash`, `version`, `random`, `time` (`now()`,
-//! `strftime`), `vault`; `py` holds
+//! `strftime`), `vault`, `paths` (`os.path`), `math`, `urls`, `jinja_builtins`
+//! (Jinja2's filters minijinja lacks); `py` holds
 //! Python's renderings (`str`, `repr`, `json.dumps`) the others share.
 
 use minijinja::value::Value as Jinja;
@@ -13,13 +14,17 @@ use serde_json::Value;
 mod dicts;
 mod encoding;
 pub(crate) mod hash;
+mod jinja_builtins;
 pub(crate) mod lists;
+mod math;
+mod paths;
 pub(crate) mod py;
 mod random;
 pub(crate) mod regex;
 mod strings;
 mod time;
 pub(crate) mod types;
+pub(crate) mod urls;
 mod vault;
 pub(crate) mod version;
 pub(crate) mod yaml_emit;
@@ -36,6 +41,10 @@ pub fn register(env: &mut Environment<'static>) {
     random::register(env);
     time::register(env);
     vault::register(env);
+    paths::register(env);
+    math::register(env);
+    urls::register(env);
+    jinja_builtins::register(env);
 }
 
 /// The plain data inside a template value.
@@ -46,6 +55,30 @@ pub(crate) fn to_json(v: &Jinja) -> Value {
 /// A template value holding plain data.
 pub(crate) fn from_json(v: &Value) -> Jinja {
     Jinja::from(minijinja::value::Serde(v))
+}
+
+/// A dict of these entries, in this order; keys keep their types (an int
+/// key stays an int).
+pub(crate) fn dict(entries: Vec<(Jinja, Jinja)>) -> Jinja {
+    Jinja::from(minijinja::value::Serde(&Entries(entries)))
+}
+
+struct Entries(Vec<(Jinja, Jinja)>);
+
+impl serde::Serialize for Entries {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// Whether an object is data (a datetime) rather than something to call.
+pub(crate) fn is_data_object(v: &Jinja) -> bool {
+    time::is_datetime(v)
 }
 
 /// A filter failure with Ansible-like wording.

@@ -1,5 +1,6 @@
 //! Ansible's clock in templates: the `now()` function (a datetime with
-//! Python's attributes and `strftime`) and the `strftime` filter, both with
+//! Python's attributes and `strftime`), `to_datetime` (Python's `strptime`)
+//! and the `strftime` filter, all with
 //! Python's format codes; a format chrono cannot read is an error, never a panic.
 
 use std::fmt;
@@ -15,6 +16,35 @@ use super::fail;
 pub fn register(env: &mut Environment<'static>) {
     env.add_function("now", now);
     env.add_filter("strftime", strftime_filter);
+    env.add_filter("to_datetime", to_datetime);
+}
+
+const DEFAULT_DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// `to_datetime(format='%Y-%m-%d %H:%M:%S')`: Python's `strptime`, a naive
+/// datetime read as the controller's local time (as Python's
+/// `timestamp()` does); a format without a time is midnight, one without
+/// a date is 1900-01-01. (Ansible's datetimes also subtract into a
+/// timedelta; minijinja has no operator hook for that, so `a - b` fails.)
+fn to_datetime(text: String, format: Option<String>) -> Result<Jinja, Error> {
+    let format = format.unwrap_or_else(|| DEFAULT_DATETIME_FORMAT.into());
+    let chrono_format = translate_micros(&format);
+    let naive = chrono::NaiveDateTime::parse_from_str(&text, &chrono_format)
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(&text, &chrono_format).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .or_else(|| chrono::NaiveTime::parse_from_str(&text, &chrono_format).ok().and_then(|t| chrono::NaiveDate::from_ymd_opt(1900, 1, 1).map(|d| d.and_time(t))));
+    let repr = |s: &str| super::py::repr(&serde_json::Value::String(s.into()));
+    let naive = naive.ok_or_else(|| fail(format!("time data {} does not match format {}", repr(&text), repr(&format))))?;
+    let time = match Local.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.fixed_offset(),
+        chrono::LocalResult::None => naive.and_utc().fixed_offset(),
+    };
+    Ok(Jinja::from_object(PyDateTime(time)))
+}
+
+/// Whether a value is a datetime (for `type_debug`).
+pub(crate) fn is_datetime(v: &Jinja) -> bool {
+    v.downcast_object_ref::<PyDateTime>().is_some()
 }
 
 /// `now(utc=False, fmt=None)`: the controller's time, local or UTC; with
@@ -188,5 +218,16 @@ mod tests {
         assert_eq!(render("{{ 'y' if now().strftime('%Y') | int > 2000 else 'n' }}").unwrap(), "y");
         assert!(render("{{ now(fmt='%Q') }}").unwrap_err().to_string().contains("Invalid format string"));
         assert!(render("{{ 'x' | strftime('nope') }}").unwrap_err().to_string().contains("epoch"));
+    }
+
+    #[test]
+    fn to_datetime_is_strptime() {
+        assert_eq!(render("{{ '2016-08-14 20:00:12' | to_datetime }}").unwrap(), "2016-08-14 20:00:12");
+        assert_eq!(render("{{ ('2016-08-14 20:00:12' | to_datetime).year }}").unwrap(), "2016");
+        assert_eq!(render("{{ ('2015-12-25' | to_datetime('%Y-%m-%d')).strftime('%d/%m %H') }}").unwrap(), "25/12 00");
+        assert_eq!(render("{{ '10:30' | to_datetime('%H:%M') }}").unwrap(), "1900-01-01 10:30:00");
+        assert_eq!(render("{{ '2020-01-02 03:04:05.000042' | to_datetime('%Y-%m-%d %H:%M:%S.%f') }}").unwrap(), "2020-01-02 03:04:05.000042");
+        let err = render("{{ 'x' | to_datetime }}").unwrap_err();
+        assert_eq!(err.detail(), Some("time data 'x' does not match format '%Y-%m-%d %H:%M:%S'"));
     }
 }

@@ -1,4 +1,5 @@
-//! Conversions: `bool`, `int`, `float`, `string`, and `ternary`, `mandatory`.
+//! Conversions: `bool`, `int`, `float`, `string`, and `ternary`, `mandatory`,
+//! `type_debug`.
 
 use super::{py_str, to_json};
 use minijinja::value::{Kwargs, Value as Jinja, ValueKind};
@@ -12,6 +13,18 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("string", |v: Jinja| py_str(&v));
     env.add_filter("ternary", ternary);
     env.add_filter("mandatory", mandatory);
+    env.add_filter("type_debug", type_debug);
+}
+
+/// `type_debug`: the Python type's name of a value.
+fn type_debug(v: Jinja) -> &'static str {
+    match v.kind() {
+        _ if super::time::is_datetime(&v) => "datetime",
+        ValueKind::Undefined => "Undefined",
+        // Kept apart: minijinja's ints past 64 bits have no JSON form.
+        ValueKind::Number if v.is_integer() => "int",
+        _ => super::py::type_name(&to_json(&v)),
+    }
 }
 
 /// Ansible's `bool`: yes/on/true/1 and no/off/false/0 in any case; anything

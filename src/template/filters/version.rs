@@ -13,12 +13,13 @@ pub fn register(env: &mut Environment<'static>) {
 }
 
 /// `value is version(other, operator='eq', strict=None, version_type=None)`.
-fn version_test(value: Jinja, other: Jinja, operator: Option<String>, kwargs: Kwargs) -> Result<bool, Error> {
+/// `strict` may be given by position too (`version('1.0', '==', true)`).
+fn version_test(value: Jinja, other: Jinja, operator: Option<String>, strict: Option<bool>, kwargs: Kwargs) -> Result<bool, Error> {
     let operator = match operator {
         Some(op) => op,
         None => kwargs.get::<Option<String>>("operator")?.unwrap_or_else(|| "eq".into()),
     };
-    let strict = kwargs.get::<Option<bool>>("strict")?;
+    let strict = strict.or(kwargs.get::<Option<bool>>("strict")?);
     let version_type = kwargs.get::<Option<String>>("version_type")?;
     kwargs.assert_all_used()?;
     if strict.is_some() && version_type.is_some() {
@@ -36,17 +37,24 @@ fn version_test(value: Jinja, other: Jinja, operator: Option<String>, kwargs: Kw
         (_, Some(t)) => t,
         _ => "loose",
     };
-    let ordering = compare(&a, &b, kind).map_err(|e| fail(format!("Version comparison failed: {e}")))?;
-    Ok(match operator.as_str() {
-        "==" | "=" | "eq" => ordering == Ordering::Equal,
-        "<" | "lt" => ordering == Ordering::Less,
-        "<=" | "le" => ordering != Ordering::Greater,
-        ">" | "gt" => ordering == Ordering::Greater,
-        ">=" | "ge" => ordering != Ordering::Less,
-        "!=" | "<>" | "ne" => ordering != Ordering::Equal,
+    // Ansible checks the type, then the operator, before comparing.
+    if !KINDS.contains(&kind) {
+        return Err(fail(format!("Invalid version type ({kind}). Must be one of 'loose', 'strict', 'semver', 'semantic', 'pep440'")));
+    }
+    let wanted: &[Ordering] = match operator.as_str() {
+        "==" | "=" | "eq" => &[Ordering::Equal],
+        "<" | "lt" => &[Ordering::Less],
+        "<=" | "le" => &[Ordering::Less, Ordering::Equal],
+        ">" | "gt" => &[Ordering::Greater],
+        ">=" | "ge" => &[Ordering::Greater, Ordering::Equal],
+        "!=" | "<>" | "ne" => &[Ordering::Less, Ordering::Greater],
         other => return Err(fail(format!("Invalid operator type ({other}). Must be one of '==', '=', 'eq', '<', 'lt', '<=', 'le', '>', 'gt', '>=', 'ge', '!=', '<>', 'ne'"))),
-    })
+    };
+    let ordering = compare(&a, &b, kind).map_err(|e| fail(format!("Version comparison failed: {e}")))?;
+    Ok(wanted.contains(&ordering))
 }
+
+const KINDS: [&str; 5] = ["loose", "strict", "semver", "semantic", "pep440"];
 
 /// Orders two versions of the given kind.
 pub fn compare(a: &str, b: &str, kind: &str) -> Result<Ordering, String> {
@@ -54,8 +62,73 @@ pub fn compare(a: &str, b: &str, kind: &str) -> Result<Ordering, String> {
         "loose" => loose_cmp(&loose(a), &loose(b)),
         "strict" => Ok(strict(a)?.cmp(&strict(b)?)),
         "semver" | "semantic" => semver_cmp(a, b),
-        other => Err(format!("Invalid version type ({other}). Must be one of 'loose', 'strict', 'semver', 'semantic'")),
+        "pep440" => Ok(pep440(a)?.cmp(&pep440(b)?)),
+        other => Err(format!("Invalid version type ({other}). Must be one of 'loose', 'strict', 'semver', 'semantic', 'pep440'")),
     }
+}
+
+/// A PEP 440 version's sort key, as `packaging.version.Version` orders:
+/// epoch, release (trailing zeros ignored), pre-release (a dev release of a
+/// final sorts before its pre-releases), post-release, dev release, local.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Pep440 {
+    epoch: u64,
+    release: Vec<u64>,
+    pre: (u8, u64),
+    post: Option<u64>,
+    dev: (bool, u64),
+    local: Option<Vec<(bool, u64, String)>>,
+}
+
+fn pep440(text: &str) -> Result<Pep440, String> {
+    static FORM: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let form = FORM.get_or_init(|| {
+        regex::Regex::new(
+            r"(?ix)^v?(?:(?P<epoch>[0-9]+)!)?(?P<release>[0-9]+(?:\.[0-9]+)*)
+            (?:[-_.]?(?P<pre_l>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?P<pre_n>[0-9]+)?)?
+            (?:-(?P<post_n1>[0-9]+)|[-_.]?(?P<post_l>post|rev|r)[-_.]?(?P<post_n2>[0-9]+)?)?
+            (?:[-_.]?(?P<dev_l>dev)[-_.]?(?P<dev_n>[0-9]+)?)?
+            (?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?$",
+        )
+        .expect("static pattern")
+    });
+    let invalid = || format!("Invalid version: {}", super::py::repr(&serde_json::Value::String(text.into())));
+    let caps = form.captures(text.trim()).ok_or_else(invalid)?;
+    let num = |name: &str| caps.name(name).map(|m| m.as_str().parse::<u64>().map_err(|_| invalid())).transpose();
+    let mut release: Vec<u64> = caps["release"].split('.').map(|n| n.parse().map_err(|_| invalid())).collect::<Result<_, _>>()?;
+    while release.len() > 1 && release.last() == Some(&0) {
+        release.pop();
+    }
+    let post = match (num("post_n1")?, caps.name("post_l")) {
+        (Some(n), _) => Some(n),
+        (None, Some(_)) => Some(num("post_n2")?.unwrap_or(0)),
+        (None, None) => None,
+    };
+    let dev = caps.name("dev_l").is_some();
+    // Ranks: a dev release of a final (0) < a < b < rc (1..3) < the final (4).
+    let pre = match caps.name("pre_l").map(|m| m.as_str().to_lowercase()) {
+        Some(l) => (
+            match l.as_str() {
+                "a" | "alpha" => 1,
+                "b" | "beta" => 2,
+                _ => 3,
+            },
+            num("pre_n")?.unwrap_or(0),
+        ),
+        None if post.is_none() && dev => (0, 0),
+        None => (4, 0),
+    };
+    let local = caps.name("local").map(|m| {
+        m.as_str()
+            .split(['-', '_', '.'])
+            .map(|part| match part.parse::<u64>() {
+                // Numeric parts sort after text parts.
+                Ok(n) => (true, n, String::new()),
+                Err(_) => (false, 0, part.to_lowercase()),
+            })
+            .collect()
+    });
+    Ok(Pep440 { epoch: num("epoch")?.unwrap_or(0), release, pre, post, dev: (!dev, num("dev_n")?.unwrap_or(0)), local })
 }
 
 /// One component of a LooseVersion: a number or a run of letters/other.
@@ -156,6 +229,32 @@ fn prerelease_cmp(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pep440_orders_as_packaging() {
+        let lt = |a: &str, b: &str| assert_eq!(compare(a, b, "pep440"), Ok(Ordering::Less), "{a} < {b}");
+        lt("2.14.0rc1", "2.14.0");
+        lt("1.0.dev1", "1.0a1");
+        lt("1.0a1", "1.0b2");
+        lt("1.0b2", "1.0rc1");
+        lt("1.0", "1.0.post1");
+        lt("1.0.post1", "1.1.dev0");
+        lt("1.0", "1.0+local");
+        lt("1!0.1", "2!0.0");
+        lt("1.0rc1.dev1", "1.0rc1");
+        assert_eq!(compare("1.0", "1.0.0", "pep440"), Ok(Ordering::Equal));
+        assert_eq!(compare("1.0-1", "1.0.post1", "pep440"), Ok(Ordering::Equal));
+        assert_eq!(compare("nope", "1.0", "pep440"), Err("Invalid version: 'nope'".into()));
+    }
+
+    #[test]
+    fn strict_may_be_given_by_position() {
+        let mut env = Environment::new();
+        register(&mut env);
+        assert_eq!(env.render_str("{{ '1.0' is version('1.0', '==', true) }}", ()).unwrap(), "True");
+        let err = env.render_str("{{ '1.0' is version('nope', '==', true) }}", ()).unwrap_err();
+        assert!(err.detail().unwrap().starts_with("Version comparison failed"), "{err}");
+    }
 
     #[test]
     fn loose_orders_numerically() {
