@@ -259,7 +259,7 @@ pub fn plan(req: &Request, found: &Found, text: &str) -> (Option<String>, Option
 pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
     let req = request(args)?;
     let dest = sources_path(&slug(&req.name));
-    let result = apply(&req, target, mode).await?;
+    let result = apply(&req, &dest, target, mode).await?;
     if result.failed {
         return Ok(result);
     }
@@ -268,15 +268,14 @@ pub async fn run<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<Mo
     Ok(path_info::with_info(result, &out.stdout_str()))
 }
 
-async fn apply<T: Target>(req: &Request, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+async fn apply<T: Target>(req: &Request, dest: &str, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
     let slug = slug(&req.name);
-    let dest = sources_path(&slug);
     let out = target.exec(probe_cmd(&slug, req.signed_by.as_deref()).as_str(), None).await?;
     let Some(found) = (out.rc == 0).then(|| parse_probe(&out.stdout)).flatten() else {
         return Ok(ModuleResult::failed(format!("could not read `{dest}`: {}", out.stderr_str().trim())));
     };
     if !req.present {
-        return absent(&slug, &dest, &found, target, mode).await;
+        return absent(&slug, dest, &found, target, mode).await;
     }
     let mut changed = false;
     let mut key_filename: Option<String> = None;
@@ -301,7 +300,7 @@ async fn apply<T: Target>(req: &Request, target: &T, mode: RunMode) -> Result<Mo
     let (content, new_mode) = plan(&req, &found, &text);
     changed |= content.is_some() || new_mode.is_some();
     if !mode.check {
-        if let Err(msg) = write(&dest, &found, content.as_deref(), new_mode, target).await? {
+        if let Err(msg) = write(dest, &found, content.as_deref(), new_mode, target).await? {
             return Ok(ModuleResult::failed(msg));
         }
     }

@@ -2,6 +2,7 @@
 //! in the template, not the run's vault secrets) and the `vault_encrypted`
 //! and `vaulted_file` tests.
 
+use super::py::type_name;
 use super::{fail, py_str, to_json};
 use crate::vault::{aes256, envelope, is_vault};
 use minijinja::value::{Kwargs, Value as Jinja};
@@ -65,19 +66,7 @@ fn vault_id(kwargs: &Kwargs) -> Result<String, Error> {
 fn text_of(v: &Jinja, what: &str) -> Result<String, Error> {
     match v.as_str() {
         Some(s) => Ok(s.to_string()),
-        None => Err(fail(format!("{what}, instead we got <class '{}'>.", python_type(&to_json(v))))),
-    }
-}
-
-fn python_type(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "NoneType",
-        serde_json::Value::Bool(_) => "bool",
-        serde_json::Value::Number(n) if n.is_f64() => "float",
-        serde_json::Value::Number(_) => "int",
-        serde_json::Value::String(_) => "str",
-        serde_json::Value::Array(_) => "list",
-        serde_json::Value::Object(_) => "dict",
+        None => Err(fail(format!("{what}, instead we got <class '{}'>.", type_name(&to_json(v))))),
     }
 }
 
