@@ -24,9 +24,10 @@ pub fn run(args: &Args, controller: &dyn Controller) -> Result<ModuleResult, Mod
         (_, Some(var)) => {
             let value = match controller.eval_var(&var) {
                 Ok(value) => value,
-                // Variables whose templates use each other fail the task, as in Ansible.
-                Err(e) if e.starts_with(RECURSIVE_LOOP) => return Err(ModuleError::BadArgs(e)),
-                Err(_) => Value::String(UNDEFINED.into()),
+                Err(e) if e.undefined && !e.message.starts_with(RECURSIVE_LOOP) => Value::String(UNDEFINED.into()),
+                // Any other error (a filter's, variables whose templates use
+                // each other) fails the task, as in Ansible.
+                Err(e) => return Err(ModuleError::BadArgs(e.message)),
             };
             Ok(ModuleResult::ok().with(&var, value))
         }
@@ -43,6 +44,7 @@ pub fn run(args: &Args, controller: &dyn Controller) -> Result<ModuleResult, Mod
 mod tests {
     use super::*;
     use serde_json::json;
+    use crate::EvalError;
 
     struct Vars;
 
@@ -53,10 +55,11 @@ mod tests {
         fn render_template(&self, _: &str) -> Result<String, String> {
             Err("no templates".into())
         }
-        fn eval_var(&self, expr: &str) -> Result<Value, String> {
+        fn eval_var(&self, expr: &str) -> Result<Value, EvalError> {
             match expr {
                 "answer" => Ok(json!(42)),
-                _ => Err(format!("'{expr}' is undefined")),
+                "answer | bad" => Err(EvalError { undefined: false, message: "bad: no such filter".into() }),
+                _ => Err(EvalError::undefined(format!("'{expr}' is undefined"))),
             }
         }
     }
@@ -90,6 +93,14 @@ mod tests {
             debug(json!({"var": "nope"})).unwrap().data["nope"],
             json!(UNDEFINED)
         );
+    }
+
+    #[test]
+    fn var_fails_the_task_on_errors_other_than_undefined() {
+        match debug(json!({"var": "answer | bad"})) {
+            Err(ModuleError::BadArgs(msg)) => assert_eq!(msg, "bad: no such filter"),
+            other => panic!("expected a failure, got {other:?}"),
+        }
     }
 
     #[test]

@@ -179,6 +179,20 @@ pub trait Target: Send + Sync {
     }
 }
 
+/// Why an expression has no value: `debug: var=` shows Ansible's placeholder
+/// for an undefined one and fails the task on any other error, as Ansible does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalError {
+    pub undefined: bool,
+    pub message: String,
+}
+
+impl EvalError {
+    pub fn undefined(message: impl Into<String>) -> Self {
+        EvalError { undefined: true, message: message.into() }
+    }
+}
+
 /// What a module may ask of the controller side: files beside the playbook and
 /// rendered templates. Errors are messages for the task's failure.
 pub trait Controller: Send + Sync {
@@ -206,7 +220,7 @@ pub trait Controller: Send + Sync {
     /// A template (looked up in the playbook's templates/) rendered with the host's variables.
     fn render_template(&self, src: &str) -> Result<String, String>;
     /// The value of a variable or expression (for `debug: var=`).
-    fn eval_var(&self, expr: &str) -> Result<Value, String>;
+    fn eval_var(&self, expr: &str) -> Result<Value, EvalError>;
     /// The directory a relative controller path (`fetch`'s `dest`) is under:
     /// the playbook's, as Ansible's `path_dwim`.
     fn base_dir(&self) -> PathBuf {

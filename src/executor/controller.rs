@@ -86,8 +86,8 @@ impl Controller for TaskController<'_> {
         self.templar.render_file(&path.display().to_string(), &source, self.ctx).map_err(|e| format!("{}: {}", path.display(), e.message))
     }
 
-    fn eval_var(&self, expr: &str) -> Result<Value, String> {
-        self.templar.eval(expr, self.ctx).map_err(|e| e.message)
+    fn eval_var(&self, expr: &str) -> Result<Value, stockman_modules::EvalError> {
+        self.templar.eval(expr, self.ctx).map_err(|e| stockman_modules::EvalError { undefined: e.undefined, message: e.message })
     }
 
     fn base_dir(&self) -> PathBuf {

@@ -32,6 +32,12 @@ fn temp_files(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// Bytes the process has read so far (`rchar` in /proc/PID/io); 0 once it is gone.
+fn controller_read(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines().find_map(|l| l.strip_prefix("rchar: ")).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
+}
+
 fn wait_until(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + bound;
     while Instant::now() < deadline {
@@ -45,9 +51,11 @@ fn wait_until(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
 
 /// When to send SIGINT, once the copy task has started.
 enum Trigger {
-    /// This long after the task's banner (the persistent shell reads the
-    /// whole here-document before the write starts: the cut hits the transfer).
-    AfterBanner(Duration),
+    /// Once the controller has read this many bytes (its `rchar` in
+    /// /proc): the persistent shell reads the whole here-document before the
+    /// write starts, so the target shows nothing yet, and a fixed delay
+    /// misses the transfer on a fast, idle machine.
+    ControllerRead(u64),
     /// Once the temp file beside the destination has started to fill (one
     /// exec channel per command streams stdin straight into it).
     TempFileFilling,
@@ -96,9 +104,10 @@ fn interrupt_a_big_copy(exec_mode: Option<&str>, trigger: Trigger) {
     });
     let remote = project.remote.path();
     match trigger {
-        Trigger::AfterBanner(delay) => {
+        Trigger::ControllerRead(bytes) => {
             banner_rx.recv_timeout(Duration::from_secs(30)).expect("the copy task started");
-            std::thread::sleep(delay);
+            let pid = child.id();
+            assert!(wait_until(Duration::from_secs(60), || controller_read(pid) > bytes), "the transfer never started");
         }
         Trigger::TempFileFilling => {
             let filling = wait_until(Duration::from_secs(60), || {
@@ -129,7 +138,7 @@ fn interrupt_a_big_copy(exec_mode: Option<&str>, trigger: Trigger) {
 
 #[test]
 fn sigint_mid_transfer_over_the_persistent_shell_exits_99_and_leaves_no_file() {
-    interrupt_a_big_copy(None, Trigger::AfterBanner(Duration::from_millis(1500)));
+    interrupt_a_big_copy(None, Trigger::ControllerRead(40 << 20));
 }
 
 #[test]

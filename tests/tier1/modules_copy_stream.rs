@@ -149,8 +149,8 @@ impl Controller for FileController {
     fn render_template(&self, _: &str) -> Result<String, String> {
         Err("no templates".into())
     }
-    fn eval_var(&self, _: &str) -> Result<Value, String> {
-        Err("no variables".into())
+    fn eval_var(&self, _: &str) -> Result<Value, stockman_modules::EvalError> {
+        Err(stockman_modules::EvalError::undefined("no variables"))
     }
 }
 

@@ -88,11 +88,11 @@ impl Controller for MapController {
             .cloned()
             .ok_or_else(|| format!("Could not find or access '{src}'"))
     }
-    fn eval_var(&self, expr: &str) -> Result<Value, String> {
+    fn eval_var(&self, expr: &str) -> Result<Value, stockman_modules::EvalError> {
         self.vars
             .get(expr)
             .cloned()
-            .ok_or_else(|| format!("'{expr}' is undefined"))
+            .ok_or_else(|| stockman_modules::EvalError::undefined(format!("'{expr}' is undefined")))
     }
 }
 
