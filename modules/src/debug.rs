@@ -8,9 +8,6 @@ use crate::spec::{p, Param, Rules};
 /// Ansible's placeholder for a variable that does not evaluate.
 pub const UNDEFINED: &str = "VARIABLE IS NOT DEFINED!";
 
-/// How the engine's error for variables rendering in a loop begins.
-pub const RECURSIVE_LOOP: &str = "Recursive loop detected in template";
-
 /// The debug action's spec: `msg` is any value, `var` a name.
 pub const PARAMS: &[Param] = &[p("msg").default("Hello world!"), p("var").str(), p("verbosity").int().default("0")];
 
@@ -24,9 +21,10 @@ pub fn run(args: &Args, controller: &dyn Controller) -> Result<ModuleResult, Mod
         (_, Some(var)) => {
             let value = match controller.eval_var(&var) {
                 Ok(value) => value,
-                Err(e) if e.undefined && !e.message.starts_with(RECURSIVE_LOOP) => Value::String(UNDEFINED.into()),
+                Err(e) if e.undefined => Value::String(UNDEFINED.into()),
                 // Any other error (a filter's, variables whose templates use
-                // each other) fails the task, as in Ansible.
+                // each other: the templar never marks those undefined) fails
+                // the task, as in Ansible.
                 Err(e) => return Err(ModuleError::BadArgs(e.message)),
             };
             Ok(ModuleResult::ok().with(&var, value))

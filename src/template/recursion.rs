@@ -17,7 +17,8 @@ use minijinja::{Error, ErrorKind};
 /// a bound on the stack that a long chain of distinct variables uses.
 pub const MAX_NESTING: usize = 64;
 
-const LOOP: &str = stockman_modules::debug::RECURSIVE_LOOP;
+/// How the error for variables rendering in a loop begins, as Ansible words it.
+const LOOP: &str = "Recursive loop detected in template";
 
 #[derive(Default)]
 struct State {
