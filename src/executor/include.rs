@@ -126,8 +126,14 @@ impl Executor<'_> {
         let Some(lp) = &inc.loop_ else {
             return Ok(Some(vec![ItemScope { vars, params: Map::new(), label: None }]));
         };
-        let items = loops::items(lp, &self.templar, &ctx, inc.action()).map_err(|e| include_error(inc, &e.message))?;
-        Ok(Some((0..items.len()).map(|i| self.item_scope(lp, &vars, &items, i)).collect()))
+        let lp = loops::with_names(lp, &self.templar, &ctx).map_err(|e| include_error(inc, &e.message))?;
+        let items = loops::items(&lp, &self.templar, &ctx, inc.action()).map_err(|e| include_error(inc, &e.message))?;
+        let mut scopes: Vec<ItemScope> = (0..items.len()).map(|i| self.item_scope(&lp, &vars, &items, i)).collect();
+        // `included: ... => (item=...)` would show the item: under no_log it is censored, as in Ansible.
+        if self.include_flag(&inc.no_log, &ctx).unwrap_or(true) {
+            scopes.iter_mut().for_each(|s| s.label = Some(crate::report::CENSORED_ITEM.into()));
+        }
+        Ok(Some(scopes))
     }
 
     fn item_scope(&self, lp: &Loop, vars: &TaskVars, items: &[Value], index: usize) -> ItemScope {

@@ -27,7 +27,8 @@ impl Executor<'_> {
             return self.run_item(run.play, task, host, &vars, playbook_dir).await;
         };
         let ctx = host.context(&vars);
-        let items = match loops::items(lp, &self.templar, &ctx, task.action.written_as()) {
+        let named = loops::with_names(lp, &self.templar, &ctx).and_then(|named| Ok((loops::items(&named, &self.templar, &ctx, task.action.written_as())?, named)));
+        let (items, lp) = match named {
             Ok(items) => items,
             // An undefined variable in the loop waits for `when`: a false one
             // skips the task, as in Ansible (`with_items: "{{ x }}"` guarded by `when: x is defined`).
@@ -38,6 +39,7 @@ impl Executor<'_> {
             },
         };
         let no_log = self.no_log(run, task, host);
+        let lp: &Loop = &lp;
         let mut results = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             if index > 0 && lp.pause > 0.0 {
@@ -45,7 +47,18 @@ impl Executor<'_> {
             }
             let item_vars = loops::item_vars(lp, &vars, &items, index);
             let mut r = self.run_item(run.play, task, host, &item_vars, playbook_dir).await;
-            r.item = Some(self.item_label(host, lp, item, &item_vars, task, &r));
+            r = match self.item_label(host, lp, item, &item_vars, task, &r) {
+                Ok(label) => HostResult { item: Some(label), ..r },
+                // As in Ansible, a label that cannot be rendered fails the item (ignore_errors covers it).
+                Err(e) => {
+                    let ignore = self.flag(&task.ignore_errors, &host.context(&item_vars)).unwrap_or(false);
+                    if r.status == Status::Skipped {
+                        r.result.insert("skipped".into(), true.into());
+                    }
+                    let r = failed_like(r, format!("Failed to template loop_control.label: {}", e.message));
+                    with_ignore(HostResult { item: Some(py::to_str(item)), bare_failure: true, ..r }, ignore)
+                }
+            };
             r.result.insert(lp.loop_var.clone(), item.clone());
             r.result.insert("ansible_loop_var".into(), lp.loop_var.clone().into());
             if let Some(index_var) = &lp.index_var {
@@ -68,15 +81,15 @@ impl Executor<'_> {
 
     /// The item as its result line names it: `loop_control.label` rendered
     /// with this item's registered result bound, as in Ansible, or the item.
-    fn item_label(&self, host: &HostState, lp: &Loop, item: &Value, item_vars: &TaskVars, task: &Task, r: &HostResult) -> String {
+    fn item_label(&self, host: &HostState, lp: &Loop, item: &Value, item_vars: &TaskVars, task: &Task, r: &HostResult) -> Result<String, TemplateError> {
         let label = match &lp.label {
             Some(template) => {
                 let vars = with_registered(item_vars, task, r);
-                self.templar.render_value(template, &host.context(&vars)).unwrap_or_else(|_| item.clone())
+                self.templar.render_value(template, &host.context(&vars))?
             }
             None => item.clone(),
         };
-        py::to_str(&label)
+        Ok(py::to_str(&label))
     }
 
     /// One run of the task's action with these variables (one loop item, or the task).

@@ -1,5 +1,7 @@
 //! The items of `loop:` and `with_*:`, and the variables each item sees.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::host::TaskVars;
@@ -33,22 +35,46 @@ fn shaped(lp: &Loop, templar: &Templar, ctx: &minijinja::Value, action: &str) ->
     }
 }
 
-/// The task's variables plus the loop variable, `index_var` and `ansible_loop`.
+/// The loop with `loop_var` and `index_var` templated, as Ansible allows
+/// (`loop_var: "{{ name }}"`); borrowed when neither is a template.
+pub(super) fn with_names<'l>(lp: &'l Loop, templar: &Templar, ctx: &minijinja::Value) -> Result<Cow<'l, Loop>, TemplateError> {
+    let templated = |name: &str| name.contains("{{") || name.contains("{%");
+    if !templated(&lp.loop_var) && !lp.index_var.as_deref().is_some_and(templated) {
+        return Ok(Cow::Borrowed(lp));
+    }
+    let render = |name: &str| templar.render_str(name, ctx).map(|v| py::to_str(&v));
+    let mut named = lp.clone();
+    named.loop_var = render(&lp.loop_var)?;
+    named.index_var = lp.index_var.as_deref().map(render).transpose()?;
+    Ok(Cow::Owned(named))
+}
+
+/// The task's variables plus the loop variable, `index_var`, their names
+/// (`ansible_loop_var`, `ansible_index_var`) and `ansible_loop`.
 pub(super) fn item_vars(lp: &Loop, vars: &TaskVars, items: &[Value], index: usize) -> TaskVars {
     let mut out = vars.clone();
     out.set(&lp.loop_var, items[index].clone());
+    out.set("ansible_loop_var", lp.loop_var.clone().into());
     if let Some(index_var) = &lp.index_var {
         out.set(index_var, index.into());
+        out.set("ansible_index_var", index_var.clone().into());
     }
     if lp.extended {
         let len = items.len();
-        let info = serde_json::json!({
+        let mut info = serde_json::json!({
             "index": index + 1, "index0": index, "revindex": len - index, "revindex0": len - index - 1,
             "first": index == 0, "last": index + 1 == len, "length": len,
-            "previtem": if index > 0 { items[index - 1].clone() } else { Value::Null },
-            "nextitem": items.get(index + 1).cloned().unwrap_or(Value::Null),
-            "allitems": items,
         });
+        // As in Ansible, the first item has no `previtem` and the last no `nextitem`: they are undefined, not null.
+        if index > 0 {
+            info["previtem"] = items[index - 1].clone();
+        }
+        if let Some(next) = items.get(index + 1) {
+            info["nextitem"] = next.clone();
+        }
+        if lp.extended_allitems {
+            info["allitems"] = items.into();
+        }
         out.set("ansible_loop", info);
     }
     out

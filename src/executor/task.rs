@@ -331,7 +331,7 @@ pub(super) fn registered_form(r: &HostResult) -> Map<String, Value> {
         }
     }
     registered.insert("failed".into(), (r.status == Status::Failed).into());
-    if r.status == Status::Failed && !r.loop_summary {
+    if r.status == Status::Failed && !r.loop_summary && !r.bare_failure {
         registered.entry("exception").or_insert_with(|| NO_TRACEBACK.into());
     }
     registered

@@ -42,6 +42,11 @@ pub fn build(module: &PyModule, roots: &Roots) -> Result<Payload, String> {
             finder.add(&name, &file)?;
         }
     }
+    // The bootstrap starts every module through AnsibleModule's `basic`: without it the host would only print a traceback.
+    let basic = finder.locate("ansible.module_utils.basic").ok_or_else(|| {
+        format!("it needs ansible-core's module_utils on the controller, and none was found ({}); install ansible-core (`pip install ansible-core`) where `ansible-playbook` is on PATH, or set STOCKMAN_ANSIBLE_PYTHON", roots.looked.join(", "))
+    })?;
+    finder.add(&basic.0, &basic.1)?;
     let files = finder.files.len();
     let mut json = serde_json::Map::new();
     for (rel, text) in finder.files {

@@ -134,6 +134,17 @@ fn library_modules_shadow_built_ins_and_their_module_utils_come_first() {
 }
 
 #[test]
+fn a_library_module_without_ansible_core_is_refused_with_the_reason_not_a_traceback() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "library/probe.py", "from ansible.module_utils.basic import AnsibleModule\n");
+    let roots = Roots { core: None, collections: Vec::new(), looked: vec!["no ansible-core here".into()], module_utils: Vec::new() };
+    let catalog = Catalog::with_roots(roots);
+    let probe = module(catalog.resolve_local("probe", &[dir.path().join("library")], &[]).expect("found in library/"));
+    let message = probe.payload().err().expect("no payload without ansible-core's basic");
+    assert!(message.contains("needs ansible-core's module_utils") && message.contains("no ansible-core here"), "{message}");
+}
+
+#[test]
 fn knows_any_module_ansible_has_runnable_or_not() {
     let (_dir, catalog) = installation();
     for name in ["ping", "fetch", "ini_file", "community.general.shutdown", "community.general.old_ini"] {

@@ -165,6 +165,8 @@ pub struct Loop {
     pub label: Option<Value>,
     pub pause: f64,
     pub extended: bool,
+    /// `extended_allitems: false` leaves `ansible_loop.allitems` out (a long list copied per item).
+    pub extended_allitems: bool,
 }
 
 /// Where a loop's items come from.

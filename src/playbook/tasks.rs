@@ -568,7 +568,7 @@ pub(super) fn loop_of(node: &Node, map: &[(Node, Node)]) -> Result<Option<Loop>,
         let hint = did_you_mean(lookup, crate::template::lookup_names()).map(|n| format!("did you mean `with_{n}`?"));
         crate::template::lookup_available(lookup).map_err(|message| with_hint(err(key, message), hint))?;
     }
-    let mut lp = Loop { items: value.to_json(), kind, loop_var: "item".into(), index_var: None, label: None, pause: 0.0, extended: false };
+    let mut lp = Loop { items: value.to_json(), kind, loop_var: "item".into(), index_var: None, label: None, pause: 0.0, extended: false, extended_allitems: true };
     if let Some(control) = node.get("loop_control").filter(|c| !c.is_null()) {
         let entries = control.as_map().ok_or_else(|| err(control, "`loop_control` must be a mapping"))?;
         for (k, v) in entries {
@@ -578,9 +578,9 @@ pub(super) fn loop_of(node: &Node, map: &[(Node, Node)]) -> Result<Option<Loop>,
                 "label" => lp.label = Some(v.to_json()),
                 "pause" => lp.pause = v.to_json().as_f64().ok_or_else(|| err(v, "`pause` must be a number of seconds"))?,
                 "extended" => lp.extended = matches!(v.value, Yaml::Bool(true)),
-                "extended_allitems" => {}
+                "extended_allitems" => lp.extended_allitems = !matches!(v.value, Yaml::Bool(false)),
                 other => {
-                    let known = ["loop_var", "index_var", "label", "pause", "extended"];
+                    let known = ["loop_var", "index_var", "label", "pause", "extended", "extended_allitems"];
                     let hint = did_you_mean(other, known).map(|s| format!("did you mean `{s}`?"));
                     return Err(with_hint(err(k, format!("`{other}` is not a valid loop_control option")), hint));
                 }

@@ -106,6 +106,10 @@ pub struct HostResult {
     /// The host's connection is gone (`reboot`, or a `wait_for_connection`
     /// that got past a lost one): the next task opens a new one.
     pub reconnect: bool,
+    /// A failure the executor made as a bare `failed`/`msg` result, as Ansible
+    /// does for a loop label that cannot be rendered: no `[ERROR]` block and no
+    /// traceback placeholder.
+    pub bare_failure: bool,
 }
 
 impl HostResult {
@@ -126,6 +130,7 @@ impl HostResult {
             delegated_to: None,
             facts_to: Vec::new(),
             reconnect: false,
+            bare_failure: false,
         }
     }
 }
@@ -133,7 +138,16 @@ impl HostResult {
 /// What Ansible prints instead of a `no_log` result.
 pub const CENSORED: &str = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
+/// What Ansible shows for a loop item's label under `no_log`.
+pub const CENSORED_ITEM: &str = "(censored due to no_log)";
+
 impl HostResult {
+    /// A loop item's label as outputs may show it: censored under `no_log`
+    /// (the item is often the secret), as Ansible does.
+    pub fn shown_item(&self) -> Option<&str> {
+        self.item.as_deref().map(|label| if self.no_log { CENSORED_ITEM } else { label })
+    }
+
     /// The result as outputs may show it: censored under `no_log`, keeping
     /// only whether it changed (and failed/skipped), as Ansible does.
     pub fn visible(&self) -> std::borrow::Cow<'_, Map<String, Value>> {

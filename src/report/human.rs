@@ -405,7 +405,7 @@ impl Human {
             }
         };
         let verbose = self.verbosity > 0 || verbose_always;
-        if matches!(r.status, Status::Failed | Status::Unreachable) && (!r.loop_summary || r.status == Status::Unreachable) {
+        if matches!(r.status, Status::Failed | Status::Unreachable) && (!r.loop_summary || r.status == Status::Unreachable) && !r.bare_failure {
             self.error_block(r);
         }
         // A looped task's items were shown one by one; Ansible prints no summary
@@ -441,7 +441,7 @@ impl Human {
 
     /// `ok: [h]`, `changed: [h] => (item=x)`, `failed: [h] (item=x) => {...}`, `fatal: [h]: FAILED! => {...}`.
     fn result_line(&self, r: &HostResult, verbose: bool, dump: &dyn Fn() -> String) -> String {
-        let item = r.item.as_ref().map(|label| format!("(item={label})"));
+        let item = r.shown_item().map(|label| format!("(item={label})"));
         match r.status {
             Status::Ok | Status::Changed | Status::Skipped => {
                 let (word, code) = match r.status {

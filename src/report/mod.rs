@@ -41,7 +41,7 @@ pub mod run_log;
 mod stats;
 mod timer;
 
-pub use event::{Event, HostResult, Status, TaskHeader, TaskKind, CENSORED};
+pub use event::{Event, HostResult, Status, TaskHeader, TaskKind, CENSORED, CENSORED_ITEM};
 pub use outputs::{exit_code, Format, OutputError, OutputOptions, Outputs, StdoutCallback};
 pub use stats::{HostStats, Stats};
 

@@ -23,8 +23,10 @@ pub(crate) use filters::py;
 pub(crate) use filters::yaml_emit;
 mod jinja_tests;
 mod lookups;
+mod methods;
 mod native;
 pub(crate) mod recursion;
+mod undefined;
 pub use lookups::{check_available as lookup_available, max_items, names as lookup_names, unfrack, MAX_ITEMS_VAR};
 
 /// A template that could not be rendered.
@@ -61,7 +63,7 @@ impl Templar {
         // Values inside text print as Python's str() would: True, [1, 'a'].
         env.set_formatter(native::format_node);
         // `path.startswith(dir)`, `d.items()`: Python's methods, as in Ansible.
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.set_unknown_method_callback(methods::call);
         jinja_tests::register(&mut env);
         fqcn::register(&mut env);
         lookups::register(&mut env);
@@ -251,7 +253,10 @@ impl Templar {
         missing.sort();
         let message = match missing.first() {
             Some(name) => format!("'{name}' is undefined (in `{source}`)"),
-            None => format!("an attribute or key is undefined in `{source}`"),
+            None => match undefined::missing_attribute(source, ctx) {
+                Some(missing) => format!("{missing} (in `{source}`)"),
+                None => format!("an attribute or key is undefined in `{source}`"),
+            },
         };
         TemplateError { undefined: true, message }
     }

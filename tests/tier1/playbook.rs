@@ -298,6 +298,9 @@ fn no_log_hides_results_at_every_verbosity() {
   gather_facts: false
   vars:
     token: s3cr3t-t0ken
+    more: [s3cr3t-item]
+    labels: [s3cr3t-label]
+    includes: [s3cr3t-include]
   tasks:
     - name: uses the secret
       shell: echo {{ token }}
@@ -311,8 +314,25 @@ fn no_log_hides_results_at_every_verbosity() {
         content: "{{ token }}\n"
         dest: "{{ remote }}/secret"
       no_log: true
+    - name: a loop over secrets (the item is the secret)
+      command: echo {{ item }}
+      loop: "{{ [token] + more }}"
+      no_log: true
+    - name: a loop over secrets, with a label and a failing item
+      fail:
+        msg: "{{ item }}"
+      loop: "{{ labels }}"
+      loop_control:
+        label: "{{ item }}"
+      no_log: true
+      ignore_errors: true
+    - name: an include looped over secrets
+      include_tasks: nothing.yml
+      loop: "{{ includes }}"
+      no_log: true
 "#,
     );
+    p.write("nothing.yml", "- meta: noop\n");
     let remote = format!("remote={}", p.remote_str());
     for verbosity in ["-v", "-vvv"] {
         let run = p.run(&sshd, "secret.yml", &["-e", &remote, "--diff", verbosity]);
@@ -321,6 +341,7 @@ fn no_log_hides_results_at_every_verbosity() {
         assert!(run.stdout.contains("the output has been hidden due to the fact that 'no_log: true' was specified for this result"), "{}", run.stdout);
         let fatal = run.stdout.split("fatal: [h]: FAILED! => {").nth(1).expect("the failure is reported");
         assert!(fatal.trim_start().starts_with("\"censored\""), "{}", run.stdout);
+        assert_eq!(run.stdout.matches("(item=(censored due to no_log))").count(), 4, "{}", run.stdout);
     }
 }
 

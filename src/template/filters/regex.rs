@@ -2,13 +2,14 @@
 //! `search` and `regex` tests, with Python's `re` conventions: `\1` and
 //! `\g<name>` in replacements, `ignorecase=` and `multiline=` flags.
 //!
-//! Patterns run on Rust's `regex` engine, which has no look-around or
-//! back-references; such a pattern is refused with an error saying so.
+//! Patterns run on fancy-regex, which has Python's look-around and
+//! back-references and hands the rest to Rust's linear-time `regex`; a
+//! pattern that backtracks past fancy-regex's limit is an error, never a hang.
 
 use super::{fail, py_str};
+use fancy_regex::{Regex, RegexBuilder};
 use minijinja::value::{Kwargs, Rest, Value as Jinja};
 use minijinja::{Environment, Error};
-use regex::{Regex, RegexBuilder};
 
 pub fn register(env: &mut Environment<'static>) {
     env.add_filter("regex_replace", regex_replace);
@@ -23,14 +24,23 @@ pub(crate) fn compile(pattern: &str, ignorecase: bool, multiline: bool) -> Resul
         .case_insensitive(ignorecase)
         .multi_line(multiline)
         .build()
-        .map_err(|e| {
-            let hint = if pattern.contains("(?=") || pattern.contains("(?!") || pattern.contains("(?<") {
-                " (look-around is not supported; match more and use groups instead)"
-            } else {
-                ""
-            };
-            fail(format!("invalid regular expression `{pattern}`{hint}: {e}"))
-        })
+        .map_err(|e| fail(format!("invalid regular expression `{pattern}`: {}", python_error(&e))))
+}
+
+/// A compile error as Python's `re` words the common ones (Ansible's targets
+/// and roles match on them), else fancy-regex's own text.
+pub(crate) fn python_error(e: &fancy_regex::Error) -> String {
+    let text = e.to_string();
+    let nothing_to_repeat = ["repetition operator missing expression", "Target of repeat operator is invalid"];
+    match nothing_to_repeat.iter().any(|t| text.contains(t)) {
+        true => format!("nothing to repeat ({text})"),
+        false => text,
+    }
+}
+
+/// A match that ran past the backtracking limit, as a template error.
+fn ran_out(e: fancy_regex::Error) -> Error {
+    fail(format!("regular expression gave up: {e}"))
 }
 
 fn flags(kwargs: &Kwargs) -> Result<(bool, bool), Error> {
@@ -47,7 +57,7 @@ pub(crate) fn test(value: &str, pattern: &str, ignorecase: bool, multiline: bool
         "search" => pattern.to_string(),
         other => return Err(fail(format!("unknown match_type '{other}' (use search, match or fullmatch)"))),
     };
-    Ok(compile(&anchored, ignorecase, multiline)?.is_match(value))
+    compile(&anchored, ignorecase, multiline)?.is_match(value).map_err(ran_out)
 }
 
 /// `regex_replace(pattern='', replacement='', ignorecase=False,
@@ -60,13 +70,13 @@ fn regex_replace(value: Jinja, pattern: Option<String>, replacement: Option<Stri
     let pattern = pattern.unwrap_or_default();
     let re = compile(&pattern, ignorecase, multiline)?;
     let text = py_str(&value);
-    let found = re.find_iter(&text).count();
+    let found = re.find_iter(&text).collect::<Result<Vec<_>, _>>().map_err(ran_out)?.len();
     let found = if count > 0 { found.min(count) } else { found };
     if mandatory > 0 && mandatory != found {
         return Err(fail(format!("'{pattern}' should match {mandatory} times, but matches {found} times in '{text}'")));
     }
     let template = python_replacement(&replacement.unwrap_or_default());
-    Ok(re.replacen(&text, count, template.as_str()).into_owned())
+    Ok(re.try_replacen(&text, count, template.as_str()).map_err(ran_out)?.into_owned())
 }
 
 /// Rewrites a Python replacement template (`\1`, `\g<name>`, `\n`) into
@@ -114,7 +124,7 @@ fn regex_search(value: Jinja, pattern: String, groups: Rest<String>, kwargs: Kwa
     kwargs.assert_all_used()?;
     let re = compile(&pattern, ignorecase, multiline)?;
     let text = py_str(&value);
-    let Some(caps) = re.captures(&text) else {
+    let Some(caps) = re.captures(&text).map_err(ran_out)? else {
         return Ok(Jinja::from(()));
     };
     if groups.is_empty() {
@@ -143,8 +153,9 @@ fn regex_findall(value: Jinja, pattern: String, kwargs: Kwargs) -> Result<Jinja,
     kwargs.assert_all_used()?;
     let re = compile(&pattern, ignorecase, multiline)?;
     let text = py_str(&value);
-    let group_text = |m: Option<regex::Match>| Jinja::from(m.map(|m| m.as_str()).unwrap_or_default());
-    let found = re.captures_iter(&text).map(|caps| match caps.len() {
+    let group_text = |m: Option<fancy_regex::Match>| Jinja::from(m.map(|m| m.as_str()).unwrap_or_default());
+    let all = re.captures_iter(&text).collect::<Result<Vec<_>, _>>().map_err(ran_out)?;
+    let found = all.iter().map(|caps| match caps.len() {
         1 => group_text(caps.get(0)),
         2 => group_text(caps.get(1)),
         n => Jinja::from((1..n).map(|i| group_text(caps.get(i))).collect::<Vec<_>>()),
@@ -174,6 +185,28 @@ mod tests {
         assert_eq!(python_replacement(r"\1-\g<name>$"), "${1}-${name}$$");
         let re = compile(r"(\w+)@(\w+)", false, false).unwrap();
         assert_eq!(re.replace_all("me@host", python_replacement(r"\2 at \1").as_str()), "host at me");
+    }
+
+    #[test]
+    fn look_around_and_back_references_work_as_in_python() {
+        assert!(test("qa_1 qz_1 qz_2", "(?=.*qa_1)(?=.*qz_2)", false, false, "search").unwrap());
+        assert!(!test("qa_1 qz_1", "(?=.*qa_1)(?=.*qz_2)", false, false, "search").unwrap());
+        assert!(test("abab", r"^(ab)\1$", false, false, "search").unwrap());
+        let re = compile(r"(?<=v)\d+", false, false).unwrap();
+        assert_eq!(re.try_replacen("v12 w3", 0, "N").unwrap(), "vN w3");
+    }
+
+    #[test]
+    fn bad_patterns_say_what_python_says() {
+        let e = compile("*", false, false).unwrap_err();
+        assert!(e.to_string().contains("nothing to repeat"), "{e}");
+    }
+
+    #[test]
+    fn catastrophic_backtracking_is_an_error_not_a_hang() {
+        let long = format!("{}!", "a".repeat(40));
+        let e = test(&long, r"^(?:(?=a)a|a)*b", false, false, "search").unwrap_err();
+        assert!(e.to_string().contains("gave up"), "{e}");
     }
 
     #[test]

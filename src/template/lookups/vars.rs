@@ -28,8 +28,12 @@ pub(super) fn varnames(call: &Call, terms: &[Jinja], _: &Kwargs) -> Result<Vec<J
     let mut out = Vec::new();
     for term in terms {
         let pattern = term.as_str().ok_or_else(|| fail(format!("Invalid setting identifier, \"{term}\" is not a string, it is a {}", term.kind())))?;
-        let re = regex::Regex::new(pattern).map_err(|e| fail(format!("Unable to use \"{pattern}\" as a search parameter: {e}")))?;
-        out.extend(names.iter().filter(|n| re.is_match(n)).map(|n| Jinja::from(n.as_str())));
+        let re = fancy_regex::Regex::new(pattern).map_err(|e| fail(format!("Unable to use \"{pattern}\" as a search parameter: {}", crate::template::filters::regex::python_error(&e))))?;
+        for name in &names {
+            if re.is_match(name).map_err(|e| fail(format!("Unable to use \"{pattern}\" as a search parameter: {e}")))? {
+                out.push(Jinja::from(name.as_str()));
+            }
+        }
     }
     Ok(out)
 }
