@@ -34,6 +34,8 @@ pub const PARAMS: &[Param] = &[
     p("modification_time").str(),
     p("access_time_format").str(),
     p("modification_time_format").str(),
+    // Internal to Ansible (its copy and template actions ask it for diffs), and its own file target uses it.
+    p("_diff_peek").bool(),
 ];
 
 /// The `state` argument.
@@ -158,11 +160,29 @@ struct Plan {
     after: Option<FileFacts>,
 }
 
+/// `_diff_peek`: whether the path's first 8 KiB hold a NUL byte (Ansible's
+/// test for a binary file); nothing is changed, a missing file is not binary.
+async fn diff_peek<T: Target>(args: &Args, target: &T) -> Result<ModuleResult, ModuleError> {
+    let path = args.str("path").unwrap_or_default();
+    let out = target.exec(diff_peek_cmd(&path).as_str(), None).await?;
+    let binary = out.rc == 0 && String::from_utf8_lossy(&out.stdout).trim() == "binary";
+    Ok(ModuleResult::ok().with("path", path).with("appears_binary", binary))
+}
+
+fn diff_peek_cmd(path: &str) -> Cmd {
+    let head = Cmd::new("head").flag("-c").flag("8192").flag("--").arg(path).quiet();
+    let dump = Cmd::new("od").flag("-An").flag("-v").flag("-tx1");
+    head.then("|", dump).then("|", Cmd::new("grep").flag("-q").flag("-w").flag("00")).then("&&", Cmd::new("echo").flag("binary"))
+}
+
 pub async fn run<T: Target>(
     args: &Args,
     target: &T,
     mode: RunMode,
 ) -> Result<ModuleResult, ModuleError> {
+    if args.get("_diff_peek").is_some_and(|v| !v.is_null()) {
+        return diff_peek(args, target).await;
+    }
     let request = Request::from_args(args)?;
     let found = probe(target, &request).await?;
     let state = request.state.unwrap_or(match found.own().kind {
@@ -679,6 +699,23 @@ fn pretty(map: &BTreeMap<&str, Value>) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn diff_peek_reads_the_first_8_kib_and_quotes_the_path() {
+        assert_eq!(
+            diff_peek_cmd("/tmp/a b;$(x)").into_string(),
+            "head -c 8192 -- '/tmp/a b;$(x)' 2>/dev/null | od -An -v -tx1 | grep -q -w 00 && echo binary"
+        );
+        // The pipeline, run here on a text and a binary file.
+        let dir = tempfile::tempdir().unwrap();
+        let (text, binary) = (dir.path().join("t"), dir.path().join("b"));
+        std::fs::write(&text, "plain\n").unwrap();
+        std::fs::write(&binary, b"x\x00y").unwrap();
+        let run = |p: &std::path::Path| std::process::Command::new("sh").arg("-c").arg(diff_peek_cmd(p.to_str().unwrap()).into_string()).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&run(&binary).stdout).trim(), "binary");
+        assert_eq!(run(&text).stdout, b"");
+        assert_eq!(run(&dir.path().join("missing")).stdout, b"");
+    }
 
     fn request(args: Value) -> Request {
         Request::from_args(&Args::new(args.as_object().unwrap().clone())).unwrap()

@@ -322,6 +322,7 @@ pub async fn run<T: Target>(
         ModuleKind::User => user::run(args, target, mode).await,
         ModuleKind::Group => group::run(args, target, mode).await,
         ModuleKind::Systemd => systemd::run(args, target, mode).await,
+        ModuleKind::Service => systemd::run_service(args, target, mode).await,
         ModuleKind::Git => git::run(args, target, mode).await,
         ModuleKind::Stat => stat::run(args, target).await,
         ModuleKind::Lineinfile => lineinfile::run(args, target, mode).await,

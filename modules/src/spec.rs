@@ -14,6 +14,8 @@ pub enum ModuleKind {
     User,
     Group,
     Systemd,
+    /// `service`: systemd's run after the service action's argument handling.
+    Service,
     Git,
     Stat,
     Lineinfile,
@@ -325,7 +327,7 @@ pub static MODULES: &[ModuleSpec] = &[
     ModuleSpec { name: "systemd", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "systemd_service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "git", kind: ModuleKind::Git, free_form: false, any_params: false, params: crate::git::PARAMS, rules: &Rules::NONE },
-    ModuleSpec { name: "service", kind: ModuleKind::Systemd, free_form: false, any_params: false, params: crate::systemd::SERVICE_PARAMS, rules: &Rules::NONE },
+    ModuleSpec { name: "service", kind: ModuleKind::Service, free_form: false, any_params: false, params: crate::systemd::SERVICE_PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "ping", kind: ModuleKind::Ping, free_form: false, any_params: false, params: crate::ping::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "stat", kind: ModuleKind::Stat, free_form: false, any_params: false, params: crate::stat::PARAMS, rules: &Rules::NONE },
     ModuleSpec { name: "lineinfile", kind: ModuleKind::Lineinfile, free_form: false, any_params: false, params: crate::lineinfile::PARAMS, rules: &crate::lineinfile::RULES },

@@ -25,12 +25,51 @@ pub const PARAMS: &[Param] = &[
     p("no_block").bool(),
 ];
 
-/// The arguments of `service`, typed as ansible.builtin.service's docs.
+/// The arguments of `service`, typed as ansible.builtin.service's docs, and
+/// systemd's: on a systemd host Ansible's service action hands the task's
+/// arguments to `systemd` as they are, so `daemon_reload` or `masked` work there too.
 pub const SERVICE_PARAMS: &[Param] = &[
     req("name").str(),
     p("state").choices(&["reloaded", "restarted", "started", "stopped"]),
     p("enabled").bool(),
+    p("pattern").str(),
+    p("sleep").int(),
+    p("runlevel").str(),
+    alias("arguments", &["args"], false).str(),
+    p("use").str().default("auto"),
+    p("masked").bool(),
+    alias("daemon_reload", &["daemon-reload"], false).bool(),
+    alias("daemon_reexec", &["daemon-reexec"], false).bool(),
+    p("scope").choices(&["system", "user", "global"]).default("system"),
+    p("no_block").bool(),
 ];
+
+/// service's arguments that systemd has no use for: dropped with Ansible's
+/// warning (`args` is the alias of `arguments`, named as the task wrote it).
+const IGNORED_BY_SYSTEMD: &[&str] = &["pattern", "runlevel", "sleep", "arguments", "args"];
+
+/// `service` on this host: systemd's run, after Ansible's service action has
+/// dropped what systemd does not use.
+pub async fn run_service<T: Target>(args: &Args, target: &T, mode: RunMode) -> Result<ModuleResult, ModuleError> {
+    let warnings = service_warnings(args)?;
+    let mut result = run(args, target, mode).await?;
+    if !warnings.is_empty() {
+        result = result.with("warnings", warnings);
+    }
+    Ok(result)
+}
+
+/// Ansible's warnings for service's arguments systemd ignores; a `use` other
+/// than systemd is refused (stockman has no other service manager).
+fn service_warnings(args: &Args) -> Result<Vec<String>, ModuleError> {
+    match args.str("use").as_deref() {
+        None | Some("auto") | Some("systemd") => {}
+        Some(other) => {
+            return Err(ModuleError::BadArgs(format!("service `use: {other}` is not supported: stockman's service module manages systemd units only (use: auto or systemd)")))
+        }
+    }
+    Ok(IGNORED_BY_SYSTEMD.iter().filter(|name| args.get(name).is_some()).map(|name| format!("Ignoring \"{name}\" as it is not used in \"systemd\"")).collect())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -293,6 +332,16 @@ mod tests {
         assert_eq!(take_reload_line(&mut failed), Err(3));
         let mut cut = ExecOutput { rc: -1, stdout: Vec::new(), stderr: Vec::new() };
         assert_eq!(take_reload_line(&mut cut), Err(-1));
+    }
+
+    #[test]
+    fn service_drops_what_systemd_ignores_with_ansibles_warning() {
+        let args = |v: serde_json::Value| Args::new(v.as_object().unwrap().clone());
+        let warned = service_warnings(&args(json!({"name": "cron", "pattern": "cron", "sleep": 2, "use": "auto"}))).unwrap();
+        assert_eq!(warned, ["Ignoring \"pattern\" as it is not used in \"systemd\"", "Ignoring \"sleep\" as it is not used in \"systemd\""]);
+        assert!(service_warnings(&args(json!({"name": "cron", "daemon_reload": true}))).unwrap().is_empty());
+        let refused = service_warnings(&args(json!({"name": "cron", "use": "sysvinit"}))).unwrap_err();
+        assert!(format!("{refused:?}").contains("systemd units only"), "{refused:?}");
     }
 
     fn request(v: serde_json::Value) -> Request {

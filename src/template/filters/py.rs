@@ -5,7 +5,6 @@
 
 use serde_json::Value;
 
-/// Python's `str(value)`: strings as they are, everything else as `repr`.
 /// Python's name for the type of a value (`type(x).__name__`), for Ansible's messages.
 pub fn type_name(v: &Value) -> &'static str {
     match v {
@@ -19,6 +18,7 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// Python's `str(value)`: strings as they are, everything else as `repr`.
 pub fn to_str(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
